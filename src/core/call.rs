@@ -1,0 +1,384 @@
+//! The calls the core accepts and what they return, with the text the trace shows for each.
+
+use std::fmt;
+
+use super::catalog::ProtocolInfo;
+use super::table::Socket;
+use super::version::{Version, WSADATA_SIZE};
+use crate::consts::*;
+
+/// One Winsock call with its arguments; caller memory appears as byte slices (`None` for NULL).
+#[derive(Debug)]
+pub enum Call<'a> {
+    /// `WSAStartup(wVersionRequested, lpWSAData)`.
+    Startup {
+        /// The requested version.
+        requested: Version,
+        /// The `WSADATA` to fill.
+        data: Option<&'a mut [u8; WSADATA_SIZE]>,
+    },
+    /// `WSACleanup()`.
+    Cleanup,
+    /// `WSAGetLastError()`.
+    GetLastError,
+    /// `WSASetLastError(iError)`.
+    SetLastError(i32),
+    /// `socket(af, type, protocol)` or `WSASocketW(af, type, protocol, lpProtocolInfo, g, dwFlags)`.
+    Socket {
+        /// Address family.
+        af: i32,
+        /// Socket type.
+        ty: i32,
+        /// Protocol.
+        protocol: i32,
+        /// The protocol info passed to `WSASocketW`.
+        info: Option<ProtocolInfo>,
+        /// Socket group (`g`).
+        group: u32,
+        /// `WSA_FLAG_*`.
+        flags: u32,
+        /// True for `WSASocketW`, false for `socket`.
+        wsa: bool,
+    },
+    /// `closesocket(s)`.
+    CloseSocket(Socket),
+    /// `setsockopt(s, level, optname, optval, optlen)`; `value` has `max(len, 0)` bytes.
+    SetSockOpt {
+        /// The socket.
+        s: Socket,
+        /// Option level.
+        level: i32,
+        /// Option name.
+        name: i32,
+        /// The value's bytes.
+        value: Option<&'a [u8]>,
+        /// `optlen` as passed.
+        len: i32,
+    },
+    /// `getsockopt(s, level, optname, optval, optlen)`; `value` has `max(*len, 0)` bytes.
+    GetSockOpt {
+        /// The socket.
+        s: Socket,
+        /// Option level.
+        level: i32,
+        /// Option name.
+        name: i32,
+        /// The buffer for the value.
+        value: Option<&'a mut [u8]>,
+        /// `*optlen`, read and written back.
+        len: Option<&'a mut i32>,
+    },
+    /// `ioctlsocket(s, cmd, argp)`.
+    IoctlSocket {
+        /// The socket.
+        s: Socket,
+        /// The command (`FIONBIO`, `FIONREAD`, ...).
+        cmd: i32,
+        /// `*argp`, read and written back.
+        arg: Option<&'a mut u32>,
+    },
+    /// `WSAEnumProtocolsW(lpiProtocols, lpProtocolBuffer, lpdwBufferLength)`.
+    EnumProtocols {
+        /// The protocol filter (without its terminating 0).
+        filter: Option<Vec<i32>>,
+        /// The buffer, `*len` bytes long.
+        buffer: Option<&'a mut [u8]>,
+        /// `*lpdwBufferLength`, read and written back.
+        len: Option<&'a mut u32>,
+    },
+}
+
+impl Call<'_> {
+    /// The Winsock function's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Call::Startup { .. } => "WSAStartup",
+            Call::Cleanup => "WSACleanup",
+            Call::GetLastError => "WSAGetLastError",
+            Call::SetLastError(_) => "WSASetLastError",
+            Call::Socket { wsa: false, .. } => "socket",
+            Call::Socket { wsa: true, .. } => "WSASocketW",
+            Call::CloseSocket(_) => "closesocket",
+            Call::SetSockOpt { .. } => "setsockopt",
+            Call::GetSockOpt { .. } => "getsockopt",
+            Call::IoctlSocket { .. } => "ioctlsocket",
+            Call::EnumProtocols { .. } => "WSAEnumProtocolsW",
+        }
+    }
+
+    /// How the C function reports failure (ER-4).
+    pub fn returns(&self) -> Returns {
+        match self {
+            Call::Startup { .. } => Returns::ErrorCode,
+            Call::Socket { .. } => Returns::Socket,
+            _ => Returns::Status,
+        }
+    }
+
+    /// True for the calls Windows was observed to leave with last error 0 when they succeed:
+    /// `WSACleanup` (CL-3), `socket`/`WSASocketW` (win: sock.c `test_WSASocket`), `setsockopt`
+    /// and `ioctlsocket` (win: sock.c `test_set_getsockopt`, `test_fionbio`).
+    pub fn clears_last_error(&self) -> bool {
+        matches!(
+            self,
+            Call::Cleanup
+                | Call::Socket { .. }
+                | Call::SetSockOpt { .. }
+                | Call::IoctlSocket { .. }
+        )
+    }
+}
+
+/// How a Winsock function reports failure (ER-4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returns {
+    /// The error code itself (`WSAStartup`).
+    ErrorCode,
+    /// `INVALID_SOCKET` (`socket`, `WSASocketW`).
+    Socket,
+    /// `SOCKET_ERROR` (-1).
+    Status,
+}
+
+impl Returns {
+    /// The return value shown for a failure with `e`.
+    pub fn failure(self, e: crate::WsaError) -> String {
+        match self {
+            Returns::ErrorCode => e.code().to_string(),
+            Returns::Socket => "INVALID_SOCKET".into(),
+            Returns::Status => "SOCKET_ERROR".into(),
+        }
+    }
+}
+
+/// What a successful call returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// Success with nothing to return (the C function returns 0).
+    Done,
+    /// `WSAStartup`: the negotiated version.
+    Version(Version),
+    /// A new socket.
+    Socket(Socket),
+    /// `WSAGetLastError`'s value.
+    LastError(i32),
+    /// A count (`WSAEnumProtocolsW`: entries written).
+    Count(u32),
+}
+
+impl fmt::Display for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reply::Done => f.write_str("0"),
+            Reply::Version(v) => write!(f, "0 (version {v})"),
+            Reply::Socket(s) => write!(f, "{s}"),
+            Reply::LastError(e) => write!(f, "{}", error_name(*e)),
+            Reply::Count(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl fmt::Display for Call<'_> {
+    /// The arguments as the trace shows them, with symbolic names where Winsock has them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Call::Startup { requested, data } => {
+                write!(f, "{:#06x} ({requested}), {}", requested.word(), ptr(data))
+            }
+            Call::Cleanup | Call::GetLastError => Ok(()),
+            Call::SetLastError(code) => f.write_str(&error_name(*code)),
+            Call::Socket {
+                af,
+                ty,
+                protocol,
+                info,
+                group,
+                flags,
+                wsa,
+            } => {
+                write!(
+                    f,
+                    "{}, {}, {}",
+                    af_name(*af),
+                    type_name(*ty),
+                    proto_name(*protocol)
+                )?;
+                if *wsa {
+                    match info {
+                        Some(i) => write!(f, ", &{{catalog entry {}}}", i.catalog_entry_id)?,
+                        None => f.write_str(", NULL")?,
+                    }
+                    write!(f, ", {group}, {flags:#x}")?;
+                }
+                Ok(())
+            }
+            Call::CloseSocket(s) => write!(f, "{s}"),
+            Call::SetSockOpt {
+                s,
+                level,
+                name,
+                value,
+                len,
+            } => {
+                write!(f, "{s}, {}, {}, ", level_name(*level), opt_name(*name))?;
+                match value {
+                    Some(v) => write!(f, "{}", hex(v))?,
+                    None => f.write_str("NULL")?,
+                }
+                write!(f, ", {len}")
+            }
+            Call::GetSockOpt {
+                s,
+                level,
+                name,
+                value,
+                len,
+            } => {
+                let len = len.as_ref().map(|l| l.to_string());
+                write!(
+                    f,
+                    "{s}, {}, {}, {}, {}",
+                    level_name(*level),
+                    opt_name(*name),
+                    ptr(value),
+                    len.map_or("NULL".into(), |l| format!("&{l}"))
+                )
+            }
+            Call::IoctlSocket { s, cmd, arg } => {
+                let arg = arg.as_ref().map_or("NULL".into(), |a| format!("&{a}"));
+                write!(f, "{s}, {}, {arg}", ioctl_name(*cmd))
+            }
+            Call::EnumProtocols {
+                filter,
+                buffer,
+                len,
+            } => {
+                match filter {
+                    Some(p) => write!(f, "{p:?}")?,
+                    None => f.write_str("NULL")?,
+                }
+                let len = len.as_ref().map_or("NULL".into(), |l| format!("&{l}"));
+                write!(f, ", {}, {len}", ptr(buffer))
+            }
+        }
+    }
+}
+
+fn ptr<T>(p: &Option<T>) -> &'static str {
+    if p.is_some() {
+        "buf"
+    } else {
+        "NULL"
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let shown: Vec<String> = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let more = if bytes.len() > 16 { " .." } else { "" };
+    format!("[{}{more}]", shown.join(" "))
+}
+
+/// `WSAENOTSOCK` for 10038, the number itself for values the simulator never reports.
+pub fn error_name(code: i32) -> String {
+    match crate::WsaError::from_code(code) {
+        Some(e) => e.name().to_owned(),
+        None => code.to_string(),
+    }
+}
+
+fn named(v: i32, names: &[(i32, &str)]) -> String {
+    names
+        .iter()
+        .find(|(k, _)| *k == v)
+        .map_or_else(|| format!("{v:#x}"), |(_, n)| (*n).to_owned())
+}
+
+fn af_name(v: i32) -> String {
+    named(
+        v,
+        &[
+            (i32::from(AF_UNSPEC), "AF_UNSPEC"),
+            (i32::from(AF_INET), "AF_INET"),
+            (i32::from(AF_INET6), "AF_INET6"),
+            (FROM_PROTOCOL_INFO, "FROM_PROTOCOL_INFO"),
+        ],
+    )
+}
+
+fn type_name(v: i32) -> String {
+    named(
+        v,
+        &[
+            (0, "0"),
+            (SOCK_STREAM, "SOCK_STREAM"),
+            (SOCK_DGRAM, "SOCK_DGRAM"),
+            (SOCK_RAW, "SOCK_RAW"),
+            (FROM_PROTOCOL_INFO, "FROM_PROTOCOL_INFO"),
+        ],
+    )
+}
+
+fn proto_name(v: i32) -> String {
+    named(
+        v,
+        &[
+            (0, "0"),
+            (IPPROTO_TCP, "IPPROTO_TCP"),
+            (IPPROTO_UDP, "IPPROTO_UDP"),
+            (
+                IPPROTO_WS2SIM_DISCONNECT_DATA,
+                "IPPROTO_WS2SIM_DISCONNECT_DATA",
+            ),
+            (FROM_PROTOCOL_INFO, "FROM_PROTOCOL_INFO"),
+        ],
+    )
+}
+
+fn level_name(v: i32) -> String {
+    named(
+        v,
+        &[
+            (SOL_SOCKET, "SOL_SOCKET"),
+            (IPPROTO_TCP, "IPPROTO_TCP"),
+            (IPPROTO_UDP, "IPPROTO_UDP"),
+            (IPPROTO_IP, "IPPROTO_IP"),
+        ],
+    )
+}
+
+fn opt_name(v: i32) -> String {
+    named(
+        v,
+        &[
+            (SO_DEBUG, "SO_DEBUG"),
+            (SO_ACCEPTCONN, "SO_ACCEPTCONN"),
+            (SO_REUSEADDR, "SO_REUSEADDR"),
+            (SO_KEEPALIVE, "SO_KEEPALIVE"),
+            (SO_DONTROUTE, "SO_DONTROUTE"),
+            (SO_BROADCAST, "SO_BROADCAST"),
+            (SO_LINGER, "SO_LINGER"),
+            (SO_OOBINLINE, "SO_OOBINLINE"),
+            (SO_DONTLINGER, "SO_DONTLINGER"),
+            (SO_EXCLUSIVEADDRUSE, "SO_EXCLUSIVEADDRUSE"),
+            (SO_SNDBUF, "SO_SNDBUF"),
+            (SO_RCVBUF, "SO_RCVBUF"),
+            (SO_SNDTIMEO, "SO_SNDTIMEO"),
+            (SO_RCVTIMEO, "SO_RCVTIMEO"),
+            (SO_ERROR, "SO_ERROR"),
+            (SO_TYPE, "SO_TYPE"),
+            (SO_MAX_MSG_SIZE, "SO_MAX_MSG_SIZE"),
+            (SO_PROTOCOL_INFOW, "SO_PROTOCOL_INFOW"),
+        ],
+    )
+}
+
+fn ioctl_name(v: i32) -> String {
+    named(
+        v,
+        &[
+            (FIONBIO, "FIONBIO"),
+            (FIONREAD, "FIONREAD"),
+            (SIOCATMARK, "SIOCATMARK"),
+        ],
+    )
+}

@@ -1,0 +1,76 @@
+//! # ws2sim
+//!
+//! A deterministic, user-space simulator of the Windows Sockets 2 runtime — Ws2_32 and the
+//! service providers beneath it — for testing Winsock code on any OS, without a network.
+//!
+//! Code runs inside simulated processes ([`Process::run`]) and calls Winsock through
+//! [`sys`] (windows-sys' names and raw pointers, so the same source builds against the real
+//! thing on Windows) or [`api`] (safe Rust). Every call lands in a sans-IO core that implements
+//! the rules of the project's SPEC.md, and in a [`Trace`] that names, for each call, the rules
+//! that decided its outcome.
+//!
+//! ## Quick start
+//!
+//! ```
+//! use ws2sim::{sys::*, Sim};
+//!
+//! let sim = Sim::builder().seed(7).build();
+//! let app = sim.localhost().process("app");
+//! app.run(|| unsafe {
+//!     let mut data: WSADATA = std::mem::zeroed();
+//!     // Two startups: Ws2_32 counts them (ST-4).
+//!     assert_eq!(WSAStartup(0x0202, &mut data), 0);
+//!     assert_eq!(WSAStartup(0x0202, &mut data), 0);
+//!     assert_eq!(data.wVersion, 0x0202);
+//!
+//!     let s = socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP);
+//!     assert_ne!(s, INVALID_SOCKET);
+//!
+//!     // The first cleanup only decrements the count (CL-2): the socket lives on.
+//!     assert_eq!(WSACleanup(), 0);
+//!     let mut ty = 0i32;
+//!     let mut len = 4;
+//!     assert_eq!(getsockopt(s, SOL_SOCKET, SO_TYPE, (&mut ty as *mut i32).cast(), &mut len), 0);
+//!     assert_eq!(ty, SOCK_STREAM);
+//!
+//!     // The final cleanup resets and frees it (CL-6, CL-8) ...
+//!     assert_eq!(WSACleanup(), 0);
+//!     // ... and its handle never comes back, even after a restart (CS-1).
+//!     assert_eq!(WSAStartup(0x0202, &mut data), 0);
+//!     assert_eq!(closesocket(s), SOCKET_ERROR);
+//!     assert_eq!(WSAGetLastError(), WSAENOTSOCK);
+//!     assert_eq!(WSACleanup(), 0);
+//! });
+//! assert_eq!(app.live_resources(), 0);
+//! println!("{}", sim.trace()); // one line per call, with the SPEC rules that decided it
+//! ```
+//!
+//! ## Layers
+//! - [`sys`] and [`api`] translate; they hold no behaviour.
+//! - `sim` ([`Sim`], [`Host`], [`Process`]) runs test code as simulated threads, keeps virtual
+//!   time and the trace.
+//! - The core is a sans-IO state machine holding every rule.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("ws2sim models 64-bit Windows (handle values and structure layouts): build it for a 64-bit target");
+
+pub mod api;
+pub mod consts;
+mod core;
+mod error;
+mod sim;
+pub mod sys;
+mod trace;
+
+pub use crate::core::catalog::{Guid, ProtocolChain, ProtocolInfo};
+pub use crate::core::process::Ending;
+pub use crate::core::rules::Rule;
+pub use crate::core::socket::Linger;
+pub use crate::core::table::Socket;
+pub use crate::core::version::{Version, WsaData};
+pub use crate::core::Profile;
+pub use error::WsaError;
+pub use sim::{Host, Process, Sim, SimBuilder, SEED_ENV};
+pub use trace::{Event, Trace};

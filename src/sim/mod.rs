@@ -1,0 +1,434 @@
+//! The harness: [`Sim`], its hosts and processes, virtual time and the trace.
+//!
+//! `sim` owns the core behind one lock, runs test code as simulated threads of simulated
+//! processes, and records every call. Handles ([`Sim`], [`Host`], [`Process`]) are cheap clones
+//! sharing one simulation.
+
+pub(crate) mod thread;
+
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::core::process::{Ending, Life};
+use crate::core::rules::Rule;
+use crate::core::{HostId, ProcessId, ThreadId, World};
+use crate::trace::{Event, Trace};
+use crate::{Profile, WsaError};
+
+/// The environment variable that gives the seed when [`SimBuilder::seed`] was not called (TH-6).
+pub const SEED_ENV: &str = "WS2SIM_SEED";
+
+/// Configures a [`Sim`].
+///
+/// ```
+/// use ws2sim::{Profile, Sim};
+/// let sim = Sim::builder().seed(7).profile(Profile::Windows).build();
+/// assert_eq!(sim.seed(), 7);
+/// assert_eq!(sim.profile(), Profile::Windows);
+/// ```
+#[derive(Debug, Clone, Default)]
+#[must_use]
+pub struct SimBuilder {
+    seed: Option<u64>,
+    profile: Profile,
+    tracing: Option<bool>,
+}
+
+impl SimBuilder {
+    /// The scheduler's seed. Without it the seed comes from `WS2SIM_SEED`, else it is 0.
+    pub fn seed(mut self, seed: u64) -> SimBuilder {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Which reading of Winsock to follow where documents and Windows disagree.
+    pub fn profile(mut self, profile: Profile) -> SimBuilder {
+        self.profile = profile;
+        self
+    }
+
+    /// Whether to record the trace (default: yes). Benchmarks and very long property runs may
+    /// turn it off; [`Sim::trace`] is then empty.
+    pub fn tracing(mut self, on: bool) -> SimBuilder {
+        self.tracing = Some(on);
+        self
+    }
+
+    /// The simulation, with one host, `"localhost"`.
+    ///
+    /// # Panics
+    /// When `WS2SIM_SEED` is set (and no seed was given) but is not a decimal `u64`.
+    pub fn build(self) -> Sim {
+        let seed = self.seed.unwrap_or_else(|| match std::env::var(SEED_ENV) {
+            Ok(v) => v
+                .trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("ws2sim: {SEED_ENV}={v:?} is not a decimal u64 seed")),
+            Err(_) => 0,
+        });
+        let mut world = World::new(self.profile);
+        let localhost = world.add_host("localhost");
+        let shared = Arc::new(Shared {
+            seed,
+            state: Mutex::new(State {
+                world,
+                now: Duration::ZERO,
+                trace: Vec::new(),
+                seq: 0,
+                tracing: self.tracing.unwrap_or(true),
+            }),
+        });
+        Sim { shared, localhost }
+    }
+}
+
+/// What every handle of one simulation shares.
+pub(crate) struct Shared {
+    seed: u64,
+    state: Mutex<State>,
+}
+
+impl Shared {
+    /// The simulation's state. Never held while test code runs, so a panic in test code cannot
+    /// poison it; a poisoned lock is still usable because every change is made whole.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The simulation's mutable state.
+pub(crate) struct State {
+    pub(crate) world: World,
+    pub(crate) now: Duration,
+    trace: Vec<Event>,
+    seq: u64,
+    tracing: bool,
+}
+
+impl State {
+    /// Appends an event made by a thread of process `pid`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record_call(
+        &mut self,
+        pid: ProcessId,
+        tid: ThreadId,
+        call: &str,
+        args: String,
+        result: String,
+        error: Option<WsaError>,
+        rules: &[Rule],
+    ) {
+        let seq = self.seq;
+        self.seq += 1;
+        if !self.tracing {
+            return;
+        }
+        let process = self.world.process(pid);
+        let host = self.world.host(process.host()).name.clone();
+        self.trace.push(Event {
+            seq,
+            time: self.now,
+            host,
+            process: process.name().to_owned(),
+            pid: pid.0,
+            thread: tid.0,
+            call: call.to_owned(),
+            args,
+            result,
+            error,
+            rules: rules.to_vec(),
+        });
+    }
+
+    /// Appends a harness event (no thread made it).
+    fn record_harness(
+        &mut self,
+        host: HostId,
+        pid: Option<ProcessId>,
+        call: &str,
+        args: String,
+        rules: Vec<Rule>,
+    ) {
+        let seq = self.seq;
+        self.seq += 1;
+        if !self.tracing {
+            return;
+        }
+        let (process, pid) = match pid {
+            Some(p) => (self.world.process(p).name().to_owned(), p.0),
+            None => (String::new(), 0),
+        };
+        self.trace.push(Event {
+            seq,
+            time: self.now,
+            host: self.world.host(host).name.clone(),
+            process,
+            pid,
+            thread: 0,
+            call: call.to_owned(),
+            args,
+            result: String::new(),
+            error: None,
+            rules,
+        });
+    }
+}
+
+/// A simulation: simulated hosts and processes on one network, virtual time, and a trace.
+///
+/// ```
+/// use ws2sim::{api, Sim, Version};
+/// let sim = Sim::new();
+/// let app = sim.localhost().process("app");
+/// let data = app.run(|| api::startup(Version::V2_2)).unwrap();
+/// assert_eq!(data.version, Version::V2_2);
+/// assert_eq!(app.startup_count(), 1);
+/// ```
+#[derive(Clone)]
+pub struct Sim {
+    shared: Arc<Shared>,
+    localhost: HostId,
+}
+
+impl std::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim")
+            .field("seed", &self.shared.seed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Sim {
+    fn default() -> Self {
+        Sim::new()
+    }
+}
+
+impl Sim {
+    /// A simulation with default settings (seed from `WS2SIM_SEED`, else 0; `Profile::Documented`).
+    pub fn new() -> Sim {
+        SimBuilder::default().build()
+    }
+
+    /// Configures a simulation.
+    pub fn builder() -> SimBuilder {
+        SimBuilder::default()
+    }
+
+    /// The seed this simulation runs with (TH-6).
+    pub fn seed(&self) -> u64 {
+        self.shared.seed
+    }
+
+    /// The profile this simulation follows.
+    pub fn profile(&self) -> Profile {
+        self.shared.lock().world.profile()
+    }
+
+    /// The host every simulation starts with, `"localhost"` (10.0.0.1).
+    pub fn localhost(&self) -> Host {
+        Host {
+            sim: self.clone(),
+            id: self.localhost,
+        }
+    }
+
+    /// The host named `name`, created (with the next 10.0.0.N address) if it does not exist.
+    pub fn host(&self, name: &str) -> Host {
+        let mut state = self.shared.lock();
+        let id = match state.world.find_host(name) {
+            Some(id) => id,
+            None => state.world.add_host(name),
+        };
+        Host {
+            sim: self.clone(),
+            id,
+        }
+    }
+
+    /// Moves virtual time forward by `d`.
+    pub fn advance(&self, d: Duration) {
+        let mut state = self.shared.lock();
+        state.now = state.now.saturating_add(d);
+    }
+
+    /// The current virtual time (0 at the start).
+    pub fn now(&self) -> Duration {
+        self.shared.lock().now
+    }
+
+    /// A snapshot of the trace so far.
+    pub fn trace(&self) -> Trace {
+        Trace::new(self.shared.lock().trace.clone())
+    }
+
+    /// Fails (`true`) or restores a host's network subsystem: while failed, calls of processes
+    /// on it report `WSAENETDOWN` (ER-5) and `WSACleanup` still counts down (CL-11).
+    pub fn set_network_down(&self, host: &Host, down: bool) {
+        let mut state = self.shared.lock();
+        state.world.set_network_down(host.id, down);
+        let what = if down { "NetworkDown" } else { "NetworkUp" };
+        let rules = if down { vec![Rule::Er5] } else { Vec::new() };
+        state.record_harness(host.id, None, what, String::new(), rules);
+    }
+
+    fn panic_msg(&self, what: &str) -> String {
+        format!("ws2sim (seed {}): {what}", self.seed())
+    }
+}
+
+/// A simulated host: its own address and processes, on the simulation's network.
+#[derive(Clone)]
+pub struct Host {
+    sim: Sim,
+    id: HostId,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host").field("name", &self.name()).finish()
+    }
+}
+
+impl Host {
+    /// Starts a new process named `name` on this host (each call starts another one).
+    pub fn process(&self, name: &str) -> Process {
+        let (id, main) = self.sim.shared.lock().world.add_process(self.id, name);
+        Process {
+            sim: self.sim.clone(),
+            id,
+            main,
+        }
+    }
+
+    /// The host's name.
+    pub fn name(&self) -> String {
+        self.sim.shared.lock().world.host(self.id).name.clone()
+    }
+
+    /// The host's IPv4 address (10.0.0.N by creation order; localhost is 10.0.0.1).
+    pub fn addr(&self) -> Ipv4Addr {
+        Ipv4Addr::from(self.sim.shared.lock().world.host(self.id).addr)
+    }
+}
+
+/// A simulated process with its own Ws2_32 state.
+#[derive(Clone)]
+pub struct Process {
+    sim: Sim,
+    id: ProcessId,
+    main: ThreadId,
+}
+
+impl std::fmt::Debug for Process {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Process")
+            .field("pid", &self.id.0)
+            .field("name", &self.name())
+            .finish()
+    }
+}
+
+impl Process {
+    /// Runs `f` on the calling OS thread as this process's main thread: every Winsock call `f`
+    /// makes (through [`sys`](crate::sys) or [`api`](crate::api)) is made by this process.
+    /// Calls may nest (`other.run(..)` inside `f` runs as the other process until it returns).
+    ///
+    /// # Panics
+    /// When the process has ended ([`exit`](Process::exit), [`kill`](Process::kill)); the
+    /// message names the seed.
+    pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        if self.sim.shared.lock().world.process(self.id).life() != Life::Running {
+            panic!(
+                "{}",
+                self.sim.panic_msg(&format!(
+                    "Process::run on process {:?} (pid {}), which has ended",
+                    self.name(),
+                    self.id.0
+                ))
+            );
+        }
+        let _entered = thread::enter(thread::ThreadCtx {
+            shared: self.sim.shared.clone(),
+            pid: self.id,
+            tid: self.main,
+        });
+        f()
+    }
+
+    /// Ends the process normally (`ExitProcess`): Ws2_32 is unloaded whatever its startup
+    /// count, and everything the process held goes with it (CL-7). Ending an ended process does
+    /// nothing.
+    pub fn exit(&self) {
+        self.end(Ending::Exit, "ExitProcess");
+    }
+
+    /// Terminates the process (`TerminateProcess`): no cleanup code runs (SP-8). Ending an
+    /// ended process does nothing.
+    pub fn kill(&self) {
+        self.end(Ending::Kill, "TerminateProcess");
+    }
+
+    fn end(&self, how: Ending, call: &str) {
+        let mut state = self.sim.shared.lock();
+        if state.world.process(self.id).life() != Life::Running {
+            return;
+        }
+        let rules = state.world.end_process(self.id, how);
+        let host = state.world.process(self.id).host();
+        state.record_harness(host, Some(self.id), call, String::new(), rules);
+    }
+
+    /// CL-8: the sockets, events, pending operations and queued APCs the process holds.
+    pub fn live_resources(&self) -> usize {
+        self.sim
+            .shared
+            .lock()
+            .world
+            .process(self.id)
+            .live_resources()
+    }
+
+    /// The Ws2_32 startup count: successful `WSAStartup`s not yet matched by `WSACleanup`.
+    pub fn startup_count(&self) -> u32 {
+        self.sim
+            .shared
+            .lock()
+            .world
+            .process(self.id)
+            .startup_count()
+    }
+
+    /// ST-5: the version that governs Winsock 1.1 behaviour (the lowest negotiated since the
+    /// first startup), or `None` while Ws2_32 is not started.
+    pub fn negotiated_version(&self) -> Option<crate::Version> {
+        self.sim.shared.lock().world.process(self.id).version()
+    }
+
+    /// True until the process exits or is killed.
+    pub fn is_running(&self) -> bool {
+        self.sim.shared.lock().world.process(self.id).life() == Life::Running
+    }
+
+    /// The process id (unique in the simulation).
+    pub fn pid(&self) -> u32 {
+        self.id.0
+    }
+
+    /// The name given at creation.
+    pub fn name(&self) -> String {
+        self.sim
+            .shared
+            .lock()
+            .world
+            .process(self.id)
+            .name()
+            .to_owned()
+    }
+
+    /// The simulation this process belongs to.
+    pub fn sim(&self) -> &Sim {
+        &self.sim
+    }
+}

@@ -1,0 +1,235 @@
+//! Winsock with windows-sys' names, types and signatures, so the same source compiles against
+//! either:
+//!
+//! ```
+//! #[cfg(windows)]
+//! use windows_sys::Win32::Networking::WinSock as ws;
+//! #[cfg(not(windows))]
+//! use ws2sim::sys as ws;
+//! # fn main() {
+//! # let sim = ws2sim::Sim::new();
+//! # sim.localhost().process("app").run(|| unsafe {
+//! let mut data: ws::WSADATA = std::mem::zeroed();
+//! assert_eq!(ws::WSAStartup(0x0202, &mut data), 0);
+//! let s = ws::socket(ws::AF_INET as i32, ws::SOCK_STREAM, ws::IPPROTO_TCP);
+//! assert_ne!(s, ws::INVALID_SOCKET);
+//! assert_eq!(ws::closesocket(s), 0);
+//! assert_eq!(ws::closesocket(s), ws::SOCKET_ERROR);
+//! assert_eq!(ws::WSAGetLastError(), ws::WSAENOTSOCK);
+//! assert_eq!(ws::WSACleanup(), 0);
+//! # });
+//! # }
+//! ```
+//!
+//! Every function is an `unsafe fn` taking raw pointers, as in windows-sys. Each pointer must
+//! be NULL or valid for the access the Winsock documentation describes; NULL where a value is
+//! needed gives `WSAEFAULT` at the point SPEC ER-3 puts it, never a panic. The functions hold no
+//! behaviour of their own: they turn pointers into byte slices and hand the call to the core.
+//!
+//! # Panics
+//! Calling any of these outside [`Process::run`](crate::Process::run) panics with a message
+//! saying so: there is no process whose call could fail.
+#![allow(non_snake_case, clippy::missing_safety_doc)]
+#![allow(unsafe_code)]
+
+mod types;
+
+pub use crate::consts::*;
+pub use types::*;
+
+use crate::core::call::Call;
+use crate::core::catalog::{ProtocolInfo, PROTOCOL_INFO_SIZE};
+use crate::core::table::Socket;
+use crate::core::version::{Version, WSADATA_SIZE};
+use crate::core::Reply;
+use crate::error::WsaError;
+use crate::sim::thread::call;
+
+/// 0 on success, `SOCKET_ERROR` on failure.
+fn status(r: Result<Reply, WsaError>) -> i32 {
+    match r {
+        Ok(_) => 0,
+        Err(_) => SOCKET_ERROR,
+    }
+}
+
+/// Reads `*p` if `p` is not NULL. Callers copy scalars in and out so that a caller passing
+/// overlapping pointers never makes two Rust references alias.
+unsafe fn read_opt<T: Copy>(p: *const T) -> Option<T> {
+    if p.is_null() {
+        None
+    } else {
+        Some(p.read_unaligned())
+    }
+}
+
+unsafe fn write_opt<T: Copy>(p: *mut T, v: Option<T>) {
+    if let (false, Some(v)) = (p.is_null(), v) {
+        p.write_unaligned(v);
+    }
+}
+
+/// `WSAStartup`: ST-1..ST-6. Returns 0 or the error code itself (not `SOCKET_ERROR`).
+pub unsafe fn WSAStartup(wversionrequested: u16, lpwsadata: *mut WSADATA) -> i32 {
+    let data = lpwsadata.cast::<[u8; WSADATA_SIZE]>().as_mut();
+    let requested = Version::from_word(wversionrequested);
+    match call(Call::Startup { requested, data }) {
+        Ok(_) => 0,
+        Err(e) => e.code(),
+    }
+}
+
+/// `WSACleanup`: CL-1..CL-13.
+pub unsafe fn WSACleanup() -> i32 {
+    status(call(Call::Cleanup))
+}
+
+/// `WSAGetLastError`: the calling thread's last error (TH-1).
+pub unsafe fn WSAGetLastError() -> WSA_ERROR {
+    match call(Call::GetLastError) {
+        Ok(Reply::LastError(e)) => e,
+        other => unreachable!("WSAGetLastError always succeeds, got {other:?}"),
+    }
+}
+
+/// `WSASetLastError`: sets the calling thread's last error (TH-1).
+pub unsafe fn WSASetLastError(ierror: i32) {
+    let _ = call(Call::SetLastError(ierror));
+}
+
+fn socket_result(r: Result<Reply, WsaError>) -> SOCKET {
+    match r {
+        Ok(Reply::Socket(s)) => s.raw(),
+        Ok(other) => unreachable!("socket creation returned {other:?}"),
+        Err(_) => INVALID_SOCKET,
+    }
+}
+
+/// `socket`: a socket of the catalog entry chosen for (af, type, protocol) (SP-11). Sockets
+/// made by `socket` are overlapped-capable, as on Windows.
+pub unsafe fn socket(af: i32, r#type: WINSOCK_SOCKET_TYPE, protocol: i32) -> SOCKET {
+    socket_result(call(Call::Socket {
+        af,
+        ty: r#type,
+        protocol,
+        info: None,
+        group: 0,
+        flags: WSA_FLAG_OVERLAPPED,
+        wsa: false,
+    }))
+}
+
+/// `WSASocketW`: like `socket`, optionally from a `WSAPROTOCOL_INFOW` (arguments that are 0 or
+/// `FROM_PROTOCOL_INFO` are taken from it).
+pub unsafe fn WSASocketW(
+    af: i32,
+    r#type: i32,
+    protocol: i32,
+    lpprotocolinfo: *const WSAPROTOCOL_INFOW,
+    g: u32,
+    dwflags: u32,
+) -> SOCKET {
+    let info = read_opt(lpprotocolinfo).map(|i| ProtocolInfo::from(&i));
+    socket_result(call(Call::Socket {
+        af,
+        ty: r#type,
+        protocol,
+        info,
+        group: g,
+        flags: dwflags,
+        wsa: true,
+    }))
+}
+
+/// `closesocket`: CS-1..CS-8.
+pub unsafe fn closesocket(s: SOCKET) -> i32 {
+    status(call(Call::CloseSocket(Socket::from_raw(s))))
+}
+
+/// `setsockopt` at `SOL_SOCKET` (CS-8); `optval` must hold `optlen` bytes.
+pub unsafe fn setsockopt(
+    s: SOCKET,
+    level: i32,
+    optname: i32,
+    optval: *const u8,
+    optlen: i32,
+) -> i32 {
+    let value = (!optval.is_null())
+        .then(|| std::slice::from_raw_parts(optval, usize::try_from(optlen).unwrap_or(0)));
+    status(call(Call::SetSockOpt {
+        s: Socket::from_raw(s),
+        level,
+        name: optname,
+        value,
+        len: optlen,
+    }))
+}
+
+/// `getsockopt` at `SOL_SOCKET` (CS-8); `optval` must hold `*optlen` bytes.
+pub unsafe fn getsockopt(
+    s: SOCKET,
+    level: i32,
+    optname: i32,
+    optval: *mut u8,
+    optlen: *mut i32,
+) -> i32 {
+    let mut len = read_opt(optlen);
+    let n = len.map_or(0, |l| usize::try_from(l).unwrap_or(0));
+    let value = (!optval.is_null()).then(|| std::slice::from_raw_parts_mut(optval, n));
+    let r = call(Call::GetSockOpt {
+        s: Socket::from_raw(s),
+        level,
+        name: optname,
+        value,
+        len: len.as_mut(),
+    });
+    write_opt(optlen, len);
+    status(r)
+}
+
+/// `ioctlsocket`: `FIONBIO`, `FIONREAD`, `SIOCATMARK`.
+pub unsafe fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
+    let mut arg = read_opt(argp);
+    let r = call(Call::IoctlSocket {
+        s: Socket::from_raw(s),
+        cmd,
+        arg: arg.as_mut(),
+    });
+    write_opt(argp, arg);
+    status(r)
+}
+
+/// `WSAEnumProtocolsW`: the visible catalog entries (SP-11); `lpiprotocols` is NULL or a
+/// 0-terminated array; the buffer holds `*lpdwbufferlength` bytes.
+pub unsafe fn WSAEnumProtocolsW(
+    lpiprotocols: *const i32,
+    lpprotocolbuffer: *mut WSAPROTOCOL_INFOW,
+    lpdwbufferlength: *mut u32,
+) -> i32 {
+    let filter = (!lpiprotocols.is_null()).then(|| {
+        let mut v = Vec::new();
+        let mut p = lpiprotocols;
+        while p.read_unaligned() != 0 {
+            v.push(p.read_unaligned());
+            p = p.add(1);
+        }
+        v
+    });
+    let mut len = read_opt(lpdwbufferlength);
+    let bytes = len.map_or(0, |l| l as usize);
+    // Whole entries only: the core never writes past the last complete WSAPROTOCOL_INFOW.
+    let bytes = bytes - bytes % PROTOCOL_INFO_SIZE;
+    let buffer = (!lpprotocolbuffer.is_null())
+        .then(|| std::slice::from_raw_parts_mut(lpprotocolbuffer.cast::<u8>(), bytes));
+    let r = call(Call::EnumProtocols {
+        filter,
+        buffer,
+        len: len.as_mut(),
+    });
+    write_opt(lpdwbufferlength, len);
+    match r {
+        Ok(Reply::Count(n)) => n as i32,
+        Ok(other) => unreachable!("WSAEnumProtocolsW returned {other:?}"),
+        Err(_) => SOCKET_ERROR,
+    }
+}
