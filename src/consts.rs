@@ -126,7 +126,7 @@ pub const FD_SETSIZE: u32 = 64;
 // Waits.
 pub const WSA_INFINITE: u32 = u32::MAX;
 pub const WSA_MAXIMUM_WAIT_EVENTS: u32 = 64;
-pub const WSA_WAIT_EVENT_0: u32 = 0;
+pub const WSA_WAIT_EVENT_0: WSA_ERROR = 0;
 pub const WSA_WAIT_IO_COMPLETION: WSA_ERROR = 0xc0;
 pub const WSA_WAIT_TIMEOUT: u32 = 258;
 pub const WSA_WAIT_FAILED: u32 = u32::MAX;
@@ -159,14 +159,14 @@ pub const PFL_RECOMMENDED_PROTO_ENTRY: u32 = 0x02;
 pub const PFL_HIDDEN: u32 = 0x04;
 pub const PFL_MATCHES_PROTOCOL_ZERO: u32 = 0x08;
 pub const PFL_NETWORKDIRECT_PROVIDER: u32 = 0x10;
-pub const LAYERED_PROTOCOL: i32 = 0;
-pub const BASE_PROTOCOL: i32 = 1;
-pub const MAX_PROTOCOL_CHAIN: usize = 7;
-pub const WSAPROTOCOL_LEN: usize = 255;
-pub const BIGENDIAN: i32 = 0;
-pub const LITTLEENDIAN: i32 = 1;
-pub const SECURITY_PROTOCOL_NONE: i32 = 0;
+pub const LAYERED_PROTOCOL: u32 = 0;
+pub const BASE_PROTOCOL: u32 = 1;
+pub const MAX_PROTOCOL_CHAIN: u32 = 7;
+pub const WSAPROTOCOL_LEN: u32 = 255;
+pub const BIGENDIAN: u32 = 0;
+pub const LITTLEENDIAN: u32 = 1;
+pub const SECURITY_PROTOCOL_NONE: u32 = 0;
 
 // WSADATA.
-pub const WSADESCRIPTION_LEN: usize = 256;
-pub const WSASYS_STATUS_LEN: usize = 128;
+pub const WSADESCRIPTION_LEN: u32 = 256;
+pub const WSASYS_STATUS_LEN: u32 = 128;

@@ -74,3 +74,8 @@ pub use crate::core::Profile;
 pub use error::WsaError;
 pub use sim::{Host, Process, Sim, SimBuilder, SEED_ENV};
 pub use trace::{Event, Trace};
+
+/// The README's examples, compiled and run as doc tests so they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

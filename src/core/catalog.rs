@@ -47,7 +47,7 @@ pub struct ProtocolChain {
     /// `ChainLen`: `LAYERED_PROTOCOL` (0), `BASE_PROTOCOL` (1), or the chain's length.
     pub len: i32,
     /// `ChainEntries`: catalog entry ids, top first.
-    pub entries: [u32; MAX_PROTOCOL_CHAIN],
+    pub entries: [u32; MAX_PROTOCOL_CHAIN as usize],
 }
 
 /// One catalog entry: the data of a `WSAPROTOCOL_INFOW`, field for field.
@@ -177,7 +177,7 @@ impl ProtocolInfo {
         }
         w.put(&self.message_size.to_ne_bytes());
         w.put(&self.provider_reserved.to_ne_bytes());
-        for u in self.name.encode_utf16().take(WSAPROTOCOL_LEN) {
+        for u in self.name.encode_utf16().take(WSAPROTOCOL_LEN as usize) {
             w.put(&u.to_ne_bytes());
         }
         b
@@ -190,7 +190,7 @@ impl ProtocolInfo {
         let u16_at = |at: usize| u16::from_ne_bytes([b[at], b[at + 1]]);
         let mut data4 = [0u8; 8];
         data4.copy_from_slice(&b[28..36]);
-        let mut entries = [0u32; MAX_PROTOCOL_CHAIN];
+        let mut entries = [0u32; MAX_PROTOCOL_CHAIN as usize];
         for (i, e) in entries.iter_mut().enumerate() {
             *e = u32_at(44 + 4 * i);
         }
@@ -236,7 +236,7 @@ impl ProtocolInfo {
             provider_id: provider,
             catalog_entry_id: id,
             chain: ProtocolChain {
-                len: BASE_PROTOCOL,
+                len: BASE_PROTOCOL as i32,
                 entries: [id, 0, 0, 0, 0, 0, 0],
             },
             version: 2,
@@ -246,8 +246,8 @@ impl ProtocolInfo {
             socket_type,
             protocol,
             protocol_max_offset: 0,
-            network_byte_order: BIGENDIAN,
-            security_scheme: SECURITY_PROTOCOL_NONE,
+            network_byte_order: BIGENDIAN as i32,
+            security_scheme: SECURITY_PROTOCOL_NONE as i32,
             message_size: 0,
             provider_reserved: 0,
             name: name.to_owned(),

@@ -256,10 +256,10 @@ impl World {
                 ..
             } => {
                 self.gate(cx)?;
+                cx.rule(Rule::Sp11); // SP-11: the catalog decides, success or failure.
                 let entry = self
                     .catalog
-                    .select(af, ty, protocol, info.as_ref())
-                    .inspect(|_| cx.rule(Rule::Sp11))? // SP-11
+                    .select(af, ty, protocol, info.as_ref())?
                     .clone();
                 let process = &mut self.processes[cx.process.0 as usize - 1];
                 process

@@ -106,6 +106,39 @@ pub fn set(
     value: Option<&[u8]>,
     len: i32,
 ) -> Result<(), WsaError> {
+    let r = set_value(cx, socket, level, name, value, len);
+    fault_is_er_3(cx, r)
+}
+
+/// `getsockopt`. `value` holds `max(*len, 0)` bytes.
+pub fn get(
+    cx: &mut Cx,
+    socket: &mut SocketState,
+    level: i32,
+    name: i32,
+    value: Option<&mut [u8]>,
+    len: Option<&mut i32>,
+) -> Result<(), WsaError> {
+    let r = get_value(cx, socket, level, name, value, len);
+    fault_is_er_3(cx, r)
+}
+
+/// Names ER-3 in the trace when a pointer or length check decided the outcome.
+fn fault_is_er_3(cx: &mut Cx, r: Result<(), WsaError>) -> Result<(), WsaError> {
+    if r == Err(WsaError::Fault) {
+        cx.rule(Rule::Er3); // ER-3
+    }
+    r
+}
+
+fn set_value(
+    cx: &mut Cx,
+    socket: &mut SocketState,
+    level: i32,
+    name: i32,
+    value: Option<&[u8]>,
+    len: i32,
+) -> Result<(), WsaError> {
     let opt = lookup(cx, socket, level, name)?;
     match opt {
         // Read-only options. SO_TYPE fails WSAEINVAL on datagram sockets (win: test_WSASocket).
@@ -115,7 +148,7 @@ pub fn set(
         }
         Opt::Linger | Opt::DontLinger | Opt::Stored(..) => {}
     }
-    cx.rule(Rule::Er3); // ER-3: pointer and length checks come last.
+    // ER-3: pointer and length checks come last.
     let value = value.ok_or(WsaError::Fault)?;
     if len < 0 {
         return Err(WsaError::Fault);
@@ -147,8 +180,7 @@ pub fn set(
     Ok(())
 }
 
-/// `getsockopt`. `value` holds `max(*len, 0)` bytes.
-pub fn get(
+fn get_value(
     cx: &mut Cx,
     socket: &mut SocketState,
     level: i32,
@@ -157,7 +189,7 @@ pub fn get(
     len: Option<&mut i32>,
 ) -> Result<(), WsaError> {
     let opt = lookup(cx, socket, level, name)?;
-    cx.rule(Rule::Er3); // ER-3: pointer and length checks come last.
+    // ER-3: pointer and length checks come last.
     let (Some(value), Some(len)) = (value, len) else {
         return Err(WsaError::Fault);
     };

@@ -402,6 +402,12 @@ impl Process {
 
     /// ST-5: the version that governs Winsock 1.1 behaviour (the lowest negotiated since the
     /// first startup), or `None` while Ws2_32 is not started.
+    ///
+    /// # Divergence
+    /// SPEC ST-5 says "the lowest negotiated by any live startup", but `WSACleanup` does not say
+    /// which startup it ends, so the set of live startups is not observable. The simulator keeps
+    /// the lowest version negotiated since the state was created, as ReactOS does, until the
+    /// final cleanup.
     pub fn negotiated_version(&self) -> Option<crate::Version> {
         self.sim.shared.lock().world.process(self.id).version()
     }
