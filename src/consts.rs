@@ -23,6 +23,8 @@ pub type WSA_ERROR = i32;
 pub type BOOL = i32;
 /// An event object handle (`WSAEVENT`).
 pub type WSAEVENT = isize;
+/// A kernel object handle, as `WSAWaitForMultipleEvents` takes them (`WSAEVENT as HANDLE`).
+pub type HANDLE = *mut core::ffi::c_void;
 
 pub const INVALID_SOCKET: SOCKET = usize::MAX;
 pub const SOCKET_ERROR: i32 = -1;

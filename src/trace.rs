@@ -33,6 +33,9 @@ pub struct Event {
     pub error: Option<crate::WsaError>,
     /// The SPEC rules that decided the outcome, in the order they fired.
     pub rules: Vec<Rule>,
+    /// How long the call waited in virtual time before completing (zero if it did not block);
+    /// `time` is when it completed.
+    pub blocked: Duration,
 }
 
 #[derive(Serialize)]
@@ -49,6 +52,7 @@ struct JsonEvent<'a> {
     error: Option<&'static str>,
     error_code: Option<i32>,
     rules: Vec<&'static str>,
+    blocked_ns: u64,
 }
 
 impl Event {
@@ -66,6 +70,7 @@ impl Event {
             error: self.error.map(|e| e.name()),
             error_code: self.error.map(|e| e.code()),
             rules: self.rules.iter().map(|r| r.id()).collect(),
+            blocked_ns: u64::try_from(self.blocked.as_nanos()).unwrap_or(u64::MAX),
         };
         serde_json::to_string(&e).expect("an event always serialises")
     }
@@ -76,7 +81,7 @@ impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "#{} {}.{:06}s {}/{}[{}:{}] {}({}) = {}",
+            "#{} {}.{:06}s {}/{}[{}:{}] {}({}){} = {}",
             self.seq,
             self.time.as_secs(),
             self.time.subsec_micros(),
@@ -86,6 +91,11 @@ impl fmt::Display for Event {
             self.thread,
             self.call,
             self.args,
+            if self.blocked.is_zero() {
+                String::new()
+            } else {
+                format!(" (blocked {:?})", self.blocked)
+            },
             self.result
         )?;
         if let Some(e) = self.error {
@@ -135,7 +145,7 @@ impl Trace {
     }
 
     /// One JSON object per line: `seq`, `time_ns`, `host`, `process`, `pid`, `thread`, `call`,
-    /// `args`, `result`, `error`, `error_code`, `rules`.
+    /// `args`, `result`, `error`, `error_code`, `rules`, `blocked_ns`.
     pub fn to_json_lines(&self) -> String {
         let mut out = String::new();
         for e in &self.events {

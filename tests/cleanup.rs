@@ -3,44 +3,8 @@
 use ws2sim::sys::*;
 use ws2sim::{Event, Rule, Sim, Trace, WsaError};
 
-fn startup(version: u16) -> i32 {
-    let mut d = WSADATA::default();
-    unsafe { WSAStartup(version, &mut d) }
-}
-
-fn tcp() -> SOCKET {
-    let s = unsafe { socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP) };
-    assert_ne!(s, INVALID_SOCKET);
-    s
-}
-
-fn udp() -> SOCKET {
-    let s = unsafe { socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP) };
-    assert_ne!(s, INVALID_SOCKET);
-    s
-}
-
-/// `getsockopt(s, SOL_SOCKET, SO_TYPE)`: (return value, type).
-fn so_type(s: SOCKET) -> (i32, i32) {
-    let mut ty = -7i32;
-    let mut len = 4i32;
-    let r = unsafe {
-        getsockopt(
-            s,
-            SOL_SOCKET,
-            SO_TYPE,
-            (&mut ty as *mut i32).cast(),
-            &mut len,
-        )
-    };
-    (r, ty)
-}
-
-/// Asserts a call returned `SOCKET_ERROR` and set the last error to `code`.
-fn assert_fails(r: i32, code: i32) {
-    assert_eq!(r, SOCKET_ERROR);
-    assert_eq!(unsafe { WSAGetLastError() }, code);
-}
+mod common;
+use common::*;
 
 fn cleanups(trace: &Trace) -> Vec<Event> {
     trace.calls("WSACleanup").cloned().collect()
@@ -48,17 +12,14 @@ fn cleanups(trace: &Trace) -> Vec<Event> {
 
 #[test]
 fn cl_1_cleanup_without_startup_fails_not_initialised() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
         WSASetLastError(0);
-        assert_eq!(WSACleanup(), SOCKET_ERROR);
-        assert_eq!(WSAGetLastError(), WSANOTINITIALISED);
+        assert_fails(WSACleanup(), WSANOTINITIALISED);
         assert_eq!(WSAGetLastError(), 10093);
         // Still nothing started, and again.
         WSASetLastError(77);
-        assert_eq!(WSACleanup(), SOCKET_ERROR);
-        assert_eq!(WSAGetLastError(), WSANOTINITIALISED);
+        assert_fails(WSACleanup(), WSANOTINITIALISED);
     });
     assert_eq!(p.startup_count(), 0);
     let events = cleanups(&sim.trace());
@@ -73,10 +34,9 @@ fn cl_1_cleanup_without_startup_fails_not_initialised() {
 
 #[test]
 fn cl_1_one_cleanup_too_many_fails_not_initialised() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
         assert_eq!(startup(0x0101), 0);
         assert_eq!(WSACleanup(), 0);
         assert_eq!(WSACleanup(), 0);
@@ -85,7 +45,7 @@ fn cl_1_one_cleanup_too_many_fails_not_initialised() {
         assert_fails(WSACleanup(), WSANOTINITIALISED);
         assert_eq!(p.startup_count(), 0);
         // The process can start again after the extra cleanups.
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
         assert_eq!(p.startup_count(), 1);
         assert_eq!(WSACleanup(), 0);
     });
@@ -105,8 +65,7 @@ fn cl_1_one_cleanup_too_many_fails_not_initialised() {
 
 #[test]
 fn cl_1_api_cleanup_reports_not_initialised() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (_sim, p) = app();
     p.run(|| {
         assert_eq!(ws2sim::api::cleanup(), Err(WsaError::NotInitialised));
         assert_eq!(ws2sim::api::last_error(), WSANOTINITIALISED);
@@ -115,27 +74,13 @@ fn cl_1_api_cleanup_reports_not_initialised() {
 
 #[test]
 fn cl_2_non_final_cleanup_only_decrements() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
-        assert_eq!(startup(0x0202), 0);
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
+        startup_2_2();
         let s = tcp();
         let d = udp();
-        let mut linger = LINGER {
-            l_onoff: 1,
-            l_linger: 9,
-        };
-        assert_eq!(
-            setsockopt(
-                s,
-                SOL_SOCKET,
-                SO_LINGER,
-                (&linger as *const LINGER).cast(),
-                4
-            ),
-            0
-        );
+        set_linger(s, 1, 9);
         assert_eq!(p.live_resources(), 2);
 
         assert_eq!(WSACleanup(), 0);
@@ -144,25 +89,7 @@ fn cl_2_non_final_cleanup_only_decrements() {
         assert_eq!(p.live_resources(), 2);
         assert_eq!(so_type(s), (0, SOCK_STREAM));
         assert_eq!(so_type(d), (0, SOCK_DGRAM));
-        linger = LINGER::default();
-        let mut len = 4;
-        assert_eq!(
-            getsockopt(
-                s,
-                SOL_SOCKET,
-                SO_LINGER,
-                (&mut linger as *mut LINGER).cast(),
-                &mut len
-            ),
-            0
-        );
-        assert_eq!(
-            linger,
-            LINGER {
-                l_onoff: 1,
-                l_linger: 9
-            }
-        );
+        assert_eq!(get_linger(s), linger(1, 9));
         let mut nb = 1u32;
         assert_eq!(ioctlsocket(s, FIONBIO, &mut nb), 0);
         // New sockets can still be made.
@@ -187,11 +114,10 @@ fn cl_2_non_final_cleanup_only_decrements() {
 
 #[test]
 fn cl_2_only_the_last_of_many_cleanups_is_final() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
         for _ in 0..10 {
-            assert_eq!(startup(0x0202), 0);
+            startup_2_2();
         }
         let s = tcp();
         for left in (1..10u32).rev() {
@@ -219,11 +145,11 @@ fn cl_2_one_process_cleanup_does_not_touch_another() {
     let p = sim.localhost().process("a");
     let q = sim.localhost().process("b");
     let qs = q.run(|| {
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
         tcp()
     });
     p.run(|| unsafe {
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
         let _ = tcp();
         assert_eq!(WSACleanup(), 0);
         assert_eq!(p.live_resources(), 0);
@@ -237,25 +163,22 @@ fn cl_2_one_process_cleanup_does_not_touch_another() {
 
 #[test]
 fn cl_3_successful_cleanup_clears_the_last_error() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
-        assert_eq!(startup(0x0202), 0);
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
+        startup_2_2();
         // Non-final cleanup.
         WSASetLastError(WSAEWOULDBLOCK);
         assert_eq!(WSACleanup(), 0);
         assert_eq!(WSAGetLastError(), 0);
         // A genuine failure's last error is cleared too.
-        assert_eq!(closesocket(12345 * 4), SOCKET_ERROR);
-        assert_eq!(WSAGetLastError(), WSAENOTSOCK);
+        assert_fails(closesocket(12345 * 4), WSAENOTSOCK);
         // Final cleanup.
         assert_eq!(WSACleanup(), 0);
         assert_eq!(WSAGetLastError(), 0);
         // A failing cleanup does not clear it: it sets WSANOTINITIALISED.
         WSASetLastError(-1234);
-        assert_eq!(WSACleanup(), SOCKET_ERROR);
-        assert_eq!(WSAGetLastError(), WSANOTINITIALISED);
+        assert_fails(WSACleanup(), WSANOTINITIALISED);
     });
     let events = cleanups(&sim.trace());
     assert!(events[0].rules.contains(&Rule::Cl3), "{}", events[0]);
@@ -269,7 +192,7 @@ fn cl_3_last_error_cleared_only_for_the_calling_process() {
     let p = sim.localhost().process("a");
     let q = sim.localhost().process("b");
     p.run(|| unsafe {
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
         q.run(|| WSASetLastError(WSAECONNRESET));
         WSASetLastError(WSAECONNRESET);
         assert_eq!(WSACleanup(), 0);
@@ -280,10 +203,9 @@ fn cl_3_last_error_cleared_only_for_the_calling_process() {
 
 #[test]
 fn cl_6_final_cleanup_deallocates_open_sockets() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
         let a = tcp();
         let b = udp();
         let c = WSASocketW(
@@ -302,7 +224,7 @@ fn cl_6_final_cleanup_deallocates_open_sockets() {
         assert_eq!(WSACleanup(), 0);
         assert_eq!(p.live_resources(), 0);
 
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
         for s in [a, b, c, closed] {
             assert_fails(closesocket(s), WSAENOTSOCK);
             assert_fails(so_type(s).0, WSAENOTSOCK);
@@ -322,11 +244,10 @@ fn cl_6_final_cleanup_deallocates_open_sockets() {
 
 #[test]
 fn cl_8_final_cleanup_releases_every_socket() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     let handles = p.run(|| unsafe {
-        assert_eq!(startup(0x0202), 0);
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
+        startup_2_2();
         assert_eq!(p.live_resources(), 0);
         let mut handles = Vec::new();
         for i in 0..1000 {
@@ -345,7 +266,7 @@ fn cl_8_final_cleanup_releases_every_socket() {
     });
     assert_eq!(p.live_resources(), 0);
     p.run(|| unsafe {
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
         for &s in &handles {
             assert_fails(closesocket(s), WSAENOTSOCK);
         }
@@ -364,12 +285,12 @@ fn cl_8_only_the_cleaning_process_releases() {
     let p = sim.localhost().process("a");
     let q = sim.localhost().process("b");
     p.run(|| {
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
         for _ in 0..5 {
             tcp();
         }
         q.run(|| {
-            assert_eq!(startup(0x0202), 0);
+            startup_2_2();
             for _ in 0..7 {
                 udp();
             }
@@ -386,8 +307,8 @@ fn cl_11_cleanup_on_a_failed_network_still_counts_down() {
     let host = sim.localhost();
     let p = host.process("app");
     let s = p.run(|| {
-        assert_eq!(startup(0x0202), 0);
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
+        startup_2_2();
         tcp()
     });
     sim.set_network_down(&host, true);
@@ -412,7 +333,7 @@ fn cl_11_cleanup_on_a_failed_network_still_counts_down() {
     sim.set_network_down(&host, false);
     p.run(|| unsafe {
         assert_fails(WSACleanup(), WSANOTINITIALISED);
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
         assert_fails(so_type(s).0, WSAENOTSOCK);
         let t = tcp();
         assert_eq!(so_type(t), (0, SOCK_STREAM));
@@ -460,7 +381,7 @@ fn cl_11_single_startup_final_cleanup_on_failed_network() {
     assert_eq!(p.negotiated_version(), None);
     sim.set_network_down(&host, false);
     p.run(|| unsafe {
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
         assert_eq!(p.negotiated_version(), Some(ws2sim::Version::V2_2));
         for &s in &handles {
             assert_fails(closesocket(s), WSAENOTSOCK);
@@ -477,8 +398,8 @@ fn cl_11_network_down_on_another_host_does_not_matter() {
     let p = here.process("app");
     sim.set_network_down(&there, true);
     p.run(|| unsafe {
-        assert_eq!(startup(0x0202), 0);
-        assert_eq!(startup(0x0202), 0);
+        startup_2_2();
+        startup_2_2();
         let s = tcp();
         assert_eq!(WSACleanup(), 0);
         assert_eq!(so_type(s), (0, SOCK_STREAM));

@@ -6,77 +6,12 @@ use std::collections::BTreeSet;
 use ws2sim::sys::*;
 use ws2sim::{Linger, Sim, Socket, WsaError};
 
-const INFO_SIZE: usize = std::mem::size_of::<WSAPROTOCOL_INFOW>();
-const INET: i32 = AF_INET as i32;
-const BEEF: i32 = 0xdeadbeef_u32 as i32;
-
-/// Runs `f` in a fresh process between `WSAStartup(2.2)` and the final `WSACleanup`.
-fn started<T>(f: impl FnOnce() -> T) -> T {
-    Sim::new().localhost().process("t").run(|| unsafe {
-        let mut data: WSADATA = std::mem::zeroed();
-        assert_eq!(WSAStartup(0x0202, &mut data), 0);
-        let r = f();
-        assert_eq!(WSACleanup(), 0);
-        r
-    })
-}
-
-unsafe fn tcp() -> SOCKET {
-    let s = socket(INET, SOCK_STREAM, IPPROTO_TCP);
-    assert_ne!(s, INVALID_SOCKET);
-    s
-}
-
-unsafe fn udp() -> SOCKET {
-    let s = socket(INET, SOCK_DGRAM, IPPROTO_UDP);
-    assert_ne!(s, INVALID_SOCKET);
-    s
-}
+mod common;
+use common::*;
 
 /// `setsockopt(SOL_SOCKET, name)` with `bytes`; returns (result, last error).
 unsafe fn set(s: SOCKET, name: i32, bytes: &[u8]) -> (i32, i32) {
-    WSASetLastError(BEEF);
-    let r = setsockopt(s, SOL_SOCKET, name, bytes.as_ptr(), bytes.len() as i32);
-    (r, WSAGetLastError())
-}
-
-unsafe fn set_linger(s: SOCKET, onoff: u16, linger: u16) {
-    let l = LINGER {
-        l_onoff: onoff,
-        l_linger: linger,
-    };
-    WSASetLastError(BEEF);
-    assert_eq!(
-        setsockopt(
-            s,
-            SOL_SOCKET,
-            SO_LINGER,
-            (&l as *const LINGER).cast(),
-            std::mem::size_of::<LINGER>() as i32
-        ),
-        0
-    );
-    assert_eq!(WSAGetLastError(), 0);
-}
-
-unsafe fn get_linger(s: SOCKET) -> LINGER {
-    let mut l = LINGER {
-        l_onoff: 0xaaaa,
-        l_linger: 0xbbbb,
-    };
-    let mut len = std::mem::size_of::<LINGER>() as i32;
-    assert_eq!(
-        getsockopt(
-            s,
-            SOL_SOCKET,
-            SO_LINGER,
-            (&mut l as *mut LINGER).cast(),
-            &mut len
-        ),
-        0
-    );
-    assert_eq!(len, 4);
-    l
+    last_error_after(|| setsockopt(s, SOL_SOCKET, name, bytes.as_ptr(), bytes.len() as i32))
 }
 
 /// `getsockopt(SOL_SOCKET, name)` into a 4-byte buffer prefilled with 0xdeadbeef, with `*optlen`
@@ -84,9 +19,8 @@ unsafe fn get_linger(s: SOCKET) -> LINGER {
 unsafe fn get4(s: SOCKET, name: i32, optlen: i32) -> (i32, i32, u32, i32) {
     let mut buf = 0xdeadbeef_u32.to_le_bytes();
     let mut len = optlen;
-    WSASetLastError(BEEF);
-    let r = getsockopt(s, SOL_SOCKET, name, buf.as_mut_ptr(), &mut len);
-    (r, WSAGetLastError(), u32::from_le_bytes(buf), len)
+    let (r, err) = last_error_after(|| getsockopt(s, SOL_SOCKET, name, buf.as_mut_ptr(), &mut len));
+    (r, err, u32::from_le_bytes(buf), len)
 }
 
 unsafe fn get_dword(s: SOCKET, name: i32) -> u32 {
@@ -119,8 +53,7 @@ fn cs_1_closesocket_twice_fails_enotsock() {
         let s = tcp();
         WSASetLastError(BEEF);
         assert_eq!(closesocket(s), 0);
-        assert_eq!(closesocket(s), SOCKET_ERROR);
-        assert_eq!(WSAGetLastError(), WSAENOTSOCK);
+        assert_fails(closesocket(s), WSAENOTSOCK);
         // Through the safe layer as well.
         assert_eq!(Socket::from_raw(s).close(), Err(WsaError::NotSocket));
     });
@@ -155,8 +88,7 @@ fn cs_1_closed_handles_are_never_handed_out_again() {
     for cycle in 0..CYCLES {
         for p in &procs {
             let made = p.run(|| unsafe {
-                let mut data: WSADATA = std::mem::zeroed();
-                assert_eq!(WSAStartup(0x0202, &mut data), 0);
+                startup_2_2();
                 // Handles from earlier cycles and from the other process reach nothing.
                 for &h in &stale {
                     WSASetLastError(BEEF);
@@ -242,35 +174,17 @@ fn cs_8_so_dontlinger_flips_l_onoff_and_keeps_l_linger() {
         let s = tcp();
         set_linger(s, 5, 189);
         assert_eq!(set(s, SO_DONTLINGER, &1u32.to_ne_bytes()), (0, 0));
-        assert_eq!(
-            get_linger(s),
-            LINGER {
-                l_onoff: 0,
-                l_linger: 189
-            }
-        );
+        assert_eq!(get_linger(s), linger(0, 189));
         assert_eq!(get_dword(s, SO_DONTLINGER), 1);
 
         assert_eq!(set(s, SO_DONTLINGER, &0u32.to_ne_bytes()), (0, 0));
-        assert_eq!(
-            get_linger(s),
-            LINGER {
-                l_onoff: 1,
-                l_linger: 189
-            }
-        );
+        assert_eq!(get_linger(s), linger(1, 189));
         assert_eq!(get_dword(s, SO_DONTLINGER), 0);
 
         // Any non-zero value means TRUE and reads back as 1.
         assert_eq!(set(s, SO_DONTLINGER, &0x100u32.to_ne_bytes()), (0, 0));
         assert_eq!(get_dword(s, SO_DONTLINGER), 1);
-        assert_eq!(
-            get_linger(s),
-            LINGER {
-                l_onoff: 0,
-                l_linger: 189
-            }
-        );
+        assert_eq!(get_linger(s), linger(0, 189));
         assert_eq!(closesocket(s), 0);
     });
 }
@@ -288,16 +202,12 @@ fn cs_8_udp_has_no_linger_options() {
                 "get {name:#x} left the buffer alone"
             );
         }
-        let l = LINGER {
-            l_onoff: 1,
-            l_linger: 5,
-        };
+        let l = linger(1, 5);
         WSASetLastError(BEEF);
-        assert_eq!(
+        assert_fails(
             setsockopt(s, SOL_SOCKET, SO_LINGER, (&l as *const LINGER).cast(), 4),
-            SOCKET_ERROR
+            WSAENOPROTOOPT,
         );
-        assert_eq!(WSAGetLastError(), WSAENOPROTOOPT);
         assert_eq!(
             set(s, SO_DONTLINGER, &1u32.to_ne_bytes()),
             (SOCKET_ERROR, WSAENOPROTOOPT)
@@ -320,13 +230,7 @@ fn cs_8_null_option_value_fails_efault() {
             );
             assert_eq!(WSAGetLastError(), WSAEFAULT, "set {name:#x} NULL, {len}");
         }
-        assert_eq!(
-            get_linger(s),
-            LINGER {
-                l_onoff: 1,
-                l_linger: 9
-            }
-        );
+        assert_eq!(get_linger(s), linger(1, 9));
 
         for name in [SO_LINGER, SO_DONTLINGER, SO_TYPE] {
             let mut len = 4;
@@ -406,13 +310,7 @@ fn cs_8_set_so_linger_needs_four_bytes() {
             );
         }
         assert_eq!(set(s, SO_LINGER, &value), (0, 0));
-        assert_eq!(
-            get_linger(s),
-            LINGER {
-                l_onoff: 1,
-                l_linger: 42
-            }
-        );
+        assert_eq!(get_linger(s), linger(1, 42));
         assert_eq!(closesocket(s), 0);
     });
 }
@@ -439,13 +337,7 @@ fn cs_8_set_so_dontlinger_with_optlen_zero_succeeds_and_changes_nothing() {
         WSASetLastError(BEEF);
         assert_eq!(setsockopt(s, SOL_SOCKET, SO_DONTLINGER, one.as_ptr(), 0), 0);
         assert_eq!(WSAGetLastError(), 0);
-        assert_eq!(
-            get_linger(s),
-            LINGER {
-                l_onoff: 1,
-                l_linger: 5
-            }
-        );
+        assert_eq!(get_linger(s), linger(1, 5));
         assert_eq!(closesocket(s), 0);
     });
 }
@@ -476,11 +368,10 @@ fn cs_8_so_protocol_infow_length_handling() {
 
         let mut len = (INFO_SIZE / 2) as i32;
         WSASetLastError(BEEF);
-        assert_eq!(
+        assert_fails(
             getsockopt(s, SOL_SOCKET, SO_PROTOCOL_INFOW, ptr, &mut len),
-            SOCKET_ERROR
+            WSAEFAULT,
         );
-        assert_eq!(WSAGetLastError(), WSAEFAULT);
         assert_eq!(len, 628);
 
         let mut len = 2 * INFO_SIZE as i32;
@@ -497,18 +388,7 @@ fn cs_8_so_protocol_infow_length_handling() {
         );
 
         let mut info = WSAPROTOCOL_INFOW::default();
-        let mut len = INFO_SIZE as i32;
-        assert_eq!(
-            getsockopt(
-                s,
-                SOL_SOCKET,
-                SO_PROTOCOL_INFOW,
-                (&mut info as *mut WSAPROTOCOL_INFOW).cast(),
-                &mut len
-            ),
-            0
-        );
-        assert_eq!(len, 628);
+        assert_eq!(get_opt(s, SO_PROTOCOL_INFOW, &mut info), (0, 628));
         assert_eq!(info, buf[0]);
         assert_eq!(info.dwCatalogEntryId, 1001);
         assert_eq!(closesocket(s), 0);
@@ -593,8 +473,7 @@ fn ioctl_fionbio_null_argp_fails_efault() {
     started(|| unsafe {
         let s = tcp();
         WSASetLastError(BEEF);
-        assert_eq!(ioctlsocket(s, FIONBIO, std::ptr::null_mut()), SOCKET_ERROR);
-        assert_eq!(WSAGetLastError(), WSAEFAULT);
+        assert_fails(ioctlsocket(s, FIONBIO, std::ptr::null_mut()), WSAEFAULT);
         assert_eq!(closesocket(s), 0);
     });
 }
@@ -621,8 +500,7 @@ fn ioctl_unknown_command_fails_eopnotsupp() {
         let s = tcp();
         let mut arg = 7u32;
         WSASetLastError(BEEF);
-        assert_eq!(ioctlsocket(s, BEEF, &mut arg), SOCKET_ERROR);
-        assert_eq!(WSAGetLastError(), WSAEOPNOTSUPP);
+        assert_fails(ioctlsocket(s, BEEF, &mut arg), WSAEOPNOTSUPP);
         assert_eq!(arg, 7);
         assert_eq!(closesocket(s), 0);
     });
@@ -647,7 +525,6 @@ fn ioctl_on_closed_socket_fails_enotsock() {
         assert_eq!(closesocket(s), 0);
         let mut arg = 1u32;
         WSASetLastError(BEEF);
-        assert_eq!(ioctlsocket(s, FIONBIO, &mut arg), SOCKET_ERROR);
-        assert_eq!(WSAGetLastError(), WSAENOTSOCK);
+        assert_fails(ioctlsocket(s, FIONBIO, &mut arg), WSAENOTSOCK);
     });
 }

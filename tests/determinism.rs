@@ -5,8 +5,11 @@ use proptest::prelude::*;
 use ws2sim::sys as ws;
 use ws2sim::{Process, Sim, Trace};
 
+mod common;
+use common::*;
+
 /// The JSON keys of one trace line, in order.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
     "seq",
     "time_ns",
     "host",
@@ -19,6 +22,7 @@ const KEYS: [&str; 12] = [
     "error",
     "error_code",
     "rules",
+    "blocked_ns",
 ];
 
 /// A program touching every kind of outcome: failures before startup (ER-1, CL-1), failed
@@ -31,7 +35,6 @@ fn program(seed: u64) -> Sim {
     let a = sim.localhost().process("client");
     let b = server.process("server");
     let c = server.process("helper");
-    let mut data = ws::WSADATA::default();
 
     let (ta, ua) = a.run(|| unsafe {
         assert_eq!(ws::WSACleanup(), ws::SOCKET_ERROR);
@@ -42,10 +45,10 @@ fn program(seed: u64) -> Sim {
             ws::getsockopt(4, ws::SOL_SOCKET, ws::SO_TYPE, vp, &mut len),
             ws::SOCKET_ERROR
         );
-        assert_eq!(ws::WSAStartup(0x0000, &mut data), ws::WSAVERNOTSUPPORTED);
+        assert_eq!(startup(0x0000), ws::WSAVERNOTSUPPORTED);
         assert_eq!(ws::WSAStartup(0x0202, std::ptr::null_mut()), ws::WSAEFAULT);
-        assert_eq!(ws::WSAStartup(0x0202, &mut data), 0);
-        assert_eq!(ws::WSAStartup(0x0101, &mut data), 0);
+        startup_2_2();
+        assert_eq!(startup(0x0101), 0);
         let t = ws::socket(ws::AF_INET.into(), ws::SOCK_STREAM, ws::IPPROTO_TCP);
         let u = ws::socket(ws::AF_INET.into(), ws::SOCK_DGRAM, 0);
         assert_eq!(ws::socket(0xdead, ws::SOCK_STREAM, 0), ws::INVALID_SOCKET);
@@ -65,7 +68,7 @@ fn program(seed: u64) -> Sim {
         (t, u)
     });
     let tb = b.run(|| unsafe {
-        assert_eq!(ws::WSAStartup(0x0202, &mut data), 0);
+        startup_2_2();
         // A handle of another process is not a socket here (ER-2).
         assert_eq!(ws::closesocket(ta), ws::SOCKET_ERROR);
         let t = ws::socket(
@@ -87,13 +90,11 @@ fn program(seed: u64) -> Sim {
         assert_eq!(ws::closesocket(ta), ws::SOCKET_ERROR);
         assert_eq!(ws::WSACleanup(), 0);
         assert_eq!(ws::WSACleanup(), 0);
-        assert_eq!(ws::WSAStartup(0x0202, &mut data), 0);
+        startup_2_2();
         assert_eq!(ws::closesocket(ua), ws::SOCKET_ERROR);
         assert_eq!(ws::WSAGetLastError(), ws::WSAENOTSOCK);
     });
-    c.run(|| unsafe {
-        assert_eq!(ws::WSAStartup(0x0202, &mut data), 0);
-    });
+    c.run(startup_2_2);
     b.exit();
     c.kill();
     sim
@@ -256,8 +257,7 @@ fn th_2_trace_does_not_depend_on_other_simulations_or_os_threads() {
     let busy = Sim::new();
     let p = busy.localhost().process("noise");
     p.run(|| unsafe {
-        let mut d = ws::WSADATA::default();
-        assert_eq!(ws::WSAStartup(0x0202, &mut d), 0);
+        startup_2_2();
         for _ in 0..10 {
             let s = ws::socket(ws::AF_INET.into(), ws::SOCK_STREAM, 0);
             assert_ne!(s, ws::INVALID_SOCKET);
@@ -544,7 +544,7 @@ fn replay(seed: u64, ops: &[(usize, Op)]) -> String {
             }
             Op::SetLinger(h, on, secs) => {
                 let s = pick(h);
-                let v = [on.to_ne_bytes(), secs.to_ne_bytes()].concat();
+                let v = linger_bytes(on, secs);
                 p.run(|| unsafe {
                     ws::setsockopt(s, ws::SOL_SOCKET, ws::SO_LINGER, v.as_ptr(), 4)
                 });
@@ -558,8 +558,7 @@ fn replay(seed: u64, ops: &[(usize, Op)]) -> String {
                 });
             }
         }
-        p.is_running()
-            .then(|| p.run(|| unsafe { ws::WSAGetLastError() }));
+        p.is_running().then(|| last_error(p));
     }
     sim.trace().to_json_lines()
 }

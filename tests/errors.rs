@@ -1,40 +1,10 @@
 //! Error precedence (SPEC ER-1 .. ER-5) and the per-thread last error (TH-1).
 
 use ws2sim::sys::*;
-use ws2sim::{api, Rule, Sim, Socket, Version, WsaError};
+use ws2sim::{api, Event, Rule, Sim, Socket, Trace, Version, WsaError};
 
-fn startup() {
-    let mut d = WSADATA::default();
-    assert_eq!(unsafe { WSAStartup(0x0202, &mut d) }, 0);
-}
-
-fn tcp() -> SOCKET {
-    let s = unsafe { socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP) };
-    assert_ne!(s, INVALID_SOCKET);
-    s
-}
-
-fn udp() -> SOCKET {
-    let s = unsafe { socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP) };
-    assert_ne!(s, INVALID_SOCKET);
-    s
-}
-
-/// `getsockopt(s, SOL_SOCKET, SO_TYPE)` with valid buffers: (return value, type).
-fn so_type(s: SOCKET) -> (i32, i32) {
-    let mut ty = -7i32;
-    let mut len = 4i32;
-    let r = unsafe {
-        getsockopt(
-            s,
-            SOL_SOCKET,
-            SO_TYPE,
-            (&mut ty as *mut i32).cast(),
-            &mut len,
-        )
-    };
-    (r, ty)
-}
+mod common;
+use common::*;
 
 /// Asserts a status call returned `SOCKET_ERROR` and set the last error to `code`, starting
 /// from a sentinel last error so a call that forgets to set it is caught.
@@ -100,6 +70,11 @@ fn every_handle_call_fails(s: SOCKET, code: i32) {
     }
 }
 
+/// The events of `trace` for which `pred` holds, in order.
+fn events_where(trace: &Trace, pred: impl Fn(&Event) -> bool) -> Vec<&Event> {
+    trace.events().iter().filter(|e| pred(e)).collect()
+}
+
 /// Deterministic pseudo-random handle values (SplitMix64).
 fn random_handles(n: usize) -> Vec<SOCKET> {
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
@@ -119,8 +94,7 @@ fn random_handles(n: usize) -> Vec<SOCKET> {
 
 #[test]
 fn er_1_every_call_before_startup_fails_not_initialised_whatever_the_arguments() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
         check_socket("WSASocketW(0,0,0,NULL,0,0)", WSANOTINITIALISED, || {
             WSASocketW(0, 0, 0, std::ptr::null(), 0, 0)
@@ -157,11 +131,7 @@ fn er_1_every_call_before_startup_fails_not_initialised_whatever_the_arguments()
     assert_eq!(p.live_resources(), 0);
     // ER-1 decided every failure; no later check (ER-2, ER-3) ran.
     let trace = sim.trace();
-    let failures: Vec<_> = trace
-        .events()
-        .iter()
-        .filter(|e| e.error.is_some())
-        .collect();
+    let failures = events_where(&trace, |e| e.error.is_some());
     assert_eq!(failures.len(), 4 + 5 * 10 + 3);
     for e in failures {
         assert_eq!(e.error, Some(WsaError::NotInitialised), "{e}");
@@ -176,10 +146,9 @@ fn er_1_every_call_before_startup_fails_not_initialised_whatever_the_arguments()
 
 #[test]
 fn er_1_after_the_final_cleanup_live_looking_handles_fail_not_initialised() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (_sim, p) = app();
     p.run(|| unsafe {
-        startup();
+        startup_2_2();
         let s = tcp();
         let d = udp();
         assert_eq!(WSACleanup(), 0);
@@ -194,8 +163,7 @@ fn er_1_after_the_final_cleanup_live_looking_handles_fail_not_initialised() {
 
 #[test]
 fn er_1_failed_startups_leave_the_process_uninitialised() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (_sim, p) = app();
     p.run(|| unsafe {
         let mut d = WSADATA::default();
         assert_eq!(WSAStartup(0x0000, &mut d), WSAVERNOTSUPPORTED);
@@ -208,8 +176,7 @@ fn er_1_failed_startups_leave_the_process_uninitialised() {
 
 #[test]
 fn er_1_api_layer_reports_not_initialised() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (_sim, p) = app();
     p.run(|| {
         assert_eq!(
             Socket::new(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP),
@@ -232,10 +199,9 @@ fn er_1_api_layer_reports_not_initialised() {
 
 #[test]
 fn er_2_unknown_handles_fail_not_socket() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (_sim, p) = app();
     p.run(|| unsafe {
-        startup();
+        startup_2_2();
         let live = tcp();
         let mut bad = vec![
             0,
@@ -269,10 +235,9 @@ fn er_2_unknown_handles_fail_not_socket() {
 
 #[test]
 fn er_2_closed_handles_fail_not_socket() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
-        startup();
+        startup_2_2();
         let a = tcp();
         let b = udp();
         assert_eq!(closesocket(a), 0);
@@ -288,11 +253,7 @@ fn er_2_closed_handles_fail_not_socket() {
         assert_eq!(WSACleanup(), 0);
     });
     let trace = sim.trace();
-    let stale: Vec<_> = trace
-        .events()
-        .iter()
-        .filter(|e| e.error == Some(WsaError::NotSocket))
-        .collect();
+    let stale = events_where(&trace, |e| e.error == Some(WsaError::NotSocket));
     assert_eq!(stale.len(), 30);
     for e in stale {
         assert!(e.rules.contains(&Rule::Er2), "{e}");
@@ -303,16 +264,15 @@ fn er_2_closed_handles_fail_not_socket() {
 
 #[test]
 fn er_2_handles_from_before_the_final_cleanup_fail_not_socket() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (_sim, p) = app();
     p.run(|| unsafe {
-        startup();
-        startup();
+        startup_2_2();
+        startup_2_2();
         let a = tcp();
         let b = udp();
         assert_eq!(WSACleanup(), 0);
         assert_eq!(WSACleanup(), 0);
-        startup();
+        startup_2_2();
         every_handle_call_fails(a, WSAENOTSOCK);
         every_handle_call_fails(b, WSAENOTSOCK);
         assert_eq!(WSACleanup(), 0);
@@ -325,11 +285,11 @@ fn er_2_another_process_handle_fails_not_socket() {
     let p = sim.localhost().process("a");
     let q = sim.localhost().process("b");
     let theirs = q.run(|| {
-        startup();
+        startup_2_2();
         tcp()
     });
     p.run(|| {
-        startup();
+        startup_2_2();
         let mine = tcp();
         every_handle_call_fails(theirs, WSAENOTSOCK);
         assert_eq!(so_type(mine), (0, SOCK_STREAM));
@@ -345,15 +305,14 @@ fn er_2_another_process_handle_fails_not_socket() {
     // A process on another host too.
     let r = sim.host("remote").process("c");
     r.run(|| {
-        startup();
+        startup_2_2();
         every_handle_call_fails(theirs, WSAENOTSOCK);
     });
 }
 
 #[test]
 fn er_2_api_layer_reports_not_socket() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (_sim, p) = app();
     p.run(|| {
         api::startup(Version::V2_2).unwrap();
         let s = Socket::new(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP).unwrap();
@@ -372,10 +331,9 @@ fn er_2_api_layer_reports_not_socket() {
 
 #[test]
 fn er_3_option_errors_come_before_pointer_errors() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
-        startup();
+        startup_2_2();
         let t = tcp();
         let u = udp();
         let null = std::ptr::null_mut::<u8>();
@@ -426,30 +384,13 @@ fn er_3_option_errors_come_before_pointer_errors() {
         // None of this changed the sockets.
         assert_eq!(so_type(t), (0, SOCK_STREAM));
         assert_eq!(so_type(u), (0, SOCK_DGRAM));
-        let mut linger = LINGER {
-            l_onoff: 7,
-            l_linger: 7,
-        };
-        let mut len = 4;
-        assert_eq!(
-            getsockopt(
-                t,
-                SOL_SOCKET,
-                SO_LINGER,
-                (&mut linger as *mut LINGER).cast(),
-                &mut len
-            ),
-            0
-        );
-        assert_eq!(linger, LINGER::default());
+        assert_eq!(get_linger(t), LINGER::default());
         assert_eq!(WSACleanup(), 0);
     });
     let trace = sim.trace();
-    let faults: Vec<_> = trace
-        .events()
-        .iter()
-        .filter(|e| e.error == Some(WsaError::Fault) && e.call != "ioctlsocket")
-        .collect();
+    let faults = events_where(&trace, |e| {
+        e.error == Some(WsaError::Fault) && e.call != "ioctlsocket"
+    });
     assert_eq!(faults.len(), 4);
     for e in faults {
         assert!(e.rules.contains(&Rule::Er3), "{e}");
@@ -461,10 +402,9 @@ fn er_3_option_errors_come_before_pointer_errors() {
 
 #[test]
 fn er_4_failures_return_the_documented_value_and_set_the_last_error() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
-        startup();
+        startup_2_2();
         // socket/WSASocketW: INVALID_SOCKET (usize::MAX), never SOCKET_ERROR as usize or 0.
         check_socket("WSASocketW(0,0,0,NULL,0,0)", WSAEINVAL, || {
             WSASocketW(0, 0, 0, std::ptr::null(), 0, 0)
@@ -504,11 +444,7 @@ fn er_4_failures_return_the_documented_value_and_set_the_last_error() {
     });
     // The trace names ER-4 on every failure it recorded the last error for.
     let trace = sim.trace();
-    let failures: Vec<_> = trace
-        .events()
-        .iter()
-        .filter(|e| e.error.is_some())
-        .collect();
+    let failures = events_where(&trace, |e| e.error.is_some());
     assert_eq!(failures.len(), 9);
     for e in failures {
         assert!(e.rules.contains(&Rule::Er4), "{e}");
@@ -523,8 +459,7 @@ fn er_4_failures_return_the_documented_value_and_set_the_last_error() {
 
 #[test]
 fn er_4_wsastartup_returns_its_error_and_leaves_the_last_error_alone() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
         let mut d = WSADATA::default();
         for sentinel in [0, 1234, WSAEWOULDBLOCK, -1] {
@@ -550,10 +485,9 @@ fn er_4_wsastartup_returns_its_error_and_leaves_the_last_error_alone() {
 
 #[test]
 fn er_4_odd_argument_values_never_panic() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
-        startup();
+        startup_2_2();
         let t = tcp();
         let u = udp();
         let mut buf = [0u8; 700];
@@ -604,11 +538,10 @@ fn er_4_odd_argument_values_never_panic() {
         }
         let mut len = 1u32;
         let mut info = WSAPROTOCOL_INFOW::default();
-        assert_eq!(
+        assert_fails(
             WSAEnumProtocolsW(std::ptr::null(), &mut info, &mut len),
-            SOCKET_ERROR
+            WSAENOBUFS,
         );
-        assert_eq!(WSAGetLastError(), WSAENOBUFS);
         // The sockets are still fine.
         assert_eq!(so_type(t).1, SOCK_STREAM);
         assert_eq!(so_type(u).1, SOCK_DGRAM);
@@ -648,7 +581,7 @@ fn er_5_network_down_fails_every_call_net_down_after_er_1_before_er_2() {
     });
     sim.set_network_down(&host, false);
     let (s, closed) = p.run(|| {
-        startup();
+        startup_2_2();
         let closed = tcp();
         assert_eq!(unsafe { closesocket(closed) }, 0);
         (tcp(), closed)
@@ -689,22 +622,14 @@ fn er_5_network_down_fails_every_call_net_down_after_er_1_before_er_2() {
         assert_eq!(WSACleanup(), 0);
     });
     let trace = sim.trace();
-    let down: Vec<_> = trace
-        .events()
-        .iter()
-        .filter(|e| e.error == Some(WsaError::NetworkDown))
-        .collect();
+    let down = events_where(&trace, |e| e.error == Some(WsaError::NetworkDown));
     assert_eq!(down.len(), 2 + 6 * 10 + 1);
     for e in down {
         assert!(e.rules.contains(&Rule::Er5), "{e}");
         assert!(!e.rules.contains(&Rule::Er2), "{e}");
         assert!(!e.rules.contains(&Rule::Er3), "{e}");
     }
-    let harness: Vec<_> = trace
-        .events()
-        .iter()
-        .filter(|e| e.call == "NetworkDown")
-        .collect();
+    let harness = events_where(&trace, |e| e.call == "NetworkDown");
     assert_eq!(harness.len(), 2);
 }
 
@@ -715,8 +640,8 @@ fn er_5_only_the_failed_host_is_affected() {
     let b = sim.host("other");
     let p = a.process("p");
     let q = b.process("q");
-    p.run(startup);
-    q.run(startup);
+    p.run(startup_2_2);
+    q.run(startup_2_2);
     sim.set_network_down(&b, true);
     p.run(|| {
         let s = tcp();
@@ -763,8 +688,7 @@ fn er_5_api_layer_reports_network_down() {
 
 #[test]
 fn th_1_last_error_works_without_startup() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
         assert_eq!(WSAGetLastError(), 0);
         for v in [WSAENOTSOCK, 0, -1, 1, i32::MIN, i32::MAX, 0x1234_5678] {
@@ -800,8 +724,7 @@ fn th_1_each_process_main_thread_has_its_own_last_error() {
             r.run(|| {
                 assert_eq!(WSAGetLastError(), 0);
                 // A failing call sets only this thread's last error.
-                assert_eq!(WSACleanup(), SOCKET_ERROR);
-                assert_eq!(WSAGetLastError(), WSANOTINITIALISED);
+                assert_fails(WSACleanup(), WSANOTINITIALISED);
             });
             assert_eq!(WSAGetLastError(), 222);
         });
@@ -831,10 +754,10 @@ fn th_1_last_error_survives_cleanup_except_as_cl_3_says() {
     let p = host.process("app");
     p.run(|| unsafe {
         WSASetLastError(4321);
-        startup();
+        startup_2_2();
         // WSAStartup leaves it (ER-4).
         assert_eq!(WSAGetLastError(), 4321);
-        startup();
+        startup_2_2();
         assert_eq!(WSAGetLastError(), 4321);
         assert_eq!(WSACleanup(), 0);
         // CL-3.
@@ -856,7 +779,7 @@ fn th_1_last_error_survives_cleanup_except_as_cl_3_says() {
         WSASetLastError(555);
         assert_eq!(WSAGetLastError(), 555);
         // A restart does not reset it either.
-        startup();
+        startup_2_2();
         assert_eq!(WSAGetLastError(), 555);
         assert_eq!(WSACleanup(), 0);
         assert_eq!(WSAGetLastError(), 0);

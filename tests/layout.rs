@@ -5,7 +5,10 @@ use std::mem::{align_of, offset_of, size_of};
 
 use windows_sys::Win32::Networking::WinSock as ws;
 use ws2sim::sys as ours;
-use ws2sim::{api, ProtocolInfo, Sim};
+use ws2sim::{api, ProtocolInfo};
+
+mod common;
+use common::*;
 
 #[test]
 fn layout_sizes_and_alignments_match_windows_sys() {
@@ -121,7 +124,7 @@ fn layout_field_types_match_windows_sys() {
 /// field for field, and reads the same through windows-sys' layout.
 #[test]
 fn layout_catalog_entries_convert_field_for_field() {
-    let entries = Sim::new().localhost().process("t").run(|| {
+    let entries = process().run(|| {
         api::startup(ws2sim::Version::V2_2).unwrap();
         let e = api::enum_protocols(None).unwrap();
         api::cleanup().unwrap();

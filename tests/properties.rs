@@ -14,6 +14,9 @@ use proptest::prelude::*;
 use ws2sim::sys as ws;
 use ws2sim::{Process, Sim, WsaError};
 
+mod common;
+use common::*;
+
 const FILL: u8 = 0xa5;
 const BUF: usize = 16;
 
@@ -277,6 +280,18 @@ struct Outcome {
     len: Option<i32>,
 }
 
+impl Outcome {
+    /// The outcome of a call with no output buffer: its return value and the last error.
+    fn status(ret: i64, last_error: i32) -> Outcome {
+        Outcome {
+            ret,
+            last_error,
+            buf: None,
+            len: None,
+        }
+    }
+}
+
 /// SP-11 with the argument checks Windows makes (win: sock.c `test_WSASocket`), as the crate's
 /// rustdoc of the catalog describes them: the socket type of the entry chosen, or the error.
 fn model_socket(af: i32, ty: i32, proto: i32) -> Result<i32, i32> {
@@ -302,23 +317,6 @@ fn model_socket(af: i32, ty: i32, proto: i32) -> Result<i32, i32> {
         })
         .map(|(ety, _, _)| *ety)
         .ok_or(ws::WSAEPROTONOSUPPORT)
-}
-
-/// ST-1: the negotiated version word, or `None` for major 0.
-fn negotiate(word: u16) -> Option<u16> {
-    let (major, minor) = (word & 0xff, word >> 8);
-    match major {
-        0 => None,
-        1 => Some(1 | minor.min(1) << 8),
-        2 => Some(2 | minor.min(2) << 8),
-        _ => Some(0x0202),
-    }
-}
-
-fn linger_bytes(onoff: u16, seconds: u16) -> [u8; 4] {
-    let [a, b] = onoff.to_ne_bytes();
-    let [c, d] = seconds.to_ne_bytes();
-    [a, b, c, d]
 }
 
 /// getsockopt on a live socket: ER-3 order (option, then pointers), CS-8, and the short-buffer
@@ -491,18 +489,8 @@ impl World {
                         prop_assert_eq!(data.wVersion, v, "{}", ctx);
                     }
                 }
-                let got = Outcome {
-                    ret: i64::from(ret),
-                    last_error: last_error(&proc),
-                    buf: None,
-                    len: None,
-                };
-                let want = Outcome {
-                    ret: i64::from(want_ret),
-                    last_error: m.last_error,
-                    buf: None,
-                    len: None,
-                };
+                let got = Outcome::status(i64::from(ret), last_error(&proc));
+                let want = Outcome::status(i64::from(want_ret), m.last_error);
                 (got, want)
             }
             Call::Cleanup => {
@@ -518,18 +506,8 @@ impl World {
                     }
                     0
                 };
-                let got = Outcome {
-                    ret: i64::from(ret),
-                    last_error: last_error(&proc),
-                    buf: None,
-                    len: None,
-                };
-                let want = Outcome {
-                    ret: i64::from(want_ret),
-                    last_error: m.last_error,
-                    buf: None,
-                    len: None,
-                };
+                let got = Outcome::status(i64::from(ret), last_error(&proc));
+                let want = Outcome::status(i64::from(want_ret), m.last_error);
                 if started && m.count == 0 {
                     // CL-8: nothing survives the final cleanup.
                     prop_assert_eq!(proc.live_resources(), 0, "after final cleanup: {}", ctx);
@@ -572,18 +550,8 @@ impl World {
                         }
                     }
                 };
-                let got = Outcome {
-                    ret: s as i64,
-                    last_error: last_error(&proc),
-                    buf: None,
-                    len: None,
-                };
-                let want = Outcome {
-                    ret: want_ret as i64,
-                    last_error: m.last_error,
-                    buf: None,
-                    len: None,
-                };
+                let got = Outcome::status(s as i64, last_error(&proc));
+                let want = Outcome::status(want_ret as i64, m.last_error);
                 (got, want)
             }
             Call::Close(_) => {
@@ -597,18 +565,8 @@ impl World {
                     m.last_error = ws::WSAENOTSOCK; // ER-2, CS-1
                     ws::SOCKET_ERROR
                 };
-                let got = Outcome {
-                    ret: i64::from(ret),
-                    last_error: last_error(&proc),
-                    buf: None,
-                    len: None,
-                };
-                let want = Outcome {
-                    ret: i64::from(want_ret),
-                    last_error: m.last_error,
-                    buf: None,
-                    len: None,
-                };
+                let got = Outcome::status(i64::from(ret), last_error(&proc));
+                let want = Outcome::status(i64::from(want_ret), m.last_error);
                 (got, want)
             }
             Call::GetOpt {
@@ -703,18 +661,8 @@ impl World {
                         ws::SOCKET_ERROR
                     }
                 };
-                let got = Outcome {
-                    ret: i64::from(ret),
-                    last_error: last_error(&proc),
-                    buf: None,
-                    len: None,
-                };
-                let want = Outcome {
-                    ret: i64::from(want_ret),
-                    last_error: m.last_error,
-                    buf: None,
-                    len: None,
-                };
+                let got = Outcome::status(i64::from(ret), last_error(&proc));
+                let want = Outcome::status(i64::from(want_ret), m.last_error);
                 (got, want)
             }
         };
@@ -767,19 +715,25 @@ impl World {
     }
 }
 
-/// TH-1: the calling thread's last error (no effect on the model: WSAGetLastError works and
-/// changes nothing with or without WSAStartup).
-fn last_error(p: &Process) -> i32 {
-    p.run(|| unsafe { ws::WSAGetLastError() })
-}
-
-fn run(nproc: usize, seed: u64, steps: &[Step]) -> Result<(), TestCaseError> {
+/// Runs `steps` in a new `World` of `nproc` processes after `setup`, then cleans everything up
+/// ([`World::finish`]).
+fn run_with(
+    nproc: usize,
+    seed: u64,
+    steps: &[Step],
+    setup: impl FnOnce(&mut World) -> Result<(), TestCaseError>,
+) -> Result<(), TestCaseError> {
     let mut w = World::new(nproc, seed);
-    w.check_all("start")?;
+    setup(&mut w)?;
     for s in steps {
         w.step(s.proc % nproc, &s.call)?;
     }
     w.finish()
+}
+
+/// [`run_with`] from the initial state, checked first.
+fn run(nproc: usize, seed: u64, steps: &[Step]) -> Result<(), TestCaseError> {
+    run_with(nproc, seed, steps, |w| w.check_all("start"))
 }
 
 fn config() -> ProptestConfig {
@@ -828,15 +782,13 @@ proptest! {
         ),
         failing_words in prop::collection::vec((0u16..=0xff).prop_map(|minor| minor << 8), 0..4),
     ) {
-        let mut w = World::new(nproc, seed);
-        for word in failing_words {
-            w.step(0, &Call::Startup { word, null: false })?;
-            w.step(1, &Call::Startup { word: 0x0202, null: true })?;
-        }
-        for s in &steps {
-            w.step(s.proc % nproc, &s.call)?;
-        }
-        w.finish()?;
+        run_with(nproc, seed, &steps, |w| {
+            for word in failing_words {
+                w.step(0, &Call::Startup { word, null: false })?;
+                w.step(1, &Call::Startup { word: 0x0202, null: true })?;
+            }
+            Ok(())
+        })?;
     }
 
     /// Option-heavy sequences on few sockets: SO_LINGER round-trips, SO_DONTLINGER = !l_onoff,
@@ -848,13 +800,11 @@ proptest! {
         seed in any::<u64>(),
         steps in steps([1, 0, 2, 1, 6, 6], 60),
     ) {
-        let mut w = World::new(nproc, seed);
-        for p in 0..nproc {
-            w.step(p, &Call::Startup { word: 0x0202, null: false })?;
-        }
-        for s in &steps {
-            w.step(s.proc % nproc, &s.call)?;
-        }
-        w.finish()?;
+        run_with(nproc, seed, &steps, |w| {
+            for p in 0..nproc {
+                w.step(p, &Call::Startup { word: 0x0202, null: false })?;
+            }
+            Ok(())
+        })?;
     }
 }

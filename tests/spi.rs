@@ -3,75 +3,58 @@
 //! `protocol.c` observed them.
 
 use ws2sim::sys::*;
-use ws2sim::{api, Process, ProtocolInfo, Sim};
+use ws2sim::{api, ProtocolInfo};
 
-const INFO_SIZE: usize = std::mem::size_of::<WSAPROTOCOL_INFOW>();
-const INET: i32 = AF_INET as i32;
+mod common;
+use common::*;
+
 const UNSPEC: i32 = AF_UNSPEC as i32;
 const DEAD: i32 = 0xdead;
 
 /// (address family, socket type, protocol).
 type Triple = (i32, i32, i32);
 
-fn process() -> Process {
-    Sim::new().localhost().process("t")
-}
-
-/// Runs `f` in a fresh process between `WSAStartup(2.2)` and the final `WSACleanup`.
-fn started<T>(f: impl FnOnce() -> T) -> T {
-    process().run(|| unsafe {
-        let mut data: WSADATA = std::mem::zeroed();
-        assert_eq!(WSAStartup(0x0202, &mut data), 0);
-        let r = f();
-        assert_eq!(WSACleanup(), 0);
-        r
-    })
-}
-
 /// `getsockopt(SO_PROTOCOL_INFOW)` on a live socket.
 unsafe fn protocol_info(s: SOCKET) -> WSAPROTOCOL_INFOW {
     let mut info = WSAPROTOCOL_INFOW::default();
-    let mut len = INFO_SIZE as i32;
     assert_eq!(
-        getsockopt(
-            s,
-            SOL_SOCKET,
-            SO_PROTOCOL_INFOW,
-            (&mut info as *mut WSAPROTOCOL_INFOW).cast(),
-            &mut len
-        ),
-        0
+        get_opt(s, SO_PROTOCOL_INFOW, &mut info),
+        (0, INFO_SIZE as i32)
     );
-    assert_eq!(len, INFO_SIZE as i32);
     info
 }
 
 /// `getsockopt(SO_TYPE)` on a live socket.
 unsafe fn socket_type(s: SOCKET) -> i32 {
     let mut ty = -7i32;
-    let mut len = 4;
-    assert_eq!(
-        getsockopt(
-            s,
-            SOL_SOCKET,
-            SO_TYPE,
-            (&mut ty as *mut i32).cast(),
-            &mut len
-        ),
-        0
-    );
-    assert_eq!(len, 4);
+    assert_eq!(get_opt(s, SO_TYPE, &mut ty), (0, 4));
     ty
+}
+
+/// `WSASocketW(af, ty, proto, info, 0, 0)`; asserts it succeeds and clears the last error.
+#[track_caller]
+unsafe fn wsa_socket_ok(af: i32, ty: i32, proto: i32, info: &WSAPROTOCOL_INFOW) -> SOCKET {
+    let (s, err) = last_error_after(|| WSASocketW(af, ty, proto, info, 0, 0));
+    assert_ne!(s, INVALID_SOCKET);
+    assert_eq!(err, 0);
+    s
+}
+
+/// `WSASocketW(af, ty, proto, info, 0, 0)`; asserts it fails and returns the last error it set.
+#[track_caller]
+unsafe fn wsa_socket_error(af: i32, ty: i32, proto: i32, info: &WSAPROTOCOL_INFOW) -> i32 {
+    let (s, err) = last_error_after(|| WSASocketW(af, ty, proto, info, 0, 0));
+    assert_eq!(s, INVALID_SOCKET);
+    err
 }
 
 /// The whole catalog through `WSAEnumProtocolsW` with a buffer of the exact size.
 unsafe fn catalog() -> Vec<WSAPROTOCOL_INFOW> {
     let mut len = 0u32;
-    assert_eq!(
+    assert_fails(
         WSAEnumProtocolsW(std::ptr::null(), std::ptr::null_mut(), &mut len),
-        SOCKET_ERROR
+        WSAENOBUFS,
     );
-    assert_eq!(WSAGetLastError(), WSAENOBUFS);
     let mut buf = vec![WSAPROTOCOL_INFOW::default(); len as usize / INFO_SIZE];
     let n = WSAEnumProtocolsW(std::ptr::null(), buf.as_mut_ptr(), &mut len);
     assert_eq!(n as usize, buf.len());
@@ -119,11 +102,10 @@ fn sp_11_socket_bad_argument_table_fails_with_windows_errors() {
     ];
     let p = process();
     p.run(|| unsafe {
-        let mut data: WSADATA = std::mem::zeroed();
-        assert_eq!(WSAStartup(0x0202, &mut data), 0);
+        startup_2_2();
         for wsa in [false, true] {
             for (i, &(af, ty, proto, err)) in rows.iter().enumerate() {
-                WSASetLastError(0xdeadbeef_u32 as i32);
+                WSASetLastError(BEEF);
                 let s = make(wsa, af, ty, proto);
                 assert_eq!(
                     s, INVALID_SOCKET,
@@ -159,7 +141,7 @@ fn sp_11_socket_good_argument_table_resolves_family_type_protocol() {
     started(|| unsafe {
         for wsa in [false, true] {
             for (i, &((af, ty, proto), (raf, rty, rproto))) in rows.iter().enumerate() {
-                WSASetLastError(0xdeadbeef_u32 as i32);
+                WSASetLastError(BEEF);
                 let s = make(wsa, af, ty, proto);
                 assert_ne!(s, INVALID_SOCKET, "row {i} (wsa {wsa})");
                 assert_eq!(WSAGetLastError(), 0, "row {i} (wsa {wsa})");
@@ -181,17 +163,12 @@ fn sp_11_wsasocket_from_protocol_info_makes_a_socket_of_that_entry() {
     started(|| unsafe {
         let cat = catalog();
         let tcp = cat[0];
-        WSASetLastError(0xdeadbeef_u32 as i32);
-        let s = WSASocketW(
+        let s = wsa_socket_ok(
             FROM_PROTOCOL_INFO,
             FROM_PROTOCOL_INFO,
             FROM_PROTOCOL_INFO,
             &tcp,
-            0,
-            0,
         );
-        assert_ne!(s, INVALID_SOCKET);
-        assert_eq!(WSAGetLastError(), 0);
         assert_eq!(socket_type(s), SOCK_STREAM);
         let info = protocol_info(s);
         assert_eq!(info.iProtocol, IPPROTO_TCP);
@@ -208,10 +185,7 @@ fn sp_11_wsasocket_info_with_family_minus_one_fails_eafnosupport() {
         info.iAddressFamily = -1;
         info.iSocketType = -1;
         info.iProtocol = -1;
-        WSASetLastError(0xdeadbeef_u32 as i32);
-        let s = WSASocketW(0, 0, IPPROTO_UDP, &info, 0, 0);
-        assert_eq!(s, INVALID_SOCKET);
-        assert_eq!(WSAGetLastError(), WSAEAFNOSUPPORT);
+        assert_eq!(wsa_socket_error(0, 0, IPPROTO_UDP, &info), WSAEAFNOSUPPORT);
     });
 }
 
@@ -223,10 +197,7 @@ fn sp_11_wsasocket_info_all_zero_fails_eafnosupport() {
             (info.iAddressFamily, info.iSocketType, info.iProtocol),
             (0, 0, 0)
         );
-        WSASetLastError(0xdeadbeef_u32 as i32);
-        let s = WSASocketW(0, 0, IPPROTO_UDP, &info, 0, 0);
-        assert_eq!(s, INVALID_SOCKET);
-        assert_eq!(WSAGetLastError(), WSAEAFNOSUPPORT);
+        assert_eq!(wsa_socket_error(0, 0, IPPROTO_UDP, &info), WSAEAFNOSUPPORT);
     });
 }
 
@@ -235,10 +206,7 @@ fn sp_11_wsasocket_zero_arguments_are_taken_from_info() {
     started(|| unsafe {
         let udp = catalog()[1];
         assert_eq!(udp.iProtocol, IPPROTO_UDP);
-        WSASetLastError(0xdeadbeef_u32 as i32);
-        let s = WSASocketW(0, 0, 0, &udp, 0, 0);
-        assert_ne!(s, INVALID_SOCKET);
-        assert_eq!(WSAGetLastError(), 0);
+        let s = wsa_socket_ok(0, 0, 0, &udp);
         assert_eq!(socket_type(s), SOCK_DGRAM);
         assert_eq!(protocol_info(s).iProtocol, IPPROTO_UDP);
         assert_eq!(closesocket(s), 0);
@@ -249,10 +217,7 @@ fn sp_11_wsasocket_zero_arguments_are_taken_from_info() {
 fn sp_11_wsasocket_explicit_arguments_override_info() {
     started(|| unsafe {
         let udp = catalog()[1];
-        WSASetLastError(0xdeadbeef_u32 as i32);
-        let s = WSASocketW(INET, SOCK_STREAM, IPPROTO_TCP, &udp, 0, 0);
-        assert_ne!(s, INVALID_SOCKET);
-        assert_eq!(WSAGetLastError(), 0);
+        let s = wsa_socket_ok(INET, SOCK_STREAM, IPPROTO_TCP, &udp);
         assert_eq!(socket_type(s), SOCK_STREAM);
         let info = protocol_info(s);
         assert_eq!(info.iProtocol, IPPROTO_TCP);
@@ -319,22 +284,20 @@ fn sp_11_setsockopt_so_type_is_refused() {
     started(|| unsafe {
         let value = SOCK_DGRAM.to_ne_bytes();
         let tcp = socket(INET, SOCK_STREAM, IPPROTO_TCP);
-        WSASetLastError(0xdeadbeef_u32 as i32);
-        assert_eq!(
+        WSASetLastError(BEEF);
+        assert_fails(
             setsockopt(tcp, SOL_SOCKET, SO_TYPE, value.as_ptr(), 4),
-            SOCKET_ERROR
+            WSAENOPROTOOPT,
         );
-        assert_eq!(WSAGetLastError(), WSAENOPROTOOPT);
         assert_eq!(socket_type(tcp), SOCK_STREAM);
 
         let value = SOCK_STREAM.to_ne_bytes();
         let udp = socket(INET, SOCK_DGRAM, IPPROTO_UDP);
-        WSASetLastError(0xdeadbeef_u32 as i32);
-        assert_eq!(
+        WSASetLastError(BEEF);
+        assert_fails(
             setsockopt(udp, SOL_SOCKET, SO_TYPE, value.as_ptr(), 4),
-            SOCKET_ERROR
+            WSAEINVAL,
         );
-        assert_eq!(WSAGetLastError(), WSAEINVAL);
         assert_eq!(socket_type(udp), SOCK_DGRAM);
         assert_eq!(closesocket(tcp), 0);
         assert_eq!(closesocket(udp), 0);
@@ -387,12 +350,11 @@ fn sp_11_catalog_lists_tcp_udp_then_disconnect_data_provider() {
 fn sp_11_enum_null_buffer_fails_enobufs_with_needed_length() {
     started(|| unsafe {
         let mut len = 0u32;
-        WSASetLastError(0xdeadbeef_u32 as i32);
-        assert_eq!(
+        WSASetLastError(BEEF);
+        assert_fails(
             WSAEnumProtocolsW(std::ptr::null(), std::ptr::null_mut(), &mut len),
-            SOCKET_ERROR
+            WSAENOBUFS,
         );
-        assert_eq!(WSAGetLastError(), WSAENOBUFS);
         assert_eq!(len, 3 * 628);
     });
 }
@@ -402,36 +364,24 @@ fn sp_11_enum_short_buffer_fails_enobufs_and_writes_nothing_beyond() {
     started(|| unsafe {
         const FILL: u8 = 0xa5;
         let mut raw = vec![FILL; 3 * INFO_SIZE];
-        let mut len = INFO_SIZE as u32;
-        WSASetLastError(0xdeadbeef_u32 as i32);
-        assert_eq!(
-            WSAEnumProtocolsW(
-                std::ptr::null(),
-                raw.as_mut_ptr().cast::<WSAPROTOCOL_INFOW>(),
-                &mut len
-            ),
-            SOCKET_ERROR
-        );
-        assert_eq!(WSAGetLastError(), WSAENOBUFS);
-        assert_eq!(len, 3 * 628);
-        assert!(
-            raw[INFO_SIZE..].iter().all(|&b| b == FILL),
-            "bytes past the declared length were written"
-        );
-
-        // One byte short of the whole catalog is still too small.
-        let mut len = 3 * INFO_SIZE as u32 - 1;
-        assert_eq!(
-            WSAEnumProtocolsW(
-                std::ptr::null(),
-                raw.as_mut_ptr().cast::<WSAPROTOCOL_INFOW>(),
-                &mut len
-            ),
-            SOCKET_ERROR
-        );
-        assert_eq!(WSAGetLastError(), WSAENOBUFS);
-        assert_eq!(len, 3 * 628);
-        assert_eq!(raw[3 * INFO_SIZE - 1], FILL);
+        // Room for one entry, then one byte short of the whole catalog: both too small.
+        for declared in [INFO_SIZE, 3 * INFO_SIZE - 1] {
+            let mut len = declared as u32;
+            WSASetLastError(BEEF);
+            assert_fails(
+                WSAEnumProtocolsW(
+                    std::ptr::null(),
+                    raw.as_mut_ptr().cast::<WSAPROTOCOL_INFOW>(),
+                    &mut len,
+                ),
+                WSAENOBUFS,
+            );
+            assert_eq!(len, 3 * 628, "declared {declared}");
+            assert!(
+                raw[declared..].iter().all(|&b| b == FILL),
+                "bytes past the declared length were written"
+            );
+        }
     });
 }
 
@@ -440,7 +390,7 @@ fn sp_11_enum_exact_buffer_returns_every_entry() {
     started(|| unsafe {
         let mut buf = vec![WSAPROTOCOL_INFOW::default(); 3];
         let mut len = 3 * INFO_SIZE as u32;
-        WSASetLastError(0xdeadbeef_u32 as i32);
+        WSASetLastError(BEEF);
         assert_eq!(
             WSAEnumProtocolsW(std::ptr::null(), buf.as_mut_ptr(), &mut len),
             3
@@ -462,11 +412,10 @@ fn sp_11_enum_filter_ignores_unknown_protocols() {
     started(|| unsafe {
         let filter = [0xdead, IPPROTO_TCP, 0xcafe, IPPROTO_UDP, 0xbeef, 0];
         let mut len = 0u32;
-        assert_eq!(
+        assert_fails(
             WSAEnumProtocolsW(filter.as_ptr(), std::ptr::null_mut(), &mut len),
-            SOCKET_ERROR
+            WSAENOBUFS,
         );
-        assert_eq!(WSAGetLastError(), WSAENOBUFS);
         assert_eq!(len, 2 * 628);
 
         let mut buf = vec![WSAPROTOCOL_INFOW::default(); 3];
@@ -502,12 +451,11 @@ fn sp_11_enum_null_length_fails_efault() {
     started(|| unsafe {
         let mut buf = vec![WSAPROTOCOL_INFOW::default(); 3];
         for b in [std::ptr::null_mut(), buf.as_mut_ptr()] {
-            WSASetLastError(0xdeadbeef_u32 as i32);
-            assert_eq!(
+            WSASetLastError(BEEF);
+            assert_fails(
                 WSAEnumProtocolsW(std::ptr::null(), b, std::ptr::null_mut()),
-                SOCKET_ERROR
+                WSAEFAULT,
             );
-            assert_eq!(WSAGetLastError(), WSAEFAULT);
         }
     });
 }

@@ -3,6 +3,9 @@
 use ws2sim::sys::*;
 use ws2sim::{Rule, Sim, Version};
 
+mod common;
+use common::*;
+
 /// A pointer value `lpVendorInfo` is prefilled with; WSAStartup must never write the field (ST-2).
 const VENDOR_SENTINEL: usize = 0xdead_beef;
 
@@ -23,18 +26,6 @@ fn garbage_wsadata() -> WSADATA {
 fn cstr(field: &[i8]) -> Option<String> {
     let end = field.iter().position(|&c| c == 0)?;
     Some(field[..end].iter().map(|&c| c as u8 as char).collect())
-}
-
-/// The version word ST-1 negotiates for `word`, or `None` for WSAVERNOTSUPPORTED.
-fn expected_version(word: u16) -> Option<u16> {
-    let major = word & 0xff;
-    let minor = word >> 8;
-    match major {
-        0 => None,
-        1 => Some(1 | minor.min(1) << 8),
-        2 => Some(2 | minor.min(2) << 8),
-        _ => Some(0x0202),
-    }
 }
 
 /// ST-2: the fields WSAStartup writes whatever the outcome.
@@ -60,25 +51,9 @@ fn check_st2(word: u16, d: &WSADATA) {
     );
 }
 
-fn so_type(s: SOCKET) -> (i32, i32) {
-    let mut ty = -7i32;
-    let mut len = 4i32;
-    let r = unsafe {
-        getsockopt(
-            s,
-            SOL_SOCKET,
-            SO_TYPE,
-            (&mut ty as *mut i32).cast(),
-            &mut len,
-        )
-    };
-    (r, ty)
-}
-
 #[test]
 fn st_1_every_version_word_negotiates_per_table_and_fills_wsadata() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (_sim, p) = app();
     p.run(|| unsafe {
         for word in 0..=u16::MAX {
             let mut d = garbage_wsadata();
@@ -89,7 +64,7 @@ fn st_1_every_version_word_negotiates_per_table_and_fills_wsadata() {
             assert_eq!(WSAGetLastError(), sentinel, "last error after {word:#06x}");
             // ST-2 on success and failure alike.
             check_st2(word, &d);
-            match expected_version(word) {
+            match negotiate(word) {
                 None => {
                     assert_eq!(r, WSAVERNOTSUPPORTED, "return for {word:#06x}");
                     assert_eq!(r, 10092);
@@ -113,8 +88,7 @@ fn st_1_every_version_word_negotiates_per_table_and_fills_wsadata() {
 
 #[test]
 fn st_1_named_rows_of_the_table() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     let rows: [(u16, i32, u16); 14] = [
         (0x0000, WSAVERNOTSUPPORTED, 0),
         (0x0100, WSAVERNOTSUPPORTED, 0),
@@ -159,8 +133,7 @@ fn st_1_named_rows_of_the_table() {
 
 #[test]
 fn st_1_api_startup_reports_the_negotiated_version() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (_sim, p) = app();
     p.run(|| {
         let d = ws2sim::api::startup(Version::new(1, 7)).unwrap();
         assert_eq!(d.version, Version::V1_1);
@@ -180,8 +153,7 @@ fn st_1_api_startup_reports_the_negotiated_version() {
 
 #[test]
 fn st_2_wsadata_is_filled_when_the_version_is_refused() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
         for word in [0x0000u16, 0x0100, 0x0200, 0xff00] {
             let mut d = garbage_wsadata();
@@ -202,8 +174,7 @@ fn st_2_wsadata_is_filled_when_the_version_is_refused() {
 
 #[test]
 fn st_2_max_sockets_and_udp_datagram_only_for_major_1() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (_sim, p) = app();
     p.run(|| unsafe {
         for (word, sockets, udp) in [
             (0x0001u16, 32767u16, 65467u16),
@@ -231,8 +202,7 @@ fn st_2_max_sockets_and_udp_datagram_only_for_major_1() {
 
 #[test]
 fn st_3_null_wsadata_faults_after_the_version_check_for_every_word() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (_sim, p) = app();
     p.run(|| unsafe {
         WSASetLastError(4242);
         for word in 0..=u16::MAX {
@@ -247,15 +217,13 @@ fn st_3_null_wsadata_faults_after_the_version_check_for_every_word() {
         }
         assert_eq!(WSAGetLastError(), 4242, "WSAStartup changed the last error");
         // Nothing started: other calls still fail WSANOTINITIALISED.
-        assert_eq!(WSACleanup(), SOCKET_ERROR);
-        assert_eq!(WSAGetLastError(), WSANOTINITIALISED);
+        assert_fails(WSACleanup(), WSANOTINITIALISED);
     });
 }
 
 #[test]
 fn st_3_null_wsadata_adds_nothing_to_a_started_process() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
         let mut d = garbage_wsadata();
         assert_eq!(WSAStartup(0x0202, &mut d), 0);
@@ -266,8 +234,7 @@ fn st_3_null_wsadata_adds_nothing_to_a_started_process() {
         // The refused 1.1 request did not lower the version (ST-5 counts successes only).
         assert_eq!(p.negotiated_version(), Some(Version::V2_2));
         assert_eq!(WSACleanup(), 0);
-        assert_eq!(WSACleanup(), SOCKET_ERROR);
-        assert_eq!(WSAGetLastError(), WSANOTINITIALISED);
+        assert_fails(WSACleanup(), WSANOTINITIALISED);
     });
     let trace = sim.trace();
     let startups: Vec<_> = trace.calls("WSAStartup").collect();
@@ -283,8 +250,7 @@ fn st_3_null_wsadata_adds_nothing_to_a_started_process() {
 
 #[test]
 fn st_4_each_success_counts_once_and_failures_count_nothing() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
         let mut d = garbage_wsadata();
         assert_eq!(p.startup_count(), 0);
@@ -299,8 +265,7 @@ fn st_4_each_success_counts_once_and_failures_count_nothing() {
             assert_eq!(WSACleanup(), 0);
             assert_eq!(p.startup_count(), n);
         }
-        assert_eq!(WSACleanup(), SOCKET_ERROR);
-        assert_eq!(WSAGetLastError(), WSANOTINITIALISED);
+        assert_fails(WSACleanup(), WSANOTINITIALISED);
         assert_eq!(p.startup_count(), 0);
     });
     // The trace marks ST-4 on exactly the successful startups.
@@ -332,8 +297,7 @@ fn st_4_counts_are_per_process() {
     assert_eq!(q.startup_count(), 1);
     q.run(|| unsafe {
         assert_eq!(WSACleanup(), 0);
-        assert_eq!(WSACleanup(), SOCKET_ERROR);
-        assert_eq!(WSAGetLastError(), WSANOTINITIALISED);
+        assert_fails(WSACleanup(), WSANOTINITIALISED);
     });
     assert_eq!(p.startup_count(), 2);
     assert_eq!(q.startup_count(), 0);
@@ -341,8 +305,7 @@ fn st_4_counts_are_per_process() {
 
 #[test]
 fn st_5_negotiated_version_is_the_lowest_since_the_first_startup() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (_sim, p) = app();
     p.run(|| unsafe {
         let mut d = garbage_wsadata();
         assert_eq!(p.negotiated_version(), None);
@@ -373,8 +336,7 @@ fn st_5_negotiated_version_is_the_lowest_since_the_first_startup() {
 
 #[test]
 fn st_5_lowest_is_by_major_then_minor_of_the_negotiated_version() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (_sim, p) = app();
     p.run(|| unsafe {
         let mut d = garbage_wsadata();
         // 1.7 negotiates 1.1: the negotiated version is kept, not the requested one.
@@ -422,16 +384,12 @@ fn st_5_each_process_has_its_own_version() {
 
 #[test]
 fn st_6_first_startup_creates_state_and_restart_after_final_cleanup_is_clean() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     let (old, new) = p.run(|| unsafe {
         let mut d = garbage_wsadata();
         assert_eq!(WSAStartup(0x0202, &mut d), 0);
         assert_eq!(WSAStartup(0x0202, &mut d), 0);
-        let tcp = socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP);
-        let udp = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
-        assert_ne!(tcp, INVALID_SOCKET);
-        assert_ne!(udp, INVALID_SOCKET);
+        let (t, u) = (tcp(), udp());
         assert_eq!(p.live_resources(), 2);
         assert_eq!(WSACleanup(), 0);
         assert_eq!(p.live_resources(), 2, "a non-final cleanup frees nothing");
@@ -442,24 +400,20 @@ fn st_6_first_startup_creates_state_and_restart_after_final_cleanup_is_clean() {
         assert_eq!(WSAStartup(0x0202, &mut d), 0);
         assert_eq!(p.startup_count(), 1);
         assert_eq!(p.live_resources(), 0);
-        for s in [tcp, udp] {
-            assert_eq!(so_type(s).0, SOCKET_ERROR);
-            assert_eq!(WSAGetLastError(), WSAENOTSOCK);
-            assert_eq!(closesocket(s), SOCKET_ERROR);
-            assert_eq!(WSAGetLastError(), WSAENOTSOCK);
+        for s in [t, u] {
+            assert_fails(so_type(s).0, WSAENOTSOCK);
+            assert_fails(closesocket(s), WSAENOTSOCK);
         }
-        let fresh = socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP);
-        assert_ne!(fresh, INVALID_SOCKET);
-        assert_ne!(fresh, tcp);
-        assert_ne!(fresh, udp);
+        let fresh = tcp();
+        assert_ne!(fresh, t);
+        assert_ne!(fresh, u);
         assert_eq!(so_type(fresh), (0, SOCK_STREAM));
         assert_eq!(p.live_resources(), 1);
         // The old handles still do not reach the new socket.
-        assert_eq!(closesocket(tcp), SOCKET_ERROR);
-        assert_eq!(WSAGetLastError(), WSAENOTSOCK);
+        assert_fails(closesocket(t), WSAENOTSOCK);
         assert_eq!(so_type(fresh), (0, SOCK_STREAM));
         assert_eq!(WSACleanup(), 0);
-        ([tcp, udp], fresh)
+        ([t, u], fresh)
     });
     assert_eq!(p.live_resources(), 0);
     assert!(!old.contains(&new));
@@ -476,8 +430,7 @@ fn st_6_first_startup_creates_state_and_restart_after_final_cleanup_is_clean() {
 
 #[test]
 fn st_6_failed_startups_create_no_state() {
-    let sim = Sim::new();
-    let p = sim.localhost().process("app");
+    let (sim, p) = app();
     p.run(|| unsafe {
         let mut d = garbage_wsadata();
         assert_eq!(WSAStartup(0x0000, &mut d), WSAVERNOTSUPPORTED);

@@ -3,6 +3,8 @@
 use std::fmt;
 
 use super::catalog::ProtocolInfo;
+use super::events::{EventHandle, EventOp};
+use super::net::{WsaBufIn, WsaBufOut};
 use super::table::Socket;
 use super::version::{Version, WSADATA_SIZE};
 use crate::consts::*;
@@ -77,6 +79,145 @@ pub enum Call<'a> {
         /// `*argp`, read and written back.
         arg: Option<&'a mut u32>,
     },
+    /// `bind(s, name, namelen)`; `addr` has `max(namelen, 0)` bytes.
+    Bind {
+        /// The socket.
+        s: Socket,
+        /// The address's bytes.
+        addr: Option<&'a [u8]>,
+    },
+    /// `listen(s, backlog)`.
+    Listen {
+        /// The socket.
+        s: Socket,
+        /// The backlog.
+        backlog: i32,
+    },
+    /// `accept(s, addr, addrlen)`.
+    Accept {
+        /// The listening socket.
+        s: Socket,
+        /// Where the peer's address goes.
+        addr: Option<&'a mut [u8]>,
+        /// `*addrlen`.
+        len: Option<&'a mut i32>,
+    },
+    /// `connect(s, name, namelen)`.
+    Connect {
+        /// The socket.
+        s: Socket,
+        /// The address's bytes.
+        addr: Option<&'a [u8]>,
+    },
+    /// `send(s, buf, len, flags)` (`to: None`) or `sendto(.., to, tolen)` (`to: Some`).
+    Send {
+        /// The socket.
+        s: Socket,
+        /// The data, `len` bytes (or fewer when `len` is negative).
+        buf: Option<&'a [u8]>,
+        /// `len` as passed.
+        len: i32,
+        /// `MSG_*`.
+        flags: i32,
+        /// sendto's destination.
+        to: Option<Option<&'a [u8]>>,
+    },
+    /// `recv(s, buf, len, flags)` (`from: None`) or `recvfrom(.., from, fromlen)`.
+    Recv {
+        /// The socket.
+        s: Socket,
+        /// The buffer.
+        buf: Option<&'a mut [u8]>,
+        /// `len` as passed.
+        len: i32,
+        /// `MSG_*`.
+        flags: i32,
+        /// recvfrom's address buffer and `*fromlen`.
+        from: Option<(Option<&'a mut [u8]>, Option<&'a mut i32>)>,
+    },
+    /// `getsockname(s, name, namelen)`.
+    SockName {
+        /// The socket.
+        s: Socket,
+        /// The address buffer.
+        addr: Option<&'a mut [u8]>,
+        /// `*namelen`.
+        len: Option<&'a mut i32>,
+    },
+    /// `getpeername(s, name, namelen)`.
+    PeerName {
+        /// The socket.
+        s: Socket,
+        /// The address buffer.
+        addr: Option<&'a mut [u8]>,
+        /// `*namelen`.
+        len: Option<&'a mut i32>,
+    },
+    /// `shutdown(s, how)`.
+    Shutdown {
+        /// The socket.
+        s: Socket,
+        /// `SD_RECEIVE`, `SD_SEND` or `SD_BOTH`.
+        how: i32,
+    },
+    /// `WSASendDisconnect(s, lpOutboundDisconnectData)`.
+    SendDisconnect {
+        /// The socket.
+        s: Socket,
+        /// The disconnect data (`None`: a NULL pointer).
+        data: Option<WsaBufIn<'a>>,
+    },
+    /// `WSARecvDisconnect(s, lpInboundDisconnectData)`.
+    RecvDisconnect {
+        /// The socket.
+        s: Socket,
+        /// Where the peer's disconnect data goes (`None`: a NULL pointer).
+        data: Option<WsaBufOut<'a>>,
+    },
+    /// `WSACreateEvent()`.
+    CreateEvent,
+    /// `WSACloseEvent`, `WSASetEvent` or `WSAResetEvent`.
+    EventOp(EventHandle, EventOp),
+    /// `WSAWaitForMultipleEvents(cEvents, lphEvents, fWaitAll, dwTimeout, fAlertable)`.
+    WaitEvents {
+        /// The events (`None`: a NULL array).
+        events: Option<Vec<EventHandle>>,
+        /// `fWaitAll`.
+        wait_all: bool,
+        /// `dwTimeout` (`None`: `WSA_INFINITE`).
+        timeout: Option<std::time::Duration>,
+        /// `fAlertable`.
+        alertable: bool,
+    },
+    /// `WSAEventSelect(s, hEventObject, lNetworkEvents)`.
+    EventSelect {
+        /// The socket.
+        s: Socket,
+        /// The event.
+        event: EventHandle,
+        /// `FD_*` bits.
+        mask: i32,
+    },
+    /// `WSAEnumNetworkEvents(s, hEventObject, lpNetworkEvents)`.
+    EnumNetworkEvents {
+        /// The socket.
+        s: Socket,
+        /// The event to reset (`None`: NULL).
+        event: Option<EventHandle>,
+        /// `lNetworkEvents` and `iErrorCode`.
+        out: Option<&'a mut (u32, [i32; FD_MAX_EVENTS as usize])>,
+    },
+    /// `select(nfds, readfds, writefds, exceptfds, timeout)`.
+    Select {
+        /// The read set.
+        read: Option<&'a mut Vec<Socket>>,
+        /// The write set.
+        write: Option<&'a mut Vec<Socket>>,
+        /// The except set.
+        except: Option<&'a mut Vec<Socket>>,
+        /// The timeout (`Ok(None)`: NULL, wait for ever; `Err`: negative).
+        timeout: Result<Option<std::time::Duration>, ()>,
+    },
     /// `WSAEnumProtocolsW(lpiProtocols, lpProtocolBuffer, lpdwBufferLength)`.
     EnumProtocols {
         /// The protocol filter (without its terminating 0).
@@ -103,6 +244,27 @@ impl Call<'_> {
             Call::GetSockOpt { .. } => "getsockopt",
             Call::IoctlSocket { .. } => "ioctlsocket",
             Call::EnumProtocols { .. } => "WSAEnumProtocolsW",
+            Call::Bind { .. } => "bind",
+            Call::Listen { .. } => "listen",
+            Call::Accept { .. } => "accept",
+            Call::Connect { .. } => "connect",
+            Call::Send { to: None, .. } => "send",
+            Call::Send { to: Some(_), .. } => "sendto",
+            Call::Recv { from: None, .. } => "recv",
+            Call::Recv { from: Some(_), .. } => "recvfrom",
+            Call::SockName { .. } => "getsockname",
+            Call::PeerName { .. } => "getpeername",
+            Call::Shutdown { .. } => "shutdown",
+            Call::SendDisconnect { .. } => "WSASendDisconnect",
+            Call::RecvDisconnect { .. } => "WSARecvDisconnect",
+            Call::CreateEvent => "WSACreateEvent",
+            Call::EventOp(_, EventOp::Close) => "WSACloseEvent",
+            Call::EventOp(_, EventOp::Set) => "WSASetEvent",
+            Call::EventOp(_, EventOp::Reset) => "WSAResetEvent",
+            Call::WaitEvents { .. } => "WSAWaitForMultipleEvents",
+            Call::EventSelect { .. } => "WSAEventSelect",
+            Call::EnumNetworkEvents { .. } => "WSAEnumNetworkEvents",
+            Call::Select { .. } => "select",
         }
     }
 
@@ -110,7 +272,10 @@ impl Call<'_> {
     pub fn returns(&self) -> Returns {
         match self {
             Call::Startup { .. } => Returns::ErrorCode,
-            Call::Socket { .. } => Returns::Socket,
+            Call::Socket { .. } | Call::Accept { .. } => Returns::Socket,
+            Call::CreateEvent => Returns::InvalidEvent,
+            Call::EventOp(..) => Returns::False,
+            Call::WaitEvents { .. } => Returns::WaitFailed,
             _ => Returns::Status,
         }
     }
@@ -138,6 +303,12 @@ pub enum Returns {
     Socket,
     /// `SOCKET_ERROR` (-1).
     Status,
+    /// `WSA_INVALID_EVENT` (`WSACreateEvent`).
+    InvalidEvent,
+    /// `FALSE` (the event functions returning `BOOL`).
+    False,
+    /// `WSA_WAIT_FAILED` (`WSAWaitForMultipleEvents`).
+    WaitFailed,
 }
 
 impl Returns {
@@ -147,6 +318,9 @@ impl Returns {
             Returns::ErrorCode => e.code().to_string(),
             Returns::Socket => "INVALID_SOCKET".into(),
             Returns::Status => "SOCKET_ERROR".into(),
+            Returns::InvalidEvent => "WSA_INVALID_EVENT".into(),
+            Returns::False => "FALSE".into(),
+            Returns::WaitFailed => "WSA_WAIT_FAILED".into(),
         }
     }
 }
@@ -162,8 +336,11 @@ pub enum Reply {
     Socket(Socket),
     /// `WSAGetLastError`'s value.
     LastError(i32),
-    /// A count (`WSAEnumProtocolsW`: entries written).
+    /// A count (`WSAEnumProtocolsW`: entries written; send/recv: bytes; select: sockets;
+    /// WSAWaitForMultipleEvents: its `WSA_WAIT_*` value).
     Count(u32),
+    /// A new event object.
+    Event(EventHandle),
 }
 
 impl fmt::Display for Reply {
@@ -174,6 +351,7 @@ impl fmt::Display for Reply {
             Reply::Socket(s) => write!(f, "{s}"),
             Reply::LastError(e) => write!(f, "{}", error_name(*e)),
             Reply::Count(n) => write!(f, "{n}"),
+            Reply::Event(h) => write!(f, "{h}"),
         }
     }
 }
@@ -248,6 +426,109 @@ impl fmt::Display for Call<'_> {
                 let arg = arg.as_ref().map_or("NULL".into(), |a| format!("&{a}"));
                 write!(f, "{s}, {}, {arg}", ioctl_name(*cmd))
             }
+            Call::Bind { s, addr } | Call::Connect { s, addr } => {
+                write!(f, "{s}, {}", addr_text(*addr))
+            }
+            Call::Listen { s, backlog } => write!(f, "{s}, {backlog}"),
+            Call::Accept { s, addr, len }
+            | Call::SockName { s, addr, len }
+            | Call::PeerName { s, addr, len } => {
+                let len = len.as_ref().map_or("NULL".into(), |l| format!("&{l}"));
+                write!(f, "{s}, {}, {len}", ptr(addr))
+            }
+            Call::Send {
+                s,
+                buf,
+                len,
+                flags,
+                to,
+            } => {
+                let data = buf.map_or("NULL".into(), hex);
+                write!(f, "{s}, {data}, {len}, {flags:#x}")?;
+                match to {
+                    Some(to) => write!(f, ", {}", addr_text(*to)),
+                    None => Ok(()),
+                }
+            }
+            Call::Recv {
+                s,
+                buf,
+                len,
+                flags,
+                from,
+            } => {
+                write!(f, "{s}, {}, {len}, {flags:#x}", ptr(buf))?;
+                match from {
+                    Some((b, l)) => {
+                        let l = l.as_ref().map_or("NULL".into(), |l| format!("&{l}"));
+                        write!(f, ", {}, {l}", ptr(b))
+                    }
+                    None => Ok(()),
+                }
+            }
+            Call::Shutdown { s, how } => {
+                let how = named(
+                    *how,
+                    &[
+                        (SD_RECEIVE, "SD_RECEIVE"),
+                        (SD_SEND, "SD_SEND"),
+                        (SD_BOTH, "SD_BOTH"),
+                    ],
+                );
+                write!(f, "{s}, {how}")
+            }
+            Call::SendDisconnect { s, data } => match data {
+                None => write!(f, "{s}, NULL"),
+                Some(d) => {
+                    let bytes = d
+                        .buf
+                        .map_or("NULL".into(), |b| hex(&b[..b.len().min(d.len as usize)]));
+                    write!(f, "{s}, &{{len {}, {bytes}}}", d.len)
+                }
+            },
+            Call::RecvDisconnect { s, data } => match data {
+                None => write!(f, "{s}, NULL"),
+                Some(d) => write!(f, "{s}, &{{len {}, {}}}", d.len, ptr(&d.buf)),
+            },
+            Call::CreateEvent => Ok(()),
+            Call::EventOp(h, _) => write!(f, "{h}"),
+            Call::WaitEvents {
+                events,
+                wait_all,
+                timeout,
+                alertable,
+            } => {
+                let list = events.as_ref().map_or("NULL".into(), |v| {
+                    let hs: Vec<String> = v.iter().map(|h| h.to_string()).collect();
+                    format!("[{}]", hs.join(", "))
+                });
+                let t = timeout.map_or("WSA_INFINITE".into(), |t| format!("{}", t.as_millis()));
+                write!(f, "{list}, {wait_all}, {t}, {alertable}")
+            }
+            Call::EventSelect { s, event, mask } => write!(f, "{s}, {event}, {mask:#x}"),
+            Call::EnumNetworkEvents { s, event, out } => {
+                let e = event.map_or("NULL".into(), |h| h.to_string());
+                write!(f, "{s}, {e}, {}", ptr(out))
+            }
+            Call::Select {
+                read,
+                write,
+                except,
+                timeout,
+            } => {
+                let set = |v: &Option<&mut Vec<Socket>>| {
+                    v.as_ref().map_or("NULL".into(), |v| {
+                        let s: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+                        format!("{{{}}}", s.join(", "))
+                    })
+                };
+                let t = match timeout {
+                    Ok(None) => "NULL".into(),
+                    Ok(Some(t)) => format!("{t:?}"),
+                    Err(()) => "negative".into(),
+                };
+                write!(f, "{}, {}, {}, {t}", set(read), set(write), set(except))
+            }
             Call::EnumProtocols {
                 filter,
                 buffer,
@@ -261,6 +542,17 @@ impl fmt::Display for Call<'_> {
                 write!(f, ", {}, {len}", ptr(buffer))
             }
         }
+    }
+}
+
+/// An address argument as the trace shows it: `10.0.0.2:80`, or how it is malformed.
+fn addr_text(addr: Option<&[u8]>) -> String {
+    match addr {
+        None => "NULL".into(),
+        Some(b) => match super::sockaddr::decode(b) {
+            Ok(a) => a.to_string(),
+            Err(_) => format!("{} bytes", b.len()),
+        },
     }
 }
 

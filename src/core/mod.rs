@@ -8,19 +8,63 @@
 
 pub mod call;
 pub mod catalog;
+pub mod events;
+pub mod net;
 pub mod process;
 pub mod rules;
+pub mod sockaddr;
 pub mod socket;
 pub mod sockopt;
 pub mod table;
+pub mod transport;
 pub mod version;
 
+use std::time::Duration;
+
+use crate::consts::*;
 use crate::error::WsaError;
 pub use call::{Call, Reply};
 use catalog::Catalog;
 use process::{Ending, ProcessState};
 use rules::Rule;
-use table::Generations;
+use socket::SocketState;
+use table::{Generations, Socket};
+use transport::{Loss, Proto, Transport};
+
+/// Why a call is waiting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// When the call gives up waiting by itself (a linger timeout), if ever.
+    pub deadline: Option<Duration>,
+    /// What it waits for, for deadlock reports (`"recv"`, `"closesocket (linger)"`).
+    pub what: &'static str,
+    /// The socket it waits on.
+    pub socket: Option<Socket>,
+}
+
+/// What a call did.
+#[derive(Debug)]
+pub enum Step {
+    /// It completed.
+    Done(Result<Reply, WsaError>),
+    /// It waits: make it again, with [`Cx::resume`], once something changed.
+    Blocked(Block),
+}
+
+/// Why a call handler stopped early.
+#[derive(Debug)]
+pub enum Stop {
+    /// It failed.
+    Fail(WsaError),
+    /// It must wait.
+    Block(Block),
+}
+
+impl From<WsaError> for Stop {
+    fn from(e: WsaError) -> Stop {
+        Stop::Fail(e)
+    }
+}
 
 /// Which reading of Winsock the simulator follows where the documents and observed Windows
 /// disagree (the rules marked *(profile)* in SPEC.md). Nothing else differs between profiles.
@@ -64,6 +108,10 @@ pub struct Cx {
     pub process: ProcessId,
     /// The calling thread.
     pub thread: ThreadId,
+    /// True when the call is made again after it blocked.
+    pub resumed: bool,
+    /// When the call was first made (set by the dispatcher).
+    pub started: Duration,
     rules: Vec<Rule>,
 }
 
@@ -73,8 +121,15 @@ impl Cx {
         Cx {
             process,
             thread,
+            resumed: false,
+            started: Duration::ZERO,
             rules: Vec::new(),
         }
+    }
+
+    /// Marks the call as made again after it blocked.
+    pub fn resume(&mut self) {
+        self.resumed = true;
     }
 
     /// Records that `rule` decided (part of) this call's outcome.
@@ -110,11 +165,13 @@ pub struct World {
     processes: Vec<ProcessState>,
     generations: Generations,
     next_thread: u32,
+    transport: Transport,
+    now: Duration,
 }
 
 impl World {
-    /// An empty world with the built-in catalog.
-    pub fn new(profile: Profile) -> World {
+    /// An empty world with the built-in catalog, whose links take `latency`.
+    pub fn new(profile: Profile, latency: Duration) -> World {
         World {
             profile,
             catalog: Catalog::builtin(),
@@ -122,7 +179,45 @@ impl World {
             processes: Vec::new(),
             generations: Generations::default(),
             next_thread: 0,
+            transport: Transport::new(latency),
+            now: Duration::ZERO,
         }
+    }
+
+    /// The current virtual time.
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    /// When something next happens by itself (a packet arrives), if anything is pending.
+    pub fn next_event(&self) -> Option<Duration> {
+        self.transport.next_arrival()
+    }
+
+    /// Moves virtual time to `t` (never back), delivering every packet due by then.
+    pub fn advance_to(&mut self, t: Duration) {
+        let t = t.max(self.now);
+        while let Some(at) = self.transport.next_arrival().filter(|at| *at <= t) {
+            self.now = at;
+            self.transport.run_until(at);
+            self.poll_network_events();
+        }
+        self.now = t;
+    }
+
+    /// Every byte the transport lost for good (CL-7).
+    pub fn lost_bytes(&self) -> u64 {
+        self.transport.lost_total()
+    }
+
+    /// The losses since the last call, for the trace.
+    pub fn take_losses(&mut self) -> Vec<Loss> {
+        self.transport.take_losses()
+    }
+
+    /// Sets the latency between two hosts (the same host twice: its loopback).
+    pub fn set_link_latency(&mut self, a: HostId, b: HostId, latency: Duration) {
+        self.transport.set_link_latency(a, b, latency);
     }
 
     /// The profile deciding the rules marked *(profile)* in SPEC.md.
@@ -133,11 +228,13 @@ impl World {
     /// Adds a host named `name` with the next 10.0.0.N address.
     pub fn add_host(&mut self, name: &str) -> HostId {
         let n = self.hosts.len() as u32 + 1;
+        let addr = [10, 0, (n >> 8) as u8, n as u8];
         self.hosts.push(HostState {
             name: name.to_owned(),
-            addr: [10, 0, (n >> 8) as u8, n as u8],
+            addr,
             network_down: false,
         });
+        self.transport.add_host(addr.into());
         HostId(n - 1)
     }
 
@@ -172,7 +269,7 @@ impl World {
         &self.processes[p.0 as usize - 1]
     }
 
-    fn process_mut(&mut self, p: ProcessId) -> &mut ProcessState {
+    pub(crate) fn process_mut(&mut self, p: ProcessId) -> &mut ProcessState {
         &mut self.processes[p.0 as usize - 1]
     }
 
@@ -181,23 +278,75 @@ impl World {
         ThreadId(self.next_thread)
     }
 
-    /// Ends a process: normally (DLL unload, CL-7) or by termination (SP-8). Returns the rules
-    /// that decided what happened, for the trace; ending an ended process does nothing.
+    /// Ends a process: normally (`ExitProcess`, the DLL is unloaded: CL-7) or by termination
+    /// (SP-8). Returns the rules that decided what happened, for the trace; ending an ended
+    /// process does nothing.
+    ///
+    /// Open sockets go as the final cleanup would take them under `Exit` (CL-6), abortively
+    /// under `Kill` (SP-8). Then CL-7: under `Profile::Documented` the unsent data of sockets
+    /// already closed is lost with the DLL (the peer gets a reset); under `Profile::Windows`
+    /// the transport keeps sending it.
     pub fn end_process(&mut self, p: ProcessId, how: Ending) -> Vec<Rule> {
         let mut rules = Vec::new();
-        self.process_mut(p).end(how, &mut rules);
+        let Some(sockets) = self.process_mut(p).end(how) else {
+            return rules;
+        };
+        let reset = how == Ending::Kill || self.profile == Profile::Documented;
+        rules.push(if how == Ending::Kill {
+            Rule::Sp8
+        } else {
+            Rule::Cl7
+        });
+        for (_, st) in sockets {
+            self.release_socket(&st, reset);
+        }
+        if self.profile == Profile::Documented {
+            for ep in self.transport.orphans_with_data(p) {
+                rules.push(Rule::Cl7); // CL-7: lost with the DLL.
+                self.transport
+                    .abort(self.now, ep, "process exited with unsent data");
+            }
+        }
+        rules.dedup();
         rules
+    }
+
+    /// Frees the endpoint of a socket that is going away without closesocket: reset, or closed
+    /// as closesocket would without waiting (linger 0 resets; anything else is graceful).
+    fn release_socket(&mut self, st: &SocketState, reset: bool) {
+        let ep = st.endpoint;
+        let abortive = reset || (st.linger.is_on() && st.linger.seconds == 0);
+        let e = self.transport.ep(ep);
+        let connected = e.proto == Proto::Stream && e.phase == transport::Phase::Connected;
+        if connected && abortive {
+            self.transport
+                .abort(self.now, ep, "socket reset by cleanup or exit");
+        } else if connected {
+            let e = self.transport.ep_mut(ep);
+            e.shut_send = true;
+            self.transport.pump(self.now, ep);
+        }
+        self.transport.detach(self.now, ep);
     }
 
     /// The funnel every Winsock call goes through.
     ///
     /// ER-4: a failing call (other than `WSAStartup`, which returns its error directly) sets the
     /// calling thread's last error. Some successful calls clear it, as Windows does (see
-    /// [`Call::clears_last_error`]).
-    pub fn dispatch(&mut self, cx: &mut Cx, call: Call<'_>) -> Result<Reply, WsaError> {
+    /// [`Call::clears_last_error`]). A call that must wait leaves the last error alone.
+    pub fn dispatch(&mut self, cx: &mut Cx, call: &mut Call<'_>) -> Step {
         let sets_last_error = !matches!(call, Call::Startup { .. });
         let clears = call.clears_last_error();
-        let result = self.route(cx, call);
+        if !cx.resumed {
+            cx.started = self.now;
+        }
+        let routed = self.route(cx, call);
+        self.poll_network_events();
+        let result = match routed {
+            Ok(reply) => Ok(reply),
+            Err(Stop::Fail(e)) => Err(e),
+            Err(Stop::Block(b)) => return Step::Blocked(b),
+        };
         let thread = cx.thread;
         let process = self.process_mut(cx.process);
         match &result {
@@ -208,7 +357,7 @@ impl World {
             Ok(_) if clears => process.set_last_error(thread, 0),
             _ => {}
         }
-        result
+        Step::Done(result)
     }
 
     /// ER-1 then ER-5: the checks made before any argument is looked at.
@@ -225,28 +374,36 @@ impl World {
         Ok(())
     }
 
-    fn route(&mut self, cx: &mut Cx, call: Call<'_>) -> Result<Reply, WsaError> {
+    fn route(&mut self, cx: &mut Cx, call: &mut Call<'_>) -> Result<Reply, Stop> {
+        // Exempt from ER-1: startup creates the state; the last error is per thread (TH-1);
+        // WSACleanup reports ER-1 as CL-1 and ER-5 as CL-11.
         match call {
-            // Exempt from ER-1: startup creates the state.
             Call::Startup { requested, data } => {
-                self.process_mut(cx.process).startup(cx, requested, data)
+                return Ok(self.process_mut(cx.process).startup(
+                    cx,
+                    *requested,
+                    data.as_deref_mut(),
+                )?)
             }
-            // Exempt from ER-1 (TH-1): the last error is per thread, not Ws2_32 state.
             Call::GetLastError => {
                 cx.rule(Rule::Th1); // TH-1
-                Ok(Reply::LastError(
+                return Ok(Reply::LastError(
                     self.process(cx.process).last_error(cx.thread),
-                ))
+                ));
             }
             Call::SetLastError(code) => {
                 cx.rule(Rule::Th1); // TH-1
-                self.process_mut(cx.process).set_last_error(cx.thread, code);
-                Ok(Reply::Done)
+                self.process_mut(cx.process)
+                    .set_last_error(cx.thread, *code);
+                return Ok(Reply::Done);
             }
-            // CL-1 is ER-1 for WSACleanup; CL-11 replaces ER-5 (the count still drops).
-            Call::Cleanup => {
-                let down = self.host(self.process(cx.process).host()).network_down;
-                self.process_mut(cx.process).cleanup(cx, down)
+            Call::Cleanup => return self.cleanup(cx),
+            _ => {}
+        }
+        self.gate(cx)?;
+        match call {
+            Call::Startup { .. } | Call::GetLastError | Call::SetLastError(_) | Call::Cleanup => {
+                unreachable!("handled above")
             }
             Call::Socket {
                 af,
@@ -254,23 +411,8 @@ impl World {
                 protocol,
                 info,
                 ..
-            } => {
-                self.gate(cx)?;
-                cx.rule(Rule::Sp11); // SP-11: the catalog decides, success or failure.
-                let entry = self
-                    .catalog
-                    .select(af, ty, protocol, info.as_ref())?
-                    .clone();
-                let process = &mut self.processes[cx.process.0 as usize - 1];
-                process
-                    .open_socket(&mut self.generations, entry)
-                    .map(Reply::Socket)
-            }
-            Call::CloseSocket(s) => {
-                self.gate(cx)?;
-                self.process_mut(cx.process).close_socket(cx, s)?;
-                Ok(Reply::Done)
-            }
+            } => self.open_socket(cx, *af, *ty, *protocol, info.as_ref()),
+            Call::CloseSocket(s) => self.close_socket(cx, *s),
             Call::SetSockOpt {
                 s,
                 level,
@@ -278,9 +420,16 @@ impl World {
                 value,
                 len,
             } => {
-                self.gate(cx)?;
-                let socket = self.process_mut(cx.process).socket_mut(cx, s)?;
-                sockopt::set(cx, socket, level, name, value, len)?;
+                let st = self.process_mut(cx.process).socket_mut(cx, *s)?;
+                sockopt::set(cx, st, *level, *name, value.as_deref(), *len)?;
+                // The transport uses the buffer sizes.
+                let (ep, snd, rcv) = (st.endpoint, st.option(SO_SNDBUF), st.option(SO_RCVBUF));
+                let e = self.transport.ep_mut(ep);
+                e.sndbuf = snd as usize;
+                e.rcvbuf = rcv as usize;
+                if let Some(peer) = e.peer {
+                    self.transport.pump(self.now, peer);
+                }
                 Ok(Reply::Done)
             }
             Call::GetSockOpt {
@@ -290,15 +439,22 @@ impl World {
                 value,
                 len,
             } => {
-                self.gate(cx)?;
-                let socket = self.process_mut(cx.process).socket_mut(cx, s)?;
-                sockopt::get(cx, socket, level, name, value, len)?;
+                let st = self.process_mut(cx.process).socket_mut(cx, *s)?;
+                sockopt::get(
+                    cx,
+                    st,
+                    *level,
+                    *name,
+                    value.as_deref_mut(),
+                    len.as_deref_mut(),
+                )?;
                 Ok(Reply::Done)
             }
             Call::IoctlSocket { s, cmd, arg } => {
-                self.gate(cx)?;
-                let socket = self.process_mut(cx.process).socket_mut(cx, s)?;
-                socket.ioctl(cmd, arg)?;
+                let ep = self.process_mut(cx.process).socket_mut(cx, *s)?.endpoint;
+                let readable = self.transport.ep(ep).readable_bytes();
+                let st = self.process_mut(cx.process).socket_mut(cx, *s)?;
+                st.ioctl(*cmd, arg.as_deref_mut(), readable)?;
                 Ok(Reply::Done)
             }
             Call::EnumProtocols {
@@ -306,11 +462,160 @@ impl World {
                 buffer,
                 len,
             } => {
-                self.gate(cx)?;
                 cx.rule(Rule::Sp11); // SP-11
-                enum_protocols(&self.catalog, filter.as_deref(), buffer, len)
+                Ok(enum_protocols(
+                    &self.catalog,
+                    filter.as_deref(),
+                    buffer.as_deref_mut(),
+                    len.as_deref_mut(),
+                )?)
+            }
+            Call::Bind { s, addr } => self.bind(cx, *s, addr.as_deref()),
+            Call::Listen { s, backlog } => self.listen(cx, *s, *backlog),
+            Call::Accept { s, addr, len } => {
+                self.accept(cx, *s, addr.as_deref_mut(), len.as_deref_mut())
+            }
+            Call::Connect { s, addr } => self.connect(cx, *s, addr.as_deref()),
+            Call::Send {
+                s,
+                buf,
+                len,
+                flags,
+                to,
+            } => self.send(cx, *s, buf.as_deref(), *len, *flags, *to),
+            Call::Recv {
+                s,
+                buf,
+                len,
+                flags,
+                from,
+            } => {
+                let from = from
+                    .as_mut()
+                    .map(|(b, l)| (b.as_deref_mut(), l.as_deref_mut()));
+                self.recv(cx, *s, buf.as_deref_mut(), *len, *flags, from)
+            }
+            Call::SockName { s, addr, len } => {
+                self.sockname(cx, *s, addr.as_deref_mut(), len.as_deref_mut())
+            }
+            Call::PeerName { s, addr, len } => {
+                self.peername(cx, *s, addr.as_deref_mut(), len.as_deref_mut())
+            }
+            Call::Shutdown { s, how } => self.shutdown(cx, *s, *how),
+            Call::SendDisconnect { s, data } => {
+                let data = data.as_ref().map(|d| net::WsaBufIn {
+                    buf: d.buf,
+                    len: d.len,
+                });
+                self.send_disconnect(cx, *s, data)
+            }
+            Call::CreateEvent => self.create_event(cx),
+            Call::EventOp(h, op) => self.event_op(cx, *h, *op),
+            Call::WaitEvents {
+                events,
+                wait_all,
+                timeout,
+                ..
+            } => self.wait_events(cx, events.as_deref(), *wait_all, *timeout),
+            Call::EventSelect { s, event, mask } => self.event_select(cx, *s, *event, *mask),
+            Call::EnumNetworkEvents { s, event, out } => {
+                self.enum_network_events(cx, *s, *event, out.as_deref_mut())
+            }
+            Call::Select {
+                read,
+                write,
+                except,
+                timeout,
+            } => {
+                let timeout = timeout.map_err(|()| WsaError::InvalidArgument)?;
+                let sets = [
+                    read.as_deref_mut(),
+                    write.as_deref_mut(),
+                    except.as_deref_mut(),
+                ];
+                self.select(cx, sets, timeout)
+            }
+            Call::RecvDisconnect { s, data } => {
+                let data = data.as_mut().map(|d| net::WsaBufOut {
+                    buf: d.buf.as_deref_mut(),
+                    len: &mut *d.len,
+                });
+                self.recv_disconnect(cx, *s, data)
             }
         }
+    }
+
+    /// `WSACleanup`: CL-1, CL-2, CL-3, CL-6, CL-8, CL-11.
+    fn cleanup(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
+        let down = self.host(self.process(cx.process).host()).network_down;
+        if let Some(sockets) = self.process_mut(cx.process).cleanup(cx)? {
+            if !sockets.is_empty() {
+                // CL-6: Documented resets every open connection; Windows closes each as
+                // closesocket would with its linger setting (without waiting).
+                cx.rule(Rule::Cl6);
+            }
+            let reset = self.profile == Profile::Documented;
+            for (_, st) in sockets {
+                self.release_socket(&st, reset);
+            }
+            cx.rule(Rule::Cl8); // CL-8: nothing of the process's Ws2_32 state survives.
+        }
+        if down {
+            // CL-11: the count was still decremented (and a final cleanup still performed).
+            cx.rule(Rule::Cl11);
+            return Err(WsaError::NetworkDown.into());
+        }
+        cx.rule(Rule::Cl3); // CL-3
+        Ok(Reply::Done)
+    }
+
+    /// `socket`/`WSASocketW`: the catalog chooses (SP-11); the socket gets a fresh endpoint.
+    fn open_socket(
+        &mut self,
+        cx: &mut Cx,
+        af: i32,
+        ty: i32,
+        protocol: i32,
+        info: Option<&catalog::ProtocolInfo>,
+    ) -> Result<Reply, Stop> {
+        cx.rule(Rule::Sp11); // SP-11: the catalog decides, success or failure.
+        let entry = self.catalog.select(af, ty, protocol, info)?.clone();
+        let proto = if entry.is_connectionless() {
+            Proto::Datagram
+        } else {
+            Proto::Stream
+        };
+        let host = self.process(cx.process).host();
+        let bufs = (
+            socket::DEFAULT_BUFFER_SIZE as usize,
+            socket::DEFAULT_BUFFER_SIZE as usize,
+        );
+        let disc = entry.has_disconnect_data();
+        let ep = self.transport.create(host, proto, disc, cx.process, bufs);
+        let process = &mut self.processes[cx.process.0 as usize - 1];
+        match process.open_socket(&mut self.generations, entry, ep) {
+            Ok(s) => {
+                self.transport.ep_mut(ep).socket = Some(s);
+                Ok(Reply::Socket(s))
+            }
+            Err(e) => {
+                self.transport.detach(self.now, ep);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// `closesocket`: CS-1 (unknown or closed handle → `WSAENOTSOCK`; the handle dies for
+    /// good), then the network half (CS-2..CS-5).
+    fn close_socket(&mut self, cx: &mut Cx, s: Socket) -> Result<Reply, Stop> {
+        if let Err(e) = self.process_mut(cx.process).socket_mut(cx, s) {
+            cx.rule(Rule::Cs1); // CS-1
+            return Err(e.into());
+        }
+        self.close_network(cx, s)?;
+        self.process_mut(cx.process).remove_socket(s);
+        cx.rule(Rule::Cs1); // CS-1
+        Ok(Reply::Done)
     }
 }
 

@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 
 use super::call::Reply;
 use super::catalog::ProtocolInfo;
+use super::events::{EventHandle, EventState, NetEvents};
 use super::rules::Rule;
 use super::socket::SocketState;
+use super::table::Table;
 use super::table::{Generations, Socket, SocketTable};
+use super::transport::EndpointId;
 use super::version::{negotiate, Version, WsaData, WSADATA_SIZE};
 use super::{Cx, HostId, ThreadId};
 use crate::error::WsaError;
@@ -39,6 +42,8 @@ struct Ws2 {
     lowest: Version,
     /// Open sockets.
     sockets: SocketTable<SocketState>,
+    /// Event objects.
+    events: Table<EventHandle, EventState>,
 }
 
 /// A simulated process's state.
@@ -96,7 +101,9 @@ impl ProcessState {
 
     /// CL-8: sockets, events, pending operations and queued APCs held for this process.
     pub fn live_resources(&self) -> usize {
-        self.ws2.as_ref().map_or(0, |w| w.sockets.len())
+        self.ws2
+            .as_ref()
+            .map_or(0, |w| w.sockets.len() + w.events.len())
     }
 
     /// TH-1: a thread's last error (0 if it never had one).
@@ -133,6 +140,7 @@ impl ProcessState {
                 count: 0,
                 lowest: version,
                 sockets: SocketTable::default(),
+                events: Table::default(),
             }
         });
         ws2.count += 1;
@@ -140,47 +148,61 @@ impl ProcessState {
         Ok(Reply::Version(version))
     }
 
-    /// `WSACleanup`: CL-1, CL-2, CL-3 (in the dispatcher), CL-6, CL-8, CL-11.
-    pub(super) fn cleanup(&mut self, cx: &mut Cx, network_down: bool) -> Result<Reply, WsaError> {
+    /// `WSACleanup`'s count (CL-1, CL-2). Returns the sockets that were open when the call is
+    /// the final one: the caller resets them (CL-6); nothing else of the state survives (CL-8).
+    pub(super) fn cleanup(
+        &mut self,
+        cx: &mut Cx,
+    ) -> Result<Option<Vec<(Socket, SocketState)>>, WsaError> {
         let Some(ws2) = self.ws2.as_mut() else {
             cx.rule(Rule::Cl1); // CL-1
             return Err(WsaError::NotInitialised);
         };
         cx.rule(Rule::Cl2); // CL-2
         ws2.count -= 1;
-        if ws2.count == 0 {
-            self.final_cleanup(cx);
+        if ws2.count > 0 {
+            return Ok(None);
         }
-        if network_down {
-            // CL-11: the count was still decremented (and a final cleanup still performed).
-            cx.rule(Rule::Cl11);
-            return Err(WsaError::NetworkDown);
-        }
-        cx.rule(Rule::Cl3); // CL-3
-        Ok(Reply::Done)
+        Ok(self.release())
     }
 
-    /// The cleanup performed by the call that brings the count to 0.
-    fn final_cleanup(&mut self, cx: &mut Cx) {
-        let Some(mut ws2) = self.ws2.take() else {
-            return;
-        };
-        let sockets = ws2.sockets.drain();
-        if !sockets.is_empty() {
-            cx.rule(Rule::Cl6); // CL-6: reset and deallocated as if closesocket were called.
-        }
-        drop(sockets);
-        cx.rule(Rule::Cl8); // CL-8: nothing of the process's Ws2_32 state survives.
+    /// Takes the whole Ws2_32 state away (final cleanup, process end), returning its open
+    /// sockets, oldest first.
+    fn release(&mut self) -> Option<Vec<(Socket, SocketState)>> {
+        let mut ws2 = self.ws2.take()?;
+        let keys = ws2.sockets.keys();
+        Some(
+            keys.into_iter()
+                .filter_map(|k| ws2.sockets.remove(k).map(|v| (k, v)))
+                .collect(),
+        )
     }
 
-    /// Creates a socket bound to `entry`.
+    /// Creates a socket of `entry` on `endpoint`.
     pub(super) fn open_socket(
         &mut self,
         generations: &mut Generations,
         entry: ProtocolInfo,
+        endpoint: EndpointId,
+    ) -> Result<Socket, WsaError> {
+        self.adopt_socket(generations, SocketState::new(entry, endpoint), endpoint)
+    }
+
+    /// Creates a socket on `endpoint` with `template`'s entry and options (accept, CS-8).
+    pub(super) fn adopt_socket(
+        &mut self,
+        generations: &mut Generations,
+        template: SocketState,
+        endpoint: EndpointId,
     ) -> Result<Socket, WsaError> {
         let ws2 = self.ws2.as_mut().ok_or(WsaError::NotInitialised)?;
-        ws2.sockets.insert(generations, SocketState::new(entry))
+        let state = SocketState {
+            endpoint,
+            listening: false,
+            closing: None,
+            ..template
+        };
+        ws2.sockets.insert(generations, state)
     }
 
     /// ER-2: the live socket behind `s`, or `WSAENOTSOCK`.
@@ -196,26 +218,67 @@ impl ProcessState {
         })
     }
 
-    /// `closesocket`: CS-1 (unknown or closed handle → `WSAENOTSOCK`; the handle dies for good).
-    pub(super) fn close_socket(&mut self, cx: &mut Cx, s: Socket) -> Result<(), WsaError> {
-        self.socket_mut(cx, s).inspect_err(|_| cx.rule(Rule::Cs1))?;
-        let ws2 = self.ws2.as_mut().ok_or(WsaError::NotInitialised)?;
-        ws2.sockets.remove(s);
-        cx.rule(Rule::Cs1); // CS-1
-        Ok(())
+    /// Every open socket, oldest first.
+    pub(super) fn socket_keys(&self) -> Vec<Socket> {
+        self.ws2
+            .as_ref()
+            .map_or_else(Vec::new, |w| w.sockets.keys())
     }
 
-    /// Ends the process (SP-8 for `Kill`, CL-7 for `Exit`): its Ws2_32 state goes with it,
-    /// whatever the startup count.
-    pub(super) fn end(&mut self, how: Ending, rules: &mut Vec<Rule>) {
+    /// A socket's endpoint and WSAEventSelect state.
+    pub(super) fn net_events(&self, s: Socket) -> Option<(EndpointId, NetEvents)> {
+        let st = self.ws2.as_ref()?.sockets.get(s)?;
+        Some((st.endpoint, st.events.clone()))
+    }
+
+    pub(super) fn set_net_events(&mut self, s: Socket, ne: NetEvents) {
+        if let Some(st) = self.ws2.as_mut().and_then(|w| w.sockets.get_mut(s)) {
+            st.events = ne;
+        }
+    }
+
+    /// A new event object.
+    pub(super) fn add_event(
+        &mut self,
+        generations: &mut Generations,
+    ) -> Result<EventHandle, WsaError> {
+        let ws2 = self.ws2.as_mut().ok_or(WsaError::NotInitialised)?;
+        ws2.events.insert(generations, EventState::default())
+    }
+
+    /// Closes an event object; false for an unknown handle.
+    pub(super) fn close_event(&mut self, h: EventHandle) -> bool {
+        self.ws2.as_mut().and_then(|w| w.events.remove(h)).is_some()
+    }
+
+    /// Sets or resets an event object; false for an unknown handle.
+    pub(super) fn signal(&mut self, h: EventHandle, on: bool) -> bool {
+        match self.ws2.as_mut().and_then(|w| w.events.get_mut(h)) {
+            Some(e) => {
+                e.signaled = on;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether an event object is signalled; `None` for an unknown handle.
+    pub(super) fn event_signaled(&self, h: EventHandle) -> Option<bool> {
+        self.ws2.as_ref()?.events.get(h).map(|e| e.signaled)
+    }
+
+    /// Frees a socket's handle for good (CS-1).
+    pub(super) fn remove_socket(&mut self, s: Socket) -> Option<SocketState> {
+        self.ws2.as_mut()?.sockets.remove(s)
+    }
+
+    /// Ends the process: its Ws2_32 state goes with it, whatever the startup count. Returns
+    /// the sockets that were open, or `None` if the process had ended already.
+    pub(super) fn end(&mut self, how: Ending) -> Option<Vec<(Socket, SocketState)>> {
         if self.life != Life::Running {
-            return;
+            return None;
         }
         self.life = Life::Ended(how);
-        rules.push(match how {
-            Ending::Exit => Rule::Cl7,
-            Ending::Kill => Rule::Sp8,
-        });
-        self.ws2 = None;
+        Some(self.release().unwrap_or_default())
     }
 }

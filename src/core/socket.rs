@@ -2,7 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use std::time::Duration;
+
 use super::catalog::ProtocolInfo;
+use super::events::NetEvents;
+use super::transport::EndpointId;
 use crate::consts::*;
 use crate::error::WsaError;
 
@@ -71,13 +75,19 @@ pub struct SocketState {
     pub linger: Linger,
     /// True once `listen` succeeded (SO_ACCEPTCONN).
     pub listening: bool,
+    /// The socket's endpoint in the transport.
+    pub endpoint: EndpointId,
+    /// CS-4: when a lingering closesocket gives up, while one is in progress.
+    pub closing: Option<Duration>,
+    /// WSAEventSelect state.
+    pub events: NetEvents,
     /// The other SOL_SOCKET options, by name, as 32-bit values.
-    options: BTreeMap<i32, u32>,
+    pub(super) options: BTreeMap<i32, u32>,
 }
 
 impl SocketState {
-    /// A new socket of `entry`, with Windows' defaults.
-    pub fn new(entry: ProtocolInfo) -> SocketState {
+    /// A new socket of `entry` on `endpoint`, with Windows' defaults.
+    pub fn new(entry: ProtocolInfo, endpoint: EndpointId) -> SocketState {
         let options = BTreeMap::from([
             (SO_SNDBUF, DEFAULT_BUFFER_SIZE),
             (SO_RCVBUF, DEFAULT_BUFFER_SIZE),
@@ -87,6 +97,9 @@ impl SocketState {
             nonblocking: false,
             linger: Linger::OFF,
             listening: false,
+            endpoint,
+            closing: None,
+            events: NetEvents::default(),
             options,
         }
     }
@@ -101,18 +114,26 @@ impl SocketState {
     }
 
     /// `ioctlsocket`: FIONBIO sets the blocking mode; FIONREAD reports the bytes readable at
-    /// once; SIOCATMARK reports TRUE while no urgent data waits. Other commands fail
-    /// `WSAEOPNOTSUPP` (win: sock.c `test_ioctlsocket`, via WSAIoctl); a NULL `argp` fails
+    /// once (`readable`); SIOCATMARK reports TRUE while no urgent data waits. Other commands
+    /// fail `WSAEOPNOTSUPP` (win: sock.c `test_ioctlsocket`, via WSAIoctl); a NULL `argp` fails
     /// `WSAEFAULT`.
-    pub fn ioctl(&mut self, cmd: i32, arg: Option<&mut u32>) -> Result<(), WsaError> {
+    pub fn ioctl(
+        &mut self,
+        cmd: i32,
+        arg: Option<&mut u32>,
+        readable: usize,
+    ) -> Result<(), WsaError> {
         if ![FIONBIO, FIONREAD, SIOCATMARK].contains(&cmd) {
             return Err(WsaError::OperationNotSupported);
         }
         let arg = arg.ok_or(WsaError::Fault)?;
         match cmd {
+            // A socket with a WSAEventSelect association cannot be made blocking (win).
+            FIONBIO if *arg == 0 && self.events.select.is_some() => {
+                return Err(WsaError::InvalidArgument)
+            }
             FIONBIO => self.nonblocking = *arg != 0,
-            // Nothing can have arrived: no transport carries data to this socket yet.
-            FIONREAD => *arg = 0,
+            FIONREAD => *arg = u32::try_from(readable).unwrap_or(u32::MAX),
             _ => *arg = 1,
         }
         Ok(())

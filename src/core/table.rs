@@ -1,4 +1,5 @@
-//! Socket handles and the per-process socket table (CS-1).
+//! Generation-tagged tables: socket handles in the per-process socket table (CS-1), and the
+//! transport's endpoint ids.
 //!
 //! A handle encodes a table slot and a generation: `((generation << SLOT_BITS) | slot) << 2`.
 //! Generations come from one counter per simulation, so a handle value is handed out at most
@@ -40,12 +41,21 @@ impl Socket {
     pub const fn raw(self) -> usize {
         self.0
     }
+}
 
+/// A generation-tagged key of a [`Table`].
+pub trait Key: Copy + Eq {
+    /// The key for this generation and slot.
+    fn encode(generation: u64, slot: usize) -> Self;
+    /// The (generation, slot) this key names, if it is shaped like one.
+    fn decode(self) -> Option<(u64, usize)>;
+}
+
+impl Key for Socket {
     fn encode(generation: u64, slot: usize) -> Socket {
         Socket((((generation << SLOT_BITS) | slot as u64) << 2) as usize)
     }
 
-    /// The (generation, slot) this value would name, if it is shaped like one of ours.
     fn decode(self) -> Option<(u64, usize)> {
         let v = self.0 as u64;
         if v & 3 != 0 {
@@ -76,31 +86,38 @@ impl Generations {
     }
 }
 
-/// A process's open sockets, keyed by handle.
+/// Values keyed by generation-tagged keys: a removed value's key never names another value.
 #[derive(Debug)]
-pub struct SocketTable<T> {
+pub struct Table<K, T> {
     slots: Slab<(u64, T)>,
+    _key: std::marker::PhantomData<K>,
 }
 
-impl<T> Default for SocketTable<T> {
+/// A process's open sockets, keyed by handle.
+pub type SocketTable<T> = Table<Socket, T>;
+
+impl<K, T> Default for Table<K, T> {
     fn default() -> Self {
-        SocketTable { slots: Slab::new() }
+        Table {
+            slots: Slab::new(),
+            _key: std::marker::PhantomData,
+        }
     }
 }
 
-impl<T> SocketTable<T> {
-    /// Adds a socket under a handle that was never used before; `WSAEMFILE` when full.
-    pub fn insert(&mut self, generations: &mut Generations, value: T) -> Result<Socket, WsaError> {
+impl<K: Key, T> Table<K, T> {
+    /// Adds a value under a key that was never used before; `WSAEMFILE` when full.
+    pub fn insert(&mut self, generations: &mut Generations, value: T) -> Result<K, WsaError> {
         if self.slots.len() >= MAX_SOCKETS_PER_PROCESS {
             return Err(WsaError::TooManySockets);
         }
         let generation = generations.next();
         let slot = self.slots.insert((generation, value));
-        Ok(Socket::encode(generation, slot))
+        Ok(K::encode(generation, slot))
     }
 
     /// The socket behind a handle, if the handle is live in this table.
-    pub fn get(&self, s: Socket) -> Option<&T> {
+    pub fn get(&self, s: K) -> Option<&T> {
         let (generation, slot) = s.decode()?;
         match self.slots.get(slot) {
             Some((g, v)) if *g == generation => Some(v),
@@ -109,7 +126,7 @@ impl<T> SocketTable<T> {
     }
 
     /// The socket behind a handle, mutably.
-    pub fn get_mut(&mut self, s: Socket) -> Option<&mut T> {
+    pub fn get_mut(&mut self, s: K) -> Option<&mut T> {
         let (generation, slot) = s.decode()?;
         match self.slots.get_mut(slot) {
             Some((g, v)) if *g == generation => Some(v),
@@ -118,25 +135,33 @@ impl<T> SocketTable<T> {
     }
 
     /// Removes a live socket and returns it; its handle is dead for good.
-    pub fn remove(&mut self, s: Socket) -> Option<T> {
+    pub fn remove(&mut self, s: K) -> Option<T> {
         self.get(s)?;
         let (_, slot) = s.decode()?;
         Some(self.slots.remove(slot).1)
     }
 
-    /// How many sockets are open.
+    /// How many values there are.
     pub fn len(&self) -> usize {
         self.slots.len()
     }
 
-    /// Removes every socket, in handle-creation order (oldest first), for the final cleanup.
-    pub fn drain(&mut self) -> Vec<(Socket, T)> {
-        let mut all: Vec<(Socket, T)> = std::mem::take(&mut self.slots)
-            .into_iter()
-            .map(|(slot, (g, v))| (Socket::encode(g, slot), v))
+    /// Every key, in creation order (oldest first).
+    pub fn keys(&self) -> Vec<K> {
+        let mut all: Vec<(u64, K)> = self
+            .slots
+            .iter()
+            .map(|(slot, (g, _))| (*g, K::encode(*g, slot)))
             .collect();
-        all.sort_by_key(|(s, _)| s.decode().map(|(g, _)| g));
-        all
+        all.sort_by_key(|(g, _)| *g);
+        all.into_iter().map(|(_, k)| k).collect()
+    }
+
+    /// Every value with its key, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = (K, &T)> {
+        self.slots
+            .iter()
+            .map(|(slot, (g, v))| (K::encode(*g, slot), v))
     }
 }
 

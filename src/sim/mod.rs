@@ -33,7 +33,12 @@ pub struct SimBuilder {
     seed: Option<u64>,
     profile: Profile,
     tracing: Option<bool>,
+    latency: Option<Duration>,
 }
+
+/// How long a packet takes between two hosts (and on a host's loopback) unless
+/// [`SimBuilder::latency`] or [`Sim::set_link_latency`] says otherwise.
+pub const DEFAULT_LATENCY: Duration = Duration::from_millis(1);
 
 impl SimBuilder {
     /// The scheduler's seed. Without it the seed comes from `WS2SIM_SEED`, else it is 0.
@@ -45,6 +50,12 @@ impl SimBuilder {
     /// Which reading of Winsock to follow where documents and Windows disagree.
     pub fn profile(mut self, profile: Profile) -> SimBuilder {
         self.profile = profile;
+        self
+    }
+
+    /// How long every packet takes, on every link and loopback (default 1 ms of virtual time).
+    pub fn latency(mut self, latency: Duration) -> SimBuilder {
+        self.latency = Some(latency);
         self
     }
 
@@ -67,13 +78,13 @@ impl SimBuilder {
                 .unwrap_or_else(|_| panic!("ws2sim: {SEED_ENV}={v:?} is not a decimal u64 seed")),
             Err(_) => 0,
         });
-        let mut world = World::new(self.profile);
+        let mut world = World::new(self.profile, self.latency.unwrap_or(DEFAULT_LATENCY));
         let localhost = world.add_host("localhost");
         let shared = Arc::new(Shared {
             seed,
             state: Mutex::new(State {
                 world,
-                now: Duration::ZERO,
+                seed,
                 trace: Vec::new(),
                 seq: 0,
                 tracing: self.tracing.unwrap_or(true),
@@ -100,7 +111,7 @@ impl Shared {
 /// The simulation's mutable state.
 pub(crate) struct State {
     pub(crate) world: World,
-    pub(crate) now: Duration,
+    seed: u64,
     trace: Vec<Event>,
     seq: u64,
     tracing: bool,
@@ -118,6 +129,7 @@ impl State {
         result: String,
         error: Option<WsaError>,
         rules: &[Rule],
+        started: Duration,
     ) {
         let seq = self.seq;
         self.seq += 1;
@@ -126,9 +138,10 @@ impl State {
         }
         let process = self.world.process(pid);
         let host = self.world.host(process.host()).name.clone();
+        let now = self.world.now();
         self.trace.push(Event {
             seq,
-            time: self.now,
+            time: now,
             host,
             process: process.name().to_owned(),
             pid: pid.0,
@@ -138,6 +151,7 @@ impl State {
             result,
             error,
             rules: rules.to_vec(),
+            blocked: now - started,
         });
     }
 
@@ -161,7 +175,7 @@ impl State {
         };
         self.trace.push(Event {
             seq,
-            time: self.now,
+            time: self.world.now(),
             host: self.world.host(host).name.clone(),
             process,
             pid,
@@ -171,7 +185,48 @@ impl State {
             result: String::new(),
             error: None,
             rules,
+            blocked: Duration::ZERO,
         });
+    }
+}
+
+impl State {
+    /// Records the transport's data losses as `DataLoss` events (CL-7).
+    pub(crate) fn record_losses(&mut self) {
+        for loss in self.world.take_losses() {
+            let host = self.world.process(loss.process).host();
+            let socket = loss.socket.map_or("?".into(), |s| s.to_string());
+            let peer = loss.peer.map_or("?".into(), |p| p.to_string());
+            let args = format!(
+                "socket {socket}, peer {peer}, {} bytes: {}",
+                loss.bytes, loss.why
+            );
+            self.record_harness(host, Some(loss.process), "DataLoss", args, vec![Rule::Cl7]);
+        }
+    }
+
+    /// TH-4: what every thread is blocked in, the time and the seed.
+    pub(crate) fn deadlock_report(
+        &self,
+        pid: ProcessId,
+        tid: ThreadId,
+        call: &str,
+        args: &str,
+        block: &crate::core::Block,
+    ) -> String {
+        let process = self.world.process(pid);
+        format!(
+            "ws2sim (seed {}): deadlock at {:?} of virtual time: thread {} of process {:?} \
+             (pid {}) is blocked in {call}({args}) waiting for {} on {}, and nothing can wake \
+             it: no thread can run and no packet or timer is pending (TH-4)",
+            self.seed,
+            self.world.now(),
+            tid,
+            process.name(),
+            pid,
+            block.what,
+            block.socket.map_or("-".into(), |s| s.to_string()),
+        )
     }
 }
 
@@ -247,15 +302,41 @@ impl Sim {
         }
     }
 
-    /// Moves virtual time forward by `d`.
+    /// Moves virtual time forward by `d`, delivering every packet due by then.
     pub fn advance(&self, d: Duration) {
         let mut state = self.shared.lock();
-        state.now = state.now.saturating_add(d);
+        let t = state.world.now().saturating_add(d);
+        state.world.advance_to(t);
+        state.record_losses();
+    }
+
+    /// Runs the simulation until nothing is left to happen by itself: every packet in flight
+    /// is delivered (and whatever that sets off), moving virtual time as far as needed (TH-3).
+    pub fn run(&self) {
+        let mut state = self.shared.lock();
+        while let Some(t) = state.world.next_event() {
+            state.world.advance_to(t);
+        }
+        state.record_losses();
     }
 
     /// The current virtual time (0 at the start).
     pub fn now(&self) -> Duration {
-        self.shared.lock().now
+        self.shared.lock().world.now()
+    }
+
+    /// Every byte the network lost for good so far: data a sender handed to Winsock that the
+    /// peer never received (CL-7, CS-3). Each loss is also a `DataLoss` event in the trace.
+    pub fn lost_bytes(&self) -> u64 {
+        self.shared.lock().world.lost_bytes()
+    }
+
+    /// Sets how long packets take between two hosts (the same host twice: its loopback).
+    pub fn set_link_latency(&self, a: &Host, b: &Host, latency: Duration) {
+        self.shared
+            .lock()
+            .world
+            .set_link_latency(a.id, b.id, latency);
     }
 
     /// A snapshot of the trace so far.

@@ -145,3 +145,177 @@ pub struct LINGER {
 const _: () = assert!(std::mem::size_of::<WSADATA>() == WSADATA_SIZE);
 const _: () = assert!(std::mem::size_of::<WSAPROTOCOL_INFOW>() == PROTOCOL_INFO_SIZE);
 const _: () = assert!(std::mem::size_of::<LINGER>() == 4);
+
+/// `SOCKADDR`: a generic socket address.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SOCKADDR {
+    /// Address family.
+    pub sa_family: u16,
+    /// Address data.
+    pub sa_data: [i8; 14],
+}
+
+/// `IN_ADDR_0_0`: an IPv4 address as four bytes.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IN_ADDR_0_0 {
+    /// First byte.
+    pub s_b1: u8,
+    /// Second byte.
+    pub s_b2: u8,
+    /// Third byte.
+    pub s_b3: u8,
+    /// Fourth byte.
+    pub s_b4: u8,
+}
+
+/// `IN_ADDR_0_1`: an IPv4 address as two words.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IN_ADDR_0_1 {
+    /// First word.
+    pub s_w1: u16,
+    /// Second word.
+    pub s_w2: u16,
+}
+
+/// `IN_ADDR_0`: the union inside `IN_ADDR`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union IN_ADDR_0 {
+    /// As bytes.
+    pub S_un_b: IN_ADDR_0_0,
+    /// As words.
+    pub S_un_w: IN_ADDR_0_1,
+    /// As one `u32` in network byte order.
+    pub S_addr: u32,
+}
+
+impl Default for IN_ADDR_0 {
+    fn default() -> Self {
+        IN_ADDR_0 { S_addr: 0 }
+    }
+}
+
+impl std::fmt::Debug for IN_ADDR_0 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // SAFETY: every variant is plain bytes; reading the u32 is always valid.
+        let addr = unsafe { self.S_addr };
+        write!(f, "{}", std::net::Ipv4Addr::from(u32::from_be(addr)))
+    }
+}
+
+/// `IN_ADDR`: an IPv4 address.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IN_ADDR {
+    /// The address.
+    pub S_un: IN_ADDR_0,
+}
+
+/// `SOCKADDR_IN`: an IPv4 socket address (port and address in network byte order).
+///
+/// ```
+/// use std::net::{Ipv4Addr, SocketAddrV4};
+/// use ws2sim::sys::SOCKADDR_IN;
+/// let a = SOCKADDR_IN::from(SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 80));
+/// assert_eq!(a.sin_port, 80u16.to_be());
+/// assert_eq!(SocketAddrV4::from(a), SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 80));
+/// ```
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SOCKADDR_IN {
+    /// `AF_INET`.
+    pub sin_family: u16,
+    /// Port, network byte order.
+    pub sin_port: u16,
+    /// Address.
+    pub sin_addr: IN_ADDR,
+    /// Zero.
+    pub sin_zero: [i8; 8],
+}
+
+impl From<std::net::SocketAddrV4> for SOCKADDR_IN {
+    fn from(a: std::net::SocketAddrV4) -> Self {
+        SOCKADDR_IN {
+            sin_family: crate::consts::AF_INET,
+            sin_port: a.port().to_be(),
+            sin_addr: IN_ADDR {
+                S_un: IN_ADDR_0 {
+                    S_addr: u32::from(*a.ip()).to_be(),
+                },
+            },
+            sin_zero: [0; 8],
+        }
+    }
+}
+
+impl From<SOCKADDR_IN> for std::net::SocketAddrV4 {
+    fn from(a: SOCKADDR_IN) -> Self {
+        // SAFETY: every variant of the union is plain bytes.
+        let addr = unsafe { a.sin_addr.S_un.S_addr };
+        std::net::SocketAddrV4::new(u32::from_be(addr).into(), u16::from_be(a.sin_port))
+    }
+}
+
+/// `WSABUF`: a buffer for the WSA functions.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct WSABUF {
+    /// Length in bytes.
+    pub len: u32,
+    /// The bytes.
+    pub buf: *mut u8,
+}
+
+impl Default for WSABUF {
+    fn default() -> Self {
+        WSABUF {
+            len: 0,
+            buf: std::ptr::null_mut(),
+        }
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<SOCKADDR_IN>() == 16);
+const _: () = assert!(std::mem::size_of::<SOCKADDR>() == 16);
+
+/// `FD_SET`: up to 64 sockets for `select`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct FD_SET {
+    /// How many entries of `fd_array` are used.
+    pub fd_count: u32,
+    /// The sockets.
+    pub fd_array: [usize; 64],
+}
+
+impl Default for FD_SET {
+    fn default() -> Self {
+        FD_SET {
+            fd_count: 0,
+            fd_array: [0; 64],
+        }
+    }
+}
+
+/// `TIMEVAL`: `select`'s timeout.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TIMEVAL {
+    /// Seconds.
+    pub tv_sec: i32,
+    /// Microseconds.
+    pub tv_usec: i32,
+}
+
+/// `WSANETWORKEVENTS`: what `WSAEnumNetworkEvents` reports.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WSANETWORKEVENTS {
+    /// The `FD_*` bits recorded.
+    pub lNetworkEvents: i32,
+    /// Each event's error code, by `FD_*_BIT`.
+    pub iErrorCode: [i32; 10],
+}

@@ -1,0 +1,352 @@
+//! Event objects (`WSACreateEvent` and friends, `WSAWaitForMultipleEvents`), network-event
+//! recording for `WSAEventSelect` / `WSAEnumNetworkEvents` (with the documented re-enabling
+//! rules and SD-12's FD_CLOSE codes), and `select`.
+
+use std::time::Duration;
+
+use super::rules::Rule;
+use super::table::{Key, Socket};
+use super::transport::{Endpoint, Phase, Proto};
+use super::{Block, Cx, Profile, Reply, Stop, World};
+use crate::consts::*;
+use crate::error::WsaError;
+
+/// An event object handle (`WSAEVENT`). Values are never 0 (`WSA_INVALID_EVENT`) and never
+/// equal a socket handle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventHandle(isize);
+
+impl EventHandle {
+    /// The handle with this raw `WSAEVENT` value (valid or not).
+    pub const fn from_raw(raw: isize) -> EventHandle {
+        EventHandle(raw)
+    }
+
+    /// The raw `WSAEVENT` value.
+    pub const fn raw(self) -> isize {
+        self.0
+    }
+}
+
+impl Key for EventHandle {
+    fn encode(generation: u64, slot: usize) -> Self {
+        EventHandle(Socket::encode(generation, slot).raw() as isize)
+    }
+
+    fn decode(self) -> Option<(u64, usize)> {
+        Socket::from_raw(self.0 as usize).decode()
+    }
+}
+
+impl std::fmt::Display for EventHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#x}", self.0)
+    }
+}
+
+/// A manual-reset event object, as `WSACreateEvent` makes.
+#[derive(Debug, Clone, Default)]
+pub struct EventState {
+    /// Signalled or not.
+    pub signaled: bool,
+}
+
+/// The network events that need no call to be re-enabled after they were recorded.
+const ONE_SHOT: u32 = FD_CONNECT | FD_CLOSE;
+
+/// A socket's `WSAEventSelect` state.
+#[derive(Debug, Clone, Default)]
+pub struct NetEvents {
+    /// The associated event and the events asked for (`None`: no association).
+    pub select: Option<(EventHandle, u32)>,
+    /// Events recorded, not yet read by `WSAEnumNetworkEvents`.
+    pub recorded: u32,
+    /// Their error codes, by `FD_*_BIT`.
+    pub errors: [i32; FD_MAX_EVENTS as usize],
+    /// Events that may be recorded now: each is disabled once recorded until the call that
+    /// re-enables it (recv for FD_READ, send failing WSAEWOULDBLOCK for FD_WRITE, accept for
+    /// FD_ACCEPT).
+    pub enabled: u32,
+    /// A connect is under way: FD_CONNECT is due when it ends.
+    pub connect_pending: bool,
+    /// FD_CLOSE was recorded already (it happens once).
+    pub close_reported: bool,
+}
+
+impl NetEvents {
+    /// Re-enables an event after the call that the documentation says re-enables it.
+    pub fn reenable(&mut self, bits: u32) {
+        self.enabled |= bits & !ONE_SHOT;
+    }
+}
+
+/// The events that hold for an endpoint now, with their error codes.
+fn conditions(ep: &Endpoint, profile: Profile) -> Vec<(u32, i32)> {
+    let mut out = Vec::new();
+    if ep.readable_bytes() > 0 {
+        out.push((FD_READ, 0));
+    }
+    let writable = match ep.proto {
+        Proto::Datagram => !ep.shut_send,
+        Proto::Stream => {
+            ep.phase == Phase::Connected
+                && ep.error.is_none()
+                && !ep.shut_send
+                && ep.send_q.len() < ep.sndbuf.max(1)
+        }
+    };
+    if writable {
+        out.push((FD_WRITE, 0));
+    }
+    if ep.phase == Phase::Listening && !ep.accept_q.is_empty() {
+        out.push((FD_ACCEPT, 0));
+    }
+    match ep.phase {
+        Phase::Connected if ep.proto == Proto::Stream => out.push((FD_CONNECT, 0)),
+        Phase::Failed(e) => out.push((FD_CONNECT, e.code())),
+        _ => {}
+    }
+    if ep.proto == Proto::Stream && ep.phase == Phase::Connected {
+        // SD-12: FD_CLOSE with 0 for a graceful close; for a reset, WSAECONNRESET as
+        // documented, WSAECONNABORTED as Windows was observed to report.
+        if ep.error.is_some() {
+            let code = match profile {
+                Profile::Documented => WsaError::ConnectionReset,
+                Profile::Windows => WsaError::ConnectionAborted,
+            };
+            out.push((FD_CLOSE, code.code()));
+        } else if ep.fin_rcvd && ep.recv_q.is_empty() {
+            out.push((FD_CLOSE, 0));
+        }
+    }
+    out
+}
+
+impl World {
+    /// Records the network events that now hold for every socket with a `WSAEventSelect`
+    /// association, and signals their events. Called after every call and every delivery.
+    pub fn poll_network_events(&mut self) {
+        let profile = self.profile;
+        for i in 0..self.processes.len() {
+            let keys = self.processes[i].socket_keys();
+            for s in keys {
+                let Some((ep, mut ne)) = self.processes[i].net_events(s) else {
+                    continue;
+                };
+                let Some((event, mask)) = ne.select else {
+                    continue;
+                };
+                let Some(endpoint) = self.transport.get(ep) else {
+                    continue;
+                };
+                let mut fired = false;
+                for (bit, code) in conditions(endpoint, profile) {
+                    let due = match bit {
+                        FD_CONNECT => ne.connect_pending,
+                        FD_CLOSE => !ne.close_reported,
+                        _ => ne.enabled & bit != 0,
+                    };
+                    if mask & bit == 0 || !due {
+                        continue;
+                    }
+                    ne.recorded |= bit;
+                    ne.errors[bit.trailing_zeros() as usize] = code;
+                    ne.enabled &= !bit;
+                    match bit {
+                        FD_CONNECT => ne.connect_pending = false,
+                        FD_CLOSE => ne.close_reported = true,
+                        _ => {}
+                    }
+                    fired = true;
+                }
+                self.processes[i].set_net_events(s, ne);
+                if fired {
+                    self.processes[i].signal(event, true);
+                }
+            }
+        }
+    }
+
+    /// `WSACreateEvent`: a manual-reset event, not signalled.
+    pub(super) fn create_event(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
+        let process = &mut self.processes[cx.process.0 as usize - 1];
+        Ok(Reply::Event(process.add_event(&mut self.generations)?))
+    }
+
+    /// `WSACloseEvent`, `WSASetEvent`, `WSAResetEvent`: an unknown handle fails
+    /// `WSA_INVALID_HANDLE`.
+    pub(super) fn event_op(
+        &mut self,
+        cx: &mut Cx,
+        h: EventHandle,
+        op: EventOp,
+    ) -> Result<Reply, Stop> {
+        let process = self.process_mut(cx.process);
+        let ok = match op {
+            EventOp::Close => process.close_event(h),
+            EventOp::Set => process.signal(h, true),
+            EventOp::Reset => process.signal(h, false),
+        };
+        if ok {
+            Ok(Reply::Done)
+        } else {
+            Err(WsaError::InvalidHandle.into())
+        }
+    }
+
+    /// `WSAWaitForMultipleEvents`: the index of the signalled event (`wait_all`: once all are),
+    /// or `WSA_WAIT_TIMEOUT` when `timeout` passes (`None`: never). No event is reset.
+    pub(super) fn wait_events(
+        &mut self,
+        cx: &mut Cx,
+        events: Option<&[EventHandle]>,
+        wait_all: bool,
+        timeout: Option<Duration>,
+    ) -> Result<Reply, Stop> {
+        let events = events.ok_or(WsaError::InvalidParameter)?;
+        if events.is_empty() || events.len() > WSA_MAXIMUM_WAIT_EVENTS as usize {
+            return Err(WsaError::InvalidParameter.into());
+        }
+        let process = self.process(cx.process);
+        let mut states = Vec::with_capacity(events.len());
+        for h in events {
+            states.push(process.event_signaled(*h).ok_or(WsaError::InvalidHandle)?);
+        }
+        let ready = if wait_all {
+            states.iter().all(|s| *s).then_some(0)
+        } else {
+            states.iter().position(|s| *s)
+        };
+        if let Some(i) = ready {
+            return Ok(Reply::Count(WSA_WAIT_EVENT_0 as u32 + i as u32));
+        }
+        let deadline = timeout.map(|t| cx.started + t);
+        if deadline.is_some_and(|d| self.now >= d) {
+            return Ok(Reply::Count(WSA_WAIT_TIMEOUT));
+        }
+        Err(Stop::Block(Block {
+            deadline,
+            what: "WSAWaitForMultipleEvents",
+            socket: None,
+        }))
+    }
+
+    /// `WSAEventSelect`: associates `event` with the socket for the events in `mask` (0: no
+    /// association) and makes the socket non-blocking. Conditions that already hold are
+    /// recorded at once.
+    pub(super) fn event_select(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        event: EventHandle,
+        mask: i32,
+    ) -> Result<Reply, Stop> {
+        let process = self.process_mut(cx.process);
+        process.socket_mut(cx, s)?;
+        let mask = mask as u32;
+        if mask != 0 && process.event_signaled(event).is_none() {
+            return Err(WsaError::InvalidArgument.into());
+        }
+        let st = process.socket_mut(cx, s)?;
+        st.nonblocking = true;
+        st.events.select = (mask != 0).then_some((event, mask));
+        st.events.enabled = FD_READ | FD_WRITE | FD_OOB | FD_ACCEPT;
+        self.poll_network_events();
+        Ok(Reply::Done)
+    }
+
+    /// `WSAEnumNetworkEvents`: the recorded events and their error codes, then clears them and
+    /// resets `event` if one is given.
+    pub(super) fn enum_network_events(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        event: Option<EventHandle>,
+        out: Option<&mut (u32, [i32; FD_MAX_EVENTS as usize])>,
+    ) -> Result<Reply, Stop> {
+        let process = self.process_mut(cx.process);
+        process.socket_mut(cx, s)?;
+        if let Some(h) = event {
+            if process.event_signaled(h).is_none() {
+                return Err(WsaError::InvalidHandle.into());
+            }
+        }
+        let out = out.ok_or(WsaError::Fault)?;
+        let st = process.socket_mut(cx, s)?;
+        *out = (st.events.recorded, st.events.errors);
+        if st.events.recorded & FD_CLOSE != 0 {
+            cx.rule(Rule::Sd12); // SD-12
+        }
+        st.events.recorded = 0;
+        st.events.errors = [0; FD_MAX_EVENTS as usize];
+        if let Some(h) = event {
+            process.signal(h, false);
+        }
+        Ok(Reply::Done)
+    }
+
+    /// `select`: how many sockets are ready; each set keeps its ready sockets only. All sets
+    /// empty → `WSAEINVAL`; an unknown socket → `WSAENOTSOCK`.
+    pub(super) fn select(
+        &mut self,
+        cx: &mut Cx,
+        sets: [Option<&mut Vec<Socket>>; 3],
+        timeout: Option<Duration>,
+    ) -> Result<Reply, Stop> {
+        if sets.iter().all(|s| s.as_ref().is_none_or(|v| v.is_empty())) {
+            return Err(WsaError::InvalidArgument.into());
+        }
+        let mut ready: [Vec<Socket>; 3] = Default::default();
+        for (k, set) in sets.iter().enumerate() {
+            for &s in set.iter().flat_map(|v| v.iter()) {
+                let ep = self.process_mut(cx.process).socket_mut(cx, s)?.endpoint;
+                let e = self.transport.ep(ep);
+                let yes = match k {
+                    0 => {
+                        e.readable_bytes() > 0
+                            || (e.phase == Phase::Listening && !e.accept_q.is_empty())
+                            || (e.proto == Proto::Stream
+                                && e.phase == Phase::Connected
+                                && (e.fin_rcvd || e.error.is_some()))
+                    }
+                    1 => match e.proto {
+                        Proto::Datagram => true,
+                        Proto::Stream => {
+                            e.phase == Phase::Connected && e.send_q.len() < e.sndbuf.max(1)
+                        }
+                    },
+                    _ => matches!(e.phase, Phase::Failed(_)),
+                };
+                if yes && !ready[k].contains(&s) {
+                    ready[k].push(s);
+                }
+            }
+        }
+        let n: usize = ready.iter().map(Vec::len).sum();
+        let deadline = timeout.map(|t| cx.started + t);
+        if n == 0 && deadline.is_none_or(|d| self.now < d) {
+            return Err(Stop::Block(Block {
+                deadline,
+                what: "select",
+                socket: None,
+            }));
+        }
+        for (set, r) in sets.into_iter().zip(ready) {
+            if let Some(v) = set {
+                *v = r;
+            }
+        }
+        Ok(Reply::Count(n as u32))
+    }
+}
+
+/// What `event_op` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventOp {
+    /// `WSACloseEvent`.
+    Close,
+    /// `WSASetEvent`.
+    Set,
+    /// `WSAResetEvent`.
+    Reset,
+}

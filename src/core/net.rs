@@ -1,0 +1,639 @@
+//! The socket calls that use the network: bind, listen, connect, accept, send, recv, sendto,
+//! recvfrom, getsockname, getpeername, shutdown, WSASendDisconnect, WSARecvDisconnect and the
+//! network half of closesocket (CS-2..CS-5).
+//!
+//! A call that cannot complete yet on a blocking socket returns [`Stop::Block`]; the harness
+//! moves virtual time on and makes the same call again with [`Cx::resumed`] set.
+
+use std::time::Duration;
+
+use super::events::NetEvents;
+use super::rules::Rule;
+use super::sockaddr;
+use super::table::Socket;
+use super::transport::{EndpointId, Phase, Proto};
+use super::{Block, Cx, Reply, Stop, World};
+use crate::consts::*;
+use crate::error::WsaError;
+
+/// The most disconnect data the built-in disconnect-data provider carries per direction.
+///
+/// # Divergence
+/// Windows leaves the limit to each provider; ws2sim's provider takes up to 64 bytes (as
+/// OSI TP4 does) and fails a larger `WSABUF` with `WSAEFAULT` (SD-5).
+pub const MAX_DISCONNECT_DATA: usize = 64;
+
+/// The largest UDP payload over IPv4.
+const MAX_UDP_PAYLOAD: usize = 65507;
+
+/// A `WSABUF` the caller passes in: `buf` NULL or `len` bytes.
+#[derive(Debug)]
+pub struct WsaBufIn<'a> {
+    /// The bytes, `None` for a NULL `buf`.
+    pub buf: Option<&'a [u8]>,
+    /// `len` as given.
+    pub len: u32,
+}
+
+/// A `WSABUF` the call fills: `buf` NULL or `len` bytes; `len` is written back.
+#[derive(Debug)]
+pub struct WsaBufOut<'a> {
+    /// The buffer, `None` for a NULL `buf`.
+    pub buf: Option<&'a mut [u8]>,
+    /// `len`, read and written back.
+    pub len: &'a mut u32,
+}
+
+/// What the calls need to know of a socket, copied out of the process's table.
+#[derive(Debug, Clone, Copy)]
+struct Info {
+    ep: EndpointId,
+    nonblocking: bool,
+    stream: bool,
+    disconnect_data: bool,
+}
+
+/// The bytes of a data argument: `None` for NULL; a NULL buffer with a length, or a negative
+/// length, is `WSAEFAULT` (ER-3).
+fn data_len(present: bool, len: i32) -> Result<usize, WsaError> {
+    match usize::try_from(len) {
+        Ok(0) => Ok(0),
+        Ok(n) if present => Ok(n),
+        _ => Err(WsaError::Fault),
+    }
+}
+
+impl World {
+    fn info(&mut self, cx: &mut Cx, s: Socket) -> Result<Info, WsaError> {
+        let st = self.process_mut(cx.process).socket_mut(cx, s)?;
+        Ok(Info {
+            ep: st.endpoint,
+            nonblocking: st.nonblocking,
+            stream: !st.entry.is_connectionless(),
+            disconnect_data: st.entry.has_disconnect_data(),
+        })
+    }
+
+    /// Changes a socket's WSAEventSelect state (re-enabling after a call).
+    fn net_events(&mut self, cx: &mut Cx, s: Socket, f: impl FnOnce(&mut NetEvents)) {
+        if let Ok(st) = self.process_mut(cx.process).socket_mut(cx, s) {
+            f(&mut st.events);
+        }
+    }
+
+    /// Blocks the call, or fails `WSAEWOULDBLOCK` on a non-blocking socket.
+    fn wait(i: Info, what: &'static str, s: Socket) -> Stop {
+        if i.nonblocking {
+            Stop::Fail(WsaError::WouldBlock)
+        } else {
+            Stop::Block(Block {
+                deadline: None,
+                what,
+                socket: Some(s),
+            })
+        }
+    }
+
+    /// `bind`.
+    pub(super) fn bind(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        addr: Option<&[u8]>,
+    ) -> Result<Reply, Stop> {
+        let i = self.info(cx, s)?;
+        if self.transport.ep(i.ep).local.is_some() {
+            return Err(WsaError::InvalidArgument.into());
+        }
+        let addr = sockaddr::decode(addr.ok_or(WsaError::Fault)?)?;
+        self.transport.bind(i.ep, addr)?;
+        Ok(Reply::Done)
+    }
+
+    /// `listen`: streams only; the socket must be bound and not connected.
+    pub(super) fn listen(&mut self, cx: &mut Cx, s: Socket, backlog: i32) -> Result<Reply, Stop> {
+        let i = self.info(cx, s)?;
+        if !i.stream {
+            return Err(WsaError::OperationNotSupported.into());
+        }
+        let ep = self.transport.ep_mut(i.ep);
+        match ep.phase {
+            Phase::Connected | Phase::Connecting => return Err(WsaError::IsConnected.into()),
+            Phase::Open | Phase::Failed(_) | Phase::Listening => {}
+        }
+        if ep.local.is_none() {
+            return Err(WsaError::InvalidArgument.into());
+        }
+        ep.phase = Phase::Listening;
+        ep.backlog = usize::try_from(backlog).unwrap_or(0).clamp(1, 200);
+        self.process_mut(cx.process).socket_mut(cx, s)?.listening = true;
+        Ok(Reply::Done)
+    }
+
+    /// `connect`. SD-7: a socket whose connection exists (even after WSASendDisconnect) fails
+    /// `WSAEISCONN`.
+    pub(super) fn connect(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        addr: Option<&[u8]>,
+    ) -> Result<Reply, Stop> {
+        let i = self.info(cx, s)?;
+        let phase = self.transport.ep(i.ep).phase;
+        if i.stream {
+            match phase {
+                Phase::Listening => return Err(WsaError::InvalidArgument.into()),
+                Phase::Connected if cx.resumed => return Ok(Reply::Done),
+                Phase::Connected => {
+                    cx.rule(Rule::Sd7); // SD-7
+                    return Err(WsaError::IsConnected.into());
+                }
+                Phase::Connecting if cx.resumed => return Err(Self::wait(i, "connect", s)),
+                Phase::Connecting => return Err(WsaError::Already.into()),
+                Phase::Failed(e) if cx.resumed => {
+                    self.transport.ep_mut(i.ep).phase = Phase::Open;
+                    return Err(e.into());
+                }
+                Phase::Open | Phase::Failed(_) => {}
+            }
+        }
+        let to = sockaddr::decode(addr.ok_or(WsaError::Fault)?)?;
+        if to.ip().is_unspecified() || to.port() == 0 {
+            return Err(WsaError::AddressNotAvailable.into());
+        }
+        self.transport.bind_implicitly(i.ep)?;
+        if !i.stream {
+            let ep = self.transport.ep_mut(i.ep);
+            ep.peer_addr = Some(to);
+            ep.phase = Phase::Connected;
+            return Ok(Reply::Done);
+        }
+        self.transport.connect(self.now, i.ep, to);
+        self.net_events(cx, s, |e| e.connect_pending = true);
+        Err(Self::wait(i, "connect", s))
+    }
+
+    /// `accept`: the next established connection as a new socket that inherits the
+    /// listener's options (CS-8: linger included).
+    pub(super) fn accept(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<Reply, Stop> {
+        let i = self.info(cx, s)?;
+        if !i.stream {
+            return Err(WsaError::OperationNotSupported.into());
+        }
+        if self.transport.ep(i.ep).phase != Phase::Listening {
+            return Err(WsaError::InvalidArgument.into());
+        }
+        if addr.is_some() || len.is_some() {
+            sockaddr::check_out(&addr, &len)?;
+        }
+        self.net_events(cx, s, |e| e.reenable(FD_ACCEPT));
+        let Some(child) = self.transport.ep_mut(i.ep).accept_q.pop_front() else {
+            return Err(Self::wait(i, "accept", s));
+        };
+        let template = self.process_mut(cx.process).socket_mut(cx, s)?.clone();
+        cx.rule(Rule::Cs8); // CS-8: the accepted socket inherits the listener's linger.
+        let process = &mut self.processes[cx.process.0 as usize - 1];
+        let new = process.adopt_socket(&mut self.generations, template, child)?;
+        let ep = self.transport.ep_mut(child);
+        ep.socket = Some(new);
+        if let Some(peer) = ep.peer_addr {
+            sockaddr::write_out(peer, addr, len);
+        }
+        Ok(Reply::Socket(new))
+    }
+
+    /// `send` and `sendto` (`to` is ignored on stream sockets, as on Windows).
+    pub(super) fn send(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        data: Option<&[u8]>,
+        len: i32,
+        flags: i32,
+        to: Option<Option<&[u8]>>,
+    ) -> Result<Reply, Stop> {
+        let i = self.info(cx, s)?;
+        if !i.stream {
+            return self.send_datagram(cx, i, data, len, flags, to);
+        }
+        let ep = self.transport.ep(i.ep);
+        if ep.phase != Phase::Connected {
+            return Err(WsaError::NotConnected.into());
+        }
+        if ep.shut_send && !cx.resumed {
+            cx.rule(Rule::Sd1); // SD-1: sends after shutdown(SD_SEND) fail.
+            return Err(WsaError::Shutdown.into());
+        }
+        if let Some(e) = ep.error {
+            return Err(e.into());
+        }
+        if flags & MSG_OOB != 0 {
+            return Err(WsaError::OperationNotSupported.into());
+        }
+        let n = data_len(data.is_some(), len)?;
+        if cx.resumed {
+            // A blocking send returns once everything it queued fits in SO_SNDBUF.
+            return if ep.send_q.len() <= ep.sndbuf {
+                Ok(Reply::Count(n as u32))
+            } else {
+                Err(Self::wait(i, "send", s))
+            };
+        }
+        let data = &data.unwrap_or_default()[..n];
+        let ep = self.transport.ep_mut(i.ep);
+        let taken = if i.nonblocking {
+            let room = ep.sndbuf.saturating_sub(ep.send_q.len());
+            if room == 0 && n > 0 {
+                self.net_events(cx, s, |e| e.reenable(FD_WRITE));
+                return Err(WsaError::WouldBlock.into());
+            }
+            room.min(n)
+        } else {
+            n
+        };
+        ep.send_q.extend(&data[..taken]);
+        self.transport.pump(self.now, i.ep);
+        let ep = self.transport.ep(i.ep);
+        if i.nonblocking || ep.send_q.len() <= ep.sndbuf {
+            Ok(Reply::Count(taken as u32))
+        } else {
+            Err(Self::wait(i, "send", s))
+        }
+    }
+
+    fn send_datagram(
+        &mut self,
+        cx: &mut Cx,
+        i: Info,
+        data: Option<&[u8]>,
+        len: i32,
+        flags: i32,
+        to: Option<Option<&[u8]>>,
+    ) -> Result<Reply, Stop> {
+        let ep = self.transport.ep(i.ep);
+        if ep.shut_send {
+            cx.rule(Rule::Sd4); // SD-4: shutdown(SD_SEND) on a datagram socket.
+            return Err(WsaError::Shutdown.into());
+        }
+        let dest = match to.flatten() {
+            Some(bytes) => sockaddr::decode(bytes)?,
+            None => ep.peer_addr.ok_or(WsaError::NotConnected)?,
+        };
+        if flags & MSG_OOB != 0 {
+            return Err(WsaError::OperationNotSupported.into());
+        }
+        let n = data_len(data.is_some(), len)?;
+        if n > MAX_UDP_PAYLOAD {
+            return Err(WsaError::MessageSize.into());
+        }
+        self.transport.bind_implicitly(i.ep)?;
+        let payload = data.unwrap_or_default()[..n].to_vec();
+        self.transport.send_datagram(self.now, i.ep, dest, payload);
+        Ok(Reply::Count(n as u32))
+    }
+
+    /// `recv` and `recvfrom`. SD-12: a stream whose peer closed gracefully reads 0; one that
+    /// was reset fails `WSAECONNRESET` once the bytes that did arrive are read.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn recv(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        buf: Option<&mut [u8]>,
+        len: i32,
+        flags: i32,
+        from: Option<(Option<&mut [u8]>, Option<&mut i32>)>,
+    ) -> Result<Reply, Stop> {
+        let i = self.info(cx, s)?;
+        let ep = self.transport.ep(i.ep);
+        if i.stream && ep.phase != Phase::Connected {
+            return Err(WsaError::NotConnected.into());
+        }
+        if ep.shut_recv {
+            cx.rule(Rule::Sd10); // SD-10: receives after SD_RECEIVE fail.
+            return Err(WsaError::Shutdown.into());
+        }
+        if flags & !(MSG_PEEK | MSG_WAITALL) != 0 {
+            return Err(WsaError::OperationNotSupported.into());
+        }
+        let n = data_len(buf.is_some(), len)?;
+        let (from_buf, from_len) = match from {
+            Some((b, l)) => {
+                if b.is_some() || l.is_some() {
+                    sockaddr::check_out(&b, &l)?;
+                }
+                (b, l)
+            }
+            None => (None, None),
+        };
+        let peek = flags & MSG_PEEK != 0;
+        self.net_events(cx, s, |e| e.reenable(FD_READ));
+        let buf = &mut buf.unwrap_or_default()[..n];
+        if !i.stream {
+            let Some((sender, dgram)) = self.transport.ep(i.ep).dgrams.front().cloned() else {
+                return Err(Self::wait(i, "recvfrom", s));
+            };
+            if !peek {
+                self.transport.ep_mut(i.ep).dgrams.pop_front();
+            }
+            let copied = dgram.len().min(n);
+            buf[..copied].copy_from_slice(&dgram[..copied]);
+            sockaddr::write_out(sender, from_buf, from_len);
+            return if copied < dgram.len() {
+                Err(WsaError::MessageSize.into())
+            } else {
+                Ok(Reply::Count(copied as u32))
+            };
+        }
+        let ep = self.transport.ep(i.ep);
+        let waitall = flags & MSG_WAITALL != 0 && !i.nonblocking && !peek;
+        let ended = ep.fin_rcvd || ep.error.is_some();
+        if n == 0 || (!ep.recv_q.is_empty() && (!waitall || ep.recv_q.len() >= n || ended)) {
+            let got = self.transport.read(self.now, i.ep, buf, peek);
+            if let Some(peer) = self.transport.ep(i.ep).peer_addr {
+                sockaddr::write_out(peer, from_buf, from_len);
+            }
+            return Ok(Reply::Count(got as u32));
+        }
+        if let Some(e) = ep.error {
+            cx.rule(Rule::Sd12); // SD-12: abortive close.
+            return Err(e.into());
+        }
+        if ep.fin_rcvd {
+            cx.rule(Rule::Sd12); // SD-12: graceful close.
+            return Ok(Reply::Count(0));
+        }
+        Err(Self::wait(i, "recv", s))
+    }
+
+    /// `getsockname`: unbound → `WSAEINVAL`.
+    pub(super) fn sockname(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        buf: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<Reply, Stop> {
+        let i = self.info(cx, s)?;
+        let local = self
+            .transport
+            .ep(i.ep)
+            .local
+            .ok_or(WsaError::InvalidArgument)?;
+        sockaddr::check_out(&buf, &len)?;
+        sockaddr::write_out(local, buf, len);
+        Ok(Reply::Done)
+    }
+
+    /// `getpeername`: not connected → `WSAENOTCONN`, checked before the pointers (ER-3).
+    pub(super) fn peername(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        buf: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<Reply, Stop> {
+        let i = self.info(cx, s)?;
+        let ep = self.transport.ep(i.ep);
+        let peer = match (ep.phase, ep.peer_addr) {
+            (Phase::Connected, Some(peer)) => peer,
+            _ => return Err(WsaError::NotConnected.into()),
+        };
+        cx.rule(Rule::Er3); // ER-3: state before pointers.
+        sockaddr::check_out(&buf, &len)?;
+        sockaddr::write_out(peer, buf, len);
+        Ok(Reply::Done)
+    }
+
+    /// SD-10 and SD-4: is the socket in a state where shutdown applies?
+    fn check_shutdown_state(&self, i: Info) -> Result<(), WsaError> {
+        if i.stream && self.transport.ep(i.ep).phase != Phase::Connected {
+            return Err(WsaError::NotConnected);
+        }
+        Ok(())
+    }
+
+    /// The sending half of a shutdown: no more sends; the FIN follows the queued data.
+    fn shut_send(&mut self, i: Info, disconnect: Option<Vec<u8>>) {
+        let ep = self.transport.ep_mut(i.ep);
+        if !ep.shut_send {
+            ep.shut_send = true;
+            ep.disc_out = disconnect;
+            self.transport.pump(self.now, i.ep);
+        }
+    }
+
+    /// The receiving half: no more receives; on a stream, unread data resets the connection
+    /// (SD-11), as does data arriving later.
+    fn shut_recv(&mut self, cx: &mut Cx, i: Info) {
+        let ep = self.transport.ep_mut(i.ep);
+        ep.shut_recv = true;
+        if i.stream && !ep.recv_q.is_empty() && ep.error.is_none() {
+            cx.rule(Rule::Sd11); // SD-11
+            self.transport
+                .abort(self.now, i.ep, "unread data reset by SD_RECEIVE");
+        }
+    }
+
+    /// `shutdown`: SD-10 (bad `how` → `WSAEINVAL`, not connected → `WSAENOTCONN`), SD-8
+    /// (twice is fine), SD-11.
+    pub(super) fn shutdown(&mut self, cx: &mut Cx, s: Socket, how: i32) -> Result<Reply, Stop> {
+        let i = self.info(cx, s)?;
+        cx.rule(Rule::Sd10); // SD-10
+        if ![SD_RECEIVE, SD_SEND, SD_BOTH].contains(&how) {
+            return Err(WsaError::InvalidArgument.into());
+        }
+        self.check_shutdown_state(i)?;
+        if how == SD_SEND || how == SD_BOTH {
+            self.shut_send(i, None);
+        }
+        if how == SD_RECEIVE || how == SD_BOTH {
+            self.shut_recv(cx, i);
+        }
+        Ok(Reply::Done)
+    }
+
+    /// `WSASendDisconnect`: SD-1..SD-8.
+    pub(super) fn send_disconnect(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        data: Option<WsaBufIn<'_>>,
+    ) -> Result<Reply, Stop> {
+        let i = self.info(cx, s)?;
+        cx.rule(Rule::Sd6); // SD-6: never blocks, never closes.
+        if i.stream {
+            cx.rule(Rule::Sd4); // SD-4
+            self.check_shutdown_state(i)?;
+        }
+        let disconnect = match data {
+            None => None,
+            Some(_) if !i.disconnect_data => {
+                cx.rule(Rule::Sd2); // SD-2: nothing changes.
+                return Err(WsaError::NoProtocolOption.into());
+            }
+            Some(WsaBufIn { buf, len }) => {
+                cx.rule(Rule::Sd5); // SD-5
+                let len = len as usize;
+                if len > MAX_DISCONNECT_DATA {
+                    return Err(WsaError::Fault.into());
+                }
+                match buf {
+                    Some(b) => Some(b[..len].to_vec()),
+                    None if len == 0 => Some(Vec::new()),
+                    None => return Err(WsaError::Fault.into()),
+                }
+            }
+        };
+        if self.transport.ep(i.ep).shut_send {
+            cx.rule(Rule::Sd8); // SD-8: the second call succeeds and changes nothing.
+            return Ok(Reply::Done);
+        }
+        cx.rule(if disconnect.is_some() {
+            Rule::Sd3
+        } else {
+            Rule::Sd1
+        }); // SD-1, SD-3
+        self.shut_send(i, disconnect);
+        Ok(Reply::Done)
+    }
+
+    /// `WSARecvDisconnect`: SD-9 — shutdown(SD_RECEIVE) plus the peer's disconnect data, once.
+    pub(super) fn recv_disconnect(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        out: Option<WsaBufOut<'_>>,
+    ) -> Result<Reply, Stop> {
+        let i = self.info(cx, s)?;
+        cx.rule(Rule::Sd9); // SD-9
+        self.check_shutdown_state(i)?;
+        if out.is_some() && !i.disconnect_data {
+            return Err(WsaError::NoProtocolOption.into());
+        }
+        let pending = self.transport.ep(i.ep).disc_in.as_ref().map_or(0, Vec::len);
+        if let Some(WsaBufOut { buf, len }) = &out {
+            let room = if buf.is_some() { **len as usize } else { 0 };
+            if (buf.is_none() && **len > 0) || pending > room {
+                return Err(WsaError::Fault.into());
+            }
+        }
+        self.shut_recv(cx, i);
+        if let Some(WsaBufOut { buf, len }) = out {
+            let data = self
+                .transport
+                .ep_mut(i.ep)
+                .disc_in
+                .take()
+                .unwrap_or_default();
+            if let Some(b) = buf {
+                b[..data.len()].copy_from_slice(&data);
+            }
+            *len = data.len() as u32;
+            if !data.is_empty() {
+                cx.rule(Rule::Sd3); // SD-3
+            }
+        }
+        Ok(Reply::Done)
+    }
+
+    /// closesocket's network half. Returns `Ok(true)` when the socket may be freed now.
+    ///
+    /// CS-2: linger off → graceful (queued data still goes, then FIN). CS-3: linger on with 0 →
+    /// reset, unsent data discarded. CS-4: linger on with a timeout on a blocking socket → wait
+    /// (virtual time) until the data is out or the timeout expires, then reset. CS-5: the same
+    /// on a non-blocking socket with data queued → `WSAEWOULDBLOCK`, nothing changes.
+    pub(super) fn close_network(&mut self, cx: &mut Cx, s: Socket) -> Result<(), Stop> {
+        let st = self.process_mut(cx.process).socket_mut(cx, s)?;
+        let (ep, linger, nonblocking, closing) =
+            (st.endpoint, st.linger, st.nonblocking, st.closing);
+        let connected = {
+            let e = self.transport.ep(ep);
+            e.proto == Proto::Stream && e.phase == Phase::Connected && e.error.is_none()
+        };
+        if let (true, Some(deadline)) = (cx.resumed, closing) {
+            let e = self.transport.ep(ep);
+            if e.send_q.is_empty() && e.fin_sent || e.error.is_some() {
+                cx.rule(Rule::Cs4); // CS-4: sent in time.
+            } else if self.now >= deadline {
+                cx.rule(Rule::Cs4); // CS-4: timed out, reset.
+                self.transport.abort(self.now, ep, "linger timeout expired");
+            } else {
+                return Err(Stop::Block(Block {
+                    deadline: Some(deadline),
+                    what: "closesocket (linger)",
+                    socket: Some(s),
+                }));
+            }
+            self.transport.detach(self.now, ep);
+            return Ok(());
+        }
+        if !connected {
+            self.transport.detach(self.now, ep);
+            return Ok(());
+        }
+        let queued = !self.transport.ep(ep).send_q.is_empty();
+        match (linger.is_on(), linger.seconds) {
+            (false, _) => {
+                cx.rule(Rule::Cs2); // CS-2
+                self.shut_send(
+                    Info {
+                        ep,
+                        nonblocking,
+                        stream: true,
+                        disconnect_data: false,
+                    },
+                    None,
+                );
+            }
+            (true, 0) => {
+                cx.rule(Rule::Cs3); // CS-3
+                self.transport
+                    .abort(self.now, ep, "closesocket with linger 0");
+            }
+            (true, _) if !queued => {
+                cx.rule(Rule::Cs4); // CS-4: nothing to wait for.
+                self.shut_send(
+                    Info {
+                        ep,
+                        nonblocking,
+                        stream: true,
+                        disconnect_data: false,
+                    },
+                    None,
+                );
+            }
+            (true, _) if nonblocking => {
+                cx.rule(Rule::Cs5); // CS-5
+                return Err(WsaError::WouldBlock.into());
+            }
+            (true, secs) => {
+                cx.rule(Rule::Cs4); // CS-4
+                self.shut_send(
+                    Info {
+                        ep,
+                        nonblocking,
+                        stream: true,
+                        disconnect_data: false,
+                    },
+                    None,
+                );
+                let deadline = self.now + Duration::from_secs(u64::from(secs));
+                self.process_mut(cx.process).socket_mut(cx, s)?.closing = Some(deadline);
+                return Err(Stop::Block(Block {
+                    deadline: Some(deadline),
+                    what: "closesocket (linger)",
+                    socket: Some(s),
+                }));
+            }
+        }
+        self.transport.detach(self.now, ep);
+        Ok(())
+    }
+}
