@@ -65,6 +65,8 @@ pub mod sys;
 mod trace;
 
 pub use crate::core::catalog::{Guid, ProtocolChain, ProtocolInfo};
+pub use crate::core::events::EventHandle;
+pub use crate::core::net::MAX_DISCONNECT_DATA;
 pub use crate::core::process::Ending;
 pub use crate::core::rules::Rule;
 pub use crate::core::socket::Linger;
@@ -72,7 +74,7 @@ pub use crate::core::table::Socket;
 pub use crate::core::version::{Version, WsaData};
 pub use crate::core::Profile;
 pub use error::WsaError;
-pub use sim::{Host, Process, Sim, SimBuilder, SEED_ENV};
+pub use sim::{Host, Process, Sim, SimBuilder, DEFAULT_LATENCY, SEED_ENV};
 pub use trace::{Event, Trace};
 
 /// The README's examples, compiled and run as doc tests so they cannot go stale.

@@ -408,3 +408,304 @@ fn cl_11_network_down_on_another_host_does_not_matter() {
     });
     assert_eq!(p.live_resources(), 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// CL-6 (connections), CL-7, SP-8 (connections). The server's receive window is 1000 bytes, so
+// of the client's 5000 bytes 1000 reach the server and 4000 stay queued at the client until
+// the server reads.
+
+use ws2sim::{Process, Profile};
+
+const SENT: usize = 5000;
+const WINDOW: u32 = 1000;
+const PROFILES: [Profile; 2] = [Profile::Documented, Profile::Windows];
+
+fn sim_with(profile: Profile) -> Sim {
+    Sim::builder().profile(profile).build()
+}
+
+/// The client's connection with 4000 of `data`'s 5000 bytes still queued at the client.
+fn pair_with_unsent_data(sim: &Sim, data: &[u8]) -> Pair {
+    let p = tcp_pair(sim, 7100, WINDOW);
+    p.client.run(|| send_all(p.c, data));
+    sim.run();
+    p
+}
+
+/// The events named `call` that `p` (or the harness for `p`) recorded.
+fn events_of(sim: &Sim, call: &str, p: &Process) -> Vec<Event> {
+    sim.trace()
+        .calls(call)
+        .filter(|e| e.pid == p.pid())
+        .cloned()
+        .collect()
+}
+
+/// Asserts the trace names exactly `bytes` lost, in one `DataLoss` event of `p`.
+#[track_caller]
+fn assert_one_loss(sim: &Sim, p: &Process, bytes: u64, rule: Rule) {
+    assert_eq!(sim.lost_bytes(), bytes);
+    let losses = data_losses(&sim.trace());
+    assert_eq!(losses.len(), 1, "{losses:?}");
+    assert_eq!(losses[0].0, bytes, "{}", losses[0].1);
+    assert_eq!(losses[0].1.pid, p.pid(), "{}", losses[0].1);
+    assert_eq!(losses[0].1.rules, vec![rule], "{}", losses[0].1);
+}
+
+#[track_caller]
+fn assert_no_loss(sim: &Sim) {
+    sim.run();
+    assert_eq!(sim.lost_bytes(), 0);
+    let losses = data_losses(&sim.trace());
+    assert!(losses.is_empty(), "{losses:?}");
+}
+
+/// The server reads to the end: `expect` bytes of the client's data, then `(result, error)`.
+#[track_caller]
+fn server_reads(p: &Pair, data: &[u8], expect: usize, end: (i32, i32)) {
+    p.server.run(|| {
+        let (got, r, err) = recv_to_end(p.s);
+        assert_eq!(got.len(), expect);
+        assert!(got == data[..expect], "the bytes arrive in order");
+        assert_eq!((r, err), end);
+    });
+}
+
+#[test]
+fn cl_6_final_cleanup_documented_resets_connections_and_discards_unsent_data() {
+    let sim = sim_with(Profile::Documented);
+    let data = pattern(SENT);
+    let p = pair_with_unsent_data(&sim, &data);
+    p.client.run(|| unsafe {
+        WSASetLastError(BEEF);
+        assert_eq!(WSACleanup(), 0);
+        assert_eq!(WSAGetLastError(), 0);
+    });
+    assert_eq!(p.client.live_resources(), 0);
+    let ev = events_of(&sim, "WSACleanup", &p.client).pop().unwrap();
+    assert!(ev.rules.contains(&Rule::Cl6), "{ev}");
+    assert_eq!(sim.lost_bytes(), 4000, "discarded at the cleanup");
+    sim.run();
+    server_reads(&p, &data, WINDOW as usize, (SOCKET_ERROR, WSAECONNRESET));
+    sim.run();
+    assert_one_loss(&sim, &p.client, 4000, Rule::Cl6);
+}
+
+#[test]
+fn cl_6_final_cleanup_windows_closes_gracefully_with_default_linger() {
+    let sim = sim_with(Profile::Windows);
+    let data = pattern(SENT);
+    let p = pair_with_unsent_data(&sim, &data);
+    p.client.run(|| unsafe {
+        assert_eq!(WSACleanup(), 0);
+        assert_eq!(WSAGetLastError(), 0);
+    });
+    assert_eq!(p.client.live_resources(), 0);
+    let ev = events_of(&sim, "WSACleanup", &p.client).pop().unwrap();
+    assert!(ev.rules.contains(&Rule::Cl6), "{ev}");
+    assert_eq!(sim.lost_bytes(), 0);
+    server_reads(&p, &data, SENT, (0, 0));
+    assert_no_loss(&sim);
+}
+
+#[test]
+fn cl_6_final_cleanup_with_linger_zero_resets_in_both_profiles() {
+    for profile in PROFILES {
+        let sim = sim_with(profile);
+        let data = pattern(SENT);
+        let p = tcp_pair(&sim, 7100, WINDOW);
+        p.client.run(|| unsafe {
+            set_linger(p.c, 1, 0);
+            send_all(p.c, &data);
+            sim.run();
+            assert_eq!(WSACleanup(), 0);
+        });
+        assert_eq!(sim.lost_bytes(), 4000, "{profile:?}");
+        sim.run();
+        server_reads(&p, &data, WINDOW as usize, (SOCKET_ERROR, WSAECONNRESET));
+        sim.run();
+        assert_one_loss(&sim, &p.client, 4000, Rule::Cl6);
+    }
+}
+
+#[test]
+fn cl_7_closed_sockets_data_keeps_flowing_while_the_process_lives() {
+    for profile in PROFILES {
+        let sim = sim_with(profile);
+        let data = pattern(SENT);
+        let p = pair_with_unsent_data(&sim, &data);
+        p.client.run(|| unsafe {
+            assert_eq!(closesocket(p.c), 0);
+            // The final cleanup does not touch sockets already closed.
+            assert_eq!(WSACleanup(), 0);
+        });
+        assert_eq!(sim.lost_bytes(), 0, "{profile:?}");
+        assert!(p.client.is_running());
+        server_reads(&p, &data, SENT, (0, 0));
+        p.client.exit();
+        assert_no_loss(&sim);
+    }
+}
+
+#[test]
+fn cl_7_exit_with_unsent_data_documented_loses_it_and_resets() {
+    let sim = sim_with(Profile::Documented);
+    let data = pattern(SENT);
+    let p = pair_with_unsent_data(&sim, &data);
+    p.client.run(|| unsafe {
+        assert_eq!(closesocket(p.c), 0);
+        assert_eq!(WSACleanup(), 0);
+    });
+    // The server reads once: 1000 more bytes go on the wire.
+    p.server.run(|| {
+        let mut buf = vec![0u8; 64 * 1024];
+        let n = unsafe { recv(p.s, buf.as_mut_ptr(), buf.len() as i32, 0) };
+        assert_eq!(n, WINDOW as i32);
+        assert!(buf[..n as usize] == data[..n as usize]);
+    });
+    assert_eq!(sim.lost_bytes(), 0, "nothing lost while the process lives");
+    p.client.exit();
+    assert_eq!(sim.lost_bytes(), 3000, "lost with the DLL");
+    let exit = events_of(&sim, "ExitProcess", &p.client).pop().unwrap();
+    assert!(exit.rules.contains(&Rule::Cl7), "{exit}");
+    sim.run();
+    // The bytes already on their way arrive, then the reset.
+    p.server.run(|| {
+        let (got, r, err) = recv_to_end(p.s);
+        assert!(got == data[1000..2000]);
+        assert_eq!((r, err), (SOCKET_ERROR, WSAECONNRESET));
+    });
+    sim.run();
+    assert_one_loss(&sim, &p.client, (SENT - 2000) as u64, Rule::Cl7);
+}
+
+#[test]
+fn cl_7_exit_with_unsent_data_windows_keeps_sending() {
+    let sim = sim_with(Profile::Windows);
+    let data = pattern(SENT);
+    let p = pair_with_unsent_data(&sim, &data);
+    p.client.run(|| unsafe {
+        assert_eq!(closesocket(p.c), 0);
+        assert_eq!(WSACleanup(), 0);
+    });
+    p.client.exit();
+    assert!(!p.client.is_running());
+    assert_eq!(sim.lost_bytes(), 0);
+    sim.run();
+    server_reads(&p, &data, SENT, (0, 0));
+    assert_no_loss(&sim);
+}
+
+#[test]
+fn cl_7_recommended_sequence_loses_nothing_in_both_profiles() {
+    for profile in PROFILES {
+        let sim = sim_with(profile);
+        let data = pattern(SENT);
+        let p = pair_with_unsent_data(&sim, &data);
+        p.client
+            .run(|| assert_eq!(unsafe { shutdown(p.c, SD_SEND) }, 0));
+        server_reads(&p, &data, SENT, (0, 0));
+        p.server.run(|| unsafe {
+            assert_eq!(closesocket(p.s), 0);
+            assert_eq!(closesocket(p.listener), 0);
+            assert_eq!(WSACleanup(), 0);
+        });
+        p.client.run(|| unsafe {
+            let mut b = [0u8; 16];
+            // Wait for the peer's close.
+            assert_eq!(recv(p.c, b.as_mut_ptr(), 16, 0), 0, "{profile:?}");
+            assert_eq!(closesocket(p.c), 0);
+            assert_eq!(WSACleanup(), 0);
+        });
+        p.client.exit();
+        p.server.exit();
+        assert_no_loss(&sim);
+    }
+}
+
+#[test]
+fn sp_8_kill_resets_connections_and_frees_the_listeners_port() {
+    for profile in PROFILES {
+        let sim = sim_with(profile);
+        let p = tcp_pair_with(&sim, 7200, |_| {});
+        let name = (&p.addr as *const SOCKADDR_IN).cast::<SOCKADDR>();
+        let hello = pattern(100);
+        p.server.run(|| send_all(p.s, &hello));
+        sim.run();
+        p.server.kill();
+        assert!(!p.server.is_running());
+        let ev = events_of(&sim, "TerminateProcess", &p.server)
+            .pop()
+            .unwrap();
+        assert!(ev.rules.contains(&Rule::Sp8), "{ev}");
+
+        // A new process on the same host starts and takes the port at once.
+        let t = sim.now();
+        let server2 = sim.host("server").process("server2");
+        let l2 = server2.run(|| unsafe {
+            startup_2_2();
+            let l = tcp();
+            assert_eq!(bind(l, name, 16), 0, "{profile:?}: the port is free");
+            assert_eq!(listen(l, 5), 0);
+            l
+        });
+        assert_eq!(sim.now(), t);
+
+        sim.run();
+        p.client.run(|| unsafe {
+            let (got, r, err) = recv_to_end(p.c);
+            assert!(got == hello, "{profile:?}");
+            assert_eq!((r, err), (SOCKET_ERROR, WSAECONNRESET), "{profile:?}");
+            WSASetLastError(BEEF);
+            assert_fails(send(p.c, hello.as_ptr(), 10, 0), WSAECONNRESET);
+            assert_eq!(closesocket(p.c), 0);
+            // The catalog and the new listener work.
+            let c2 = tcp();
+            assert_eq!(connect(c2, name, 16), 0);
+            send_all(c2, &hello);
+            assert_eq!(closesocket(c2), 0);
+        });
+        server2.run(|| unsafe {
+            let s2 = accept(l2, std::ptr::null_mut(), std::ptr::null_mut());
+            assert_ne!(s2, INVALID_SOCKET);
+            let (got, r, err) = recv_to_end(s2);
+            assert!(got == hello);
+            assert_eq!((r, err), (0, 0));
+        });
+        assert_no_loss(&sim);
+    }
+}
+
+#[test]
+fn sp_8_exit_without_cleanup_closes_connections_by_profile() {
+    for profile in PROFILES {
+        let sim = sim_with(profile);
+        let data = pattern(SENT);
+        let p = pair_with_unsent_data(&sim, &data);
+        assert_eq!(p.client.startup_count(), 1);
+        p.client.exit();
+        assert!(!p.client.is_running());
+        sim.run();
+        match profile {
+            Profile::Documented => {
+                server_reads(&p, &data, WINDOW as usize, (SOCKET_ERROR, WSAECONNRESET));
+                sim.run();
+                assert_one_loss(&sim, &p.client, 4000, Rule::Cl7);
+            }
+            Profile::Windows => {
+                server_reads(&p, &data, SENT, (0, 0));
+                assert_no_loss(&sim);
+            }
+        }
+        // A new process on the client's host starts at once and connects.
+        let name = (&p.addr as *const SOCKADDR_IN).cast::<SOCKADDR>();
+        let client2 = sim.host("client").process("client2");
+        client2.run(|| unsafe {
+            startup_2_2();
+            let c = tcp();
+            assert_eq!(connect(c, name, 16), 0, "{profile:?}");
+            assert_eq!(closesocket(c), 0);
+            assert_eq!(WSACleanup(), 0);
+        });
+    }
+}

@@ -528,3 +528,294 @@ fn ioctl_on_closed_socket_fails_enotsock() {
         assert_fails(ioctlsocket(s, FIONBIO, &mut arg), WSAENOTSOCK);
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// CS-2..CS-5: closesocket on a connection, by linger setting. The server's receive window is
+// 1000 bytes, so of the client's 5000 bytes 1000 reach the server and 4000 stay queued in the
+// client's send queue until the server reads.
+
+use std::time::Duration;
+
+use ws2sim::{Event, Rule};
+
+const SENT: usize = 5000;
+const WINDOW: u32 = 1000;
+
+/// The `closesocket` calls `p` made, in order.
+fn closes(sim: &Sim, p: &ws2sim::Process) -> Vec<Event> {
+    sim.trace()
+        .calls("closesocket")
+        .filter(|e| e.pid == p.pid())
+        .cloned()
+        .collect()
+}
+
+/// Readable bytes on `s` (FIONREAD).
+fn readable(s: SOCKET) -> u32 {
+    let mut n = 0xdead_u32;
+    assert_eq!(unsafe { ioctlsocket(s, FIONREAD, &mut n) }, 0);
+    n
+}
+
+#[test]
+fn cs_2_linger_off_returns_at_once_and_queued_data_still_arrives_then_fin() {
+    let sim = Sim::new();
+    let p = tcp_pair(&sim, 7001, WINDOW);
+    let data = pattern(SENT);
+    p.client.run(|| {
+        assert_eq!(get_linger(p.c), LINGER::default(), "linger off by default");
+        send_all(p.c, &data);
+    });
+    sim.run();
+    // Only the window's worth arrived: the rest is queued at the client.
+    p.server
+        .run(|| assert_eq!(readable(p.s), WINDOW, "4000 bytes still queued"));
+    let t0 = sim.now();
+    p.client.run(|| unsafe {
+        WSASetLastError(BEEF);
+        assert_eq!(closesocket(p.c), 0);
+        assert_eq!(sim.now(), t0, "closesocket did not wait");
+        assert_fails(closesocket(p.c), WSAENOTSOCK);
+    });
+    let ev = &closes(&sim, &p.client)[0];
+    assert_eq!((ev.error, ev.blocked), (None, Duration::ZERO), "{ev}");
+    assert!(ev.rules.contains(&Rule::Cs2), "{ev}");
+
+    p.server.run(|| {
+        let (got, r, err) = recv_to_end(p.s);
+        assert_eq!(got.len(), SENT);
+        assert!(got == data, "every byte, in order");
+        assert_eq!((r, err), (0, 0), "then the graceful close");
+    });
+    sim.run();
+    assert_eq!(sim.lost_bytes(), 0);
+    assert!(data_losses(&sim.trace()).is_empty());
+}
+
+#[test]
+fn cs_3_linger_zero_resets_at_once_and_discards_unsent_data() {
+    let sim = Sim::new();
+    let p = tcp_pair(&sim, 7002, WINDOW);
+    let data = pattern(SENT);
+    p.client.run(|| {
+        set_linger(p.c, 1, 0);
+        send_all(p.c, &data);
+    });
+    sim.run();
+    let t0 = sim.now();
+    p.client.run(|| unsafe {
+        assert_eq!(closesocket(p.c), 0);
+        assert_eq!(sim.now(), t0, "closesocket did not wait");
+        assert_fails(closesocket(p.c), WSAENOTSOCK);
+    });
+    let ev = &closes(&sim, &p.client)[0];
+    assert_eq!((ev.error, ev.blocked), (None, Duration::ZERO), "{ev}");
+    assert!(ev.rules.contains(&Rule::Cs3), "{ev}");
+    assert_eq!(sim.lost_bytes(), (SENT - WINDOW as usize) as u64);
+
+    sim.run();
+    p.server.run(|| unsafe {
+        let (got, r, err) = recv_to_end(p.s);
+        assert!(got == data[..WINDOW as usize], "the bytes that had arrived");
+        assert_eq!((r, err), (SOCKET_ERROR, WSAECONNRESET));
+        WSASetLastError(BEEF);
+        assert_fails(send(p.s, data.as_ptr(), 10, 0), WSAECONNRESET);
+    });
+    sim.run();
+    assert_eq!(sim.lost_bytes(), 4000, "exactly the unsent bytes");
+    let losses = data_losses(&sim.trace());
+    assert_eq!(losses.len(), 1, "{losses:?}");
+    assert_eq!(losses[0].0, 4000, "{}", losses[0].1);
+    assert_eq!(losses[0].1.pid, p.client.pid(), "{}", losses[0].1);
+}
+
+#[test]
+fn cs_4_blocking_linger_times_out_then_resets() {
+    let sim = Sim::new();
+    let p = tcp_pair(&sim, 7003, WINDOW);
+    let data = pattern(SENT);
+    p.client.run(|| {
+        set_linger(p.c, 1, 3);
+        send_all(p.c, &data);
+    });
+    sim.run();
+    let t0 = sim.now();
+    // The server never reads: the queued 4000 bytes can never go.
+    p.client.run(|| unsafe {
+        WSASetLastError(BEEF);
+        assert_eq!(closesocket(p.c), 0);
+        assert_eq!(sim.now() - t0, Duration::from_secs(3), "waited the timeout");
+        assert_fails(closesocket(p.c), WSAENOTSOCK);
+    });
+    let ev = &closes(&sim, &p.client)[0];
+    assert_eq!(ev.error, None, "{ev}");
+    assert_eq!(ev.blocked, Duration::from_secs(3), "{ev}");
+    assert!(ev.rules.contains(&Rule::Cs4), "{ev}");
+    assert_eq!(sim.lost_bytes(), 4000);
+
+    sim.run();
+    p.server.run(|| {
+        let (got, r, err) = recv_to_end(p.s);
+        assert!(got == data[..WINDOW as usize], "the bytes that had arrived");
+        assert_eq!((r, err), (SOCKET_ERROR, WSAECONNRESET));
+    });
+    sim.run();
+    assert_eq!(sim.lost_bytes(), 4000);
+    let losses = data_losses(&sim.trace());
+    assert_eq!(losses.len(), 1, "{losses:?}");
+    assert_eq!(losses[0].0, 4000, "{}", losses[0].1);
+}
+
+#[test]
+fn cs_4_blocking_linger_with_nothing_to_send_closes_gracefully_at_once() {
+    let sim = Sim::new();
+    let p = tcp_pair(&sim, 7004, WINDOW);
+    let data = pattern(600);
+    p.client.run(|| {
+        set_linger(p.c, 1, 10);
+        send_all(p.c, &data);
+    });
+    sim.run(); // everything was delivered
+    let t0 = sim.now();
+    p.client.run(|| unsafe {
+        assert_eq!(closesocket(p.c), 0);
+        assert_eq!(sim.now(), t0);
+    });
+    p.server.run(|| {
+        let (got, r, err) = recv_to_end(p.s);
+        assert!(got == data);
+        assert_eq!((r, err), (0, 0), "graceful");
+    });
+    assert_eq!(sim.lost_bytes(), 0);
+}
+
+#[test]
+fn cs_4_blocking_linger_waits_until_data_in_flight_is_out() {
+    let sim = Sim::new();
+    // A default (64 KiB) window: all 5000 bytes leave the send queue at once but take 1 ms.
+    let p = tcp_pair_with(&sim, 7005, |_| {});
+    let data = pattern(SENT);
+    let t0 = p.client.run(|| unsafe {
+        set_linger(p.c, 1, 10);
+        send_all(p.c, &data);
+        let t0 = sim.now();
+        assert_eq!(closesocket(p.c), 0);
+        t0
+    });
+    let ev = &closes(&sim, &p.client)[0];
+    assert!(ev.blocked > Duration::ZERO, "{ev}");
+    assert!(
+        sim.now() - t0 < Duration::from_secs(10),
+        "graceful, not timed out"
+    );
+    p.server.run(|| {
+        let (got, r, err) = recv_to_end(p.s);
+        assert!(got == data);
+        assert_eq!((r, err), (0, 0));
+    });
+    assert_eq!(sim.lost_bytes(), 0);
+}
+
+#[test]
+fn cs_5_nonblocking_linger_with_queued_data_would_block_and_keeps_the_socket() {
+    let sim = Sim::new();
+    let p = tcp_pair(&sim, 7006, WINDOW);
+    let data = pattern(SENT + 100);
+    let t0 = p.client.run(|| unsafe {
+        set_linger(p.c, 1, 10);
+        set_nonblocking(p.c, true);
+        send_all(p.c, &data[..SENT]);
+        let t0 = sim.now();
+        WSASetLastError(BEEF);
+        assert_fails(closesocket(p.c), WSAEWOULDBLOCK);
+        assert_eq!(sim.now(), t0, "no wait");
+        // The socket is still valid and usable.
+        assert_eq!(get_linger(p.c), linger(1, 10));
+        assert_eq!(so_type(p.c), (0, SOCK_STREAM));
+        send_all(p.c, &data[SENT..]);
+        t0
+    });
+    assert_eq!(sim.now(), t0);
+    let ev = &closes(&sim, &p.client)[0];
+    assert_eq!(ev.error, Some(WsaError::WouldBlock), "{ev}");
+    assert!(ev.rules.contains(&Rule::Cs5), "{ev}");
+
+    // No disconnect was started: once every byte is read, the server's recv would block
+    // instead of returning 0.
+    p.server.run(|| {
+        set_nonblocking(p.s, true);
+        let (got, r, err) = recv_nonblocking_to_end(&sim, p.s);
+        assert!(
+            got == data,
+            "every byte, in order, including the later send"
+        );
+        assert_eq!((r, err), (SOCKET_ERROR, WSAEWOULDBLOCK), "no FIN");
+    });
+    // Nothing queued any more: now it closes.
+    p.client.run(|| unsafe {
+        assert_eq!(closesocket(p.c), 0);
+        assert_fails(closesocket(p.c), WSAENOTSOCK);
+    });
+    p.server.run(|| {
+        let (got, r, err) = recv_nonblocking_to_end(&sim, p.s);
+        assert!(got.is_empty());
+        assert_eq!((r, err), (0, 0), "the FIN came with the close");
+    });
+    assert_eq!(sim.lost_bytes(), 0);
+}
+
+#[test]
+fn cs_5_nonblocking_linger_without_queued_data_closes() {
+    let sim = Sim::new();
+    let p = tcp_pair(&sim, 7007, WINDOW);
+    let data = pattern(300);
+    p.client.run(|| unsafe {
+        set_linger(p.c, 1, 10);
+        set_nonblocking(p.c, true);
+        send_all(p.c, &data);
+        // Until the peer acknowledges the bytes they are still queued (CS-5) ...
+        assert_fails(closesocket(p.c), WSAEWOULDBLOCK);
+        // ... once it has, nothing is queued and the close goes through at once.
+        sim.run();
+        assert_eq!(closesocket(p.c), 0);
+        assert_fails(closesocket(p.c), WSAENOTSOCK);
+    });
+    let ev = &closes(&sim, &p.client)[1];
+    assert_eq!((ev.error, ev.blocked), (None, Duration::ZERO), "{ev}");
+    p.server.run(|| {
+        let (got, r, err) = recv_to_end(p.s);
+        assert!(got == data);
+        assert_eq!((r, err), (0, 0));
+    });
+    assert_eq!(sim.lost_bytes(), 0);
+}
+
+#[test]
+fn cs_8_accepted_socket_inherits_the_listeners_linger() {
+    let sim = Sim::new();
+    let p = tcp_pair_with(&sim, 7008, |l| set_linger(l, 1, 555));
+    p.server.run(|| {
+        assert_eq!(get_linger(p.listener), linger(1, 555));
+        assert_eq!(get_linger(p.s), linger(1, 555));
+    });
+    p.client
+        .run(|| assert_eq!(get_linger(p.c), LINGER::default(), "the connector's own"));
+    let accept = sim.trace().calls("accept").last().cloned().unwrap();
+    assert!(accept.rules.contains(&Rule::Cs8), "{accept}");
+}
+
+#[test]
+fn cs_8_inherited_linger_zero_governs_the_accepted_sockets_close() {
+    let sim = Sim::new();
+    let p = tcp_pair_with(&sim, 7009, |l| set_linger(l, 1, 0));
+    p.server.run(|| unsafe {
+        assert_eq!(get_linger(p.s), linger(1, 0));
+        assert_eq!(closesocket(p.s), 0);
+    });
+    sim.run();
+    p.client.run(|| {
+        let (got, r, err) = recv_to_end(p.c);
+        assert!(got.is_empty());
+        assert_eq!((r, err), (SOCKET_ERROR, WSAECONNRESET), "reset, not FIN");
+    });
+}

@@ -297,14 +297,19 @@ impl World {
         } else {
             Rule::Cl7
         });
+        let rule = if how == Ending::Kill {
+            Rule::Sp8
+        } else {
+            Rule::Cl7
+        };
         for (_, st) in sockets {
-            self.release_socket(&st, reset);
+            self.release_socket(&st, reset, rule);
         }
         if self.profile == Profile::Documented {
             for ep in self.transport.orphans_with_data(p) {
                 rules.push(Rule::Cl7); // CL-7: lost with the DLL.
                 self.transport
-                    .abort(self.now, ep, "process exited with unsent data");
+                    .abort(self.now, ep, Rule::Cl7, "process exited with unsent data");
             }
         }
         rules.dedup();
@@ -313,14 +318,14 @@ impl World {
 
     /// Frees the endpoint of a socket that is going away without closesocket: reset, or closed
     /// as closesocket would without waiting (linger 0 resets; anything else is graceful).
-    fn release_socket(&mut self, st: &SocketState, reset: bool) {
+    fn release_socket(&mut self, st: &SocketState, reset: bool, rule: Rule) {
         let ep = st.endpoint;
         let abortive = reset || (st.linger.is_on() && st.linger.seconds == 0);
         let e = self.transport.ep(ep);
         let connected = e.proto == Proto::Stream && e.phase == transport::Phase::Connected;
         if connected && abortive {
             self.transport
-                .abort(self.now, ep, "socket reset by cleanup or exit");
+                .abort(self.now, ep, rule, "socket reset by cleanup or exit");
         } else if connected {
             let e = self.transport.ep_mut(ep);
             e.shut_send = true;
@@ -439,7 +444,16 @@ impl World {
                 value,
                 len,
             } => {
+                let ep = self.process_mut(cx.process).socket_mut(cx, *s)?.endpoint;
+                let failed = match self.transport.ep(ep).phase {
+                    transport::Phase::Failed(e) => Some(e),
+                    _ => None,
+                };
                 let st = self.process_mut(cx.process).socket_mut(cx, *s)?;
+                if let Some(e) = failed {
+                    // SO_ERROR reports why the last connect failed.
+                    st.set_option(SO_ERROR, e.code() as u32);
+                }
                 sockopt::get(
                     cx,
                     st,
@@ -556,7 +570,7 @@ impl World {
             }
             let reset = self.profile == Profile::Documented;
             for (_, st) in sockets {
-                self.release_socket(&st, reset);
+                self.release_socket(&st, reset, Rule::Cl6);
             }
             cx.rule(Rule::Cl8); // CL-8: nothing of the process's Ws2_32 state survives.
         }

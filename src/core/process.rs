@@ -13,6 +13,7 @@ use super::table::{Generations, Socket, SocketTable};
 use super::transport::EndpointId;
 use super::version::{negotiate, Version, WsaData, WSADATA_SIZE};
 use super::{Cx, HostId, ThreadId};
+use crate::consts::{FD_ACCEPT, FD_OOB, FD_READ, FD_WRITE};
 use crate::error::WsaError;
 
 /// How a process ended.
@@ -196,10 +197,17 @@ impl ProcessState {
         endpoint: EndpointId,
     ) -> Result<Socket, WsaError> {
         let ws2 = self.ws2.as_mut().ok_or(WsaError::NotInitialised)?;
+        // The selection is inherited; what the template recorded is not.
+        let events = NetEvents {
+            select: template.events.select,
+            enabled: FD_READ | FD_WRITE | FD_OOB | FD_ACCEPT,
+            ..NetEvents::default()
+        };
         let state = SocketState {
             endpoint,
             listening: false,
             closing: None,
+            events,
             ..template
         };
         ws2.sockets.insert(generations, state)

@@ -109,7 +109,7 @@ impl SocketState {
         self.options.get(&name).copied().unwrap_or(0)
     }
 
-    pub(super) fn set_option(&mut self, name: i32, value: u32) {
+    pub(crate) fn set_option(&mut self, name: i32, value: u32) {
         self.options.insert(name, value);
     }
 

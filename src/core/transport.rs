@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
+use super::rules::Rule;
 use super::table::{Generations, Key, Table};
 use super::{HostId, ProcessId};
 use crate::core::table::Socket;
@@ -72,7 +73,9 @@ pub struct Loss {
     pub peer: Option<SocketAddrV4>,
     /// How many bytes.
     pub bytes: usize,
-    /// Why.
+    /// The rule that decided the loss (CS-3, CS-4, CL-6, CL-7, SD-11, SD-12, SP-8).
+    pub rule: Rule,
+    /// Why, in words.
     pub why: &'static str,
 }
 
@@ -105,6 +108,10 @@ pub struct Endpoint {
     pub peer: Option<EndpointId>,
     /// Bytes accepted from the application, not yet transmitted.
     pub send_q: VecDeque<u8>,
+    /// Bytes transmitted whose acknowledgement has not come back yet.
+    pub unacked: usize,
+    /// The peer acknowledged our FIN.
+    pub fin_acked: bool,
     /// Bytes received, not yet read.
     pub recv_q: VecDeque<u8>,
     /// Receive-window bytes promised to packets in flight towards this endpoint.
@@ -134,6 +141,17 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// True while data handed to Winsock has not been acknowledged by the peer: queued, in
+    /// flight, or a FIN not yet acknowledged after a shutdown.
+    pub fn unsent(&self) -> bool {
+        !self.send_q.is_empty() || self.unacked > 0
+    }
+
+    /// CS-4: everything sent and acknowledged, FIN included (or the connection is gone).
+    pub fn drained(&self) -> bool {
+        self.error.is_some() || (!self.unsent() && self.fin_sent && self.fin_acked)
+    }
+
     /// Bytes that can be read now (streams) or the size of the next datagram.
     pub fn readable_bytes(&self) -> usize {
         match self.proto {
@@ -155,8 +173,15 @@ enum Packet {
     Fin(Option<Vec<u8>>),
     /// Reset.
     Rst,
-    /// A datagram to an address.
-    Datagram { to: SocketAddrV4, data: Vec<u8> },
+    /// Acknowledges stream bytes and, with `fin`, the FIN.
+    Ack { bytes: usize, fin: bool },
+    /// A datagram to a port of a host (resolved when it left), with the sender's address.
+    Datagram {
+        host: HostId,
+        to: SocketAddrV4,
+        from: SocketAddrV4,
+        data: Vec<u8>,
+    },
     /// No host answered the SYN.
     ConnectTimeout,
 }
@@ -164,9 +189,19 @@ enum Packet {
 #[derive(Debug)]
 struct Wire {
     from: EndpointId,
+    /// Who sent it, kept for loss reports after the sender is gone.
+    sender: Owner,
     /// The endpoint it goes to (None: routed by address).
     to: Option<EndpointId>,
     packet: Packet,
+}
+
+/// Whose data a packet carries: the process and socket that sent it and where it was going.
+#[derive(Debug, Clone, Copy)]
+struct Owner {
+    process: ProcessId,
+    socket: Option<Socket>,
+    peer: Option<SocketAddrV4>,
 }
 
 /// All endpoints of all hosts, and the packets between them.
@@ -220,6 +255,24 @@ impl Transport {
             .iter()
             .position(|h| *h == ip)
             .map(|i| HostId(i as u32))
+    }
+
+    /// True when an endpoint bound to `bound` on `host` takes traffic for `dialled` coming
+    /// from `src_host`: the wildcard takes everything; a loopback address only traffic to it
+    /// from the same host; any other address only traffic to it.
+    fn accepts(
+        &self,
+        bound: Option<SocketAddrV4>,
+        host: HostId,
+        dialled: Ipv4Addr,
+        src_host: HostId,
+    ) -> bool {
+        match bound.map(|b| *b.ip()) {
+            None => false,
+            Some(ip) if ip.is_unspecified() => true,
+            Some(ip) if ip.is_loopback() => dialled == ip && src_host == host,
+            Some(ip) => dialled == ip,
+        }
     }
 
     /// A host's own address.
@@ -284,6 +337,8 @@ impl Transport {
             rcvbuf: bufs.1,
             peer: None,
             send_q: VecDeque::new(),
+            unacked: 0,
+            fin_acked: false,
             recv_q: VecDeque::new(),
             reserved: 0,
             shut_send: false,
@@ -370,8 +425,14 @@ impl Transport {
         let arrive = (now + self.latency(src_host, dest_host)).max(self.ep(from).last_arrival);
         self.ep_mut(from).last_arrival = arrive;
         self.wire_seq += 1;
-        self.wire
-            .insert((arrive, self.wire_seq), Wire { from, to, packet });
+        let sender = self.owner(from);
+        let wire = Wire {
+            from,
+            sender,
+            to,
+            packet,
+        };
+        self.wire.insert((arrive, self.wire_seq), wire);
     }
 
     fn schedule_at(
@@ -382,17 +443,32 @@ impl Transport {
         packet: Packet,
     ) {
         self.wire_seq += 1;
-        self.wire
-            .insert((at, self.wire_seq), Wire { from, to, packet });
+        let sender = self.owner(from);
+        let wire = Wire {
+            from,
+            sender,
+            to,
+            packet,
+        };
+        self.wire.insert((at, self.wire_seq), wire);
     }
 
     /// Sends a SYN to `to` (streams). The endpoint must be bound.
     pub fn connect(&mut self, now: Duration, e: EndpointId, to: SocketAddrV4) {
         let host = self.ep(e).host;
+        // The wildcard becomes the interface the connection uses: loopback or the host's.
+        let ip = if to.ip().is_loopback() {
+            *to.ip()
+        } else {
+            self.host_addr(host)
+        };
         {
             let ep = self.ep_mut(e);
             ep.phase = Phase::Connecting;
             ep.peer_addr = Some(to);
+            if let Some(local) = ep.local.filter(|l| l.ip().is_unspecified()) {
+                ep.local = Some(SocketAddrV4::new(ip, local.port()));
+            }
         }
         match self.host_of(host, *to.ip()) {
             Some(dest) => self.schedule(now, e, None, dest, Packet::Syn { to }),
@@ -422,6 +498,7 @@ impl Transport {
                 break;
             }
             let bytes: Vec<u8> = self.ep_mut(e).send_q.drain(..n).collect();
+            self.ep_mut(e).unacked += n;
             self.ep_mut(peer).reserved += n;
             self.schedule(now, e, Some(peer), peer_host, Packet::Data(bytes));
         }
@@ -452,14 +529,28 @@ impl Transport {
 
     /// Sends a datagram from `e` to `to`.
     pub fn send_datagram(&mut self, now: Duration, e: EndpointId, to: SocketAddrV4, data: Vec<u8>) {
-        let host = self.ep(e).host;
+        let ep = self.ep(e);
+        let host = ep.host;
+        let Some(local) = ep.local else { return };
+        let from = if to.ip().is_loopback() {
+            SocketAddrV4::new(*to.ip(), local.port())
+        } else {
+            self.visible_addr(host, local)
+        };
         if let Some(dest) = self.host_of(host, *to.ip()) {
-            self.schedule(now, e, None, dest, Packet::Datagram { to, data });
+            let packet = Packet::Datagram {
+                host: dest,
+                to,
+                from,
+                data,
+            };
+            self.schedule(now, e, None, dest, packet);
         }
     }
 
-    /// Aborts the connection: unsent data is discarded (a loss), the peer gets a reset.
-    pub fn abort(&mut self, now: Duration, e: EndpointId, why: &'static str) {
+    /// Aborts the connection: unsent data is discarded (a loss decided by `rule`), the peer
+    /// gets a reset.
+    pub fn abort(&mut self, now: Duration, e: EndpointId, rule: Rule, why: &'static str) {
         let ep = self.ep_mut(e);
         let unsent = ep.send_q.len();
         ep.send_q.clear();
@@ -469,7 +560,7 @@ impl Transport {
         ep.error.get_or_insert(WsaError::ConnectionAborted);
         let peer = ep.peer;
         if unsent > 0 {
-            self.lose(e, unsent, why);
+            self.lose(e, unsent, rule, why);
         }
         if let (false, Some(peer)) = (already, peer) {
             if let Some(peer_host) = self.get(peer).map(|p| p.host) {
@@ -478,27 +569,60 @@ impl Transport {
         }
     }
 
-    fn lose(&mut self, e: EndpointId, bytes: usize, why: &'static str) {
+    fn owner(&self, e: EndpointId) -> Owner {
         let ep = self.ep(e);
-        self.losses.push(Loss {
+        Owner {
             process: ep.origin,
             socket: ep.socket,
             peer: ep.peer_addr,
+        }
+    }
+
+    fn lose(&mut self, e: EndpointId, bytes: usize, rule: Rule, why: &'static str) {
+        self.lose_as(self.owner(e), bytes, rule, why);
+    }
+
+    fn lose_as(&mut self, owner: Owner, bytes: usize, rule: Rule, why: &'static str) {
+        self.losses.push(Loss {
+            process: owner.process,
+            socket: owner.socket,
+            peer: owner.peer,
             bytes,
+            rule,
             why,
         });
         self.lost_total += bytes as u64;
     }
 
+    /// Drops bytes received but never read (SD-11: shutdown(SD_RECEIVE) with data queued): a
+    /// loss, charged to the sender when it still exists.
+    pub fn discard_unread(&mut self, e: EndpointId, rule: Rule, why: &'static str) {
+        let ep = self.ep_mut(e);
+        let n = ep.recv_q.len();
+        ep.recv_q.clear();
+        let peer = ep.peer.filter(|p| self.get(*p).is_some());
+        if n > 0 {
+            self.lose(peer.unwrap_or(e), n, rule, why);
+        }
+    }
+
     /// Detaches an endpoint from its socket (closesocket, cleanup, exit). A detached endpoint
     /// keeps sending what it holds; it goes away once there is nothing left to do.
+    ///
+    /// A connection closed with data it never read is reset, and that data is lost (as
+    /// RFC 1122 §4.2.2.13 and Windows do).
     pub fn detach(&mut self, now: Duration, e: EndpointId) {
+        let ep = self.ep(e);
+        if ep.proto == Proto::Stream && ep.phase == Phase::Connected && !ep.recv_q.is_empty() {
+            self.discard_unread(e, Rule::Cs2, "unread data discarded by closesocket");
+            self.abort(now, e, Rule::Cs2, "closed with unread data");
+        }
         let ep = self.ep_mut(e);
         ep.attached = false;
         // Connections that were never accepted die with their listener.
         let pending: Vec<EndpointId> = ep.accept_q.drain(..).collect();
         for child in pending {
-            self.abort(now, child, "connection never accepted");
+            self.abort(now, child, Rule::Sd12, "connection never accepted");
             if let Some(c) = self.get_mut(child) {
                 c.attached = false;
             }
@@ -533,7 +657,7 @@ impl Transport {
     pub fn orphans_with_data(&self, p: ProcessId) -> Vec<EndpointId> {
         self.endpoints
             .iter()
-            .filter(|(_, ep)| ep.origin == p && !ep.attached && !ep.send_q.is_empty())
+            .filter(|(_, ep)| ep.origin == p && !ep.attached && ep.unsent())
             .map(|(id, _)| id)
             .collect()
     }
@@ -558,10 +682,21 @@ impl Transport {
         match w.packet {
             Packet::Syn { to } => self.on_syn(now, w.from, to),
             Packet::SynAck => self.on_syn_ack(now, w.from, w.to),
-            Packet::Data(bytes) => self.on_data(now, w.from, w.to, bytes),
-            Packet::Fin(disc) => self.on_fin(now, w.to, disc),
+            Packet::Data(bytes) => self.on_data(now, w.from, w.sender, w.to, bytes),
+            Packet::Fin(disc) => self.on_fin(now, w.from, w.to, disc),
+            Packet::Ack { bytes, fin } => {
+                if let Some(ep) = w.to.and_then(|t| self.get_mut(t)) {
+                    ep.unacked = ep.unacked.saturating_sub(bytes);
+                    ep.fin_acked |= fin;
+                }
+            }
             Packet::Rst => self.on_rst(w.to),
-            Packet::Datagram { to, data } => self.on_datagram(w.from, to, data),
+            Packet::Datagram {
+                host,
+                to,
+                from,
+                data,
+            } => self.on_datagram(host, to, from, data),
             Packet::ConnectTimeout => {
                 if let Some(ep) = w.to.and_then(|t| self.get_mut(t)) {
                     if ep.phase == Phase::Connecting {
@@ -584,7 +719,10 @@ impl Transport {
             .and_then(|h| self.ports.get(&(h, Proto::Stream, to.port())).copied())
             .filter(|l| {
                 self.get(*l).is_some_and(|l| {
-                    l.phase == Phase::Listening && l.attached && l.accept_q.len() < l.backlog
+                    l.phase == Phase::Listening
+                        && l.attached
+                        && l.accept_q.len() < l.backlog
+                        && self.accepts(l.local, l.host, *to.ip(), src_host)
                 })
             });
         let Some(listener) = listener else {
@@ -610,6 +748,8 @@ impl Transport {
             rcvbuf: l.rcvbuf,
             peer: Some(from),
             send_q: VecDeque::new(),
+            unacked: 0,
+            fin_acked: false,
             recv_q: VecDeque::new(),
             reserved: 0,
             shut_send: false,
@@ -671,39 +811,72 @@ impl Transport {
         }
     }
 
-    fn on_data(&mut self, now: Duration, from: EndpointId, to: Option<EndpointId>, bytes: Vec<u8>) {
+    fn on_data(
+        &mut self,
+        now: Duration,
+        from: EndpointId,
+        sender: Owner,
+        to: Option<EndpointId>,
+        bytes: Vec<u8>,
+    ) {
         let n = bytes.len();
         let Some(to) = to else { return };
-        // Losses are the sender's when it still exists.
-        let loser = if self.get(from).is_some() { from } else { to };
         let Some(ep) = self.get_mut(to) else {
-            // The receiver is gone: the sender gets a reset and these bytes are lost.
-            if self.get(from).is_some() {
-                self.lose(from, n, "receiver gone");
-                self.on_rst(Some(from));
-            }
+            // The receiver is gone: these bytes are lost, and the sender gets a reset.
+            self.lose_as(sender, n, Rule::Sd12, "receiver gone");
+            self.on_rst(Some(from));
             return;
         };
         ep.reserved = ep.reserved.saturating_sub(n);
         if ep.error.is_some() {
-            self.lose(loser, n, "connection reset");
+            self.lose_as(sender, n, Rule::Sd12, "connection reset");
         } else if ep.shut_recv || !ep.attached {
             // SD-11: data for a stream socket that shut down receiving (or was closed) resets
             // the connection.
-            self.lose(loser, n, "receiver shut down receiving");
-            self.abort(now, to, "connection reset by receiver");
+            self.lose_as(sender, n, Rule::Sd11, "receiver shut down receiving");
+            self.abort(now, to, Rule::Sd11, "connection reset by receiver");
             self.reap(to);
         } else {
             ep.recv_q.extend(bytes);
+            if let Some(host) = self.get(from).map(|f| f.host) {
+                self.schedule(
+                    now,
+                    to,
+                    Some(from),
+                    host,
+                    Packet::Ack {
+                        bytes: n,
+                        fin: false,
+                    },
+                );
+            }
         }
     }
 
-    fn on_fin(&mut self, now: Duration, to: Option<EndpointId>, disc: Option<Vec<u8>>) {
+    fn on_fin(
+        &mut self,
+        now: Duration,
+        from: EndpointId,
+        to: Option<EndpointId>,
+        disc: Option<Vec<u8>>,
+    ) {
         let Some(to) = to else { return };
         let Some(ep) = self.get_mut(to) else { return };
         ep.fin_rcvd = true;
         if disc.is_some() {
             ep.disc_in = disc;
+        }
+        if let Some(host) = self.get(from).map(|f| f.host) {
+            self.schedule(
+                now,
+                to,
+                Some(from),
+                host,
+                Packet::Ack {
+                    bytes: 0,
+                    fin: true,
+                },
+            );
         }
         self.pump(now, to);
         self.reap(to);
@@ -719,29 +892,26 @@ impl Transport {
             let unsent = ep.send_q.len();
             ep.send_q.clear();
             if unsent > 0 {
-                self.lose(to, unsent, "connection reset by peer");
+                self.lose(to, unsent, Rule::Sd12, "connection reset by peer");
             }
         }
         self.reap(to);
     }
 
-    fn on_datagram(&mut self, from: EndpointId, to: SocketAddrV4, data: Vec<u8>) {
-        let Some(src) = self.get(from) else { return };
-        let src_host = src.host;
-        let Some(src_local) = src.local else { return };
-        let sender = self.visible_addr(src_host, src_local);
-        let Some(host) = self.host_of(src_host, *to.ip()) else {
-            return;
-        };
+    fn on_datagram(&mut self, host: HostId, to: SocketAddrV4, sender: SocketAddrV4, data: Vec<u8>) {
         let Some(&dest) = self.ports.get(&(host, Proto::Datagram, to.port())) else {
             return;
         };
-        let Some(ep) = self.get_mut(dest) else { return };
-        let sender = if to.ip().is_loopback() {
-            SocketAddrV4::new(*to.ip(), sender.port())
+        let Some(ep) = self.get(dest) else { return };
+        let src_host = if sender.ip().is_loopback() {
+            host
         } else {
-            sender
+            self.host_of(host, *sender.ip()).unwrap_or(host)
         };
+        if !self.accepts(ep.local, ep.host, *to.ip(), src_host) {
+            return;
+        }
+        let Some(ep) = self.get_mut(dest) else { return };
         if ep.peer_addr.is_some_and(|p| p != sender) {
             return; // A connected datagram socket only takes its peer's datagrams.
         }

@@ -191,7 +191,8 @@ impl State {
 }
 
 impl State {
-    /// Records the transport's data losses as `DataLoss` events (CL-7).
+    /// Records the transport's data losses as `DataLoss` events, each naming the rule that
+    /// decided it (CL-7, CS-3, CS-4, CL-6, SD-11, SD-12, SP-8).
     pub(crate) fn record_losses(&mut self) {
         for loss in self.world.take_losses() {
             let host = self.world.process(loss.process).host();
@@ -201,7 +202,7 @@ impl State {
                 "socket {socket}, peer {peer}, {} bytes: {}",
                 loss.bytes, loss.why
             );
-            self.record_harness(host, Some(loss.process), "DataLoss", args, vec![Rule::Cl7]);
+            self.record_harness(host, Some(loss.process), "DataLoss", args, vec![loss.rule]);
         }
     }
 

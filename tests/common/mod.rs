@@ -150,3 +150,155 @@ pub fn get_linger(s: SOCKET) -> LINGER {
     assert_eq!(unsafe { get_opt(s, SO_LINGER, &mut l) }, (0, 4));
     l
 }
+
+// ---------------------------------------------------------------------------------------------
+// Connections between two hosts (close, cleanup and process-end tests).
+
+/// A TCP connection between a server process (host "server", listening on `port`) and a
+/// client process (host "client"), both started with `WSAStartup(2.2)`.
+pub struct Pair {
+    /// The process on host "server" that owns `listener` and `s`.
+    pub server: Process,
+    /// The process on host "client" that owns `c`.
+    pub client: Process,
+    /// The server's listening socket.
+    pub listener: SOCKET,
+    /// The server's accepted socket.
+    pub s: SOCKET,
+    /// The client's connected socket.
+    pub c: SOCKET,
+    /// The server's address.
+    pub addr: SOCKADDR_IN,
+}
+
+/// `setsockopt(s, SOL_SOCKET, name)` with a DWORD; asserts it succeeds.
+#[track_caller]
+pub fn set_dword_opt(s: SOCKET, name: i32, value: u32) {
+    let bytes = value.to_ne_bytes();
+    let r = unsafe { setsockopt(s, SOL_SOCKET, name, bytes.as_ptr(), 4) };
+    assert_eq!(r, 0, "setsockopt({name:#x}, {value})");
+}
+
+/// `ioctlsocket(s, FIONBIO, on)`; asserts it succeeds.
+#[track_caller]
+pub fn set_nonblocking(s: SOCKET, on: bool) {
+    let mut arg = u32::from(on);
+    assert_eq!(unsafe { ioctlsocket(s, FIONBIO, &mut arg) }, 0);
+}
+
+/// Connects a client to a server listening on `port`. `listener_setup` runs on the listening
+/// socket before the client connects (options set there are inherited by the accepted socket,
+/// e.g. a small `SO_RCVBUF` that leaves a sender's data queued).
+#[track_caller]
+pub fn tcp_pair_with(sim: &Sim, port: u16, listener_setup: impl FnOnce(SOCKET)) -> Pair {
+    let server_host = sim.host("server");
+    let server = server_host.process("server");
+    let client = sim.host("client").process("client");
+    let addr = SOCKADDR_IN::from(std::net::SocketAddrV4::new(server_host.addr(), port));
+    let name = (&addr as *const SOCKADDR_IN).cast::<SOCKADDR>();
+    let listener = server.run(|| unsafe {
+        startup_2_2();
+        let l = tcp();
+        assert_eq!(bind(l, name, 16), 0);
+        listener_setup(l);
+        assert_eq!(listen(l, 5), 0);
+        l
+    });
+    let c = client.run(|| unsafe {
+        startup_2_2();
+        let c = tcp();
+        assert_eq!(connect(c, name, 16), 0);
+        c
+    });
+    let s = server.run(|| unsafe {
+        let s = accept(listener, std::ptr::null_mut(), std::ptr::null_mut());
+        assert_ne!(s, INVALID_SOCKET);
+        s
+    });
+    Pair {
+        server,
+        client,
+        listener,
+        s,
+        c,
+        addr,
+    }
+}
+
+/// [`tcp_pair_with`] whose accepted socket has `SO_RCVBUF = rcvbuf`: a client that sends more
+/// than `rcvbuf` bytes keeps the rest queued until the server reads.
+#[track_caller]
+pub fn tcp_pair(sim: &Sim, port: u16, rcvbuf: u32) -> Pair {
+    tcp_pair_with(sim, port, |l| set_dword_opt(l, SO_RCVBUF, rcvbuf))
+}
+
+/// `n` bytes with a pattern whose period (251) no chunk size of the tests divides, so lost,
+/// duplicated or reordered chunks show.
+pub fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8).collect()
+}
+
+/// `send(s, data)`; asserts every byte was taken.
+#[track_caller]
+pub fn send_all(s: SOCKET, data: &[u8]) {
+    let r = unsafe { send(s, data.as_ptr(), data.len() as i32, 0) };
+    assert_eq!(r, data.len() as i32, "send of {} bytes", data.len());
+}
+
+/// Blocking `recv` in 64 KiB pieces until it returns 0 or `SOCKET_ERROR`: the bytes received,
+/// the final return value and the last error after it (0 when the final return was 0).
+pub fn recv_to_end(s: SOCKET) -> (Vec<u8>, i32, i32) {
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let r = unsafe { recv(s, buf.as_mut_ptr(), buf.len() as i32, 0) };
+        if r > 0 {
+            got.extend_from_slice(&buf[..r as usize]);
+            continue;
+        }
+        let err = if r == SOCKET_ERROR {
+            unsafe { WSAGetLastError() }
+        } else {
+            0
+        };
+        return (got, r, err);
+    }
+}
+
+/// Non-blocking reads: delivers everything in flight (`sim.run()`), reads, and repeats until
+/// a `recv` returns 0 or fails; returns as [`recv_to_end`].
+pub fn recv_nonblocking_to_end(sim: &Sim, s: SOCKET) -> (Vec<u8>, i32, i32) {
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        sim.run();
+        let r = unsafe { recv(s, buf.as_mut_ptr(), buf.len() as i32, 0) };
+        if r > 0 {
+            got.extend_from_slice(&buf[..r as usize]);
+            continue;
+        }
+        let err = if r == SOCKET_ERROR {
+            unsafe { WSAGetLastError() }
+        } else {
+            0
+        };
+        return (got, r, err);
+    }
+}
+
+/// The `DataLoss` events of a trace with the byte count each names.
+pub fn data_losses(trace: &ws2sim::Trace) -> Vec<(u64, ws2sim::Event)> {
+    trace
+        .calls("DataLoss")
+        .map(|e| {
+            let n = e
+                .args
+                .split(" bytes:")
+                .next()
+                .and_then(|head| head.rsplit(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("a DataLoss event names its byte count: {e}"));
+            (n, e.clone())
+        })
+        .collect()
+}

@@ -1,0 +1,994 @@
+//! SD-1..SD-12: WSASendDisconnect (seed 004), WSARecvDisconnect and shutdown, observed on both
+//! ends of a connection between two simulated hosts.
+//!
+//! Every connection is made the same way: the server listens on `server:7000`, the client
+//! connects (blocking: one round trip of virtual time), the server accepts. TCP is the built-in
+//! provider without disconnect data; protocol 253 is the built-in stream provider with
+//! XP1_DISCONNECT_DATA (at most `MAX_DISCONNECT_DATA` bytes per direction).
+
+use std::net::SocketAddrV4;
+use std::ptr::{addr_of_mut, null, null_mut};
+
+use ws2sim::sys::*;
+use ws2sim::{Process, Profile, Sim, MAX_DISCONNECT_DATA};
+
+mod common;
+use common::*;
+
+const PORT: u16 = 7000;
+const UDP_PORT: u16 = 9000;
+const SA_LEN: i32 = std::mem::size_of::<SOCKADDR_IN>() as i32;
+const DISC: i32 = IPPROTO_WS2SIM_DISCONNECT_DATA;
+
+/// A connection between a client process and a server process on two hosts.
+struct Conn {
+    sim: Sim,
+    client: Process,
+    server: Process,
+    /// The client's connected socket.
+    c: SOCKET,
+    /// The server's accepted socket.
+    s: SOCKET,
+    /// The address the server listened on.
+    addr: SOCKADDR_IN,
+}
+
+fn sa(a: &SOCKADDR_IN) -> *const SOCKADDR {
+    (a as *const SOCKADDR_IN).cast()
+}
+
+/// A stream connection with `protocol` (IPPROTO_TCP or the disconnect-data provider) in `sim`;
+/// the listener is closed once the connection is accepted.
+fn conn_in(sim: Sim, protocol: i32) -> Conn {
+    let server_host = sim.host("server");
+    let server = server_host.process("server");
+    let client = sim.host("client").process("client");
+    let addr = SOCKADDR_IN::from(SocketAddrV4::new(server_host.addr(), PORT));
+    let l = server.run(|| unsafe {
+        startup_2_2();
+        let l = socket(INET, SOCK_STREAM, protocol);
+        assert_ne!(l, INVALID_SOCKET);
+        assert_eq!(bind(l, sa(&addr), SA_LEN), 0);
+        assert_eq!(listen(l, 5), 0);
+        l
+    });
+    let c = client.run(|| unsafe {
+        startup_2_2();
+        let c = socket(INET, SOCK_STREAM, protocol);
+        assert_ne!(c, INVALID_SOCKET);
+        assert_eq!(connect(c, sa(&addr), SA_LEN), 0);
+        c
+    });
+    let s = server.run(|| unsafe {
+        let s = accept(l, null_mut(), null_mut());
+        assert_ne!(s, INVALID_SOCKET);
+        assert_eq!(closesocket(l), 0);
+        s
+    });
+    Conn {
+        sim,
+        client,
+        server,
+        c,
+        s,
+        addr,
+    }
+}
+
+fn tcp_conn() -> Conn {
+    conn_in(Sim::new(), IPPROTO_TCP)
+}
+
+fn disc_conn() -> Conn {
+    conn_in(Sim::new(), DISC)
+}
+
+/// `send(s, data)`.
+unsafe fn send_bytes(s: SOCKET, data: &[u8]) -> i32 {
+    send(s, data.as_ptr(), data.len() as i32, 0)
+}
+
+/// `recv(s)` into a `cap`-byte buffer: (result, the bytes read).
+unsafe fn recv_bytes(s: SOCKET, cap: usize) -> (i32, Vec<u8>) {
+    let mut buf = vec![0u8; cap];
+    let r = recv(s, buf.as_mut_ptr(), cap as i32, 0);
+    buf.truncate(usize::try_from(r).unwrap_or(0));
+    (r, buf)
+}
+
+/// Reads (blocking) until recv returns 0; asserts no call fails. All the bytes read.
+#[track_caller]
+unsafe fn recv_to_end(s: SOCKET) -> Vec<u8> {
+    let mut all = Vec::new();
+    loop {
+        let (r, b) = recv_bytes(s, 64 * 1024);
+        assert!(r >= 0, "recv failed with {}", WSAGetLastError());
+        if r == 0 {
+            return all;
+        }
+        all.extend(b);
+    }
+}
+
+/// `ioctlsocket(s, FIONBIO, on)`; asserts it succeeds.
+#[track_caller]
+unsafe fn set_nonblocking(s: SOCKET, on: bool) {
+    let mut arg = u32::from(on);
+    assert_eq!(ioctlsocket(s, FIONBIO, &mut arg), 0);
+}
+
+/// `ioctlsocket(s, FIONREAD)`; asserts it succeeds.
+#[track_caller]
+unsafe fn fionread(s: SOCKET) -> u32 {
+    let mut arg = 0xdead_u32;
+    assert_eq!(ioctlsocket(s, FIONREAD, &mut arg), 0);
+    arg
+}
+
+/// `WSASendDisconnect(s, &WSABUF { data })`.
+unsafe fn send_disconnect_data(s: SOCKET, data: &[u8]) -> i32 {
+    let mut copy = data.to_vec();
+    let b = WSABUF {
+        len: copy.len() as u32,
+        buf: copy.as_mut_ptr(),
+    };
+    WSASendDisconnect(s, &b)
+}
+
+/// `WSARecvDisconnect(s, &WSABUF { cap bytes prefilled with 0xaa })`: (result, `len` after,
+/// the buffer).
+unsafe fn recv_disconnect(s: SOCKET, cap: u32) -> (i32, u32, Vec<u8>) {
+    let mut buf = vec![0xaa_u8; cap as usize];
+    let mut b = WSABUF {
+        len: cap,
+        buf: buf.as_mut_ptr(),
+    };
+    let r = WSARecvDisconnect(s, addr_of_mut!(b));
+    (r, b.len, buf)
+}
+
+/// A new event associated with `s` for `mask` by WSAEventSelect.
+#[track_caller]
+unsafe fn event_select(s: SOCKET, mask: u32) -> WSAEVENT {
+    let ev = WSACreateEvent();
+    assert_ne!(ev, WSA_INVALID_EVENT);
+    assert_eq!(WSAEventSelect(s, ev, mask as i32), 0);
+    ev
+}
+
+unsafe fn wait_one(ev: WSAEVENT, timeout_ms: u32) -> u32 {
+    let h = ev as HANDLE;
+    WSAWaitForMultipleEvents(1, &h, FALSE, timeout_ms, FALSE)
+}
+
+/// `WSAEnumNetworkEvents(s, ev)`; asserts it succeeds.
+#[track_caller]
+unsafe fn network_events(s: SOCKET, ev: WSAEVENT) -> WSANETWORKEVENTS {
+    let mut ne = WSANETWORKEVENTS {
+        lNetworkEvents: -1,
+        iErrorCode: [-1; 10],
+    };
+    assert_eq!(WSAEnumNetworkEvents(s, ev, &mut ne), 0);
+    ne
+}
+
+/// A TCP socket made non-blocking, filled until send fails WSAEWOULDBLOCK: the bytes queued.
+#[track_caller]
+unsafe fn fill_until_wouldblock(s: SOCKET) -> usize {
+    set_nonblocking(s, true);
+    let chunk = vec![0x5a_u8; 256 * 1024];
+    let mut total = 0usize;
+    loop {
+        let (r, e) = last_error_after(|| send_bytes(s, &chunk));
+        if r == SOCKET_ERROR {
+            assert_eq!(e, WSAEWOULDBLOCK);
+            return total;
+        }
+        assert!(r > 0);
+        total += r as usize;
+        assert!(total < 64 * 1024 * 1024, "the send queue never filled");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SD-1
+
+#[test]
+fn sd_1_send_disconnect_null_is_shutdown_send_and_peer_reads_data_then_zero() {
+    let k = tcp_conn();
+    k.client.run(|| unsafe {
+        assert_eq!(send_bytes(k.c, b"hello"), 5);
+        assert_eq!(send_bytes(k.c, b" world"), 6);
+        assert_eq!(WSASendDisconnect(k.c, null()), 0);
+        assert_eq!(
+            last_error_after(|| send_bytes(k.c, b"late")),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+        // Still WSAESHUTDOWN on a second try, and for an empty send.
+        assert_eq!(
+            last_error_after(|| send_bytes(k.c, b"")),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+    });
+    k.server.run(|| unsafe {
+        // The buffered data first, in pieces, then 0 (and 0 again).
+        assert_eq!(recv_bytes(k.s, 3), (3, b"hel".to_vec()));
+        assert_eq!(recv_bytes(k.s, 64), (8, b"lo world".to_vec()));
+        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+        // Only the client's sending half is closed: the server can still send to it.
+        assert_eq!(send_bytes(k.s, b"reply"), 5);
+    });
+    k.client.run(|| unsafe {
+        assert_eq!(recv_bytes(k.c, 64), (5, b"reply".to_vec()));
+    });
+    k.sim.run();
+    assert_eq!(k.sim.lost_bytes(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SD-2
+
+#[test]
+fn sd_2_disconnect_data_on_tcp_fails_enoprotoopt_and_nothing_changes() {
+    let k = tcp_conn();
+    k.client.run(|| unsafe {
+        assert_eq!(
+            last_error_after(|| send_disconnect_data(k.c, b"bye!!")),
+            (SOCKET_ERROR, WSAENOPROTOOPT)
+        );
+        // An empty WSABUF is still non-NULL.
+        assert_eq!(
+            last_error_after(|| send_disconnect_data(k.c, b"")),
+            (SOCKET_ERROR, WSAENOPROTOOPT)
+        );
+        // The socket can still send.
+        assert_eq!(send_bytes(k.c, b"data"), 4);
+    });
+    k.sim.run();
+    k.server.run(|| unsafe {
+        set_nonblocking(k.s, true);
+        assert_eq!(recv_bytes(k.s, 64), (4, b"data".to_vec()));
+        // No FIN was sent: the connection is still open.
+        assert_eq!(
+            last_error_after(|| recv_bytes(k.s, 64).0),
+            (SOCKET_ERROR, WSAEWOULDBLOCK)
+        );
+    });
+}
+
+#[test]
+fn sd_2_disconnect_data_on_udp_fails_enoprotoopt_and_can_still_send() {
+    let sim = Sim::new();
+    let server_host = sim.host("server");
+    let server = server_host.process("server");
+    let client = sim.host("client").process("client");
+    let addr = SOCKADDR_IN::from(SocketAddrV4::new(server_host.addr(), UDP_PORT));
+    let r = server.run(|| unsafe {
+        startup_2_2();
+        let r = udp();
+        assert_eq!(bind(r, sa(&addr), SA_LEN), 0);
+        r
+    });
+    client.run(|| unsafe {
+        startup_2_2();
+        let u = udp();
+        assert_eq!(
+            last_error_after(|| send_disconnect_data(u, b"bye")),
+            (SOCKET_ERROR, WSAENOPROTOOPT)
+        );
+        assert_eq!(sendto(u, b"dgram".as_ptr(), 5, 0, sa(&addr), SA_LEN), 5);
+    });
+    sim.run();
+    server.run(|| unsafe {
+        assert_eq!(fionread(r), 5);
+        assert_eq!(recv_bytes(r, 64), (5, b"dgram".to_vec()));
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// SD-3
+
+#[test]
+fn sd_3_disconnect_data_travels_with_the_close_and_is_retrieved_once() {
+    let k = disc_conn();
+    k.client.run(|| unsafe {
+        assert_eq!(send_bytes(k.c, b"req"), 3);
+        assert_eq!(send_disconnect_data(k.c, b"bye!!"), 0);
+        assert_eq!(
+            last_error_after(|| send_bytes(k.c, b"x")),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+    });
+    k.server.run(|| unsafe {
+        assert_eq!(recv_bytes(k.s, 64), (3, b"req".to_vec()));
+        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+        let (r, len, buf) = recv_disconnect(k.s, 64);
+        assert_eq!((r, len), (0, 5));
+        assert_eq!(&buf[..5], b"bye!!");
+        assert!(buf[5..].iter().all(|&b| b == 0xaa), "wrote past the data");
+        // Returned once: a second retrieval finds nothing.
+        let (r, len, buf) = recv_disconnect(k.s, 64);
+        assert_eq!((r, len), (0, 0));
+        assert!(buf.iter().all(|&b| b == 0xaa));
+        // The server's sending half is untouched.
+        assert_eq!(send_bytes(k.s, b"ok"), 2);
+        assert_eq!(WSASendDisconnect(k.s, null()), 0);
+    });
+    k.client.run(|| unsafe {
+        assert_eq!(recv_bytes(k.c, 64), (2, b"ok".to_vec()));
+        assert_eq!(recv_bytes(k.c, 64), (0, vec![]));
+        // The server sent no disconnect data.
+        let (r, len, _) = recv_disconnect(k.c, 64);
+        assert_eq!((r, len), (0, 0));
+    });
+    k.sim.run();
+    assert_eq!(k.sim.lost_bytes(), 0);
+}
+
+#[test]
+fn sd_3_disconnect_data_up_to_the_maximum_reaches_the_peer() {
+    assert_eq!(MAX_DISCONNECT_DATA, 64);
+    let k = disc_conn();
+    let data: Vec<u8> = (0..64u8).collect();
+    k.client
+        .run(|| unsafe { assert_eq!(send_disconnect_data(k.c, &data), 0) });
+    k.server.run(|| unsafe {
+        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+        let (r, len, buf) = recv_disconnect(k.s, 64);
+        assert_eq!((r, len), (0, 64));
+        assert_eq!(buf, data);
+    });
+}
+
+#[test]
+fn sd_3_disconnect_data_after_fd_close() {
+    let k = disc_conn();
+    let ev = k.server.run(|| unsafe {
+        let ev = event_select(k.s, FD_CLOSE);
+        // Nothing happened yet.
+        assert_eq!(wait_one(ev, 0), WSA_WAIT_TIMEOUT);
+        ev
+    });
+    let t0 = k.sim.now();
+    k.client
+        .run(|| unsafe { assert_eq!(send_disconnect_data(k.c, b"later"), 0) });
+    k.server.run(|| unsafe {
+        // The wait ends when the FIN (with its data) arrives, one link latency later.
+        assert_eq!(wait_one(ev, WSA_INFINITE), WSA_WAIT_EVENT_0 as u32);
+        assert!(k.sim.now() > t0);
+        let ne = network_events(k.s, ev);
+        assert_eq!(ne.lNetworkEvents, FD_CLOSE as i32);
+        assert_eq!(ne.iErrorCode[FD_CLOSE_BIT as usize], 0);
+        let (r, len, buf) = recv_disconnect(k.s, 64);
+        assert_eq!((r, len), (0, 5));
+        assert_eq!(&buf[..5], b"later");
+        assert_eq!(recv_disconnect(k.s, 64).1, 0);
+        assert_eq!(WSACloseEvent(ev), TRUE);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// SD-4
+
+#[test]
+fn sd_4_unconnected_and_listening_stream_sockets_fail_enotconn() {
+    started(|| unsafe {
+        for protocol in [IPPROTO_TCP, DISC] {
+            let s = socket(INET, SOCK_STREAM, protocol);
+            assert_ne!(s, INVALID_SOCKET);
+            assert_eq!(
+                last_error_after(|| WSASendDisconnect(s, null())),
+                (SOCKET_ERROR, WSAENOTCONN),
+                "fresh, protocol {protocol}"
+            );
+            // ER-3: the state is checked before the buffer (a NULL buf with a length).
+            let bad = WSABUF {
+                len: 5,
+                buf: null_mut(),
+            };
+            assert_eq!(
+                last_error_after(|| WSASendDisconnect(s, &bad)),
+                (SOCKET_ERROR, WSAENOTCONN),
+                "fresh, bad buffer, protocol {protocol}"
+            );
+            let any = SOCKADDR_IN::from(SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, 0));
+            assert_eq!(bind(s, sa(&any), SA_LEN), 0);
+            assert_eq!(
+                last_error_after(|| WSASendDisconnect(s, null())),
+                (SOCKET_ERROR, WSAENOTCONN),
+                "bound, protocol {protocol}"
+            );
+            assert_eq!(listen(s, 5), 0);
+            assert_eq!(
+                last_error_after(|| WSASendDisconnect(s, null())),
+                (SOCKET_ERROR, WSAENOTCONN),
+                "listening, protocol {protocol}"
+            );
+            assert_eq!(closesocket(s), 0);
+        }
+    });
+}
+
+#[test]
+fn sd_4_udp_send_disconnect_is_shutdown_send() {
+    let sim = Sim::new();
+    let server_host = sim.host("server");
+    let server = server_host.process("server");
+    let client = sim.host("client").process("client");
+    let addr = SOCKADDR_IN::from(SocketAddrV4::new(server_host.addr(), UDP_PORT));
+    let r = server.run(|| unsafe {
+        startup_2_2();
+        let r = udp();
+        assert_eq!(bind(r, sa(&addr), SA_LEN), 0);
+        set_nonblocking(r, true);
+        r
+    });
+    let (u, v) = client.run(|| unsafe {
+        startup_2_2();
+        // Not connected.
+        let u = udp();
+        assert_eq!(sendto(u, b"one".as_ptr(), 3, 0, sa(&addr), SA_LEN), 3);
+        assert_eq!(WSASendDisconnect(u, null()), 0);
+        assert_eq!(
+            last_error_after(|| sendto(u, b"two".as_ptr(), 3, 0, sa(&addr), SA_LEN)),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+        // Connected.
+        let v = udp();
+        assert_eq!(connect(v, sa(&addr), SA_LEN), 0);
+        assert_eq!(send_bytes(v, b"three"), 5);
+        assert_eq!(WSASendDisconnect(v, null()), 0);
+        assert_eq!(
+            last_error_after(|| send_bytes(v, b"four")),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+        assert_eq!(
+            last_error_after(|| sendto(v, b"five".as_ptr(), 4, 0, sa(&addr), SA_LEN)),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+        // SD-8 on UDP as well.
+        assert_eq!(WSASendDisconnect(v, null()), 0);
+        (u, v)
+    });
+    sim.run();
+    server.run(|| unsafe {
+        // Only the datagrams sent before the shutdowns arrived.
+        assert_eq!(recv_bytes(r, 64), (3, b"one".to_vec()));
+        assert_eq!(recv_bytes(r, 64), (5, b"three".to_vec()));
+        assert_eq!(
+            last_error_after(|| recv_bytes(r, 64).0),
+            (SOCKET_ERROR, WSAEWOULDBLOCK)
+        );
+    });
+    client.run(|| unsafe {
+        assert_eq!(closesocket(u), 0);
+        assert_eq!(closesocket(v), 0);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// SD-5
+
+#[test]
+fn sd_5_bad_disconnect_buffers_fail_efault_and_nothing_changes() {
+    let k = disc_conn();
+    k.client.run(|| unsafe {
+        let null_buf = WSABUF {
+            len: 5,
+            buf: null_mut(),
+        };
+        assert_eq!(
+            last_error_after(|| WSASendDisconnect(k.c, &null_buf)),
+            (SOCKET_ERROR, WSAEFAULT)
+        );
+        let too_long = [7u8; MAX_DISCONNECT_DATA + 1];
+        assert_eq!(
+            last_error_after(|| send_disconnect_data(k.c, &too_long)),
+            (SOCKET_ERROR, WSAEFAULT)
+        );
+        // Nothing changed: the socket can still send.
+        assert_eq!(send_bytes(k.c, b"still"), 5);
+    });
+    k.sim.run();
+    k.server.run(|| unsafe {
+        set_nonblocking(k.s, true);
+        assert_eq!(recv_bytes(k.s, 64), (5, b"still".to_vec()));
+        // No FIN arrived.
+        assert_eq!(
+            last_error_after(|| recv_bytes(k.s, 64).0),
+            (SOCKET_ERROR, WSAEWOULDBLOCK)
+        );
+    });
+    // The failed calls left no disconnect data behind: a plain close carries none.
+    k.client
+        .run(|| unsafe { assert_eq!(WSASendDisconnect(k.c, null()), 0) });
+    k.sim.run();
+    k.server.run(|| unsafe {
+        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+        let (r, len, _) = recv_disconnect(k.s, 64);
+        assert_eq!((r, len), (0, 0));
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// SD-6
+
+#[test]
+fn sd_6_never_blocks_with_linger_and_queued_data_and_keeps_the_socket() {
+    let k = tcp_conn();
+    let queued = k.client.run(|| unsafe {
+        set_linger(k.c, 1, 30);
+        // Fill the send queue (the server reads nothing yet), then make the socket blocking
+        // again: closesocket would now linger up to 30 s.
+        let queued = fill_until_wouldblock(k.c);
+        set_nonblocking(k.c, false);
+        let t0 = k.sim.now();
+        assert_eq!(WSASendDisconnect(k.c, null()), 0);
+        assert_eq!(k.sim.now(), t0, "WSASendDisconnect took virtual time");
+        // The socket is still there.
+        assert_eq!(get_linger(k.c), linger(1, 30));
+        assert_eq!(so_type(k.c), (0, SOCK_STREAM));
+        assert_eq!(
+            last_error_after(|| send_bytes(k.c, b"x")),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+        queued
+    });
+    k.server.run(|| unsafe {
+        // Everything queued arrives, then the close.
+        assert_eq!(recv_to_end(k.s).len(), queued);
+    });
+    k.client.run(|| unsafe {
+        // Still valid until closesocket.
+        assert_eq!(get_linger(k.c), linger(1, 30));
+        assert_eq!(closesocket(k.c), 0);
+        assert_eq!(so_type(k.c).0, SOCKET_ERROR);
+        assert_eq!(WSAGetLastError(), WSAENOTSOCK);
+    });
+    k.sim.run();
+    assert_eq!(k.sim.lost_bytes(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SD-7
+
+#[test]
+fn sd_7_connect_after_send_disconnect_fails_eisconn() {
+    let k = tcp_conn();
+    k.client.run(|| unsafe {
+        assert_eq!(WSASendDisconnect(k.c, null()), 0);
+        assert_eq!(
+            last_error_after(|| connect(k.c, sa(&k.addr), SA_LEN)),
+            (SOCKET_ERROR, WSAEISCONN)
+        );
+    });
+    k.server.run(|| unsafe {
+        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+    });
+    k.sim.run();
+    k.client.run(|| unsafe {
+        // Still after the FIN was delivered.
+        assert_eq!(
+            last_error_after(|| connect(k.c, sa(&k.addr), SA_LEN)),
+            (SOCKET_ERROR, WSAEISCONN)
+        );
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// SD-8
+
+#[test]
+fn sd_8_send_disconnect_and_shutdown_send_twice_return_zero() {
+    let k = tcp_conn();
+    k.client.run(|| unsafe {
+        assert_eq!(send_bytes(k.c, b"abc"), 3);
+        assert_eq!(WSASendDisconnect(k.c, null()), 0);
+        assert_eq!(WSASendDisconnect(k.c, null()), 0);
+        assert_eq!(
+            last_error_after(|| send_bytes(k.c, b"x")),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+    });
+    k.server.run(|| unsafe {
+        assert_eq!(send_bytes(k.s, b"de"), 2);
+        assert_eq!(shutdown(k.s, SD_SEND), 0);
+        assert_eq!(shutdown(k.s, SD_SEND), 0);
+        // And the two calls mix.
+        assert_eq!(WSASendDisconnect(k.s, null()), 0);
+        assert_eq!(
+            last_error_after(|| send_bytes(k.s, b"x")),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+        // The client's data and one close, as if it had called once.
+        assert_eq!(recv_bytes(k.s, 64), (3, b"abc".to_vec()));
+        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+    });
+    k.client.run(|| unsafe {
+        assert_eq!(recv_bytes(k.c, 64), (2, b"de".to_vec()));
+        assert_eq!(recv_bytes(k.c, 64), (0, vec![]));
+    });
+    k.sim.run();
+    assert_eq!(k.sim.lost_bytes(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SD-9
+
+#[test]
+fn sd_9_recv_disconnect_null_on_tcp_is_shutdown_receive() {
+    let k = tcp_conn();
+    k.server.run(|| unsafe {
+        assert_eq!(WSARecvDisconnect(k.s, null()), 0);
+        assert_eq!(
+            last_error_after(|| recv_bytes(k.s, 64).0),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+        // The sending half is untouched.
+        assert_eq!(send_bytes(k.s, b"hi"), 2);
+    });
+    k.client.run(|| unsafe {
+        assert_eq!(recv_bytes(k.c, 64), (2, b"hi".to_vec()));
+    });
+}
+
+#[test]
+fn sd_9_recv_disconnect_with_buffer_on_tcp_fails_enoprotoopt() {
+    let k = tcp_conn();
+    k.server.run(|| unsafe {
+        let ((r, _, _), e) = last_error_after(|| recv_disconnect(k.s, 64));
+        assert_eq!((r, e), (SOCKET_ERROR, WSAENOPROTOOPT));
+    });
+    // Receiving was not shut down: data still arrives and is read.
+    k.client
+        .run(|| unsafe { assert_eq!(send_bytes(k.c, b"more"), 4) });
+    k.server.run(|| unsafe {
+        assert_eq!(recv_bytes(k.s, 64), (4, b"more".to_vec()));
+    });
+    k.sim.run();
+    assert_eq!(k.sim.lost_bytes(), 0);
+}
+
+#[test]
+fn sd_9_recv_disconnect_buffer_too_small_fails_efault_then_retrieves() {
+    let k = disc_conn();
+    k.client
+        .run(|| unsafe { assert_eq!(send_disconnect_data(k.c, b"0123456789"), 0) });
+    k.server.run(|| unsafe {
+        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+        // One byte short.
+        let ((r, _, _), e) = last_error_after(|| recv_disconnect(k.s, 9));
+        assert_eq!((r, e), (SOCKET_ERROR, WSAEFAULT));
+        // A NULL buf with a length.
+        let mut bad = WSABUF {
+            len: 10,
+            buf: null_mut(),
+        };
+        assert_eq!(
+            last_error_after(|| WSARecvDisconnect(k.s, addr_of_mut!(bad))),
+            (SOCKET_ERROR, WSAEFAULT)
+        );
+        // Nothing was consumed and receiving was not shut down by the failures.
+        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+        let (r, len, buf) = recv_disconnect(k.s, 10);
+        assert_eq!((r, len), (0, 10));
+        assert_eq!(buf, b"0123456789");
+        // Now it is shutdown(SD_RECEIVE).
+        assert_eq!(
+            last_error_after(|| recv_bytes(k.s, 64).0),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+    });
+}
+
+#[test]
+fn sd_9_recv_disconnect_not_connected_fails_enotconn() {
+    started(|| unsafe {
+        for protocol in [IPPROTO_TCP, DISC] {
+            let s = socket(INET, SOCK_STREAM, protocol);
+            assert_ne!(s, INVALID_SOCKET);
+            assert_eq!(
+                last_error_after(|| WSARecvDisconnect(s, null())),
+                (SOCKET_ERROR, WSAENOTCONN),
+                "protocol {protocol}"
+            );
+            assert_eq!(closesocket(s), 0);
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// SD-10
+
+#[test]
+fn sd_10_shutdown_with_bad_how_fails_einval() {
+    let k = tcp_conn();
+    k.client.run(|| unsafe {
+        for how in [3, -1, 4, i32::MAX, i32::MIN] {
+            assert_eq!(
+                last_error_after(|| shutdown(k.c, how)),
+                (SOCKET_ERROR, WSAEINVAL),
+                "how {how}"
+            );
+        }
+        // Nothing was shut down.
+        assert_eq!(send_bytes(k.c, b"ping"), 4);
+    });
+    k.server.run(|| unsafe {
+        assert_eq!(recv_bytes(k.s, 64), (4, b"ping".to_vec()));
+        assert_eq!(send_bytes(k.s, b"pong"), 4);
+    });
+    k.client.run(|| unsafe {
+        assert_eq!(recv_bytes(k.c, 64), (4, b"pong".to_vec()));
+    });
+}
+
+#[test]
+fn sd_10_shutdown_unconnected_tcp_fails_enotconn() {
+    started(|| unsafe {
+        let s = tcp();
+        for how in [SD_RECEIVE, SD_SEND, SD_BOTH] {
+            assert_eq!(
+                last_error_after(|| shutdown(s, how)),
+                (SOCKET_ERROR, WSAENOTCONN),
+                "fresh, how {how}"
+            );
+        }
+        let any = SOCKADDR_IN::from(SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, 0));
+        assert_eq!(bind(s, sa(&any), SA_LEN), 0);
+        assert_eq!(listen(s, 5), 0);
+        for how in [SD_RECEIVE, SD_SEND, SD_BOTH] {
+            assert_eq!(
+                last_error_after(|| shutdown(s, how)),
+                (SOCKET_ERROR, WSAENOTCONN),
+                "listening, how {how}"
+            );
+        }
+        assert_eq!(closesocket(s), 0);
+    });
+}
+
+#[test]
+fn sd_10_after_shutdown_receive_recv_fails_eshutdown_but_send_works() {
+    let k = tcp_conn();
+    k.server.run(|| unsafe {
+        assert_eq!(shutdown(k.s, SD_RECEIVE), 0);
+        assert_eq!(
+            last_error_after(|| recv_bytes(k.s, 64).0),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+        assert_eq!(send_bytes(k.s, b"still here"), 10);
+        assert_eq!(
+            last_error_after(|| recv_bytes(k.s, 64).0),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+        // SD_RECEIVE twice is fine too.
+        assert_eq!(shutdown(k.s, SD_RECEIVE), 0);
+    });
+    k.client.run(|| unsafe {
+        assert_eq!(recv_bytes(k.c, 64), (10, b"still here".to_vec()));
+    });
+    // The server can still close its sending half gracefully.
+    k.server
+        .run(|| unsafe { assert_eq!(shutdown(k.s, SD_SEND), 0) });
+    k.client.run(|| unsafe {
+        assert_eq!(recv_bytes(k.c, 64), (0, vec![]));
+    });
+    k.sim.run();
+    assert_eq!(k.sim.lost_bytes(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SD-11
+
+#[test]
+fn sd_11_data_arriving_after_shutdown_receive_resets_the_connection() {
+    let k = tcp_conn();
+    k.server
+        .run(|| unsafe { assert_eq!(shutdown(k.s, SD_RECEIVE), 0) });
+    k.client.run(|| unsafe {
+        assert_eq!(send_bytes(k.c, &[1u8; 100]), 100);
+    });
+    assert_eq!(k.sim.lost_bytes(), 0);
+    k.sim.run();
+    assert_eq!(k.sim.lost_bytes(), 100);
+    k.client.run(|| unsafe {
+        assert_eq!(
+            last_error_after(|| send_bytes(k.c, b"x")),
+            (SOCKET_ERROR, WSAECONNRESET)
+        );
+        assert_eq!(
+            last_error_after(|| recv_bytes(k.c, 64).0),
+            (SOCKET_ERROR, WSAECONNRESET)
+        );
+    });
+    k.server.run(|| unsafe {
+        assert_eq!(
+            last_error_after(|| recv_bytes(k.s, 64).0),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+    });
+    // Nothing more is lost: the failed send queued nothing.
+    k.sim.run();
+    assert_eq!(k.sim.lost_bytes(), 100);
+}
+
+#[test]
+fn sd_11_unread_data_at_shutdown_receive_resets_the_connection() {
+    let k = tcp_conn();
+    k.client.run(|| unsafe {
+        assert_eq!(send_bytes(k.c, &[2u8; 40]), 40);
+    });
+    k.sim.run();
+    k.server.run(|| unsafe {
+        assert_eq!(fionread(k.s), 40);
+        assert_eq!(shutdown(k.s, SD_RECEIVE), 0);
+        assert_eq!(
+            last_error_after(|| recv_bytes(k.s, 64).0),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+    });
+    k.sim.run();
+    k.client.run(|| unsafe {
+        assert_eq!(
+            last_error_after(|| send_bytes(k.c, b"x")),
+            (SOCKET_ERROR, WSAECONNRESET)
+        );
+        assert_eq!(
+            last_error_after(|| recv_bytes(k.c, 64).0),
+            (SOCKET_ERROR, WSAECONNRESET)
+        );
+    });
+    // The 40 bytes the server's application never read were discarded.
+    assert_eq!(k.sim.lost_bytes(), 40);
+}
+
+#[test]
+fn sd_11_udp_datagrams_still_queue_after_shutdown_receive() {
+    let sim = Sim::new();
+    let server_host = sim.host("server");
+    let server = server_host.process("server");
+    let client = sim.host("client").process("client");
+    let addr = SOCKADDR_IN::from(SocketAddrV4::new(server_host.addr(), UDP_PORT));
+    let r = server.run(|| unsafe {
+        startup_2_2();
+        let r = udp();
+        assert_eq!(bind(r, sa(&addr), SA_LEN), 0);
+        assert_eq!(shutdown(r, SD_RECEIVE), 0);
+        assert_eq!(fionread(r), 0);
+        r
+    });
+    client.run(|| unsafe {
+        startup_2_2();
+        let u = udp();
+        assert_eq!(sendto(u, [3u8; 12].as_ptr(), 12, 0, sa(&addr), SA_LEN), 12);
+        assert_eq!(sendto(u, [4u8; 7].as_ptr(), 7, 0, sa(&addr), SA_LEN), 7);
+    });
+    sim.run();
+    server.run(|| unsafe {
+        // Queued (FIONREAD: the size of the first datagram), but not receivable.
+        assert_eq!(fionread(r), 12);
+        assert_eq!(
+            last_error_after(|| recv_bytes(r, 64).0),
+            (SOCKET_ERROR, WSAESHUTDOWN)
+        );
+        assert_eq!(fionread(r), 12);
+    });
+    client.run(|| unsafe {
+        // No reset on UDP: the sender carries on.
+        let u = udp();
+        assert_eq!(sendto(u, b"z".as_ptr(), 1, 0, sa(&addr), SA_LEN), 1);
+    });
+    assert_eq!(sim.lost_bytes(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SD-12
+
+#[test]
+fn sd_12_graceful_close_peer_reads_data_then_zero() {
+    let k = tcp_conn();
+    k.client.run(|| unsafe {
+        assert_eq!(send_bytes(k.c, b"last words"), 10);
+        assert_eq!(closesocket(k.c), 0);
+        assert_eq!(
+            last_error_after(|| send_bytes(k.c, b"x")),
+            (SOCKET_ERROR, WSAENOTSOCK)
+        );
+    });
+    k.server.run(|| unsafe {
+        assert_eq!(recv_bytes(k.s, 64), (10, b"last words".to_vec()));
+        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+    });
+    k.sim.run();
+    assert_eq!(k.sim.lost_bytes(), 0);
+}
+
+#[test]
+fn sd_12_abortive_close_peer_reads_delivered_data_then_econnreset() {
+    let k = tcp_conn();
+    k.client.run(|| unsafe {
+        assert_eq!(send_bytes(k.c, b"abc"), 3);
+    });
+    k.sim.run();
+    k.client.run(|| unsafe {
+        set_linger(k.c, 1, 0);
+        assert_eq!(closesocket(k.c), 0);
+        assert_eq!(
+            last_error_after(|| recv_bytes(k.c, 64).0),
+            (SOCKET_ERROR, WSAENOTSOCK)
+        );
+    });
+    k.server.run(|| unsafe {
+        // What was delivered before the reset is still read, then the reset.
+        assert_eq!(recv_bytes(k.s, 64), (3, b"abc".to_vec()));
+        assert_eq!(
+            last_error_after(|| recv_bytes(k.s, 64).0),
+            (SOCKET_ERROR, WSAECONNRESET)
+        );
+        assert_eq!(
+            last_error_after(|| send_bytes(k.s, b"x")),
+            (SOCKET_ERROR, WSAECONNRESET)
+        );
+    });
+    assert_eq!(k.sim.lost_bytes(), 0);
+}
+
+/// The FD_CLOSE the server records when the client closes (`abortive`: linger {1, 0}).
+fn fd_close_after_client_close(sim: Sim, abortive: bool) -> WSANETWORKEVENTS {
+    let k = conn_in(sim, IPPROTO_TCP);
+    let ev = k.server.run(|| unsafe {
+        let ev = event_select(k.s, FD_CLOSE);
+        assert_eq!(wait_one(ev, 0), WSA_WAIT_TIMEOUT);
+        ev
+    });
+    k.client.run(|| unsafe {
+        if abortive {
+            set_linger(k.c, 1, 0);
+        }
+        assert_eq!(closesocket(k.c), 0);
+    });
+    k.server.run(|| unsafe {
+        assert_eq!(wait_one(ev, WSA_INFINITE), WSA_WAIT_EVENT_0 as u32);
+        let ne = network_events(k.s, ev);
+        // FD_CLOSE happens once.
+        assert_eq!(wait_one(ev, 0), WSA_WAIT_TIMEOUT);
+        assert_eq!(network_events(k.s, ev).lNetworkEvents, 0);
+        // recv reports the same close in both profiles.
+        if abortive {
+            assert_eq!(
+                last_error_after(|| recv_bytes(k.s, 64).0),
+                (SOCKET_ERROR, WSAECONNRESET)
+            );
+        } else {
+            assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+        }
+        ne
+    })
+}
+
+#[test]
+fn sd_12_fd_close_error_zero_for_graceful_close() {
+    for profile in [Profile::Documented, Profile::Windows] {
+        let ne = fd_close_after_client_close(Sim::builder().profile(profile).build(), false);
+        assert_eq!(ne.lNetworkEvents, FD_CLOSE as i32, "{profile:?}");
+        assert_eq!(ne.iErrorCode[FD_CLOSE_BIT as usize], 0, "{profile:?}");
+    }
+}
+
+#[test]
+fn sd_12_fd_close_reports_econnreset_for_a_reset_documented() {
+    let ne = fd_close_after_client_close(Sim::new(), true);
+    assert_eq!(ne.lNetworkEvents, FD_CLOSE as i32);
+    assert_eq!(ne.iErrorCode[FD_CLOSE_BIT as usize], WSAECONNRESET);
+}
+
+#[test]
+fn sd_12_fd_close_reports_econnaborted_for_a_reset_windows() {
+    let sim = Sim::builder().profile(Profile::Windows).build();
+    let ne = fd_close_after_client_close(sim, true);
+    assert_eq!(ne.lNetworkEvents, FD_CLOSE as i32);
+    assert_eq!(ne.iErrorCode[FD_CLOSE_BIT as usize], WSAECONNABORTED);
+}
