@@ -141,6 +141,46 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// A fresh endpoint: open, attached, unbound, with the given buffer sizes.
+    fn new(
+        host: HostId,
+        proto: Proto,
+        disconnect_data: bool,
+        origin: ProcessId,
+        bufs: (usize, usize),
+    ) -> Endpoint {
+        Endpoint {
+            host,
+            proto,
+            disconnect_data,
+            origin,
+            socket: None,
+            attached: true,
+            local: None,
+            peer_addr: None,
+            phase: Phase::Open,
+            sndbuf: bufs.0,
+            rcvbuf: bufs.1,
+            peer: None,
+            send_q: VecDeque::new(),
+            unacked: 0,
+            fin_acked: false,
+            recv_q: VecDeque::new(),
+            reserved: 0,
+            shut_send: false,
+            shut_recv: false,
+            fin_sent: false,
+            fin_rcvd: false,
+            error: None,
+            disc_out: None,
+            disc_in: None,
+            backlog: 0,
+            accept_q: VecDeque::new(),
+            dgrams: VecDeque::new(),
+            last_arrival: Duration::ZERO,
+        }
+    }
+
     /// True while data handed to Winsock has not been acknowledged by the peer: queued, in
     /// flight, or a FIN not yet acknowledged after a shutdown.
     pub fn unsent(&self) -> bool {
@@ -323,36 +363,7 @@ impl Transport {
         origin: ProcessId,
         bufs: (usize, usize),
     ) -> EndpointId {
-        let ep = Endpoint {
-            host,
-            proto,
-            disconnect_data,
-            origin,
-            socket: None,
-            attached: true,
-            local: None,
-            peer_addr: None,
-            phase: Phase::Open,
-            sndbuf: bufs.0,
-            rcvbuf: bufs.1,
-            peer: None,
-            send_q: VecDeque::new(),
-            unacked: 0,
-            fin_acked: false,
-            recv_q: VecDeque::new(),
-            reserved: 0,
-            shut_send: false,
-            shut_recv: false,
-            fin_sent: false,
-            fin_rcvd: false,
-            error: None,
-            disc_out: None,
-            disc_in: None,
-            backlog: 0,
-            accept_q: VecDeque::new(),
-            dgrams: VecDeque::new(),
-            last_arrival: Duration::ZERO,
-        };
+        let ep = Endpoint::new(host, proto, disconnect_data, origin, bufs);
         self.endpoints
             .insert(&mut self.generations, ep)
             .expect("the transport has room for 2^24 endpoints per slot generation")
@@ -733,36 +744,19 @@ impl Transport {
         };
         let l = self.ep(listener);
         let child = Endpoint {
-            host: l.host,
-            proto: Proto::Stream,
-            disconnect_data: l.disconnect_data,
-            origin: l.origin,
-            socket: None,
-            attached: true,
             local: l
                 .local
                 .map(|a| SocketAddrV4::new(self.visible_ip(l.host, *to.ip()), a.port())),
             peer_addr: src_addr,
             phase: Phase::Connected,
-            sndbuf: l.sndbuf,
-            rcvbuf: l.rcvbuf,
             peer: Some(from),
-            send_q: VecDeque::new(),
-            unacked: 0,
-            fin_acked: false,
-            recv_q: VecDeque::new(),
-            reserved: 0,
-            shut_send: false,
-            shut_recv: false,
-            fin_sent: false,
-            fin_rcvd: false,
-            error: None,
-            disc_out: None,
-            disc_in: None,
-            backlog: 0,
-            accept_q: VecDeque::new(),
-            dgrams: VecDeque::new(),
-            last_arrival: Duration::ZERO,
+            ..Endpoint::new(
+                l.host,
+                Proto::Stream,
+                l.disconnect_data,
+                l.origin,
+                (l.sndbuf, l.rcvbuf),
+            )
         };
         let child = self
             .endpoints
