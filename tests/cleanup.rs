@@ -424,202 +424,158 @@ fn sim_with(profile: Profile) -> Sim {
     Sim::builder().profile(profile).build()
 }
 
-/// The client's connection with 4000 of `data`'s 5000 bytes still queued at the client.
-fn pair_with_unsent_data(sim: &Sim, data: &[u8]) -> Pair {
-    let p = tcp_pair(sim, 7100, WINDOW);
-    p.client.run(|| send_all(p.c, data));
-    sim.run();
-    p
-}
-
-/// The events named `call` that `p` (or the harness for `p`) recorded.
-fn events_of(sim: &Sim, call: &str, p: &Process) -> Vec<Event> {
-    sim.trace()
-        .calls(call)
-        .filter(|e| e.pid == p.pid())
-        .cloned()
-        .collect()
-}
-
-/// Asserts the trace names exactly `bytes` lost, in one `DataLoss` event of `p`.
-#[track_caller]
-fn assert_one_loss(sim: &Sim, p: &Process, bytes: u64, rule: Rule) {
-    assert_eq!(sim.lost_bytes(), bytes);
-    let losses = data_losses(&sim.trace());
-    assert_eq!(losses.len(), 1, "{losses:?}");
-    assert_eq!(losses[0].0, bytes, "{}", losses[0].1);
-    assert_eq!(losses[0].1.pid, p.pid(), "{}", losses[0].1);
-    assert_eq!(losses[0].1.rules, vec![rule], "{}", losses[0].1);
-}
-
-#[track_caller]
-fn assert_no_loss(sim: &Sim) {
-    sim.run();
-    assert_eq!(sim.lost_bytes(), 0);
-    let losses = data_losses(&sim.trace());
-    assert!(losses.is_empty(), "{losses:?}");
-}
-
-/// The server reads to the end: `expect` bytes of the client's data, then `(result, error)`.
-#[track_caller]
-fn server_reads(p: &Pair, data: &[u8], expect: usize, end: (i32, i32)) {
-    p.server.run(|| {
-        let (got, r, err) = recv_to_end(p.s);
-        assert_eq!(got.len(), expect);
-        assert!(got == data[..expect], "the bytes arrive in order");
-        assert_eq!((r, err), end);
-    });
-}
-
-#[test]
-fn cl_6_final_cleanup_documented_resets_connections_and_discards_unsent_data() {
-    let sim = sim_with(Profile::Documented);
+/// A connection in a new `Sim` of `profile` whose client sent 5000 bytes of [`pattern`], 4000
+/// of them still queued at the client: (the pair, the bytes sent).
+fn pair_with_unsent_data(profile: Profile) -> (Pair, Vec<u8>) {
     let data = pattern(SENT);
-    let p = pair_with_unsent_data(&sim, &data);
+    let p = tcp_pair(&sim_with(profile), 7100, WINDOW);
+    p.client.run(|| send_all(p.c, &data));
+    p.sim.run();
+    (p, data)
+}
+
+/// Asserts the trace names exactly `bytes` lost, in one `DataLoss` event of `p` for `rule`.
+#[track_caller]
+fn assert_one_loss_by(p: &Process, bytes: u64, rule: Rule) {
+    let loss = assert_one_loss(p.sim(), p, bytes);
+    assert_eq!(loss.rules, vec![rule], "{loss}");
+}
+
+/// The client's final cleanup: returns 0 and clears the last error.
+#[track_caller]
+fn client_cleans_up(p: &Pair) {
     p.client.run(|| unsafe {
         WSASetLastError(BEEF);
         assert_eq!(WSACleanup(), 0);
         assert_eq!(WSAGetLastError(), 0);
     });
     assert_eq!(p.client.live_resources(), 0);
-    let ev = events_of(&sim, "WSACleanup", &p.client).pop().unwrap();
+    let ev = events_of(&p.sim, "WSACleanup", &p.client).pop().unwrap();
     assert!(ev.rules.contains(&Rule::Cl6), "{ev}");
-    assert_eq!(sim.lost_bytes(), 4000, "discarded at the cleanup");
-    sim.run();
-    server_reads(&p, &data, WINDOW as usize, (SOCKET_ERROR, WSAECONNRESET));
-    sim.run();
-    assert_one_loss(&sim, &p.client, 4000, Rule::Cl6);
+}
+
+/// The client closes its socket, then makes its final cleanup.
+fn client_closes_then_cleans_up(p: &Pair) {
+    p.client.run(|| unsafe {
+        assert_eq!(closesocket(p.c), 0);
+        // The final cleanup does not touch sockets already closed.
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
+/// The unsent bytes were discarded by a reset: the server reads the 1000 that had arrived,
+/// then WSAECONNRESET; the 4000 others are lost in one `DataLoss` event of the client.
+#[track_caller]
+fn assert_reset_losing_the_unsent_bytes(p: &Pair, data: &[u8], rule: Rule) {
+    p.sim.run();
+    p.server_reads(&data[..WINDOW as usize], RESET);
+    p.sim.run();
+    assert_one_loss_by(&p.client, 4000, rule);
+}
+
+#[test]
+fn cl_6_final_cleanup_documented_resets_connections_and_discards_unsent_data() {
+    let (p, data) = pair_with_unsent_data(Profile::Documented);
+    client_cleans_up(&p);
+    assert_eq!(p.sim.lost_bytes(), 4000, "discarded at the cleanup");
+    assert_reset_losing_the_unsent_bytes(&p, &data, Rule::Cl6);
 }
 
 #[test]
 fn cl_6_final_cleanup_windows_closes_gracefully_with_default_linger() {
-    let sim = sim_with(Profile::Windows);
-    let data = pattern(SENT);
-    let p = pair_with_unsent_data(&sim, &data);
-    p.client.run(|| unsafe {
-        assert_eq!(WSACleanup(), 0);
-        assert_eq!(WSAGetLastError(), 0);
-    });
-    assert_eq!(p.client.live_resources(), 0);
-    let ev = events_of(&sim, "WSACleanup", &p.client).pop().unwrap();
-    assert!(ev.rules.contains(&Rule::Cl6), "{ev}");
-    assert_eq!(sim.lost_bytes(), 0);
-    server_reads(&p, &data, SENT, (0, 0));
-    assert_no_loss(&sim);
+    let (p, data) = pair_with_unsent_data(Profile::Windows);
+    client_cleans_up(&p);
+    assert_eq!(p.sim.lost_bytes(), 0);
+    p.server_reads(&data, GRACEFUL);
+    assert_no_loss(&p.sim);
 }
 
 #[test]
 fn cl_6_final_cleanup_with_linger_zero_resets_in_both_profiles() {
     for profile in PROFILES {
-        let sim = sim_with(profile);
         let data = pattern(SENT);
-        let p = tcp_pair(&sim, 7100, WINDOW);
+        let p = tcp_pair(&sim_with(profile), 7100, WINDOW);
         p.client.run(|| unsafe {
             set_linger(p.c, 1, 0);
             send_all(p.c, &data);
-            sim.run();
+            p.sim.run();
             assert_eq!(WSACleanup(), 0);
         });
-        assert_eq!(sim.lost_bytes(), 4000, "{profile:?}");
-        sim.run();
-        server_reads(&p, &data, WINDOW as usize, (SOCKET_ERROR, WSAECONNRESET));
-        sim.run();
-        assert_one_loss(&sim, &p.client, 4000, Rule::Cl6);
+        assert_eq!(p.sim.lost_bytes(), 4000, "{profile:?}");
+        assert_reset_losing_the_unsent_bytes(&p, &data, Rule::Cl6);
     }
 }
 
 #[test]
 fn cl_7_closed_sockets_data_keeps_flowing_while_the_process_lives() {
     for profile in PROFILES {
-        let sim = sim_with(profile);
-        let data = pattern(SENT);
-        let p = pair_with_unsent_data(&sim, &data);
-        p.client.run(|| unsafe {
-            assert_eq!(closesocket(p.c), 0);
-            // The final cleanup does not touch sockets already closed.
-            assert_eq!(WSACleanup(), 0);
-        });
-        assert_eq!(sim.lost_bytes(), 0, "{profile:?}");
+        let (p, data) = pair_with_unsent_data(profile);
+        client_closes_then_cleans_up(&p);
+        assert_eq!(p.sim.lost_bytes(), 0, "{profile:?}");
         assert!(p.client.is_running());
-        server_reads(&p, &data, SENT, (0, 0));
+        p.server_reads(&data, GRACEFUL);
         p.client.exit();
-        assert_no_loss(&sim);
+        assert_no_loss(&p.sim);
     }
 }
 
 #[test]
 fn cl_7_exit_with_unsent_data_documented_loses_it_and_resets() {
-    let sim = sim_with(Profile::Documented);
-    let data = pattern(SENT);
-    let p = pair_with_unsent_data(&sim, &data);
-    p.client.run(|| unsafe {
-        assert_eq!(closesocket(p.c), 0);
-        assert_eq!(WSACleanup(), 0);
-    });
+    let (p, data) = pair_with_unsent_data(Profile::Documented);
+    let sim = &p.sim;
+    client_closes_then_cleans_up(&p);
     // The server reads once: 1000 more bytes go on the wire.
     p.server.run(|| {
-        let mut buf = vec![0u8; 64 * 1024];
-        let n = unsafe { recv(p.s, buf.as_mut_ptr(), buf.len() as i32, 0) };
-        assert_eq!(n, WINDOW as i32);
-        assert!(buf[..n as usize] == data[..n as usize]);
+        assert_eq!(
+            recv_n(p.s, 64 * 1024, 0),
+            (WINDOW as i32, data[..1000].to_vec())
+        )
     });
     assert_eq!(sim.lost_bytes(), 0, "nothing lost while the process lives");
     p.client.exit();
     assert_eq!(sim.lost_bytes(), 3000, "lost with the DLL");
-    let exit = events_of(&sim, "ExitProcess", &p.client).pop().unwrap();
+    let exit = events_of(sim, "ExitProcess", &p.client).pop().unwrap();
     assert!(exit.rules.contains(&Rule::Cl7), "{exit}");
     sim.run();
     // The bytes already on their way arrive, then the reset.
-    p.server.run(|| {
-        let (got, r, err) = recv_to_end(p.s);
-        assert!(got == data[1000..2000]);
-        assert_eq!((r, err), (SOCKET_ERROR, WSAECONNRESET));
-    });
+    p.server_reads(&data[1000..2000], RESET);
     sim.run();
-    assert_one_loss(&sim, &p.client, (SENT - 2000) as u64, Rule::Cl7);
+    assert_one_loss_by(&p.client, (SENT - 2000) as u64, Rule::Cl7);
 }
 
 #[test]
 fn cl_7_exit_with_unsent_data_windows_keeps_sending() {
-    let sim = sim_with(Profile::Windows);
-    let data = pattern(SENT);
-    let p = pair_with_unsent_data(&sim, &data);
-    p.client.run(|| unsafe {
-        assert_eq!(closesocket(p.c), 0);
-        assert_eq!(WSACleanup(), 0);
-    });
+    let (p, data) = pair_with_unsent_data(Profile::Windows);
+    client_closes_then_cleans_up(&p);
     p.client.exit();
     assert!(!p.client.is_running());
-    assert_eq!(sim.lost_bytes(), 0);
-    sim.run();
-    server_reads(&p, &data, SENT, (0, 0));
-    assert_no_loss(&sim);
+    assert_eq!(p.sim.lost_bytes(), 0);
+    p.sim.run();
+    p.server_reads(&data, GRACEFUL);
+    assert_no_loss(&p.sim);
 }
 
 #[test]
 fn cl_7_recommended_sequence_loses_nothing_in_both_profiles() {
     for profile in PROFILES {
-        let sim = sim_with(profile);
-        let data = pattern(SENT);
-        let p = pair_with_unsent_data(&sim, &data);
+        let (p, data) = pair_with_unsent_data(profile);
         p.client
             .run(|| assert_eq!(unsafe { shutdown(p.c, SD_SEND) }, 0));
-        server_reads(&p, &data, SENT, (0, 0));
+        p.server_reads(&data, GRACEFUL);
         p.server.run(|| unsafe {
             assert_eq!(closesocket(p.s), 0);
             assert_eq!(closesocket(p.listener), 0);
             assert_eq!(WSACleanup(), 0);
         });
         p.client.run(|| unsafe {
-            let mut b = [0u8; 16];
             // Wait for the peer's close.
-            assert_eq!(recv(p.c, b.as_mut_ptr(), 16, 0), 0, "{profile:?}");
+            assert_eq!(recv_n(p.c, 16, 0).0, 0, "{profile:?}");
             assert_eq!(closesocket(p.c), 0);
             assert_eq!(WSACleanup(), 0);
         });
         p.client.exit();
         p.server.exit();
-        assert_no_loss(&sim);
+        assert_no_loss(&p.sim);
     }
 }
 
@@ -628,7 +584,6 @@ fn sp_8_kill_resets_connections_and_frees_the_listeners_port() {
     for profile in PROFILES {
         let sim = sim_with(profile);
         let p = tcp_pair_with(&sim, 7200, |_| {});
-        let name = (&p.addr as *const SOCKADDR_IN).cast::<SOCKADDR>();
         let hello = pattern(100);
         p.server.run(|| send_all(p.s, &hello));
         sim.run();
@@ -642,36 +597,25 @@ fn sp_8_kill_resets_connections_and_frees_the_listeners_port() {
         // A new process on the same host starts and takes the port at once.
         let t = sim.now();
         let server2 = sim.host("server").process("server2");
-        let l2 = server2.run(|| unsafe {
+        let l2 = server2.run(|| {
             startup_2_2();
-            let l = tcp();
-            assert_eq!(bind(l, name, 16), 0, "{profile:?}: the port is free");
-            assert_eq!(listen(l, 5), 0);
-            l
+            tcp_listener(&p.addr, 5)
         });
         assert_eq!(sim.now(), t);
 
         sim.run();
+        p.client_reads(&hello, RESET);
         p.client.run(|| unsafe {
-            let (got, r, err) = recv_to_end(p.c);
-            assert!(got == hello, "{profile:?}");
-            assert_eq!((r, err), (SOCKET_ERROR, WSAECONNRESET), "{profile:?}");
             WSASetLastError(BEEF);
             assert_fails(send(p.c, hello.as_ptr(), 10, 0), WSAECONNRESET);
             assert_eq!(closesocket(p.c), 0);
             // The catalog and the new listener work.
-            let c2 = tcp();
-            assert_eq!(connect(c2, name, 16), 0);
+            let c2 = tcp_connected(&p.addr);
             send_all(c2, &hello);
             assert_eq!(closesocket(c2), 0);
         });
-        server2.run(|| unsafe {
-            let s2 = accept(l2, std::ptr::null_mut(), std::ptr::null_mut());
-            assert_ne!(s2, INVALID_SOCKET);
-            let (got, r, err) = recv_to_end(s2);
-            assert!(got == hello);
-            assert_eq!((r, err), (0, 0));
-        });
+        let s2 = server2.run(|| accept_one(l2));
+        assert_reads_to_end(&server2, s2, &hello, GRACEFUL);
         assert_no_loss(&sim);
     }
 }
@@ -679,31 +623,23 @@ fn sp_8_kill_resets_connections_and_frees_the_listeners_port() {
 #[test]
 fn sp_8_exit_without_cleanup_closes_connections_by_profile() {
     for profile in PROFILES {
-        let sim = sim_with(profile);
-        let data = pattern(SENT);
-        let p = pair_with_unsent_data(&sim, &data);
+        let (p, data) = pair_with_unsent_data(profile);
         assert_eq!(p.client.startup_count(), 1);
         p.client.exit();
         assert!(!p.client.is_running());
-        sim.run();
         match profile {
-            Profile::Documented => {
-                server_reads(&p, &data, WINDOW as usize, (SOCKET_ERROR, WSAECONNRESET));
-                sim.run();
-                assert_one_loss(&sim, &p.client, 4000, Rule::Cl7);
-            }
+            Profile::Documented => assert_reset_losing_the_unsent_bytes(&p, &data, Rule::Cl7),
             Profile::Windows => {
-                server_reads(&p, &data, SENT, (0, 0));
-                assert_no_loss(&sim);
+                p.sim.run();
+                p.server_reads(&data, GRACEFUL);
+                assert_no_loss(&p.sim);
             }
         }
         // A new process on the client's host starts at once and connects.
-        let name = (&p.addr as *const SOCKADDR_IN).cast::<SOCKADDR>();
-        let client2 = sim.host("client").process("client2");
+        let client2 = p.sim.host("client").process("client2");
         client2.run(|| unsafe {
             startup_2_2();
-            let c = tcp();
-            assert_eq!(connect(c, name, 16), 0, "{profile:?}");
+            let c = tcp_connected(&p.addr);
             assert_eq!(closesocket(c), 0);
             assert_eq!(WSACleanup(), 0);
         });

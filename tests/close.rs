@@ -543,18 +543,47 @@ const WINDOW: u32 = 1000;
 
 /// The `closesocket` calls `p` made, in order.
 fn closes(sim: &Sim, p: &ws2sim::Process) -> Vec<Event> {
-    sim.trace()
-        .calls("closesocket")
-        .filter(|e| e.pid == p.pid())
-        .cloned()
-        .collect()
+    events_of(sim, "closesocket", p)
 }
 
-/// Readable bytes on `s` (FIONREAD).
-fn readable(s: SOCKET) -> u32 {
-    let mut n = 0xdead_u32;
-    assert_eq!(unsafe { ioctlsocket(s, FIONREAD, &mut n) }, 0);
-    n
+/// The client closes its socket (with the last error preset), then tries again and fails
+/// WSAENOTSOCK: (the virtual time the first closesocket took, its trace event).
+#[track_caller]
+fn client_closes(p: &Pair) -> (Duration, Event) {
+    let waited = p.client.run(|| unsafe {
+        WSASetLastError(BEEF);
+        let t0 = p.sim.now();
+        assert_eq!(closesocket(p.c), 0);
+        let waited = p.sim.now() - t0;
+        assert_fails(closesocket(p.c), WSAENOTSOCK);
+        waited
+    });
+    (waited, closes(&p.sim, &p.client).swap_remove(0))
+}
+
+/// A connection whose client set `SO_LINGER {1, seconds}` and sent `len` bytes of
+/// [`pattern`], delivered as far as the server's 1000-byte window lets them: (the pair, the
+/// bytes sent).
+fn sent_with_linger(port: u16, seconds: u16, len: usize) -> (Pair, Vec<u8>) {
+    let p = tcp_pair(&Sim::new(), port, WINDOW);
+    let data = pattern(len);
+    p.client.run(|| {
+        set_linger(p.c, 1, seconds);
+        send_all(p.c, &data);
+    });
+    p.sim.run();
+    (p, data)
+}
+
+/// The connection was reset with the bytes beyond the window still queued at the client: the
+/// server reads the window's worth then WSAECONNRESET, and the 4000 unsent bytes are lost in
+/// one `DataLoss` event of the client.
+#[track_caller]
+fn assert_reset_losing_the_unsent_bytes(p: &Pair, data: &[u8]) {
+    p.sim.run();
+    p.server_reads(&data[..WINDOW as usize], RESET);
+    p.sim.run();
+    assert_one_loss(&p.sim, &p.client, 4000);
 }
 
 #[test]
@@ -569,124 +598,57 @@ fn cs_2_linger_off_returns_at_once_and_queued_data_still_arrives_then_fin() {
     sim.run();
     // Only the window's worth arrived: the rest is queued at the client.
     p.server
-        .run(|| assert_eq!(readable(p.s), WINDOW, "4000 bytes still queued"));
-    let t0 = sim.now();
-    p.client.run(|| unsafe {
-        WSASetLastError(BEEF);
-        assert_eq!(closesocket(p.c), 0);
-        assert_eq!(sim.now(), t0, "closesocket did not wait");
-        assert_fails(closesocket(p.c), WSAENOTSOCK);
-    });
-    let ev = &closes(&sim, &p.client)[0];
+        .run(|| assert_eq!(fionread(p.s), WINDOW, "4000 bytes still queued"));
+    let (waited, ev) = client_closes(&p);
+    assert_eq!(waited, Duration::ZERO, "closesocket did not wait");
     assert_eq!((ev.error, ev.blocked), (None, Duration::ZERO), "{ev}");
     assert!(ev.rules.contains(&Rule::Cs2), "{ev}");
 
-    p.server.run(|| {
-        let (got, r, err) = recv_to_end(p.s);
-        assert_eq!(got.len(), SENT);
-        assert!(got == data, "every byte, in order");
-        assert_eq!((r, err), (0, 0), "then the graceful close");
-    });
-    sim.run();
-    assert_eq!(sim.lost_bytes(), 0);
-    assert!(data_losses(&sim.trace()).is_empty());
+    p.server_reads(&data, GRACEFUL);
+    assert_no_loss(&sim);
 }
 
 #[test]
 fn cs_3_linger_zero_resets_at_once_and_discards_unsent_data() {
-    let sim = Sim::new();
-    let p = tcp_pair(&sim, 7002, WINDOW);
-    let data = pattern(SENT);
-    p.client.run(|| {
-        set_linger(p.c, 1, 0);
-        send_all(p.c, &data);
-    });
-    sim.run();
-    let t0 = sim.now();
-    p.client.run(|| unsafe {
-        assert_eq!(closesocket(p.c), 0);
-        assert_eq!(sim.now(), t0, "closesocket did not wait");
-        assert_fails(closesocket(p.c), WSAENOTSOCK);
-    });
-    let ev = &closes(&sim, &p.client)[0];
+    let (p, data) = sent_with_linger(7002, 0, SENT);
+    let (waited, ev) = client_closes(&p);
+    assert_eq!(waited, Duration::ZERO, "closesocket did not wait");
     assert_eq!((ev.error, ev.blocked), (None, Duration::ZERO), "{ev}");
     assert!(ev.rules.contains(&Rule::Cs3), "{ev}");
-    assert_eq!(sim.lost_bytes(), (SENT - WINDOW as usize) as u64);
+    assert_eq!(p.sim.lost_bytes(), (SENT - WINDOW as usize) as u64);
 
-    sim.run();
+    assert_reset_losing_the_unsent_bytes(&p, &data);
     p.server.run(|| unsafe {
-        let (got, r, err) = recv_to_end(p.s);
-        assert!(got == data[..WINDOW as usize], "the bytes that had arrived");
-        assert_eq!((r, err), (SOCKET_ERROR, WSAECONNRESET));
         WSASetLastError(BEEF);
         assert_fails(send(p.s, data.as_ptr(), 10, 0), WSAECONNRESET);
     });
-    sim.run();
-    assert_eq!(sim.lost_bytes(), 4000, "exactly the unsent bytes");
-    let losses = data_losses(&sim.trace());
-    assert_eq!(losses.len(), 1, "{losses:?}");
-    assert_eq!(losses[0].0, 4000, "{}", losses[0].1);
-    assert_eq!(losses[0].1.pid, p.client.pid(), "{}", losses[0].1);
 }
 
 #[test]
 fn cs_4_blocking_linger_times_out_then_resets() {
-    let sim = Sim::new();
-    let p = tcp_pair(&sim, 7003, WINDOW);
-    let data = pattern(SENT);
-    p.client.run(|| {
-        set_linger(p.c, 1, 3);
-        send_all(p.c, &data);
-    });
-    sim.run();
-    let t0 = sim.now();
+    let (p, data) = sent_with_linger(7003, 3, SENT);
     // The server never reads: the queued 4000 bytes can never go.
-    p.client.run(|| unsafe {
-        WSASetLastError(BEEF);
-        assert_eq!(closesocket(p.c), 0);
-        assert_eq!(sim.now() - t0, Duration::from_secs(3), "waited the timeout");
-        assert_fails(closesocket(p.c), WSAENOTSOCK);
-    });
-    let ev = &closes(&sim, &p.client)[0];
+    let (waited, ev) = client_closes(&p);
+    assert_eq!(waited, Duration::from_secs(3), "waited the timeout");
     assert_eq!(ev.error, None, "{ev}");
     assert_eq!(ev.blocked, Duration::from_secs(3), "{ev}");
     assert!(ev.rules.contains(&Rule::Cs4), "{ev}");
-    assert_eq!(sim.lost_bytes(), 4000);
+    assert_eq!(p.sim.lost_bytes(), 4000);
 
-    sim.run();
-    p.server.run(|| {
-        let (got, r, err) = recv_to_end(p.s);
-        assert!(got == data[..WINDOW as usize], "the bytes that had arrived");
-        assert_eq!((r, err), (SOCKET_ERROR, WSAECONNRESET));
-    });
-    sim.run();
-    assert_eq!(sim.lost_bytes(), 4000);
-    let losses = data_losses(&sim.trace());
-    assert_eq!(losses.len(), 1, "{losses:?}");
-    assert_eq!(losses[0].0, 4000, "{}", losses[0].1);
+    assert_reset_losing_the_unsent_bytes(&p, &data);
 }
 
 #[test]
 fn cs_4_blocking_linger_with_nothing_to_send_closes_gracefully_at_once() {
-    let sim = Sim::new();
-    let p = tcp_pair(&sim, 7004, WINDOW);
-    let data = pattern(600);
-    p.client.run(|| {
-        set_linger(p.c, 1, 10);
-        send_all(p.c, &data);
-    });
-    sim.run(); // everything was delivered
-    let t0 = sim.now();
+    // 600 bytes fit the window: everything was delivered.
+    let (p, data) = sent_with_linger(7004, 10, 600);
+    let t0 = p.sim.now();
     p.client.run(|| unsafe {
         assert_eq!(closesocket(p.c), 0);
-        assert_eq!(sim.now(), t0);
+        assert_eq!(p.sim.now(), t0);
     });
-    p.server.run(|| {
-        let (got, r, err) = recv_to_end(p.s);
-        assert!(got == data);
-        assert_eq!((r, err), (0, 0), "graceful");
-    });
-    assert_eq!(sim.lost_bytes(), 0);
+    p.server_reads(&data, GRACEFUL);
+    assert_eq!(p.sim.lost_bytes(), 0);
 }
 
 #[test]
@@ -708,11 +670,7 @@ fn cs_4_blocking_linger_waits_until_data_in_flight_is_out() {
         sim.now() - t0 < Duration::from_secs(10),
         "graceful, not timed out"
     );
-    p.server.run(|| {
-        let (got, r, err) = recv_to_end(p.s);
-        assert!(got == data);
-        assert_eq!((r, err), (0, 0));
-    });
+    p.server_reads(&data, GRACEFUL);
     assert_eq!(sim.lost_bytes(), 0);
 }
 
@@ -759,7 +717,7 @@ fn cs_5_nonblocking_linger_with_queued_data_would_block_and_keeps_the_socket() {
     p.server.run(|| {
         let (got, r, err) = recv_nonblocking_to_end(&sim, p.s);
         assert!(got.is_empty());
-        assert_eq!((r, err), (0, 0), "the FIN came with the close");
+        assert_eq!((r, err), GRACEFUL, "the FIN came with the close");
     });
     assert_eq!(sim.lost_bytes(), 0);
 }
@@ -782,11 +740,7 @@ fn cs_5_nonblocking_linger_without_queued_data_closes() {
     });
     let ev = &closes(&sim, &p.client)[1];
     assert_eq!((ev.error, ev.blocked), (None, Duration::ZERO), "{ev}");
-    p.server.run(|| {
-        let (got, r, err) = recv_to_end(p.s);
-        assert!(got == data);
-        assert_eq!((r, err), (0, 0));
-    });
+    p.server_reads(&data, GRACEFUL);
     assert_eq!(sim.lost_bytes(), 0);
 }
 
@@ -813,9 +767,6 @@ fn cs_8_inherited_linger_zero_governs_the_accepted_sockets_close() {
         assert_eq!(closesocket(p.s), 0);
     });
     sim.run();
-    p.client.run(|| {
-        let (got, r, err) = recv_to_end(p.c);
-        assert!(got.is_empty());
-        assert_eq!((r, err), (SOCKET_ERROR, WSAECONNRESET), "reset, not FIN");
-    });
+    // Reset, not FIN.
+    p.client_reads(&[], RESET);
 }

@@ -6,11 +6,11 @@
 //! provider without disconnect data; protocol 253 is the built-in stream provider with
 //! XP1_DISCONNECT_DATA (at most `MAX_DISCONNECT_DATA` bytes per direction).
 
-use std::net::SocketAddrV4;
+use std::net::Ipv4Addr;
 use std::ptr::{addr_of_mut, null, null_mut};
 
 use ws2sim::sys::*;
-use ws2sim::{Process, Profile, Sim, MAX_DISCONNECT_DATA};
+use ws2sim::{Profile, Sim, MAX_DISCONNECT_DATA};
 
 mod common;
 use common::*;
@@ -20,109 +20,53 @@ const UDP_PORT: u16 = 9000;
 const SA_LEN: i32 = std::mem::size_of::<SOCKADDR_IN>() as i32;
 const DISC: i32 = IPPROTO_WS2SIM_DISCONNECT_DATA;
 
-/// A connection between a client process and a server process on two hosts.
-struct Conn {
-    sim: Sim,
-    client: Process,
-    server: Process,
-    /// The client's connected socket.
-    c: SOCKET,
-    /// The server's accepted socket.
-    s: SOCKET,
-    /// The address the server listened on.
-    addr: SOCKADDR_IN,
-}
-
-fn sa(a: &SOCKADDR_IN) -> *const SOCKADDR {
-    (a as *const SOCKADDR_IN).cast()
-}
-
 /// A stream connection with `protocol` (IPPROTO_TCP or the disconnect-data provider) in `sim`;
 /// the listener is closed once the connection is accepted.
-fn conn_in(sim: Sim, protocol: i32) -> Conn {
-    let server_host = sim.host("server");
-    let server = server_host.process("server");
-    let client = sim.host("client").process("client");
-    let addr = SOCKADDR_IN::from(SocketAddrV4::new(server_host.addr(), PORT));
-    let l = server.run(|| unsafe {
-        startup_2_2();
-        let l = socket(INET, SOCK_STREAM, protocol);
-        assert_ne!(l, INVALID_SOCKET);
-        assert_eq!(bind(l, sa(&addr), SA_LEN), 0);
-        assert_eq!(listen(l, 5), 0);
-        l
-    });
-    let c = client.run(|| unsafe {
-        startup_2_2();
-        let c = socket(INET, SOCK_STREAM, protocol);
-        assert_ne!(c, INVALID_SOCKET);
-        assert_eq!(connect(c, sa(&addr), SA_LEN), 0);
-        c
-    });
-    let s = server.run(|| unsafe {
-        let s = accept(l, null_mut(), null_mut());
-        assert_ne!(s, INVALID_SOCKET);
-        assert_eq!(closesocket(l), 0);
-        s
-    });
-    Conn {
-        sim,
-        client,
-        server,
-        c,
-        s,
-        addr,
-    }
+fn conn_in(sim: Sim, protocol: i32) -> Pair {
+    let k = stream_pair(&sim, PORT, protocol, |_| {});
+    k.server
+        .run(|| assert_eq!(unsafe { closesocket(k.listener) }, 0));
+    k
 }
 
-fn tcp_conn() -> Conn {
+fn tcp_conn() -> Pair {
     conn_in(Sim::new(), IPPROTO_TCP)
 }
 
-fn disc_conn() -> Conn {
+fn disc_conn() -> Pair {
     conn_in(Sim::new(), DISC)
 }
 
-/// `send(s, data)`.
-unsafe fn send_bytes(s: SOCKET, data: &[u8]) -> i32 {
-    send(s, data.as_ptr(), data.len() as i32, 0)
+/// [`Hosts`] in a new `Sim`, and the address `server:UDP_PORT` for a UDP socket of the server.
+fn udp_hosts() -> (Hosts, SOCKADDR_IN) {
+    let h = two_hosts(Sim::new());
+    let addr = sockaddr(h.server_ip, UDP_PORT);
+    (h, addr)
 }
 
-/// `recv(s)` into a `cap`-byte buffer: (result, the bytes read).
-unsafe fn recv_bytes(s: SOCKET, cap: usize) -> (i32, Vec<u8>) {
-    let mut buf = vec![0u8; cap];
-    let r = recv(s, buf.as_mut_ptr(), cap as i32, 0);
-    buf.truncate(usize::try_from(r).unwrap_or(0));
-    (r, buf)
+/// `recv(s)` of up to 64 bytes with the last error preset: (result, last error after it).
+fn recv_err(s: SOCKET) -> (i32, i32) {
+    last_error_after(|| recv_n(s, 64, 0).0)
 }
 
-/// Reads (blocking) until recv returns 0; asserts no call fails. All the bytes read.
+/// `send(s, data)` with the last error preset: (result, last error after it).
+fn send_err(s: SOCKET, data: &[u8]) -> (i32, i32) {
+    last_error_after(|| send_bytes(s, data))
+}
+
+/// Asserts the connection of `s` was reset: send and recv both fail WSAECONNRESET.
 #[track_caller]
-unsafe fn recv_to_end(s: SOCKET) -> Vec<u8> {
-    let mut all = Vec::new();
-    loop {
-        let (r, b) = recv_bytes(s, 64 * 1024);
-        assert!(r >= 0, "recv failed with {}", WSAGetLastError());
-        if r == 0 {
-            return all;
-        }
-        all.extend(b);
-    }
+fn assert_reset(s: SOCKET) {
+    assert_eq!(send_err(s, b"x"), (SOCKET_ERROR, WSAECONNRESET));
+    assert_eq!(recv_err(s), (SOCKET_ERROR, WSAECONNRESET));
 }
 
-/// `ioctlsocket(s, FIONBIO, on)`; asserts it succeeds.
+/// Non-blocking from now on, `s` reads exactly `data`, then recv would block: no FIN arrived.
 #[track_caller]
-unsafe fn set_nonblocking(s: SOCKET, on: bool) {
-    let mut arg = u32::from(on);
-    assert_eq!(ioctlsocket(s, FIONBIO, &mut arg), 0);
-}
-
-/// `ioctlsocket(s, FIONREAD)`; asserts it succeeds.
-#[track_caller]
-unsafe fn fionread(s: SOCKET) -> u32 {
-    let mut arg = 0xdead_u32;
-    assert_eq!(ioctlsocket(s, FIONREAD, &mut arg), 0);
-    arg
+fn assert_reads_only(s: SOCKET, data: &[u8]) {
+    set_nonblocking(s, true);
+    assert_eq!(recv_n(s, 64, 0), (data.len() as i32, data.to_vec()));
+    assert_eq!(recv_err(s), (SOCKET_ERROR, WSAEWOULDBLOCK));
 }
 
 /// `WSASendDisconnect(s, &WSABUF { data })`.
@@ -133,6 +77,11 @@ unsafe fn send_disconnect_data(s: SOCKET, data: &[u8]) -> i32 {
         buf: copy.as_mut_ptr(),
     };
     WSASendDisconnect(s, &b)
+}
+
+/// [`send_disconnect_data`] with the last error preset: (result, last error after it).
+fn send_disconnect_err(s: SOCKET, data: &[u8]) -> (i32, i32) {
+    last_error_after(|| unsafe { send_disconnect_data(s, data) })
 }
 
 /// `WSARecvDisconnect(s, &WSABUF { cap bytes prefilled with 0xaa })`: (result, `len` after,
@@ -147,39 +96,24 @@ unsafe fn recv_disconnect(s: SOCKET, cap: u32) -> (i32, u32, Vec<u8>) {
     (r, b.len, buf)
 }
 
-/// A new event associated with `s` for `mask` by WSAEventSelect.
+/// `WSARecvDisconnect` into 64 bytes; asserts it succeeds and returns exactly `expect` (none:
+/// `len` 0): the whole buffer.
 #[track_caller]
-unsafe fn event_select(s: SOCKET, mask: u32) -> WSAEVENT {
-    let ev = WSACreateEvent();
-    assert_ne!(ev, WSA_INVALID_EVENT);
-    assert_eq!(WSAEventSelect(s, ev, mask as i32), 0);
-    ev
-}
-
-unsafe fn wait_one(ev: WSAEVENT, timeout_ms: u32) -> u32 {
-    let h = ev as HANDLE;
-    WSAWaitForMultipleEvents(1, &h, FALSE, timeout_ms, FALSE)
-}
-
-/// `WSAEnumNetworkEvents(s, ev)`; asserts it succeeds.
-#[track_caller]
-unsafe fn network_events(s: SOCKET, ev: WSAEVENT) -> WSANETWORKEVENTS {
-    let mut ne = WSANETWORKEVENTS {
-        lNetworkEvents: -1,
-        iErrorCode: [-1; 10],
-    };
-    assert_eq!(WSAEnumNetworkEvents(s, ev, &mut ne), 0);
-    ne
+fn assert_disconnect_data(s: SOCKET, expect: &[u8]) -> Vec<u8> {
+    let (r, len, buf) = unsafe { recv_disconnect(s, 64) };
+    assert_eq!((r, len), (0, expect.len() as u32));
+    assert_eq!(&buf[..expect.len()], expect);
+    buf
 }
 
 /// A TCP socket made non-blocking, filled until send fails WSAEWOULDBLOCK: the bytes queued.
 #[track_caller]
-unsafe fn fill_until_wouldblock(s: SOCKET) -> usize {
+fn fill_until_wouldblock(s: SOCKET) -> usize {
     set_nonblocking(s, true);
     let chunk = vec![0x5a_u8; 256 * 1024];
     let mut total = 0usize;
     loop {
-        let (r, e) = last_error_after(|| send_bytes(s, &chunk));
+        let (r, e) = send_err(s, &chunk);
         if r == SOCKET_ERROR {
             assert_eq!(e, WSAEWOULDBLOCK);
             return total;
@@ -200,30 +134,23 @@ fn sd_1_send_disconnect_null_is_shutdown_send_and_peer_reads_data_then_zero() {
         assert_eq!(send_bytes(k.c, b"hello"), 5);
         assert_eq!(send_bytes(k.c, b" world"), 6);
         assert_eq!(WSASendDisconnect(k.c, null()), 0);
-        assert_eq!(
-            last_error_after(|| send_bytes(k.c, b"late")),
-            (SOCKET_ERROR, WSAESHUTDOWN)
-        );
+        assert_eq!(send_err(k.c, b"late"), (SOCKET_ERROR, WSAESHUTDOWN));
         // Still WSAESHUTDOWN on a second try, and for an empty send.
-        assert_eq!(
-            last_error_after(|| send_bytes(k.c, b"")),
-            (SOCKET_ERROR, WSAESHUTDOWN)
-        );
+        assert_eq!(send_err(k.c, b""), (SOCKET_ERROR, WSAESHUTDOWN));
     });
-    k.server.run(|| unsafe {
+    k.server.run(|| {
         // The buffered data first, in pieces, then 0 (and 0 again).
-        assert_eq!(recv_bytes(k.s, 3), (3, b"hel".to_vec()));
-        assert_eq!(recv_bytes(k.s, 64), (8, b"lo world".to_vec()));
-        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
-        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+        assert_eq!(recv_n(k.s, 3, 0), (3, b"hel".to_vec()));
+        assert_eq!(recv_n(k.s, 64, 0), (8, b"lo world".to_vec()));
+        assert_eq!(recv_n(k.s, 64, 0), (0, vec![]));
+        assert_eq!(recv_n(k.s, 64, 0), (0, vec![]));
         // Only the client's sending half is closed: the server can still send to it.
         assert_eq!(send_bytes(k.s, b"reply"), 5);
     });
-    k.client.run(|| unsafe {
-        assert_eq!(recv_bytes(k.c, 64), (5, b"reply".to_vec()));
+    k.client.run(|| {
+        assert_eq!(recv_n(k.c, 64, 0), (5, b"reply".to_vec()));
     });
-    k.sim.run();
-    assert_eq!(k.sim.lost_bytes(), 0);
+    assert_no_loss(&k.sim);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,57 +159,40 @@ fn sd_1_send_disconnect_null_is_shutdown_send_and_peer_reads_data_then_zero() {
 #[test]
 fn sd_2_disconnect_data_on_tcp_fails_enoprotoopt_and_nothing_changes() {
     let k = tcp_conn();
-    k.client.run(|| unsafe {
+    k.client.run(|| {
         assert_eq!(
-            last_error_after(|| send_disconnect_data(k.c, b"bye!!")),
+            send_disconnect_err(k.c, b"bye!!"),
             (SOCKET_ERROR, WSAENOPROTOOPT)
         );
         // An empty WSABUF is still non-NULL.
         assert_eq!(
-            last_error_after(|| send_disconnect_data(k.c, b"")),
+            send_disconnect_err(k.c, b""),
             (SOCKET_ERROR, WSAENOPROTOOPT)
         );
         // The socket can still send.
         assert_eq!(send_bytes(k.c, b"data"), 4);
     });
     k.sim.run();
-    k.server.run(|| unsafe {
-        set_nonblocking(k.s, true);
-        assert_eq!(recv_bytes(k.s, 64), (4, b"data".to_vec()));
-        // No FIN was sent: the connection is still open.
-        assert_eq!(
-            last_error_after(|| recv_bytes(k.s, 64).0),
-            (SOCKET_ERROR, WSAEWOULDBLOCK)
-        );
-    });
+    // No FIN was sent: the connection is still open.
+    k.server.run(|| assert_reads_only(k.s, b"data"));
 }
 
 #[test]
 fn sd_2_disconnect_data_on_udp_fails_enoprotoopt_and_can_still_send() {
-    let sim = Sim::new();
-    let server_host = sim.host("server");
-    let server = server_host.process("server");
-    let client = sim.host("client").process("client");
-    let addr = SOCKADDR_IN::from(SocketAddrV4::new(server_host.addr(), UDP_PORT));
-    let r = server.run(|| unsafe {
-        startup_2_2();
-        let r = udp();
-        assert_eq!(bind(r, sa(&addr), SA_LEN), 0);
-        r
-    });
-    client.run(|| unsafe {
-        startup_2_2();
+    let (h, addr) = udp_hosts();
+    let r = h.server.run(|| udp_bound(&addr));
+    h.client.run(|| {
         let u = udp();
         assert_eq!(
-            last_error_after(|| send_disconnect_data(u, b"bye")),
+            send_disconnect_err(u, b"bye"),
             (SOCKET_ERROR, WSAENOPROTOOPT)
         );
-        assert_eq!(sendto(u, b"dgram".as_ptr(), 5, 0, sa(&addr), SA_LEN), 5);
+        assert_eq!(send_to(u, b"dgram", &addr), 5);
     });
-    sim.run();
-    server.run(|| unsafe {
+    h.sim.run();
+    h.server.run(|| {
         assert_eq!(fionread(r), 5);
-        assert_eq!(recv_bytes(r, 64), (5, b"dgram".to_vec()));
+        assert_eq!(recv_n(r, 64, 0), (5, b"dgram".to_vec()));
     });
 }
 
@@ -295,35 +205,27 @@ fn sd_3_disconnect_data_travels_with_the_close_and_is_retrieved_once() {
     k.client.run(|| unsafe {
         assert_eq!(send_bytes(k.c, b"req"), 3);
         assert_eq!(send_disconnect_data(k.c, b"bye!!"), 0);
-        assert_eq!(
-            last_error_after(|| send_bytes(k.c, b"x")),
-            (SOCKET_ERROR, WSAESHUTDOWN)
-        );
+        assert_eq!(send_err(k.c, b"x"), (SOCKET_ERROR, WSAESHUTDOWN));
     });
     k.server.run(|| unsafe {
-        assert_eq!(recv_bytes(k.s, 64), (3, b"req".to_vec()));
-        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
-        let (r, len, buf) = recv_disconnect(k.s, 64);
-        assert_eq!((r, len), (0, 5));
-        assert_eq!(&buf[..5], b"bye!!");
+        assert_eq!(recv_n(k.s, 64, 0), (3, b"req".to_vec()));
+        assert_eq!(recv_n(k.s, 64, 0), (0, vec![]));
+        let buf = assert_disconnect_data(k.s, b"bye!!");
         assert!(buf[5..].iter().all(|&b| b == 0xaa), "wrote past the data");
         // Returned once: a second retrieval finds nothing.
-        let (r, len, buf) = recv_disconnect(k.s, 64);
-        assert_eq!((r, len), (0, 0));
+        let buf = assert_disconnect_data(k.s, b"");
         assert!(buf.iter().all(|&b| b == 0xaa));
         // The server's sending half is untouched.
         assert_eq!(send_bytes(k.s, b"ok"), 2);
         assert_eq!(WSASendDisconnect(k.s, null()), 0);
     });
-    k.client.run(|| unsafe {
-        assert_eq!(recv_bytes(k.c, 64), (2, b"ok".to_vec()));
-        assert_eq!(recv_bytes(k.c, 64), (0, vec![]));
+    k.client.run(|| {
+        assert_eq!(recv_n(k.c, 64, 0), (2, b"ok".to_vec()));
+        assert_eq!(recv_n(k.c, 64, 0), (0, vec![]));
         // The server sent no disconnect data.
-        let (r, len, _) = recv_disconnect(k.c, 64);
-        assert_eq!((r, len), (0, 0));
+        assert_disconnect_data(k.c, b"");
     });
-    k.sim.run();
-    assert_eq!(k.sim.lost_bytes(), 0);
+    assert_no_loss(&k.sim);
 }
 
 #[test]
@@ -333,36 +235,30 @@ fn sd_3_disconnect_data_up_to_the_maximum_reaches_the_peer() {
     let data: Vec<u8> = (0..64u8).collect();
     k.client
         .run(|| unsafe { assert_eq!(send_disconnect_data(k.c, &data), 0) });
-    k.server.run(|| unsafe {
-        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
-        let (r, len, buf) = recv_disconnect(k.s, 64);
-        assert_eq!((r, len), (0, 64));
-        assert_eq!(buf, data);
+    k.server.run(|| {
+        assert_eq!(recv_n(k.s, 64, 0), (0, vec![]));
+        assert_disconnect_data(k.s, &data);
     });
 }
 
 #[test]
 fn sd_3_disconnect_data_after_fd_close() {
     let k = disc_conn();
-    let ev = k.server.run(|| unsafe {
-        let ev = event_select(k.s, FD_CLOSE);
-        // Nothing happened yet.
-        assert_eq!(wait_one(ev, 0), WSA_WAIT_TIMEOUT);
-        ev
-    });
+    let ev = k.server.run(|| select_events(k.s, FD_CLOSE));
+    // Nothing happened yet.
+    k.server
+        .run(|| assert_eq!(wait_one(ev, 0), WSA_WAIT_TIMEOUT));
     let t0 = k.sim.now();
     k.client
         .run(|| unsafe { assert_eq!(send_disconnect_data(k.c, b"later"), 0) });
     k.server.run(|| unsafe {
         // The wait ends when the FIN (with its data) arrives, one link latency later.
-        assert_eq!(wait_one(ev, WSA_INFINITE), WSA_WAIT_EVENT_0 as u32);
+        assert_eq!(wait_one(ev, WSA_INFINITE), SIGNALLED);
         assert!(k.sim.now() > t0);
-        let ne = network_events(k.s, ev);
-        assert_eq!(ne.lNetworkEvents, FD_CLOSE as i32);
-        assert_eq!(ne.iErrorCode[FD_CLOSE_BIT as usize], 0);
-        let (r, len, buf) = recv_disconnect(k.s, 64);
-        assert_eq!((r, len), (0, 5));
-        assert_eq!(&buf[..5], b"later");
+        let (events, codes) = enum_events(k.s, ev);
+        assert_eq!(events, FD_CLOSE);
+        assert_eq!(codes[FD_CLOSE_BIT as usize], 0);
+        assert_disconnect_data(k.s, b"later");
         assert_eq!(recv_disconnect(k.s, 64).1, 0);
         assert_eq!(WSACloseEvent(ev), TRUE);
     });
@@ -375,13 +271,15 @@ fn sd_3_disconnect_data_after_fd_close() {
 fn sd_4_unconnected_and_listening_stream_sockets_fail_enotconn() {
     started(|| unsafe {
         for protocol in [IPPROTO_TCP, DISC] {
-            let s = socket(INET, SOCK_STREAM, protocol);
-            assert_ne!(s, INVALID_SOCKET);
-            assert_eq!(
-                last_error_after(|| WSASendDisconnect(s, null())),
-                (SOCKET_ERROR, WSAENOTCONN),
-                "fresh, protocol {protocol}"
-            );
+            let s = stream_socket(protocol);
+            let fails_enotconn = |state: &str| {
+                assert_eq!(
+                    last_error_after(|| WSASendDisconnect(s, null())),
+                    (SOCKET_ERROR, WSAENOTCONN),
+                    "{state}, protocol {protocol}"
+                );
+            };
+            fails_enotconn("fresh");
             // ER-3: the state is checked before the buffer (a NULL buf with a length).
             let bad = WSABUF {
                 len: 5,
@@ -392,19 +290,11 @@ fn sd_4_unconnected_and_listening_stream_sockets_fail_enotconn() {
                 (SOCKET_ERROR, WSAENOTCONN),
                 "fresh, bad buffer, protocol {protocol}"
             );
-            let any = SOCKADDR_IN::from(SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, 0));
-            assert_eq!(bind(s, sa(&any), SA_LEN), 0);
-            assert_eq!(
-                last_error_after(|| WSASendDisconnect(s, null())),
-                (SOCKET_ERROR, WSAENOTCONN),
-                "bound, protocol {protocol}"
-            );
+            let any = sockaddr(Ipv4Addr::UNSPECIFIED, 0);
+            assert_eq!(bind(s, name_ptr(&any), SA_LEN), 0);
+            fails_enotconn("bound");
             assert_eq!(listen(s, 5), 0);
-            assert_eq!(
-                last_error_after(|| WSASendDisconnect(s, null())),
-                (SOCKET_ERROR, WSAENOTCONN),
-                "listening, protocol {protocol}"
-            );
+            fails_enotconn("listening");
             assert_eq!(closesocket(s), 0);
         }
     });
@@ -412,56 +302,43 @@ fn sd_4_unconnected_and_listening_stream_sockets_fail_enotconn() {
 
 #[test]
 fn sd_4_udp_send_disconnect_is_shutdown_send() {
-    let sim = Sim::new();
-    let server_host = sim.host("server");
-    let server = server_host.process("server");
-    let client = sim.host("client").process("client");
-    let addr = SOCKADDR_IN::from(SocketAddrV4::new(server_host.addr(), UDP_PORT));
-    let r = server.run(|| unsafe {
-        startup_2_2();
-        let r = udp();
-        assert_eq!(bind(r, sa(&addr), SA_LEN), 0);
+    let (h, addr) = udp_hosts();
+    let r = h.server.run(|| {
+        let r = udp_bound(&addr);
         set_nonblocking(r, true);
         r
     });
-    let (u, v) = client.run(|| unsafe {
-        startup_2_2();
+    let (u, v) = h.client.run(|| unsafe {
         // Not connected.
         let u = udp();
-        assert_eq!(sendto(u, b"one".as_ptr(), 3, 0, sa(&addr), SA_LEN), 3);
+        assert_eq!(send_to(u, b"one", &addr), 3);
         assert_eq!(WSASendDisconnect(u, null()), 0);
         assert_eq!(
-            last_error_after(|| sendto(u, b"two".as_ptr(), 3, 0, sa(&addr), SA_LEN)),
+            last_error_after(|| send_to(u, b"two", &addr)),
             (SOCKET_ERROR, WSAESHUTDOWN)
         );
         // Connected.
         let v = udp();
-        assert_eq!(connect(v, sa(&addr), SA_LEN), 0);
+        assert_eq!(connect(v, name_ptr(&addr), SA_LEN), 0);
         assert_eq!(send_bytes(v, b"three"), 5);
         assert_eq!(WSASendDisconnect(v, null()), 0);
+        assert_eq!(send_err(v, b"four"), (SOCKET_ERROR, WSAESHUTDOWN));
         assert_eq!(
-            last_error_after(|| send_bytes(v, b"four")),
-            (SOCKET_ERROR, WSAESHUTDOWN)
-        );
-        assert_eq!(
-            last_error_after(|| sendto(v, b"five".as_ptr(), 4, 0, sa(&addr), SA_LEN)),
+            last_error_after(|| send_to(v, b"five", &addr)),
             (SOCKET_ERROR, WSAESHUTDOWN)
         );
         // SD-8 on UDP as well.
         assert_eq!(WSASendDisconnect(v, null()), 0);
         (u, v)
     });
-    sim.run();
-    server.run(|| unsafe {
+    h.sim.run();
+    h.server.run(|| {
         // Only the datagrams sent before the shutdowns arrived.
-        assert_eq!(recv_bytes(r, 64), (3, b"one".to_vec()));
-        assert_eq!(recv_bytes(r, 64), (5, b"three".to_vec()));
-        assert_eq!(
-            last_error_after(|| recv_bytes(r, 64).0),
-            (SOCKET_ERROR, WSAEWOULDBLOCK)
-        );
+        assert_eq!(recv_n(r, 64, 0), (3, b"one".to_vec()));
+        assert_eq!(recv_n(r, 64, 0), (5, b"three".to_vec()));
+        assert_eq!(recv_err(r), (SOCKET_ERROR, WSAEWOULDBLOCK));
     });
-    client.run(|| unsafe {
+    h.client.run(|| unsafe {
         assert_eq!(closesocket(u), 0);
         assert_eq!(closesocket(v), 0);
     });
@@ -484,30 +361,21 @@ fn sd_5_bad_disconnect_buffers_fail_efault_and_nothing_changes() {
         );
         let too_long = [7u8; MAX_DISCONNECT_DATA + 1];
         assert_eq!(
-            last_error_after(|| send_disconnect_data(k.c, &too_long)),
+            send_disconnect_err(k.c, &too_long),
             (SOCKET_ERROR, WSAEFAULT)
         );
         // Nothing changed: the socket can still send.
         assert_eq!(send_bytes(k.c, b"still"), 5);
     });
     k.sim.run();
-    k.server.run(|| unsafe {
-        set_nonblocking(k.s, true);
-        assert_eq!(recv_bytes(k.s, 64), (5, b"still".to_vec()));
-        // No FIN arrived.
-        assert_eq!(
-            last_error_after(|| recv_bytes(k.s, 64).0),
-            (SOCKET_ERROR, WSAEWOULDBLOCK)
-        );
-    });
+    k.server.run(|| assert_reads_only(k.s, b"still"));
     // The failed calls left no disconnect data behind: a plain close carries none.
     k.client
         .run(|| unsafe { assert_eq!(WSASendDisconnect(k.c, null()), 0) });
     k.sim.run();
-    k.server.run(|| unsafe {
-        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
-        let (r, len, _) = recv_disconnect(k.s, 64);
-        assert_eq!((r, len), (0, 0));
+    k.server.run(|| {
+        assert_eq!(recv_n(k.s, 64, 0), (0, vec![]));
+        assert_disconnect_data(k.s, b"");
     });
 }
 
@@ -529,15 +397,14 @@ fn sd_6_never_blocks_with_linger_and_queued_data_and_keeps_the_socket() {
         // The socket is still there.
         assert_eq!(get_linger(k.c), linger(1, 30));
         assert_eq!(so_type(k.c), (0, SOCK_STREAM));
-        assert_eq!(
-            last_error_after(|| send_bytes(k.c, b"x")),
-            (SOCKET_ERROR, WSAESHUTDOWN)
-        );
+        assert_eq!(send_err(k.c, b"x"), (SOCKET_ERROR, WSAESHUTDOWN));
         queued
     });
-    k.server.run(|| unsafe {
+    k.server.run(|| {
         // Everything queued arrives, then the close.
-        assert_eq!(recv_to_end(k.s).len(), queued);
+        let (got, r, err) = recv_to_end(k.s);
+        assert_eq!(got.len(), queued);
+        assert_eq!((r, err), GRACEFUL);
     });
     k.client.run(|| unsafe {
         // Still valid until closesocket.
@@ -546,8 +413,7 @@ fn sd_6_never_blocks_with_linger_and_queued_data_and_keeps_the_socket() {
         assert_eq!(so_type(k.c).0, SOCKET_ERROR);
         assert_eq!(WSAGetLastError(), WSAENOTSOCK);
     });
-    k.sim.run();
-    assert_eq!(k.sim.lost_bytes(), 0);
+    assert_no_loss(&k.sim);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -559,18 +425,18 @@ fn sd_7_connect_after_send_disconnect_fails_eisconn() {
     k.client.run(|| unsafe {
         assert_eq!(WSASendDisconnect(k.c, null()), 0);
         assert_eq!(
-            last_error_after(|| connect(k.c, sa(&k.addr), SA_LEN)),
+            last_error_after(|| connect(k.c, name_ptr(&k.addr), SA_LEN)),
             (SOCKET_ERROR, WSAEISCONN)
         );
     });
-    k.server.run(|| unsafe {
-        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+    k.server.run(|| {
+        assert_eq!(recv_n(k.s, 64, 0), (0, vec![]));
     });
     k.sim.run();
     k.client.run(|| unsafe {
         // Still after the FIN was delivered.
         assert_eq!(
-            last_error_after(|| connect(k.c, sa(&k.addr), SA_LEN)),
+            last_error_after(|| connect(k.c, name_ptr(&k.addr), SA_LEN)),
             (SOCKET_ERROR, WSAEISCONN)
         );
     });
@@ -586,10 +452,7 @@ fn sd_8_send_disconnect_and_shutdown_send_twice_return_zero() {
         assert_eq!(send_bytes(k.c, b"abc"), 3);
         assert_eq!(WSASendDisconnect(k.c, null()), 0);
         assert_eq!(WSASendDisconnect(k.c, null()), 0);
-        assert_eq!(
-            last_error_after(|| send_bytes(k.c, b"x")),
-            (SOCKET_ERROR, WSAESHUTDOWN)
-        );
+        assert_eq!(send_err(k.c, b"x"), (SOCKET_ERROR, WSAESHUTDOWN));
     });
     k.server.run(|| unsafe {
         assert_eq!(send_bytes(k.s, b"de"), 2);
@@ -597,20 +460,16 @@ fn sd_8_send_disconnect_and_shutdown_send_twice_return_zero() {
         assert_eq!(shutdown(k.s, SD_SEND), 0);
         // And the two calls mix.
         assert_eq!(WSASendDisconnect(k.s, null()), 0);
-        assert_eq!(
-            last_error_after(|| send_bytes(k.s, b"x")),
-            (SOCKET_ERROR, WSAESHUTDOWN)
-        );
+        assert_eq!(send_err(k.s, b"x"), (SOCKET_ERROR, WSAESHUTDOWN));
         // The client's data and one close, as if it had called once.
-        assert_eq!(recv_bytes(k.s, 64), (3, b"abc".to_vec()));
-        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+        assert_eq!(recv_n(k.s, 64, 0), (3, b"abc".to_vec()));
+        assert_eq!(recv_n(k.s, 64, 0), (0, vec![]));
     });
-    k.client.run(|| unsafe {
-        assert_eq!(recv_bytes(k.c, 64), (2, b"de".to_vec()));
-        assert_eq!(recv_bytes(k.c, 64), (0, vec![]));
+    k.client.run(|| {
+        assert_eq!(recv_n(k.c, 64, 0), (2, b"de".to_vec()));
+        assert_eq!(recv_n(k.c, 64, 0), (0, vec![]));
     });
-    k.sim.run();
-    assert_eq!(k.sim.lost_bytes(), 0);
+    assert_no_loss(&k.sim);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -621,15 +480,12 @@ fn sd_9_recv_disconnect_null_on_tcp_is_shutdown_receive() {
     let k = tcp_conn();
     k.server.run(|| unsafe {
         assert_eq!(WSARecvDisconnect(k.s, null()), 0);
-        assert_eq!(
-            last_error_after(|| recv_bytes(k.s, 64).0),
-            (SOCKET_ERROR, WSAESHUTDOWN)
-        );
+        assert_eq!(recv_err(k.s), (SOCKET_ERROR, WSAESHUTDOWN));
         // The sending half is untouched.
         assert_eq!(send_bytes(k.s, b"hi"), 2);
     });
-    k.client.run(|| unsafe {
-        assert_eq!(recv_bytes(k.c, 64), (2, b"hi".to_vec()));
+    k.client.run(|| {
+        assert_eq!(recv_n(k.c, 64, 0), (2, b"hi".to_vec()));
     });
 }
 
@@ -641,13 +497,11 @@ fn sd_9_recv_disconnect_with_buffer_on_tcp_fails_enoprotoopt() {
         assert_eq!((r, e), (SOCKET_ERROR, WSAENOPROTOOPT));
     });
     // Receiving was not shut down: data still arrives and is read.
-    k.client
-        .run(|| unsafe { assert_eq!(send_bytes(k.c, b"more"), 4) });
-    k.server.run(|| unsafe {
-        assert_eq!(recv_bytes(k.s, 64), (4, b"more".to_vec()));
+    k.client.run(|| assert_eq!(send_bytes(k.c, b"more"), 4));
+    k.server.run(|| {
+        assert_eq!(recv_n(k.s, 64, 0), (4, b"more".to_vec()));
     });
-    k.sim.run();
-    assert_eq!(k.sim.lost_bytes(), 0);
+    assert_no_loss(&k.sim);
 }
 
 #[test]
@@ -656,7 +510,7 @@ fn sd_9_recv_disconnect_buffer_too_small_fails_efault_then_retrieves() {
     k.client
         .run(|| unsafe { assert_eq!(send_disconnect_data(k.c, b"0123456789"), 0) });
     k.server.run(|| unsafe {
-        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+        assert_eq!(recv_n(k.s, 64, 0), (0, vec![]));
         // One byte short.
         let ((r, _, _), e) = last_error_after(|| recv_disconnect(k.s, 9));
         assert_eq!((r, e), (SOCKET_ERROR, WSAEFAULT));
@@ -670,15 +524,12 @@ fn sd_9_recv_disconnect_buffer_too_small_fails_efault_then_retrieves() {
             (SOCKET_ERROR, WSAEFAULT)
         );
         // Nothing was consumed and receiving was not shut down by the failures.
-        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+        assert_eq!(recv_n(k.s, 64, 0), (0, vec![]));
         let (r, len, buf) = recv_disconnect(k.s, 10);
         assert_eq!((r, len), (0, 10));
         assert_eq!(buf, b"0123456789");
         // Now it is shutdown(SD_RECEIVE).
-        assert_eq!(
-            last_error_after(|| recv_bytes(k.s, 64).0),
-            (SOCKET_ERROR, WSAESHUTDOWN)
-        );
+        assert_eq!(recv_err(k.s), (SOCKET_ERROR, WSAESHUTDOWN));
     });
 }
 
@@ -686,8 +537,7 @@ fn sd_9_recv_disconnect_buffer_too_small_fails_efault_then_retrieves() {
 fn sd_9_recv_disconnect_not_connected_fails_enotconn() {
     started(|| unsafe {
         for protocol in [IPPROTO_TCP, DISC] {
-            let s = socket(INET, SOCK_STREAM, protocol);
-            assert_ne!(s, INVALID_SOCKET);
+            let s = stream_socket(protocol);
             assert_eq!(
                 last_error_after(|| WSARecvDisconnect(s, null())),
                 (SOCKET_ERROR, WSAENOTCONN),
@@ -715,12 +565,12 @@ fn sd_10_shutdown_with_bad_how_fails_einval() {
         // Nothing was shut down.
         assert_eq!(send_bytes(k.c, b"ping"), 4);
     });
-    k.server.run(|| unsafe {
-        assert_eq!(recv_bytes(k.s, 64), (4, b"ping".to_vec()));
+    k.server.run(|| {
+        assert_eq!(recv_n(k.s, 64, 0), (4, b"ping".to_vec()));
         assert_eq!(send_bytes(k.s, b"pong"), 4);
     });
-    k.client.run(|| unsafe {
-        assert_eq!(recv_bytes(k.c, 64), (4, b"pong".to_vec()));
+    k.client.run(|| {
+        assert_eq!(recv_n(k.c, 64, 0), (4, b"pong".to_vec()));
     });
 }
 
@@ -728,23 +578,20 @@ fn sd_10_shutdown_with_bad_how_fails_einval() {
 fn sd_10_shutdown_unconnected_tcp_fails_enotconn() {
     started(|| unsafe {
         let s = tcp();
-        for how in [SD_RECEIVE, SD_SEND, SD_BOTH] {
-            assert_eq!(
-                last_error_after(|| shutdown(s, how)),
-                (SOCKET_ERROR, WSAENOTCONN),
-                "fresh, how {how}"
-            );
-        }
-        let any = SOCKADDR_IN::from(SocketAddrV4::new(std::net::Ipv4Addr::UNSPECIFIED, 0));
-        assert_eq!(bind(s, sa(&any), SA_LEN), 0);
+        let every_how_fails_enotconn = |state: &str| {
+            for how in [SD_RECEIVE, SD_SEND, SD_BOTH] {
+                assert_eq!(
+                    last_error_after(|| shutdown(s, how)),
+                    (SOCKET_ERROR, WSAENOTCONN),
+                    "{state}, how {how}"
+                );
+            }
+        };
+        every_how_fails_enotconn("fresh");
+        let any = sockaddr(Ipv4Addr::UNSPECIFIED, 0);
+        assert_eq!(bind(s, name_ptr(&any), SA_LEN), 0);
         assert_eq!(listen(s, 5), 0);
-        for how in [SD_RECEIVE, SD_SEND, SD_BOTH] {
-            assert_eq!(
-                last_error_after(|| shutdown(s, how)),
-                (SOCKET_ERROR, WSAENOTCONN),
-                "listening, how {how}"
-            );
-        }
+        every_how_fails_enotconn("listening");
         assert_eq!(closesocket(s), 0);
     });
 }
@@ -754,29 +601,22 @@ fn sd_10_after_shutdown_receive_recv_fails_eshutdown_but_send_works() {
     let k = tcp_conn();
     k.server.run(|| unsafe {
         assert_eq!(shutdown(k.s, SD_RECEIVE), 0);
-        assert_eq!(
-            last_error_after(|| recv_bytes(k.s, 64).0),
-            (SOCKET_ERROR, WSAESHUTDOWN)
-        );
+        assert_eq!(recv_err(k.s), (SOCKET_ERROR, WSAESHUTDOWN));
         assert_eq!(send_bytes(k.s, b"still here"), 10);
-        assert_eq!(
-            last_error_after(|| recv_bytes(k.s, 64).0),
-            (SOCKET_ERROR, WSAESHUTDOWN)
-        );
+        assert_eq!(recv_err(k.s), (SOCKET_ERROR, WSAESHUTDOWN));
         // SD_RECEIVE twice is fine too.
         assert_eq!(shutdown(k.s, SD_RECEIVE), 0);
     });
-    k.client.run(|| unsafe {
-        assert_eq!(recv_bytes(k.c, 64), (10, b"still here".to_vec()));
+    k.client.run(|| {
+        assert_eq!(recv_n(k.c, 64, 0), (10, b"still here".to_vec()));
     });
     // The server can still close its sending half gracefully.
     k.server
         .run(|| unsafe { assert_eq!(shutdown(k.s, SD_SEND), 0) });
-    k.client.run(|| unsafe {
-        assert_eq!(recv_bytes(k.c, 64), (0, vec![]));
+    k.client.run(|| {
+        assert_eq!(recv_n(k.c, 64, 0), (0, vec![]));
     });
-    k.sim.run();
-    assert_eq!(k.sim.lost_bytes(), 0);
+    assert_no_loss(&k.sim);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -787,27 +627,15 @@ fn sd_11_data_arriving_after_shutdown_receive_resets_the_connection() {
     let k = tcp_conn();
     k.server
         .run(|| unsafe { assert_eq!(shutdown(k.s, SD_RECEIVE), 0) });
-    k.client.run(|| unsafe {
+    k.client.run(|| {
         assert_eq!(send_bytes(k.c, &[1u8; 100]), 100);
     });
     assert_eq!(k.sim.lost_bytes(), 0);
     k.sim.run();
     assert_eq!(k.sim.lost_bytes(), 100);
-    k.client.run(|| unsafe {
-        assert_eq!(
-            last_error_after(|| send_bytes(k.c, b"x")),
-            (SOCKET_ERROR, WSAECONNRESET)
-        );
-        assert_eq!(
-            last_error_after(|| recv_bytes(k.c, 64).0),
-            (SOCKET_ERROR, WSAECONNRESET)
-        );
-    });
-    k.server.run(|| unsafe {
-        assert_eq!(
-            last_error_after(|| recv_bytes(k.s, 64).0),
-            (SOCKET_ERROR, WSAESHUTDOWN)
-        );
+    k.client.run(|| assert_reset(k.c));
+    k.server.run(|| {
+        assert_eq!(recv_err(k.s), (SOCKET_ERROR, WSAESHUTDOWN));
     });
     // Nothing more is lost: the failed send queued nothing.
     k.sim.run();
@@ -817,68 +645,47 @@ fn sd_11_data_arriving_after_shutdown_receive_resets_the_connection() {
 #[test]
 fn sd_11_unread_data_at_shutdown_receive_resets_the_connection() {
     let k = tcp_conn();
-    k.client.run(|| unsafe {
+    k.client.run(|| {
         assert_eq!(send_bytes(k.c, &[2u8; 40]), 40);
     });
     k.sim.run();
     k.server.run(|| unsafe {
         assert_eq!(fionread(k.s), 40);
         assert_eq!(shutdown(k.s, SD_RECEIVE), 0);
-        assert_eq!(
-            last_error_after(|| recv_bytes(k.s, 64).0),
-            (SOCKET_ERROR, WSAESHUTDOWN)
-        );
+        assert_eq!(recv_err(k.s), (SOCKET_ERROR, WSAESHUTDOWN));
     });
     k.sim.run();
-    k.client.run(|| unsafe {
-        assert_eq!(
-            last_error_after(|| send_bytes(k.c, b"x")),
-            (SOCKET_ERROR, WSAECONNRESET)
-        );
-        assert_eq!(
-            last_error_after(|| recv_bytes(k.c, 64).0),
-            (SOCKET_ERROR, WSAECONNRESET)
-        );
-    });
+    k.client.run(|| assert_reset(k.c));
     // The 40 bytes the server's application never read were discarded.
     assert_eq!(k.sim.lost_bytes(), 40);
 }
 
 #[test]
 fn sd_11_udp_datagrams_still_queue_after_shutdown_receive() {
-    let sim = Sim::new();
-    let server_host = sim.host("server");
-    let server = server_host.process("server");
-    let client = sim.host("client").process("client");
-    let addr = SOCKADDR_IN::from(SocketAddrV4::new(server_host.addr(), UDP_PORT));
+    let (h, addr) = udp_hosts();
+    let (server, client, sim) = (&h.server, &h.client, &h.sim);
     let r = server.run(|| unsafe {
-        startup_2_2();
-        let r = udp();
-        assert_eq!(bind(r, sa(&addr), SA_LEN), 0);
+        let r = udp_bound(&addr);
         assert_eq!(shutdown(r, SD_RECEIVE), 0);
         assert_eq!(fionread(r), 0);
         r
     });
-    client.run(|| unsafe {
-        startup_2_2();
+    client.run(|| {
         let u = udp();
-        assert_eq!(sendto(u, [3u8; 12].as_ptr(), 12, 0, sa(&addr), SA_LEN), 12);
-        assert_eq!(sendto(u, [4u8; 7].as_ptr(), 7, 0, sa(&addr), SA_LEN), 7);
+        assert_eq!(send_to(u, &[3u8; 12], &addr), 12);
+        assert_eq!(send_to(u, &[4u8; 7], &addr), 7);
     });
     sim.run();
-    server.run(|| unsafe {
+    server.run(|| {
         // Queued (FIONREAD: the size of the first datagram), but not receivable.
         assert_eq!(fionread(r), 12);
-        assert_eq!(
-            last_error_after(|| recv_bytes(r, 64).0),
-            (SOCKET_ERROR, WSAESHUTDOWN)
-        );
+        assert_eq!(recv_err(r), (SOCKET_ERROR, WSAESHUTDOWN));
         assert_eq!(fionread(r), 12);
     });
-    client.run(|| unsafe {
+    client.run(|| {
         // No reset on UDP: the sender carries on.
         let u = udp();
-        assert_eq!(sendto(u, b"z".as_ptr(), 1, 0, sa(&addr), SA_LEN), 1);
+        assert_eq!(send_to(u, b"z", &addr), 1);
     });
     assert_eq!(sim.lost_bytes(), 0);
 }
@@ -892,103 +699,87 @@ fn sd_12_graceful_close_peer_reads_data_then_zero() {
     k.client.run(|| unsafe {
         assert_eq!(send_bytes(k.c, b"last words"), 10);
         assert_eq!(closesocket(k.c), 0);
-        assert_eq!(
-            last_error_after(|| send_bytes(k.c, b"x")),
-            (SOCKET_ERROR, WSAENOTSOCK)
-        );
+        assert_eq!(send_err(k.c, b"x"), (SOCKET_ERROR, WSAENOTSOCK));
     });
-    k.server.run(|| unsafe {
-        assert_eq!(recv_bytes(k.s, 64), (10, b"last words".to_vec()));
-        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
-        assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+    k.server.run(|| {
+        assert_eq!(recv_n(k.s, 64, 0), (10, b"last words".to_vec()));
+        assert_eq!(recv_n(k.s, 64, 0), (0, vec![]));
+        assert_eq!(recv_n(k.s, 64, 0), (0, vec![]));
     });
-    k.sim.run();
-    assert_eq!(k.sim.lost_bytes(), 0);
+    assert_no_loss(&k.sim);
 }
 
 #[test]
 fn sd_12_abortive_close_peer_reads_delivered_data_then_econnreset() {
     let k = tcp_conn();
-    k.client.run(|| unsafe {
+    k.client.run(|| {
         assert_eq!(send_bytes(k.c, b"abc"), 3);
     });
     k.sim.run();
     k.client.run(|| unsafe {
         set_linger(k.c, 1, 0);
         assert_eq!(closesocket(k.c), 0);
-        assert_eq!(
-            last_error_after(|| recv_bytes(k.c, 64).0),
-            (SOCKET_ERROR, WSAENOTSOCK)
-        );
+        assert_eq!(recv_err(k.c), (SOCKET_ERROR, WSAENOTSOCK));
     });
-    k.server.run(|| unsafe {
+    k.server.run(|| {
         // What was delivered before the reset is still read, then the reset.
-        assert_eq!(recv_bytes(k.s, 64), (3, b"abc".to_vec()));
-        assert_eq!(
-            last_error_after(|| recv_bytes(k.s, 64).0),
-            (SOCKET_ERROR, WSAECONNRESET)
-        );
-        assert_eq!(
-            last_error_after(|| send_bytes(k.s, b"x")),
-            (SOCKET_ERROR, WSAECONNRESET)
-        );
+        assert_eq!(recv_n(k.s, 64, 0), (3, b"abc".to_vec()));
+        assert_eq!(recv_err(k.s), (SOCKET_ERROR, WSAECONNRESET));
+        assert_eq!(send_err(k.s, b"x"), (SOCKET_ERROR, WSAECONNRESET));
     });
     assert_eq!(k.sim.lost_bytes(), 0);
 }
 
-/// The FD_CLOSE the server records when the client closes (`abortive`: linger {1, 0}).
-fn fd_close_after_client_close(sim: Sim, abortive: bool) -> WSANETWORKEVENTS {
+/// The FD_CLOSE the server records when the client closes (`abortive`: linger {1, 0}): (the
+/// events, the error codes).
+fn fd_close_after_client_close(sim: Sim, abortive: bool) -> (u32, [i32; 10]) {
     let k = conn_in(sim, IPPROTO_TCP);
-    let ev = k.server.run(|| unsafe {
-        let ev = event_select(k.s, FD_CLOSE);
-        assert_eq!(wait_one(ev, 0), WSA_WAIT_TIMEOUT);
-        ev
-    });
+    let ev = k.server.run(|| select_events(k.s, FD_CLOSE));
+    k.server
+        .run(|| assert_eq!(wait_one(ev, 0), WSA_WAIT_TIMEOUT));
     k.client.run(|| unsafe {
         if abortive {
             set_linger(k.c, 1, 0);
         }
         assert_eq!(closesocket(k.c), 0);
     });
-    k.server.run(|| unsafe {
-        assert_eq!(wait_one(ev, WSA_INFINITE), WSA_WAIT_EVENT_0 as u32);
-        let ne = network_events(k.s, ev);
+    k.server.run(|| {
+        assert_eq!(wait_one(ev, WSA_INFINITE), SIGNALLED);
+        let fd_close = enum_events(k.s, ev);
         // FD_CLOSE happens once.
         assert_eq!(wait_one(ev, 0), WSA_WAIT_TIMEOUT);
-        assert_eq!(network_events(k.s, ev).lNetworkEvents, 0);
+        assert_eq!(enum_events(k.s, ev).0, 0);
         // recv reports the same close in both profiles.
         if abortive {
-            assert_eq!(
-                last_error_after(|| recv_bytes(k.s, 64).0),
-                (SOCKET_ERROR, WSAECONNRESET)
-            );
+            assert_eq!(recv_err(k.s), (SOCKET_ERROR, WSAECONNRESET));
         } else {
-            assert_eq!(recv_bytes(k.s, 64), (0, vec![]));
+            assert_eq!(recv_n(k.s, 64, 0), (0, vec![]));
         }
-        ne
+        fd_close
     })
 }
 
 #[test]
 fn sd_12_fd_close_error_zero_for_graceful_close() {
     for profile in [Profile::Documented, Profile::Windows] {
-        let ne = fd_close_after_client_close(Sim::builder().profile(profile).build(), false);
-        assert_eq!(ne.lNetworkEvents, FD_CLOSE as i32, "{profile:?}");
-        assert_eq!(ne.iErrorCode[FD_CLOSE_BIT as usize], 0, "{profile:?}");
+        let (events, codes) =
+            fd_close_after_client_close(Sim::builder().profile(profile).build(), false);
+        assert_eq!(events, FD_CLOSE, "{profile:?}");
+        assert_eq!(codes[FD_CLOSE_BIT as usize], 0, "{profile:?}");
     }
 }
 
 #[test]
 fn sd_12_fd_close_reports_econnreset_for_a_reset_documented() {
-    let ne = fd_close_after_client_close(Sim::new(), true);
-    assert_eq!(ne.lNetworkEvents, FD_CLOSE as i32);
-    assert_eq!(ne.iErrorCode[FD_CLOSE_BIT as usize], WSAECONNRESET);
+    let (events, codes) = fd_close_after_client_close(Sim::new(), true);
+    assert_eq!(events, FD_CLOSE);
+    assert_eq!(codes[FD_CLOSE_BIT as usize], WSAECONNRESET);
 }
 
 #[test]
 fn sd_12_fd_close_reports_econnaborted_for_a_reset_windows() {
     let sim = Sim::builder().profile(Profile::Windows).build();
-    let ne = fd_close_after_client_close(sim, true);
-    assert_eq!(ne.lNetworkEvents, FD_CLOSE as i32);
-    assert_eq!(ne.iErrorCode[FD_CLOSE_BIT as usize], WSAECONNABORTED);
+    let (events, codes) = fd_close_after_client_close(sim, true);
+    assert_eq!(events, FD_CLOSE);
+    assert_eq!(codes[FD_CLOSE_BIT as usize], WSAECONNABORTED);
 }

@@ -7,7 +7,7 @@
 //! that would block fails `WSAEWOULDBLOCK` and the test lets virtual time pass (`sim.advance`
 //! or `sim.run`), so no call ever waits for the other process.
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use proptest::prelude::*;
@@ -100,22 +100,6 @@ struct Pair {
     listener: SOCKET,
 }
 
-#[track_caller]
-fn set_dword(s: SOCKET, name: i32, v: u32) {
-    let bytes = v.to_ne_bytes();
-    assert_eq!(
-        unsafe { setsockopt(s, SOL_SOCKET, name, bytes.as_ptr(), 4) },
-        0,
-        "setsockopt({name:#x}, {v})"
-    );
-}
-
-#[track_caller]
-fn nonblocking(s: SOCKET) {
-    let mut on = 1u32;
-    assert_eq!(unsafe { ioctlsocket(s, FIONBIO, &mut on) }, 0);
-}
-
 /// Starts both processes and connects them: the listener's buffers are set before the
 /// connection is made, so the accepted socket has them.
 fn connect_pair(cfg: &NetCfg) -> Pair {
@@ -138,33 +122,32 @@ fn connect_pair(cfg: &NetCfg) -> Pair {
     } else {
         sh.addr()
     };
-    let addr = SOCKADDR_IN::from(SocketAddrV4::new(ip, PORT));
-    let name = (&addr as *const SOCKADDR_IN).cast::<SOCKADDR>();
-    let len = std::mem::size_of::<SOCKADDR_IN>() as i32;
+    let addr = sockaddr(ip, PORT);
+    let set_bufs = |s: SOCKET, (sndbuf, rcvbuf): (u32, u32)| {
+        set_dword_opt(s, SO_SNDBUF, sndbuf);
+        set_dword_opt(s, SO_RCVBUF, rcvbuf);
+    };
     let listener = server.run(|| unsafe {
         startup_2_2();
         let l = tcp();
-        set_dword(l, SO_SNDBUF, cfg.server_bufs.0);
-        set_dword(l, SO_RCVBUF, cfg.server_bufs.1);
-        assert_eq!(bind(l, name, len), 0);
+        set_bufs(l, cfg.server_bufs);
+        assert_eq!(bind(l, name_ptr(&addr), 16), 0);
         assert_eq!(listen(l, 5), 0);
-        nonblocking(l);
+        set_nonblocking(l, true);
         l
     });
     let c = client.run(|| unsafe {
         startup_2_2();
         let c = tcp();
-        set_dword(c, SO_SNDBUF, cfg.client_bufs.0);
-        set_dword(c, SO_RCVBUF, cfg.client_bufs.1);
-        nonblocking(c);
-        assert_fails(connect(c, name, len), WSAEWOULDBLOCK);
+        set_bufs(c, cfg.client_bufs);
+        set_nonblocking(c, true);
+        assert_fails(connect(c, name_ptr(&addr), 16), WSAEWOULDBLOCK);
         c
     });
     sim.run(); // SYN and SYN-ACK
-    let s = server.run(|| unsafe {
-        let s = accept(listener, std::ptr::null_mut(), std::ptr::null_mut());
-        assert_ne!(s, INVALID_SOCKET, "accept: {}", WSAGetLastError());
-        nonblocking(s);
+    let s = server.run(|| {
+        let s = accept_one(listener);
+        set_nonblocking(s, true);
         s
     });
     Pair {
@@ -206,24 +189,11 @@ unsafe fn send_some(s: SOCKET, data: &[u8]) -> Result<usize, i32> {
     Ok(r as usize)
 }
 
-/// Bytes named by the trace's DataLoss events, with the event texts.
-fn data_losses(sim: &Sim) -> (u64, Vec<String>) {
-    let trace = sim.trace();
-    let texts: Vec<String> = trace.calls("DataLoss").map(|e| e.args.clone()).collect();
-    let total = texts
-        .iter()
-        .map(|a| {
-            let (_, rest) = a
-                .split_once(", peer ")
-                .expect("DataLoss args name the peer");
-            let (_, rest) = rest.split_once(", ").expect("DataLoss args give a count");
-            let (n, _) = rest
-                .split_once(" bytes")
-                .expect("DataLoss args give a count");
-            n.parse::<u64>().expect("a byte count")
-        })
-        .sum();
-    (total, texts)
+/// Bytes named by the trace's DataLoss events in all, with the events' argument texts.
+fn loss_report(sim: &Sim) -> (u64, Vec<String>) {
+    let losses = data_losses(&sim.trace());
+    let total = losses.iter().map(|(n, _)| n).sum();
+    (total, losses.into_iter().map(|(_, e)| e.args).collect())
 }
 
 fn err_name(code: i32) -> String {
@@ -828,7 +798,7 @@ proptest! {
         prop_assert_eq!(received.len(), payload.len());
         prop_assert!(received == payload, "the bytes arrived changed or out of order");
         prop_assert_eq!(pair.sim.lost_bytes(), 0);
-        let (_, losses) = data_losses(&pair.sim);
+        let (_, losses) = loss_report(&pair.sim);
         prop_assert!(losses.is_empty(), "DataLoss events: {:?}", losses);
     }
 
@@ -853,7 +823,7 @@ proptest! {
         prop_assert!(received.len() <= accepted);
         prop_assert!(received[..] == payload[..received.len()], "the bytes arrived changed");
         let lost = pair.sim.lost_bytes();
-        let (logged, losses) = data_losses(&pair.sim);
+        let (logged, losses) = loss_report(&pair.sim);
         match cfg.profile {
             Profile::Documented => {
                 prop_assert_eq!(lost, (accepted - received.len()) as u64);
@@ -913,7 +883,7 @@ proptest! {
         let sent: usize = conn.ends.iter().map(|e| e.sent.len()).sum();
         let received: usize = conn.ends.iter().map(|e| e.received.len()).sum();
         let lost = conn.pair.sim.lost_bytes();
-        let (logged, _) = data_losses(&conn.pair.sim);
+        let (logged, _) = loss_report(&conn.pair.sim);
         prop_assert_eq!(logged, lost, "DataLoss events and lost_bytes disagree");
         prop_assert_eq!(
             sent as u64, received as u64 + lost,

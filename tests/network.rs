@@ -30,33 +30,21 @@ fn v4(ip: Ipv4Addr, port: u16) -> SocketAddrV4 {
     SocketAddrV4::new(ip, port)
 }
 
-fn sa(ip: Ipv4Addr, port: u16) -> SOCKADDR_IN {
-    SOCKADDR_IN::from(v4(ip, port))
-}
-
-fn name(a: &SOCKADDR_IN) -> *const SOCKADDR {
-    (a as *const SOCKADDR_IN).cast()
-}
-
-fn name_mut(a: &mut SOCKADDR_IN) -> *mut SOCKADDR {
-    (a as *mut SOCKADDR_IN).cast()
-}
-
 /// A `SOCKADDR_IN` filled with garbage, to see what a call writes.
 fn junk_addr() -> SOCKADDR_IN {
-    let mut a = sa(Ipv4Addr::new(1, 2, 3, 4), 4321);
+    let mut a = sockaddr(Ipv4Addr::new(1, 2, 3, 4), 4321);
     a.sin_family = 0x5555;
     a
 }
 
 unsafe fn bind_to(s: SOCKET, ip: Ipv4Addr, port: u16) -> i32 {
-    let a = sa(ip, port);
-    bind(s, name(&a), 16)
+    let a = sockaddr(ip, port);
+    bind(s, name_ptr(&a), 16)
 }
 
 unsafe fn connect_to(s: SOCKET, ip: Ipv4Addr, port: u16) -> i32 {
-    let a = sa(ip, port);
-    connect(s, name(&a), 16)
+    let a = sockaddr(ip, port);
+    connect(s, name_ptr(&a), 16)
 }
 
 /// `getsockname`; asserts it succeeds and reports 16 bytes.
@@ -70,6 +58,17 @@ fn local(s: SOCKET) -> SocketAddrV4 {
     a.into()
 }
 
+/// Asserts `getsockname` fails WSAEINVAL (`s` is not bound).
+#[track_caller]
+fn assert_unbound(s: SOCKET) {
+    let mut a = junk_addr();
+    let mut len = 16;
+    assert_fails(
+        unsafe { getsockname(s, name_mut(&mut a), &mut len) },
+        WSAEINVAL,
+    );
+}
+
 /// `getpeername`; asserts it succeeds and reports 16 bytes.
 #[track_caller]
 fn peer(s: SOCKET) -> SocketAddrV4 {
@@ -81,31 +80,23 @@ fn peer(s: SOCKET) -> SocketAddrV4 {
     a.into()
 }
 
-/// `send(s, data, flags 0)`: its return value.
-fn send_bytes(s: SOCKET, data: &[u8]) -> i32 {
-    unsafe { send(s, data.as_ptr(), data.len() as i32, 0) }
-}
-
-/// `recv` into a buffer of `n` bytes: the return value and the bytes it reports.
-fn recv_n(s: SOCKET, n: usize, flags: i32) -> (i32, Vec<u8>) {
-    let mut buf = vec![0xeeu8; n];
-    let r = unsafe { recv(s, buf.as_mut_ptr(), n as i32, flags) };
-    buf.truncate(r.max(0) as usize);
-    (r, buf)
-}
-
-/// `ioctlsocket(FIONREAD)`; asserts it succeeds.
-#[track_caller]
-fn fionread(s: SOCKET) -> u32 {
-    let mut n = 0xdead_u32;
-    assert_eq!(unsafe { ioctlsocket(s, FIONREAD, &mut n) }, 0);
-    n
-}
-
-/// `setsockopt(SOL_SOCKET, name)` with a DWORD; asserts it succeeds.
-#[track_caller]
-fn set_buf(s: SOCKET, opt: i32, size: u32) {
-    set_dword_opt(s, opt, size);
+/// `recvfrom(s)` into a `cap`-byte buffer prefilled with 0xee, with a junk address and
+/// `fromlen`: (return value, the whole buffer, the address, `fromlen` after).
+fn recv_from(s: SOCKET, cap: usize, fromlen: i32) -> (i32, Vec<u8>, SOCKADDR_IN, i32) {
+    let mut buf = vec![0xeeu8; cap];
+    let mut from = junk_addr();
+    let mut len = fromlen;
+    let r = unsafe {
+        recvfrom(
+            s,
+            buf.as_mut_ptr(),
+            cap as i32,
+            0,
+            name_mut(&mut from),
+            &mut len,
+        )
+    };
+    (r, buf, from, len)
 }
 
 /// Asserts a call returning `SOCKET` failed with `code`.
@@ -115,49 +106,64 @@ fn assert_invalid_socket(r: SOCKET, code: i32) {
     assert_eq!(unsafe { WSAGetLastError() }, code);
 }
 
-/// Two hosts, "server" (10.0.0.2) and "client" (10.0.0.3), each with a started process.
-struct Net {
-    sim: Sim,
-    server: Process,
-    client: Process,
-    server_ip: Ipv4Addr,
-    client_ip: Ipv4Addr,
+/// In the server: a TCP listener on 0.0.0.0:PORT with a backlog of 5.
+#[track_caller]
+fn listen_any(n: &Hosts) -> SOCKET {
+    n.server.run(|| tcp_listener(&sockaddr(ANY, PORT), 5))
 }
 
-fn net(sim: Sim) -> Net {
-    let sh = sim.host("server");
-    let ch = sim.host("client");
-    let server = sh.process("server");
-    let client = ch.process("client");
-    server.run(startup_2_2);
-    client.run(startup_2_2);
-    Net {
-        server_ip: sh.addr(),
-        client_ip: ch.addr(),
-        sim,
-        server,
-        client,
-    }
+/// In the client: a blocking TCP connection to the server's PORT; asserts it is made.
+#[track_caller]
+fn connect_client(n: &Hosts) -> SOCKET {
+    n.client.run(|| tcp_connected(&sockaddr(n.server_ip, PORT)))
 }
 
 /// A TCP connection on `n`: (listener on 0.0.0.0:PORT, accepted socket, client socket).
-fn connect_pair(n: &Net) -> (SOCKET, SOCKET, SOCKET) {
-    let l = n.server.run(|| unsafe {
-        let l = tcp();
-        assert_eq!(bind_to(l, ANY, PORT), 0);
-        assert_eq!(listen(l, 5), 0);
-        l
-    });
-    let c = n.client.run(|| {
-        let c = tcp();
-        assert_eq!(unsafe { connect_to(c, n.server_ip, PORT) }, 0);
-        c
-    });
-    let s = n
-        .server
-        .run(|| unsafe { accept(l, std::ptr::null_mut(), std::ptr::null_mut()) });
-    assert_ne!(s, INVALID_SOCKET);
+fn connect_pair(n: &Hosts) -> (SOCKET, SOCKET, SOCKET) {
+    let l = listen_any(n);
+    let c = connect_client(n);
+    let s = n.server.run(|| accept_one(l));
     (l, s, c)
+}
+
+/// A non-blocking TCP socket whose connect to `ip:PORT` has started (fails WSAEWOULDBLOCK).
+#[track_caller]
+fn connect_started(ip: Ipv4Addr) -> SOCKET {
+    let c = tcp();
+    set_nonblocking(c, true);
+    assert_fails(unsafe { connect_to(c, ip, PORT) }, WSAEWOULDBLOCK);
+    c
+}
+
+/// In the server: a UDP socket bound to 0.0.0.0:5000.
+fn udp_server(n: &Hosts) -> SOCKET {
+    n.server.run(|| udp_bound(&sockaddr(ANY, 5000)))
+}
+
+/// Two started processes, "server" and "client", on the localhost of a new `Sim`.
+fn on_localhost() -> (Sim, Process, Process) {
+    let sim = Sim::new();
+    let host = sim.localhost();
+    let server = host.process("server");
+    let client = host.process("client");
+    server.run(startup_2_2);
+    client.run(startup_2_2);
+    (sim, server, client)
+}
+
+/// Non-blocking sends of `data` until one fails WSAEWOULDBLOCK: what each earlier one took.
+#[track_caller]
+fn sends_until_wouldblock(s: SOCKET, data: &[u8]) -> Vec<i32> {
+    let mut taken = Vec::new();
+    loop {
+        let r = send_bytes(s, data);
+        if r == SOCKET_ERROR {
+            assert_eq!(unsafe { WSAGetLastError() }, WSAEWOULDBLOCK);
+            return taken;
+        }
+        taken.push(r);
+        assert!(taken.len() < 100);
+    }
 }
 
 fn fd_set(socks: &[SOCKET]) -> FD_SET {
@@ -180,36 +186,24 @@ fn tv(sec: i32, usec: i32) -> TIMEVAL {
     }
 }
 
-/// `WSAWaitForMultipleEvents(events, all, timeout, FALSE)`.
-fn wait(events: &[WSAEVENT], all: bool, timeout: u32) -> u32 {
-    let handles: Vec<HANDLE> = events.iter().map(|&e| e as HANDLE).collect();
-    let all = if all { TRUE } else { FALSE };
-    unsafe { WSAWaitForMultipleEvents(handles.len() as u32, handles.as_ptr(), all, timeout, FALSE) }
+/// `select` for readability of `socks` (no write or except set) with `timeout` (`None`: no
+/// timeout): (return value, the sockets reported readable).
+fn select_read(socks: &[SOCKET], timeout: Option<TIMEVAL>) -> (i32, Vec<SOCKET>) {
+    let mut r = fd_set(socks);
+    let t = timeout
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const TIMEVAL);
+    let n = unsafe { select(0, &mut r, std::ptr::null_mut(), std::ptr::null_mut(), t) };
+    (n, members(&r))
 }
 
-/// A new event; asserts it was made.
-#[track_caller]
-fn event() -> WSAEVENT {
-    let e = unsafe { WSACreateEvent() };
-    assert_ne!(e, WSA_INVALID_EVENT);
-    e
-}
-
-/// `WSAEventSelect(s, e, mask)`; asserts it succeeds.
-#[track_caller]
-fn event_select(s: SOCKET, e: WSAEVENT, mask: u32) {
-    assert_eq!(unsafe { WSAEventSelect(s, e, mask as i32) }, 0);
-}
-
-/// `WSAEnumNetworkEvents(s, e)`; asserts it succeeds: (events, error codes).
-#[track_caller]
-fn enum_events(s: SOCKET, e: WSAEVENT) -> (u32, [i32; 10]) {
-    let mut ne = WSANETWORKEVENTS {
-        lNetworkEvents: 0x7777,
-        iErrorCode: [0x7777; 10],
-    };
-    assert_eq!(unsafe { WSAEnumNetworkEvents(s, e, &mut ne) }, 0);
-    (ne.lNetworkEvents as u32, ne.iErrorCode)
+/// `select` for writability and exceptions of `c` (no read set) with `timeout`: (return
+/// value, the sockets reported writable, the sockets reported in exceptfds).
+fn select_write_except(c: SOCKET, timeout: TIMEVAL) -> (i32, Vec<SOCKET>, Vec<SOCKET>) {
+    let mut w = fd_set(&[c]);
+    let mut x = fd_set(&[c]);
+    let n = unsafe { select(0, std::ptr::null_mut(), &mut w, &mut x, &timeout) };
+    (n, members(&w), members(&x))
 }
 
 fn bit(fd_bit: u32) -> usize {
@@ -221,7 +215,7 @@ fn bit(fd_bit: u32) -> usize {
 
 #[test]
 fn tcp_lifecycle_across_two_hosts() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let l = n.server.run(|| unsafe {
         let l = tcp();
         assert_eq!(bind_to(l, ANY, PORT), 0);
@@ -270,12 +264,8 @@ fn tcp_lifecycle_across_two_hosts() {
 
 #[test]
 fn tcp_lifecycle_over_loopback() {
-    let sim = Sim::new();
-    let host = sim.localhost();
-    let server = host.process("server");
-    let client = host.process("client");
+    let (sim, server, client) = on_localhost();
     let l = server.run(|| unsafe {
-        startup_2_2();
         let l = tcp();
         assert_eq!(bind_to(l, LOOPBACK, PORT), 0);
         assert_eq!(local(l), v4(LOOPBACK, PORT));
@@ -283,7 +273,6 @@ fn tcp_lifecycle_over_loopback() {
         l
     });
     let c = client.run(|| unsafe {
-        startup_2_2();
         let c = tcp();
         assert_eq!(connect_to(c, LOOPBACK, PORT), 0);
         assert_eq!(peer(c), v4(LOOPBACK, PORT));
@@ -315,24 +304,10 @@ fn tcp_lifecycle_over_loopback() {
 /// loopback connection is 127.0.0.1 on both ends.
 #[test]
 fn tcp_loopback_connection_reports_loopback_addresses_on_both_ends() {
-    let sim = Sim::new();
-    let host = sim.localhost();
-    let server = host.process("server");
-    let client = host.process("client");
-    let l = server.run(|| unsafe {
-        startup_2_2();
-        let l = tcp();
-        assert_eq!(bind_to(l, ANY, PORT), 0);
-        assert_eq!(listen(l, 5), 0);
-        l
-    });
-    let c = client.run(|| unsafe {
-        startup_2_2();
-        let c = tcp();
-        assert_eq!(connect_to(c, LOOPBACK, PORT), 0);
-        c
-    });
-    let s = server.run(|| unsafe {
+    let (_sim, server, client) = on_localhost();
+    let l = server.run(|| tcp_listener(&sockaddr(ANY, PORT), 5));
+    let c = client.run(|| tcp_connected(&sockaddr(LOOPBACK, PORT)));
+    server.run(|| unsafe {
         let mut from = junk_addr();
         let mut len = 16;
         let s = accept(l, name_mut(&mut from), &mut len);
@@ -340,17 +315,15 @@ fn tcp_loopback_connection_reports_loopback_addresses_on_both_ends() {
         assert_eq!(local(s), v4(LOOPBACK, PORT));
         assert_eq!(SocketAddrV4::from(from), v4(LOOPBACK, EPHEMERAL));
         assert_eq!(peer(s), v4(LOOPBACK, EPHEMERAL));
-        s
     });
     client.run(|| assert_eq!(local(c), v4(LOOPBACK, EPHEMERAL)));
-    let _ = s;
 }
 
 /// doc (getsockname): a socket bound to the wildcard reports the host's address once it is
 /// connected.
 #[test]
 fn tcp_getsockname_after_connect_reports_the_interface_address() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, c) = connect_pair(&n);
     n.client
         .run(|| assert_eq!(local(c), v4(n.client_ip, EPHEMERAL)));
@@ -404,18 +377,11 @@ fn tcp_getsockname_short_namelen_fails_efault() {
 
 #[test]
 fn tcp_connect_binds_implicitly_to_the_first_ephemeral_port() {
-    let n = net(Sim::new());
-    let l = n.server.run(|| unsafe {
-        let l = tcp();
-        assert_eq!(bind_to(l, ANY, PORT), 0);
-        assert_eq!(listen(l, 5), 0);
-        l
-    });
+    let n = two_hosts(Sim::new());
+    let l = listen_any(&n);
     n.client.run(|| unsafe {
         let c = tcp();
-        let mut a = junk_addr();
-        let mut len = 16;
-        assert_fails(getsockname(c, name_mut(&mut a), &mut len), WSAEINVAL);
+        assert_unbound(c);
         assert_eq!(connect_to(c, n.server_ip, PORT), 0);
         assert_eq!(local(c).port(), EPHEMERAL);
         let d = tcp();
@@ -437,7 +403,7 @@ fn tcp_connect_binds_implicitly_to_the_first_ephemeral_port() {
 /// ER-3 (win: getpeername checks the connection state before its pointers).
 #[test]
 fn er_3_getpeername_state_before_pointers() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (l, s, c) = connect_pair(&n);
     n.client.run(|| unsafe {
         let fresh = tcp();
@@ -480,17 +446,9 @@ fn er_3_getpeername_state_before_pointers() {
 
 #[test]
 fn tcp_accept_short_addrlen_fails_efault_and_keeps_the_connection_queued() {
-    let n = net(Sim::new());
-    let l = n.server.run(|| unsafe {
-        let l = tcp();
-        assert_eq!(bind_to(l, ANY, PORT), 0);
-        assert_eq!(listen(l, 5), 0);
-        l
-    });
-    n.client.run(|| {
-        let c = tcp();
-        assert_eq!(unsafe { connect_to(c, n.server_ip, PORT) }, 0);
-    });
+    let n = two_hosts(Sim::new());
+    let l = listen_any(&n);
+    connect_client(&n);
     n.server.run(|| unsafe {
         let mut from = junk_addr();
         let mut len = 15;
@@ -538,9 +496,7 @@ fn tcp_bind_to_a_port_in_use_fails_eaddrinuse() {
         WSASetLastError(BEEF);
         assert_fails(bind_to(b, ANY, PORT), WSAEADDRINUSE);
         // b is still unbound and can bind elsewhere.
-        let mut x = junk_addr();
-        let mut len = 16;
-        assert_fails(getsockname(b, name_mut(&mut x), &mut len), WSAEINVAL);
+        assert_unbound(b);
         assert_eq!(bind_to(b, ANY, PORT + 1), 0);
         // UDP has its own ports.
         let u = udp();
@@ -575,13 +531,13 @@ fn tcp_bind_to_a_foreign_address_fails_eaddrnotavail() {
 fn tcp_bind_with_short_namelen_fails_efault() {
     started(|| unsafe {
         let s = tcp();
-        let a = sa(ANY, PORT);
+        let a = sockaddr(ANY, PORT);
         WSASetLastError(BEEF);
-        assert_fails(bind(s, name(&a), 15), WSAEFAULT);
-        assert_fails(bind(s, name(&a), 0), WSAEFAULT);
-        assert_fails(bind(s, name(&a), -1), WSAEFAULT);
+        assert_fails(bind(s, name_ptr(&a), 15), WSAEFAULT);
+        assert_fails(bind(s, name_ptr(&a), 0), WSAEFAULT);
+        assert_fails(bind(s, name_ptr(&a), -1), WSAEFAULT);
         assert_fails(bind(s, std::ptr::null(), 16), WSAEFAULT);
-        assert_eq!(bind(s, name(&a), 16), 0);
+        assert_eq!(bind(s, name_ptr(&a), 16), 0);
     });
 }
 
@@ -589,19 +545,17 @@ fn tcp_bind_with_short_namelen_fails_efault() {
 fn tcp_bind_with_af_inet6_family_fails_eafnosupport() {
     started(|| unsafe {
         let s = tcp();
-        let mut a = sa(ANY, PORT);
+        let mut a = sockaddr(ANY, PORT);
         a.sin_family = AF_INET6;
         WSASetLastError(BEEF);
-        assert_fails(bind(s, name(&a), 16), WSAEAFNOSUPPORT);
-        let mut x = junk_addr();
-        let mut len = 16;
-        assert_fails(getsockname(s, name_mut(&mut x), &mut len), WSAEINVAL);
+        assert_fails(bind(s, name_ptr(&a), 16), WSAEAFNOSUPPORT);
+        assert_unbound(s);
     });
 }
 
 #[test]
 fn tcp_connect_without_listener_is_refused_after_one_round_trip() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     n.client.run(|| unsafe {
         let c = tcp();
         WSASetLastError(BEEF);
@@ -615,7 +569,7 @@ fn tcp_connect_without_listener_is_refused_after_one_round_trip() {
 #[test]
 fn tcp_connect_refusal_takes_the_link_round_trip() {
     let sim = Sim::builder().latency(ms(5)).build();
-    let n = net(sim);
+    let n = two_hosts(sim);
     n.client.run(|| unsafe {
         let c = tcp();
         assert_fails(connect_to(c, n.server_ip, PORT), WSAECONNREFUSED);
@@ -625,7 +579,7 @@ fn tcp_connect_refusal_takes_the_link_round_trip() {
 
 #[test]
 fn tcp_connect_to_an_address_no_host_has_times_out_after_21_s() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     n.client.run(|| unsafe {
         let c = tcp();
         WSASetLastError(BEEF);
@@ -639,12 +593,8 @@ fn tcp_connect_to_an_address_no_host_has_times_out_after_21_s() {
 
 #[test]
 fn tcp_nonblocking_connect_wouldblock_then_already_then_isconn() {
-    let n = net(Sim::new());
-    n.server.run(|| unsafe {
-        let l = tcp();
-        assert_eq!(bind_to(l, ANY, PORT), 0);
-        assert_eq!(listen(l, 5), 0);
-    });
+    let n = two_hosts(Sim::new());
+    listen_any(&n);
     let c = n.client.run(|| unsafe {
         let c = tcp();
         set_nonblocking(c, true);
@@ -691,7 +641,7 @@ fn tcp_listen_unbound_fails_einval() {
 
 #[test]
 fn tcp_accept_on_a_non_listening_socket_fails_einval() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, c) = connect_pair(&n);
     n.server.run(|| unsafe {
         let fresh = tcp();
@@ -718,39 +668,24 @@ fn tcp_accept_on_a_non_listening_socket_fails_einval() {
 
 #[test]
 fn tcp_backlog_full_refuses_further_connects() {
-    let n = net(Sim::new());
-    let l = n.server.run(|| unsafe {
-        let l = tcp();
-        assert_eq!(bind_to(l, ANY, PORT), 0);
-        assert_eq!(listen(l, 1), 0);
-        l
-    });
+    let n = two_hosts(Sim::new());
+    let l = n.server.run(|| tcp_listener(&sockaddr(ANY, PORT), 1));
     n.client.run(|| unsafe {
         let c1 = tcp();
         assert_eq!(connect_to(c1, n.server_ip, PORT), 0);
         let c2 = tcp();
         assert_fails(connect_to(c2, n.server_ip, PORT), WSAECONNREFUSED);
     });
-    n.server.run(|| {
-        let s = unsafe { accept(l, std::ptr::null_mut(), std::ptr::null_mut()) };
-        assert_ne!(s, INVALID_SOCKET);
-    });
+    n.server.run(|| accept_one(l));
     // Room again.
-    n.client.run(|| unsafe {
-        let c3 = tcp();
-        assert_eq!(connect_to(c3, n.server_ip, PORT), 0);
-    });
+    connect_client(&n);
 }
 
 /// A listener bound to 127.0.0.1 takes loopback connections only.
 #[test]
 fn tcp_listener_bound_to_loopback_is_not_reachable_from_another_host() {
-    let n = net(Sim::new());
-    n.server.run(|| unsafe {
-        let l = tcp();
-        assert_eq!(bind_to(l, LOOPBACK, PORT), 0);
-        assert_eq!(listen(l, 5), 0);
-    });
+    let n = two_hosts(Sim::new());
+    n.server.run(|| tcp_listener(&sockaddr(LOOPBACK, PORT), 5));
     n.client.run(|| unsafe {
         let c = tcp();
         assert_fails(connect_to(c, n.server_ip, PORT), WSAECONNREFUSED);
@@ -759,23 +694,10 @@ fn tcp_listener_bound_to_loopback_is_not_reachable_from_another_host() {
 
 #[test]
 fn tcp_blocking_accept_waits_for_the_connection_in_virtual_time() {
-    let n = net(Sim::new());
-    let l = n.server.run(|| unsafe {
-        let l = tcp();
-        assert_eq!(bind_to(l, ANY, PORT), 0);
-        assert_eq!(listen(l, 5), 0);
-        l
-    });
-    let c = n.client.run(|| unsafe {
-        let c = tcp();
-        set_nonblocking(c, true);
-        assert_fails(connect_to(c, n.server_ip, PORT), WSAEWOULDBLOCK);
-        c
-    });
-    n.server.run(|| {
-        let s = unsafe { accept(l, std::ptr::null_mut(), std::ptr::null_mut()) };
-        assert_ne!(s, INVALID_SOCKET);
-    });
+    let n = two_hosts(Sim::new());
+    let l = listen_any(&n);
+    let c = n.client.run(|| connect_started(n.server_ip));
+    n.server.run(|| accept_one(l));
     assert_eq!(n.sim.now(), ms(1)); // the SYN's arrival
     let ev = n.sim.trace().calls("accept").last().cloned().unwrap();
     assert_eq!(ev.blocked, ms(1));
@@ -790,7 +712,7 @@ fn tcp_blocking_accept_waits_for_the_connection_in_virtual_time() {
 /// WSAEWOULDBLOCK, a reader that reads in 5000-byte chunks.
 #[test]
 fn data_200_kb_arrive_in_order_and_complete_nonblocking_sender() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, c) = connect_pair(&n);
     let data = pattern(200 * 1024);
     n.client.run(|| set_nonblocking(c, true));
@@ -849,7 +771,7 @@ fn data_200_kb_arrive_in_order_and_complete_nonblocking_sender() {
 /// blocking reader waits for each piece in virtual time.
 #[test]
 fn data_blocking_sender_interleaved_with_a_chunked_reader() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, c) = connect_pair(&n);
     let data = pattern(200 * 1024);
     let mut got = Vec::new();
@@ -873,7 +795,7 @@ fn data_blocking_sender_interleaved_with_a_chunked_reader() {
 
 #[test]
 fn data_msg_peek_does_not_consume() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, c) = connect_pair(&n);
     n.client.run(|| assert_eq!(send_bytes(c, b"hello"), 5));
     n.sim.run();
@@ -890,7 +812,7 @@ fn data_msg_peek_does_not_consume() {
 #[test]
 fn data_msg_waitall_waits_for_the_full_length() {
     let sim = Sim::new();
-    let n = net(sim.clone());
+    let n = two_hosts(sim.clone());
     let (_l, s, c) = connect_pair(&n);
     let (sh, ch) = (sim.host("server"), sim.host("client"));
     assert_eq!(sim.now(), ms(2));
@@ -921,9 +843,7 @@ fn data_msg_waitall_waits_for_the_full_length() {
 fn data_recv_on_unconnected_tcp_fails_enotconn() {
     started(|| unsafe {
         let fresh = tcp();
-        let listener = tcp();
-        assert_eq!(bind_to(listener, ANY, PORT), 0);
-        assert_eq!(listen(listener, 5), 0);
+        let listener = tcp_listener(&sockaddr(ANY, PORT), 5);
         for s in [fresh, listener] {
             WSASetLastError(BEEF);
             assert_fails(recv_n(s, 10, 0).0, WSAENOTCONN);
@@ -934,7 +854,7 @@ fn data_recv_on_unconnected_tcp_fails_enotconn() {
 
 #[test]
 fn data_nonblocking_recv_with_nothing_fails_wouldblock() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, _c) = connect_pair(&n);
     n.server.run(|| unsafe {
         set_nonblocking(s, true);
@@ -948,7 +868,7 @@ fn data_nonblocking_recv_with_nothing_fails_wouldblock() {
 
 #[test]
 fn data_fionread_reports_queued_bytes() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, c) = connect_pair(&n);
     n.server.run(|| assert_eq!(fionread(s), 0));
     n.client.run(|| {
@@ -969,7 +889,7 @@ fn data_fionread_reports_queued_bytes() {
 
 #[test]
 fn data_send_or_recv_with_null_buffer_and_length_fails_efault() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, c) = connect_pair(&n);
     n.client.run(|| unsafe {
         WSASetLastError(BEEF);
@@ -992,23 +912,14 @@ fn data_send_or_recv_with_null_buffer_and_length_fails_efault() {
 /// SO_SNDBUF more queued.
 #[test]
 fn data_so_sndbuf_and_so_rcvbuf_change_the_window() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, c) = connect_pair(&n);
     let block = pattern(4096);
-    n.server.run(|| set_buf(s, SO_RCVBUF, 2000));
+    n.server.run(|| set_dword_opt(s, SO_RCVBUF, 2000));
     let taken = n.client.run(|| {
-        set_buf(c, SO_SNDBUF, 1000);
+        set_dword_opt(c, SO_SNDBUF, 1000);
         set_nonblocking(c, true);
-        let mut taken = Vec::new();
-        loop {
-            let r = send_bytes(c, &block);
-            if r == SOCKET_ERROR {
-                assert_eq!(unsafe { WSAGetLastError() }, WSAEWOULDBLOCK);
-                break taken;
-            }
-            taken.push(r);
-            assert!(taken.len() < 100);
-        }
+        sends_until_wouldblock(c, &block)
     });
     assert_eq!(taken, vec![1000, 1000, 1000]);
     n.sim.run();
@@ -1027,21 +938,12 @@ fn data_so_sndbuf_and_so_rcvbuf_change_the_window() {
         assert_eq!(bytes[..], block[..1000]);
     });
     // With the default 64 KiB buffers the same sender gets 128 KiB in.
-    let n2 = net(Sim::new());
+    let n2 = two_hosts(Sim::new());
     let (_l2, _s2, c2) = connect_pair(&n2);
     let big = pattern(256 * 1024);
     let taken = n2.client.run(|| {
         set_nonblocking(c2, true);
-        let mut taken = Vec::new();
-        loop {
-            let r = send_bytes(c2, &big);
-            if r == SOCKET_ERROR {
-                assert_eq!(unsafe { WSAGetLastError() }, WSAEWOULDBLOCK);
-                break taken;
-            }
-            taken.push(r);
-            assert!(taken.len() < 100);
-        }
+        sends_until_wouldblock(c2, &big)
     });
     assert_eq!(taken, vec![65536, 65536]);
 }
@@ -1049,7 +951,7 @@ fn data_so_sndbuf_and_so_rcvbuf_change_the_window() {
 #[test]
 fn time_connect_with_1_ms_latency_completes_at_2_ms_and_is_traced_as_blocked() {
     let sim = Sim::builder().latency(ms(1)).build();
-    let n = net(sim);
+    let n = two_hosts(sim);
     let (_l, s, c) = connect_pair(&n);
     assert_eq!(n.sim.now(), ms(2));
     let trace = n.sim.trace();
@@ -1073,7 +975,7 @@ fn time_connect_with_1_ms_latency_completes_at_2_ms_and_is_traced_as_blocked() {
 #[test]
 fn time_set_link_latency_applies_to_one_link() {
     let sim = Sim::new();
-    let n = net(sim.clone());
+    let n = two_hosts(sim.clone());
     sim.set_link_latency(&sim.host("server"), &sim.host("client"), ms(7));
     let _ = connect_pair(&n);
     assert_eq!(sim.now(), ms(14));
@@ -1084,36 +986,25 @@ fn time_set_link_latency_applies_to_one_link() {
 
 #[test]
 fn udp_sendto_recvfrom_between_hosts_reports_the_sender() {
-    let n = net(Sim::new());
-    let b = n.server.run(|| {
-        let b = udp();
-        assert_eq!(unsafe { bind_to(b, ANY, 5000) }, 0);
-        b
-    });
-    let a = n.client.run(|| unsafe {
+    let n = two_hosts(Sim::new());
+    let b = udp_server(&n);
+    let a = n.client.run(|| {
         let a = udp();
-        let to = sa(n.server_ip, 5000);
-        assert_eq!(sendto(a, b"ping".as_ptr(), 4, 0, name(&to), 16), 4);
+        assert_eq!(send_to(a, b"ping", &sockaddr(n.server_ip, 5000)), 4);
         assert_eq!(local(a), v4(ANY, EPHEMERAL)); // bound implicitly
         a
     });
-    n.server.run(|| unsafe {
-        let mut buf = [0u8; 64];
-        let mut from = junk_addr();
-        let mut len = 32;
-        let r = recvfrom(b, buf.as_mut_ptr(), 64, 0, name_mut(&mut from), &mut len);
+    n.server.run(|| {
+        let (r, buf, from, len) = recv_from(b, 64, 32);
         assert_eq!(r, 4);
         assert_eq!(&buf[..4], b"ping");
         assert_eq!(len, 16);
         assert_eq!(SocketAddrV4::from(from), v4(n.client_ip, EPHEMERAL));
-        assert_eq!(sendto(b, b"pong!".as_ptr(), 5, 0, name(&from), 16), 5);
+        assert_eq!(send_to(b, b"pong!", &from), 5);
     });
     assert_eq!(n.sim.now(), ms(1));
-    n.client.run(|| unsafe {
-        let mut buf = [0u8; 64];
-        let mut from = junk_addr();
-        let mut len = 16;
-        let r = recvfrom(a, buf.as_mut_ptr(), 64, 0, name_mut(&mut from), &mut len);
+    n.client.run(|| {
+        let (r, buf, from, _) = recv_from(a, 64, 16);
         assert_eq!(r, 5);
         assert_eq!(&buf[..5], b"pong!");
         assert_eq!(SocketAddrV4::from(from), v4(n.server_ip, 5000));
@@ -1123,18 +1014,13 @@ fn udp_sendto_recvfrom_between_hosts_reports_the_sender() {
 
 #[test]
 fn udp_datagrams_keep_their_boundaries_and_order() {
-    let n = net(Sim::new());
-    let b = n.server.run(|| {
-        let b = udp();
-        assert_eq!(unsafe { bind_to(b, ANY, 5000) }, 0);
-        b
-    });
-    n.client.run(|| unsafe {
+    let n = two_hosts(Sim::new());
+    let b = udp_server(&n);
+    n.client.run(|| {
         let a = udp();
-        let to = sa(n.server_ip, 5000);
+        let to = sockaddr(n.server_ip, 5000);
         for msg in [&b"one"[..], b"three", b"", b"four"] {
-            let r = sendto(a, msg.as_ptr(), msg.len() as i32, 0, name(&to), 16);
-            assert_eq!(r, msg.len() as i32);
+            assert_eq!(send_to(a, msg, &to), msg.len() as i32);
         }
     });
     n.sim.run();
@@ -1148,12 +1034,8 @@ fn udp_datagrams_keep_their_boundaries_and_order() {
 
 #[test]
 fn udp_connected_send_and_recv() {
-    let n = net(Sim::new());
-    let b = n.server.run(|| {
-        let b = udp();
-        assert_eq!(unsafe { bind_to(b, ANY, 5000) }, 0);
-        b
-    });
+    let n = two_hosts(Sim::new());
+    let b = udp_server(&n);
     let a = n.client.run(|| unsafe {
         let a = udp();
         assert_eq!(connect_to(a, n.server_ip, 5000), 0);
@@ -1163,21 +1045,16 @@ fn udp_connected_send_and_recv() {
         a
     });
     assert_eq!(n.sim.now(), Duration::ZERO, "connect on UDP sends nothing");
-    n.server.run(|| unsafe {
-        let mut buf = [0u8; 8];
-        let mut from = junk_addr();
-        let mut len = 16;
-        let r = recvfrom(b, buf.as_mut_ptr(), 8, 0, name_mut(&mut from), &mut len);
+    n.server.run(|| {
+        let (r, buf, from, _) = recv_from(b, 8, 16);
         assert_eq!(r, 2);
         assert_eq!(&buf[..2], b"hi");
         let back = SocketAddrV4::from(from);
         assert_eq!(back, v4(n.client_ip, EPHEMERAL));
         // A datagram from another port first: the connected socket drops it.
-        let me = udp();
-        assert_eq!(bind_to(me, ANY, 5001), 0);
-        let to_a = sa(n.client_ip, EPHEMERAL);
-        assert_eq!(sendto(me, b"spam".as_ptr(), 4, 0, name(&to_a), 16), 4);
-        assert_eq!(sendto(b, b"reply".as_ptr(), 5, 0, name(&from), 16), 5);
+        let me = udp_bound(&sockaddr(ANY, 5001));
+        assert_eq!(send_to(me, b"spam", &sockaddr(n.client_ip, EPHEMERAL)), 4);
+        assert_eq!(send_to(b, b"reply", &from), 5);
     });
     n.sim.run();
     n.client.run(|| {
@@ -1189,20 +1066,17 @@ fn udp_connected_send_and_recv() {
 
 #[test]
 fn udp_datagram_larger_than_the_buffer_fails_emsgsize_with_truncated_data() {
-    let n = net(Sim::new());
-    let b = n.server.run(|| {
-        let b = udp();
-        assert_eq!(unsafe { bind_to(b, ANY, 5000) }, 0);
-        b
-    });
-    n.client.run(|| unsafe {
+    let n = two_hosts(Sim::new());
+    let b = udp_server(&n);
+    n.client.run(|| {
         let a = udp();
-        let to = sa(n.server_ip, 5000);
-        assert_eq!(sendto(a, b"0123456789".as_ptr(), 10, 0, name(&to), 16), 10);
-        assert_eq!(sendto(a, b"next".as_ptr(), 4, 0, name(&to), 16), 4);
+        let to = sockaddr(n.server_ip, 5000);
+        assert_eq!(send_to(a, b"0123456789", &to), 10);
+        assert_eq!(send_to(a, b"next", &to), 4);
     });
     n.sim.run();
     n.server.run(|| unsafe {
+        // An 8-byte buffer of which recvfrom may use 4.
         let mut buf = [0xeeu8; 8];
         let mut from = junk_addr();
         let mut len = 16;
@@ -1218,22 +1092,15 @@ fn udp_datagram_larger_than_the_buffer_fails_emsgsize_with_truncated_data() {
 
 #[test]
 fn udp_sendto_more_than_65507_bytes_fails_emsgsize() {
-    let n = net(Sim::new());
-    let b = n.server.run(|| {
-        let b = udp();
-        assert_eq!(unsafe { bind_to(b, ANY, 5000) }, 0);
-        b
-    });
+    let n = two_hosts(Sim::new());
+    let b = udp_server(&n);
     let big = pattern(65508);
     n.client.run(|| unsafe {
         let a = udp();
-        let to = sa(n.server_ip, 5000);
+        let to = sockaddr(n.server_ip, 5000);
         WSASetLastError(BEEF);
-        assert_fails(
-            sendto(a, big.as_ptr(), 65508, 0, name(&to), 16),
-            WSAEMSGSIZE,
-        );
-        assert_eq!(sendto(a, big.as_ptr(), 65507, 0, name(&to), 16), 65507);
+        assert_fails(send_to(a, &big, &to), WSAEMSGSIZE);
+        assert_eq!(send_to(a, &big[..65507], &to), 65507);
     });
     n.sim.run();
     n.server.run(|| {
@@ -1245,29 +1112,18 @@ fn udp_sendto_more_than_65507_bytes_fails_emsgsize() {
 
 #[test]
 fn udp_recvfrom_short_fromlen_fails_efault_and_keeps_the_datagram() {
-    let n = net(Sim::new());
-    let b = n.server.run(|| {
-        let b = udp();
-        assert_eq!(unsafe { bind_to(b, ANY, 5000) }, 0);
-        b
-    });
-    n.client.run(|| unsafe {
-        let a = udp();
-        let to = sa(n.server_ip, 5000);
-        assert_eq!(sendto(a, b"data".as_ptr(), 4, 0, name(&to), 16), 4);
-    });
+    let n = two_hosts(Sim::new());
+    let b = udp_server(&n);
+    n.client
+        .run(|| assert_eq!(send_to(udp(), b"data", &sockaddr(n.server_ip, 5000)), 4));
     n.sim.run();
     n.server.run(|| unsafe {
-        let mut buf = [0u8; 16];
-        let mut from = junk_addr();
-        let mut len = 15;
         WSASetLastError(BEEF);
-        let r = recvfrom(b, buf.as_mut_ptr(), 16, 0, name_mut(&mut from), &mut len);
+        let (r, _, from, _) = recv_from(b, 16, 15);
         assert_fails(r, WSAEFAULT);
         assert_eq!(from.sin_family, 0x5555);
         assert_eq!(fionread(b), 4, "the datagram is still queued");
-        let mut len = 16;
-        let r = recvfrom(b, buf.as_mut_ptr(), 16, 0, name_mut(&mut from), &mut len);
+        let (r, buf, _, _) = recv_from(b, 16, 16);
         assert_eq!(r, 4);
         assert_eq!(&buf[..4], b"data");
     });
@@ -1275,27 +1131,11 @@ fn udp_recvfrom_short_fromlen_fails_efault_and_keeps_the_datagram() {
 
 #[test]
 fn udp_over_loopback_reports_the_loopback_sender() {
-    let sim = Sim::new();
-    let host = sim.localhost();
-    let p = host.process("a");
-    let q = host.process("b");
-    let b = q.run(|| {
-        startup_2_2();
-        let b = udp();
-        assert_eq!(unsafe { bind_to(b, LOOPBACK, 5000) }, 0);
-        b
-    });
-    p.run(|| unsafe {
-        startup_2_2();
-        let a = udp();
-        let to = sa(LOOPBACK, 5000);
-        assert_eq!(sendto(a, b"x".as_ptr(), 1, 0, name(&to), 16), 1);
-    });
-    q.run(|| unsafe {
-        let mut buf = [0u8; 4];
-        let mut from = junk_addr();
-        let mut len = 16;
-        let r = recvfrom(b, buf.as_mut_ptr(), 4, 0, name_mut(&mut from), &mut len);
+    let (_sim, server, client) = on_localhost();
+    let b = server.run(|| udp_bound(&sockaddr(LOOPBACK, 5000)));
+    client.run(|| assert_eq!(send_to(udp(), b"x", &sockaddr(LOOPBACK, 5000)), 1));
+    server.run(|| {
+        let (r, _, from, _) = recv_from(b, 4, 16);
         assert_eq!(r, 1);
         assert_eq!(SocketAddrV4::from(from), v4(LOOPBACK, EPHEMERAL));
     });
@@ -1308,21 +1148,17 @@ fn udp_over_loopback_reports_the_loopback_sender() {
 fn events_create_set_reset_close() {
     started(|| unsafe {
         let e = event();
-        assert_eq!(
-            wait(&[e], false, 0),
-            WSA_WAIT_TIMEOUT,
-            "created non-signalled"
-        );
+        assert_eq!(wait_one(e, 0), WSA_WAIT_TIMEOUT, "created non-signalled");
         assert_eq!(WSASetEvent(e), TRUE);
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_EVENT_0 as u32);
+        assert_eq!(wait_one(e, 0), SIGNALLED);
         assert_eq!(
-            wait(&[e], false, 0),
-            WSA_WAIT_EVENT_0 as u32,
+            wait_one(e, 0),
+            SIGNALLED,
             "manual reset: a wait does not reset it"
         );
         assert_eq!(WSASetEvent(e), TRUE, "setting twice is fine");
         assert_eq!(WSAResetEvent(e), TRUE);
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_TIMEOUT);
+        assert_eq!(wait_one(e, 0), WSA_WAIT_TIMEOUT);
         assert_eq!(WSAResetEvent(e), TRUE, "resetting twice is fine");
         assert_eq!(WSACloseEvent(e), TRUE);
     });
@@ -1345,7 +1181,7 @@ fn events_invalid_handles_fail_wsa_invalid_handle() {
             assert_eq!(WSACloseEvent(h), FALSE, "WSACloseEvent({h:#x})");
             assert_eq!(WSAGetLastError(), WSA_INVALID_HANDLE);
             WSASetLastError(BEEF);
-            assert_eq!(wait(&[h], false, 0), WSA_WAIT_FAILED);
+            assert_eq!(wait_one(h, 0), WSA_WAIT_FAILED);
             assert_eq!(WSAGetLastError(), WSA_INVALID_HANDLE);
         }
         // One bad handle among good ones fails the wait too.
@@ -1362,10 +1198,10 @@ fn events_wait_returns_the_lowest_signalled_index() {
     started(|| unsafe {
         let es = [event(), event(), event()];
         assert_eq!(WSASetEvent(es[2]), TRUE);
-        assert_eq!(wait(&es, false, 0), WSA_WAIT_EVENT_0 as u32 + 2);
-        assert_eq!(wait(&es, false, WSA_INFINITE), WSA_WAIT_EVENT_0 as u32 + 2);
+        assert_eq!(wait(&es, false, 0), SIGNALLED + 2);
+        assert_eq!(wait(&es, false, WSA_INFINITE), SIGNALLED + 2);
         assert_eq!(WSASetEvent(es[1]), TRUE);
-        assert_eq!(wait(&es, false, 0), WSA_WAIT_EVENT_0 as u32 + 1);
+        assert_eq!(wait(&es, false, 0), SIGNALLED + 1);
     });
 }
 
@@ -1375,7 +1211,7 @@ fn events_wait_timeout_zero_returns_at_once() {
     p.run(|| {
         startup_2_2();
         let e = event();
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_TIMEOUT);
+        assert_eq!(wait_one(e, 0), WSA_WAIT_TIMEOUT);
         assert_eq!(WSA_WAIT_TIMEOUT, 258);
     });
     assert_eq!(sim.now(), Duration::ZERO);
@@ -1388,7 +1224,7 @@ fn events_wait_timeout_50_ms_advances_virtual_time_by_exactly_50_ms() {
     p.run(|| {
         startup_2_2();
         let e = event();
-        assert_eq!(wait(&[e], false, 50), WSA_WAIT_TIMEOUT);
+        assert_eq!(wait_one(e, 50), WSA_WAIT_TIMEOUT);
     });
     assert_eq!(sim.now(), ms(53));
     let ev = sim
@@ -1433,11 +1269,11 @@ fn events_wait_all_needs_every_event() {
         let es = [event(), event()];
         assert_eq!(WSASetEvent(es[1]), TRUE);
         assert_eq!(wait(&es, true, 0), WSA_WAIT_TIMEOUT);
-        assert_eq!(wait(&es, false, 0), WSA_WAIT_EVENT_0 as u32 + 1);
+        assert_eq!(wait(&es, false, 0), SIGNALLED + 1);
         assert_eq!(wait(&es, true, 20), WSA_WAIT_TIMEOUT);
         assert_eq!(WSASetEvent(es[0]), TRUE);
-        assert_eq!(wait(&es, true, 0), WSA_WAIT_EVENT_0 as u32);
-        assert_eq!(wait(&es, true, WSA_INFINITE), WSA_WAIT_EVENT_0 as u32);
+        assert_eq!(wait(&es, true, 0), SIGNALLED);
+        assert_eq!(wait(&es, true, WSA_INFINITE), SIGNALLED);
     });
     assert_eq!(sim.now(), ms(20));
 }
@@ -1448,28 +1284,18 @@ fn events_wait_all_needs_every_event() {
 fn th_4_infinite_wait_with_nothing_pending_panics_deadlock() {
     started(|| {
         let e = event();
-        wait(&[e], false, WSA_INFINITE)
+        wait_one(e, WSA_INFINITE)
     });
 }
 
 #[test]
 fn events_wait_wakes_when_a_network_event_fires() {
-    let n = net(Sim::new());
-    let (l, e) = n.server.run(|| unsafe {
-        let l = tcp();
-        assert_eq!(bind_to(l, ANY, PORT), 0);
-        assert_eq!(listen(l, 5), 0);
-        let e = event();
-        event_select(l, e, FD_ACCEPT);
-        (l, e)
-    });
-    n.client.run(|| unsafe {
-        let c = tcp();
-        set_nonblocking(c, true);
-        assert_fails(connect_to(c, n.server_ip, PORT), WSAEWOULDBLOCK);
-    });
+    let n = two_hosts(Sim::new());
+    let l = listen_any(&n);
+    let e = n.server.run(|| select_events(l, FD_ACCEPT));
+    n.client.run(|| connect_started(n.server_ip));
     n.server.run(|| {
-        assert_eq!(wait(&[e], false, WSA_INFINITE), WSA_WAIT_EVENT_0 as u32);
+        assert_eq!(wait_one(e, WSA_INFINITE), SIGNALLED);
         assert_eq!(enum_events(l, e).0, FD_ACCEPT);
     });
     assert_eq!(n.sim.now(), ms(1), "woken by the SYN's arrival");
@@ -1477,40 +1303,32 @@ fn events_wait_wakes_when_a_network_event_fires() {
 
 #[test]
 fn events_fd_accept_on_the_listener_when_a_client_connects() {
-    let n = net(Sim::new());
-    let (l, e) = n.server.run(|| unsafe {
-        let l = tcp();
-        assert_eq!(bind_to(l, ANY, PORT), 0);
-        assert_eq!(listen(l, 5), 0);
-        let e = event();
+    let n = two_hosts(Sim::new());
+    let l = listen_any(&n);
+    let e = n.server.run(|| {
         // FD_ACCEPT only: accepted sockets inherit the selection and share the event.
-        event_select(l, e, FD_ACCEPT);
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_TIMEOUT);
+        let e = select_events(l, FD_ACCEPT);
+        assert_eq!(wait_one(e, 0), WSA_WAIT_TIMEOUT);
         assert_eq!(enum_events(l, e).0, 0);
-        (l, e)
+        e
     });
-    n.client.run(|| unsafe {
-        for _ in 0..2 {
-            let c = tcp();
-            assert_eq!(connect_to(c, n.server_ip, PORT), 0);
-        }
-    });
+    for _ in 0..2 {
+        connect_client(&n);
+    }
     n.server.run(|| unsafe {
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_EVENT_0 as u32);
+        assert_eq!(wait_one(e, 0), SIGNALLED);
         let (events, codes) = enum_events(l, e);
         assert_eq!(events, FD_ACCEPT, "one FD_ACCEPT for two connections");
         assert_eq!(codes[bit(FD_ACCEPT_BIT)], 0);
         // WSAEnumNetworkEvents cleared the record and reset the event.
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_TIMEOUT);
+        assert_eq!(wait_one(e, 0), WSA_WAIT_TIMEOUT);
         assert_eq!(enum_events(l, e).0, 0);
         // accept re-enables FD_ACCEPT: the second connection is still queued.
-        let s = accept(l, std::ptr::null_mut(), std::ptr::null_mut());
-        assert_ne!(s, INVALID_SOCKET);
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_EVENT_0 as u32);
+        accept_one(l);
+        assert_eq!(wait_one(e, 0), SIGNALLED);
         assert_eq!(enum_events(l, e).0, FD_ACCEPT);
-        let t = accept(l, std::ptr::null_mut(), std::ptr::null_mut());
-        assert_ne!(t, INVALID_SOCKET);
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_TIMEOUT);
+        accept_one(l);
+        assert_eq!(wait_one(e, 0), WSA_WAIT_TIMEOUT);
         assert_eq!(enum_events(l, e).0, 0);
         // The listener is non-blocking now.
         assert_invalid_socket(
@@ -1524,22 +1342,14 @@ fn events_fd_accept_on_the_listener_when_a_client_connects() {
 /// not the events the listener recorded.
 #[test]
 fn events_accepted_socket_inherits_the_selection_but_not_recorded_events() {
-    let n = net(Sim::new());
-    let (l, e) = n.server.run(|| unsafe {
-        let l = tcp();
-        assert_eq!(bind_to(l, ANY, PORT), 0);
-        assert_eq!(listen(l, 5), 0);
-        let e = event();
-        event_select(l, e, FD_ACCEPT | FD_READ | FD_WRITE);
-        (l, e)
-    });
-    n.client.run(|| {
-        let c = tcp();
-        assert_eq!(unsafe { connect_to(c, n.server_ip, PORT) }, 0);
-    });
-    n.server.run(|| unsafe {
-        let s = accept(l, std::ptr::null_mut(), std::ptr::null_mut());
-        assert_ne!(s, INVALID_SOCKET);
+    let n = two_hosts(Sim::new());
+    let l = listen_any(&n);
+    let e = n
+        .server
+        .run(|| select_events(l, FD_ACCEPT | FD_READ | FD_WRITE));
+    connect_client(&n);
+    n.server.run(|| {
+        let s = accept_one(l);
         let (events, _) = enum_events(s, e);
         assert_eq!(events, FD_WRITE, "the new socket's own events only");
         assert_eq!(enum_events(l, e).0, FD_ACCEPT);
@@ -1550,27 +1360,22 @@ fn events_accepted_socket_inherits_the_selection_but_not_recorded_events() {
 
 #[test]
 fn events_fd_connect_and_fd_write_on_the_client() {
-    let n = net(Sim::new());
-    n.server.run(|| unsafe {
-        let l = tcp();
-        assert_eq!(bind_to(l, ANY, PORT), 0);
-        assert_eq!(listen(l, 5), 0);
-    });
+    let n = two_hosts(Sim::new());
+    listen_any(&n);
     let (c, e) = n.client.run(|| unsafe {
         let c = tcp();
-        let e = event();
-        event_select(c, e, FD_CONNECT | FD_WRITE | FD_READ | FD_CLOSE);
+        let e = select_events(c, FD_CONNECT | FD_WRITE | FD_READ | FD_CLOSE);
         assert_fails(connect_to(c, n.server_ip, PORT), WSAEWOULDBLOCK);
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_TIMEOUT);
+        assert_eq!(wait_one(e, 0), WSA_WAIT_TIMEOUT);
         (c, e)
     });
     n.client.run(|| {
-        assert_eq!(wait(&[e], false, WSA_INFINITE), WSA_WAIT_EVENT_0 as u32);
+        assert_eq!(wait_one(e, WSA_INFINITE), SIGNALLED);
         let (events, codes) = enum_events(c, e);
         assert_eq!(events, FD_CONNECT | FD_WRITE);
         assert_eq!(codes[bit(FD_CONNECT_BIT)], 0);
         assert_eq!(codes[bit(FD_WRITE_BIT)], 0);
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_TIMEOUT);
+        assert_eq!(wait_one(e, 0), WSA_WAIT_TIMEOUT);
         // Writable again without a WSAEWOULDBLOCK in between: no second FD_WRITE.
         assert_eq!(send_bytes(c, b"x"), 1);
         assert_eq!(enum_events(c, e).0, 0);
@@ -1580,13 +1385,12 @@ fn events_fd_connect_and_fd_write_on_the_client() {
 
 #[test]
 fn events_fd_connect_reports_a_refusal() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     n.client.run(|| unsafe {
         let c = tcp();
-        let e = event();
-        event_select(c, e, FD_CONNECT | FD_WRITE);
+        let e = select_events(c, FD_CONNECT | FD_WRITE);
         assert_fails(connect_to(c, n.server_ip, PORT), WSAEWOULDBLOCK);
-        assert_eq!(wait(&[e], false, WSA_INFINITE), WSA_WAIT_EVENT_0 as u32);
+        assert_eq!(wait_one(e, WSA_INFINITE), SIGNALLED);
         let (events, codes) = enum_events(c, e);
         assert_eq!(events, FD_CONNECT);
         assert_eq!(codes[bit(FD_CONNECT_BIT)], WSAECONNREFUSED);
@@ -1595,13 +1399,12 @@ fn events_fd_connect_reports_a_refusal() {
 
 #[test]
 fn events_fd_write_is_re_enabled_by_a_send_that_would_block() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, c) = connect_pair(&n);
-    n.server.run(|| set_buf(s, SO_RCVBUF, 100));
+    n.server.run(|| set_dword_opt(s, SO_RCVBUF, 100));
     let e = n.client.run(|| {
-        set_buf(c, SO_SNDBUF, 100);
-        let e = event();
-        event_select(c, e, FD_WRITE);
+        set_dword_opt(c, SO_SNDBUF, 100);
+        let e = select_events(c, FD_WRITE);
         assert_eq!(enum_events(c, e).0, FD_WRITE);
         let block = [7u8; 150];
         assert_eq!(send_bytes(c, &block), 100);
@@ -1614,25 +1417,21 @@ fn events_fd_write_is_re_enabled_by_a_send_that_would_block() {
     n.server.run(|| assert_eq!(recv_n(s, 100, 0).0, 100));
     n.sim.run();
     n.client.run(|| {
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_EVENT_0 as u32);
+        assert_eq!(wait_one(e, 0), SIGNALLED);
         assert_eq!(enum_events(c, e).0, FD_WRITE);
     });
 }
 
 #[test]
 fn events_fd_read_is_re_enabled_only_by_recv() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, c) = connect_pair(&n);
-    let e = n.server.run(|| {
-        let e = event();
-        event_select(s, e, FD_READ | FD_CLOSE);
-        assert_eq!(enum_events(s, e).0, 0);
-        e
-    });
+    let e = n.server.run(|| select_events(s, FD_READ | FD_CLOSE));
+    n.server.run(|| assert_eq!(enum_events(s, e).0, 0));
     n.client.run(|| assert_eq!(send_bytes(c, b"a"), 1));
     n.sim.run();
     n.server.run(|| {
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_EVENT_0 as u32);
+        assert_eq!(wait_one(e, 0), SIGNALLED);
         let (events, codes) = enum_events(s, e);
         assert_eq!(events, FD_READ);
         assert_eq!(codes[bit(FD_READ_BIT)], 0);
@@ -1641,12 +1440,12 @@ fn events_fd_read_is_re_enabled_only_by_recv() {
     n.client.run(|| assert_eq!(send_bytes(c, b"b"), 1));
     n.sim.run();
     n.server.run(|| {
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_TIMEOUT);
+        assert_eq!(wait_one(e, 0), WSA_WAIT_TIMEOUT);
         assert_eq!(enum_events(s, e).0, 0);
         assert_eq!(fionread(s), 2);
         // A recv that leaves data re-enables it and it is recorded at once.
         assert_eq!(recv_n(s, 1, 0), (1, b"a".to_vec()));
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_EVENT_0 as u32);
+        assert_eq!(wait_one(e, 0), SIGNALLED);
         assert_eq!(enum_events(s, e).0, FD_READ);
         // A recv that empties the queue: nothing until new data.
         assert_eq!(recv_n(s, 8, 0), (1, b"b".to_vec()));
@@ -1659,11 +1458,10 @@ fn events_fd_read_is_re_enabled_only_by_recv() {
 
 #[test]
 fn events_event_select_makes_the_socket_nonblocking() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, _c) = connect_pair(&n);
     n.server.run(|| unsafe {
-        let e = event();
-        event_select(s, e, FD_READ);
+        select_events(s, FD_READ);
         WSASetLastError(BEEF);
         assert_fails(recv_n(s, 4, 0).0, WSAEWOULDBLOCK);
         let mut off = 0u32;
@@ -1680,8 +1478,7 @@ fn events_event_select_makes_the_socket_nonblocking() {
 fn events_enum_network_events_with_null_record_fails_efault() {
     started(|| unsafe {
         let s = tcp();
-        let e = event();
-        event_select(s, e, FD_READ);
+        let e = select_events(s, FD_READ);
         WSASetLastError(BEEF);
         assert_fails(WSAEnumNetworkEvents(s, e, std::ptr::null_mut()), WSAEFAULT);
     });
@@ -1690,21 +1487,17 @@ fn events_enum_network_events_with_null_record_fails_efault() {
 /// SD-12: FD_CLOSE with error 0 after the peer's graceful close; recv then returns 0.
 #[test]
 fn sd_12_fd_close_with_error_0_on_graceful_close() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, c) = connect_pair(&n);
-    let e = n.server.run(|| {
-        let e = event();
-        event_select(s, e, FD_READ | FD_CLOSE);
-        e
-    });
+    let e = n.server.run(|| select_events(s, FD_READ | FD_CLOSE));
     n.client.run(|| assert_eq!(unsafe { closesocket(c) }, 0));
     n.sim.run();
     n.server.run(|| {
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_EVENT_0 as u32);
+        assert_eq!(wait_one(e, 0), SIGNALLED);
         let (events, codes) = enum_events(s, e);
         assert_eq!(events, FD_CLOSE);
         assert_eq!(codes[bit(FD_CLOSE_BIT)], 0);
-        assert_eq!(wait(&[e], false, 0), WSA_WAIT_TIMEOUT);
+        assert_eq!(wait_one(e, 0), WSA_WAIT_TIMEOUT);
         assert_eq!(recv_n(s, 8, 0), (0, vec![]));
         // FD_CLOSE happens once.
         assert_eq!(enum_events(s, e).0, 0);
@@ -1719,13 +1512,9 @@ fn sd_12_fd_close_with_error_0_on_graceful_close() {
 /// SD-12: FD_CLOSE after the peer's data is read, when data and FIN arrive together.
 #[test]
 fn sd_12_fd_close_after_data_and_graceful_close() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, c) = connect_pair(&n);
-    let e = n.server.run(|| {
-        let e = event();
-        event_select(s, e, FD_READ | FD_CLOSE);
-        e
-    });
+    let e = n.server.run(|| select_events(s, FD_READ | FD_CLOSE));
     n.client.run(|| {
         assert_eq!(send_bytes(c, b"last"), 4);
         assert_eq!(unsafe { shutdown(c, SD_SEND) }, 0);
@@ -1756,13 +1545,9 @@ fn sd_12_fd_close_after_a_reset_reports_the_profile_error() {
         (Profile::Documented, WSAECONNRESET),
         (Profile::Windows, WSAECONNABORTED),
     ] {
-        let n = net(Sim::builder().profile(profile).build());
+        let n = two_hosts(Sim::builder().profile(profile).build());
         let (_l, s, c) = connect_pair(&n);
-        let e = n.server.run(|| {
-            let e = event();
-            event_select(s, e, FD_READ | FD_CLOSE);
-            e
-        });
+        let e = n.server.run(|| select_events(s, FD_READ | FD_CLOSE));
         n.client.run(|| {
             set_linger(c, 1, 0);
             assert_eq!(unsafe { closesocket(c) }, 0);
@@ -1822,146 +1607,72 @@ fn cl_8_events_are_live_resources_freed_by_final_cleanup() {
 
 #[test]
 fn select_readable_on_data() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, c) = connect_pair(&n);
-    n.server.run(|| unsafe {
-        let mut r = fd_set(&[s]);
-        let t = tv(0, 0);
-        assert_eq!(
-            select(0, &mut r, std::ptr::null_mut(), std::ptr::null_mut(), &t),
-            0
-        );
-        assert_eq!(members(&r), Vec::<SOCKET>::new());
-    });
+    n.server
+        .run(|| assert_eq!(select_read(&[s], Some(tv(0, 0))), (0, vec![])));
     n.client.run(|| assert_eq!(send_bytes(c, b"data"), 4));
     n.sim.run();
-    n.server.run(|| unsafe {
-        let mut r = fd_set(&[s]);
-        let t = tv(0, 0);
-        assert_eq!(
-            select(0, &mut r, std::ptr::null_mut(), std::ptr::null_mut(), &t),
-            1
-        );
-        assert_eq!(members(&r), vec![s]);
-    });
+    n.server
+        .run(|| assert_eq!(select_read(&[s], Some(tv(0, 0))), (1, vec![s])));
 }
 
 #[test]
 fn select_without_timeout_waits_for_data() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, c) = connect_pair(&n);
     n.client.run(|| assert_eq!(send_bytes(c, b"data"), 4));
-    n.server.run(|| unsafe {
-        let mut r = fd_set(&[s]);
-        let r0 = select(
-            0,
-            &mut r,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            std::ptr::null(),
-        );
-        assert_eq!(r0, 1);
-        assert_eq!(members(&r), vec![s]);
-    });
+    n.server
+        .run(|| assert_eq!(select_read(&[s], None), (1, vec![s])));
     assert_eq!(n.sim.now(), ms(3));
 }
 
 #[test]
 fn select_readable_on_pending_accept() {
-    let n = net(Sim::new());
-    let l = n.server.run(|| unsafe {
-        let l = tcp();
-        assert_eq!(bind_to(l, ANY, PORT), 0);
-        assert_eq!(listen(l, 5), 0);
-        let mut r = fd_set(&[l]);
-        let t = tv(0, 0);
-        assert_eq!(
-            select(0, &mut r, std::ptr::null_mut(), std::ptr::null_mut(), &t),
-            0
-        );
-        l
-    });
-    n.client.run(|| {
-        let c = tcp();
-        assert_eq!(unsafe { connect_to(c, n.server_ip, PORT) }, 0);
-    });
-    n.server.run(|| unsafe {
-        let mut r = fd_set(&[l]);
-        let t = tv(0, 0);
-        assert_eq!(
-            select(0, &mut r, std::ptr::null_mut(), std::ptr::null_mut(), &t),
-            1
-        );
-        assert_eq!(members(&r), vec![l]);
-        let s = accept(l, std::ptr::null_mut(), std::ptr::null_mut());
-        assert_ne!(s, INVALID_SOCKET);
-        let mut r = fd_set(&[l]);
-        assert_eq!(
-            select(0, &mut r, std::ptr::null_mut(), std::ptr::null_mut(), &t),
-            0
-        );
+    let n = two_hosts(Sim::new());
+    let l = listen_any(&n);
+    n.server
+        .run(|| assert_eq!(select_read(&[l], Some(tv(0, 0))).0, 0));
+    connect_client(&n);
+    n.server.run(|| {
+        assert_eq!(select_read(&[l], Some(tv(0, 0))), (1, vec![l]));
+        accept_one(l);
+        assert_eq!(select_read(&[l], Some(tv(0, 0))).0, 0);
     });
 }
 
 #[test]
 fn select_readable_on_graceful_close() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, c) = connect_pair(&n);
     n.client
         .run(|| assert_eq!(unsafe { shutdown(c, SD_SEND) }, 0));
     n.sim.run();
-    n.server.run(|| unsafe {
-        let mut r = fd_set(&[s]);
-        let t = tv(0, 0);
-        assert_eq!(
-            select(0, &mut r, std::ptr::null_mut(), std::ptr::null_mut(), &t),
-            1
-        );
-        assert_eq!(members(&r), vec![s]);
+    n.server.run(|| {
+        assert_eq!(select_read(&[s], Some(tv(0, 0))), (1, vec![s]));
         assert_eq!(recv_n(s, 8, 0), (0, vec![]));
     });
 }
 
 #[test]
 fn select_writable_when_connected() {
-    let n = net(Sim::new());
-    n.server.run(|| unsafe {
-        let l = tcp();
-        assert_eq!(bind_to(l, ANY, PORT), 0);
-        assert_eq!(listen(l, 5), 0);
-    });
-    n.client.run(|| unsafe {
-        let c = tcp();
-        set_nonblocking(c, true);
-        assert_fails(connect_to(c, n.server_ip, PORT), WSAEWOULDBLOCK);
-        let mut w = fd_set(&[c]);
-        let mut x = fd_set(&[c]);
-        let t = tv(0, 0);
-        assert_eq!(select(0, std::ptr::null_mut(), &mut w, &mut x, &t), 0);
+    let n = two_hosts(Sim::new());
+    listen_any(&n);
+    n.client.run(|| {
+        let c = connect_started(n.server_ip);
+        assert_eq!(select_write_except(c, tv(0, 0)).0, 0);
         // Waits for the connection: writable at 2 ms.
-        let mut w = fd_set(&[c]);
-        let mut x = fd_set(&[c]);
-        let t = tv(5, 0);
-        assert_eq!(select(0, std::ptr::null_mut(), &mut w, &mut x, &t), 1);
-        assert_eq!(members(&w), vec![c]);
-        assert_eq!(members(&x), Vec::<SOCKET>::new());
+        assert_eq!(select_write_except(c, tv(5, 0)), (1, vec![c], vec![]));
     });
     assert_eq!(n.sim.now(), ms(2));
 }
 
 #[test]
 fn select_exceptfds_on_a_refused_nonblocking_connect() {
-    let n = net(Sim::new());
-    n.client.run(|| unsafe {
-        let c = tcp();
-        set_nonblocking(c, true);
-        assert_fails(connect_to(c, n.server_ip, PORT), WSAEWOULDBLOCK);
-        let mut w = fd_set(&[c]);
-        let mut x = fd_set(&[c]);
-        let t = tv(5, 0);
-        assert_eq!(select(0, std::ptr::null_mut(), &mut w, &mut x, &t), 1);
-        assert_eq!(members(&w), Vec::<SOCKET>::new());
-        assert_eq!(members(&x), vec![c]);
+    let n = two_hosts(Sim::new());
+    n.client.run(|| {
+        let c = connect_started(n.server_ip);
+        assert_eq!(select_write_except(c, tv(5, 0)), (1, vec![], vec![c]));
     });
     assert_eq!(n.sim.now(), ms(2));
 }
@@ -1970,11 +1681,9 @@ fn select_exceptfds_on_a_refused_nonblocking_connect() {
 /// error.
 #[test]
 fn select_refused_connect_leaves_the_error_in_so_error() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     n.client.run(|| unsafe {
-        let c = tcp();
-        set_nonblocking(c, true);
-        assert_fails(connect_to(c, n.server_ip, PORT), WSAEWOULDBLOCK);
+        let c = connect_started(n.server_ip);
         let mut x = fd_set(&[c]);
         let t = tv(5, 0);
         assert_eq!(
@@ -2035,18 +1744,11 @@ fn select_with_a_closed_socket_fails_enotsock() {
 
 #[test]
 fn select_timeout_zero_returns_0_immediately() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, _c) = connect_pair(&n);
     let before = n.sim.now();
-    n.server.run(|| unsafe {
-        let mut r = fd_set(&[s]);
-        let t = tv(0, 0);
-        assert_eq!(
-            select(0, &mut r, std::ptr::null_mut(), std::ptr::null_mut(), &t),
-            0
-        );
-        assert_eq!(r.fd_count, 0);
-    });
+    n.server
+        .run(|| assert_eq!(select_read(&[s], Some(tv(0, 0))), (0, vec![])));
     assert_eq!(n.sim.now(), before);
     let ev = n.sim.trace().calls("select").last().cloned().unwrap();
     assert_eq!(ev.blocked, Duration::ZERO);
@@ -2054,18 +1756,11 @@ fn select_timeout_zero_returns_0_immediately() {
 
 #[test]
 fn select_timeout_one_second_returns_0_after_exactly_one_second() {
-    let n = net(Sim::new());
+    let n = two_hosts(Sim::new());
     let (_l, s, _c) = connect_pair(&n);
     assert_eq!(n.sim.now(), ms(2));
-    n.server.run(|| unsafe {
-        let mut r = fd_set(&[s]);
-        let t = tv(1, 0);
-        assert_eq!(
-            select(0, &mut r, std::ptr::null_mut(), std::ptr::null_mut(), &t),
-            0
-        );
-        assert_eq!(r.fd_count, 0);
-    });
+    n.server
+        .run(|| assert_eq!(select_read(&[s], Some(tv(1, 0))), (0, vec![])));
     assert_eq!(n.sim.now(), ms(1002));
     let ev = n.sim.trace().calls("select").last().cloned().unwrap();
     assert_eq!(ev.blocked, Duration::from_secs(1));
@@ -2075,19 +1770,7 @@ fn select_timeout_one_second_returns_0_after_exactly_one_second() {
 #[test]
 #[should_panic(expected = "deadlock")]
 fn th_4_select_without_timeout_and_nothing_pending_panics_deadlock() {
-    started(|| unsafe {
-        let s = tcp();
-        assert_eq!(bind_to(s, ANY, PORT), 0);
-        assert_eq!(listen(s, 5), 0);
-        let mut r = fd_set(&[s]);
-        select(
-            0,
-            &mut r,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            std::ptr::null(),
-        )
-    });
+    started(|| select_read(&[tcp_listener(&sockaddr(ANY, PORT), 5)], None));
 }
 
 // =============================================================================================
@@ -2096,11 +1779,9 @@ fn th_4_select_without_timeout_and_nothing_pending_panics_deadlock() {
 /// TH-3: virtual time moves only when a call waits.
 #[test]
 fn th_3_virtual_time_only_moves_when_a_call_waits() {
-    let n = net(Sim::new());
-    let l = n.server.run(|| unsafe {
-        let l = tcp();
-        assert_eq!(bind_to(l, ANY, PORT), 0);
-        assert_eq!(listen(l, 5), 0);
+    let n = two_hosts(Sim::new());
+    let l = listen_any(&n);
+    n.server.run(|| unsafe {
         set_nonblocking(l, true);
         for _ in 0..50 {
             assert_invalid_socket(
@@ -2108,12 +1789,9 @@ fn th_3_virtual_time_only_moves_when_a_call_waits() {
                 WSAEWOULDBLOCK,
             );
         }
-        l
     });
     let c = n.client.run(|| unsafe {
-        let c = tcp();
-        set_nonblocking(c, true);
-        assert_fails(connect_to(c, n.server_ip, PORT), WSAEWOULDBLOCK);
+        let c = connect_started(n.server_ip);
         for _ in 0..50 {
             assert_fails(connect_to(c, n.server_ip, PORT), WSAEALREADY);
             let mut w = fd_set(&[c]);
@@ -2123,7 +1801,7 @@ fn th_3_virtual_time_only_moves_when_a_call_waits() {
                 0
             );
             let e = event();
-            assert_eq!(wait(&[e], false, 0), WSA_WAIT_TIMEOUT);
+            assert_eq!(wait_one(e, 0), WSA_WAIT_TIMEOUT);
             assert_eq!(WSACloseEvent(e), TRUE);
         }
         c
@@ -2138,12 +1816,7 @@ fn th_3_virtual_time_only_moves_when_a_call_waits() {
     // The SYN was in flight all along; delivering it takes the link's time.
     n.sim.run();
     assert_eq!(n.sim.now(), ms(2));
-    n.server.run(|| {
-        assert_ne!(
-            unsafe { accept(l, std::ptr::null_mut(), std::ptr::null_mut()) },
-            INVALID_SOCKET
-        )
-    });
+    n.server.run(|| accept_one(l));
     n.client.run(|| assert_eq!(peer(c), v4(n.server_ip, PORT)));
     assert_eq!(n.sim.now(), ms(2));
 }
@@ -2157,20 +1830,15 @@ fn th_4_deadlock_report_names_thread_call_and_seed() {
     let server_host = sim.host("server");
     let server = server_host.process("echo-server");
     let client = sim.host("client").process("client");
-    let l = server.run(|| unsafe {
+    let l = server.run(|| {
         startup_2_2();
-        let l = tcp();
-        assert_eq!(bind_to(l, ANY, PORT), 0);
-        assert_eq!(listen(l, 5), 0);
-        l
+        tcp_listener(&sockaddr(ANY, PORT), 5)
     });
-    client.run(|| unsafe {
+    client.run(|| {
         startup_2_2();
-        let c = tcp();
-        assert_eq!(connect_to(c, server_host.addr(), PORT), 0);
+        tcp_connected(&sockaddr(server_host.addr(), PORT))
     });
-    let s = server.run(|| unsafe { accept(l, std::ptr::null_mut(), std::ptr::null_mut()) });
-    assert_ne!(s, INVALID_SOCKET);
+    let s = server.run(|| accept_one(l));
     let before = sim.now();
     let panic = catch_unwind(AssertUnwindSafe(|| server.run(|| recv_n(s, 16, 0))))
         .expect_err("a recv nothing can complete must panic");
