@@ -62,6 +62,7 @@ mod core;
 mod error;
 mod sim;
 pub mod sys;
+pub mod thread;
 mod trace;
 
 pub use crate::core::catalog::{Guid, ProtocolChain, ProtocolInfo};
@@ -74,7 +75,11 @@ pub use crate::core::table::Socket;
 pub use crate::core::version::{Version, WsaData};
 pub use crate::core::Profile;
 pub use error::WsaError;
-pub use sim::{Host, Process, Sim, SimBuilder, DEFAULT_LATENCY, SEED_ENV};
+pub use sim::handle::ThreadHandle;
+pub use sim::{
+    check_determinism, Diagnostic, Host, Process, Sim, SimBuilder, DEFAULT_LATENCY, SEED_ENV,
+};
+pub use thread::dllmain;
 pub use trace::{Event, Trace};
 
 /// The README's examples, compiled and run as doc tests so they cannot go stale.

@@ -218,6 +218,12 @@ pub enum Call<'a> {
         /// The timeout (`Ok(None)`: NULL, wait for ever; `Err`: negative).
         timeout: Result<Option<std::time::Duration>, ()>,
     },
+    /// `WSAIsBlocking()`.
+    IsBlocking,
+    /// `WSACancelBlockingCall()`.
+    CancelBlocking,
+    /// `WSASetBlockingHook(lpBlockFunc)` (`Some`) or `WSAUnhookBlockingHook()` (`None`).
+    SetBlockingHook(Option<usize>),
     /// `WSAEnumProtocolsW(lpiProtocols, lpProtocolBuffer, lpdwBufferLength)`.
     EnumProtocols {
         /// The protocol filter (without its terminating 0).
@@ -265,6 +271,10 @@ impl Call<'_> {
             Call::EventSelect { .. } => "WSAEventSelect",
             Call::EnumNetworkEvents { .. } => "WSAEnumNetworkEvents",
             Call::Select { .. } => "select",
+            Call::IsBlocking => "WSAIsBlocking",
+            Call::CancelBlocking => "WSACancelBlockingCall",
+            Call::SetBlockingHook(Some(_)) => "WSASetBlockingHook",
+            Call::SetBlockingHook(None) => "WSAUnhookBlockingHook",
         }
     }
 
@@ -276,6 +286,7 @@ impl Call<'_> {
             Call::CreateEvent => Returns::InvalidEvent,
             Call::EventOp(..) => Returns::False,
             Call::WaitEvents { .. } => Returns::WaitFailed,
+            Call::SetBlockingHook(Some(_)) => Returns::Null,
             _ => Returns::Status,
         }
     }
@@ -309,6 +320,8 @@ pub enum Returns {
     False,
     /// `WSA_WAIT_FAILED` (`WSAWaitForMultipleEvents`).
     WaitFailed,
+    /// `NULL` (`WSASetBlockingHook`).
+    Null,
 }
 
 impl Returns {
@@ -321,6 +334,7 @@ impl Returns {
             Returns::InvalidEvent => "WSA_INVALID_EVENT".into(),
             Returns::False => "FALSE".into(),
             Returns::WaitFailed => "WSA_WAIT_FAILED".into(),
+            Returns::Null => "NULL".into(),
         }
     }
 }
@@ -341,6 +355,8 @@ pub enum Reply {
     Count(u32),
     /// A new event object.
     Event(EventHandle),
+    /// The previous blocking hook (0: the default).
+    Hook(usize),
 }
 
 impl fmt::Display for Reply {
@@ -352,6 +368,7 @@ impl fmt::Display for Reply {
             Reply::LastError(e) => write!(f, "{}", error_name(*e)),
             Reply::Count(n) => write!(f, "{n}"),
             Reply::Event(h) => write!(f, "{h}"),
+            Reply::Hook(h) => write!(f, "{h:#x}"),
         }
     }
 }
@@ -490,7 +507,11 @@ impl fmt::Display for Call<'_> {
                 None => write!(f, "{s}, NULL"),
                 Some(d) => write!(f, "{s}, &{{len {}, {}}}", d.len, ptr(&d.buf)),
             },
-            Call::CreateEvent => Ok(()),
+            Call::CreateEvent | Call::IsBlocking | Call::CancelBlocking => Ok(()),
+            Call::SetBlockingHook(h) => match h {
+                Some(h) => write!(f, "{h:#x}"),
+                None => Ok(()),
+            },
             Call::EventOp(h, _) => write!(f, "{h}"),
             Call::WaitEvents {
                 events,

@@ -16,6 +16,7 @@ pub mod sockaddr;
 pub mod socket;
 pub mod sockopt;
 pub mod table;
+pub mod threads;
 pub mod transport;
 pub mod version;
 
@@ -112,6 +113,10 @@ pub struct Cx {
     pub resumed: bool,
     /// When the call was first made (set by the dispatcher).
     pub started: Duration,
+    /// True while the thread runs a simulated DllMain (the loader lock is held: CL-12).
+    pub in_dllmain: bool,
+    /// True while the thread runs an APC or completion routine for the simulator (CL-10).
+    pub in_callback: bool,
     rules: Vec<Rule>,
 }
 
@@ -123,6 +128,8 @@ impl Cx {
             thread,
             resumed: false,
             started: Duration::ZERO,
+            in_dllmain: false,
+            in_callback: false,
             rules: Vec::new(),
         }
     }
@@ -167,6 +174,9 @@ pub struct World {
     next_thread: u32,
     transport: Transport,
     now: Duration,
+    blocked: std::collections::BTreeMap<ThreadId, threads::BlockedCall>,
+    interrupts: std::collections::BTreeMap<ThreadId, Rule>,
+    diagnostics: Vec<threads::Diagnostic>,
 }
 
 impl World {
@@ -181,6 +191,9 @@ impl World {
             next_thread: 0,
             transport: Transport::new(latency),
             now: Duration::ZERO,
+            blocked: Default::default(),
+            interrupts: Default::default(),
+            diagnostics: Vec::new(),
         }
     }
 
@@ -273,7 +286,8 @@ impl World {
         &mut self.processes[p.0 as usize - 1]
     }
 
-    fn new_thread_id(&mut self) -> ThreadId {
+    /// A new thread id (threads of any process share one numbering).
+    pub fn new_thread_id(&mut self) -> ThreadId {
         self.next_thread += 1;
         ThreadId(self.next_thread)
     }
@@ -291,6 +305,7 @@ impl World {
         let Some(sockets) = self.process_mut(p).end(how) else {
             return rules;
         };
+        self.forget_threads(p);
         let reset = how == Ending::Kill || self.profile == Profile::Documented;
         rules.push(if how == Ending::Kill {
             Rule::Sp8
@@ -345,13 +360,55 @@ impl World {
         if !cx.resumed {
             cx.started = self.now;
         }
-        let routed = self.route(cx, call);
+        // A new call while this thread's blocking call is outstanding comes from its blocking
+        // hook (Winsock 1.1) or from an APC that interrupted the wait.
+        let nested = !cx.resumed && self.blocked.contains_key(&cx.thread);
+        let winsock_1 = self
+            .process(cx.process)
+            .version()
+            .is_some_and(|v| v.is_1x());
+        let routed = if let Some(rule) = cx
+            .resumed
+            .then(|| self.interrupts.remove(&cx.thread))
+            .flatten()
+        {
+            cx.rule(rule); // CL-4, CS-7, CL-13: the blocking call was cancelled.
+            Err(Stop::Fail(WsaError::Interrupted))
+        } else if nested && winsock_1 && !call.allowed_in_blocking_hook() {
+            cx.rule(Rule::Th5); // TH-5
+            if matches!(call, Call::Cleanup) {
+                cx.rule(Rule::Cl10); // CL-10
+            }
+            Err(Stop::Fail(WsaError::InProgress))
+        } else {
+            self.route(cx, call)
+        };
         self.poll_network_events();
         let result = match routed {
             Ok(reply) => Ok(reply),
             Err(Stop::Fail(e)) => Err(e),
-            Err(Stop::Block(b)) => return Step::Blocked(b),
+            Err(Stop::Block(_)) if nested => {
+                // SD-13: undefined on Windows; the simulator fails the inner call.
+                let what = call.name();
+                self.diagnose(
+                    cx,
+                    Rule::Sd13,
+                    format!("{what} would block inside an APC that interrupted a blocking call on the same thread"),
+                );
+                Err(WsaError::InProgress)
+            }
+            Err(Stop::Block(b)) => {
+                let blocked = threads::BlockedCall {
+                    process: cx.process,
+                    socket: b.socket,
+                };
+                self.blocked.insert(cx.thread, blocked);
+                return Step::Blocked(b);
+            }
         };
+        if !nested {
+            self.blocked.remove(&cx.thread);
+        }
         let thread = cx.thread;
         let process = self.process_mut(cx.process);
         match &result {
@@ -384,11 +441,18 @@ impl World {
         // WSACleanup reports ER-1 as CL-1 and ER-5 as CL-11.
         match call {
             Call::Startup { requested, data } => {
+                if cx.in_dllmain {
+                    self.diagnose(
+                        cx,
+                        Rule::Cl12,
+                        "WSAStartup called from DllMain (the loader lock is held)".into(),
+                    );
+                }
                 return Ok(self.process_mut(cx.process).startup(
                     cx,
                     *requested,
                     data.as_deref_mut(),
-                )?)
+                )?);
             }
             Call::GetLastError => {
                 cx.rule(Rule::Th1); // TH-1
@@ -402,14 +466,33 @@ impl World {
                     .set_last_error(cx.thread, *code);
                 return Ok(Reply::Done);
             }
-            Call::Cleanup => return self.cleanup(cx),
+            Call::Cleanup if cx.in_callback => {
+                // CL-10: not from inside a completion routine or callback being run.
+                cx.rule(Rule::Cl10);
+                return Err(WsaError::InProgress.into());
+            }
+            Call::Cleanup => {
+                if cx.in_dllmain {
+                    self.diagnose(cx, Rule::Cl12, "WSACleanup called from DllMain (the loader lock is held): it unloads provider DLLs and can deadlock".into());
+                }
+                return self.cleanup(cx);
+            }
+            Call::IsBlocking => {
+                return Ok(Reply::Count(u32::from(self.is_blocking(cx.thread))));
+            }
             _ => {}
         }
         self.gate(cx)?;
         match call {
-            Call::Startup { .. } | Call::GetLastError | Call::SetLastError(_) | Call::Cleanup => {
+            Call::Startup { .. }
+            | Call::GetLastError
+            | Call::SetLastError(_)
+            | Call::Cleanup
+            | Call::IsBlocking => {
                 unreachable!("handled above")
             }
+            Call::CancelBlocking => self.cancel_blocking_call(cx),
+            Call::SetBlockingHook(hook) => self.set_blocking_hook(cx, *hook),
             Call::Socket {
                 af,
                 ty,
@@ -572,6 +655,9 @@ impl World {
             for (_, st) in sockets {
                 self.release_socket(&st, reset, Rule::Cl6);
             }
+            // CL-4: every blocking call of the process's other threads returns WSAEINTR.
+            let (p, me) = (cx.process, cx.thread);
+            self.interrupt(cx, Rule::Cl4, |t, b| b.process == p && t != me);
             cx.rule(Rule::Cl8); // CL-8: nothing of the process's Ws2_32 state survives.
         }
         if down {
@@ -628,6 +714,11 @@ impl World {
         }
         self.close_network(cx, s)?;
         self.process_mut(cx.process).remove_socket(s);
+        // CS-7: blocking calls on the socket in other threads return WSAEINTR.
+        let (p, me) = (cx.process, cx.thread);
+        self.interrupt(cx, Rule::Cs7, |t, b| {
+            b.process == p && b.socket == Some(s) && t != me
+        });
         cx.rule(Rule::Cs1); // CS-1
         Ok(Reply::Done)
     }

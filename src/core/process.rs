@@ -45,6 +45,8 @@ struct Ws2 {
     sockets: SocketTable<SocketState>,
     /// Event objects.
     events: Table<EventHandle, EventState>,
+    /// TH-5: each thread's Winsock 1.1 blocking hook (a function address).
+    hooks: BTreeMap<ThreadId, usize>,
 }
 
 /// A simulated process's state.
@@ -142,6 +144,7 @@ impl ProcessState {
                 lowest: version,
                 sockets: SocketTable::default(),
                 events: Table::default(),
+                hooks: BTreeMap::new(),
             }
         });
         ws2.count += 1;
@@ -273,6 +276,20 @@ impl ProcessState {
     /// Whether an event object is signalled; `None` for an unknown handle.
     pub(super) fn event_signaled(&self, h: EventHandle) -> Option<bool> {
         self.ws2.as_ref()?.events.get(h).map(|e| e.signaled)
+    }
+
+    /// TH-5: the blocking hook of `t` (`None`: the default).
+    pub(super) fn blocking_hook(&self, t: ThreadId) -> Option<usize> {
+        self.ws2.as_ref()?.hooks.get(&t).copied()
+    }
+
+    /// Installs (`Some`) or removes (`None`) a thread's blocking hook; returns the previous.
+    pub(super) fn set_blocking_hook(&mut self, t: ThreadId, hook: Option<usize>) -> Option<usize> {
+        let hooks = &mut self.ws2.as_mut()?.hooks;
+        match hook {
+            Some(h) => hooks.insert(t, h),
+            None => hooks.remove(&t),
+        }
     }
 
     /// Frees a socket's handle for good (CS-1).

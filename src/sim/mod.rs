@@ -4,6 +4,8 @@
 //! processes, and records every call. Handles ([`Sim`], [`Host`], [`Process`]) are cheap clones
 //! sharing one simulation.
 
+pub(crate) mod handle;
+pub(crate) mod sched;
 pub(crate) mod thread;
 
 use std::net::Ipv4Addr;
@@ -15,6 +17,7 @@ use crate::core::rules::Rule;
 use crate::core::{HostId, ProcessId, ThreadId, World};
 use crate::trace::{Event, Trace};
 use crate::{Profile, WsaError};
+use handle::ThreadHandle;
 
 /// The environment variable that gives the seed when [`SimBuilder::seed`] was not called (TH-6).
 pub const SEED_ENV: &str = "WS2SIM_SEED";
@@ -84,6 +87,8 @@ impl SimBuilder {
             seed,
             state: Mutex::new(State {
                 world,
+                sched: sched::Sched::new(seed),
+                diagnostics: Vec::new(),
                 seed,
                 trace: Vec::new(),
                 seq: 0,
@@ -101,6 +106,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The simulation's seed.
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// The simulation's state. Never held while test code runs, so a panic in test code cannot
     /// poison it; a poisoned lock is still usable because every change is made whole.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -111,10 +121,29 @@ impl Shared {
 /// The simulation's mutable state.
 pub(crate) struct State {
     pub(crate) world: World,
+    pub(crate) sched: sched::Sched,
     seed: u64,
     trace: Vec<Event>,
     seq: u64,
     tracing: bool,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// A misuse the simulator detected where Windows would deadlock or behave in an undefined way
+/// (CL-12: WSAStartup/WSACleanup in DllMain; SD-13: a blocking call from an APC inside a
+/// blocking call). Also recorded in the trace as a `Diagnostic` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The rule naming the misuse.
+    pub rule: Rule,
+    /// The process's id.
+    pub pid: u32,
+    /// The process's name.
+    pub process: String,
+    /// The thread's id.
+    pub thread: u32,
+    /// What happened.
+    pub message: String,
 }
 
 impl State {
@@ -191,6 +220,23 @@ impl State {
 }
 
 impl State {
+    /// Records the core's misuse diagnostics (CL-12, SD-13) as `Diagnostic` events.
+    pub(crate) fn record_diagnostics(&mut self) {
+        for d in self.world.take_diagnostics() {
+            let process = self.world.process(d.process);
+            let diagnostic = Diagnostic {
+                rule: d.rule,
+                pid: d.process.0,
+                process: process.name().to_owned(),
+                thread: d.thread.0,
+                message: d.message.clone(),
+            };
+            let host = process.host();
+            self.record_harness(host, Some(d.process), "Diagnostic", d.message, vec![d.rule]);
+            self.diagnostics.push(diagnostic);
+        }
+    }
+
     /// Records the transport's data losses as `DataLoss` events, each naming the rule that
     /// decided it (CL-7, CS-3, CS-4, CL-6, SD-11, SD-12, SP-8).
     pub(crate) fn record_losses(&mut self) {
@@ -204,30 +250,6 @@ impl State {
             );
             self.record_harness(host, Some(loss.process), "DataLoss", args, vec![loss.rule]);
         }
-    }
-
-    /// TH-4: what every thread is blocked in, the time and the seed.
-    pub(crate) fn deadlock_report(
-        &self,
-        pid: ProcessId,
-        tid: ThreadId,
-        call: &str,
-        args: &str,
-        block: &crate::core::Block,
-    ) -> String {
-        let process = self.world.process(pid);
-        format!(
-            "ws2sim (seed {}): deadlock at {:?} of virtual time: thread {} of process {:?} \
-             (pid {}) is blocked in {call}({args}) waiting for {} on {}, and nothing can wake \
-             it: no thread can run and no packet or timer is pending (TH-4)",
-            self.seed,
-            self.world.now(),
-            tid,
-            process.name(),
-            pid,
-            block.what,
-            block.socket.map_or("-".into(), |s| s.to_string()),
-        )
     }
 }
 
@@ -311,14 +333,30 @@ impl Sim {
         state.record_losses();
     }
 
-    /// Runs the simulation until nothing is left to happen by itself: every packet in flight
-    /// is delivered (and whatever that sets off), moving virtual time as far as needed (TH-3).
+    /// Runs the simulation until nothing is left to happen by itself: every runnable
+    /// simulated thread runs, every packet in flight is delivered, and virtual time moves as far
+    /// as needed (TH-3).
+    ///
+    /// Called from inside a simulated thread, that thread waits until nothing else can happen
+    /// and then goes on (other threads still blocked then are no deadlock: it can still act).
+    ///
+    /// # Panics
+    /// Called from outside, when threads are still blocked once nothing can happen any more:
+    /// a deadlock (TH-4), reported with every blocked thread, its call and socket, the virtual
+    /// time and the seed.
     pub fn run(&self) {
-        let mut state = self.shared.lock();
-        while let Some(t) = state.world.next_event() {
-            state.world.advance_to(t);
+        match thread::try_current() {
+            Some(ctx) => {
+                let g = ctx.lock();
+                drop(ctx.switch(g, sched::Run::Driver(sched::Goal::Quiet)));
+            }
+            None => handle::drive(&self.shared, sched::Goal::Quiet),
         }
-        state.record_losses();
+    }
+
+    /// Every misuse the simulator detected so far (CL-12, SD-13).
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        self.shared.lock().diagnostics.clone()
     }
 
     /// The current virtual time (0 at the start).
@@ -376,11 +414,14 @@ impl std::fmt::Debug for Host {
 impl Host {
     /// Starts a new process named `name` on this host (each call starts another one).
     pub fn process(&self, name: &str) -> Process {
-        let (id, main) = self.sim.shared.lock().world.add_process(self.id, name);
+        let mut state = self.sim.shared.lock();
+        let (id, main) = state.world.add_process(self.id, name);
+        let rx = state.sched.add(main, Some(id), sched::Run::Outside, false);
         Process {
             sim: self.sim.clone(),
             id,
             main,
+            rx,
         }
     }
 
@@ -401,6 +442,7 @@ pub struct Process {
     sim: Sim,
     id: ProcessId,
     main: ThreadId,
+    rx: crossbeam_channel::Receiver<sched::Wake>,
 }
 
 impl std::fmt::Debug for Process {
@@ -415,28 +457,83 @@ impl std::fmt::Debug for Process {
 impl Process {
     /// Runs `f` on the calling OS thread as this process's main thread: every Winsock call `f`
     /// makes (through [`sys`](crate::sys) or [`api`](crate::api)) is made by this process.
-    /// Calls may nest (`other.run(..)` inside `f` runs as the other process until it returns).
+    /// While `f` runs, the process's other threads and those of other processes run too, one
+    /// at a time, switching at Winsock calls (TH-2). When `f` returns, they pause until the
+    /// next `run`, [`join`](ThreadHandle::join) or [`Sim::run`]. Calls may nest
+    /// (`other.run(..)` inside `f` runs as the other process until it returns).
     ///
     /// # Panics
-    /// When the process has ended ([`exit`](Process::exit), [`kill`](Process::kill)); the
-    /// message names the seed.
+    /// When the process has ended ([`exit`](Process::exit), [`kill`](Process::kill)), when its
+    /// main thread is already running (a nested `run` of the same process), or on a deadlock
+    /// (TH-4); the message names the seed.
     pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
-        if self.sim.shared.lock().world.process(self.id).life() != Life::Running {
-            panic!(
-                "{}",
-                self.sim.panic_msg(&format!(
-                    "Process::run on process {:?} (pid {}), which has ended",
-                    self.name(),
-                    self.id.0
-                ))
-            );
+        let outer = thread::try_current();
+        {
+            let mut state = self.sim.shared.lock();
+            if state.world.process(self.id).life() != Life::Running {
+                drop(state);
+                panic!(
+                    "{}",
+                    self.sim.panic_msg(&format!(
+                        "Process::run on process {:?} (pid {}), which has ended",
+                        self.name(),
+                        self.id.0
+                    ))
+                );
+            }
+            if state.sched.slot(self.main).run != sched::Run::Outside {
+                drop(state);
+                panic!(
+                    "{}",
+                    self.sim.panic_msg(&format!(
+                        "Process::run on process {:?} (pid {}) while its main thread already runs",
+                        self.name(),
+                        self.id.0
+                    ))
+                );
+            }
+            if let Some(o) = &outer {
+                state.sched.slot(o.tid).run = sched::Run::Outside;
+            }
+            state.sched.slot(self.main).run = sched::Run::Running;
+            state.sched.entry.push(self.main);
         }
-        let _entered = thread::enter(thread::ThreadCtx {
+        let entered = thread::enter(thread::ThreadCtx {
             shared: self.sim.shared.clone(),
             pid: self.id,
             tid: self.main,
+            rx: self.rx.clone(),
         });
-        f()
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        drop(entered);
+        {
+            let mut state = self.sim.shared.lock();
+            state.sched.entry.retain(|t| *t != self.main);
+            if state.sched.slot(self.main).run != sched::Run::Finished {
+                state.sched.slot(self.main).run = sched::Run::Outside;
+            }
+            if let Some(o) = &outer {
+                state.sched.slot(o.tid).run = sched::Run::Running;
+            }
+        }
+        match result {
+            Ok(v) => v,
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+
+    /// Starts a simulated thread of this process running `f` (on an OS thread of its own, but
+    /// only when the scheduler gives it its turn). It first runs during the next
+    /// [`run`](Process::run), [`join`](ThreadHandle::join) or [`Sim::run`].
+    ///
+    /// # Panics
+    /// When the process has ended.
+    pub fn spawn<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> ThreadHandle<T> {
+        handle::spawn(&self.sim.shared, self.id, f)
+            .unwrap_or_else(|msg| panic!("{}", self.sim.panic_msg(&msg)))
     }
 
     /// Ends the process normally (`ExitProcess`): Ws2_32 is unloaded whatever its startup
@@ -453,10 +550,22 @@ impl Process {
     }
 
     fn end(&self, how: Ending, call: &str) {
+        if thread::try_current().is_some_and(|c| c.pid == self.id) {
+            panic!(
+                "{}",
+                self.sim.panic_msg(&format!(
+                    "{call} of process {:?} called from one of its own threads; end it from \
+                     outside (after its Process::run returned)",
+                    self.name()
+                ))
+            );
+        }
         let mut state = self.sim.shared.lock();
         if state.world.process(self.id).life() != Life::Running {
             return;
         }
+        // Every thread of the process ends with it.
+        state.abort_threads(None, Some(self.id));
         let rules = state.world.end_process(self.id, how);
         let host = state.world.process(self.id).host();
         state.record_harness(host, Some(self.id), call, String::new(), rules);
@@ -518,5 +627,50 @@ impl Process {
     /// The simulation this process belongs to.
     pub fn sim(&self) -> &Sim {
         &self.sim
+    }
+}
+
+/// Runs `program` `runs` times on fresh simulations with the same seed and panics, naming the
+/// first event that differs, unless every run gives the same trace byte for byte (TH-2).
+///
+/// The seed is `WS2SIM_SEED`'s or 0, as for [`Sim::new`]; the program builds its hosts and
+/// processes on the `Sim` it is given.
+///
+/// ```
+/// ws2sim::check_determinism(3, |sim| {
+///     let p = sim.localhost().process("app");
+///     let h = p.spawn(|| ws2sim::api::last_error());
+///     p.run(|| ws2sim::api::set_last_error(5));
+///     h.join();
+/// });
+/// ```
+pub fn check_determinism(runs: usize, program: impl Fn(&Sim)) {
+    let builder = Sim::builder();
+    let mut first: Option<(u64, Vec<String>)> = None;
+    for run in 0..runs {
+        let sim = builder.clone().build();
+        program(&sim);
+        let lines: Vec<String> = sim
+            .trace()
+            .to_json_lines()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        match &first {
+            None => first = Some((sim.seed(), lines)),
+            Some((seed, expected)) => {
+                let n = expected.len().max(lines.len());
+                for i in 0..n {
+                    let (a, b) = (expected.get(i), lines.get(i));
+                    if a != b {
+                        panic!(
+                            "ws2sim (seed {seed}): run {run} differs from run 0 at event {i}:\n  run 0: {}\n  run {run}: {}",
+                            a.map_or("(none)", String::as_str),
+                            b.map_or("(none)", String::as_str)
+                        );
+                    }
+                }
+            }
+        }
     }
 }

@@ -1,10 +1,13 @@
 //! Which simulated thread the current OS thread is running, and the funnel every Winsock call
 //! of `sys` and `api` goes through.
 
-use std::cell::RefCell;
-use std::sync::Arc;
+use std::cell::{Cell, RefCell};
+use std::sync::{Arc, MutexGuard};
 
-use super::Shared;
+use crossbeam_channel::Receiver;
+
+use super::sched::{self, Run, Wake};
+use super::{Shared, State};
 use crate::core::{Call, Cx, ProcessId, Reply, Step, ThreadId};
 use crate::error::WsaError;
 
@@ -14,11 +17,16 @@ pub(crate) struct ThreadCtx {
     pub(crate) shared: Arc<Shared>,
     pub(crate) pid: ProcessId,
     pub(crate) tid: ThreadId,
+    pub(crate) rx: Receiver<Wake>,
 }
 
 thread_local! {
     /// A stack: `Process::run` may nest (a test driving two processes from one closure).
     static CURRENT: RefCell<Vec<ThreadCtx>> = const { RefCell::new(Vec::new()) };
+    /// How deep the thread is in simulated DllMain calls (CL-12).
+    static IN_DLLMAIN: Cell<u32> = const { Cell::new(0) };
+    /// How deep the thread is in APCs the simulator runs (CL-10).
+    static IN_APC: Cell<u32> = const { Cell::new(0) };
 }
 
 /// Leaves the simulated thread when dropped, also when the closure panics.
@@ -36,55 +44,163 @@ pub(crate) fn enter(ctx: ThreadCtx) -> Enter {
     Enter(())
 }
 
-fn current() -> ThreadCtx {
-    CURRENT
-        .with(|c| c.borrow().last().cloned())
-        .unwrap_or_else(|| {
-            panic!(
-                "ws2sim: a Winsock function was called outside a simulated thread; \
-             wrap the code in Process::run (e.g. sim.localhost().process(\"app\").run(|| ...))"
-            )
-        })
+/// The simulated thread the calling OS thread runs, if any.
+pub(crate) fn try_current() -> Option<ThreadCtx> {
+    CURRENT.with(|c| c.borrow().last().cloned())
 }
 
-/// Runs one Winsock call on the core for the current simulated thread and records it (TH-2:
-/// every call is a scheduling point; with one thread per process it runs at once).
+pub(crate) fn current() -> ThreadCtx {
+    try_current().unwrap_or_else(|| {
+        panic!(
+            "ws2sim: a Winsock function was called outside a simulated thread; \
+             wrap the code in Process::run (e.g. sim.localhost().process(\"app\").run(|| ...))"
+        )
+    })
+}
+
+/// Runs `f` as if the loader lock were held, as in a DLL's `DllMain` (CL-12).
+pub(crate) fn in_dllmain<T>(f: impl FnOnce() -> T) -> T {
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            IN_DLLMAIN.with(|d| d.set(d.get() - 1));
+        }
+    }
+    IN_DLLMAIN.with(|d| d.set(d.get() + 1));
+    let _leave = Leave;
+    f()
+}
+
+impl ThreadCtx {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.shared.lock()
+    }
+
+    /// Waits for the baton after putting this thread in `run`.
+    pub(crate) fn switch<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, State>,
+        run: Run,
+    ) -> MutexGuard<'a, State> {
+        g.sched.slot(self.tid).run = run;
+        sched::switch(g, self.tid, &self.rx, || self.shared.lock())
+    }
+
+    /// Runs the APCs queued to this thread, outside the lock; true when there were any.
+    pub(crate) fn run_apcs<'a>(&'a self, g: &mut Option<MutexGuard<'a, State>>) -> bool {
+        let apcs: Vec<sched::Apc> = g
+            .as_mut()
+            .map(|g| g.sched.slot(self.tid).apcs.drain(..).collect())
+            .unwrap_or_default();
+        if apcs.is_empty() {
+            return false;
+        }
+        *g = None;
+        struct Leave;
+        impl Drop for Leave {
+            fn drop(&mut self) {
+                IN_APC.with(|d| d.set(d.get() - 1));
+            }
+        }
+        IN_APC.with(|d| d.set(d.get() + 1));
+        let leave = Leave;
+        for apc in apcs {
+            apc();
+        }
+        drop(leave);
+        *g = Some(self.lock());
+        true
+    }
+}
+
+/// Runs one Winsock call on the core for the current simulated thread and records it.
 ///
-/// A call that must wait moves virtual time to the next thing that happens by itself (a packet
-/// arriving, the call's own deadline) and is made again (TH-3). When nothing can happen any
-/// more, the wait could never end: that is a deadlock, reported with the seed (TH-4, TH-6).
+/// TH-2: the call is a scheduling point: another thread may run first. A call that must wait
+/// parks its thread; others run, or virtual time moves to the next thing that happens by
+/// itself (TH-3), and the call is made again. Under Winsock 1.1 the thread's blocking hook runs
+/// while it waits (TH-5); queued APCs run inside the wait, as Winsock waits alertably.
 pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
     let ctx = current();
-    let mut state = ctx.shared.lock();
+    let g = ctx.lock();
+    if g.sched
+        .slots
+        .get(&ctx.tid)
+        .is_none_or(|s| s.run == Run::Finished)
+    {
+        // A terminated thread unwinding (its process ended, or a deadlock elsewhere): code
+        // in its destructors gets an error instead of being scheduled again.
+        return Err(WsaError::Interrupted);
+    }
+    let mut g = ctx.switch(g, Run::Ready);
     let name = call.name();
     let args = call.to_string();
     let returns = call.returns();
     let mut cx = Cx::new(ctx.pid, ctx.tid);
-    let started = state.world.now();
+    cx.in_dllmain = IN_DLLMAIN.with(Cell::get) > 0;
+    cx.in_callback = IN_APC.with(Cell::get) > 0;
+    let started = g.world.now();
+    // An alertable wait returns WSA_WAIT_IO_COMPLETION once APCs ran in it; other blocking
+    // Winsock calls wait alertably too (seed 004) but go on waiting after the APCs.
+    let alertable_wait = matches!(
+        call,
+        Call::WaitEvents {
+            alertable: true,
+            ..
+        }
+    );
+    let alertable = !matches!(
+        call,
+        Call::WaitEvents {
+            alertable: false,
+            ..
+        }
+    );
+    let mut hook_ran = false;
     let result = loop {
-        match state.world.dispatch(&mut cx, &mut call) {
+        if alertable_wait && !g.sched.slot(ctx.tid).apcs.is_empty() {
+            let mut holder = Some(g);
+            ctx.run_apcs(&mut holder);
+            g = holder.expect("run_apcs gives the lock back");
+            g.world.unblock(ctx.tid);
+            break Ok(Reply::Count(crate::consts::WSA_WAIT_IO_COMPLETION as u32));
+        }
+        match g.world.dispatch(&mut cx, &mut call) {
             Step::Done(result) => break result,
             Step::Blocked(block) => {
-                let wake = match (state.world.next_event(), block.deadline) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
+                if let (Some(hook), false) = (g.world.blocking_hook(ctx.pid, ctx.tid), hook_ran) {
+                    // TH-5: the hook runs outside the lock, once per wait; it may cancel the
+                    // call (WSACancelBlockingCall).
+                    drop(g);
+                    crate::sys::run_blocking_hook(hook);
+                    g = ctx.lock();
+                    hook_ran = true;
+                    cx.resume();
+                    continue;
+                }
+                hook_ran = false;
+                let run = Run::Blocked {
+                    call: format!("{name}({args})"),
+                    socket: block.socket,
+                    deadline: block.deadline,
+                    fresh: false,
+                    alertable,
                 };
-                let Some(wake) = wake else {
-                    let report = state.deadlock_report(ctx.pid, ctx.tid, name, &args, &block);
-                    drop(state);
-                    panic!("{report}");
-                };
-                state.world.advance_to(wake);
-                state.record_losses();
+                g = ctx.switch(g, run);
+                if !alertable_wait {
+                    let mut holder = Some(g);
+                    ctx.run_apcs(&mut holder);
+                    g = holder.expect("run_apcs gives the lock back");
+                }
                 cx.resume();
             }
         }
     };
+    g.sched.progress();
     let shown = match &result {
         Ok(reply) => reply.to_string(),
         Err(e) => returns.failure(*e),
     };
-    state.record_call(
+    g.record_call(
         ctx.pid,
         ctx.tid,
         name,
@@ -94,6 +210,53 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
         cx.rules(),
         started,
     );
-    state.record_losses();
+    g.record_losses();
+    g.record_diagnostics();
     result
+}
+
+/// `SleepEx`: waits `d` of virtual time (`None`: for ever); an alertable sleep ends as soon as
+/// APCs ran in it (returns true). Recorded in the trace.
+pub(crate) fn sleep_ex(d: Option<std::time::Duration>, alertable: bool) -> bool {
+    let ctx = current();
+    let mut g = ctx.switch(ctx.lock(), Run::Ready);
+    let started = g.world.now();
+    let deadline = d.map(|d| started + d);
+    let ran = loop {
+        if alertable && !g.sched.slot(ctx.tid).apcs.is_empty() {
+            let mut holder = Some(g);
+            ctx.run_apcs(&mut holder);
+            g = holder.expect("run_apcs gives the lock back");
+            break true;
+        }
+        if deadline.is_some_and(|t| g.world.now() >= t) {
+            break false;
+        }
+        let run = Run::Blocked {
+            call: "SleepEx".into(),
+            socket: None,
+            deadline,
+            fresh: false,
+            alertable,
+        };
+        g = ctx.switch(g, run);
+    };
+    g.sched.progress();
+    let args = format!(
+        "{}, {}",
+        d.map_or("INFINITE".into(), |d| d.as_millis().to_string()),
+        if alertable { "TRUE" } else { "FALSE" }
+    );
+    let result = if ran { "WAIT_IO_COMPLETION" } else { "0" };
+    g.record_call(
+        ctx.pid,
+        ctx.tid,
+        "SleepEx",
+        args,
+        result.into(),
+        None,
+        &[],
+        started,
+    );
+    ran
 }

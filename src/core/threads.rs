@@ -1,0 +1,143 @@
+//! What the core knows of threads: which are in a blocking call (so a final cleanup, a
+//! closesocket or WSACancelBlockingCall can interrupt it), Winsock 1.1 blocking hooks, and
+//! misuse diagnostics.
+
+use super::rules::Rule;
+use super::table::Socket;
+use super::{Call, Cx, ProcessId, Reply, Stop, ThreadId, World};
+use crate::error::WsaError;
+
+/// A thread's outstanding blocking call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockedCall {
+    /// The thread's process.
+    pub process: ProcessId,
+    /// The socket the call waits on, if one.
+    pub socket: Option<Socket>,
+}
+
+/// A misuse the simulator detected: Windows would deadlock or behave in an undefined way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The rule that names the misuse (CL-12, SD-13).
+    pub rule: Rule,
+    /// The process.
+    pub process: ProcessId,
+    /// The thread.
+    pub thread: ThreadId,
+    /// What happened.
+    pub message: String,
+}
+
+impl Call<'_> {
+    /// TH-5: the calls a Winsock 1.1 blocking hook may make while its thread's blocking call
+    /// is in progress.
+    pub fn allowed_in_blocking_hook(&self) -> bool {
+        matches!(
+            self,
+            Call::IsBlocking | Call::CancelBlocking | Call::GetLastError | Call::SetLastError(_)
+        )
+    }
+}
+
+impl World {
+    /// True when `thread` is in a blocking call (WSAIsBlocking).
+    pub fn is_blocking(&self, thread: ThreadId) -> bool {
+        self.blocked.contains_key(&thread)
+    }
+
+    /// Forgets `thread`'s blocking call: the harness ended the wait (an alertable wait that ran
+    /// APCs).
+    pub fn unblock(&mut self, thread: ThreadId) {
+        self.blocked.remove(&thread);
+    }
+
+    /// TH-5: the blocking hook installed for `thread`, when its process runs Winsock 1.1.
+    pub fn blocking_hook(&self, process: ProcessId, thread: ThreadId) -> Option<usize> {
+        let p = self.process(process);
+        if !p.version().is_some_and(|v| v.is_1x()) {
+            return None;
+        }
+        p.blocking_hook(thread)
+    }
+
+    /// Records a misuse diagnostic.
+    pub(super) fn diagnose(&mut self, cx: &mut Cx, rule: Rule, message: String) {
+        cx.rule(rule);
+        self.diagnostics.push(Diagnostic {
+            rule,
+            process: cx.process,
+            thread: cx.thread,
+            message,
+        });
+    }
+
+    /// The diagnostics recorded since the last call.
+    pub fn take_diagnostics(&mut self) -> Vec<Diagnostic> {
+        std::mem::take(&mut self.diagnostics)
+    }
+
+    /// Interrupts the blocking calls of other threads that `pick` selects: they return
+    /// `WSAEINTR` (CL-4, CS-7, CL-13) without any notification or event.
+    pub(super) fn interrupt(
+        &mut self,
+        cx: &mut Cx,
+        rule: Rule,
+        pick: impl Fn(ThreadId, &BlockedCall) -> bool,
+    ) {
+        let chosen: Vec<ThreadId> = self
+            .blocked
+            .iter()
+            .filter(|(t, b)| pick(**t, b))
+            .map(|(t, _)| *t)
+            .collect();
+        if !chosen.is_empty() {
+            cx.rule(rule);
+        }
+        for t in chosen {
+            self.interrupts.insert(t, rule);
+        }
+    }
+
+    /// Forgets the threads of an ended process.
+    pub(super) fn forget_threads(&mut self, p: ProcessId) {
+        self.blocked.retain(|_, b| b.process != p);
+        let live: Vec<ThreadId> = self.blocked.keys().copied().collect();
+        self.interrupts.retain(|t, _| live.contains(t));
+    }
+
+    fn winsock_1(&self, p: ProcessId) -> bool {
+        self.process(p).version().is_some_and(|v| v.is_1x())
+    }
+
+    /// `WSACancelBlockingCall` (CL-13): Winsock 2 removed it (`WSAEOPNOTSUPP`); under 1.1 it
+    /// cancels the calling thread's blocking call, which then fails `WSAEINTR`; with none in
+    /// progress it fails `WSAEINVAL`.
+    pub(super) fn cancel_blocking_call(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
+        cx.rule(Rule::Cl13); // CL-13
+        if !self.winsock_1(cx.process) {
+            return Err(WsaError::OperationNotSupported.into());
+        }
+        if !self.is_blocking(cx.thread) {
+            return Err(WsaError::InvalidArgument.into());
+        }
+        self.interrupts.insert(cx.thread, Rule::Cl13);
+        Ok(Reply::Done)
+    }
+
+    /// `WSASetBlockingHook` / `WSAUnhookBlockingHook` (TH-5): Winsock 1.1 only
+    /// (`WSAEOPNOTSUPP` under 2.x). Returns the previous hook (0: the default).
+    pub(super) fn set_blocking_hook(
+        &mut self,
+        cx: &mut Cx,
+        hook: Option<usize>,
+    ) -> Result<Reply, Stop> {
+        cx.rule(Rule::Th5); // TH-5
+        if !self.winsock_1(cx.process) {
+            return Err(WsaError::OperationNotSupported.into());
+        }
+        let thread = cx.thread;
+        let previous = self.process_mut(cx.process).set_blocking_hook(thread, hook);
+        Ok(Reply::Hook(previous.unwrap_or(0)))
+    }
+}

@@ -1,0 +1,205 @@
+//! Spawning and joining simulated threads, and driving the simulation from outside.
+
+use std::sync::{Arc, Mutex};
+
+use super::sched::{self, Aborted, Goal, Run};
+use super::thread::{self, ThreadCtx};
+use super::Shared;
+use crate::core::process::Life;
+use crate::core::{ProcessId, ThreadId};
+
+type Outcome<T> = Arc<Mutex<Option<std::thread::Result<T>>>>;
+
+/// A simulated thread started by [`Process::spawn`](crate::Process::spawn) or
+/// [`thread::spawn`](crate::thread::spawn).
+///
+/// ```
+/// use ws2sim::{api, Sim, Version};
+/// let sim = Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| api::startup(Version::V2_2)).unwrap();
+/// let h = p.spawn(|| api::last_error() + 40);
+/// assert_eq!(h.join(), 40);
+/// ```
+#[must_use = "a thread that is never joined runs only when something else drives the simulation"]
+pub struct ThreadHandle<T> {
+    shared: Arc<Shared>,
+    tid: ThreadId,
+    outcome: Outcome<T>,
+    os: Option<std::thread::JoinHandle<()>>,
+}
+
+impl<T> std::fmt::Debug for ThreadHandle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadHandle")
+            .field("thread", &self.tid)
+            .finish()
+    }
+}
+
+impl<T> ThreadHandle<T> {
+    /// The simulated thread's id (as the trace shows it).
+    pub fn id(&self) -> ThreadId {
+        self.tid
+    }
+
+    /// True once the thread has finished (or was terminated).
+    pub fn is_finished(&self) -> bool {
+        self.shared
+            .lock()
+            .sched
+            .slots
+            .get(&self.tid)
+            .is_none_or(|s| s.run == Run::Finished)
+    }
+
+    /// Queues an asynchronous procedure call to the thread (as `QueueUserAPC` does): it runs
+    /// on that thread when it next waits alertably — in a blocking Winsock call, an alertable
+    /// `WSAWaitForMultipleEvents` or `SleepEx`.
+    pub fn queue_apc(&self, f: impl FnOnce() + Send + 'static) {
+        queue_apc(&self.shared, self.tid, Box::new(f));
+    }
+
+    /// Waits for the thread to finish and returns its result; a panic in the thread resumes
+    /// here. Inside a simulated thread this is a blocking wait like any other; outside, it
+    /// runs the simulation until the thread is done.
+    ///
+    /// # Panics
+    /// On a deadlock (TH-4), with the report and the seed; with the thread's own panic; and
+    /// when the thread was terminated (its process exited or was killed).
+    pub fn join(mut self) -> T {
+        match thread::try_current() {
+            Some(ctx) => {
+                let mut g = ctx.lock();
+                loop {
+                    if g.sched
+                        .slots
+                        .get(&self.tid)
+                        .is_none_or(|s| s.run == Run::Finished)
+                    {
+                        break;
+                    }
+                    let run = Run::Blocked {
+                        call: format!("join(thread {})", self.tid),
+                        socket: None,
+                        deadline: None,
+                        fresh: false,
+                        alertable: false,
+                    };
+                    g = ctx.switch(g, run);
+                }
+            }
+            None => drive(&self.shared, Goal::Join(self.tid)),
+        }
+        if let Some(os) = self.os.take() {
+            let _ = os.join();
+        }
+        let outcome = self
+            .outcome
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .expect("invariant: a finished thread left its outcome");
+        match outcome {
+            Ok(v) => v,
+            Err(p) if p.is::<Aborted>() => panic!(
+                "ws2sim (seed {}): thread {} was terminated before it finished (its process \
+                 ended, or the simulation deadlocked)",
+                self.shared.seed(),
+                self.tid
+            ),
+            Err(p) => std::panic::resume_unwind(p),
+        }
+    }
+}
+
+/// Starts a simulated thread of process `pid`.
+pub(crate) fn spawn<T: Send + 'static>(
+    shared: &Arc<Shared>,
+    pid: ProcessId,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<ThreadHandle<T>, String> {
+    let (tid, rx) = {
+        let mut g = shared.lock();
+        if g.world.process(pid).life() != Life::Running {
+            return Err(format!("spawn in process {pid}, which has ended"));
+        }
+        let tid = g.world.new_thread_id();
+        let rx = g.sched.add(tid, Some(pid), Run::Ready, true);
+        (tid, rx)
+    };
+    let ctx = ThreadCtx {
+        shared: shared.clone(),
+        pid,
+        tid,
+        rx,
+    };
+    let outcome: Outcome<T> = Arc::new(Mutex::new(None));
+    let out = outcome.clone();
+    let os = std::thread::Builder::new()
+        .name(format!("ws2sim-thread-{tid}"))
+        .spawn(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                // Deadlock reports only ever go to entry contexts, never to a spawned thread.
+                let _ = sched::wait(&ctx.rx);
+                let _entered = thread::enter(ctx.clone());
+                f()
+            }));
+            let aborted = matches!(&result, Err(p) if p.is::<Aborted>());
+            *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+            if !aborted {
+                let mut g = ctx.lock();
+                g.sched.slot(tid).run = Run::Finished;
+                g.sched.progress();
+                sched::leave(g);
+            }
+        })
+        .map_err(|e| format!("cannot start an OS thread for a simulated thread: {e}"))?;
+    Ok(ThreadHandle {
+        shared: shared.clone(),
+        tid,
+        outcome,
+        os: Some(os),
+    })
+}
+
+/// Runs the simulation from outside any simulated thread until `goal` is met.
+pub(crate) fn drive(shared: &Arc<Shared>, goal: Goal) {
+    let mut g = shared.lock();
+    let me = g.world.new_thread_id();
+    let rx = g.sched.add(me, None, Run::Driver(goal), false);
+    g.sched.entry.push(me);
+    let lock = || shared.lock();
+    loop {
+        let done = match goal {
+            Goal::Join(t) => g.sched.slots.get(&t).is_none_or(|s| s.run == Run::Finished),
+            Goal::Quiet => false,
+        };
+        if done {
+            break;
+        }
+        g.sched.slot(me).run = Run::Driver(goal);
+        g = sched::switch(g, me, &rx, lock);
+        if goal == Goal::Quiet {
+            break;
+        }
+    }
+    g.sched.entry.retain(|t| *t != me);
+    g.sched.slots.remove(&me);
+    if goal == Goal::Quiet && !g.sched.blocked().is_empty() {
+        let report = g.deadlock_report();
+        g.abort_threads(None, None);
+        drop(g);
+        panic!("{report}");
+    }
+}
+
+/// Queues an APC to thread `tid`.
+pub(crate) fn queue_apc(shared: &Arc<Shared>, tid: ThreadId, apc: sched::Apc) {
+    let mut g = shared.lock();
+    if let Some(slot) = g.sched.slots.get_mut(&tid) {
+        if slot.run != Run::Finished {
+            slot.apcs.push_back(apc);
+        }
+    }
+}

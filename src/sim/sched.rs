@@ -1,0 +1,344 @@
+//! The scheduler: simulated threads run on OS threads of their own, but only one at a time —
+//! the one holding the baton. Every Winsock call is a scheduling point where a seeded
+//! generator picks the next thread to run (TH-2); virtual time moves only when no thread can
+//! run (TH-3); when nothing can ever run again, the context that entered the simulation gets a
+//! deadlock report naming every blocked thread (TH-4) and the seed (TH-6).
+//!
+//! Hand-offs use crossbeam channels: the holder sends `Go` to the next thread and waits on its
+//! own channel until the baton comes back.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::MutexGuard;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::State;
+use crate::core::table::Socket;
+use crate::core::{ProcessId, ThreadId};
+
+/// What wakes a parked thread.
+#[derive(Debug)]
+pub(crate) enum Wake {
+    /// Your turn.
+    Go,
+    /// The simulation deadlocked: panic with this report (sent to the entry context).
+    Deadlock(String),
+    /// The thread is terminated (process exit or kill, or a deadlock elsewhere): unwind.
+    Abort,
+}
+
+/// The unwind payload of a terminated simulated thread.
+#[derive(Debug)]
+pub(crate) struct Aborted;
+
+/// An asynchronous procedure call queued to a thread (QueueUserAPC, completion routines).
+pub(crate) type Apc = Box<dyn FnOnce() + Send>;
+
+/// What a driver waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Goal {
+    /// `ThreadHandle::join` from outside the simulation: this thread has finished.
+    Join(ThreadId),
+    /// `Sim::run`: nothing more can happen.
+    Quiet,
+}
+
+/// Where a thread is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Run {
+    /// Waiting at a scheduling point for its turn.
+    Ready,
+    /// Holds the baton.
+    Running,
+    /// In a call that waits; `fresh`: something happened since it last tried.
+    Blocked {
+        call: String,
+        socket: Option<Socket>,
+        deadline: Option<Duration>,
+        fresh: bool,
+        alertable: bool,
+    },
+    /// A main thread outside `Process::run`, or paused under a nested `Process::run`.
+    Outside,
+    /// Finished or terminated.
+    Finished,
+    /// A harness context driving the simulation from outside.
+    Driver(Goal),
+}
+
+/// A simulated thread (or driver).
+pub(crate) struct Slot {
+    pub(crate) pid: Option<ProcessId>,
+    pub(crate) run: Run,
+    pub(crate) tx: Sender<Wake>,
+    pub(crate) apcs: VecDeque<Apc>,
+    /// True for threads made by `spawn` (they have an OS thread of their own).
+    pub(crate) spawned: bool,
+}
+
+/// The scheduler's state, kept with the rest of the simulation under one lock.
+pub(crate) struct Sched {
+    rng: u64,
+    pub(crate) slots: BTreeMap<ThreadId, Slot>,
+    /// The contexts that entered the simulation from outside, innermost last.
+    pub(crate) entry: Vec<ThreadId>,
+}
+
+impl Sched {
+    pub(crate) fn new(seed: u64) -> Sched {
+        Sched {
+            rng: seed,
+            slots: BTreeMap::new(),
+            entry: Vec::new(),
+        }
+    }
+
+    /// splitmix64: small, seedable and the same on every platform.
+    fn next_u64(&mut self) -> u64 {
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Adds a thread; returns the receiving end of its wake channel.
+    pub(crate) fn add(
+        &mut self,
+        tid: ThreadId,
+        pid: Option<ProcessId>,
+        run: Run,
+        spawned: bool,
+    ) -> Receiver<Wake> {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        self.slots.insert(
+            tid,
+            Slot {
+                pid,
+                run,
+                tx,
+                apcs: VecDeque::new(),
+                spawned,
+            },
+        );
+        rx
+    }
+
+    pub(crate) fn slot(&mut self, t: ThreadId) -> &mut Slot {
+        self.slots
+            .get_mut(&t)
+            .expect("invariant: a running simulated thread has a scheduler slot")
+    }
+
+    /// Something happened: every blocked thread may now be able to go on.
+    pub(crate) fn progress(&mut self) {
+        for s in self.slots.values_mut() {
+            if let Run::Blocked { fresh, .. } = &mut s.run {
+                *fresh = true;
+            }
+        }
+    }
+
+    fn goal_met(&self, goal: Goal) -> bool {
+        match goal {
+            Goal::Join(t) => self.slots.get(&t).is_none_or(|s| s.run == Run::Finished),
+            Goal::Quiet => false,
+        }
+    }
+
+    /// The threads that could run now.
+    fn candidates(&self) -> Vec<ThreadId> {
+        self.slots
+            .iter()
+            .filter(|(_, s)| match &s.run {
+                Run::Ready => true,
+                Run::Blocked {
+                    fresh, alertable, ..
+                } => *fresh || (*alertable && !s.apcs.is_empty()),
+                Run::Driver(goal) => self.goal_met(*goal),
+                Run::Running | Run::Outside | Run::Finished => false,
+            })
+            .map(|(t, _)| *t)
+            .collect()
+    }
+
+    fn quiet_driver(&self) -> Option<ThreadId> {
+        self.slots
+            .iter()
+            .find(|(_, s)| s.run == Run::Driver(Goal::Quiet))
+            .map(|(t, _)| *t)
+    }
+
+    /// The earliest deadline of a blocked call.
+    fn earliest_deadline(&self) -> Option<Duration> {
+        self.slots
+            .values()
+            .filter_map(|s| match s.run {
+                Run::Blocked { deadline, .. } => deadline,
+                _ => None,
+            })
+            .min()
+    }
+
+    /// The blocked threads, for reports.
+    pub(crate) fn blocked(&self) -> Vec<(ThreadId, &Slot)> {
+        self.slots
+            .iter()
+            .filter(|(_, s)| matches!(s.run, Run::Blocked { .. }))
+            .map(|(t, s)| (*t, s))
+            .collect()
+    }
+}
+
+impl State {
+    /// TH-3: moves virtual time to the next thing that happens by itself (a packet, a
+    /// deadline); false when nothing is pending.
+    fn let_time_pass(&mut self) -> bool {
+        let next = match (self.world.next_event(), self.sched.earliest_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(t) = next else { return false };
+        self.world.advance_to(t);
+        self.record_losses();
+        self.sched.progress();
+        true
+    }
+
+    /// The next thread to run: among those that can, chosen by the seeded generator when there
+    /// is a choice (TH-2); time passes while none can (TH-3); `None` is a deadlock (TH-4).
+    fn pick(&mut self) -> Option<ThreadId> {
+        loop {
+            let c = self.sched.candidates();
+            match c.len() {
+                0 => {}
+                1 => return Some(c[0]),
+                n => {
+                    let i = (self.sched.next_u64() % n as u64) as usize;
+                    return Some(c[i]);
+                }
+            }
+            if self.let_time_pass() {
+                continue;
+            }
+            return self.sched.quiet_driver();
+        }
+    }
+
+    /// TH-4: every blocked thread with its call and socket, the virtual time and the seed.
+    pub(crate) fn deadlock_report(&self) -> String {
+        let mut lines = Vec::new();
+        for (t, s) in self.sched.blocked() {
+            let Run::Blocked { call, socket, .. } = &s.run else {
+                continue;
+            };
+            let process = s.pid.map_or("?".into(), |p| {
+                format!("{:?} (pid {})", self.world.process(p).name(), p)
+            });
+            let socket = socket.map_or(String::new(), |s| format!(" on socket {s}"));
+            lines.push(format!(
+                "  thread {t} of process {process}: blocked in {call}{socket}"
+            ));
+        }
+        format!(
+            "ws2sim (seed {}): deadlock at {:?} of virtual time: every thread is blocked and no \
+             packet or timer is pending (TH-4)\n{}",
+            self.seed,
+            self.world.now(),
+            lines.join("\n")
+        )
+    }
+
+    /// Terminates every parked spawned thread (of process `of`, or of all) except `keep`:
+    /// they unwind and end.
+    pub(crate) fn abort_threads(&mut self, keep: Option<ThreadId>, of: Option<ProcessId>) {
+        for (t, s) in self.sched.slots.iter_mut() {
+            if Some(*t) == keep || s.run == Run::Finished || (of.is_some() && s.pid != of) {
+                continue;
+            }
+            if s.spawned {
+                let _ = s.tx.send(Wake::Abort);
+            }
+            if s.spawned || of.is_some() {
+                s.run = Run::Finished;
+            }
+        }
+    }
+}
+
+/// Hands the baton to the next thread (maybe `me` again) and returns once `me` holds it.
+/// The caller has set `me`'s state (Ready at a scheduling point, Blocked in a wait, a Driver).
+pub(crate) fn switch<'a>(
+    mut g: MutexGuard<'a, State>,
+    me: ThreadId,
+    rx: &Receiver<Wake>,
+    lock: impl Fn() -> MutexGuard<'a, State>,
+) -> MutexGuard<'a, State> {
+    match g.pick() {
+        Some(next) if next == me => {
+            g.sched.slot(me).run = Run::Running;
+            g
+        }
+        Some(next) => {
+            g.sched.slot(next).run = Run::Running;
+            let _ = g.sched.slot(next).tx.send(Wake::Go);
+            drop(g);
+            match wait(rx) {
+                Ok(()) => lock(),
+                Err(report) => {
+                    let mut g = lock();
+                    g.abort_threads(Some(me), None);
+                    drop(g);
+                    panic!("{report}");
+                }
+            }
+        }
+        None => deadlock(g, me, rx),
+    }
+}
+
+/// Passes the baton on for good (the thread ends). A deadlock goes to the entry context.
+pub(crate) fn leave(mut g: MutexGuard<'_, State>) {
+    match g.pick() {
+        Some(next) => {
+            g.sched.slot(next).run = Run::Running;
+            let _ = g.sched.slot(next).tx.send(Wake::Go);
+        }
+        None => {
+            let report = g.deadlock_report();
+            if let Some(entry) = g.sched.entry.last().copied() {
+                let _ = g.sched.slot(entry).tx.send(Wake::Deadlock(report));
+            }
+        }
+    }
+}
+
+fn deadlock<'a>(
+    mut g: MutexGuard<'a, State>,
+    me: ThreadId,
+    rx: &Receiver<Wake>,
+) -> MutexGuard<'a, State> {
+    let report = g.deadlock_report();
+    let entry = g.sched.entry.last().copied();
+    if entry == Some(me) || entry.is_none() {
+        g.abort_threads(Some(me), None);
+        drop(g);
+        panic!("{report}");
+    }
+    if let Some(entry) = entry {
+        let _ = g.sched.slot(entry).tx.send(Wake::Deadlock(report));
+    }
+    drop(g);
+    let _ = wait(rx);
+    std::panic::resume_unwind(Box::new(Aborted))
+}
+
+/// Parks until woken: `Ok` on `Go`, the report on `Deadlock`; unwinds on `Abort`.
+pub(crate) fn wait(rx: &Receiver<Wake>) -> Result<(), String> {
+    match rx.recv() {
+        Ok(Wake::Go) => Ok(()),
+        Ok(Wake::Deadlock(report)) => Err(report),
+        Ok(Wake::Abort) | Err(_) => std::panic::resume_unwind(Box::new(Aborted)),
+    }
+}
