@@ -77,6 +77,8 @@ wsa_errors! {
     InvalidHandle = WSA_INVALID_HANDLE 6 "The handle is invalid.",
     NotEnoughMemory = WSA_NOT_ENOUGH_MEMORY 8 "Not enough memory resources are available to process this command.",
     InvalidParameter = WSA_INVALID_PARAMETER 87 "The parameter is incorrect.",
+    /// `GetQueuedCompletionStatus` timing out sets `WAIT_TIMEOUT` as the last error.
+    WaitTimeout = WAIT_TIMEOUT 258 "The wait operation timed out.",
     OperationAborted = WSA_OPERATION_ABORTED 995 "The I/O operation has been aborted because of either a thread exit or an application request.",
     IoIncomplete = WSA_IO_INCOMPLETE 996 "Overlapped I/O event is not in a signaled state.",
     IoPending = WSA_IO_PENDING 997 "Overlapped I/O operation is in progress.",

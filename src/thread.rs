@@ -48,7 +48,11 @@ pub fn current() -> ThreadId {
 /// Outside a simulated thread (use [`ThreadHandle::queue_apc`] there).
 pub fn queue_apc(thread: ThreadId, f: impl FnOnce() + Send + 'static) {
     let ctx = thread::current();
-    handle::queue_apc(&ctx.shared, thread, Box::new(f));
+    let apc = crate::sim::sched::Apc {
+        winsock: None,
+        run: Box::new(f),
+    };
+    handle::queue_apc(&ctx.shared, thread, apc);
 }
 
 /// `Sleep`: waits `d` of virtual time (other threads run meanwhile).

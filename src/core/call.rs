@@ -5,6 +5,7 @@ use std::fmt;
 use super::catalog::ProtocolInfo;
 use super::events::{EventHandle, EventOp};
 use super::net::{WsaBufIn, WsaBufOut};
+use super::overlapped::{OpKind, OpRequest, Packet, PortHandle};
 use super::table::Socket;
 use super::version::{Version, WSADATA_SIZE};
 use crate::consts::*;
@@ -218,6 +219,44 @@ pub enum Call<'a> {
         /// The timeout (`Ok(None)`: NULL, wait for ever; `Err`: negative).
         timeout: Result<Option<std::time::Duration>, ()>,
     },
+    /// WSASend, WSARecv, WSASendTo or WSARecvFrom with an `OVERLAPPED`.
+    Overlapped {
+        /// The socket.
+        s: Socket,
+        /// The operation (taken when it starts).
+        req: Option<OpRequest>,
+        /// A buffer pointer is invalid (NULL with a length): `WSAEFAULT` after the state checks.
+        fault: bool,
+        /// The function's name.
+        name: &'static str,
+    },
+    /// `WSAGetOverlappedResult(s, lpOverlapped, lpcbTransfer, fWait, lpdwFlags)`.
+    OverlappedResult {
+        /// The socket.
+        s: Socket,
+        /// The `OVERLAPPED`'s address (`None`: NULL).
+        key: Option<usize>,
+        /// `fWait`.
+        wait: bool,
+        /// `lpcbTransfer` is not NULL.
+        has_bytes: bool,
+    },
+    /// `CreateIoCompletionPort(FileHandle, ExistingCompletionPort, CompletionKey, n)`.
+    CreatePort {
+        /// The socket to associate (`None`: `INVALID_HANDLE_VALUE`).
+        socket: Option<Socket>,
+        /// The existing port (`None`: NULL).
+        existing: Option<PortHandle>,
+        /// The completion key.
+        key: usize,
+    },
+    /// `GetQueuedCompletionStatus(port, .., dwMilliseconds)`.
+    GetQueued {
+        /// The port.
+        port: PortHandle,
+        /// The timeout (`None`: `INFINITE`).
+        timeout: Option<std::time::Duration>,
+    },
     /// `WSAIsBlocking()`.
     IsBlocking,
     /// `WSACancelBlockingCall()`.
@@ -271,6 +310,10 @@ impl Call<'_> {
             Call::EventSelect { .. } => "WSAEventSelect",
             Call::EnumNetworkEvents { .. } => "WSAEnumNetworkEvents",
             Call::Select { .. } => "select",
+            Call::Overlapped { name, .. } => name,
+            Call::OverlappedResult { .. } => "WSAGetOverlappedResult",
+            Call::CreatePort { .. } => "CreateIoCompletionPort",
+            Call::GetQueued { .. } => "GetQueuedCompletionStatus",
             Call::IsBlocking => "WSAIsBlocking",
             Call::CancelBlocking => "WSACancelBlockingCall",
             Call::SetBlockingHook(Some(_)) => "WSASetBlockingHook",
@@ -286,7 +329,8 @@ impl Call<'_> {
             Call::CreateEvent => Returns::InvalidEvent,
             Call::EventOp(..) => Returns::False,
             Call::WaitEvents { .. } => Returns::WaitFailed,
-            Call::SetBlockingHook(Some(_)) => Returns::Null,
+            Call::SetBlockingHook(Some(_)) | Call::CreatePort { .. } => Returns::Null,
+            Call::OverlappedResult { .. } | Call::GetQueued { .. } => Returns::False,
             _ => Returns::Status,
         }
     }
@@ -357,6 +401,10 @@ pub enum Reply {
     Event(EventHandle),
     /// The previous blocking hook (0: the default).
     Hook(usize),
+    /// A completion port.
+    Port(PortHandle),
+    /// A dequeued completion packet.
+    Packet(Packet),
 }
 
 impl fmt::Display for Reply {
@@ -369,6 +417,11 @@ impl fmt::Display for Reply {
             Reply::Count(n) => write!(f, "{n}"),
             Reply::Event(h) => write!(f, "{h}"),
             Reply::Hook(h) => write!(f, "{h:#x}"),
+            Reply::Port(p) => write!(f, "{p}"),
+            Reply::Packet(p) => match p.error {
+                None => write!(f, "TRUE ({} bytes, key {:#x})", p.bytes, p.key),
+                Some(e) => write!(f, "FALSE ({}, key {:#x})", e.name(), p.key),
+            },
         }
     }
 }
@@ -508,6 +561,39 @@ impl fmt::Display for Call<'_> {
                 Some(d) => write!(f, "{s}, &{{len {}, {}}}", d.len, ptr(&d.buf)),
             },
             Call::CreateEvent | Call::IsBlocking | Call::CancelBlocking => Ok(()),
+            Call::Overlapped { s, req, .. } => match req {
+                Some(r) => {
+                    let what = match &r.kind {
+                        OpKind::Send { data, .. } => format!("{} bytes", data.len()),
+                        OpKind::Recv { capacity } => format!("room for {capacity} bytes"),
+                    };
+                    let ev = r.event.map_or("NULL".into(), |e| e.to_string());
+                    let routine = if r.routine.is_some() {
+                        "routine"
+                    } else {
+                        "NULL"
+                    };
+                    write!(f, "{s}, {what}, &OVERLAPPED{{hEvent {ev}}}, {routine}")
+                }
+                None => write!(f, "{s}"),
+            },
+            Call::OverlappedResult { s, key, wait, .. } => {
+                let key = key.map_or("NULL".into(), |k| format!("{k:#x}"));
+                write!(f, "{s}, {key}, {wait}")
+            }
+            Call::CreatePort {
+                socket,
+                existing,
+                key,
+            } => {
+                let s = socket.map_or("INVALID_HANDLE_VALUE".into(), |s| s.to_string());
+                let p = existing.map_or("NULL".into(), |p| p.to_string());
+                write!(f, "{s}, {p}, {key:#x}")
+            }
+            Call::GetQueued { port, timeout } => {
+                let t = timeout.map_or("INFINITE".into(), |t| t.as_millis().to_string());
+                write!(f, "{port}, {t}")
+            }
             Call::SetBlockingHook(h) => match h {
                 Some(h) => write!(f, "{h:#x}"),
                 None => Ok(()),

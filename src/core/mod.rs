@@ -10,6 +10,7 @@ pub mod call;
 pub mod catalog;
 pub mod events;
 pub mod net;
+pub mod overlapped;
 pub mod process;
 pub mod rules;
 pub mod sockaddr;
@@ -174,6 +175,7 @@ pub struct World {
     next_thread: u32,
     transport: Transport,
     now: Duration,
+    overlapped: overlapped::Overlapped,
     blocked: std::collections::BTreeMap<ThreadId, threads::BlockedCall>,
     interrupts: std::collections::BTreeMap<ThreadId, Rule>,
     diagnostics: Vec<threads::Diagnostic>,
@@ -191,6 +193,7 @@ impl World {
             next_thread: 0,
             transport: Transport::new(latency),
             now: Duration::ZERO,
+            overlapped: Default::default(),
             blocked: Default::default(),
             interrupts: Default::default(),
             diagnostics: Vec::new(),
@@ -213,9 +216,21 @@ impl World {
         while let Some(at) = self.transport.next_arrival().filter(|at| *at <= t) {
             self.now = at;
             self.transport.run_until(at);
+            self.poll_overlapped();
             self.poll_network_events();
         }
         self.now = t;
+    }
+
+    /// CL-8: what a process holds: sockets, events and pending overlapped operations (the
+    /// harness adds queued completion routines).
+    pub fn live_resources(&self, p: ProcessId) -> usize {
+        self.process(p).live_resources() + self.overlapped.pending_of(p)
+    }
+
+    /// The overlapped operations completed since the last call, for the harness to apply.
+    pub fn take_completions(&mut self) -> Vec<overlapped::Completion> {
+        self.overlapped.take_completions()
     }
 
     /// Every byte the transport lost for good (CL-7).
@@ -306,6 +321,8 @@ impl World {
             return rules;
         };
         self.forget_threads(p);
+        // The process's memory is gone: its pending operations end without a trace.
+        self.overlapped.discard(p);
         let reset = how == Ending::Kill || self.profile == Profile::Documented;
         rules.push(if how == Ending::Kill {
             Rule::Sp8
@@ -383,6 +400,7 @@ impl World {
         } else {
             self.route(cx, call)
         };
+        self.poll_overlapped();
         self.poll_network_events();
         let result = match routed {
             Ok(reply) => Ok(reply),
@@ -480,6 +498,13 @@ impl World {
             Call::IsBlocking => {
                 return Ok(Reply::Count(u32::from(self.is_blocking(cx.thread))));
             }
+            // Completion ports are kernel objects: no WSAStartup needed.
+            Call::CreatePort {
+                socket,
+                existing,
+                key,
+            } => return self.create_port(cx, *socket, *existing, *key),
+            Call::GetQueued { port, timeout } => return self.dequeue_packet(cx, *port, *timeout),
             _ => {}
         }
         self.gate(cx)?;
@@ -488,9 +513,21 @@ impl World {
             | Call::GetLastError
             | Call::SetLastError(_)
             | Call::Cleanup
-            | Call::IsBlocking => {
+            | Call::IsBlocking
+            | Call::CreatePort { .. }
+            | Call::GetQueued { .. } => {
                 unreachable!("handled above")
             }
+            Call::Overlapped { s, req, fault, .. } => {
+                let req = req.take().ok_or(WsaError::InvalidParameter)?;
+                self.start_overlapped(cx, *s, req, *fault)
+            }
+            Call::OverlappedResult {
+                s,
+                key,
+                wait,
+                has_bytes,
+            } => self.overlapped_result(cx, *s, *key, *wait, *has_bytes),
             Call::CancelBlocking => self.cancel_blocking_call(cx),
             Call::SetBlockingHook(hook) => self.set_blocking_hook(cx, *hook),
             Call::Socket {
@@ -645,6 +682,12 @@ impl World {
     /// `WSACleanup`: CL-1, CL-2, CL-3, CL-6, CL-8, CL-11.
     fn cleanup(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
         let down = self.host(self.process(cx.process).host()).network_down;
+        let pid = cx.process;
+        let final_cleanup = self.process(pid).startup_count() == 1;
+        if final_cleanup && self.abort_ops(|p, _| p == pid, false) {
+            // CL-5: pending overlapped operations fail WSA_OPERATION_ABORTED, silently.
+            cx.rule(Rule::Cl5);
+        }
         if let Some(sockets) = self.process_mut(cx.process).cleanup(cx)? {
             if !sockets.is_empty() {
                 // CL-6: Documented resets every open connection; Windows closes each as
@@ -711,6 +754,12 @@ impl World {
         if let Err(e) = self.process_mut(cx.process).socket_mut(cx, s) {
             cx.rule(Rule::Cs1); // CS-1
             return Err(e.into());
+        }
+        let pid = cx.process;
+        let pending = self.overlapped.pending_of(pid) > 0;
+        if pending && self.abort_ops(|p, s2| p == pid && s2 == s, true) {
+            // CS-6: pending operations fail and their completion action IS performed.
+            cx.rule(Rule::Cs6);
         }
         self.close_network(cx, s)?;
         self.process_mut(cx.process).remove_socket(s);

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::call::Reply;
 use super::catalog::ProtocolInfo;
 use super::events::{EventHandle, EventState, NetEvents};
+use super::overlapped::{Packet, PortHandle, PortState};
 use super::rules::Rule;
 use super::socket::SocketState;
 use super::table::Table;
@@ -59,6 +60,8 @@ pub struct ProcessState {
     ws2: Option<Ws2>,
     /// TH-1: each thread's last error. Not Ws2_32 state: it survives cleanup.
     last_errors: BTreeMap<ThreadId, i32>,
+    /// Completion ports: kernel objects, not Ws2_32 state.
+    ports: Table<PortHandle, PortState>,
 }
 
 impl ProcessState {
@@ -69,6 +72,7 @@ impl ProcessState {
             life: Life::Running,
             ws2: None,
             last_errors: BTreeMap::new(),
+            ports: Table::default(),
         }
     }
 
@@ -290,6 +294,39 @@ impl ProcessState {
             Some(h) => hooks.insert(t, h),
             None => hooks.remove(&t),
         }
+    }
+
+    /// A socket's endpoint, if the socket is open.
+    pub(super) fn endpoint_of(&self, s: Socket) -> Option<EndpointId> {
+        Some(self.ws2.as_ref()?.sockets.get(s)?.endpoint)
+    }
+
+    /// A socket's completion port and key (OV-6).
+    pub(super) fn port_of(&self, s: Socket) -> Option<(PortHandle, usize)> {
+        self.ws2.as_ref()?.sockets.get(s)?.port
+    }
+
+    pub(super) fn port_exists(&self, p: PortHandle) -> bool {
+        self.ports.get(p).is_some()
+    }
+
+    pub(super) fn add_port(
+        &mut self,
+        generations: &mut Generations,
+    ) -> Result<PortHandle, WsaError> {
+        self.ports.insert(generations, PortState::default())
+    }
+
+    /// Queues a completion packet (OV-6).
+    pub(super) fn post(&mut self, p: PortHandle, packet: Packet) {
+        if let Some(port) = self.ports.get_mut(p) {
+            port.packets.push_back(packet);
+        }
+    }
+
+    /// The oldest packet of a port.
+    pub(super) fn dequeue(&mut self, p: PortHandle) -> Option<Packet> {
+        self.ports.get_mut(p)?.packets.pop_front()
     }
 
     /// Frees a socket's handle for good (CS-1).

@@ -81,6 +81,8 @@ pub struct SocketState {
     pub closing: Option<Duration>,
     /// WSAEventSelect state.
     pub events: NetEvents,
+    /// The completion port the socket is associated with, and its key (OV-6).
+    pub port: Option<(super::overlapped::PortHandle, usize)>,
     /// The other SOL_SOCKET options, by name, as 32-bit values.
     pub(super) options: BTreeMap<i32, u32>,
 }
@@ -100,6 +102,7 @@ impl SocketState {
             endpoint,
             closing: None,
             events: NetEvents::default(),
+            port: None,
             options,
         }
     }

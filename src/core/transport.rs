@@ -110,6 +110,9 @@ pub struct Endpoint {
     pub send_q: VecDeque<u8>,
     /// Bytes transmitted whose acknowledgement has not come back yet.
     pub unacked: usize,
+    /// Overlapped receives pending on the socket (SD-10: they still take data after
+    /// SD_RECEIVE).
+    pub pending_recvs: usize,
     /// The peer acknowledged our FIN.
     pub fin_acked: bool,
     /// Bytes received, not yet read.
@@ -164,6 +167,7 @@ impl Endpoint {
             peer: None,
             send_q: VecDeque::new(),
             unacked: 0,
+            pending_recvs: 0,
             fin_acked: false,
             recv_q: VecDeque::new(),
             reserved: 0,
@@ -824,7 +828,7 @@ impl Transport {
         ep.reserved = ep.reserved.saturating_sub(n);
         if ep.error.is_some() {
             self.lose_as(sender, n, Rule::Sd12, "connection reset");
-        } else if ep.shut_recv || !ep.attached {
+        } else if (ep.shut_recv && ep.pending_recvs == 0) || !ep.attached {
             // SD-11: data for a stream socket that shut down receiving (or was closed) resets
             // the connection.
             self.lose_as(sender, n, Rule::Sd11, "receiver shut down receiving");

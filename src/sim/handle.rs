@@ -57,7 +57,14 @@ impl<T> ThreadHandle<T> {
     /// on that thread when it next waits alertably — in a blocking Winsock call, an alertable
     /// `WSAWaitForMultipleEvents` or `SleepEx`.
     pub fn queue_apc(&self, f: impl FnOnce() + Send + 'static) {
-        queue_apc(&self.shared, self.tid, Box::new(f));
+        queue_apc(
+            &self.shared,
+            self.tid,
+            sched::Apc {
+                winsock: None,
+                run: Box::new(f),
+            },
+        );
     }
 
     /// Waits for the thread to finish and returns its result; a panic in the thread resumes

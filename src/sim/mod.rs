@@ -220,6 +220,38 @@ impl State {
 }
 
 impl State {
+    /// Applies the overlapped completions of the core: data and status into the caller's
+    /// memory, and completion routines queued as APCs to their thread (OV-4) — dropped when
+    /// the thread has ended (OV-8).
+    pub(crate) fn apply_completions(&mut self) {
+        for c in self.world.take_completions() {
+            crate::sys::apply_completion(&c);
+            let Some(routine) = c.routine else { continue };
+            let Some(slot) = self.sched.slots.get_mut(&c.thread) else {
+                continue;
+            };
+            if slot.run == sched::Run::Finished {
+                continue; // OV-8
+            }
+            let error = c.result.err().map_or(0, |e| e.code() as u32);
+            let bytes = c.result.unwrap_or(0);
+            let key = c.key;
+            slot.apcs.push_back(sched::Apc {
+                winsock: Some((c.process, c.socket)),
+                run: Box::new(move || {
+                    crate::sys::run_completion_routine(routine, error, bytes, key, 0);
+                }),
+            });
+        }
+    }
+
+    /// CL-8: drops the completion routines still queued for threads of `p`.
+    pub(crate) fn drop_winsock_apcs(&mut self, p: ProcessId) {
+        for slot in self.sched.slots.values_mut() {
+            slot.apcs.retain(|a| a.winsock.is_none_or(|(q, _)| q != p));
+        }
+    }
+
     /// Records the core's misuse diagnostics (CL-12, SD-13) as `Diagnostic` events.
     pub(crate) fn record_diagnostics(&mut self) {
         for d in self.world.take_diagnostics() {
@@ -330,7 +362,9 @@ impl Sim {
         let mut state = self.shared.lock();
         let t = state.world.now().saturating_add(d);
         state.world.advance_to(t);
+        state.apply_completions();
         state.record_losses();
+        state.sched.progress();
     }
 
     /// Runs the simulation until nothing is left to happen by itself: every runnable
@@ -573,12 +607,15 @@ impl Process {
 
     /// CL-8: the sockets, events, pending operations and queued APCs the process holds.
     pub fn live_resources(&self) -> usize {
-        self.sim
-            .shared
-            .lock()
-            .world
-            .process(self.id)
-            .live_resources()
+        let state = self.sim.shared.lock();
+        let apcs: usize = state
+            .sched
+            .slots
+            .values()
+            .flat_map(|s| s.apcs.iter())
+            .filter(|a| a.winsock.is_some_and(|(p, _)| p == self.id))
+            .count();
+        state.world.live_resources(self.id) + apcs
     }
 
     /// The Ws2_32 startup count: successful `WSAStartup`s not yet matched by `WSACleanup`.

@@ -33,7 +33,12 @@ pub(crate) enum Wake {
 pub(crate) struct Aborted;
 
 /// An asynchronous procedure call queued to a thread (QueueUserAPC, completion routines).
-pub(crate) type Apc = Box<dyn FnOnce() + Send>;
+pub(crate) struct Apc {
+    /// For a completion routine: its socket (routines of one socket never nest, OV-4) and
+    /// process (the final cleanup drops them, CL-8).
+    pub(crate) winsock: Option<(ProcessId, Socket)>,
+    pub(crate) run: Box<dyn FnOnce() + Send>,
+}
 
 /// What a driver waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +206,7 @@ impl State {
         };
         let Some(t) = next else { return false };
         self.world.advance_to(t);
+        self.apply_completions();
         self.record_losses();
         self.sched.progress();
         true

@@ -27,6 +27,8 @@ thread_local! {
     static IN_DLLMAIN: Cell<u32> = const { Cell::new(0) };
     /// How deep the thread is in APCs the simulator runs (CL-10).
     static IN_APC: Cell<u32> = const { Cell::new(0) };
+    /// The sockets whose completion routine this thread is running (OV-4: no nesting).
+    static ROUTINES: RefCell<Vec<crate::core::table::Socket>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Leaves the simulated thread when dropped, also when the closure panics.
@@ -86,11 +88,21 @@ impl ThreadCtx {
         sched::switch(g, self.tid, &self.rx, || self.shared.lock())
     }
 
-    /// Runs the APCs queued to this thread, outside the lock; true when there were any.
+    /// Runs the APCs queued to this thread, in order, outside the lock; true when any ran.
+    /// OV-4: a completion routine is not started while one of the same socket runs on this
+    /// thread (it stays queued).
     pub(crate) fn run_apcs<'a>(&'a self, g: &mut Option<MutexGuard<'a, State>>) -> bool {
+        let busy: Vec<crate::core::table::Socket> = ROUTINES.with(|r| r.borrow().clone());
         let apcs: Vec<sched::Apc> = g
             .as_mut()
-            .map(|g| g.sched.slot(self.tid).apcs.drain(..).collect())
+            .map(|g| {
+                let queue = &mut g.sched.slot(self.tid).apcs;
+                let (run, keep): (Vec<_>, Vec<_>) = queue
+                    .drain(..)
+                    .partition(|a| a.winsock.is_none_or(|(_, s)| !busy.contains(&s)));
+                queue.extend(keep);
+                run
+            })
             .unwrap_or_default();
         if apcs.is_empty() {
             return false;
@@ -105,7 +117,14 @@ impl ThreadCtx {
         IN_APC.with(|d| d.set(d.get() + 1));
         let leave = Leave;
         for apc in apcs {
-            apc();
+            let socket = apc.winsock.map(|(_, s)| s);
+            if let Some(s) = socket {
+                ROUTINES.with(|r| r.borrow_mut().push(s));
+            }
+            (apc.run)();
+            if socket.is_some() {
+                ROUTINES.with(|r| r.borrow_mut().pop());
+            }
         }
         drop(leave);
         *g = Some(self.lock());
@@ -196,6 +215,11 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
         }
     };
     g.sched.progress();
+    g.apply_completions();
+    if name == "WSACleanup" && !g.world.process(ctx.pid).is_started() {
+        // CL-8: the final cleanup also drops the completion routines still queued.
+        g.drop_winsock_apcs(ctx.pid);
+    }
     let shown = match &result {
         Ok(reply) => reply.to_string(),
         Err(e) => returns.failure(*e),

@@ -319,3 +319,76 @@ pub struct WSANETWORKEVENTS {
     /// Each event's error code, by `FD_*_BIT`.
     pub iErrorCode: [i32; 10],
 }
+
+/// `OVERLAPPED_0_0`: the file offset of an `OVERLAPPED`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OVERLAPPED_0_0 {
+    /// Low 32 bits.
+    pub Offset: u32,
+    /// High 32 bits.
+    pub OffsetHigh: u32,
+}
+
+/// `OVERLAPPED_0`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union OVERLAPPED_0 {
+    /// The offset.
+    pub Anonymous: OVERLAPPED_0_0,
+    /// A pointer.
+    pub Pointer: *mut core::ffi::c_void,
+}
+
+impl Default for OVERLAPPED_0 {
+    fn default() -> Self {
+        OVERLAPPED_0 {
+            Pointer: std::ptr::null_mut(),
+        }
+    }
+}
+
+impl std::fmt::Debug for OVERLAPPED_0 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OVERLAPPED_0 { .. }")
+    }
+}
+
+/// `OVERLAPPED` (`WSAOVERLAPPED`): `Internal` holds the operation's NTSTATUS
+/// (`STATUS_PENDING` 0x103 while pending), `InternalHigh` the bytes transferred.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct OVERLAPPED {
+    /// NTSTATUS of the operation.
+    pub Internal: usize,
+    /// Bytes transferred.
+    pub InternalHigh: usize,
+    /// File offset (unused for sockets).
+    pub Anonymous: OVERLAPPED_0,
+    /// The event to set on completion (ignored when a completion routine is given).
+    pub hEvent: *mut core::ffi::c_void,
+}
+
+impl Default for OVERLAPPED {
+    fn default() -> Self {
+        OVERLAPPED {
+            Internal: 0,
+            InternalHigh: 0,
+            Anonymous: OVERLAPPED_0::default(),
+            hEvent: std::ptr::null_mut(),
+        }
+    }
+}
+
+/// `WSAOVERLAPPED`: the same structure.
+pub type WSAOVERLAPPED = OVERLAPPED;
+
+/// `LPWSAOVERLAPPED_COMPLETION_ROUTINE`.
+pub type LPWSAOVERLAPPED_COMPLETION_ROUTINE = Option<
+    unsafe extern "system" fn(
+        dwerror: u32,
+        cbtransferred: u32,
+        lpoverlapped: *mut OVERLAPPED,
+        dwflags: u32,
+    ),
+>;

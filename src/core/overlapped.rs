@@ -1,0 +1,605 @@
+//! Overlapped I/O: pending WSASend/WSARecv operations per socket, their completion (event,
+//! completion routine, completion port), WSAGetOverlappedResult, completion ports, and what
+//! closesocket (CS-6) and the final cleanup (CL-5) do to them.
+//!
+//! The core never sees the caller's memory for an overlapped operation: it carries an opaque
+//! token made by `sys` and hands it back in a [`Completion`], which the harness applies (data
+//! into the buffers, status into the `OVERLAPPED`) and whose routine it queues as an APC.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddrV4;
+
+use super::events::EventHandle;
+use super::rules::Rule;
+use super::table::{Key, Socket};
+use super::transport::{Phase, Proto};
+use super::{Block, Cx, ProcessId, Profile, Reply, Stop, ThreadId, World};
+use crate::error::WsaError;
+
+/// Memory of the caller an operation writes when it completes, opaque to the core.
+pub struct Memory(pub Box<dyn std::any::Any + Send>);
+
+impl std::fmt::Debug for Memory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memory(..)")
+    }
+}
+
+/// An overlapped operation, unique in its simulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OpId(u64);
+
+/// What an overlapped operation does.
+#[derive(Debug)]
+pub enum OpKind {
+    /// WSASend / WSASendTo: these bytes (to this address for an unconnected datagram socket).
+    Send {
+        /// The bytes gathered from the buffers.
+        data: Vec<u8>,
+        /// WSASendTo's destination.
+        to: Option<SocketAddrV4>,
+    },
+    /// WSARecv / WSARecvFrom into buffers holding `capacity` bytes.
+    Recv {
+        /// The buffers' total size.
+        capacity: usize,
+    },
+}
+
+/// A WSASend/WSARecv call with an `OVERLAPPED`.
+#[derive(Debug)]
+pub struct OpRequest {
+    /// What to do.
+    pub kind: OpKind,
+    /// The `OVERLAPPED`'s address: identifies the operation for WSAGetOverlappedResult.
+    pub key: usize,
+    /// `hEvent` (`None`: NULL).
+    pub event: Option<EventHandle>,
+    /// The completion routine's address (`None`: NULL).
+    pub routine: Option<usize>,
+    /// The caller's memory the completion writes.
+    pub memory: Memory,
+}
+
+/// A pending operation.
+#[derive(Debug)]
+struct Pending {
+    process: ProcessId,
+    thread: ThreadId,
+    socket: Socket,
+    req: OpRequest,
+}
+
+/// A completed operation, for the harness to apply: copy `data` into the buffers and the
+/// status into the `OVERLAPPED`, then (when `routine` is set) queue the routine as an APC to
+/// `thread`.
+#[derive(Debug)]
+pub struct Completion {
+    /// The issuing process.
+    pub process: ProcessId,
+    /// The issuing thread.
+    pub thread: ThreadId,
+    /// The socket.
+    pub socket: Socket,
+    /// Bytes transferred, or the error.
+    pub result: Result<u32, WsaError>,
+    /// Received bytes for the buffers.
+    pub data: Vec<u8>,
+    /// WSARecvFrom's sender.
+    pub from: Option<SocketAddrV4>,
+    /// The completion routine to queue (None: none, or not notified: CL-5).
+    pub routine: Option<usize>,
+    /// The `OVERLAPPED`'s address.
+    pub key: usize,
+    /// The caller's memory.
+    pub memory: Memory,
+}
+
+/// A completion port handle (`HANDLE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PortHandle(isize);
+
+impl PortHandle {
+    /// The handle with this raw value (valid or not).
+    pub const fn from_raw(raw: isize) -> PortHandle {
+        PortHandle(raw)
+    }
+
+    /// The raw `HANDLE` value.
+    pub const fn raw(self) -> isize {
+        self.0
+    }
+}
+
+impl Key for PortHandle {
+    fn encode(generation: u64, slot: usize) -> Self {
+        PortHandle(Socket::encode(generation, slot).raw() as isize)
+    }
+
+    fn decode(self) -> Option<(u64, usize)> {
+        Socket::from_raw(self.0 as usize).decode()
+    }
+}
+
+impl std::fmt::Display for PortHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#x}", self.0)
+    }
+}
+
+/// One completion packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packet {
+    /// Bytes transferred.
+    pub bytes: u32,
+    /// The completion key of the socket's association.
+    pub key: usize,
+    /// The `OVERLAPPED`'s address.
+    pub overlapped: usize,
+    /// The operation's error, if it failed.
+    pub error: Option<WsaError>,
+}
+
+/// A completion port's queue.
+#[derive(Debug, Default)]
+pub struct PortState {
+    /// Packets not yet dequeued, oldest first.
+    pub packets: VecDeque<Packet>,
+}
+
+/// NTSTATUS values Windows stores in `OVERLAPPED.Internal`.
+pub mod status {
+    /// The operation is still pending.
+    pub const PENDING: usize = 0x103;
+    /// Success.
+    pub const SUCCESS: usize = 0;
+}
+
+/// The NTSTATUS values used, with the error each stands for.
+const NTSTATUS: [(u32, WsaError); 7] = [
+    (0xC000_0120, WsaError::OperationAborted), // STATUS_CANCELLED
+    (0xC000_020D, WsaError::ConnectionReset),  // STATUS_CONNECTION_RESET
+    (0xC000_0241, WsaError::ConnectionAborted), // STATUS_CONNECTION_ABORTED
+    (0x8000_0005, WsaError::MessageSize),      // STATUS_BUFFER_OVERFLOW
+    (0xC000_0237, WsaError::Disconnected),     // STATUS_GRACEFUL_DISCONNECT
+    (0xC000_023C, WsaError::NetworkDown),      // STATUS_NETWORK_UNREACHABLE
+    (0xC000_020C, WsaError::Shutdown),         // STATUS_CONNECTION_DISCONNECTED
+];
+
+/// The error an NTSTATUS in `OVERLAPPED.Internal` stands for (`None`: success or pending).
+pub fn error_of_ntstatus(status: usize) -> Option<WsaError> {
+    match status {
+        status::SUCCESS | status::PENDING => None,
+        s => Some(
+            NTSTATUS
+                .iter()
+                .find(|(c, _)| *c as usize == s)
+                .map_or(WsaError::InvalidParameter, |(_, e)| *e),
+        ),
+    }
+}
+
+/// The NTSTATUS Windows stores in `OVERLAPPED.Internal` for an outcome.
+pub fn ntstatus(result: Result<u32, WsaError>) -> usize {
+    let code: u32 = match result {
+        Ok(_) => status::SUCCESS as u32,
+        Err(e) if NTSTATUS.iter().any(|(_, x)| *x == e) => NTSTATUS
+            .iter()
+            .find(|(_, x)| *x == e)
+            .map_or(0, |(c, _)| *c),
+        Err(_) => 0xC000_0001, // STATUS_UNSUCCESSFUL
+    };
+    code as usize
+}
+
+/// The overlapped state of a simulation.
+#[derive(Debug, Default)]
+pub struct Overlapped {
+    next: u64,
+    pending: BTreeMap<OpId, Pending>,
+    /// Per socket, pending receives and sends in posting order (OV-7).
+    recvs: BTreeMap<Socket, VecDeque<OpId>>,
+    sends: BTreeMap<Socket, VecDeque<OpId>>,
+    /// The last outcome of each `OVERLAPPED` address, for WSAGetOverlappedResult.
+    finished: BTreeMap<usize, Result<u32, WsaError>>,
+    completions: Vec<Completion>,
+}
+
+impl Overlapped {
+    /// Pending operations of a process (CL-8 counts them).
+    pub fn pending_of(&self, p: ProcessId) -> usize {
+        self.pending.values().filter(|o| o.process == p).count()
+    }
+
+    /// The completions since the last call, for the harness to apply.
+    pub fn take_completions(&mut self) -> Vec<Completion> {
+        std::mem::take(&mut self.completions)
+    }
+
+    /// Forgets a process's pending operations without completing them (its memory is gone).
+    pub fn discard(&mut self, p: ProcessId) {
+        let ids: Vec<OpId> = self
+            .pending
+            .iter()
+            .filter(|(_, o)| o.process == p)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            if let Some(op) = self.pending.remove(&id) {
+                for q in [&mut self.recvs, &mut self.sends] {
+                    if let Some(queue) = q.get_mut(&op.socket) {
+                        queue.retain(|o| *o != id);
+                    }
+                }
+            }
+        }
+        self.recvs.retain(|_, q| !q.is_empty());
+        self.sends.retain(|_, q| !q.is_empty());
+    }
+
+    fn is_pending_key(&self, key: usize) -> bool {
+        self.pending.values().any(|o| o.req.key == key)
+    }
+}
+
+impl World {
+    /// WSASend/WSARecv/WSASendTo/WSARecvFrom with an `OVERLAPPED` (OV-1, OV-3, OV-7): completes
+    /// at once (returns the byte count; the completion is still indicated) or stays pending
+    /// (`WSA_IO_PENDING`). Errors found before the operation starts mean no completion.
+    pub(super) fn start_overlapped(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        req: OpRequest,
+        fault: bool,
+    ) -> Result<Reply, Stop> {
+        let st = self.process_mut(cx.process).socket_mut(cx, s)?;
+        let ep_id = st.endpoint;
+        let ep = self.transport.ep(ep_id);
+        let stream = ep.proto == Proto::Stream;
+        match &req.kind {
+            OpKind::Send { to, .. } => {
+                if stream && ep.phase != Phase::Connected {
+                    return Err(WsaError::NotConnected.into());
+                }
+                if ep.shut_send {
+                    return Err(WsaError::Shutdown.into());
+                }
+                if let Some(e) = ep.error {
+                    return Err(e.into());
+                }
+                if !stream && to.is_none() && ep.peer_addr.is_none() {
+                    return Err(WsaError::NotConnected.into());
+                }
+            }
+            OpKind::Recv { .. } => {
+                if stream && ep.phase != Phase::Connected {
+                    return Err(WsaError::NotConnected.into());
+                }
+                if ep.shut_recv {
+                    cx.rule(Rule::Sd10); // SD-10: new receives fail after SD_RECEIVE.
+                    return Err(WsaError::Shutdown.into());
+                }
+            }
+        }
+        if fault {
+            cx.rule(Rule::Er3); // ER-3: pointers after state.
+            return Err(WsaError::Fault.into());
+        }
+        cx.rule(Rule::Ov1); // OV-1
+        if let Some(ev) = req.event {
+            if req.routine.is_none() {
+                cx.rule(Rule::Ov3); // OV-3: reset when the operation starts.
+                self.process_mut(cx.process).signal(ev, false);
+            }
+        }
+        self.overlapped.next += 1;
+        let id = OpId(self.overlapped.next);
+        let is_send = matches!(req.kind, OpKind::Send { .. });
+        if let OpKind::Send { data, to } = &req.kind {
+            // The bytes go to the transport at once; the send completes once they fit the
+            // send buffer.
+            let (data, to) = (data.clone(), *to);
+            if stream {
+                self.transport.ep_mut(ep_id).send_q.extend(&data);
+                self.transport.pump(self.now, ep_id);
+            } else {
+                let dest = to
+                    .or(self.transport.ep(ep_id).peer_addr)
+                    .ok_or(WsaError::NotConnected)?;
+                self.transport.bind_implicitly(ep_id)?;
+                self.transport.send_datagram(self.now, ep_id, dest, data);
+            }
+        } else {
+            self.transport.ep_mut(ep_id).pending_recvs += 1;
+        }
+        let key = req.key;
+        self.overlapped.pending.insert(
+            id,
+            Pending {
+                process: cx.process,
+                thread: cx.thread,
+                socket: s,
+                req,
+            },
+        );
+        let queue = if is_send {
+            &mut self.overlapped.sends
+        } else {
+            &mut self.overlapped.recvs
+        };
+        queue.entry(s).or_default().push_back(id);
+        self.poll_overlapped();
+        match self.overlapped.finished.get(&key) {
+            Some(Ok(n)) if !self.overlapped.pending.contains_key(&id) => Ok(Reply::Count(*n)),
+            _ => Err(WsaError::IoPending.into()),
+        }
+    }
+
+    /// Completes every pending operation that can complete now, per socket in posting order.
+    pub fn poll_overlapped(&mut self) {
+        let sockets: Vec<Socket> = self
+            .overlapped
+            .recvs
+            .keys()
+            .chain(self.overlapped.sends.keys())
+            .copied()
+            .collect();
+        for s in sockets {
+            self.poll_socket_ops(s);
+        }
+    }
+
+    fn poll_socket_ops(&mut self, s: Socket) {
+        // Receives, in posting order (OV-7).
+        while let Some(&id) = self.overlapped.recvs.get(&s).and_then(|q| q.front()) {
+            let Some(op) = self.overlapped.pending.get(&id) else {
+                break;
+            };
+            let Some(ep_id) = self.process(op.process).endpoint_of(s) else {
+                break;
+            };
+            let OpKind::Recv { capacity } = op.req.kind else {
+                break;
+            };
+            let ep = self.transport.ep(ep_id);
+            let outcome = match ep.proto {
+                Proto::Datagram => ep.dgrams.front().cloned().map(|(from, d)| {
+                    let n = d.len().min(capacity);
+                    let result = if n < d.len() {
+                        Err(WsaError::MessageSize)
+                    } else {
+                        Ok(n as u32)
+                    };
+                    (result, d[..n].to_vec(), Some(from), true)
+                }),
+                Proto::Stream if !ep.recv_q.is_empty() => {
+                    let mut buf = vec![0u8; capacity.min(ep.recv_q.len())];
+                    let n = self.transport.read(self.now, ep_id, &mut buf, false);
+                    buf.truncate(n);
+                    Some((Ok(n as u32), buf, None, false))
+                }
+                Proto::Stream => match ep.error {
+                    Some(e) => Some((Err(e), Vec::new(), None, false)),
+                    None if ep.fin_rcvd => Some((Ok(0), Vec::new(), None, false)),
+                    None => None,
+                },
+            };
+            let Some((result, data, from, pop_dgram)) = outcome else {
+                break;
+            };
+            if pop_dgram {
+                self.transport.ep_mut(ep_id).dgrams.pop_front();
+            }
+            self.complete(id, result, data, from, true);
+        }
+        // Sends complete once their bytes fit in the send buffer.
+        while let Some(&id) = self.overlapped.sends.get(&s).and_then(|q| q.front()) {
+            let Some(op) = self.overlapped.pending.get(&id) else {
+                break;
+            };
+            let Some(ep_id) = self.process(op.process).endpoint_of(s) else {
+                break;
+            };
+            let OpKind::Send { ref data, .. } = op.req.kind else {
+                break;
+            };
+            let n = data.len() as u32;
+            let ep = self.transport.ep(ep_id);
+            let result = match ep.error {
+                Some(e) => Err(e),
+                None if ep.send_q.len() <= ep.sndbuf => Ok(n),
+                None => break,
+            };
+            self.complete(id, result, Vec::new(), None, true);
+        }
+    }
+
+    /// Completes an operation exactly once (OV-2): records its outcome and, when `notify`,
+    /// performs its completion action: the routine (as an APC, OV-4) or else the event (OV-3),
+    /// and a packet to the socket's completion port (OV-6).
+    ///
+    /// # Panics
+    /// When the operation is not pending: OV-2 would be broken.
+    fn complete(
+        &mut self,
+        id: OpId,
+        result: Result<u32, WsaError>,
+        data: Vec<u8>,
+        from: Option<SocketAddrV4>,
+        notify: bool,
+    ) {
+        let op =
+            self.overlapped.pending.remove(&id).unwrap_or_else(|| {
+                panic!("invariant OV-2 broken: operation {id:?} completed twice")
+            });
+        for q in [&mut self.overlapped.recvs, &mut self.overlapped.sends] {
+            if let Some(queue) = q.get_mut(&op.socket) {
+                queue.retain(|o| *o != id);
+                if queue.is_empty() {
+                    q.remove(&op.socket);
+                }
+            }
+        }
+        if matches!(op.req.kind, OpKind::Recv { .. }) {
+            if let Some(ep) = self.process(op.process).endpoint_of(op.socket) {
+                if let Some(e) = self.transport.get_mut(ep) {
+                    e.pending_recvs = e.pending_recvs.saturating_sub(1);
+                }
+            }
+        }
+        self.overlapped.finished.insert(op.req.key, result);
+        let bytes = result.unwrap_or(0);
+        if notify {
+            if let (Some(ev), None) = (op.req.event, op.req.routine) {
+                // OV-3 (with a routine, hEvent is the caller's to use and is left alone).
+                self.process_mut(op.process).signal(ev, true);
+            }
+            if let Some((port, key)) = self.process(op.process).port_of(op.socket) {
+                let packet = Packet {
+                    bytes,
+                    key,
+                    overlapped: op.req.key,
+                    error: result.err(),
+                };
+                self.process_mut(op.process).post(port, packet); // OV-6
+            }
+        }
+        self.overlapped.completions.push(Completion {
+            process: op.process,
+            thread: op.thread,
+            socket: op.socket,
+            result,
+            data,
+            from,
+            routine: if notify { op.req.routine } else { None },
+            key: op.req.key,
+            memory: op.req.memory,
+        });
+    }
+
+    /// CS-6 (`notify`) and CL-5 (silent): fails the pending operations of `pick` with
+    /// WSA_OPERATION_ABORTED (CS-6 under `Profile::Windows`: a pending receive on a connected
+    /// stream reports WSAECONNABORTED).
+    pub(super) fn abort_ops(
+        &mut self,
+        pick: impl Fn(ProcessId, Socket) -> bool,
+        notify: bool,
+    ) -> bool {
+        let ids: Vec<OpId> = self
+            .overlapped
+            .pending
+            .iter()
+            .filter(|(_, o)| pick(o.process, o.socket))
+            .map(|(id, _)| *id)
+            .collect();
+        for &id in &ids {
+            let op = &self.overlapped.pending[&id];
+            let windows_recv = notify
+                && self.profile == Profile::Windows
+                && matches!(op.req.kind, OpKind::Recv { .. })
+                && self
+                    .process(op.process)
+                    .endpoint_of(op.socket)
+                    .and_then(|e| self.transport.get(e))
+                    .is_some_and(|e| e.proto == Proto::Stream && e.phase == Phase::Connected);
+            let error = if windows_recv {
+                WsaError::ConnectionAborted
+            } else {
+                WsaError::OperationAborted
+            };
+            self.complete(id, Err(error), Vec::new(), None, notify);
+        }
+        !ids.is_empty()
+    }
+
+    /// WSAGetOverlappedResult (OV-5): pending and `wait` false → WSA_IO_INCOMPLETE; `wait`
+    /// true → waits; completed → its byte count, or its error.
+    pub(super) fn overlapped_result(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        key: Option<usize>,
+        wait: bool,
+        has_bytes: bool,
+    ) -> Result<Reply, Stop> {
+        self.process_mut(cx.process).socket_mut(cx, s)?;
+        cx.rule(Rule::Ov5); // OV-5
+        let (Some(key), true) = (key, has_bytes) else {
+            return Err(WsaError::Fault.into());
+        };
+        if self.overlapped.is_pending_key(key) {
+            if !wait {
+                return Err(WsaError::IoIncomplete.into());
+            }
+            return Err(Stop::Block(Block {
+                deadline: None,
+                what: "WSAGetOverlappedResult",
+                socket: Some(s),
+            }));
+        }
+        match self.overlapped.finished.get(&key) {
+            Some(Ok(n)) => Ok(Reply::Count(*n)),
+            Some(Err(e)) => Err((*e).into()),
+            None => Err(WsaError::InvalidParameter.into()),
+        }
+    }
+
+    /// CreateIoCompletionPort: a new port (no socket), or `socket` associated with `existing`
+    /// (or a new port) under `key`.
+    pub(super) fn create_port(
+        &mut self,
+        cx: &mut Cx,
+        socket: Option<Socket>,
+        existing: Option<PortHandle>,
+        key: usize,
+    ) -> Result<Reply, Stop> {
+        let process = &mut self.processes[cx.process.0 as usize - 1];
+        let port = match existing {
+            Some(p) if process.port_exists(p) => p,
+            Some(_) => return Err(WsaError::InvalidParameter.into()),
+            None => process.add_port(&mut self.generations)?,
+        };
+        if let Some(s) = socket {
+            let st = process
+                .socket_mut(cx, s)
+                .map_err(|_| WsaError::InvalidHandle)?;
+            if st.port.is_some() {
+                return Err(WsaError::InvalidParameter.into());
+            }
+            st.port = Some((port, key));
+        }
+        Ok(Reply::Port(port))
+    }
+
+    /// GetQueuedCompletionStatus (OV-6): the oldest packet, waiting up to `timeout` (`None`:
+    /// for ever) in virtual time; `WAIT_TIMEOUT` when none came.
+    pub(super) fn dequeue_packet(
+        &mut self,
+        cx: &mut Cx,
+        port: PortHandle,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<Reply, Stop> {
+        cx.rule(Rule::Ov6); // OV-6
+        let process = self.process_mut(cx.process);
+        if !process.port_exists(port) {
+            return Err(WsaError::InvalidHandle.into());
+        }
+        if let Some(p) = process.dequeue(port) {
+            if let Some(e) = p.error {
+                // The call returns FALSE with the failed operation's error as the last error.
+                process.set_last_error(cx.thread, e.code());
+            }
+            return Ok(Reply::Packet(p));
+        }
+        let deadline = timeout.map(|t| cx.started + t);
+        if deadline.is_some_and(|d| self.now >= d) {
+            return Err(WsaError::WaitTimeout.into());
+        }
+        Err(Stop::Block(Block {
+            deadline,
+            what: "GetQueuedCompletionStatus",
+            socket: None,
+        }))
+    }
+}
