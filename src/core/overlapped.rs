@@ -25,6 +25,36 @@ impl std::fmt::Debug for Memory {
     }
 }
 
+/// Memory owned by an operation started through the safe API: the completion fills it, no
+/// pointers involved.
+#[derive(Debug, Default)]
+pub struct Owned {
+    /// The outcome, once completed.
+    pub result: Option<Result<u32, WsaError>>,
+    /// The bytes received.
+    pub data: Vec<u8>,
+    /// The sender (receives on datagram sockets).
+    pub from: Option<SocketAddrV4>,
+}
+
+/// The shared handle of an [`Owned`] buffer.
+pub type OwnedMemory = std::sync::Arc<std::sync::Mutex<Owned>>;
+
+impl Completion {
+    /// Fills owned memory (operations of the safe API); false when the memory is the
+    /// caller's raw buffers (sys applies those).
+    pub fn fill_owned(&self) -> bool {
+        let Some(owned) = self.memory.0.downcast_ref::<OwnedMemory>() else {
+            return false;
+        };
+        let mut o = owned.lock().unwrap_or_else(|e| e.into_inner());
+        o.result = Some(self.result);
+        o.data.clone_from(&self.data);
+        o.from = self.from;
+        true
+    }
+}
+
 /// An overlapped operation, unique in its simulation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OpId(u64);

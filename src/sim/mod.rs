@@ -225,7 +225,9 @@ impl State {
     /// the thread has ended (OV-8).
     pub(crate) fn apply_completions(&mut self) {
         for c in self.world.take_completions() {
-            crate::sys::apply_completion(&c);
+            if !c.fill_owned() {
+                crate::sys::apply_completion(&c);
+            }
             let Some(routine) = c.routine else { continue };
             let Some(slot) = self.sched.slots.get_mut(&c.thread) else {
                 continue;

@@ -205,7 +205,7 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
                     alertable,
                 };
                 g = ctx.switch(g, run);
-                if !alertable_wait {
+                if alertable && !alertable_wait {
                     let mut holder = Some(g);
                     ctx.run_apcs(&mut holder);
                     g = holder.expect("run_apcs gives the lock back");

@@ -1,0 +1,995 @@
+//! Simulated threads: per-thread last error (TH-1), interruption of blocking calls by the final
+//! WSACleanup (CL-4), closesocket (CS-7) and WSACancelBlockingCall (CL-13), Winsock 1.1
+//! blocking hooks (TH-5, CL-10), APCs (CL-10, SD-13, OV-4), DllMain misuse (CL-12),
+//! determinism (TH-2), virtual time (TH-3), deadlock reports (TH-4) and seeds (TH-6).
+//!
+//! Every test that waits relies on the simulator: time is virtual and a program that can never
+//! go on is reported as a deadlock, so no test can hang.
+
+mod common;
+
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use ws2sim::sys::*;
+use ws2sim::thread::{self, ThreadId};
+use ws2sim::{Rule, Sim, Version, WsaError, SEED_ENV};
+
+/// The address of every simulation's "localhost".
+const LOCAL: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+
+/// The calling thread's last error.
+fn err() -> i32 {
+    unsafe { WSAGetLastError() }
+}
+
+/// A result with the last error right after it.
+fn with_err<T>(r: T) -> (T, i32) {
+    (r, err())
+}
+
+/// A connected TCP pair inside the calling process: (listener, client side, accepted side).
+#[track_caller]
+fn local_pair(port: u16) -> (SOCKET, SOCKET, SOCKET) {
+    let addr = sockaddr(LOCAL, port);
+    let l = tcp_listener(&addr, 5);
+    let c = tcp_connected(&addr);
+    let s = accept_one(l);
+    (l, c, s)
+}
+
+/// A blocking `recv` of up to 64 bytes: (return value, last error if it failed else 0, bytes).
+fn recv_result(s: SOCKET) -> (i32, i32, Vec<u8>) {
+    let (r, bytes) = recv_n(s, 64, 0);
+    let e = if r == SOCKET_ERROR { err() } else { 0 };
+    (r, e, bytes)
+}
+
+/// The id the trace and diagnostics use for `t`.
+fn tid(t: ThreadId) -> u32 {
+    t.to_string()
+        .parse()
+        .expect("a thread id displays as a number")
+}
+
+/// The message of a panic payload.
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else {
+        panic!("a simulator panic carries a message")
+    }
+}
+
+/// Runs `f`, which must panic: its message.
+#[track_caller]
+fn panics<T>(f: impl FnOnce() -> T) -> String {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(_) => panic!("expected a panic"),
+        Err(p) => panic_message(p),
+    }
+}
+
+/// The recorded calls named `call` made by thread `t`.
+fn calls_of(sim: &Sim, call: &str, t: ThreadId) -> Vec<ws2sim::Event> {
+    sim.trace()
+        .calls(call)
+        .filter(|e| e.thread == tid(t))
+        .cloned()
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// TH-1
+
+#[test]
+fn th_1_last_error_is_per_thread_without_startup() {
+    let (_sim, p) = app();
+    let (a, b, main) = p.run(|| unsafe {
+        WSASetLastError(333);
+        let a = thread::spawn(|| {
+            WSASetLastError(111);
+            SleepEx(10, FALSE); // b sets its own error meanwhile
+            WSAGetLastError()
+        });
+        let b = thread::spawn(|| {
+            SleepEx(5, FALSE);
+            WSASetLastError(222);
+            WSAGetLastError()
+        });
+        (a.join(), b.join(), WSAGetLastError())
+    });
+    assert_eq!((a, b, main), (111, 222, 333));
+    assert_eq!(p.startup_count(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CL-4
+
+#[test]
+fn cl_4_final_cleanup_interrupts_blocked_calls_of_every_thread() {
+    let (sim, p) = app();
+    let (r, w, a, cleanup) = p.run(|| {
+        startup_2_2();
+        let (_l, _c, s) = local_pair(7000);
+        let idle = tcp_listener(&sockaddr(LOCAL, 7001), 5);
+        let e = event();
+        let r = thread::spawn(move || recv_result(s));
+        let w = thread::spawn(move || {
+            let h = [e as HANDLE];
+            with_err(unsafe { WSAWaitForMultipleEvents(1, h.as_ptr(), FALSE, WSA_INFINITE, FALSE) })
+        });
+        let a = thread::spawn(move || {
+            with_err(unsafe { accept(idle, std::ptr::null_mut(), std::ptr::null_mut()) })
+        });
+        sim.run(); // every thread runs until it blocks
+        assert!(!r.is_finished() && !w.is_finished() && !a.is_finished());
+        let cleanup = last_error_after(|| unsafe { WSACleanup() });
+        let ids = (r.id(), w.id(), a.id());
+        (r.join(), w.join(), a.join(), (cleanup, ids))
+    });
+    assert_eq!(r, (SOCKET_ERROR, WSAEINTR, vec![]), "blocked recv");
+    assert_eq!(
+        w,
+        (WSA_WAIT_FAILED, WSAEINTR),
+        "blocked WSAWaitForMultipleEvents"
+    );
+    assert_eq!(a, (INVALID_SOCKET, WSAEINTR), "blocked accept");
+    let (cleanup, (rt, wt, at)) = cleanup;
+    assert_eq!(cleanup, (0, 0), "the final WSACleanup succeeds (CL-3)");
+    assert_eq!(p.startup_count(), 0);
+    for (call, t) in [
+        ("recv", rt),
+        ("WSAWaitForMultipleEvents", wt),
+        ("accept", at),
+    ] {
+        let ev = calls_of(&sim, call, t);
+        assert_eq!(ev.len(), 1, "{call}");
+        assert_eq!(ev[0].error, Some(WsaError::Interrupted), "{}", ev[0]);
+        assert!(ev[0].rules.contains(&Rule::Cl4), "{}", ev[0]);
+    }
+}
+
+#[test]
+fn cl_4_non_final_cleanup_does_not_interrupt() {
+    let (sim, p) = app();
+    p.run(|| unsafe {
+        startup_2_2();
+        startup_2_2();
+        let (_l, c, s) = local_pair(7000);
+        let r = thread::spawn(move || recv_result(s));
+        sim.run();
+        assert_eq!(last_error_after(|| WSACleanup()), (0, 0));
+        assert_eq!(p.startup_count(), 1);
+        sim.run();
+        assert!(
+            !r.is_finished(),
+            "recv still waits after a non-final cleanup"
+        );
+        send_all(c, b"late");
+        assert_eq!(r.join(), (4, 0, b"late".to_vec()));
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// CS-7
+
+#[test]
+fn cs_7_closesocket_interrupts_recv_on_that_socket_only() {
+    let (sim, p) = app();
+    p.run(|| unsafe {
+        startup_2_2();
+        let (_l1, _c1, s1) = local_pair(7000);
+        let (_l2, c2, s2) = local_pair(7001);
+        let on_closed = thread::spawn(move || recv_result(s1));
+        let on_other = thread::spawn(move || recv_result(s2));
+        sim.run();
+        assert!(!on_closed.is_finished() && !on_other.is_finished());
+        assert_eq!(closesocket(s1), 0);
+        let closed_id = on_closed.id();
+        assert_eq!(on_closed.join(), (SOCKET_ERROR, WSAEINTR, vec![]));
+        let ev = calls_of(&sim, "recv", closed_id);
+        assert!(ev[0].rules.contains(&Rule::Cs7), "{}", ev[0]);
+        sim.run();
+        assert!(
+            !on_other.is_finished(),
+            "a recv on another socket is not interrupted"
+        );
+        send_all(c2, b"ok");
+        assert_eq!(on_other.join(), (2, 0, b"ok".to_vec()));
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
+#[test]
+fn cs_7_closing_the_listener_interrupts_a_blocked_accept() {
+    let (sim, p) = app();
+    p.run(|| unsafe {
+        startup_2_2();
+        let l = tcp_listener(&sockaddr(LOCAL, 7000), 5);
+        let a =
+            thread::spawn(move || with_err(accept(l, std::ptr::null_mut(), std::ptr::null_mut())));
+        sim.run();
+        assert!(!a.is_finished());
+        assert_eq!(closesocket(l), 0);
+        assert_eq!(a.join(), (INVALID_SOCKET, WSAEINTR));
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// CL-13
+
+#[test]
+fn cl_13_cancel_blocking_call_is_not_supported_under_2_2() {
+    let (sim, p) = app();
+    p.run(|| unsafe {
+        startup_2_2();
+        assert_fails(WSACancelBlockingCall(), WSAEOPNOTSUPP);
+        // Not even for a thread that is blocked (called from an APC run inside its recv).
+        let (_l, c, s) = local_pair(7000);
+        let seen = Arc::new(Mutex::new(None));
+        let r = thread::spawn(move || recv_result(s));
+        sim.run();
+        let into = seen.clone();
+        r.queue_apc(move || {
+            *into.lock().unwrap() = Some(with_err(WSACancelBlockingCall()));
+        });
+        sim.run();
+        assert_eq!(*seen.lock().unwrap(), Some((SOCKET_ERROR, WSAEOPNOTSUPP)));
+        assert!(!r.is_finished(), "the recv was not cancelled");
+        send_all(c, b"x");
+        assert_eq!(r.join(), (1, 0, b"x".to_vec()));
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
+/// What `cl13_hook` saw: WSACancelBlockingCall's return value, once per run of the hook.
+static CL13_CANCEL: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+unsafe extern "system" fn cl13_hook() -> isize {
+    let r = WSACancelBlockingCall();
+    CL13_CANCEL.lock().unwrap().push(r);
+    0
+}
+
+#[test]
+fn cl_13_cancel_blocking_call_from_hook_interrupts_recv_under_1_1() {
+    let (_sim, p) = app();
+    p.run(|| unsafe {
+        assert_eq!(startup(0x0101), 0);
+        assert_eq!(p.negotiated_version(), Some(Version::V1_1));
+        let (_l, _c, s) = local_pair(7000);
+        assert_fails(WSACancelBlockingCall(), WSAEINVAL); // no blocking call
+        assert!(
+            WSASetBlockingHook(Some(cl13_hook)).is_none(),
+            "the default hook was in place"
+        );
+        assert_eq!(recv_result(s), (SOCKET_ERROR, WSAEINTR, vec![]));
+        assert_eq!(
+            *CL13_CANCEL.lock().unwrap(),
+            vec![0],
+            "the hook ran once and cancelled"
+        );
+        assert_fails(WSACancelBlockingCall(), WSAEINVAL); // that call is over
+        assert_eq!(WSAIsBlocking(), FALSE);
+        assert_eq!(WSAUnhookBlockingHook(), 0);
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// TH-5, CL-10: Winsock 1.1 blocking hooks
+
+/// What `th5_hook` saw: (call, return value, last error after it).
+static TH5_SEEN: Mutex<Vec<(&str, i64, i32)>> = Mutex::new(Vec::new());
+
+unsafe extern "system" fn th5_hook() -> isize {
+    let mut seen = Vec::new();
+    let s = socket(INET, SOCK_STREAM, IPPROTO_TCP);
+    seen.push(("socket", s as i64, WSAGetLastError()));
+    WSASetLastError(0);
+    seen.push((
+        "WSAIsBlocking",
+        i64::from(WSAIsBlocking()),
+        WSAGetLastError(),
+    ));
+    let r = WSAUnhookBlockingHook();
+    seen.push(("WSAUnhookBlockingHook", i64::from(r), WSAGetLastError()));
+    let r = WSACancelBlockingCall();
+    seen.push(("WSACancelBlockingCall", i64::from(r), 0));
+    TH5_SEEN.lock().unwrap().extend(seen);
+    0
+}
+
+unsafe extern "system" fn noop_hook() -> isize {
+    0
+}
+
+#[test]
+fn th_5_nested_calls_from_the_blocking_hook_fail_in_progress() {
+    let (_sim, p) = app();
+    p.run(|| unsafe {
+        assert_eq!(startup(0x0101), 0);
+        let (_l, _c, s) = local_pair(7000);
+        assert_eq!(WSAIsBlocking(), FALSE, "outside a blocking call");
+        assert!(WSASetBlockingHook(Some(th5_hook)).is_none());
+        assert_eq!(recv_result(s), (SOCKET_ERROR, WSAEINTR, vec![]));
+        assert_eq!(
+            *TH5_SEEN.lock().unwrap(),
+            vec![
+                ("socket", INVALID_SOCKET as i64, WSAEINPROGRESS),
+                ("WSAIsBlocking", i64::from(TRUE), 0),
+                (
+                    "WSAUnhookBlockingHook",
+                    i64::from(SOCKET_ERROR),
+                    WSAEINPROGRESS
+                ),
+                ("WSACancelBlockingCall", 0, 0),
+            ]
+        );
+        assert_eq!(WSAIsBlocking(), FALSE, "after the blocking call");
+        // The failed unhook left the hook installed: setting another returns it.
+        let previous = WSASetBlockingHook(Some(noop_hook));
+        assert_eq!(
+            previous.map(|f| f as usize),
+            Some(th5_hook as *const () as usize)
+        );
+        assert_eq!(WSAUnhookBlockingHook(), 0);
+        assert_eq!(WSAUnhookBlockingHook(), 0, "unhooking the default hook");
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
+#[test]
+fn th_5_blocking_hook_functions_fail_under_2_2() {
+    started(|| unsafe {
+        let (r, e) = last_error_after(|| WSASetBlockingHook(Some(noop_hook)));
+        assert!(r.is_none());
+        assert_eq!(e, WSAEOPNOTSUPP);
+        assert_fails(WSAUnhookBlockingHook(), WSAEOPNOTSUPP);
+        assert_eq!(WSAIsBlocking(), FALSE);
+    });
+}
+
+/// What `cl10_hook` saw: WSACleanup's (return value, last error).
+static CL10_CLEANUP: Mutex<Vec<(i32, i32)>> = Mutex::new(Vec::new());
+
+unsafe extern "system" fn cl10_hook() -> isize {
+    let r = with_err(WSACleanup());
+    CL10_CLEANUP.lock().unwrap().push(r);
+    WSACancelBlockingCall();
+    0
+}
+
+#[test]
+fn cl_10_cleanup_from_the_blocking_hook_fails_in_progress() {
+    let (sim, p) = app();
+    let main = p.run(|| unsafe {
+        assert_eq!(startup(0x0101), 0);
+        let (_l, _c, s) = local_pair(7000);
+        assert!(WSASetBlockingHook(Some(cl10_hook)).is_none());
+        assert_eq!(recv_result(s), (SOCKET_ERROR, WSAEINTR, vec![]));
+        assert_eq!(
+            *CL10_CLEANUP.lock().unwrap(),
+            vec![(SOCKET_ERROR, WSAEINPROGRESS)]
+        );
+        assert_eq!(
+            p.startup_count(),
+            1,
+            "the failed WSACleanup did not count down"
+        );
+        thread::current()
+    });
+    let ev = calls_of(&sim, "WSACleanup", main);
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0].error, Some(WsaError::InProgress), "{}", ev[0]);
+    assert!(ev[0].rules.contains(&Rule::Cl10), "{}", ev[0]);
+    assert!(ev[0].rules.contains(&Rule::Th5), "{}", ev[0]);
+    p.run(|| {
+        assert_eq!(unsafe { WSACleanup() }, 0);
+    });
+    assert_eq!(p.startup_count(), 0);
+}
+
+#[test]
+fn cl_10_cleanup_from_an_apc_fails_in_progress() {
+    let (sim, p) = app();
+    p.run(|| unsafe {
+        startup_2_2();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        // An APC queued with ThreadHandle::queue_apc, run in another thread's alertable SleepEx.
+        let sleeper = thread::spawn(|| SleepEx(WSA_INFINITE, TRUE));
+        sim.run();
+        let into = seen.clone();
+        sleeper.queue_apc(move || {
+            let r = with_err(WSACleanup());
+            into.lock().unwrap().push((thread::current(), r));
+        });
+        let sleeper_id = sleeper.id();
+        assert_eq!(sleeper.join(), WAIT_IO_COMPLETION);
+        // One queued with thread::queue_apc to the calling thread itself.
+        let into = seen.clone();
+        thread::queue_apc(thread::current(), move || {
+            let r = with_err(WSACleanup());
+            into.lock().unwrap().push((thread::current(), r));
+        });
+        assert_eq!(SleepEx(1000, TRUE), WAIT_IO_COMPLETION);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![
+                (sleeper_id, (SOCKET_ERROR, WSAEINPROGRESS)),
+                (thread::current(), (SOCKET_ERROR, WSAEINPROGRESS)),
+            ]
+        );
+        assert_eq!(p.startup_count(), 1);
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// SD-13
+
+#[test]
+fn sd_13_blocking_call_in_an_apc_that_interrupted_a_blocking_call() {
+    let (sim, p) = app();
+    p.run(|| unsafe {
+        startup_2_2();
+        let (_l1, c1, s1) = local_pair(7000);
+        let (_l2, _c2, s2) = local_pair(7001);
+        let outer = thread::spawn(move || recv_result(s1));
+        sim.run();
+        let inner = Arc::new(Mutex::new(None));
+        let into = inner.clone();
+        outer.queue_apc(move || {
+            let (r, e, _) = recv_result(s2); // nothing to read: it would block
+            *into.lock().unwrap() = Some((r, e));
+        });
+        sim.run();
+        assert_eq!(*inner.lock().unwrap(), Some((SOCKET_ERROR, WSAEINPROGRESS)));
+        let d = sim.diagnostics();
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].rule, Rule::Sd13);
+        assert_eq!((d[0].pid, d[0].process.as_str()), (p.pid(), "app"));
+        assert_eq!(d[0].thread, tid(outer.id()));
+        // The outer recv goes on waiting and completes normally.
+        assert!(!outer.is_finished());
+        send_all(c1, b"data");
+        assert_eq!(outer.join(), (4, 0, b"data".to_vec()));
+        assert_eq!(sim.diagnostics().len(), 1);
+        assert_eq!(WSACleanup(), 0);
+    });
+    let diag: Vec<_> = sim.trace().calls("Diagnostic").cloned().collect();
+    assert_eq!(diag.len(), 1);
+    assert_eq!(diag[0].rules, vec![Rule::Sd13]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CL-12
+
+#[test]
+fn cl_12_startup_and_cleanup_in_dllmain_are_diagnosed() {
+    let (sim, p) = app();
+    let main = p.run(|| unsafe {
+        let mut data = WSADATA::default();
+        assert_eq!(ws2sim::dllmain(|| WSAStartup(0x0202, &mut data)), 0);
+        assert_eq!(data.wVersion, 0x0202);
+        assert_eq!(p.startup_count(), 1);
+        assert_eq!(sim.diagnostics().len(), 1);
+        startup_2_2();
+        let s = tcp();
+        assert_eq!(WSACleanup(), 0, "outside DllMain: no diagnostic");
+        assert_eq!(sim.diagnostics().len(), 1);
+        // The final cleanup, in DllMain: it still does everything.
+        let r = last_error_after(|| ws2sim::dllmain(|| WSACleanup()));
+        assert_eq!(r, (0, 0));
+        assert_eq!(p.startup_count(), 0);
+        assert_eq!(p.live_resources(), 0);
+        startup_2_2();
+        assert_fails(closesocket(s), WSAENOTSOCK);
+        assert_eq!(WSACleanup(), 0);
+        thread::current()
+    });
+    let d = sim.diagnostics();
+    assert_eq!(d.len(), 2, "{d:?}");
+    for (d, call) in d.iter().zip(["WSAStartup", "WSACleanup"]) {
+        assert_eq!(d.rule, Rule::Cl12);
+        assert_eq!(
+            (d.pid, d.process.as_str(), d.thread),
+            (p.pid(), "app", tid(main))
+        );
+        assert!(d.message.contains(call), "{}", d.message);
+    }
+    let diag: Vec<_> = sim.trace().calls("Diagnostic").cloned().collect();
+    assert_eq!(diag.len(), 2);
+    assert!(diag.iter().all(|e| e.rules == vec![Rule::Cl12]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// OV-4: APCs run only in alertable waits, which then return WAIT_IO_COMPLETION.
+
+#[test]
+fn ov_4_alertable_sleepex_runs_queued_apcs() {
+    let (sim, p) = app();
+    p.run(|| unsafe {
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let sleeper = thread::spawn(|| SleepEx(WSA_INFINITE, TRUE));
+        sim.run();
+        assert!(!sleeper.is_finished());
+        let t0 = sim.now();
+        let into = ran.clone();
+        sleeper.queue_apc(move || into.lock().unwrap().push(thread::current()));
+        let sleeper_id = sleeper.id();
+        assert_eq!(sleeper.join(), WAIT_IO_COMPLETION);
+        assert_eq!(
+            *ran.lock().unwrap(),
+            vec![sleeper_id],
+            "ran once, on its thread"
+        );
+        assert_eq!(sim.now(), t0);
+
+        // Already queued: SleepEx(1000, TRUE) returns at once.
+        let into = ran.clone();
+        thread::queue_apc(thread::current(), move || {
+            into.lock().unwrap().push(thread::current())
+        });
+        assert_eq!(SleepEx(1000, TRUE), WAIT_IO_COMPLETION);
+        assert_eq!(ran.lock().unwrap().len(), 2);
+        assert_eq!(sim.now(), t0);
+
+        // A non-alertable sleep leaves it queued and takes its whole time.
+        let into = ran.clone();
+        thread::queue_apc(thread::current(), move || {
+            into.lock().unwrap().push(thread::current())
+        });
+        assert_eq!(SleepEx(50, FALSE), 0);
+        assert_eq!(sim.now(), t0 + Duration::from_millis(50));
+        assert_eq!(
+            ran.lock().unwrap().len(),
+            2,
+            "not run by a non-alertable sleep"
+        );
+        assert_eq!(SleepEx(0, TRUE), WAIT_IO_COMPLETION);
+        assert_eq!(ran.lock().unwrap().len(), 3);
+        assert_eq!(SleepEx(0, TRUE), 0, "nothing left to run");
+    });
+}
+
+#[test]
+fn ov_4_alertable_wait_for_events_returns_io_completion() {
+    let (sim, p) = app();
+    p.run(|| unsafe {
+        startup_2_2();
+        let e = event();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let waiter = thread::spawn(move || {
+            let h = [e as HANDLE];
+            {
+                WSAWaitForMultipleEvents(1, h.as_ptr(), FALSE, WSA_INFINITE, TRUE)
+            }
+        });
+        sim.run();
+        assert!(!waiter.is_finished());
+        let count = ran.clone();
+        waiter.queue_apc(move || {
+            count.fetch_add(1, SeqCst);
+        });
+        assert_eq!(waiter.join(), WSA_WAIT_IO_COMPLETION as u32);
+        assert_eq!(ran.load(SeqCst), 1);
+        assert_eq!(WSACloseEvent(e), TRUE);
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
+#[test]
+fn ov_4_non_alertable_wait_for_events_does_not_run_apcs() {
+    let (sim, p) = app();
+    p.run(|| unsafe {
+        startup_2_2();
+        let e = event();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let count = ran.clone();
+        thread::queue_apc(thread::current(), move || {
+            count.fetch_add(1, SeqCst);
+        });
+        let t0 = sim.now();
+        let h = [e as HANDLE];
+        let r = WSAWaitForMultipleEvents(1, h.as_ptr(), FALSE, 20, FALSE);
+        assert_eq!(r, WSA_WAIT_TIMEOUT);
+        assert_eq!(sim.now(), t0 + Duration::from_millis(20));
+        assert_eq!(ran.load(SeqCst), 0, "a non-alertable wait runs no APC");
+        let r = WSAWaitForMultipleEvents(1, h.as_ptr(), FALSE, 20, TRUE);
+        assert_eq!(r, WSA_WAIT_IO_COMPLETION as u32);
+        assert_eq!(ran.load(SeqCst), 1);
+        assert_eq!(sim.now(), t0 + Duration::from_millis(20));
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// TH-3
+
+#[test]
+fn th_3_sleep_takes_exactly_its_virtual_time() {
+    let (sim, p) = app();
+    p.run(|| unsafe {
+        let t0 = sim.now();
+        assert_eq!(SleepEx(50, FALSE), 0);
+        assert_eq!(sim.now(), t0 + Duration::from_millis(50));
+        thread::sleep(Duration::from_millis(7));
+        assert_eq!(sim.now(), t0 + Duration::from_millis(57));
+    });
+}
+
+#[test]
+fn th_3_time_stands_still_while_a_thread_can_run() {
+    let (sim, p) = app();
+    p.run(|| unsafe {
+        startup_2_2();
+        let (_l, c, s) = local_pair(7000);
+        set_nonblocking(s, true);
+        let t0 = sim.now();
+        let sleeper = thread::spawn(|| SleepEx(100, FALSE));
+        let clock = sim.clone();
+        let sender = thread::spawn(move || {
+            for _ in 0..50 {
+                send_all(c, b"x");
+                assert_eq!(clock.now(), t0);
+            }
+        });
+        let clock = sim.clone();
+        let poller = thread::spawn(move || {
+            let mut would_block = 0;
+            for _ in 0..100 {
+                let (r, _) = recv_n(s, 64, 0);
+                if r == SOCKET_ERROR && err() == WSAEWOULDBLOCK {
+                    would_block += 1;
+                }
+                assert_eq!(clock.now(), t0);
+            }
+            would_block
+        });
+        // Nothing was delivered: the packets need time, and time did not pass.
+        assert_eq!(poller.join(), 100);
+        sender.join();
+        assert_eq!(sim.now(), t0);
+        assert_eq!(sleeper.join(), 0);
+        assert_eq!(sim.now(), t0 + Duration::from_millis(100));
+        assert_eq!(fionread(s), 50, "delivered once time could pass");
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// TH-2
+
+/// Four threads: T1 and T2 block in recv, T3 sends to T1 and after 1 ms (when that data
+/// arrives) makes the final WSACleanup. Whether T1 gets the data or WSAEINTR is decided by the
+/// scheduler's seed. Returns T1's result.
+fn race_program(sim: &Sim) -> (i32, i32, Vec<u8>) {
+    let p = sim.localhost().process("race");
+    p.run(|| {
+        startup_2_2();
+        let (_l1, c1, s1) = local_pair(5000);
+        let (_l2, _c2, s2) = local_pair(5001);
+        let t1 = thread::spawn(move || {
+            unsafe { WSASetLastError(1) };
+            recv_result(s1)
+        });
+        let t2 = thread::spawn(move || {
+            unsafe { WSASetLastError(2) };
+            let x = tcp();
+            assert_eq!(unsafe { closesocket(x) }, 0);
+            recv_result(s2)
+        });
+        let t3 = thread::spawn(move || unsafe {
+            send_all(c1, b"hi");
+            let _ = WSAGetLastError();
+            SleepEx(1, FALSE);
+            WSACleanup()
+        });
+        let r1 = t1.join();
+        assert_eq!(t2.join(), (SOCKET_ERROR, WSAEINTR, vec![]));
+        assert_eq!(t3.join(), 0);
+        assert!(
+            r1 == (2, 0, b"hi".to_vec()) || r1 == (SOCKET_ERROR, WSAEINTR, vec![]),
+            "{r1:?}"
+        );
+        r1
+    })
+}
+
+#[test]
+fn th_2_same_seed_same_trace_and_seeds_change_interleavings() {
+    ws2sim::check_determinism(2, |sim| {
+        race_program(sim);
+    });
+    let mut traces = HashSet::new();
+    let mut outcomes = HashSet::new();
+    for seed in 0..200u64 {
+        let run = || {
+            let sim = Sim::builder().seed(seed).build();
+            let r = race_program(&sim);
+            let trace = sim.trace();
+            let threads: HashSet<u32> = trace
+                .events()
+                .iter()
+                .filter(|e| e.thread != 0)
+                .map(|e| e.thread)
+                .collect();
+            (r, trace.to_json_lines(), threads.len())
+        };
+        let (r1, a, threads) = run();
+        let (r2, b, _) = run();
+        assert_eq!(r1, r2, "seed {seed}");
+        if a != b {
+            let (i, (x, y)) = a
+                .lines()
+                .zip(b.lines())
+                .enumerate()
+                .find(|(_, (x, y))| x != y)
+                .unwrap_or((0, ("(length)", "(length)")));
+            panic!("seed {seed}: traces differ at event {i}:\n  {x}\n  {y}");
+        }
+        assert_eq!(threads, 4, "seed {seed}: four threads make calls");
+        traces.insert(a);
+        outcomes.insert(r1);
+    }
+    assert!(
+        traces.len() >= 2,
+        "200 seeds gave {} interleavings",
+        traces.len()
+    );
+    assert_eq!(outcomes.len(), 2, "the seed decides the race: {outcomes:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// TH-4
+
+#[test]
+fn th_4_deadlock_in_join_is_reported_not_hung() {
+    let wall = Instant::now();
+    let sim = Sim::builder().seed(4242).build();
+    let p = sim.localhost().process("app");
+    let ids = Mutex::new(None);
+    let msg = panics(|| {
+        p.run(|| unsafe {
+            startup_2_2();
+            let (_l1, _c1, s1) = local_pair(7000);
+            let (_l2, _c2, s2) = local_pair(7001);
+            let a = thread::spawn(move || recv_result(s1));
+            let b = thread::spawn(move || recv_result(s2));
+            *ids.lock().unwrap() = Some((thread::current(), a.id(), b.id(), s1, s2));
+            SleepEx(25, FALSE);
+            a.join()
+        })
+    });
+    let (main, a, b, s1, s2) = ids.lock().unwrap().expect("the program ran");
+    assert!(msg.contains("deadlock"), "{msg}");
+    assert!(msg.contains("seed 4242"), "{msg}");
+    assert!(sim.now() >= Duration::from_millis(25));
+    assert!(
+        msg.contains(&format!("deadlock at {:?} of virtual time", sim.now())),
+        "{msg}"
+    );
+    for (t, s) in [(a, s1), (b, s2)] {
+        let line = msg
+            .lines()
+            .find(|l| l.contains(&format!("thread {t} ")))
+            .unwrap_or_else(|| panic!("thread {t} is listed: {msg}"));
+        assert!(line.contains("blocked in recv("), "{line}");
+        assert!(line.contains(&format!("on socket {s:#x}")), "{line}");
+    }
+    assert!(msg.contains(&format!("thread {main} ")), "{msg}");
+    assert!(msg.contains(&format!("join(thread {a})")), "{msg}");
+    assert!(
+        wall.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        wall.elapsed()
+    );
+}
+
+#[test]
+fn th_4_sim_run_from_outside_reports_a_thread_blocked_for_ever() {
+    let wall = Instant::now();
+    let sim = Sim::builder().seed(99).build();
+    let p = sim.localhost().process("app");
+    let s = p.run(|| {
+        startup_2_2();
+        local_pair(7000).2
+    });
+    sim.run(); // nothing blocked: no report
+    let h = p.spawn(move || recv_result(s));
+    let id = h.id();
+    let msg = panics(|| sim.run());
+    assert!(msg.contains("deadlock"), "{msg}");
+    assert!(msg.contains("seed 99"), "{msg}");
+    assert!(msg.contains(&format!("{:?}", sim.now())), "{msg}");
+    let line = msg
+        .lines()
+        .find(|l| l.contains(&format!("thread {id} ")))
+        .unwrap_or_else(|| panic!("thread {id} is listed: {msg}"));
+    assert!(line.contains("blocked in recv("), "{line}");
+    assert!(h.is_finished(), "the blocked thread was terminated");
+    let msg = panics(|| h.join());
+    assert!(
+        msg.contains("terminated") && msg.contains("seed 99"),
+        "{msg}"
+    );
+    assert!(
+        wall.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        wall.elapsed()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// TH-6
+
+/// Set for the child processes that run the helper tests below.
+const CHILD_ENV: &str = "WS2SIM_THREADS_TEST_CHILD";
+
+/// Runs the helper test `name` of this test binary in a child process, with `WS2SIM_SEED`
+/// set to `seed` (or unset).
+fn run_child(name: &str, seed: Option<&str>) -> Output {
+    let mut cmd = Command::new(std::env::current_exe().expect("the test binary"));
+    cmd.args([
+        name,
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    cmd.env(CHILD_ENV, "1");
+    match seed {
+        Some(s) => cmd.env(SEED_ENV, s),
+        None => cmd.env_remove(SEED_ENV),
+    };
+    cmd.output().expect("the child test process runs")
+}
+
+/// What follows `prefix` on the lines of `out` that contain it (libtest may print its own
+/// "test ... " before the first line a test prints).
+fn tagged(out: &[u8], prefix: &str) -> Vec<String> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .filter_map(|l| Some(l[l.find(prefix)? + prefix.len()..].to_owned()))
+        .collect()
+}
+
+#[test]
+#[ignore = "helper: run in a child process by th_6_ws2sim_seed_gives_the_default_seed"]
+fn th_6_helper_prints_seed_and_trace() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    let sim = Sim::new();
+    println!("TH6 seed={}", sim.seed());
+    println!("TH6 override={}", Sim::builder().seed(7).build().seed());
+    race_program(&sim);
+    for line in sim.trace().to_json_lines().lines() {
+        println!("TH6 trace {line}");
+    }
+}
+
+#[test]
+#[ignore = "helper: run in a child process by th_6_a_failing_test_prints_its_seed"]
+fn th_6_helper_fails_with_a_deadlock() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    let sim = Sim::new();
+    let p = sim.localhost().process("app");
+    p.run(|| {
+        startup_2_2();
+        let (_l, _c, s) = local_pair(7000);
+        recv_result(s)
+    });
+}
+
+#[test]
+fn th_6_ws2sim_seed_gives_the_default_seed() {
+    let out = run_child("th_6_helper_prints_seed_and_trace", Some("424242"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(tagged(&out.stdout, "TH6 seed="), ["424242"]);
+    assert_eq!(
+        tagged(&out.stdout, "TH6 override="),
+        ["7"],
+        "the builder's seed wins"
+    );
+    // Re-running with the seed reproduces the run.
+    let sim = Sim::builder().seed(424242).build();
+    race_program(&sim);
+    let expected: Vec<String> = sim
+        .trace()
+        .to_json_lines()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(tagged(&out.stdout, "TH6 trace "), expected);
+
+    let out = run_child("th_6_helper_prints_seed_and_trace", None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        tagged(&out.stdout, "TH6 seed="),
+        ["0"],
+        "no WS2SIM_SEED: seed 0"
+    );
+
+    assert_eq!(Sim::builder().seed(5).build().seed(), 5);
+}
+
+#[test]
+fn th_6_a_failing_test_prints_its_seed() {
+    let out = run_child("th_6_helper_fails_with_a_deadlock", Some("31337"));
+    assert!(!out.status.success(), "the helper test fails");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("seed 31337"), "{all}");
+    assert!(all.contains("deadlock"), "{all}");
+}
+
+/// Starts a process with a thread blocked in recv and one that never ran; ends the process
+/// with `end`; both joins panic naming the termination and the seed.
+fn ended_process_terminates_its_threads(end: fn(&ws2sim::Process)) {
+    let sim = Sim::builder().seed(31).build();
+    let p = sim.localhost().process("app");
+    let (blocked, never_ran) = p.run(|| {
+        startup_2_2();
+        let (_l, _c, s) = local_pair(7000);
+        let blocked = thread::spawn(move || recv_result(s));
+        sim.run();
+        assert!(!blocked.is_finished());
+        (blocked, thread::spawn(|| 5))
+    });
+    end(&p);
+    assert!(!p.is_running());
+    assert!(blocked.is_finished() && never_ran.is_finished());
+    for msg in [panics(|| blocked.join()), panics(|| never_ran.join())] {
+        assert!(msg.contains("terminated"), "{msg}");
+        assert!(msg.contains("seed 31"), "{msg}");
+    }
+    let msg = panics(|| p.run(|| ()));
+    assert!(msg.contains("ended") && msg.contains("seed 31"), "{msg}");
+    let msg = panics(|| p.spawn(|| ()));
+    assert!(msg.contains("ended") && msg.contains("seed 31"), "{msg}");
+    // The simulation goes on: another process runs normally.
+    let q = sim.localhost().process("next");
+    let h = q.spawn(|| {
+        startup_2_2();
+        unsafe { WSACleanup() }
+    });
+    assert_eq!(h.join(), 0);
+    assert_eq!(p.live_resources(), 0);
+}
+
+#[test]
+fn th_6_kill_terminates_the_process_threads() {
+    ended_process_terminates_its_threads(|p| p.kill());
+}
+
+#[test]
+fn th_6_exit_terminates_the_process_threads() {
+    ended_process_terminates_its_threads(|p| p.exit());
+}
