@@ -220,6 +220,11 @@ impl State {
 }
 
 impl State {
+    /// The simulation's seed.
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// Applies the overlapped completions of the core: data and status into the caller's
     /// memory, and completion routines queued as APCs to their thread (OV-4) — dropped when
     /// the thread has ended (OV-8).

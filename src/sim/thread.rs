@@ -183,7 +183,24 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
             g.world.unblock(ctx.tid);
             break Ok(Reply::Count(crate::consts::WSA_WAIT_IO_COMPLETION as u32));
         }
-        match g.world.dispatch(&mut cx, &mut call) {
+        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            g.world.dispatch(&mut cx, &mut call)
+        }));
+        let step = match step {
+            Ok(step) => step,
+            Err(payload) => {
+                // TH-6: a broken invariant still names the seed that reproduces it.
+                let seed = g.seed();
+                drop(g);
+                let msg = payload
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| payload.downcast_ref::<&str>().copied())
+                    .unwrap_or("panic");
+                panic!("ws2sim (seed {seed}): {msg}");
+            }
+        };
+        match step {
             Step::Done(result) => break result,
             Step::Blocked(block) => {
                 if let (Some(hook), false) = (g.world.blocking_hook(ctx.pid, ctx.tid), hook_ran) {
