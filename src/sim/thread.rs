@@ -60,17 +60,22 @@ pub(crate) fn current() -> ThreadCtx {
     })
 }
 
-/// Runs `f` as if the loader lock were held, as in a DLL's `DllMain` (CL-12).
-pub(crate) fn in_dllmain<T>(f: impl FnOnce() -> T) -> T {
-    struct Leave;
+/// Runs `f` with a thread-local depth counter raised, lowered again even if `f` unwinds.
+fn deeper<T>(depth: &'static std::thread::LocalKey<Cell<u32>>, f: impl FnOnce() -> T) -> T {
+    struct Leave(&'static std::thread::LocalKey<Cell<u32>>);
     impl Drop for Leave {
         fn drop(&mut self) {
-            IN_DLLMAIN.with(|d| d.set(d.get() - 1));
+            self.0.with(|d| d.set(d.get() - 1));
         }
     }
-    IN_DLLMAIN.with(|d| d.set(d.get() + 1));
-    let _leave = Leave;
+    depth.with(|d| d.set(d.get() + 1));
+    let _leave = Leave(depth);
     f()
+}
+
+/// Runs `f` as if the loader lock were held, as in a DLL's `DllMain` (CL-12).
+pub(crate) fn in_dllmain<T>(f: impl FnOnce() -> T) -> T {
+    deeper(&IN_DLLMAIN, f)
 }
 
 impl ThreadCtx {
@@ -108,25 +113,18 @@ impl ThreadCtx {
             return false;
         }
         *g = None;
-        struct Leave;
-        impl Drop for Leave {
-            fn drop(&mut self) {
-                IN_APC.with(|d| d.set(d.get() - 1));
+        deeper(&IN_APC, || {
+            for apc in apcs {
+                let socket = apc.winsock.map(|(_, s)| s);
+                if let Some(s) = socket {
+                    ROUTINES.with(|r| r.borrow_mut().push(s));
+                }
+                (apc.run)();
+                if socket.is_some() {
+                    ROUTINES.with(|r| r.borrow_mut().pop());
+                }
             }
-        }
-        IN_APC.with(|d| d.set(d.get() + 1));
-        let leave = Leave;
-        for apc in apcs {
-            let socket = apc.winsock.map(|(_, s)| s);
-            if let Some(s) = socket {
-                ROUTINES.with(|r| r.borrow_mut().push(s));
-            }
-            (apc.run)();
-            if socket.is_some() {
-                ROUTINES.with(|r| r.borrow_mut().pop());
-            }
-        }
-        drop(leave);
+        });
         *g = Some(self.lock());
         true
     }
