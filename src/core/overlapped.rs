@@ -553,7 +553,11 @@ impl World {
         wait: bool,
         has_bytes: bool,
     ) -> Result<Reply, Stop> {
-        self.process_mut(cx.process).socket_mut(cx, s)?;
+        if !cx.resumed {
+            // A socket closed while the call waited aborted the operation (CS-6): the call
+            // then reports the operation's own outcome.
+            self.process_mut(cx.process).socket_mut(cx, s)?;
+        }
         cx.rule(Rule::Ov5); // OV-5
         let (Some(key), true) = (key, has_bytes) else {
             return Err(WsaError::Fault.into());
@@ -565,7 +569,7 @@ impl World {
             return Err(Stop::Block(Block {
                 deadline: None,
                 what: "WSAGetOverlappedResult",
-                socket: Some(s),
+                socket: None,
             }));
         }
         match self.overlapped.finished.get(&key) {

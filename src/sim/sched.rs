@@ -78,8 +78,19 @@ pub(crate) struct Slot {
     pub(crate) run: Run,
     pub(crate) tx: Sender<Wake>,
     pub(crate) apcs: VecDeque<Apc>,
+    /// The sockets whose completion routine runs on this thread now (OV-4: no nesting).
+    pub(crate) routines: Vec<Socket>,
     /// True for threads made by `spawn` (they have an OS thread of their own).
     pub(crate) spawned: bool,
+}
+
+impl Slot {
+    /// True when a queued APC may run now: not a routine of a socket whose routine is running.
+    pub(crate) fn has_runnable_apc(&self) -> bool {
+        self.apcs
+            .iter()
+            .any(|a| a.winsock.is_none_or(|(_, s)| !self.routines.contains(&s)))
+    }
 }
 
 /// The scheduler's state, kept with the rest of the simulation under one lock.
@@ -124,6 +135,7 @@ impl Sched {
                 run,
                 tx,
                 apcs: VecDeque::new(),
+                routines: Vec::new(),
                 spawned,
             },
         );
@@ -160,7 +172,7 @@ impl Sched {
                 Run::Ready => true,
                 Run::Blocked {
                     fresh, alertable, ..
-                } => *fresh || (*alertable && !s.apcs.is_empty()),
+                } => *fresh || (*alertable && s.has_runnable_apc()),
                 Run::Driver(goal) => self.goal_met(*goal),
                 Run::Running | Run::Outside | Run::Finished => false,
             })

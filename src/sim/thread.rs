@@ -27,8 +27,6 @@ thread_local! {
     static IN_DLLMAIN: Cell<u32> = const { Cell::new(0) };
     /// How deep the thread is in APCs the simulator runs (CL-10).
     static IN_APC: Cell<u32> = const { Cell::new(0) };
-    /// The sockets whose completion routine this thread is running (OV-4: no nesting).
-    static ROUTINES: RefCell<Vec<crate::core::table::Socket>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Leaves the simulated thread when dropped, also when the closure panics.
@@ -93,35 +91,33 @@ impl ThreadCtx {
         sched::switch(g, self.tid, &self.rx, || self.shared.lock())
     }
 
-    /// Runs the APCs queued to this thread, in order, outside the lock; true when any ran.
-    /// OV-4: a completion routine is not started while one of the same socket runs on this
-    /// thread (it stays queued).
+    /// Runs the APCs queued to this thread that may run now, in order, outside the lock; true
+    /// when any ran. OV-4: a completion routine is not started while one of the same socket
+    /// runs on this thread (it stays queued).
     pub(crate) fn run_apcs<'a>(&'a self, g: &mut Option<MutexGuard<'a, State>>) -> bool {
-        let busy: Vec<crate::core::table::Socket> = ROUTINES.with(|r| r.borrow().clone());
-        let apcs: Vec<sched::Apc> = g
-            .as_mut()
-            .map(|g| {
-                let queue = &mut g.sched.slot(self.tid).apcs;
-                let (run, keep): (Vec<_>, Vec<_>) = queue
-                    .drain(..)
-                    .partition(|a| a.winsock.is_none_or(|(_, s)| !busy.contains(&s)));
-                queue.extend(keep);
-                run
-            })
-            .unwrap_or_default();
-        if apcs.is_empty() {
+        let Some(guard) = g.as_mut() else {
+            return false;
+        };
+        let slot = guard.sched.slot(self.tid);
+        let busy = slot.routines.clone();
+        let (run, keep): (Vec<_>, Vec<_>) = slot
+            .apcs
+            .drain(..)
+            .partition(|a| a.winsock.is_none_or(|(_, s)| !busy.contains(&s)));
+        slot.apcs.extend(keep);
+        if run.is_empty() {
             return false;
         }
         *g = None;
         deeper(&IN_APC, || {
-            for apc in apcs {
+            for apc in run {
                 let socket = apc.winsock.map(|(_, s)| s);
                 if let Some(s) = socket {
-                    ROUTINES.with(|r| r.borrow_mut().push(s));
+                    self.lock().sched.slot(self.tid).routines.push(s);
                 }
                 (apc.run)();
                 if socket.is_some() {
-                    ROUTINES.with(|r| r.borrow_mut().pop());
+                    self.lock().sched.slot(self.tid).routines.pop();
                 }
             }
         });
@@ -165,21 +161,25 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
             ..
         }
     );
+    // Completion-port and overlapped-result waits are not alertable (OV-4).
     let alertable = !matches!(
         call,
         Call::WaitEvents {
             alertable: false,
             ..
-        }
+        } | Call::GetQueued { .. }
+            | Call::OverlappedResult { .. }
     );
     let mut hook_ran = false;
     let result = loop {
-        if alertable_wait && !g.sched.slot(ctx.tid).apcs.is_empty() {
+        if alertable_wait && g.sched.slot(ctx.tid).has_runnable_apc() {
             let mut holder = Some(g);
-            ctx.run_apcs(&mut holder);
+            let ran = ctx.run_apcs(&mut holder);
             g = holder.expect("run_apcs gives the lock back");
-            g.world.unblock(ctx.tid);
-            break Ok(Reply::Count(crate::consts::WSA_WAIT_IO_COMPLETION as u32));
+            if ran {
+                g.world.unblock(ctx.tid);
+                break Ok(Reply::Count(crate::consts::WSA_WAIT_IO_COMPLETION as u32));
+            }
         }
         let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             g.world.dispatch(&mut cx, &mut call)
@@ -262,11 +262,13 @@ pub(crate) fn sleep_ex(d: Option<std::time::Duration>, alertable: bool) -> bool 
     let started = g.world.now();
     let deadline = d.map(|d| started + d);
     let ran = loop {
-        if alertable && !g.sched.slot(ctx.tid).apcs.is_empty() {
+        if alertable && g.sched.slot(ctx.tid).has_runnable_apc() {
             let mut holder = Some(g);
-            ctx.run_apcs(&mut holder);
+            let ran = ctx.run_apcs(&mut holder);
             g = holder.expect("run_apcs gives the lock back");
-            break true;
+            if ran {
+                break true;
+            }
         }
         if deadline.is_some_and(|t| g.world.now() >= t) {
             break false;

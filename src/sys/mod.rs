@@ -988,7 +988,45 @@ pub unsafe fn WSASendTo(
 
 /// `WSARecv`: with an `OVERLAPPED`, returns 0 when data was there at once or
 /// `SOCKET_ERROR`/`WSA_IO_PENDING`; buffers of one socket are filled in posting order (OV-7).
-/// Completion as for [`WSASend`]. Without one, it is a blocking `recv`.
+/// Completion as for [`WSASend`]: with a completion routine, the routine is queued to this
+/// thread and runs in its next alertable wait (OV-4); otherwise `hEvent` is set. Without an
+/// `OVERLAPPED`, it is a blocking `recv`.
+///
+/// # Divergence
+/// Every socket accepts overlapped operations, whether or not it was made with
+/// `WSA_FLAG_OVERLAPPED` (sockets from `socket` are overlapped on Windows too).
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use ws2sim::sys::*;
+/// static GOT: AtomicU32 = AtomicU32::new(0);
+/// unsafe extern "system" fn done(err: u32, n: u32, _ov: *mut OVERLAPPED, _flags: u32) {
+///     assert_eq!(err, 0);
+///     GOT.store(n, Ordering::SeqCst);
+/// }
+/// # let sim = ws2sim::Sim::new();
+/// # let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut d);
+///     let at = SOCKADDR_IN::from("127.0.0.1:7001".parse::<std::net::SocketAddrV4>().unwrap());
+///     let rx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     bind(rx, (&at as *const SOCKADDR_IN).cast(), 16);
+///     let mut data = [0u8; 16];
+///     let buf = WSABUF { len: 16, buf: data.as_mut_ptr() };
+///     let mut ov = OVERLAPPED::default();
+///     let mut flags = 0;
+///     let r = WSARecv(rx, &buf, 1, std::ptr::null_mut(), &mut flags, &mut ov, Some(done));
+///     assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSA_IO_PENDING));
+///     let tx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     sendto(tx, b"hello".as_ptr(), 5, 0, (&at as *const SOCKADDR_IN).cast(), 16);
+///     // The routine runs in an alertable wait once the datagram arrived (1 ms later).
+///     assert_eq!(SleepEx(WSA_INFINITE, TRUE), WAIT_IO_COMPLETION);
+///     assert_eq!(GOT.load(Ordering::SeqCst), 5);
+///     assert_eq!(&data[..5], b"hello");
+///     WSACleanup();
+/// });
+/// ```
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn WSARecv(
     s: SOCKET,
@@ -1016,7 +1054,38 @@ pub unsafe fn WSARecv(
     )
 }
 
-/// `WSARecvFrom`: `WSARecv` that also reports the sender (written on completion).
+/// `WSARecvFrom`: `WSARecv` that also reports the sender (written on completion), in event
+/// mode here:
+///
+/// ```
+/// use ws2sim::sys::*;
+/// # let sim = ws2sim::Sim::new();
+/// # let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut d);
+///     let at = SOCKADDR_IN::from("127.0.0.1:7002".parse::<std::net::SocketAddrV4>().unwrap());
+///     let rx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     bind(rx, (&at as *const SOCKADDR_IN).cast(), 16);
+///     let mut data = [0u8; 16];
+///     let buf = WSABUF { len: 16, buf: data.as_mut_ptr() };
+///     let mut from = SOCKADDR_IN::default();
+///     let mut fromlen = 16;
+///     let mut ov = OVERLAPPED::default();
+///     ov.hEvent = WSACreateEvent() as HANDLE;
+///     let mut flags = 0;
+///     let r = WSARecvFrom(rx, &buf, 1, std::ptr::null_mut(), &mut flags,
+///         (&mut from as *mut SOCKADDR_IN).cast(), &mut fromlen, &mut ov, None);
+///     assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSA_IO_PENDING));
+///     let tx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     sendto(tx, b"hi".as_ptr(), 2, 0, (&at as *const SOCKADDR_IN).cast(), 16);
+///     // The event is set when the datagram arrives; the record and the sender are filled.
+///     assert_eq!(WSAWaitForMultipleEvents(1, &ov.hEvent, FALSE, WSA_INFINITE, FALSE), 0);
+///     assert_eq!(overlapped_status(&ov), OverlappedStatus::Done(2));
+///     assert_eq!(std::net::SocketAddrV4::from(from).ip().octets(), [127, 0, 0, 1]);
+///     WSACleanup();
+/// });
+/// ```
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn WSARecvFrom(
     s: SOCKET,
@@ -1055,8 +1124,38 @@ pub unsafe fn WSARecvFrom(
 
 /// `WSAGetOverlappedResult` (OV-5): TRUE with the byte count once the operation completed;
 /// FALSE with `WSA_IO_INCOMPLETE` while pending and `fWait` is FALSE; FALSE with the
-/// operation's error when it failed (`WSA_OPERATION_ABORTED` after closesocket or the final
-/// cleanup). `fWait` TRUE waits in virtual time.
+/// operation's error when it failed. `fWait` TRUE waits in virtual time, not alertably; a wait
+/// whose socket another thread closes returns the aborted operation's
+/// `WSA_OPERATION_ABORTED`. After closesocket or the final cleanup a new call fails on the
+/// handle first (`WSAENOTSOCK`, `WSANOTINITIALISED`): read the record with
+/// [`overlapped_status`] instead.
+///
+/// ```
+/// use ws2sim::sys::*;
+/// # let sim = ws2sim::Sim::new();
+/// # let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut d);
+///     let at = SOCKADDR_IN::from("127.0.0.1:7003".parse::<std::net::SocketAddrV4>().unwrap());
+///     let rx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     bind(rx, (&at as *const SOCKADDR_IN).cast(), 16);
+///     let mut data = [0u8; 8];
+///     let buf = WSABUF { len: 8, buf: data.as_mut_ptr() };
+///     let mut ov = OVERLAPPED::default();
+///     let (mut flags, mut n) = (0u32, 0u32);
+///     WSARecv(rx, &buf, 1, std::ptr::null_mut(), &mut flags, &mut ov, None);
+///     // Still pending.
+///     assert_eq!(WSAGetOverlappedResult(rx, &ov, &mut n, FALSE, &mut flags), FALSE);
+///     assert_eq!(WSAGetLastError(), WSA_IO_INCOMPLETE);
+///     let tx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     sendto(tx, b"abc".as_ptr(), 3, 0, (&at as *const SOCKADDR_IN).cast(), 16);
+///     // fWait TRUE waits (1 ms of virtual time here).
+///     assert_eq!(WSAGetOverlappedResult(rx, &ov, &mut n, TRUE, &mut flags), TRUE);
+///     assert_eq!(n, 3);
+///     WSACleanup();
+/// });
+/// ```
 pub unsafe fn WSAGetOverlappedResult(
     s: SOCKET,
     lpoverlapped: *const OVERLAPPED,
@@ -1082,7 +1181,35 @@ pub unsafe fn WSAGetOverlappedResult(
 
 /// `CreateIoCompletionPort`: a new port (`FileHandle` `INVALID_HANDLE_VALUE`), or associates
 /// a socket with `ExistingCompletionPort` (or a new port) under `CompletionKey`. NULL on
-/// failure. Completion ports need no WSAStartup (they are kernel objects).
+/// failure. Completion ports need no WSAStartup (they are kernel objects). Every operation
+/// that completes on an associated socket posts one packet (OV-6), except those the final
+/// cleanup aborts (CL-5).
+///
+/// ```
+/// use ws2sim::sys::*;
+/// # let sim = ws2sim::Sim::new();
+/// # let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut d);
+///     let s = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     let port = CreateIoCompletionPort(s as HANDLE, std::ptr::null_mut(), 42, 0);
+///     assert!(!port.is_null());
+///     let to = SOCKADDR_IN::from("127.0.0.1:9".parse::<std::net::SocketAddrV4>().unwrap());
+///     let mut data = *b"ping";
+///     let buf = WSABUF { len: 4, buf: data.as_mut_ptr() };
+///     let mut ov = OVERLAPPED::default();
+///     let mut sent = 0;
+///     WSASendTo(s, &buf, 1, &mut sent, 0, (&to as *const SOCKADDR_IN).cast(), 16, &mut ov, None);
+///     let (mut n, mut key, mut done) = (0u32, 0usize, std::ptr::null_mut());
+///     assert_eq!(GetQueuedCompletionStatus(port, &mut n, &mut key, &mut done, 0), TRUE);
+///     assert_eq!((n, key, done), (4, 42, &mut ov as *mut OVERLAPPED));
+///     // Nothing more: a timeout of 10 ms of virtual time.
+///     assert_eq!(GetQueuedCompletionStatus(port, &mut n, &mut key, &mut done, 10), FALSE);
+///     assert_eq!(WSAGetLastError(), WAIT_TIMEOUT);
+///     WSACleanup();
+/// });
+/// ```
 pub unsafe fn CreateIoCompletionPort(
     filehandle: HANDLE,
     existingcompletionport: HANDLE,
