@@ -426,20 +426,10 @@ fn disc() -> BoxedStrategy<Disc> {
     .boxed()
 }
 
-/// `WSABUF` arrays for `WSASend`/`WSASendTo` (`send`) or `WSARecv`/`WSARecvFrom`.
+/// `WSABUF` arrays for `WSASend`/`WSASendTo`/`WSARecv`/`WSARecvFrom`.
 ///
-/// CRATE BUG (left out so the rest is still checked): a send-side `WSABUF { len: 0, buf:
-/// NULL }` makes `sys` call `std::slice::from_raw_parts(NULL, 0)` (src/sys/mod.rs, the
-/// gather loops of `start_overlapped` and `send_gathered`): undefined behaviour, an abort
-/// ("unsafe precondition(s) violated", non-unwinding) in debug builds. Minimal program:
-/// `WSASend(s, &WSABUF { len: 0, buf: NULL }, 1, ..)` on any handle, started or not. So
-/// send-side NULL buffers here always have a length (they then fail WSAEFAULT).
-fn wsabufs(send: bool) -> BoxedStrategy<Bufs> {
-    let null_len = if send {
-        prop_oneof![Just(1u32), 1..=u32::MAX].boxed()
-    } else {
-        prop_oneof![Just(0u32), Just(1), any::<u32>()].boxed()
-    };
+fn wsabufs() -> BoxedStrategy<Bufs> {
+    let null_len = prop_oneof![Just(0u32), Just(1), any::<u32>()].boxed();
     let wb = prop_oneof![
         1 => null_len.prop_map(Wb::NullBuf),
         6 => prop_oneof![3 => 0u32..=64, 1 => 0u32..=300]
@@ -590,9 +580,8 @@ fn set() -> BoxedStrategy<Option<Set>> {
     .boxed()
 }
 
-/// Every step but the harness's. `replayable`: leave out what TH-2 cannot replay (see
-/// `th_2_random_programs_replay_identically`).
-fn call_op(replayable: bool) -> BoxedStrategy<Op> {
+/// Every step but the harness's.
+fn call_op() -> BoxedStrategy<Op> {
     let startup = (
         prop_oneof![
             6 => Just(0x0202u16),
@@ -678,16 +667,12 @@ fn call_op(replayable: bool) -> BoxedStrategy<Op> {
         0.8,
         prop_oneof![4 => Just(0u32), 1 => Just(MSG_PEEK as u32), 1 => any::<u32>()],
     );
-    let ov_sel = if replayable {
-        Just(OvSel::Null).boxed()
-    } else {
-        prop_oneof![
-            1 => Just(OvSel::Null),
-            5 => (0u8..8).prop_map(OvSel::Used),
-            1 => Just(OvSel::Fresh)
-        ]
-        .boxed()
-    };
+    let ov_sel = prop_oneof![
+        1 => Just(OvSel::Null),
+        5 => (0u8..8).prop_map(OvSel::Used),
+        1 => Just(OvSel::Fresh)
+    ]
+    .boxed();
     prop_oneof![
         6 => startup,
         2 => Just(Op::Cleanup),
@@ -746,13 +731,13 @@ fn call_op(replayable: bool) -> BoxedStrategy<Op> {
         1 => Just(Op::SetBlockingHook),
         1 => Just(Op::Unhook),
         2 => any::<bool>().prop_map(Op::Sleep),
-        3 => (sock(), wsabufs(true), any::<bool>(), dwflags.clone(), ov())
+        3 => (sock(), wsabufs(), any::<bool>(), dwflags.clone(), ov())
             .prop_map(|(s, bufs, sent, flags, ov)| Op::WsaSend { s, bufs, sent, flags, ov }),
-        2 => (sock(), wsabufs(true), any::<bool>(), dwflags, addr(), ov())
+        2 => (sock(), wsabufs(), any::<bool>(), dwflags, addr(), ov())
             .prop_map(|(s, bufs, sent, flags, to, ov)| Op::WsaSendTo { s, bufs, sent, flags, to, ov }),
-        3 => (sock(), wsabufs(false), any::<bool>(), lpflags.clone(), ov())
+        3 => (sock(), wsabufs(), any::<bool>(), lpflags.clone(), ov())
             .prop_map(|(s, bufs, recvd, flags, ov)| Op::WsaRecv { s, bufs, recvd, flags, ov }),
-        2 => (sock(), wsabufs(false), any::<bool>(), lpflags, out(32), ov())
+        2 => (sock(), wsabufs(), any::<bool>(), lpflags, out(32), ov())
             .prop_map(|(s, bufs, recvd, flags, from, ov)| Op::WsaRecvFrom { s, bufs, recvd, flags, from, ov }),
         3 => (
             proptest::option::weighted(0.3, sock()),
@@ -870,12 +855,77 @@ fn exchange() -> BoxedStrategy<Vec<Step>> {
         .boxed()
 }
 
-fn case(max_steps: usize, replayable: bool) -> impl Strategy<Value = Case> {
+/// Completion-port I/O on what the process made last: a new port, the socket associated with
+/// it, an overlapped send or receive, time, then the packet and the overlapped result.
+fn port_io() -> BoxedStrategy<Vec<Step>> {
+    (0u8..3, any::<bool>(), 1u32..=512)
+        .prop_map(move |(proc, send, n)| {
+            let me = H::Mine(Kind::Sock, 0);
+            let bufs = Bufs::Arr {
+                bufs: vec![Wb::Mem { size: n, len: n }],
+                count: 1,
+            };
+            let ov = Some(Ov {
+                event: H::Zero,
+                routine: false,
+            });
+            let io = if send {
+                Op::WsaSend {
+                    s: me,
+                    bufs,
+                    sent: true,
+                    flags: 0,
+                    ov,
+                }
+            } else {
+                Op::WsaRecv {
+                    s: me,
+                    bufs,
+                    recvd: true,
+                    flags: Some(0),
+                    ov,
+                }
+            };
+            let ops = vec![
+                Op::CreatePort {
+                    file: H::Invalid,
+                    existing: H::Zero,
+                    key: 0,
+                    threads: 0,
+                },
+                Op::CreatePort {
+                    file: me,
+                    existing: H::Mine(Kind::Port, 0),
+                    key: 7,
+                    threads: 0,
+                },
+                io,
+                Op::Advance(5),
+                Op::GetQueued {
+                    port: H::Mine(Kind::Port, 0),
+                    bytes: true,
+                    key: true,
+                    ov: true,
+                },
+                Op::OverlappedResult {
+                    s: None,
+                    ov: OvSel::Used(0),
+                    bytes: true,
+                    flags: true,
+                },
+            ];
+            ops.into_iter().map(|op| Step { proc, op }).collect()
+        })
+        .boxed()
+}
+
+fn case(max_steps: usize) -> impl Strategy<Value = Case> {
     let step = prop_oneof![
-        20 => (0u8..3, call_op(replayable)).prop_map(|(proc, op)| vec![Step { proc, op }]),
+        20 => (0u8..3, call_op()).prop_map(|(proc, op)| vec![Step { proc, op }]),
         2 => (0u8..3, harness_op()).prop_map(|(proc, op)| vec![Step { proc, op }]),
         3 => pair(),
         2 => exchange(),
+        1 => port_io(),
     ];
     (
         2usize..=3,
@@ -1631,20 +1681,6 @@ impl Ctx {
     }
 }
 
-/// Runs the completion routines queued to `p`'s main thread (an alertable `SleepEx(0)`).
-///
-/// CRATE BUG (left out: a process never ends with a routine queued): completion routines
-/// already queued when a process exits or is killed are never dropped, so `live_resources()`
-/// stays above 0 for the ended process (startup count 0) for ever, and OV-8 ("routines are
-/// dropped with the thread") does not hold. `Process::end` (src/sim/mod.rs) calls
-/// `abort_threads` and `World::end_process` but not `State::drop_winsock_apcs(self.id)`, which
-/// only the final `WSACleanup` calls (src/sim/thread.rs). Minimal program: a connected TCP
-/// socket, `WSASend(s, NULL, 0, .., &ov, routine)` completing at once, `Process::exit` →
-/// `startup_count() == 0`, `live_resources() == 1`.
-fn drain_apcs(p: &Process) {
-    p.run(|| unsafe { SleepEx(0, TRUE) });
-}
-
 /// The message of a caught panic.
 fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
     p.downcast_ref::<String>()
@@ -1703,13 +1739,11 @@ fn execute(case: &Case) -> Result<String, TestCaseError> {
             }
             (_, None) => Check::Ok, // every process has ended
             (Op::Exit, Some(m)) => {
-                drain_apcs(&procs[m]);
                 procs[m].exit();
                 running[m] = false;
                 Check::Ok
             }
             (Op::Kill, Some(m)) => {
-                drain_apcs(&procs[m]);
                 procs[m].kill();
                 running[m] = false;
                 Check::Ok
@@ -1796,32 +1830,16 @@ fn execute(case: &Case) -> Result<String, TestCaseError> {
         }
         seen = events.len();
     }
-    if let Ok(path) = std::env::var("ROBUST_DUMP") {
-        use std::io::Write;
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(path)
-            .unwrap();
-        f.write_all(sim.trace().to_json_lines().as_bytes()).unwrap();
-    }
     Ok(sim.trace().to_json_lines())
 }
 
 /// ER-1 applies to the step's call: a Winsock function other than WSAStartup,
 /// WSAGetLastError and WSASetLastError (kernel32's SleepEx and completion ports need no
 /// startup; WSAIsBlocking has no failure value).
-///
-/// CRATE BUG (left out of this check only; the step still runs and is checked for ER-4):
-/// `WSASetBlockingHook(NULL)` before any startup fails WSAEFAULT instead of
-/// WSANOTINITIALISED, and is not traced: src/sys/mod.rs `WSASetBlockingHook` answers a NULL
-/// hook itself (`WSASetLastError(WSAEFAULT)`) without going through the core. Minimal program:
-/// `WSASetBlockingHook(None)` in a fresh process.
 fn er1_applies(op: &Op) -> bool {
     !matches!(
         op,
-        Op::SetBlockingHook
-            | Op::Startup { .. }
+        Op::Startup { .. }
             | Op::GetLastError
             | Op::SetLastError(_)
             | Op::Sleep(_)
@@ -1853,7 +1871,7 @@ proptest! {
     /// at 0 holds nothing (CL-8); lost bytes never go down; trace seq numbers are consecutive;
     /// socket handles are never handed out twice (CS-1).
     #[test]
-    fn er_4_no_argument_value_or_call_order_panics(case in case(60, false)) {
+    fn er_4_no_argument_value_or_call_order_panics(case in case(60)) {
         execute(&case)?;
     }
 }
@@ -1863,14 +1881,8 @@ proptest! {
 
     /// TH-2: the same random program on two fresh Sims with the same seed gives the same
     /// trace, byte for byte.
-    ///
-    /// CRATE BUG (left out here, still run by the ER-4 property): `WSAGetOverlappedResult`
-    /// with a non-NULL OVERLAPPED is traced with the record's address (src/core/call.rs,
-    /// `Display for Call`, `Call::OverlappedResult`: `{k:#x}`), so the trace depends on where
-    /// the heap put the record. Minimal program: `WSAGetOverlappedResult(0, &ov, ..)` in a
-    /// fresh process, run twice.
     #[test]
-    fn th_2_random_programs_replay_identically(case in case(40, true)) {
+    fn th_2_random_programs_replay_identically(case in case(40)) {
         let first = execute(&case)?;
         let second = execute(&case)?;
         if first != second {

@@ -136,6 +136,10 @@ impl World {
         if !self.winsock_1(cx.process) {
             return Err(WsaError::OperationNotSupported.into());
         }
+        if hook == Some(0) {
+            cx.rule(Rule::Er3); // ER-3: a NULL lpBlockFunc.
+            return Err(WsaError::Fault.into());
+        }
         let thread = cx.thread;
         let previous = self.process_mut(cx.process).set_blocking_hook(thread, hook);
         Ok(Reply::Hook(previous.unwrap_or(0)))

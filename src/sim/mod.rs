@@ -605,8 +605,15 @@ impl Process {
         if state.world.process(self.id).life() != Life::Running {
             return;
         }
-        // Every thread of the process ends with it.
+        // Every thread of the process ends with it, and with them what was queued to them
+        // (CL-8, OV-8).
         state.abort_threads(None, Some(self.id));
+        for slot in state.sched.slots.values_mut() {
+            if slot.pid == Some(self.id) {
+                slot.apcs.clear();
+            }
+        }
+        state.drop_winsock_apcs(self.id);
         let rules = state.world.end_process(self.id, how);
         let host = state.world.process(self.id).host();
         state.record_harness(host, Some(self.id), call, String::new(), rules);

@@ -638,11 +638,9 @@ pub unsafe fn WSACancelBlockingCall() -> i32 {
 /// `WSASetBlockingHook` (TH-5, Winsock 1.1 only): the hook runs while the thread's blocking
 /// calls wait; returns the previous hook (NULL: the default), or NULL on failure.
 pub unsafe fn WSASetBlockingHook(lpblockfunc: FARPROC) -> FARPROC {
-    let Some(f) = lpblockfunc else {
-        WSASetLastError(WSAEFAULT);
-        return None;
-    };
-    match call(Call::SetBlockingHook(Some(f as usize))) {
+    // NULL reaches the core as 0, which refuses it after ER-1 (WSAEFAULT).
+    let hook = lpblockfunc.map_or(0, |f| f as usize);
+    match call(Call::SetBlockingHook(Some(hook))) {
         // SAFETY: a non-zero previous value is a FARPROC stored by an earlier call.
         Ok(Reply::Hook(prev)) if prev != 0 => Some(std::mem::transmute::<
             usize,
@@ -694,7 +692,10 @@ unsafe fn wsabufs(p: *const WSABUF, n: u32) -> Option<Vec<(usize, usize)>> {
         if b.buf.is_null() && b.len > 0 {
             return None;
         }
-        out.push((b.buf as usize, b.len as usize));
+        // An empty buffer holds nothing (and may be NULL): leave it out.
+        if b.len > 0 {
+            out.push((b.buf as usize, b.len as usize));
+        }
     }
     Some(out)
 }
