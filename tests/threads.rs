@@ -993,3 +993,54 @@ fn th_6_kill_terminates_the_process_threads() {
 fn th_6_exit_terminates_the_process_threads() {
     ended_process_terminates_its_threads(|p| p.exit());
 }
+
+/// TH-4 (never hang): simulated threads still parked when the last handle of their
+/// simulation goes are terminated, so their OS threads end instead of waiting for ever.
+#[test]
+fn th_4_dropping_the_sim_ends_its_parked_threads() {
+    let (alive_tx, alive_rx) = std::sync::mpsc::channel::<()>();
+    {
+        let sim = Sim::new();
+        let p = sim.localhost().process("app");
+        p.run(|| unsafe {
+            assert_eq!(startup(0x0202), 0);
+            let s = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+            let h = ws2sim::thread::spawn(move || {
+                let _alive = alive_tx; // dropped when this thread ends, however it ends
+                let mut b = [0u8; 4];
+                recv(s, b.as_mut_ptr(), 4, 0) // nothing will ever arrive
+            });
+            // Let the thread run until it blocks; then walk away from it.
+            ws2sim::thread::sleep(Duration::from_millis(1));
+            drop(h);
+        });
+    }
+    // The thread's OS thread ended: its end of the channel is gone.
+    let r = alive_rx.recv_timeout(Duration::from_secs(10));
+    assert_eq!(r, Err(std::sync::mpsc::RecvTimeoutError::Disconnected));
+}
+
+/// TH-2: a simulation runs one simulated thread at a time; a second OS thread entering it
+/// while it runs is refused with a clear message instead of breaking determinism.
+#[test]
+fn th_2_a_sim_is_driven_from_one_os_thread_at_a_time() {
+    let sim = Sim::builder().seed(77).build();
+    let p = sim.localhost().process("a");
+    let q = sim.localhost().process("b");
+    let err = p.run(|| {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| q.run(|| ()))
+                .join()
+                .expect_err("a second OS thread must not enter a running simulation")
+        })
+    });
+    let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        msg.contains("already running on another OS thread"),
+        "{msg}"
+    );
+    assert!(msg.contains("seed 77"), "{msg}");
+    // The simulation is still usable from its own thread afterwards.
+    assert_eq!(q.run(|| 5), 5);
+}

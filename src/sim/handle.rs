@@ -24,6 +24,8 @@ type Outcome<T> = Arc<Mutex<Option<std::thread::Result<T>>>>;
 #[must_use = "a thread that is never joined runs only when something else drives the simulation"]
 pub struct ThreadHandle<T> {
     shared: Arc<Shared>,
+    /// Keeps the simulation's threads alive while the handle is (see `Owner`).
+    _owner: Option<Arc<super::Owner>>,
     tid: ThreadId,
     outcome: Outcome<T>,
     os: Option<std::thread::JoinHandle<()>>,
@@ -164,6 +166,7 @@ pub(crate) fn spawn<T: Send + 'static>(
         .map_err(|e| format!("cannot start an OS thread for a simulated thread: {e}"))?;
     Ok(ThreadHandle {
         shared: shared.clone(),
+        _owner: shared.owner(),
         tid,
         outcome,
         os: Some(os),
@@ -172,10 +175,22 @@ pub(crate) fn spawn<T: Send + 'static>(
 
 /// Runs the simulation from outside any simulated thread until `goal` is met.
 pub(crate) fn drive(shared: &Arc<Shared>, goal: Goal) {
+    /// Unregisters the driver also when the drive unwinds (a deadlock report), so the
+    /// scheduler never hands the baton to a context that is gone.
+    struct Registered<'a>(&'a Arc<Shared>, ThreadId);
+    impl Drop for Registered<'_> {
+        fn drop(&mut self) {
+            let mut g = self.0.lock();
+            g.sched.entry.retain(|t| *t != self.1);
+            g.sched.slots.remove(&self.1);
+        }
+    }
     let mut g = shared.lock();
+    shared.check_idle(&g);
     let me = g.world.new_thread_id();
     let rx = g.sched.add(me, None, Run::Driver(goal), false);
     g.sched.entry.push(me);
+    let registered = Registered(shared, me);
     let lock = || shared.lock();
     loop {
         let done = match goal {
@@ -191,12 +206,14 @@ pub(crate) fn drive(shared: &Arc<Shared>, goal: Goal) {
             break;
         }
     }
-    g.sched.entry.retain(|t| *t != me);
-    g.sched.slots.remove(&me);
-    if goal == Goal::Quiet && !g.sched.blocked().is_empty() {
-        let report = g.deadlock_report();
+    let blocked = goal == Goal::Quiet && !g.sched.blocked().is_empty();
+    let report = blocked.then(|| g.deadlock_report());
+    if blocked {
         g.abort_threads(None, None);
-        drop(g);
+    }
+    drop(g);
+    drop(registered);
+    if let Some(report) = report {
         panic!("{report}");
     }
 }

@@ -84,6 +84,7 @@ impl SimBuilder {
         let mut world = World::new(self.profile, self.latency.unwrap_or(DEFAULT_LATENCY));
         let localhost = world.add_host("localhost");
         let shared = Arc::new(Shared {
+            owner: Mutex::new(std::sync::Weak::new()),
             seed,
             state: Mutex::new(State {
                 world,
@@ -95,7 +96,13 @@ impl SimBuilder {
                 tracing: self.tracing.unwrap_or(true),
             }),
         });
-        Sim { shared, localhost }
+        let owner = Arc::new(Owner(shared.clone()));
+        *shared.owner.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(&owner);
+        Sim {
+            shared,
+            localhost,
+            _owner: owner,
+        }
     }
 }
 
@@ -103,9 +110,47 @@ impl SimBuilder {
 pub(crate) struct Shared {
     seed: u64,
     state: Mutex<State>,
+    /// The user handles' common owner, while any is alive.
+    owner: Mutex<std::sync::Weak<Owner>>,
+}
+
+/// Held by every user-facing handle (`Sim`, `Host`, `Process`, `ThreadHandle`): when the last
+/// one goes, the simulated threads still parked are terminated, so their OS threads end
+/// instead of waiting for ever.
+pub(crate) struct Owner(Arc<Shared>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        self.0.lock().abort_threads(None, None);
+    }
 }
 
 impl Shared {
+    /// The user handles' owner, if one is still alive.
+    pub(crate) fn owner(&self) -> Option<Arc<Owner>> {
+        self.owner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .upgrade()
+    }
+
+    /// Panics unless no simulated thread runs: a simulation is driven from one OS thread at a
+    /// time (its threads take turns; two OS threads entering it at once would not).
+    pub(crate) fn check_idle(&self, state: &State) {
+        if state
+            .sched
+            .slots
+            .values()
+            .any(|s| s.run == sched::Run::Running)
+        {
+            panic!(
+                "ws2sim (seed {}): the simulation is already running on another OS thread; \
+                 drive a Sim from one OS thread at a time (use Process::spawn for concurrency)",
+                self.seed
+            );
+        }
+    }
+
     /// The simulation's seed.
     pub(crate) fn seed(&self) -> u64 {
         self.seed
@@ -306,6 +351,7 @@ impl State {
 pub struct Sim {
     shared: Arc<Shared>,
     localhost: HostId,
+    _owner: Arc<Owner>,
 }
 
 impl std::fmt::Debug for Sim {
@@ -533,8 +579,9 @@ impl Process {
                     ))
                 );
             }
-            if let Some(o) = &outer {
-                state.sched.slot(o.tid).run = sched::Run::Outside;
+            match &outer {
+                Some(o) => state.sched.slot(o.tid).run = sched::Run::Outside,
+                None => self.sim.shared.check_idle(&state),
             }
             state.sched.slot(self.main).run = sched::Run::Running;
             state.sched.entry.push(self.main);
