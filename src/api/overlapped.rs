@@ -1,0 +1,189 @@
+use std::net::SocketAddrV4;
+use std::time::Duration;
+
+use crate::core::call::Call;
+use crate::core::events::EventHandle;
+use crate::core::table::Socket;
+use crate::core::Reply;
+use crate::error::WsaError;
+use crate::sim::thread::call;
+
+/// An overlapped operation started through the safe API. It owns its buffer, so dropping the
+/// handle early is harmless; the outcome is read with [`result`](OverlappedOp::result) or
+/// waited for with [`wait`](OverlappedOp::wait) (`WSAGetOverlappedResult`).
+///
+/// ```
+/// use std::net::{Ipv4Addr, SocketAddrV4};
+/// use ws2sim::{api, consts::*, Sim, Socket, Version};
+/// let sim = Sim::new();
+/// let host = sim.localhost();
+/// let (a, b) = (host.process("a"), host.process("b"));
+/// let to = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7000);
+/// let rx = a.run(|| {
+///     api::startup(Version::V2_2).unwrap();
+///     let s = Socket::new(AF_INET.into(), SOCK_DGRAM, IPPROTO_UDP).unwrap();
+///     s.bind(to).unwrap();
+///     s
+/// });
+/// let op = a.run(|| rx.recv_overlapped(64, None).unwrap());
+/// assert_eq!(op.result(), None); // pending
+/// b.run(|| {
+///     api::startup(Version::V2_2).unwrap();
+///     let s = Socket::new(AF_INET.into(), SOCK_DGRAM, IPPROTO_UDP).unwrap();
+///     s.send_to(b"hi", to).unwrap();
+/// });
+/// let got = a.run(|| op.wait(rx)).unwrap();
+/// assert_eq!(got, b"hi");
+/// ```
+#[derive(Debug)]
+pub struct OverlappedOp {
+    owned: crate::core::overlapped::OwnedMemory,
+}
+
+impl OverlappedOp {
+    fn key(&self) -> usize {
+        std::sync::Arc::as_ptr(&self.owned) as usize
+    }
+
+    /// The outcome once the operation completed: the bytes received (for a send: empty), or
+    /// the error. `None` while pending.
+    pub fn result(&self) -> Option<Result<Vec<u8>, WsaError>> {
+        let o = self.owned.lock().unwrap_or_else(|e| e.into_inner());
+        o.result.map(|r| r.map(|_| o.data.clone()))
+    }
+
+    /// The number of bytes transferred, once completed successfully.
+    pub fn bytes(&self) -> Option<usize> {
+        let o = self.owned.lock().unwrap_or_else(|e| e.into_inner());
+        match o.result {
+            Some(Ok(n)) => Some(n as usize),
+            _ => None,
+        }
+    }
+
+    /// The sender of a datagram received, once completed.
+    pub fn from(&self) -> Option<SocketAddrV4> {
+        self.owned.lock().unwrap_or_else(|e| e.into_inner()).from
+    }
+
+    /// `WSAGetOverlappedResult(s, .., fWait TRUE)`: waits (in virtual time) until the operation
+    /// completes; the bytes received (a send: empty), or its error.
+    pub fn wait(&self, s: Socket) -> Result<Vec<u8>, WsaError> {
+        call(Call::OverlappedResult {
+            s,
+            key: Some(self.key()),
+            wait: true,
+            has_bytes: true,
+        })?;
+        self.result().unwrap_or(Err(WsaError::IoIncomplete))
+    }
+}
+
+fn start_op(
+    s: Socket,
+    kind: crate::core::overlapped::OpKind,
+    event: Option<EventHandle>,
+) -> Result<OverlappedOp, WsaError> {
+    use crate::core::overlapped::{Memory, OpRequest, OwnedMemory};
+    let owned: OwnedMemory = Default::default();
+    let op = OverlappedOp {
+        owned: owned.clone(),
+    };
+    let name = match kind {
+        crate::core::overlapped::OpKind::Send { to: Some(_), .. } => "WSASendTo",
+        crate::core::overlapped::OpKind::Send { .. } => "WSASend",
+        crate::core::overlapped::OpKind::Recv { .. } => "WSARecv",
+    };
+    let req = OpRequest {
+        kind,
+        key: op.key(),
+        event,
+        routine: None,
+        memory: Memory(Box::new(owned)),
+    };
+    match call(Call::Overlapped {
+        s,
+        req: Some(req),
+        fault: false,
+        name,
+    }) {
+        Ok(_) | Err(WsaError::IoPending) => Ok(op),
+        Err(e) => Err(e),
+    }
+}
+
+/// A completion port (`CreateIoCompletionPort`, `GetQueuedCompletionStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompletionPort(crate::core::overlapped::PortHandle);
+
+/// A dequeued completion packet.
+pub use crate::core::overlapped::Packet;
+
+impl CompletionPort {
+    /// A new port.
+    pub fn new() -> Result<CompletionPort, WsaError> {
+        match call(Call::CreatePort {
+            socket: None,
+            existing: None,
+            key: 0,
+        })? {
+            Reply::Port(p) => Ok(CompletionPort(p)),
+            other => unreachable!("CreateIoCompletionPort returned {other:?}"),
+        }
+    }
+
+    /// Associates `s` with the port: its operations' completions arrive as packets with `key`.
+    pub fn associate(self, s: Socket, key: usize) -> Result<(), WsaError> {
+        call(Call::CreatePort {
+            socket: Some(s),
+            existing: Some(self.0),
+            key,
+        })
+        .map(drop)
+    }
+
+    /// The oldest packet, waiting up to `timeout` of virtual time (`None`: no limit);
+    /// `Ok(None)` when the timeout passed.
+    pub fn get(self, timeout: Option<Duration>) -> Result<Option<Packet>, WsaError> {
+        match call(Call::GetQueued {
+            port: self.0,
+            timeout,
+        }) {
+            Ok(Reply::Packet(p)) => Ok(Some(p)),
+            Ok(other) => unreachable!("GetQueuedCompletionStatus returned {other:?}"),
+            Err(WsaError::WaitTimeout) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Overlapped operations (OV-1..OV-7) through the safe API.
+impl Socket {
+    /// WSARecv with an `OVERLAPPED`: receives up to `capacity` bytes; `event` (if any) is reset
+    /// now and set at completion.
+    pub fn recv_overlapped(
+        self,
+        capacity: usize,
+        event: Option<EventHandle>,
+    ) -> Result<OverlappedOp, WsaError> {
+        start_op(
+            self,
+            crate::core::overlapped::OpKind::Recv { capacity },
+            event,
+        )
+    }
+
+    /// WSASend (or WSASendTo with `to`) with an `OVERLAPPED`.
+    pub fn send_overlapped(
+        self,
+        data: &[u8],
+        to: Option<SocketAddrV4>,
+        event: Option<EventHandle>,
+    ) -> Result<OverlappedOp, WsaError> {
+        let kind = crate::core::overlapped::OpKind::Send {
+            data: data.to_vec(),
+            to,
+        };
+        start_op(self, kind, event)
+    }
+}

@@ -1,0 +1,250 @@
+use std::net::Ipv4Addr;
+
+use crate::core::process::{Ending, Life};
+use crate::core::{HostId, ProcessId, ThreadId};
+
+use super::handle::{self, ThreadHandle};
+use super::{sched, thread, Sim};
+
+/// A simulated host: its own address and processes, on the simulation's network.
+#[derive(Clone)]
+pub struct Host {
+    pub(super) sim: Sim,
+    pub(super) id: HostId,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host").field("name", &self.name()).finish()
+    }
+}
+
+impl Host {
+    /// Starts a new process named `name` on this host (each call starts another one).
+    pub fn process(&self, name: &str) -> Process {
+        let mut state = self.sim.shared.lock();
+        let (id, main) = state.world.add_process(self.id, name);
+        let rx = state.sched.add(main, Some(id), sched::Run::Outside, false);
+        Process {
+            sim: self.sim.clone(),
+            id,
+            main,
+            rx,
+        }
+    }
+
+    /// The host's name.
+    pub fn name(&self) -> String {
+        self.sim.shared.lock().world.host(self.id).name.clone()
+    }
+
+    /// The host's IPv4 address (10.0.0.N by creation order; localhost is 10.0.0.1).
+    pub fn addr(&self) -> Ipv4Addr {
+        Ipv4Addr::from(self.sim.shared.lock().world.host(self.id).addr)
+    }
+}
+
+/// A simulated process with its own Ws2_32 state.
+#[derive(Clone)]
+pub struct Process {
+    sim: Sim,
+    id: ProcessId,
+    main: ThreadId,
+    rx: crossbeam_channel::Receiver<sched::Wake>,
+}
+
+impl std::fmt::Debug for Process {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Process")
+            .field("pid", &self.id.0)
+            .field("name", &self.name())
+            .finish()
+    }
+}
+
+impl Process {
+    /// Runs `f` on the calling OS thread as this process's main thread: every Winsock call `f`
+    /// makes (through [`sys`](crate::sys) or [`api`](crate::api)) is made by this process.
+    /// While `f` runs, the process's other threads and those of other processes run too, one
+    /// at a time, switching at Winsock calls (TH-2). When `f` returns, they pause until the
+    /// next `run`, [`join`](ThreadHandle::join) or [`Sim::run`]. Calls may nest
+    /// (`other.run(..)` inside `f` runs as the other process until it returns).
+    ///
+    /// # Panics
+    /// When the process has ended ([`exit`](Process::exit), [`kill`](Process::kill)), when its
+    /// main thread is already running (a nested `run` of the same process), or on a deadlock
+    /// (TH-4); the message names the seed.
+    pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
+        let outer = thread::try_current();
+        {
+            let mut state = self.sim.shared.lock();
+            if state.world.process(self.id).life() != Life::Running {
+                drop(state);
+                panic!(
+                    "{}",
+                    self.sim.panic_msg(&format!(
+                        "Process::run on process {:?} (pid {}), which has ended",
+                        self.name(),
+                        self.id.0
+                    ))
+                );
+            }
+            if state.sched.slot(self.main).run != sched::Run::Outside {
+                drop(state);
+                panic!(
+                    "{}",
+                    self.sim.panic_msg(&format!(
+                        "Process::run on process {:?} (pid {}) while its main thread already runs",
+                        self.name(),
+                        self.id.0
+                    ))
+                );
+            }
+            match &outer {
+                Some(o) => state.sched.slot(o.tid).run = sched::Run::Outside,
+                None => self.sim.shared.check_idle(&state),
+            }
+            state.sched.slot(self.main).run = sched::Run::Running;
+            state.sched.entry.push(self.main);
+        }
+        let entered = thread::enter(thread::ThreadCtx {
+            shared: self.sim.shared.clone(),
+            pid: self.id,
+            tid: self.main,
+            rx: self.rx.clone(),
+        });
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        drop(entered);
+        {
+            let mut state = self.sim.shared.lock();
+            state.sched.entry.retain(|t| *t != self.main);
+            if state.sched.slot(self.main).run != sched::Run::Finished {
+                state.sched.slot(self.main).run = sched::Run::Outside;
+            }
+            if let Some(o) = &outer {
+                state.sched.slot(o.tid).run = sched::Run::Running;
+            }
+        }
+        match result {
+            Ok(v) => v,
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+
+    /// Starts a simulated thread of this process running `f` (on an OS thread of its own, but
+    /// only when the scheduler gives it its turn). It first runs during the next
+    /// [`run`](Process::run), [`join`](ThreadHandle::join) or [`Sim::run`].
+    ///
+    /// # Panics
+    /// When the process has ended.
+    pub fn spawn<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> ThreadHandle<T> {
+        handle::spawn(&self.sim.shared, self.id, f)
+            .unwrap_or_else(|msg| panic!("{}", self.sim.panic_msg(&msg)))
+    }
+
+    /// Ends the process normally (`ExitProcess`): Ws2_32 is unloaded whatever its startup
+    /// count, and everything the process held goes with it (CL-7). Ending an ended process does
+    /// nothing.
+    pub fn exit(&self) {
+        self.end(Ending::Exit, "ExitProcess");
+    }
+
+    /// Terminates the process (`TerminateProcess`): no cleanup code runs (SP-8). Ending an
+    /// ended process does nothing.
+    pub fn kill(&self) {
+        self.end(Ending::Kill, "TerminateProcess");
+    }
+
+    fn end(&self, how: Ending, call: &str) {
+        if thread::try_current().is_some_and(|c| c.pid == self.id) {
+            panic!(
+                "{}",
+                self.sim.panic_msg(&format!(
+                    "{call} of process {:?} called from one of its own threads; end it from \
+                     outside (after its Process::run returned)",
+                    self.name()
+                ))
+            );
+        }
+        let mut state = self.sim.shared.lock();
+        if state.world.process(self.id).life() != Life::Running {
+            return;
+        }
+        // Every thread of the process ends with it, and with them what was queued to them
+        // (CL-8, OV-8).
+        state.abort_threads(None, Some(self.id));
+        for slot in state.sched.slots.values_mut() {
+            if slot.pid == Some(self.id) {
+                slot.apcs.clear();
+            }
+        }
+        state.drop_winsock_apcs(self.id);
+        let rules = state.world.end_process(self.id, how);
+        let host = state.world.process(self.id).host();
+        state.record_harness(host, Some(self.id), call, String::new(), rules);
+    }
+
+    /// CL-8: the sockets, events, pending operations and queued APCs the process holds.
+    pub fn live_resources(&self) -> usize {
+        let state = self.sim.shared.lock();
+        let apcs: usize = state
+            .sched
+            .slots
+            .values()
+            .flat_map(|s| s.apcs.iter())
+            .filter(|a| a.winsock.is_some_and(|(p, _)| p == self.id))
+            .count();
+        state.world.live_resources(self.id) + apcs
+    }
+
+    /// The Ws2_32 startup count: successful `WSAStartup`s not yet matched by `WSACleanup`.
+    pub fn startup_count(&self) -> u32 {
+        self.sim
+            .shared
+            .lock()
+            .world
+            .process(self.id)
+            .startup_count()
+    }
+
+    /// ST-5: the version that governs Winsock 1.1 behaviour (the lowest negotiated since the
+    /// first startup), or `None` while Ws2_32 is not started.
+    ///
+    /// # Divergence
+    /// SPEC ST-5 says "the lowest negotiated by any live startup", but `WSACleanup` does not say
+    /// which startup it ends, so the set of live startups is not observable. The simulator keeps
+    /// the lowest version negotiated since the state was created, as ReactOS does, until the
+    /// final cleanup.
+    pub fn negotiated_version(&self) -> Option<crate::Version> {
+        self.sim.shared.lock().world.process(self.id).version()
+    }
+
+    /// True until the process exits or is killed.
+    pub fn is_running(&self) -> bool {
+        self.sim.shared.lock().world.process(self.id).life() == Life::Running
+    }
+
+    /// The process id (unique in the simulation).
+    pub fn pid(&self) -> u32 {
+        self.id.0
+    }
+
+    /// The name given at creation.
+    pub fn name(&self) -> String {
+        self.sim
+            .shared
+            .lock()
+            .world
+            .process(self.id)
+            .name()
+            .to_owned()
+    }
+
+    /// The simulation this process belongs to.
+    pub fn sim(&self) -> &Sim {
+        &self.sim
+    }
+}

@@ -1,0 +1,178 @@
+use super::types::*;
+use super::{
+    bytes_in, bytes_out, count, read_opt, socket_result, status, with_addr_out, write_opt,
+};
+use crate::consts::*;
+use crate::core::call::Call;
+use crate::core::table::Socket;
+use crate::sim::thread::call;
+
+/// `bind`: the address must be the wildcard, loopback or the host's own; port 0 picks an
+/// ephemeral port.
+pub unsafe fn bind(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
+    let addr = bytes_in(name.cast(), namelen);
+    status(call(Call::Bind {
+        s: Socket::from_raw(s),
+        addr,
+    }))
+}
+
+/// `listen`.
+pub unsafe fn listen(s: SOCKET, backlog: i32) -> i32 {
+    status(call(Call::Listen {
+        s: Socket::from_raw(s),
+        backlog,
+    }))
+}
+
+/// `accept`: blocks (in virtual time) until a connection arrives on a blocking socket.
+pub unsafe fn accept(s: SOCKET, addr: *mut SOCKADDR, addrlen: *mut i32) -> SOCKET {
+    socket_result(with_addr_out(addr, addrlen, |addr, len| {
+        call(Call::Accept {
+            s: Socket::from_raw(s),
+            addr,
+            len,
+        })
+    }))
+}
+
+/// `connect`: blocks (in virtual time) until the connection is made or refused on a
+/// blocking socket; a non-blocking one fails `WSAEWOULDBLOCK` and connects later.
+pub unsafe fn connect(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
+    let addr = bytes_in(name.cast(), namelen);
+    status(call(Call::Connect {
+        s: Socket::from_raw(s),
+        addr,
+    }))
+}
+
+/// `send`: the number of bytes queued, or `SOCKET_ERROR`.
+pub unsafe fn send(s: SOCKET, buf: *const u8, len: i32, flags: SEND_RECV_FLAGS) -> i32 {
+    count(call(Call::Send {
+        s: Socket::from_raw(s),
+        buf: bytes_in(buf, len),
+        len,
+        flags,
+        to: None,
+    }))
+}
+
+/// `sendto`.
+pub unsafe fn sendto(
+    s: SOCKET,
+    buf: *const u8,
+    len: i32,
+    flags: i32,
+    to: *const SOCKADDR,
+    tolen: i32,
+) -> i32 {
+    count(call(Call::Send {
+        s: Socket::from_raw(s),
+        buf: bytes_in(buf, len),
+        len,
+        flags,
+        to: Some(bytes_in(to.cast(), tolen)),
+    }))
+}
+
+/// `recv`: the number of bytes read, 0 when the peer closed gracefully, or `SOCKET_ERROR`.
+pub unsafe fn recv(s: SOCKET, buf: *mut u8, len: i32, flags: SEND_RECV_FLAGS) -> i32 {
+    count(call(Call::Recv {
+        s: Socket::from_raw(s),
+        buf: bytes_out(buf, Some(len)),
+        len,
+        flags,
+        from: None,
+    }))
+}
+
+/// `recvfrom`.
+pub unsafe fn recvfrom(
+    s: SOCKET,
+    buf: *mut u8,
+    len: i32,
+    flags: i32,
+    from: *mut SOCKADDR,
+    fromlen: *mut i32,
+) -> i32 {
+    count(with_addr_out(from, fromlen, |addr, alen| {
+        call(Call::Recv {
+            s: Socket::from_raw(s),
+            buf: bytes_out(buf, Some(len)),
+            len,
+            flags,
+            from: Some((addr, alen)),
+        })
+    }))
+}
+
+/// `getsockname`.
+pub unsafe fn getsockname(s: SOCKET, name: *mut SOCKADDR, namelen: *mut i32) -> i32 {
+    status(with_addr_out(name, namelen, |addr, len| {
+        call(Call::SockName {
+            s: Socket::from_raw(s),
+            addr,
+            len,
+        })
+    }))
+}
+
+/// `getpeername`.
+pub unsafe fn getpeername(s: SOCKET, name: *mut SOCKADDR, namelen: *mut i32) -> i32 {
+    status(with_addr_out(name, namelen, |addr, len| {
+        call(Call::PeerName {
+            s: Socket::from_raw(s),
+            addr,
+            len,
+        })
+    }))
+}
+
+/// `shutdown`: SD-10, SD-11.
+pub unsafe fn shutdown(s: SOCKET, how: WINSOCK_SHUTDOWN_HOW) -> i32 {
+    status(call(Call::Shutdown {
+        s: Socket::from_raw(s),
+        how,
+    }))
+}
+
+/// `WSASendDisconnect`: shutdown(SD_SEND), with disconnect data on providers that carry it
+/// (SD-1..SD-8). Never blocks.
+pub unsafe fn WSASendDisconnect(s: SOCKET, lpoutbounddisconnectdata: *const WSABUF) -> i32 {
+    let data = read_opt(lpoutbounddisconnectdata).map(|b| crate::core::net::WsaBufIn {
+        buf: bytes_in(b.buf, i32::try_from(b.len).unwrap_or(i32::MAX)),
+        len: b.len,
+    });
+    status(call(Call::SendDisconnect {
+        s: Socket::from_raw(s),
+        data,
+    }))
+}
+
+/// `WSARecvDisconnect`: shutdown(SD_RECEIVE), and the peer's disconnect data into the
+/// `WSABUF` (its `len` is set to the bytes copied) (SD-9).
+///
+/// The signature takes `*const WSABUF` as windows-sys does, but Winsock writes `len` back:
+/// pass a pointer made from a mutable place (`&raw mut buf`), never from `&buf`.
+pub unsafe fn WSARecvDisconnect(s: SOCKET, lpinbounddisconnectdata: *const WSABUF) -> i32 {
+    let p = lpinbounddisconnectdata.cast_mut();
+    let mut wsabuf = read_opt(p.cast_const());
+    let r = match wsabuf.as_mut() {
+        None => call(Call::RecvDisconnect {
+            s: Socket::from_raw(s),
+            data: None,
+        }),
+        Some(b) => {
+            let buf = bytes_out(b.buf, Some(i32::try_from(b.len).unwrap_or(i32::MAX)));
+            call(Call::RecvDisconnect {
+                s: Socket::from_raw(s),
+                data: Some(crate::core::net::WsaBufOut {
+                    buf,
+                    len: &mut b.len,
+                }),
+            })
+        }
+    };
+    write_opt(p, wsabuf);
+    status(r)
+}

@@ -1,0 +1,614 @@
+use super::types::*;
+use super::{bytes_in, count, read_opt, with_addr_out, write_opt, wsabufs};
+use crate::consts::*;
+use crate::core::call::Call;
+use crate::core::events::EventHandle;
+use crate::core::overlapped::{Completion, Memory, OpKind, OpRequest, PortHandle};
+use crate::core::table::Socket;
+use crate::core::Reply;
+use crate::error::WsaError;
+use crate::sim::thread::call;
+
+/// `INVALID_HANDLE_VALUE`.
+pub const INVALID_HANDLE_VALUE: HANDLE = -1isize as HANDLE;
+
+/// The caller's memory an overlapped operation writes on completion (addresses as integers:
+/// the core carries this without looking inside).
+struct OpMemory {
+    overlapped: usize,
+    bufs: Vec<(usize, usize)>,
+    from: usize,
+    fromlen: usize,
+}
+
+/// Applies a completed overlapped operation to the caller's memory: the data into the
+/// buffers, the sender's address, and the status into `Internal`/`InternalHigh`.
+pub(crate) fn apply_completion(c: &Completion) {
+    let Some(mem) = c.memory.0.downcast_ref::<OpMemory>() else {
+        return;
+    };
+    // SAFETY: the caller of WSASend/WSARecv promised that the OVERLAPPED and the buffers stay
+    // valid until the operation completes (the Winsock contract); this is that completion.
+    unsafe {
+        let mut rest = &c.data[..];
+        for &(ptr, len) in &mem.bufs {
+            let n = len.min(rest.len());
+            if n > 0 {
+                std::ptr::copy_nonoverlapping(rest.as_ptr(), ptr as *mut u8, n);
+            }
+            rest = &rest[n..];
+        }
+        if let (Some(from), false, false) = (c.from, mem.from == 0, mem.fromlen == 0) {
+            let len = (mem.fromlen as *mut i32).read_unaligned();
+            if len >= 16 {
+                let bytes = crate::core::sockaddr::encode(from);
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), mem.from as *mut u8, 16);
+                (mem.fromlen as *mut i32).write_unaligned(16);
+            }
+        }
+        let ov = mem.overlapped as *mut OVERLAPPED;
+        if !ov.is_null() {
+            (*ov).Internal = crate::core::overlapped::ntstatus(c.result);
+            (*ov).InternalHigh = c.result.unwrap_or(0) as usize;
+        }
+    }
+}
+
+/// Calls a completion routine (OV-4).
+pub(crate) fn run_completion_routine(
+    routine: usize,
+    error: u32,
+    bytes: u32,
+    overlapped: usize,
+    flags: u32,
+) {
+    // SAFETY: `routine` came from a non-NULL LPWSAOVERLAPPED_COMPLETION_ROUTINE the caller
+    // passed; `overlapped` is the OVERLAPPED it passed with it.
+    unsafe {
+        let f: unsafe extern "system" fn(u32, u32, *mut OVERLAPPED, u32) =
+            std::mem::transmute(routine);
+        f(error, bytes, overlapped as *mut OVERLAPPED, flags);
+    }
+}
+
+/// The overlapped path shared by the four functions.
+#[allow(clippy::too_many_arguments)]
+unsafe fn start_overlapped(
+    name: &'static str,
+    s: SOCKET,
+    bufs: Option<Vec<(usize, usize)>>,
+    send: Option<Option<std::net::SocketAddrV4>>,
+    overlapped: *mut OVERLAPPED,
+    routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+    from: (usize, usize),
+    bytes_out: *mut u32,
+    flags_out: *mut u32,
+) -> i32 {
+    let fault = bufs.is_none();
+    let bufs = bufs.unwrap_or_default();
+    let kind = match send {
+        Some(to) => {
+            let mut data = Vec::new();
+            for &(p, n) in &bufs {
+                data.extend_from_slice(std::slice::from_raw_parts(p as *const u8, n));
+            }
+            OpKind::Send { data, to }
+        }
+        None => OpKind::Recv {
+            capacity: bufs.iter().map(|b| b.1).sum(),
+        },
+    };
+    let event = (*overlapped).hEvent as isize;
+    (*overlapped).Internal = crate::core::overlapped::status::PENDING;
+    (*overlapped).InternalHigh = 0;
+    let req = OpRequest {
+        kind,
+        key: overlapped as usize,
+        event: (event != 0).then(|| EventHandle::from_raw(event)),
+        routine: routine.map(|r| r as usize),
+        memory: Memory(Box::new(OpMemory {
+            overlapped: overlapped as usize,
+            bufs: if send.is_some() { Vec::new() } else { bufs },
+            from: from.0,
+            fromlen: from.1,
+        })),
+    };
+    let r = call(Call::Overlapped {
+        s: Socket::from_raw(s),
+        req: Some(req),
+        fault,
+        name,
+    });
+    match r {
+        Ok(Reply::Count(n)) => {
+            write_opt(bytes_out, Some(n));
+            write_opt(flags_out, Some(0));
+            0
+        }
+        _ => SOCKET_ERROR,
+    }
+}
+
+/// The non-overlapped path: a plain send over the gathered buffers.
+unsafe fn send_gathered(
+    s: SOCKET,
+    bufs: Option<Vec<(usize, usize)>>,
+    flags: u32,
+    to: Option<&[u8]>,
+    sent: *mut u32,
+) -> i32 {
+    let Some(bufs) = bufs else {
+        return count(call(Call::Send {
+            s: Socket::from_raw(s),
+            buf: None,
+            len: 1,
+            flags: flags as i32,
+            to: to.map(Some),
+        }));
+    };
+    let mut data = Vec::new();
+    for &(p, n) in &bufs {
+        data.extend_from_slice(std::slice::from_raw_parts(p as *const u8, n));
+    }
+    let r = count(call(Call::Send {
+        s: Socket::from_raw(s),
+        buf: Some(&data),
+        len: i32::try_from(data.len()).unwrap_or(i32::MAX),
+        flags: flags as i32,
+        to: to.map(Some),
+    }));
+    if r >= 0 {
+        write_opt(sent, Some(r as u32));
+        0
+    } else {
+        r
+    }
+}
+
+/// The non-overlapped path: a plain recv scattered into the buffers.
+unsafe fn recv_scattered(
+    s: SOCKET,
+    bufs: Option<Vec<(usize, usize)>>,
+    flags: *mut u32,
+    from: Option<(*mut SOCKADDR, *mut i32)>,
+    recvd: *mut u32,
+) -> i32 {
+    let f = read_opt(flags).unwrap_or(0) as i32;
+    let Some(bufs) = bufs else {
+        return count(call(Call::Recv {
+            s: Socket::from_raw(s),
+            buf: None,
+            len: 1,
+            flags: f,
+            from: None,
+        }));
+    };
+    let mut tmp = vec![0u8; bufs.iter().map(|b| b.1).sum()];
+    let len = i32::try_from(tmp.len()).unwrap_or(i32::MAX);
+    let r = match from {
+        None => count(call(Call::Recv {
+            s: Socket::from_raw(s),
+            buf: Some(&mut tmp),
+            len,
+            flags: f,
+            from: None,
+        })),
+        Some((name, namelen)) => count(with_addr_out(name, namelen, |a, l| {
+            call(Call::Recv {
+                s: Socket::from_raw(s),
+                buf: Some(&mut tmp),
+                len,
+                flags: f,
+                from: Some((a, l)),
+            })
+        })),
+    };
+    if r < 0 {
+        return r;
+    }
+    let mut rest = &tmp[..r as usize];
+    for &(p, n) in &bufs {
+        let k = n.min(rest.len());
+        std::ptr::copy_nonoverlapping(rest.as_ptr(), p as *mut u8, k);
+        rest = &rest[k..];
+    }
+    write_opt(recvd, Some(r as u32));
+    write_opt(flags, Some(0));
+    0
+}
+
+/// `WSASend`: with an `OVERLAPPED` on an overlapped socket, returns 0 when the send completed
+/// at once or `SOCKET_ERROR`/`WSA_IO_PENDING`; completion sets `hEvent` (OV-3), or queues the
+/// completion routine to this thread for its next alertable wait (OV-4), and posts to the
+/// socket's completion port (OV-6). Without one, it is a blocking `send`.
+///
+/// ```
+/// use ws2sim::sys::*;
+/// # let sim = ws2sim::Sim::new();
+/// # let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut d);
+///     let s = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     let to = SOCKADDR_IN::from("127.0.0.1:9".parse::<std::net::SocketAddrV4>().unwrap());
+///     let mut data = *b"ping";
+///     let buf = WSABUF { len: 4, buf: data.as_mut_ptr() };
+///     let mut ov = OVERLAPPED::default();
+///     ov.hEvent = WSACreateEvent() as HANDLE;
+///     let mut sent = 0;
+///     let r = WSASendTo(s, &buf, 1, &mut sent, 0, (&to as *const SOCKADDR_IN).cast(), 16, &mut ov, None);
+///     assert_eq!((r, sent), (0, 4)); // completed at once ...
+///     assert_eq!(WSAWaitForMultipleEvents(1, &ov.hEvent, FALSE, 0, FALSE), WSA_WAIT_EVENT_0 as u32); // ... and signalled
+///     WSACleanup();
+/// });
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn WSASend(
+    s: SOCKET,
+    lpbuffers: *const WSABUF,
+    dwbuffercount: u32,
+    lpnumberofbytessent: *mut u32,
+    dwflags: u32,
+    lpoverlapped: *mut OVERLAPPED,
+    lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> i32 {
+    let bufs = wsabufs(lpbuffers, dwbuffercount);
+    if lpoverlapped.is_null() {
+        return send_gathered(s, bufs, dwflags, None, lpnumberofbytessent);
+    }
+    start_overlapped(
+        "WSASend",
+        s,
+        bufs,
+        Some(None),
+        lpoverlapped,
+        lpcompletionroutine,
+        (0, 0),
+        lpnumberofbytessent,
+        std::ptr::null_mut(),
+    )
+}
+
+/// `WSASendTo`: `WSASend` to an address (datagram sockets).
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn WSASendTo(
+    s: SOCKET,
+    lpbuffers: *const WSABUF,
+    dwbuffercount: u32,
+    lpnumberofbytessent: *mut u32,
+    dwflags: u32,
+    lpto: *const SOCKADDR,
+    itolen: i32,
+    lpoverlapped: *mut OVERLAPPED,
+    lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> i32 {
+    let bufs = wsabufs(lpbuffers, dwbuffercount);
+    let to = bytes_in(lpto.cast(), itolen);
+    if lpoverlapped.is_null() {
+        return send_gathered(s, bufs, dwflags, to, lpnumberofbytessent);
+    }
+    let dest = match to.map(crate::core::sockaddr::decode) {
+        None => None,
+        Some(Ok(a)) => Some(a),
+        Some(Err(_)) => {
+            // A malformed address fails as sendto would.
+            return send_gathered(s, bufs, dwflags, to, lpnumberofbytessent);
+        }
+    };
+    start_overlapped(
+        "WSASendTo",
+        s,
+        bufs,
+        Some(dest),
+        lpoverlapped,
+        lpcompletionroutine,
+        (0, 0),
+        lpnumberofbytessent,
+        std::ptr::null_mut(),
+    )
+}
+
+/// `WSARecv`: with an `OVERLAPPED`, returns 0 when data was there at once or
+/// `SOCKET_ERROR`/`WSA_IO_PENDING`; buffers of one socket are filled in posting order (OV-7).
+/// Completion as for [`WSASend`]: with a completion routine, the routine is queued to this
+/// thread and runs in its next alertable wait (OV-4); otherwise `hEvent` is set. Without an
+/// `OVERLAPPED`, it is a blocking `recv`.
+///
+/// # Divergence
+/// Every socket accepts overlapped operations, whether or not it was made with
+/// `WSA_FLAG_OVERLAPPED` (sockets from `socket` are overlapped on Windows too).
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use ws2sim::sys::*;
+/// static GOT: AtomicU32 = AtomicU32::new(0);
+/// unsafe extern "system" fn done(err: u32, n: u32, _ov: *mut OVERLAPPED, _flags: u32) {
+///     assert_eq!(err, 0);
+///     GOT.store(n, Ordering::SeqCst);
+/// }
+/// # let sim = ws2sim::Sim::new();
+/// # let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut d);
+///     let at = SOCKADDR_IN::from("127.0.0.1:7001".parse::<std::net::SocketAddrV4>().unwrap());
+///     let rx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     bind(rx, (&at as *const SOCKADDR_IN).cast(), 16);
+///     let mut data = [0u8; 16];
+///     let buf = WSABUF { len: 16, buf: data.as_mut_ptr() };
+///     let mut ov = OVERLAPPED::default();
+///     let mut flags = 0;
+///     let r = WSARecv(rx, &buf, 1, std::ptr::null_mut(), &mut flags, &mut ov, Some(done));
+///     assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSA_IO_PENDING));
+///     let tx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     sendto(tx, b"hello".as_ptr(), 5, 0, (&at as *const SOCKADDR_IN).cast(), 16);
+///     // The routine runs in an alertable wait once the datagram arrived (1 ms later).
+///     assert_eq!(SleepEx(WSA_INFINITE, TRUE), WAIT_IO_COMPLETION);
+///     assert_eq!(GOT.load(Ordering::SeqCst), 5);
+///     assert_eq!(&data[..5], b"hello");
+///     WSACleanup();
+/// });
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn WSARecv(
+    s: SOCKET,
+    lpbuffers: *const WSABUF,
+    dwbuffercount: u32,
+    lpnumberofbytesrecvd: *mut u32,
+    lpflags: *mut u32,
+    lpoverlapped: *mut OVERLAPPED,
+    lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> i32 {
+    let bufs = wsabufs(lpbuffers, dwbuffercount);
+    if lpoverlapped.is_null() {
+        return recv_scattered(s, bufs, lpflags, None, lpnumberofbytesrecvd);
+    }
+    start_overlapped(
+        "WSARecv",
+        s,
+        bufs,
+        None,
+        lpoverlapped,
+        lpcompletionroutine,
+        (0, 0),
+        lpnumberofbytesrecvd,
+        lpflags,
+    )
+}
+
+/// `WSARecvFrom`: `WSARecv` that also reports the sender (written on completion), in event
+/// mode here:
+///
+/// ```
+/// use ws2sim::sys::*;
+/// # let sim = ws2sim::Sim::new();
+/// # let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut d);
+///     let at = SOCKADDR_IN::from("127.0.0.1:7002".parse::<std::net::SocketAddrV4>().unwrap());
+///     let rx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     bind(rx, (&at as *const SOCKADDR_IN).cast(), 16);
+///     let mut data = [0u8; 16];
+///     let buf = WSABUF { len: 16, buf: data.as_mut_ptr() };
+///     let mut from = SOCKADDR_IN::default();
+///     let mut fromlen = 16;
+///     let mut ov = OVERLAPPED::default();
+///     ov.hEvent = WSACreateEvent() as HANDLE;
+///     let mut flags = 0;
+///     let r = WSARecvFrom(rx, &buf, 1, std::ptr::null_mut(), &mut flags,
+///         (&mut from as *mut SOCKADDR_IN).cast(), &mut fromlen, &mut ov, None);
+///     assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSA_IO_PENDING));
+///     let tx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     sendto(tx, b"hi".as_ptr(), 2, 0, (&at as *const SOCKADDR_IN).cast(), 16);
+///     // The event is set when the datagram arrives; the record and the sender are filled.
+///     assert_eq!(WSAWaitForMultipleEvents(1, &ov.hEvent, FALSE, WSA_INFINITE, FALSE), 0);
+///     assert_eq!(overlapped_status(&ov), OverlappedStatus::Done(2));
+///     assert_eq!(std::net::SocketAddrV4::from(from).ip().octets(), [127, 0, 0, 1]);
+///     WSACleanup();
+/// });
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn WSARecvFrom(
+    s: SOCKET,
+    lpbuffers: *const WSABUF,
+    dwbuffercount: u32,
+    lpnumberofbytesrecvd: *mut u32,
+    lpflags: *mut u32,
+    lpfrom: *mut SOCKADDR,
+    lpfromlen: *mut i32,
+    lpoverlapped: *mut OVERLAPPED,
+    lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> i32 {
+    let bufs = wsabufs(lpbuffers, dwbuffercount);
+    if lpoverlapped.is_null() {
+        return recv_scattered(
+            s,
+            bufs,
+            lpflags,
+            Some((lpfrom, lpfromlen)),
+            lpnumberofbytesrecvd,
+        );
+    }
+    let from = (lpfrom as usize, lpfromlen as usize);
+    start_overlapped(
+        "WSARecvFrom",
+        s,
+        bufs,
+        None,
+        lpoverlapped,
+        lpcompletionroutine,
+        from,
+        lpnumberofbytesrecvd,
+        lpflags,
+    )
+}
+
+/// `WSAGetOverlappedResult` (OV-5): TRUE with the byte count once the operation completed;
+/// FALSE with `WSA_IO_INCOMPLETE` while pending and `fWait` is FALSE; FALSE with the
+/// operation's error when it failed. `fWait` TRUE waits in virtual time, not alertably; a wait
+/// whose socket another thread closes returns the aborted operation's
+/// `WSA_OPERATION_ABORTED`. After closesocket or the final cleanup a new call fails on the
+/// handle first (`WSAENOTSOCK`, `WSANOTINITIALISED`): read the record with
+/// [`overlapped_status`] instead.
+///
+/// ```
+/// use ws2sim::sys::*;
+/// # let sim = ws2sim::Sim::new();
+/// # let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut d);
+///     let at = SOCKADDR_IN::from("127.0.0.1:7003".parse::<std::net::SocketAddrV4>().unwrap());
+///     let rx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     bind(rx, (&at as *const SOCKADDR_IN).cast(), 16);
+///     let mut data = [0u8; 8];
+///     let buf = WSABUF { len: 8, buf: data.as_mut_ptr() };
+///     let mut ov = OVERLAPPED::default();
+///     let (mut flags, mut n) = (0u32, 0u32);
+///     WSARecv(rx, &buf, 1, std::ptr::null_mut(), &mut flags, &mut ov, None);
+///     // Still pending.
+///     assert_eq!(WSAGetOverlappedResult(rx, &ov, &mut n, FALSE, &mut flags), FALSE);
+///     assert_eq!(WSAGetLastError(), WSA_IO_INCOMPLETE);
+///     let tx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     sendto(tx, b"abc".as_ptr(), 3, 0, (&at as *const SOCKADDR_IN).cast(), 16);
+///     // fWait TRUE waits (1 ms of virtual time here).
+///     assert_eq!(WSAGetOverlappedResult(rx, &ov, &mut n, TRUE, &mut flags), TRUE);
+///     assert_eq!(n, 3);
+///     WSACleanup();
+/// });
+/// ```
+pub unsafe fn WSAGetOverlappedResult(
+    s: SOCKET,
+    lpoverlapped: *const OVERLAPPED,
+    lpcbtransfer: *mut u32,
+    fwait: BOOL,
+    lpdwflags: *mut u32,
+) -> BOOL {
+    let r = call(Call::OverlappedResult {
+        s: Socket::from_raw(s),
+        key: (!lpoverlapped.is_null()).then_some(lpoverlapped as usize),
+        wait: fwait != FALSE,
+        has_bytes: !lpcbtransfer.is_null() && !lpdwflags.is_null(),
+    });
+    match r {
+        Ok(Reply::Count(n)) => {
+            write_opt(lpcbtransfer, Some(n));
+            write_opt(lpdwflags, Some(0));
+            TRUE
+        }
+        _ => FALSE,
+    }
+}
+
+/// `CreateIoCompletionPort`: a new port (`FileHandle` `INVALID_HANDLE_VALUE`), or associates
+/// a socket with `ExistingCompletionPort` (or a new port) under `CompletionKey`. NULL on
+/// failure. Completion ports need no WSAStartup (they are kernel objects). Every operation
+/// that completes on an associated socket posts one packet (OV-6), except those the final
+/// cleanup aborts (CL-5).
+///
+/// ```
+/// use ws2sim::sys::*;
+/// # let sim = ws2sim::Sim::new();
+/// # let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut d);
+///     let s = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     let port = CreateIoCompletionPort(s as HANDLE, std::ptr::null_mut(), 42, 0);
+///     assert!(!port.is_null());
+///     let to = SOCKADDR_IN::from("127.0.0.1:9".parse::<std::net::SocketAddrV4>().unwrap());
+///     let mut data = *b"ping";
+///     let buf = WSABUF { len: 4, buf: data.as_mut_ptr() };
+///     let mut ov = OVERLAPPED::default();
+///     let mut sent = 0;
+///     WSASendTo(s, &buf, 1, &mut sent, 0, (&to as *const SOCKADDR_IN).cast(), 16, &mut ov, None);
+///     let (mut n, mut key, mut done) = (0u32, 0usize, std::ptr::null_mut());
+///     assert_eq!(GetQueuedCompletionStatus(port, &mut n, &mut key, &mut done, 0), TRUE);
+///     assert_eq!((n, key, done), (4, 42, &mut ov as *mut OVERLAPPED));
+///     // Nothing more: a timeout of 10 ms of virtual time.
+///     assert_eq!(GetQueuedCompletionStatus(port, &mut n, &mut key, &mut done, 10), FALSE);
+///     assert_eq!(WSAGetLastError(), WAIT_TIMEOUT);
+///     WSACleanup();
+/// });
+/// ```
+pub unsafe fn CreateIoCompletionPort(
+    filehandle: HANDLE,
+    existingcompletionport: HANDLE,
+    completionkey: usize,
+    numberofconcurrentthreads: u32,
+) -> HANDLE {
+    let _ = numberofconcurrentthreads;
+    let socket =
+        (filehandle != INVALID_HANDLE_VALUE).then(|| Socket::from_raw(filehandle as usize));
+    let existing = (!existingcompletionport.is_null())
+        .then(|| PortHandle::from_raw(existingcompletionport as isize));
+    match call(Call::CreatePort {
+        socket,
+        existing,
+        key: completionkey,
+    }) {
+        Ok(Reply::Port(p)) => p.raw() as HANDLE,
+        _ => std::ptr::null_mut(),
+    }
+}
+
+/// `GetQueuedCompletionStatus` (OV-6): the oldest packet of the port, waiting up to
+/// `dwmilliseconds` of virtual time (`INFINITE`: no limit). TRUE for a successful operation;
+/// FALSE with `*lpoverlapped` set and the operation's error for a failed one; FALSE with
+/// `*lpoverlapped` NULL and `WAIT_TIMEOUT` on timeout.
+pub unsafe fn GetQueuedCompletionStatus(
+    completionport: HANDLE,
+    lpnumberofbytestransferred: *mut u32,
+    lpcompletionkey: *mut usize,
+    lpoverlapped: *mut *mut OVERLAPPED,
+    dwmilliseconds: u32,
+) -> BOOL {
+    let timeout = (dwmilliseconds != WSA_INFINITE)
+        .then(|| std::time::Duration::from_millis(u64::from(dwmilliseconds)));
+    let r = call(Call::GetQueued {
+        port: PortHandle::from_raw(completionport as isize),
+        timeout,
+    });
+    match r {
+        Ok(Reply::Packet(p)) => {
+            write_opt(lpnumberofbytestransferred, Some(p.bytes));
+            write_opt(lpcompletionkey, Some(p.key));
+            write_opt(lpoverlapped, Some(p.overlapped as *mut OVERLAPPED));
+            if p.error.is_some() {
+                FALSE
+            } else {
+                TRUE
+            }
+        }
+        _ => {
+            write_opt(lpoverlapped, Some(std::ptr::null_mut()));
+            FALSE
+        }
+    }
+}
+
+/// What an `OVERLAPPED` record says of its operation (ws2sim helper, not a Windows function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverlappedStatus {
+    /// `Internal` is `STATUS_PENDING`.
+    Pending,
+    /// Completed: `InternalHigh` bytes.
+    Done(u32),
+    /// Failed with this error (`Internal` holds its NTSTATUS, e.g. `STATUS_CANCELLED` for
+    /// `WSA_OPERATION_ABORTED`).
+    Failed(WsaError),
+}
+
+/// Reads an `OVERLAPPED` record's `Internal`/`InternalHigh` as ws2sim and Windows write them
+/// (NTSTATUS values), e.g. to check that the final cleanup left WSA_OPERATION_ABORTED (CL-5).
+pub fn overlapped_status(ov: &OVERLAPPED) -> OverlappedStatus {
+    use crate::core::overlapped::{error_of_ntstatus, status};
+    if ov.Internal == status::PENDING {
+        return OverlappedStatus::Pending;
+    }
+    match error_of_ntstatus(ov.Internal) {
+        None => OverlappedStatus::Done(ov.InternalHigh as u32),
+        Some(e) => OverlappedStatus::Failed(e),
+    }
+}

@@ -1,0 +1,65 @@
+use super::status;
+use crate::consts::*;
+use crate::core::call::Call;
+use crate::core::Reply;
+use crate::sim::thread::call;
+
+/// `FARPROC`: a function pointer as `WSASetBlockingHook` takes it.
+pub type FARPROC = Option<unsafe extern "system" fn() -> isize>;
+
+/// Calls a Winsock 1.1 blocking hook (TH-5).
+pub(crate) fn run_blocking_hook(hook: usize) {
+    // SAFETY: `hook` is an address WSASetBlockingHook stored from a non-null FARPROC; the
+    // caller of WSASetBlockingHook promised it is a valid blocking hook.
+    unsafe {
+        let f: unsafe extern "system" fn() -> isize = std::mem::transmute(hook);
+        f();
+    }
+}
+
+/// `WSAIsBlocking`: TRUE while the calling thread's blocking call is in progress (from its
+/// blocking hook or an APC).
+pub unsafe fn WSAIsBlocking() -> BOOL {
+    match call(Call::IsBlocking) {
+        Ok(Reply::Count(n)) => n as BOOL,
+        _ => FALSE,
+    }
+}
+
+/// `WSACancelBlockingCall` (CL-13): removed in Winsock 2 (`WSAEOPNOTSUPP`); under 1.1 it
+/// cancels the thread's blocking call, which then fails `WSAEINTR`.
+pub unsafe fn WSACancelBlockingCall() -> i32 {
+    status(call(Call::CancelBlocking))
+}
+
+/// `WSASetBlockingHook` (TH-5, Winsock 1.1 only): the hook runs while the thread's blocking
+/// calls wait; returns the previous hook (NULL: the default), or NULL on failure.
+pub unsafe fn WSASetBlockingHook(lpblockfunc: FARPROC) -> FARPROC {
+    // NULL reaches the core as 0, which refuses it after ER-1 (WSAEFAULT).
+    let hook = lpblockfunc.map_or(0, |f| f as usize);
+    match call(Call::SetBlockingHook(Some(hook))) {
+        // SAFETY: a non-zero previous value is a FARPROC stored by an earlier call.
+        Ok(Reply::Hook(prev)) if prev != 0 => Some(std::mem::transmute::<
+            usize,
+            unsafe extern "system" fn() -> isize,
+        >(prev)),
+        _ => None,
+    }
+}
+
+/// `WSAUnhookBlockingHook` (TH-5): back to the default hook.
+pub unsafe fn WSAUnhookBlockingHook() -> i32 {
+    status(call(Call::SetBlockingHook(None)))
+}
+
+/// `SleepEx`: waits `dwmilliseconds` of virtual time (`INFINITE`: no limit); when
+/// `balertable`, queued APCs run and it returns `WAIT_IO_COMPLETION` (0xC0), else 0.
+pub unsafe fn SleepEx(dwmilliseconds: u32, balertable: BOOL) -> u32 {
+    let d = (dwmilliseconds != WSA_INFINITE)
+        .then(|| std::time::Duration::from_millis(u64::from(dwmilliseconds)));
+    if crate::sim::thread::sleep_ex(d, balertable != FALSE) {
+        WAIT_IO_COMPLETION
+    } else {
+        0
+    }
+}
