@@ -444,6 +444,11 @@ impl Sim {
     }
 
     /// Every misuse the simulator detected so far (CL-12, SD-13).
+    ///
+    /// # Divergence
+    /// Windows may deadlock (CL-12) or behave in an undefined way (SD-13); the simulator
+    /// records a diagnostic instead. WSAStartup/WSACleanup in DllMain then proceed normally; a
+    /// blocking call from an APC that interrupted a blocking call fails `WSAEINPROGRESS`.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         self.shared.lock().diagnostics.clone()
     }

@@ -146,8 +146,17 @@ impl Process {
     }
 
     /// Ends the process normally (`ExitProcess`): Ws2_32 is unloaded whatever its startup
-    /// count, and everything the process held goes with it (CL-7). Ending an ended process does
-    /// nothing.
+    /// count, and everything the process held goes with it (CL-7). Its threads end; pending
+    /// overlapped operations are forgotten (the memory they would write is gone). Ending an
+    /// ended process does nothing.
+    ///
+    /// Open connections go as the final cleanup takes them (CL-6); under `Profile::Documented`
+    /// the unsent data of sockets already closed is lost with the DLL (CL-7), under
+    /// `Profile::Windows` the transport goes on sending it.
+    ///
+    /// # Panics
+    /// When called from one of the process's own threads: end it from outside (`ExitProcess`
+    /// from inside never returns, which a Rust closure cannot model).
     pub fn exit(&self) {
         self.end(Ending::Exit, "ExitProcess");
     }

@@ -43,9 +43,8 @@ pub unsafe fn WSAResetEvent(hevent: WSAEVENT) -> BOOL {
 /// `WSAWaitForMultipleEvents`: `WSA_WAIT_EVENT_0 + i`, `WSA_WAIT_TIMEOUT` or `WSA_WAIT_FAILED`.
 /// Waiting takes virtual time; `dwtimeout` is in milliseconds (`WSA_INFINITE`: no limit).
 ///
-/// # Divergence
-/// Alertable waits (`falertable` TRUE) run no completion routines yet: there are no
-/// overlapped operations to complete.
+/// An alertable wait (`falertable` TRUE) runs the APCs queued to the thread (completion
+/// routines, `QueueUserAPC`) and then returns `WSA_WAIT_IO_COMPLETION` (OV-4).
 pub unsafe fn WSAWaitForMultipleEvents(
     cevents: u32,
     lphevents: *const HANDLE,

@@ -90,6 +90,12 @@ pub unsafe fn WSAStartup(wversionrequested: u16, lpwsadata: *mut WSADATA) -> i32
 }
 
 /// `WSACleanup`: CL-1..CL-13.
+///
+/// # Divergence
+/// With the network failed (CL-11) the call returns `WSAENETDOWN` after counting down, and when
+/// the count reaches 0 the final cleanup is still performed (the SPEC says only that the count
+/// drops; a final cleanup left undone would leak the state). A successful call leaves the
+/// thread's last error 0 (CL-3).
 pub unsafe fn WSACleanup() -> i32 {
     status(call(Call::Cleanup))
 }
@@ -115,7 +121,14 @@ fn socket_result(r: Result<Reply, WsaError>) -> SOCKET {
     }
 }
 
-/// `socket`: a socket of the catalog entry chosen for (af, type, protocol) (SP-11). Sockets
+/// `socket`: a socket of the catalog entry chosen for (af, type, protocol) (SP-11).
+///
+/// # Divergence
+/// A successful `socket`/`WSASocketW` leaves the thread's last error 0, as Windows does in
+/// Wine's conformance tests (so do successful `setsockopt` and `ioctlsocket`); other
+/// successful calls leave it alone.
+///
+/// Sockets
 /// made by `socket` are overlapped-capable, as on Windows.
 pub unsafe fn socket(af: i32, r#type: WINSOCK_SOCKET_TYPE, protocol: i32) -> SOCKET {
     socket_result(call(Call::Socket {
@@ -211,6 +224,11 @@ pub unsafe fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
 
 /// `WSAEnumProtocolsW`: the visible catalog entries (SP-11); `lpiprotocols` is NULL or a
 /// 0-terminated array; the buffer holds `*lpdwbufferlength` bytes.
+///
+/// # Divergence
+/// A NULL `lpdwBufferLength` fails `WSAEFAULT` (Windows' behaviour is undocumented); with a
+/// NULL buffer the call always fails `WSAENOBUFS` with the needed length, even when no entry
+/// matches the filter (needed length 0), as Wine does.
 pub unsafe fn WSAEnumProtocolsW(
     lpiprotocols: *const i32,
     lpprotocolbuffer: *mut WSAPROTOCOL_INFOW,

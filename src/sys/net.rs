@@ -9,6 +9,12 @@ use crate::sim::thread::call;
 
 /// `bind`: the address must be the wildcard, loopback or the host's own; port 0 picks an
 /// ephemeral port.
+///
+/// # Divergence
+/// A port is taken per host and protocol: binding 127.0.0.1:p and 10.0.0.N:p separately
+/// fails `WSAEADDRINUSE` (Windows allows it when neither is the wildcard). A socket bound to
+/// a loopback address only receives from its own host; one bound to a specific address only
+/// what is sent to that address.
 pub unsafe fn bind(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
     let addr = bytes_in(name.cast(), namelen);
     status(call(Call::Bind {
@@ -38,6 +44,11 @@ pub unsafe fn accept(s: SOCKET, addr: *mut SOCKADDR, addrlen: *mut i32) -> SOCKE
 
 /// `connect`: blocks (in virtual time) until the connection is made or refused on a
 /// blocking socket; a non-blocking one fails `WSAEWOULDBLOCK` and connects later.
+///
+/// # Divergence
+/// A connection to an address no simulated host has fails `WSAETIMEDOUT` after 21 s of
+/// virtual time (two SYN retransmissions, as Windows' defaults); a full backlog refuses at
+/// once (`WSAECONNREFUSED`) instead of letting the SYN be retried.
 pub unsafe fn connect(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
     let addr = bytes_in(name.cast(), namelen);
     status(call(Call::Connect {
@@ -58,6 +69,10 @@ pub unsafe fn send(s: SOCKET, buf: *const u8, len: i32, flags: SEND_RECV_FLAGS) 
 }
 
 /// `sendto`.
+///
+/// # Divergence
+/// A datagram to a port nobody has bound is dropped silently: the simulated network sends
+/// no ICMP port-unreachable, so a later `recv` never fails `WSAECONNRESET` as on Windows.
 pub unsafe fn sendto(
     s: SOCKET,
     buf: *const u8,
@@ -76,6 +91,12 @@ pub unsafe fn sendto(
 }
 
 /// `recv`: the number of bytes read, 0 when the peer closed gracefully, or `SOCKET_ERROR`.
+///
+/// # Divergence
+/// After the peer resets the connection, bytes already in the receive buffer stay readable;
+/// `WSAECONNRESET` comes once they are read (the SPEC's "the peer gets what was already
+/// delivered, then a reset"). `WSAEDISCON` is never returned: no built-in provider is
+/// message-oriented and connection-based.
 pub unsafe fn recv(s: SOCKET, buf: *mut u8, len: i32, flags: SEND_RECV_FLAGS) -> i32 {
     count(call(Call::Recv {
         s: Socket::from_raw(s),

@@ -532,6 +532,10 @@ pub unsafe fn WSAGetOverlappedResult(
 ///     WSACleanup();
 /// });
 /// ```
+///
+/// # Divergence
+/// An operation with a completion routine on an associated socket posts its packet too (the
+/// routine also runs); its `hEvent` is left alone, as the routine makes it the caller's.
 pub unsafe fn CreateIoCompletionPort(
     filehandle: HANDLE,
     existingcompletionport: HANDLE,

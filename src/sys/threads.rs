@@ -19,6 +19,10 @@ pub(crate) fn run_blocking_hook(hook: usize) {
 
 /// `WSAIsBlocking`: TRUE while the calling thread's blocking call is in progress (from its
 /// blocking hook or an APC).
+///
+/// # Divergence
+/// Under Winsock 2 it also reports TRUE inside an APC that interrupted a blocking call
+/// (Windows removed blocking calls' 1.1 semantics from 2.x and documents nothing there).
 pub unsafe fn WSAIsBlocking() -> BOOL {
     match call(Call::IsBlocking) {
         Ok(Reply::Count(n)) => n as BOOL,
