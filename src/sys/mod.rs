@@ -23,7 +23,10 @@
 //!
 //! Every function is an `unsafe fn` taking raw pointers, as in windows-sys. Each pointer must
 //! be NULL or valid for the access the Winsock documentation describes; NULL where a value is
-//! needed gives `WSAEFAULT` at the point SPEC ER-3 puts it, never a panic. The functions hold no
+//! needed gives `WSAEFAULT` at the point SPEC ER-3 puts it, never a panic. Output buffers
+//! (`recv`, `getsockopt`, ...) must hold initialised bytes, as any `&mut [u8]` in Rust must
+//! (`WSADATA` may be uninitialised). Buffers and `OVERLAPPED`s of overlapped operations must
+//! stay valid, and not move, until the operation completes, as on Windows. The functions hold no
 //! behaviour of their own: they turn pointers into byte slices and hand the call to the core.
 //!
 //! # Panics
@@ -81,9 +84,23 @@ unsafe fn write_opt<T: Copy>(p: *mut T, v: Option<T>) {
 
 /// `WSAStartup`: ST-1..ST-6. Returns 0 or the error code itself (not `SOCKET_ERROR`).
 pub unsafe fn WSAStartup(wversionrequested: u16, lpwsadata: *mut WSADATA) -> i32 {
-    let data = lpwsadata.cast::<[u8; WSADATA_SIZE]>().as_mut();
+    // The core fills a local copy; the fields are then written one by one, so the caller's
+    // structure may be uninitialised and lpVendorInfo is never touched (ST-2).
+    let mut local = [0u8; WSADATA_SIZE];
+    let data = (!lpwsadata.is_null()).then_some(&mut local);
     let requested = Version::from_word(wversionrequested);
-    match call(Call::Startup { requested, data }) {
+    let r = call(Call::Startup { requested, data });
+    if !lpwsadata.is_null() {
+        let filled = std::mem::transmute::<[u8; WSADATA_SIZE], WSADATA>(local);
+        let p = lpwsadata;
+        std::ptr::addr_of_mut!((*p).wVersion).write_unaligned(filled.wVersion);
+        std::ptr::addr_of_mut!((*p).wHighVersion).write_unaligned(filled.wHighVersion);
+        std::ptr::addr_of_mut!((*p).iMaxSockets).write_unaligned(filled.iMaxSockets);
+        std::ptr::addr_of_mut!((*p).iMaxUdpDg).write_unaligned(filled.iMaxUdpDg);
+        std::ptr::addr_of_mut!((*p).szDescription).write_unaligned(filled.szDescription);
+        std::ptr::addr_of_mut!((*p).szSystemStatus).write_unaligned(filled.szSystemStatus);
+    }
+    match r {
         Ok(_) => 0,
         Err(e) => e.code(),
     }
