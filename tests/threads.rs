@@ -1044,3 +1044,31 @@ fn th_2_a_sim_is_driven_from_one_os_thread_at_a_time() {
     // The simulation is still usable from its own thread afterwards.
     assert_eq!(q.run(|| 5), 5);
 }
+
+/// TH-4: after a deadlock report is caught, the thread that was blocked is not left "inside"
+/// its blocking call: its next calls are ordinary ones (no WSAEINPROGRESS, no SD-13).
+#[test]
+fn th_4_a_caught_deadlock_leaves_no_blocking_call_behind() {
+    let sim = Sim::builder().seed(5).build();
+    let p = sim.localhost().process("app");
+    let s = p.run(|| unsafe {
+        assert_eq!(startup(0x0101), 0); // Winsock 1.1: a nested call would fail WSAEINPROGRESS
+        socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP)
+    });
+    let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        p.run(|| unsafe {
+            let mut b = [0u8; 4];
+            recv(s, b.as_mut_ptr(), 4, 0) // nothing will ever arrive
+        })
+    }))
+    .expect_err("a recv nobody can satisfy is a deadlock");
+    let msg = report.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains("deadlock") && msg.contains("seed 5"), "{msg}");
+    p.run(|| unsafe {
+        assert_eq!(WSAIsBlocking(), FALSE);
+        let t = socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP);
+        assert_ne!(t, INVALID_SOCKET, "error {}", WSAGetLastError());
+        assert_eq!(closesocket(t), 0);
+    });
+    assert!(sim.diagnostics().is_empty());
+}

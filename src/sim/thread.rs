@@ -144,6 +144,17 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
         // in its destructors gets an error instead of being scheduled again.
         return Err(WsaError::Interrupted);
     }
+    /// If the call unwinds (a deadlock report, a terminated thread), the core forgets the
+    /// thread's blocking call, so later calls of the thread are not taken for nested ones.
+    struct Unwinding<'a>(&'a ThreadCtx);
+    impl Drop for Unwinding<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                self.0.lock().world.unblock(self.0.tid);
+            }
+        }
+    }
+    let _unwinding = Unwinding(&ctx);
     let mut g = ctx.switch(g, Run::Ready);
     let name = call.name();
     let args = call.to_string();
