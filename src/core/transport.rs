@@ -439,15 +439,7 @@ impl Transport {
         let src_host = self.ep(from).host;
         let arrive = (now + self.latency(src_host, dest_host)).max(self.ep(from).last_arrival);
         self.ep_mut(from).last_arrival = arrive;
-        self.wire_seq += 1;
-        let sender = self.owner(from);
-        let wire = Wire {
-            from,
-            sender,
-            to,
-            packet,
-        };
-        self.wire.insert((arrive, self.wire_seq), wire);
+        self.schedule_at(arrive, from, to, packet);
     }
 
     fn schedule_at(
