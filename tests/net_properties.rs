@@ -766,21 +766,8 @@ fn payload_len(max: usize) -> impl Strategy<Value = usize> {
     prop_oneof![Just(0usize), 0usize..=1024, 0..=max]
 }
 
-/// `cases` cases (`PROPTEST_CASES` overrides it for longer runs), no regression files.
-fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
 proptest! {
-    #![proptest_config(config(96))]
+    #![proptest_config(proptest_cases(96))]
 
     /// CL-7 (seed 000/001): shutdown(SD_SEND), wait for the peer's close (recv 0), closesocket,
     /// WSACleanup, exit never loses a byte, in either profile, whatever the buffers and

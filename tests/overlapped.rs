@@ -187,6 +187,25 @@ unsafe fn started(r: i32, n: u32) -> Started {
     }
 }
 
+/// Starts an operation on `op`: sets `hEvent = ev`, presets the last error to [`BEEF`] and
+/// runs `call` with the op's one `WSABUF`, its `OVERLAPPED` and a byte count prefilled with
+/// 0xdead; how the call returned.
+unsafe fn start_op(
+    op: *mut Op,
+    ev: WSAEVENT,
+    call: impl FnOnce(*const WSABUF, *mut OVERLAPPED, &mut u32) -> i32,
+) -> Started {
+    (*op).ov.hEvent = ev as HANDLE;
+    let mut n = 0xdead_u32;
+    WSASetLastError(BEEF);
+    let r = call(
+        std::ptr::addr_of!((*op).wsabuf),
+        std::ptr::addr_of_mut!((*op).ov),
+        &mut n,
+    );
+    started(r, n)
+}
+
 /// `WSARecv(s, op's buffer, &n, &flags, &op.ov, routine)` with `hEvent = ev`.
 unsafe fn recv_op(
     s: SOCKET,
@@ -194,19 +213,10 @@ unsafe fn recv_op(
     ev: WSAEVENT,
     routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
 ) -> Started {
-    (*op).ov.hEvent = ev as HANDLE;
-    let (mut n, mut flags) = (0xdead_u32, 0u32);
-    WSASetLastError(BEEF);
-    let r = WSARecv(
-        s,
-        std::ptr::addr_of!((*op).wsabuf),
-        1,
-        &mut n,
-        &mut flags,
-        std::ptr::addr_of_mut!((*op).ov),
-        routine,
-    );
-    started(r, n)
+    let mut flags = 0u32;
+    start_op(op, ev, |buf, ov, n| {
+        WSARecv(s, buf, 1, n, &mut flags, ov, routine)
+    })
 }
 
 /// `WSASend(s, op's buffer, &n, 0, &op.ov, routine)` with `hEvent = ev`.
@@ -216,19 +226,7 @@ unsafe fn send_op(
     ev: WSAEVENT,
     routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
 ) -> Started {
-    (*op).ov.hEvent = ev as HANDLE;
-    let mut n = 0xdead_u32;
-    WSASetLastError(BEEF);
-    let r = WSASend(
-        s,
-        std::ptr::addr_of!((*op).wsabuf),
-        1,
-        &mut n,
-        0,
-        std::ptr::addr_of_mut!((*op).ov),
-        routine,
-    );
-    started(r, n)
+    start_op(op, ev, |buf, ov, n| WSASend(s, buf, 1, n, 0, ov, routine))
 }
 
 /// `WSARecvFrom` into the op's buffer, the sender into `from`.
@@ -240,21 +238,10 @@ unsafe fn recv_from_op(
     ev: WSAEVENT,
     routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
 ) -> Started {
-    (*op).ov.hEvent = ev as HANDLE;
-    let (mut n, mut flags) = (0xdead_u32, 0u32);
-    WSASetLastError(BEEF);
-    let r = WSARecvFrom(
-        s,
-        std::ptr::addr_of!((*op).wsabuf),
-        1,
-        &mut n,
-        &mut flags,
-        from.cast(),
-        fromlen,
-        std::ptr::addr_of_mut!((*op).ov),
-        routine,
-    );
-    started(r, n)
+    let mut flags = 0u32;
+    start_op(op, ev, |buf, ov, n| {
+        WSARecvFrom(s, buf, 1, n, &mut flags, from.cast(), fromlen, ov, routine)
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,25 +358,62 @@ fn pair_in(profile: Profile, port: u16) -> Pair {
     tcp_pair_with(&sim, port, |_| {})
 }
 
-fn pair(port: u16) -> Pair {
-    pair_in(Profile::Documented, port)
+/// A TCP connection with default buffers on `port` ([`pair_in`] of `Profile::Documented`),
+/// and the [`Log`] its operations' routines share.
+fn pair(port: u16) -> (Pair, Arc<Log>) {
+    (pair_in(Profile::Documented, port), Arc::default())
+}
+
+/// `N` receive operations of 8 bytes, tagged `1..=N`.
+fn recvs<const N: usize>(log: &Arc<Log>) -> [OpBox; N] {
+    std::array::from_fn(|i| OpBox::recv(8, i + 1, log))
+}
+
+/// A connection on `port` whose server has "A" then "B" queued, and two 1-byte receives
+/// tagged 1 and 2 to take them.
+fn queued_a_b(port: u16) -> (Pair, Arc<Log>, OpBox, OpBox) {
+    let (p, log) = pair(port);
+    deliver(&p, &[b"A", b"B"]);
+    let first = OpBox::recv(1, 1, &log);
+    let second = OpBox::recv(1, 2, &log);
+    (p, log, first, second)
+}
+
+/// The client sends each chunk in turn, then the network delivers everything in flight.
+#[track_caller]
+fn deliver(p: &Pair, chunks: &[&[u8]]) {
+    p.client.run(|| {
+        for chunk in chunks {
+            send_all(p.c, chunk);
+        }
+    });
+    p.sim.run();
 }
 
 /// How the socket of an aborted operation reports it.
 const ABORTED: OverlappedStatus = OverlappedStatus::Failed(WsaError::OperationAborted);
+
+/// The CS-6/CL-5 setup on the server: associates `s` with a new port under key 42, then posts
+/// `a` as an event-mode and `b` as a routine-mode `WSARecv`; asserts both are pending and the
+/// event is not set: (the port, the event).
+#[track_caller]
+unsafe fn post_on_port_42(s: SOCKET, a: &OpBox, b: &OpBox) -> (HANDLE, WSAEVENT) {
+    let port = new_port();
+    associate(s, port, 42);
+    let e = event();
+    assert_eq!(recv_op(s, a.ptr(), e, NO_ROUTINE), Started::Pending);
+    assert_eq!(recv_op(s, b.ptr(), NO_EVENT, ROUTINE), Started::Pending);
+    assert!(!is_set(e));
+    (port, e)
+}
 
 // ---------------------------------------------------------------------------------------------
 // OV-1
 
 #[test]
 fn ov_1_recv_with_data_queued_completes_at_once_and_still_notifies() {
-    let p = pair(7101);
-    p.client.run(|| {
-        send_all(p.c, b"hello");
-        send_all(p.c, b"world!");
-    });
-    p.sim.run();
-    let log = Arc::new(Log::default());
+    let (p, log) = pair(7101);
+    deliver(&p, &[b"hello", b"world!"]);
     let a = OpBox::recv(5, 1, &log);
     let b = OpBox::recv(16, 2, &log);
     p.server.run(|| unsafe {
@@ -419,9 +443,8 @@ fn ov_1_recv_with_data_queued_completes_at_once_and_still_notifies() {
 
 #[test]
 fn ov_1_recv_with_nothing_queued_is_pending() {
-    let p = pair(7102);
-    let log = Arc::new(Log::default());
-    let a = OpBox::recv(8, 1, &log);
+    let (p, log) = pair(7102);
+    let [a] = recvs(&log);
     p.server.run(|| unsafe {
         let e = event();
         assert_eq!(recv_op(p.s, a.ptr(), e, NO_ROUTINE), Started::Pending);
@@ -429,8 +452,7 @@ fn ov_1_recv_with_nothing_queued_is_pending() {
         assert_eq!((*a.ov()).Internal, 0x103, "STATUS_PENDING in Internal");
         assert!(!is_set(e));
     });
-    p.client.run(|| send_all(p.c, b"abc"));
-    p.sim.run();
+    deliver(&p, &[b"abc"]);
     assert_eq!(a.status(), OverlappedStatus::Done(3));
     assert_eq!(a.data(3), b"abc");
     p.server.run(|| unsafe { assert_eq!(WSACleanup(), 0) });
@@ -438,8 +460,7 @@ fn ov_1_recv_with_nothing_queued_is_pending() {
 
 #[test]
 fn ov_1_errors_before_start_never_complete() {
-    let p = pair(7103);
-    let log = Arc::new(Log::default());
+    let (p, log) = pair(7103);
     let ops: Vec<OpBox> = (0..6).map(|i| OpBox::recv(8, i, &log)).collect();
     let (port, events, u) = p.server.run(|| unsafe {
         let port = new_port();
@@ -483,8 +504,7 @@ fn ov_1_errors_before_start_never_complete() {
         (port, events, u)
     });
     // Data that a secretly registered receive would take.
-    p.client.run(|| send_all(p.c, b"data"));
-    p.sim.run();
+    deliver(&p, &[b"data"]);
     p.server.run(|| unsafe {
         for &e in &events {
             assert!(!is_set(e), "OV-1: no completion, no event");
@@ -506,8 +526,7 @@ fn ov_1_errors_before_start_never_complete() {
 
 #[test]
 fn ov_1_send_on_connected_socket_completes_at_once() {
-    let p = pair(7104);
-    let log = Arc::new(Log::default());
+    let (p, log) = pair(7104);
     let a = OpBox::send(b"ping!", 1, &log);
     let b = OpBox::send(b"pong", 2, &log);
     p.server.run(|| unsafe {
@@ -531,8 +550,7 @@ fn ov_1_send_on_connected_socket_completes_at_once() {
 
 #[test]
 fn ov_2_every_operation_completes_exactly_once() {
-    let p = pair(7201);
-    let log = Arc::new(Log::default());
+    let (p, log) = pair(7201);
     // Tags 0..4 receives of 3 bytes, 4..7 sends, 7..9 event-mode receives after them.
     let recvs: Vec<OpBox> = (0..4).map(|i| OpBox::recv(3, i, &log)).collect();
     let sends: Vec<OpBox> = (4..7)
@@ -560,8 +578,7 @@ fn ov_2_every_operation_completes_exactly_once() {
         port
     });
     // 7 bytes: 3 + 3 + 1 for the first three receives; the rest stay pending.
-    p.client.run(|| send_all(p.c, b"ABCDEFG"));
-    p.sim.run();
+    deliver(&p, &[b"ABCDEFG"]);
     let packets = p.server.run(|| unsafe {
         assert_eq!(recvs[3].status(), OverlappedStatus::Pending);
         // closesocket aborts the rest (CS-6): they complete too, once.
@@ -616,9 +633,8 @@ fn ov_2_every_operation_completes_exactly_once() {
 
 #[test]
 fn ov_3_event_reset_at_start_and_set_at_completion() {
-    let p = pair(7301);
-    let log = Arc::new(Log::default());
-    let a = OpBox::recv(8, 1, &log);
+    let (p, log) = pair(7301);
+    let [a] = recvs(&log);
     let e = p.server.run(|| unsafe {
         let e = event();
         assert_eq!(WSASetEvent(e), TRUE);
@@ -647,17 +663,14 @@ fn ov_3_event_reset_at_start_and_set_at_completion() {
 
 #[test]
 fn ov_4_routine_runs_only_in_an_alertable_wait() {
-    let p = pair(7401);
-    let log = Arc::new(Log::default());
-    let a = OpBox::recv(8, 1, &log);
-    let b = OpBox::recv(8, 2, &log);
+    let (p, log) = pair(7401);
+    let [a, b] = recvs(&log);
     let e = p.server.run(|| unsafe {
         let e = event();
         assert_eq!(recv_op(p.s, a.ptr(), e, ROUTINE), Started::Pending);
         e
     });
-    p.client.run(|| send_all(p.c, b"one"));
-    p.sim.run();
+    deliver(&p, &[b"one"]);
     assert_eq!(a.status(), OverlappedStatus::Done(3));
     p.server.run(|| unsafe {
         assert_eq!(a.calls(), 0);
@@ -692,8 +705,7 @@ fn ov_4_routine_runs_only_in_an_alertable_wait() {
 
 #[test]
 fn ov_4_routines_run_in_completion_order() {
-    let p = pair(7402);
-    let log = Arc::new(Log::default());
+    let (p, log) = pair(7402);
     let r1 = OpBox::recv(8, 1, &log);
     let s2 = OpBox::send(b"x", 2, &log);
     let s3 = OpBox::send(b"yz", 3, &log);
@@ -703,14 +715,12 @@ fn ov_4_routines_run_in_completion_order() {
         assert_eq!(send_op(p.s, s2.ptr(), NO_EVENT, ROUTINE), Started::Now(1));
         assert_eq!(send_op(p.s, s3.ptr(), NO_EVENT, ROUTINE), Started::Now(2));
     });
-    p.client.run(|| send_all(p.c, b"late"));
-    p.sim.run();
+    deliver(&p, &[b"late"]);
     p.server.run(|| unsafe {
         // Completed meanwhile: the receive after the two sends; then one completing at once.
         assert_eq!(recv_op(p.s, r4.ptr(), NO_EVENT, ROUTINE), Started::Pending);
     });
-    p.client.run(|| send_all(p.c, b"!"));
-    p.sim.run();
+    deliver(&p, &[b"!"]);
     p.server.run(|| unsafe {
         assert_eq!(SleepEx(0, TRUE), WAIT_IO_COMPLETION);
         assert_eq!(
@@ -729,8 +739,8 @@ fn ov_4_routines_run_in_completion_order() {
 fn routine_stays_with_its_thread(seed: u64) {
     let sim = Sim::builder().seed(seed).build();
     let p = tcp_pair_with(&sim, 7403, |_| {});
-    let log = Arc::new(Log::default());
-    let a = OpBox::recv(8, 1, &log);
+    let log = Arc::default();
+    let [a] = recvs(&log);
     let (addr, s) = (a.addr(), p.s);
     let (posted, go) = p.server.run(|| (event(), event()));
     let (h, main_id) = p.server.run(|| {
@@ -787,8 +797,7 @@ fn ov_4_routine_never_runs_in_another_thread() {
 
 #[test]
 fn ov_4_blocking_non_alertable_wait_runs_no_routine() {
-    let p = pair(7406);
-    let log = Arc::new(Log::default());
+    let (p, log) = pair(7406);
     let a = OpBox::send(b"x", 1, &log);
     p.server.run(|| unsafe {
         let e = event();
@@ -805,8 +814,7 @@ fn ov_4_blocking_non_alertable_wait_runs_no_routine() {
 
 #[test]
 fn ov_4_get_queued_completion_status_runs_no_routine() {
-    let p = pair(7407);
-    let log = Arc::new(Log::default());
+    let (p, log) = pair(7407);
     let a = OpBox::send(b"x", 1, &log);
     p.server.run(|| unsafe {
         let port = new_port();
@@ -826,15 +834,7 @@ fn ov_4_get_queued_completion_status_runs_no_routine() {
 
 #[test]
 fn ov_4_routines_of_one_socket_never_nest() {
-    let p = pair(7404);
-    p.client.run(|| {
-        send_all(p.c, b"A");
-        send_all(p.c, b"B");
-    });
-    p.sim.run();
-    let log = Arc::new(Log::default());
-    let first = OpBox::recv(1, 1, &log);
-    let second = OpBox::recv(1, 2, &log);
+    let (p, log, first, second) = queued_a_b(7404);
     let inner: Arc<Mutex<Option<(Started, u32, u32)>>> = Arc::default();
     {
         let (s, second, inner) = (p.s, second.addr(), inner.clone());
@@ -872,15 +872,7 @@ fn ov_4_routines_of_one_socket_never_nest() {
 
 #[test]
 fn ov_4_held_back_routine_does_not_end_an_alertable_wait() {
-    let p = pair(7405);
-    p.client.run(|| {
-        send_all(p.c, b"A");
-        send_all(p.c, b"B");
-    });
-    p.sim.run();
-    let log = Arc::new(Log::default());
-    let first = OpBox::recv(1, 1, &log);
-    let second = OpBox::recv(1, 2, &log);
+    let (p, _log, first, second) = queued_a_b(7405);
     let inner: Arc<Mutex<Option<(u32, u32)>>> = Arc::default();
     {
         let (s, second, inner) = (p.s, second.addr(), inner.clone());
@@ -916,10 +908,8 @@ fn ov_4_held_back_routine_does_not_end_an_alertable_wait() {
 
 #[test]
 fn ov_5_get_overlapped_result() {
-    let p = pair(7501);
-    let log = Arc::new(Log::default());
-    let a = OpBox::recv(8, 1, &log);
-    let b = OpBox::recv(8, 2, &log);
+    let (p, log) = pair(7501);
+    let [a, b] = recvs(&log);
     p.server.run(|| unsafe {
         let e = event();
         assert_eq!(recv_op(p.s, a.ptr(), e, NO_ROUTINE), Started::Pending);
@@ -973,9 +963,8 @@ fn ov_5_get_overlapped_result() {
 
 #[test]
 fn ov_5_aborted_operation_reads_operation_aborted() {
-    let p = pair(7502);
-    let log = Arc::new(Log::default());
-    let a = OpBox::recv(8, 1, &log);
+    let (p, log) = pair(7502);
+    let [a] = recvs(&log);
     p.server.run(|| unsafe {
         let e = event();
         assert_eq!(recv_op(p.s, a.ptr(), e, NO_ROUTINE), Started::Pending);
@@ -991,9 +980,8 @@ fn ov_5_aborted_operation_reads_operation_aborted() {
 
 #[test]
 fn ov_5_waiting_result_of_an_aborted_operation_is_operation_aborted() {
-    let p = pair(7503);
-    let log = Arc::new(Log::default());
-    let a = OpBox::recv(8, 1, &log);
+    let (p, log) = pair(7503);
+    let [a] = recvs(&log);
     let (addr, s) = (a.addr(), p.s);
     p.server.run(|| unsafe {
         let e = event();
@@ -1012,8 +1000,7 @@ fn ov_5_waiting_result_of_an_aborted_operation_is_operation_aborted() {
 
 #[test]
 fn ov_6_completion_port_gets_one_packet_per_operation() {
-    let p = pair(7601);
-    let log = Arc::new(Log::default());
+    let (p, log) = pair(7601);
     let sent = OpBox::send(b"hello", 1, &log);
     let got = OpBox::recv(8, 2, &log);
     let reset = OpBox::recv(8, 3, &log);
@@ -1099,8 +1086,7 @@ fn ov_6_completion_port_gets_one_packet_per_operation() {
 
 #[test]
 fn ov_7_receives_are_filled_in_posting_order() {
-    let p = pair(7701);
-    let log = Arc::new(Log::default());
+    let (p, log) = pair(7701);
     let ops: Vec<OpBox> = (0..3).map(|i| OpBox::recv(4, i, &log)).collect();
     p.server.run(|| unsafe {
         let e = event();
@@ -1115,8 +1101,7 @@ fn ov_7_receives_are_filled_in_posting_order() {
         );
     });
     // One burst of 10 bytes.
-    p.client.run(|| send_all(p.c, b"0123456789"));
-    p.sim.run();
+    deliver(&p, &[b"0123456789"]);
     use OverlappedStatus::Done;
     let got: Vec<(OverlappedStatus, Vec<u8>)> =
         ops.iter().map(|o| (o.status(), o.data(4))).collect();
@@ -1140,7 +1125,7 @@ fn ov_7_datagram_receives_are_filled_in_posting_order() {
         server_ip,
         client_ip,
     } = two_hosts(Sim::new());
-    let log = Arc::new(Log::default());
+    let log = Arc::default();
     let ops: Vec<OpBox> = (0..3).map(|i| OpBox::recv(8, i, &log)).collect();
     let mut from = [SOCKADDR_IN::default(); 3];
     let mut fromlen = [16i32; 3];
@@ -1188,9 +1173,8 @@ fn ov_7_datagram_receives_are_filled_in_posting_order() {
 
 #[test]
 fn ov_8_thread_exit_keeps_the_operation_but_drops_its_routine() {
-    let p = pair(7801);
-    let log = Arc::new(Log::default());
-    let a = OpBox::recv(8, 1, &log);
+    let (p, log) = pair(7801);
+    let [a] = recvs(&log);
     let (addr, s) = (a.addr(), p.s);
     p.server.run(|| {
         let h = ws2sim::thread::spawn(move || unsafe {
@@ -1205,8 +1189,7 @@ fn ov_8_thread_exit_keeps_the_operation_but_drops_its_routine() {
             "listener, s and the pending operation"
         );
     });
-    p.client.run(|| send_all(p.c, b"late"));
-    p.sim.run();
+    deliver(&p, &[b"late"]);
     assert_eq!(a.status(), OverlappedStatus::Done(4));
     assert_eq!(a.data(4), b"late");
     p.server.run(|| unsafe {
@@ -1229,17 +1212,10 @@ fn ov_8_thread_exit_keeps_the_operation_but_drops_its_routine() {
 
 #[test]
 fn cl_5_final_cleanup_aborts_overlapped_without_event_or_routine() {
-    let p = pair(7901);
-    let log = Arc::new(Log::default());
-    let a = OpBox::recv(8, 1, &log);
-    let b = OpBox::recv(8, 2, &log);
+    let (p, log) = pair(7901);
+    let [a, b] = recvs(&log);
     p.server.run(|| unsafe {
-        let port = new_port();
-        associate(p.s, port, 42);
-        let e = event();
-        assert_eq!(recv_op(p.s, a.ptr(), e, NO_ROUTINE), Started::Pending);
-        assert_eq!(recv_op(p.s, b.ptr(), NO_EVENT, ROUTINE), Started::Pending);
-        assert!(!is_set(e));
+        let (port, _e) = post_on_port_42(p.s, &a, &b);
         assert_eq!(
             p.server.live_resources(),
             5,
@@ -1277,9 +1253,8 @@ fn cl_5_final_cleanup_aborts_operations_of_every_thread_silently() {
         server_ip,
         client_ip,
     } = two_hosts(Sim::new());
-    let log = Arc::new(Log::default());
-    let a = OpBox::recv(8, 1, &log);
-    let b = OpBox::recv(8, 2, &log);
+    let log = Arc::default();
+    let [a, b] = recvs(&log);
     let mut from = SOCKADDR_IN::default();
     let mut fromlen = 16i32;
     let addr = sockaddr(server_ip, 7902);
@@ -1342,16 +1317,10 @@ fn cl_5_final_cleanup_aborts_operations_of_every_thread_silently() {
 /// associated with a port, then closesocket. Returns the error each operation reports.
 fn closesocket_aborts(profile: Profile, port_no: u16, expect: WsaError) {
     let p = pair_in(profile, port_no);
-    let log = Arc::new(Log::default());
-    let a = OpBox::recv(8, 1, &log);
-    let b = OpBox::recv(8, 2, &log);
+    let log = Arc::default();
+    let [a, b] = recvs(&log);
     p.server.run(|| unsafe {
-        let port = new_port();
-        associate(p.s, port, 42);
-        let e = event();
-        assert_eq!(recv_op(p.s, a.ptr(), e, NO_ROUTINE), Started::Pending);
-        assert_eq!(recv_op(p.s, b.ptr(), NO_EVENT, ROUTINE), Started::Pending);
-        assert!(!is_set(e));
+        let (port, e) = post_on_port_42(p.s, &a, &b);
         assert_eq!(closesocket(p.s), 0);
         let failed = OverlappedStatus::Failed(expect);
         assert_eq!(a.status(), failed);
@@ -1399,7 +1368,7 @@ fn cs_6_windows_profile_aborts_sends_and_unconnected_receives_with_operation_abo
     // Under Profile::Windows only a receive on a connected stream differs.
     let sim = Sim::builder().profile(Profile::Windows).build();
     let log = Arc::new(Log::default());
-    let a = OpBox::recv(8, 1, &log);
+    let [a] = recvs(&log);
     sim.localhost().process("app").run(|| unsafe {
         startup_2_2();
         let u = udp_bound(&sockaddr(std::net::Ipv4Addr::UNSPECIFIED, 8003));
@@ -1414,8 +1383,7 @@ fn cs_6_windows_profile_aborts_sends_and_unconnected_receives_with_operation_abo
 
 #[test]
 fn cl_8_pending_operations_and_queued_routines_are_live_resources() {
-    let p = pair(8101);
-    let log = Arc::new(Log::default());
+    let (p, log) = pair(8101);
     let pending = OpBox::recv(8, 1, &log);
     let sent = OpBox::send(b"hi", 2, &log);
     p.server.run(|| unsafe {
@@ -1438,9 +1406,8 @@ fn cl_8_pending_operations_and_queued_routines_are_live_resources() {
 
 #[test]
 fn cl_8_non_final_cleanup_leaves_pending_operations_alone() {
-    let p = pair(8102);
-    let log = Arc::new(Log::default());
-    let a = OpBox::recv(8, 1, &log);
+    let (p, log) = pair(8102);
+    let [a] = recvs(&log);
     p.server.run(|| unsafe {
         startup_2_2();
         assert_eq!(recv_op(p.s, a.ptr(), NO_EVENT, ROUTINE), Started::Pending);
@@ -1466,10 +1433,8 @@ fn cl_8_non_final_cleanup_leaves_pending_operations_alone() {
 
 #[test]
 fn sd_10_pending_receive_survives_shutdown_receive() {
-    let p = pair(8201);
-    let log = Arc::new(Log::default());
-    let pending = OpBox::recv(8, 1, &log);
-    let late = OpBox::recv(8, 2, &log);
+    let (p, log) = pair(8201);
+    let [pending, late] = recvs(&log);
     let e = p.server.run(|| unsafe {
         let e = event();
         assert_eq!(recv_op(p.s, pending.ptr(), e, NO_ROUTINE), Started::Pending);
@@ -1976,6 +1941,30 @@ proptest! {
     }
 }
 
+/// An event-mode `WSARecv(s)` of 8 bytes into `rec` with a new event, no byte count and no
+/// routine; asserts it is pending (SOCKET_ERROR / WSA_IO_PENDING): the event.
+#[track_caller]
+unsafe fn post_event_recv(s: SOCKET, rec: &mut (OVERLAPPED, [u8; 8])) -> WSAEVENT {
+    let ev = WSACreateEvent();
+    rec.0.hEvent = ev as HANDLE;
+    let buf = WSABUF {
+        len: 8,
+        buf: rec.1.as_mut_ptr(),
+    };
+    let mut flags = 0;
+    let r = WSARecv(
+        s,
+        &buf,
+        1,
+        std::ptr::null_mut(),
+        &mut flags,
+        &mut rec.0,
+        None,
+    );
+    assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSA_IO_PENDING));
+    ev
+}
+
 /// SP-4's overlapped part: the final cleanup is also the final WSPCleanup of every loaded
 /// provider, and pending operations on sockets of each built-in provider (TCP, UDP and the
 /// disconnect-data stream provider) fail WSA_OPERATION_ABORTED without their event being set
@@ -1998,45 +1987,12 @@ fn sp_4_final_cleanup_aborts_overlapped_of_every_provider_silently() {
         assert_eq!(CreateIoCompletionPort(udp as HANDLE, port, 2, 0), port);
         let mut events = Vec::new();
         for (rec, s) in records[..2].iter_mut().zip([tcp.c, udp]) {
-            let ev = WSACreateEvent();
-            rec.0.hEvent = ev as HANDLE;
-            let buf = WSABUF {
-                len: 8,
-                buf: rec.1.as_mut_ptr(),
-            };
-            let mut flags = 0;
-            let r = WSARecv(
-                s,
-                &buf,
-                1,
-                std::ptr::null_mut(),
-                &mut flags,
-                &mut rec.0,
-                None,
-            );
-            assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSA_IO_PENDING));
-            events.push(ev);
+            events.push(post_event_recv(s, rec));
         }
         (port, events)
     });
     disc.client.run(|| unsafe {
-        let rec = &mut records[2];
-        rec.0.hEvent = WSACreateEvent() as HANDLE;
-        let buf = WSABUF {
-            len: 8,
-            buf: rec.1.as_mut_ptr(),
-        };
-        let mut flags = 0;
-        let r = WSARecv(
-            disc.c,
-            &buf,
-            1,
-            std::ptr::null_mut(),
-            &mut flags,
-            &mut rec.0,
-            None,
-        );
-        assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSA_IO_PENDING));
+        post_event_recv(disc.c, &mut records[2]);
     });
     tcp.client.run(|| unsafe {
         // Before the cleanup the events are unsignalled; the cleanup must not set them.

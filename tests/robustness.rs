@@ -19,6 +19,9 @@ use proptest::prelude::*;
 use ws2sim::sys::*;
 use ws2sim::{Process, Profile, Sim, WsaError};
 
+mod common;
+use common::proptest_cases;
+
 /// A last-error sentinel no call sets by itself (`from_code` does not know it).
 const BEEF: i32 = 0xdead_beef_u32 as i32;
 /// `AF_INET` as `socket` takes it.
@@ -1216,6 +1219,21 @@ impl Ctx {
         }
     }
 
+    /// The buffers of a `WSASend`/`WSARecv`-family call: keeps `arena` alive after the call
+    /// when it is `overlapped` (the operation may still use its buffers), and builds the
+    /// `WSABUF` array: (the array, to keep until the call returns; the pointer to pass, NULL
+    /// for [`Bufs::Null`]; the count).
+    fn call_bufs(
+        arena: &mut Arena,
+        bufs: &Bufs,
+        overlapped: bool,
+    ) -> (Vec<WSABUF>, *const WSABUF, u32) {
+        arena.leak = overlapped;
+        let (arr, null_arr, n) = Self::wsabufs(arena, bufs);
+        let bp = if null_arr { null() } else { arr.as_ptr() };
+        (arr, bp, n)
+    }
+
     /// The `WSABUF` array (the array itself is read during the call; the buffers live in
     /// `arena`) and its count.
     fn wsabufs(arena: &mut Arena, b: &Bufs) -> (Vec<WSABUF>, bool, u32) {
@@ -1549,9 +1567,7 @@ impl Ctx {
                 flags,
                 ov,
             } => {
-                arena.leak = ov.is_some();
-                let (arr, null_arr, n) = Self::wsabufs(&mut arena, bufs);
-                let bp = if null_arr { null() } else { arr.as_ptr() };
+                let (_arr, bp, n) = Self::call_bufs(&mut arena, bufs, ov.is_some());
                 let sp = arena.zeroed::<u32>(*sent);
                 let s = self.h(me, *s);
                 let (o, r) = self.overlapped(me, s, *ov);
@@ -1565,9 +1581,7 @@ impl Ctx {
                 to,
                 ov,
             } => {
-                arena.leak = ov.is_some();
-                let (arr, null_arr, n) = Self::wsabufs(&mut arena, bufs);
-                let bp = if null_arr { null() } else { arr.as_ptr() };
+                let (_arr, bp, n) = Self::call_bufs(&mut arena, bufs, ov.is_some());
                 let sp = arena.zeroed::<u32>(*sent);
                 let (tp, tolen) = self.addr(&mut arena, to);
                 let s = self.h(me, *s);
@@ -1584,11 +1598,8 @@ impl Ctx {
                 flags,
                 ov,
             } => {
-                arena.leak = ov.is_some();
-                let (arr, null_arr, n) = Self::wsabufs(&mut arena, bufs);
-                let bp = if null_arr { null() } else { arr.as_ptr() };
-                let rp = arena.zeroed::<u32>(*recvd);
-                let fp = arena.opt_u32(*flags);
+                let (_arr, bp, n) = Self::call_bufs(&mut arena, bufs, ov.is_some());
+                let (rp, fp) = (arena.zeroed::<u32>(*recvd), arena.opt_u32(*flags));
                 let s = self.h(me, *s);
                 let (o, r) = self.overlapped(me, s, *ov);
                 status("WSARecv", WSARecv(s, bp, n, rp, fp, o, r))
@@ -1601,11 +1612,8 @@ impl Ctx {
                 from,
                 ov,
             } => {
-                arena.leak = ov.is_some();
-                let (arr, null_arr, n) = Self::wsabufs(&mut arena, bufs);
-                let bp = if null_arr { null() } else { arr.as_ptr() };
-                let rp = arena.zeroed::<u32>(*recvd);
-                let fp = arena.opt_u32(*flags);
+                let (_arr, bp, n) = Self::call_bufs(&mut arena, bufs, ov.is_some());
+                let (rp, fp) = (arena.zeroed::<u32>(*recvd), arena.opt_u32(*flags));
                 let (from, fromlen) = Self::out(&mut arena, *from);
                 let s = self.h(me, *s);
                 let (o, r) = self.overlapped(me, s, *ov);
@@ -1849,21 +1857,8 @@ fn er1_applies(op: &Op) -> bool {
     )
 }
 
-/// `cases` cases unless `PROPTEST_CASES` says otherwise; no regression files.
-fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
 proptest! {
-    #![proptest_config(config(128))]
+    #![proptest_config(proptest_cases(128))]
 
     /// ER-4: no argument value and no call order makes a public function panic; every call
     /// that returns its failure value leaves a last error the simulator knows (ER-1 first
@@ -1877,7 +1872,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(32))]
+    #![proptest_config(proptest_cases(32))]
 
     /// TH-2: the same random program on two fresh Sims with the same seed gives the same
     /// trace, byte for byte.

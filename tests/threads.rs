@@ -994,6 +994,12 @@ fn th_6_exit_terminates_the_process_threads() {
     ended_process_terminates_its_threads(|p| p.exit());
 }
 
+/// A blocking 4-byte `recv` on `s`, for which nothing will ever arrive: its return value.
+unsafe fn recv_what_never_comes(s: SOCKET) -> i32 {
+    let mut b = [0u8; 4];
+    recv(s, b.as_mut_ptr(), 4, 0)
+}
+
 /// TH-4 (never hang): simulated threads still parked when the last handle of their
 /// simulation goes are terminated, so their OS threads end instead of waiting for ever.
 #[test]
@@ -1007,8 +1013,7 @@ fn th_4_dropping_the_sim_ends_its_parked_threads() {
             let s = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
             let h = ws2sim::thread::spawn(move || {
                 let _alive = alive_tx; // dropped when this thread ends, however it ends
-                let mut b = [0u8; 4];
-                recv(s, b.as_mut_ptr(), 4, 0) // nothing will ever arrive
+                recv_what_never_comes(s)
             });
             // Let the thread run until it blocks; then walk away from it.
             ws2sim::thread::sleep(Duration::from_millis(1));
@@ -1035,7 +1040,7 @@ fn th_2_a_sim_is_driven_from_one_os_thread_at_a_time() {
                 .expect_err("a second OS thread must not enter a running simulation")
         })
     });
-    let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    let msg = panic_message(err);
     assert!(
         msg.contains("already running on another OS thread"),
         "{msg}"
@@ -1056,13 +1061,10 @@ fn th_4_a_caught_deadlock_leaves_no_blocking_call_behind() {
         socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP)
     });
     let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        p.run(|| unsafe {
-            let mut b = [0u8; 4];
-            recv(s, b.as_mut_ptr(), 4, 0) // nothing will ever arrive
-        })
+        p.run(|| unsafe { recv_what_never_comes(s) })
     }))
     .expect_err("a recv nobody can satisfy is a deadlock");
-    let msg = report.downcast_ref::<String>().cloned().unwrap_or_default();
+    let msg = panic_message(report);
     assert!(msg.contains("deadlock") && msg.contains("seed 5"), "{msg}");
     p.run(|| unsafe {
         assert_eq!(WSAIsBlocking(), FALSE);

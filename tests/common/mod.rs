@@ -20,6 +20,20 @@ pub const INFO_SIZE: usize = std::mem::size_of::<WSAPROTOCOL_INFOW>();
 /// A last-error sentinel no call sets by itself: 0xdeadbeef.
 pub const BEEF: i32 = 0xdeadbeef_u32 as i32;
 
+/// A proptest configuration of `cases` cases (`PROPTEST_CASES` overrides it for longer runs),
+/// with no regression files.
+pub fn proptest_cases(cases: u32) -> proptest::prelude::ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
+    proptest::prelude::ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..Default::default()
+    }
+}
+
 /// A process "t" on the localhost of a new `Sim`.
 pub fn process() -> Process {
     Sim::new().localhost().process("t")
