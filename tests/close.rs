@@ -770,3 +770,21 @@ fn cs_8_inherited_linger_zero_governs_the_accepted_sockets_close() {
     // Reset, not FIN.
     p.client_reads(&[], RESET);
 }
+
+/// ER-4: no argument value makes a public function panic: a getsockopt buffer larger than
+/// Winsock can express fails WSAEFAULT (before anything is allocated).
+#[test]
+fn er_4_api_option_with_an_impossible_capacity_fails_efault() {
+    started(|| {
+        let s = ws2sim::Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+        assert_eq!(
+            s.option(SOL_SOCKET, SO_TYPE, usize::MAX),
+            Err(ws2sim::WsaError::Fault)
+        );
+        assert_eq!(
+            s.option(SOL_SOCKET, SO_TYPE, 4),
+            Ok(1i32.to_ne_bytes().to_vec())
+        );
+        s.close().unwrap();
+    });
+}

@@ -166,10 +166,11 @@ impl Socket {
     }
 
     /// `getsockopt(level, name)` with a buffer of `capacity` bytes; returns the bytes Winsock
-    /// reports (`optlen` on return).
+    /// reports (`optlen` on return). A capacity above `i32::MAX` fails `WSAEFAULT`.
     pub fn option(self, level: i32, name: i32, capacity: usize) -> Result<Vec<u8>, WsaError> {
-        let mut buf = vec![0u8; capacity];
+        // A length Winsock cannot express fails before anything is allocated.
         let mut len = i32::try_from(capacity).map_err(|_| WsaError::Fault)?;
+        let mut buf = vec![0u8; capacity];
         call(Call::GetSockOpt {
             s: self,
             level,
