@@ -120,6 +120,7 @@ wsa_errors! {
     InvalidProcTable = WSAEINVALIDPROCTABLE 10104 "The procedure call table is invalid.",
     InvalidProvider = WSAEINVALIDPROVIDER 10105 "The requested service provider is invalid.",
     ProviderFailedInit = WSAEPROVIDERFAILEDINIT 10106 "The requested service provider could not be loaded or initialized.",
+    ServiceNotFound = WSASERVICE_NOT_FOUND 10108 "No such service is known. The service cannot be found in the specified name space.",
 }
 
 impl From<WsaError> for std::io::Error {

@@ -61,6 +61,7 @@ pub mod consts;
 mod core;
 mod error;
 mod sim;
+pub mod spi;
 pub mod sys;
 pub mod thread;
 mod trace;

@@ -27,6 +27,8 @@ pub use overlapped::*;
 
 use crate::consts::*;
 use crate::core::call::Call;
+use std::net::SocketAddrV4;
+
 use crate::core::catalog::{ProtocolInfo, PROTOCOL_INFO_SIZE};
 use crate::core::socket::Linger;
 use crate::core::table::Socket;
@@ -63,6 +65,62 @@ pub fn last_error() -> i32 {
 /// `WSASetLastError`.
 pub fn set_last_error(code: i32) {
     let _ = call(Call::SetLastError(code));
+}
+
+/// Registers `name` for `addr` in the simulation's namespace (CL-9: a stand-in for
+/// `WSASetServiceW(.., RNRSERVICE_REGISTER, ..)`). Registering a name again replaces its
+/// address. Needs `WSAStartup` (ER-1); an empty name fails `WSAEINVAL`.
+///
+/// Names belong to the namespace, not to the process's Ws2_32 state, so they survive
+/// `WSACleanup` (CL-9) and the process:
+///
+/// ```
+/// use std::net::{Ipv4Addr, SocketAddrV4};
+/// use ws2sim::{api, Sim, Version, WsaError};
+///
+/// let sim = Sim::new();
+/// let addr = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 1), 80);
+/// sim.localhost().process("server").run(|| {
+///     api::startup(Version::new(2, 2)).unwrap();
+///     api::register_name("www", addr).unwrap();
+///     api::cleanup().unwrap();
+///     assert_eq!(api::lookup_name("www"), Err(WsaError::NotInitialised));
+///     api::startup(Version::new(2, 2)).unwrap();
+///     assert_eq!(api::lookup_name("www"), Ok(addr));
+///     api::cleanup().unwrap();
+/// });
+/// ```
+///
+/// # Divergence
+/// One flat, simulation-wide map from names to IPv4 addresses instead of `WSAQUERYSETW`
+/// records and namespace providers.
+pub fn register_name(name: &str, addr: SocketAddrV4) -> Result<(), WsaError> {
+    call(Call::RegisterName {
+        name: name.to_owned(),
+        addr: Some(addr),
+    })
+    .map(drop)
+}
+
+/// Removes `name` from the namespace (`RNRSERVICE_DELETE`); an unknown name fails
+/// `WSASERVICE_NOT_FOUND`.
+pub fn deregister_name(name: &str) -> Result<(), WsaError> {
+    call(Call::RegisterName {
+        name: name.to_owned(),
+        addr: None,
+    })
+    .map(drop)
+}
+
+/// The address registered for `name` (a stand-in for `WSALookupServiceBeginW`/`NextW`);
+/// `WSASERVICE_NOT_FOUND` when there is none.
+pub fn lookup_name(name: &str) -> Result<SocketAddrV4, WsaError> {
+    match call(Call::LookupName {
+        name: name.to_owned(),
+    })? {
+        Reply::Addr(a) => Ok(a),
+        other => unreachable!("a lookup replies with an address, got {other:?}"),
+    }
 }
 
 /// `WSAEnumProtocolsW` with a buffer of the size Winsock asks for: the listed catalog entries

@@ -2,10 +2,13 @@
 
 use std::fmt;
 
-use super::catalog::ProtocolInfo;
+use std::net::SocketAddrV4;
+
+use super::catalog::{Guid, ProtocolInfo};
 use super::events::{EventHandle, EventOp};
 use super::net::{WsaBufIn, WsaBufOut};
 use super::overlapped::{OpKind, OpRequest, Packet, PortHandle};
+use super::provider::Negotiated;
 use super::table::Socket;
 use super::version::{Version, WSADATA_SIZE};
 use crate::consts::*;
@@ -263,6 +266,30 @@ pub enum Call<'a> {
     CancelBlocking,
     /// `WSASetBlockingHook(lpBlockFunc)` (`Some`) or `WSAUnhookBlockingHook()` (`None`).
     SetBlockingHook(Option<usize>),
+    /// `WSPStartup` of a provider, made directly by a test ([`crate::spi::Client`]).
+    SpiStartup {
+        /// The provider's id.
+        provider: Guid,
+        /// The SPI version asked for.
+        requested: Version,
+    },
+    /// `WSPCleanup` of a provider, made directly by a test.
+    SpiCleanup {
+        /// The provider's id.
+        provider: Guid,
+    },
+    /// Registers (`Some`) or removes (`None`) a name in the namespace (CL-9).
+    RegisterName {
+        /// The name.
+        name: String,
+        /// Its address.
+        addr: Option<SocketAddrV4>,
+    },
+    /// Looks a name up in the namespace (CL-9).
+    LookupName {
+        /// The name.
+        name: String,
+    },
     /// `WSAEnumProtocolsW(lpiProtocols, lpProtocolBuffer, lpdwBufferLength)`.
     EnumProtocols {
         /// The protocol filter (without its terminating 0).
@@ -318,6 +345,11 @@ impl Call<'_> {
             Call::CancelBlocking => "WSACancelBlockingCall",
             Call::SetBlockingHook(Some(_)) => "WSASetBlockingHook",
             Call::SetBlockingHook(None) => "WSAUnhookBlockingHook",
+            Call::SpiStartup { .. } => "WSPStartup",
+            Call::SpiCleanup { .. } => "WSPCleanup",
+            Call::RegisterName { addr: Some(_), .. } => "WSASetServiceW (register)",
+            Call::RegisterName { addr: None, .. } => "WSASetServiceW (delete)",
+            Call::LookupName { .. } => "WSALookupServiceBeginW",
         }
     }
 
@@ -405,6 +437,10 @@ pub enum Reply {
     Port(PortHandle),
     /// A dequeued completion packet.
     Packet(Packet),
+    /// `WSPStartup`'s answer.
+    Negotiated(Negotiated),
+    /// A namespace lookup's address (CL-9).
+    Addr(SocketAddrV4),
 }
 
 impl fmt::Display for Reply {
@@ -426,6 +462,8 @@ impl fmt::Display for Reply {
                 None => write!(f, "TRUE ({} bytes, key {:#x})", p.bytes, p.key),
                 Some(e) => write!(f, "FALSE ({}, key {:#x})", e.name(), p.key),
             },
+            Reply::Negotiated(n) => write!(f, "0 (version {}, high {})", n.version, n.high),
+            Reply::Addr(a) => write!(f, "{a}"),
         }
     }
 }
@@ -653,6 +691,22 @@ impl fmt::Display for Call<'_> {
                 }
                 let len = len.as_ref().map_or("NULL".into(), |l| format!("&{l}"));
                 write!(f, ", {}, {len}", ptr(buffer))
+            }
+            Call::SpiStartup {
+                provider,
+                requested,
+            } => write!(
+                f,
+                "{:#06x} ({requested}), provider {provider}",
+                requested.word()
+            ),
+            Call::SpiCleanup { provider } => write!(f, "provider {provider}"),
+            Call::RegisterName {
+                name,
+                addr: Some(a),
+            } => write!(f, "{name:?} -> {a}"),
+            Call::RegisterName { name, addr: None } | Call::LookupName { name } => {
+                write!(f, "{name:?}")
             }
         }
     }

@@ -280,6 +280,13 @@ impl Default for Catalog {
 }
 
 impl Catalog {
+    /// A catalog without entries: providers add theirs as they register.
+    pub fn empty() -> Catalog {
+        Catalog {
+            entries: Vec::new(),
+        }
+    }
+
     /// SP-11: TCP/IP, UDP/IP and the disconnect-data stream provider, in that order.
     ///
     /// # Divergence
@@ -338,13 +345,11 @@ impl Catalog {
         }
     }
 
-    #[cfg(test)]
     /// Appends an entry (user providers follow the built-ins).
     pub fn push(&mut self, entry: ProtocolInfo) {
         self.entries.push(entry);
     }
 
-    #[cfg(test)]
     /// Every entry, hidden ones included, in catalog order.
     pub fn entries(&self) -> &[ProtocolInfo] {
         &self.entries
@@ -422,8 +427,12 @@ impl Catalog {
 
     /// True when `e` serves (af, type, protocol), 0 meaning "any" for af and type and "the
     /// default protocol" for protocol.
+    ///
+    /// A layered provider's own entry (chain length 0) serves nothing: sockets are made on
+    /// its chains.
     fn serves(e: &ProtocolInfo, (af, ty, protocol): (i32, i32, i32)) -> bool {
-        (af == 0 || e.address_family == af)
+        e.chain.len != LAYERED_PROTOCOL as i32
+            && (af == 0 || e.address_family == af)
             && (ty == 0 || e.socket_type == ty)
             && if protocol == 0 {
                 e.provider_flags & PFL_MATCHES_PROTOCOL_ZERO != 0

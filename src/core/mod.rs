@@ -6,16 +6,20 @@
 //! only as byte slices, the way a Winsock implementation sees user buffers. Each SPEC rule is
 //! implemented at one place here, marked with its id in a comment.
 
+pub mod builtin;
 pub mod call;
 pub mod catalog;
 pub mod events;
+pub mod names;
 pub mod net;
 pub mod overlapped;
 pub mod process;
+pub mod provider;
 pub mod rules;
 pub mod sockaddr;
 pub mod socket;
 pub mod sockopt;
+pub mod spi_client;
 pub mod table;
 pub mod threads;
 pub mod transport;
@@ -28,6 +32,7 @@ use crate::error::WsaError;
 pub use call::{Call, Reply};
 use catalog::Catalog;
 use process::{Ending, ProcessState};
+use provider::Provider;
 use rules::Rule;
 use socket::SocketState;
 use table::{Generations, Socket};
@@ -179,14 +184,16 @@ pub struct World {
     blocked: std::collections::BTreeMap<ThreadId, threads::BlockedCall>,
     interrupts: std::collections::BTreeMap<ThreadId, Rule>,
     diagnostics: Vec<threads::Diagnostic>,
+    providers: spi_client::Providers,
+    names: names::Names,
 }
 
 impl World {
-    /// An empty world with the built-in catalog, whose links take `latency`.
+    /// An empty world with the built-in providers, whose links take `latency`.
     pub fn new(profile: Profile, latency: Duration) -> World {
-        World {
+        let mut world = World {
             profile,
-            catalog: Catalog::builtin(),
+            catalog: Catalog::empty(),
             hosts: Vec::new(),
             processes: Vec::new(),
             generations: Generations::default(),
@@ -197,7 +204,17 @@ impl World {
             blocked: Default::default(),
             interrupts: Default::default(),
             diagnostics: Vec::new(),
+            providers: Default::default(),
+            names: Default::default(),
+        };
+        for b in builtin::Builtin::all() {
+            let info = b.info();
+            let make: provider::Factory = std::sync::Arc::new(move || Box::new(b.clone()));
+            world
+                .add_provider(provider::Registered { info, make })
+                .expect("invariant: the built-in providers register");
         }
+        world
     }
 
     /// The current virtual time.
@@ -324,16 +341,16 @@ impl World {
         // The process's memory is gone: its pending operations end without a trace.
         self.overlapped.discard(p);
         let reset = how == Ending::Kill || self.profile == Profile::Documented;
-        rules.push(if how == Ending::Kill {
-            Rule::Sp8
-        } else {
-            Rule::Cl7
-        });
         let rule = if how == Ending::Kill {
             Rule::Sp8
         } else {
             Rule::Cl7
         };
+        rules.push(rule);
+        // SP-7: the provider DLLs go with the process; data one held in it is lost.
+        if self.drop_instances(p, Rule::Sp7) {
+            rules.push(Rule::Sp7);
+        }
         for (_, st) in sockets {
             self.release_socket(&st, reset, rule);
         }
@@ -372,7 +389,11 @@ impl World {
     /// calling thread's last error. Some successful calls clear it, as Windows does (see
     /// [`Call::clears_last_error`]). A call that must wait leaves the last error alone.
     pub fn dispatch(&mut self, cx: &mut Cx, call: &mut Call<'_>) -> Step {
-        let sets_last_error = !matches!(call, Call::Startup { .. });
+        // WSAStartup returns its error; WSPStartup/WSPCleanup report theirs in lpErrno.
+        let sets_last_error = !matches!(
+            call,
+            Call::Startup { .. } | Call::SpiStartup { .. } | Call::SpiCleanup { .. }
+        );
         let clears = call.clears_last_error();
         if !cx.resumed {
             cx.started = self.now;
@@ -505,6 +526,16 @@ impl World {
                 key,
             } => return self.create_port(cx, *socket, *existing, *key),
             Call::GetQueued { port, timeout } => return self.dequeue_packet(cx, *port, *timeout),
+            // The SPI client is Ws2_32 itself: no WSAStartup needed.
+            Call::SpiStartup {
+                provider,
+                requested,
+            } => {
+                return self
+                    .spi_startup(cx, *provider, *requested)
+                    .map(Reply::Negotiated)
+            }
+            Call::SpiCleanup { provider } => return self.spi_cleanup(cx, *provider).map(done),
             _ => {}
         }
         self.gate(cx)?;
@@ -515,29 +546,46 @@ impl World {
             | Call::Cleanup
             | Call::IsBlocking
             | Call::CreatePort { .. }
-            | Call::GetQueued { .. } => {
+            | Call::GetQueued { .. }
+            | Call::SpiStartup { .. }
+            | Call::SpiCleanup { .. } => {
                 unreachable!("handled above")
             }
             Call::Overlapped { s, req, fault, .. } => {
                 let req = req.take().ok_or(WsaError::InvalidParameter)?;
-                self.start_overlapped(cx, *s, req, *fault)
+                let (s, op) = (*s, provider::Overlapped { req, fault: *fault });
+                self.via_socket(cx, s, |p, spi| p.start_overlapped(spi, s, op))
+                    .map(count)
             }
             Call::OverlappedResult {
                 s,
                 key,
                 wait,
                 has_bytes,
-            } => self.overlapped_result(cx, *s, *key, *wait, *has_bytes),
-            Call::CancelBlocking => self.cancel_blocking_call(cx),
+            } => {
+                let (s, key, wait, has_bytes) = (*s, *key, *wait, *has_bytes);
+                if cx.resumed && self.process(cx.process).socket_chain(s).is_none() {
+                    // The socket was closed while the call waited: the outcome is in the
+                    // OVERLAPPED record, which Ws2_32 reads itself.
+                    return self.overlapped_result(cx, s, key, wait, has_bytes);
+                }
+                self.via_socket(cx, s, |p, spi| {
+                    p.get_overlapped_result(spi, s, key, wait, has_bytes)
+                })
+                .map(count)
+            }
+            Call::CancelBlocking => self.ws2_cancel_blocking_call(cx),
             Call::SetBlockingHook(hook) => self.set_blocking_hook(cx, *hook),
             Call::Socket {
                 af,
                 ty,
                 protocol,
                 info,
+                group,
+                flags,
                 ..
-            } => self.open_socket(cx, *af, *ty, *protocol, info.as_ref()),
-            Call::CloseSocket(s) => self.close_socket(cx, *s),
+            } => self.ws2_socket(cx, *af, *ty, *protocol, info.as_ref(), *group, *flags),
+            Call::CloseSocket(s) => self.ws2_close_socket(cx, *s),
             Call::SetSockOpt {
                 s,
                 level,
@@ -545,17 +593,12 @@ impl World {
                 value,
                 len,
             } => {
-                let st = self.process_mut(cx.process).socket_mut(cx, *s)?;
-                sockopt::set(cx, st, *level, *name, value.as_deref(), *len)?;
-                // The transport uses the buffer sizes.
-                let (ep, snd, rcv) = (st.endpoint, st.option(SO_SNDBUF), st.option(SO_RCVBUF));
-                let e = self.transport.ep_mut(ep);
-                e.sndbuf = snd as usize;
-                e.rcvbuf = rcv as usize;
-                if let Some(peer) = e.peer {
-                    self.transport.pump(self.now, peer);
-                }
-                Ok(Reply::Done)
+                let (s, level, name, len) = (*s, *level, *name, *len);
+                let value = value.as_deref();
+                self.via_socket(cx, s, |p, spi| {
+                    p.set_sock_opt(spi, s, level, name, value, len)
+                })
+                .map(done)
             }
             Call::GetSockOpt {
                 s,
@@ -564,32 +607,17 @@ impl World {
                 value,
                 len,
             } => {
-                let ep = self.process_mut(cx.process).socket_mut(cx, *s)?.endpoint;
-                let failed = match self.transport.ep(ep).phase {
-                    transport::Phase::Failed(e) => Some(e),
-                    _ => None,
-                };
-                let st = self.process_mut(cx.process).socket_mut(cx, *s)?;
-                if let Some(e) = failed {
-                    // SO_ERROR reports why the last connect failed.
-                    st.set_option(SO_ERROR, e.code() as u32);
-                }
-                sockopt::get(
-                    cx,
-                    st,
-                    *level,
-                    *name,
-                    value.as_deref_mut(),
-                    len.as_deref_mut(),
-                )?;
-                Ok(Reply::Done)
+                let (s, level, name) = (*s, *level, *name);
+                let (value, len) = (value.as_deref_mut(), len.as_deref_mut());
+                self.via_socket(cx, s, |p, spi| {
+                    p.get_sock_opt(spi, s, level, name, value, len)
+                })
+                .map(done)
             }
             Call::IoctlSocket { s, cmd, arg } => {
-                let ep = self.process_mut(cx.process).socket_mut(cx, *s)?.endpoint;
-                let readable = self.transport.ep(ep).readable_bytes();
-                let st = self.process_mut(cx.process).socket_mut(cx, *s)?;
-                st.ioctl(*cmd, arg.as_deref_mut(), readable)?;
-                Ok(Reply::Done)
+                let (s, cmd, arg) = (*s, *cmd, arg.as_deref_mut());
+                self.via_socket(cx, s, |p, spi| p.ioctl(spi, s, cmd, arg))
+                    .map(done)
             }
             Call::EnumProtocols {
                 filter,
@@ -604,19 +632,40 @@ impl World {
                     len.as_deref_mut(),
                 )?)
             }
-            Call::Bind { s, addr } => self.bind(cx, *s, addr.as_deref()),
-            Call::Listen { s, backlog } => self.listen(cx, *s, *backlog),
-            Call::Accept { s, addr, len } => {
-                self.accept(cx, *s, addr.as_deref_mut(), len.as_deref_mut())
+            Call::Bind { s, addr } => {
+                let (s, addr) = (*s, addr.as_deref());
+                self.via_socket(cx, s, |p, spi| p.bind(spi, s, addr))
+                    .map(done)
             }
-            Call::Connect { s, addr } => self.connect(cx, *s, addr.as_deref()),
+            Call::Listen { s, backlog } => {
+                let (s, backlog) = (*s, *backlog);
+                self.via_socket(cx, s, |p, spi| p.listen(spi, s, backlog))
+                    .map(done)
+            }
+            Call::Accept { s, addr, len } => {
+                self.ws2_accept(cx, *s, addr.as_deref_mut(), len.as_deref_mut())
+            }
+            Call::Connect { s, addr } => {
+                let (s, addr) = (*s, addr.as_deref());
+                self.via_socket(cx, s, |p, spi| p.connect(spi, s, addr))
+                    .map(done)
+            }
             Call::Send {
                 s,
                 buf,
                 len,
                 flags,
                 to,
-            } => self.send(cx, *s, buf.as_deref(), *len, *flags, *to),
+            } => {
+                let (s, buf, len, flags) = (*s, buf.as_deref(), *len, *flags);
+                match *to {
+                    None => self.via_socket(cx, s, |p, spi| p.send(spi, s, buf, len, flags)),
+                    Some(to) => {
+                        self.via_socket(cx, s, |p, spi| p.send_to(spi, s, buf, len, flags, to))
+                    }
+                }
+                .map(count)
+            }
             Call::Recv {
                 s,
                 buf,
@@ -624,24 +673,39 @@ impl World {
                 flags,
                 from,
             } => {
-                let from = from
-                    .as_mut()
-                    .map(|(b, l)| (b.as_deref_mut(), l.as_deref_mut()));
-                self.recv(cx, *s, buf.as_deref_mut(), *len, *flags, from)
+                let (s, buf, len, flags) = (*s, buf.as_deref_mut(), *len, *flags);
+                match from.as_mut() {
+                    None => self.via_socket(cx, s, |p, spi| p.recv(spi, s, buf, len, flags)),
+                    Some((b, l)) => {
+                        let (b, l) = (b.as_deref_mut(), l.as_deref_mut());
+                        self.via_socket(cx, s, |p, spi| p.recv_from(spi, s, buf, len, flags, b, l))
+                    }
+                }
+                .map(count)
             }
             Call::SockName { s, addr, len } => {
-                self.sockname(cx, *s, addr.as_deref_mut(), len.as_deref_mut())
+                let (s, addr, len) = (*s, addr.as_deref_mut(), len.as_deref_mut());
+                self.via_socket(cx, s, |p, spi| p.sock_name(spi, s, addr, len))
+                    .map(done)
             }
             Call::PeerName { s, addr, len } => {
-                self.peername(cx, *s, addr.as_deref_mut(), len.as_deref_mut())
+                let (s, addr, len) = (*s, addr.as_deref_mut(), len.as_deref_mut());
+                self.via_socket(cx, s, |p, spi| p.peer_name(spi, s, addr, len))
+                    .map(done)
             }
-            Call::Shutdown { s, how } => self.shutdown(cx, *s, *how),
+            Call::Shutdown { s, how } => {
+                let (s, how) = (*s, *how);
+                self.via_socket(cx, s, |p, spi| p.shutdown(spi, s, how))
+                    .map(done)
+            }
             Call::SendDisconnect { s, data } => {
+                let s = *s;
                 let data = data.as_ref().map(|d| net::WsaBufIn {
                     buf: d.buf,
                     len: d.len,
                 });
-                self.send_disconnect(cx, *s, data)
+                self.via_socket(cx, s, |p, spi| p.send_disconnect(spi, s, data))
+                    .map(done)
             }
             Call::CreateEvent => self.create_event(cx),
             Call::EventOp(h, op) => self.event_op(cx, *h, *op),
@@ -670,40 +734,46 @@ impl World {
                 self.select(cx, sets, timeout)
             }
             Call::RecvDisconnect { s, data } => {
+                let s = *s;
                 let data = data.as_mut().map(|d| net::WsaBufOut {
                     buf: d.buf.as_deref_mut(),
                     len: &mut *d.len,
                 });
-                self.recv_disconnect(cx, *s, data)
+                self.via_socket(cx, s, |p, spi| p.recv_disconnect(spi, s, data))
+                    .map(done)
             }
+            Call::RegisterName { name, addr } => self.register_name(cx, name, *addr),
+            Call::LookupName { name } => self.lookup_name(cx, name),
         }
     }
 
-    /// `WSACleanup`: CL-1, CL-2, CL-3, CL-6, CL-8, CL-11.
+    /// `WSACleanup`: CL-1, CL-2, CL-3, CL-4, CL-8, CL-11; the final one unloads every
+    /// provider the process loaded (SP-2..SP-6), which resets the sockets (CL-5, CL-6).
     fn cleanup(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
-        let down = self.host(self.process(cx.process).host()).network_down;
         let pid = cx.process;
-        let final_cleanup = self.process(pid).startup_count() == 1;
-        if final_cleanup && self.abort_ops(|p, _| p == pid, false) {
-            // CL-5: pending overlapped operations fail WSA_OPERATION_ABORTED, silently.
-            cx.rule(Rule::Cl5);
-        }
-        if let Some(sockets) = self.process_mut(cx.process).cleanup(cx)? {
-            if !sockets.is_empty() {
-                // CL-6: Documented resets every open connection; Windows closes each as
-                // closesocket would with its linger setting (without waiting).
-                cx.rule(Rule::Cl6);
+        // A final cleanup that waited for a provider (SP-6) goes on where it stopped.
+        if !self.is_unloading(pid) {
+            if let Some(loaded) = self.process_mut(pid).cleanup(cx)? {
+                // CL-4: every blocking call of the process's other threads returns WSAEINTR.
+                let me = cx.thread;
+                self.interrupt(cx, Rule::Cl4, |t, b| b.process == pid && t != me);
+                self.begin_unload(pid, loaded);
             }
+        }
+        if self.is_unloading(pid) {
+            self.unload(cx)?;
+            // CL-8: nothing of the process's Ws2_32 state survives. Sockets a provider left
+            // (one still started by a direct SPI client) are freed as CL-6 says.
+            let left = self.process_mut(pid).release().unwrap_or_default();
             let reset = self.profile == Profile::Documented;
-            for (_, st) in sockets {
+            for (_, st) in left {
+                cx.rule(Rule::Cl6);
                 self.release_socket(&st, reset, Rule::Cl6);
             }
-            // CL-4: every blocking call of the process's other threads returns WSAEINTR.
-            let (p, me) = (cx.process, cx.thread);
-            self.interrupt(cx, Rule::Cl4, |t, b| b.process == p && t != me);
-            cx.rule(Rule::Cl8); // CL-8: nothing of the process's Ws2_32 state survives.
+            self.abort_ops(|p, _| p == pid, false);
+            cx.rule(Rule::Cl8);
         }
-        if down {
+        if self.caller_network_down(cx) {
             // CL-11: the count was still decremented (and a final cleanup still performed).
             cx.rule(Rule::Cl11);
             return Err(WsaError::NetworkDown.into());
@@ -712,17 +782,119 @@ impl World {
         Ok(Reply::Done)
     }
 
-    /// `socket`/`WSASocketW`: the catalog chooses (SP-11); the socket gets a fresh endpoint.
-    fn open_socket(
+    /// `socket`/`WSASocketW`: the catalog chooses the entry (SP-11), Ws2_32 loads its chain's
+    /// providers (SP-1) and the top one makes the socket.
+    #[allow(clippy::too_many_arguments)]
+    fn ws2_socket(
         &mut self,
         cx: &mut Cx,
         af: i32,
         ty: i32,
         protocol: i32,
         info: Option<&catalog::ProtocolInfo>,
+        group: u32,
+        flags: u32,
     ) -> Result<Reply, Stop> {
         cx.rule(Rule::Sp11); // SP-11: the catalog decides, success or failure.
         let entry = self.catalog.select(af, ty, protocol, info)?.clone();
+        let chain = self.chain_of(&entry)?;
+        self.load_chain(cx, &chain)?;
+        let args = provider::SocketArgs {
+            af,
+            ty,
+            protocol,
+            entry,
+            group,
+            flags,
+        };
+        let before = self.process(cx.process).socket_keys();
+        let s = self.call_provider(cx, chain.clone(), 0, |p, spi| p.socket(spi, &args))?;
+        self.check_new_socket(cx, s, &chain, &before, "WSPSocket")?;
+        Ok(Reply::Socket(s))
+    }
+
+    /// SP-1: a socket a provider hands Ws2_32 must be a new handle of the chain's.
+    fn check_new_socket(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        chain: &[provider::ProviderIdx],
+        before: &[Socket],
+        what: &str,
+    ) -> Result<(), WsaError> {
+        let ok = !before.contains(&s) && self.process(cx.process).socket_chain(s) == Some(chain);
+        if !ok {
+            let name = self.provider_info(chain[0]).name.clone();
+            self.diagnose(
+                cx,
+                Rule::Sp1,
+                format!("provider {name}: {what} succeeded with {s}, which is not a new socket of its chain"),
+            );
+            return Err(WsaError::ProviderFailedInit);
+        }
+        Ok(())
+    }
+
+    /// `accept` through the listener's provider.
+    fn ws2_accept(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<Reply, Stop> {
+        let chain = self
+            .process_mut(cx.process)
+            .socket_mut(cx, s)?
+            .chain
+            .clone();
+        let before = self.process(cx.process).socket_keys();
+        let new = self.via_socket(cx, s, |p, spi| p.accept(spi, s, addr, len))?;
+        self.check_new_socket(cx, new, &chain, &before, "WSPAccept")?;
+        Ok(Reply::Socket(new))
+    }
+
+    /// `closesocket`: CS-1 (unknown or closed handle → `WSAENOTSOCK`), then the socket's
+    /// provider closes it.
+    fn ws2_close_socket(&mut self, cx: &mut Cx, s: Socket) -> Result<Reply, Stop> {
+        if let Err(e) = self.process_mut(cx.process).socket_mut(cx, s) {
+            cx.rule(Rule::Cs1); // CS-1
+            return Err(e.into());
+        }
+        self.via_socket(cx, s, |p, spi| p.close_socket(spi, s))?;
+        if self.process(cx.process).socket_chain(s).is_some() {
+            let name = self
+                .provider_info(self.process(cx.process).socket_chain(s).unwrap_or_default()[0])
+                .name
+                .clone();
+            self.diagnose(
+                cx,
+                Rule::Cs1,
+                format!("provider {name}: WSPCloseSocket succeeded but {s} is still open"),
+            );
+        }
+        Ok(Reply::Done)
+    }
+
+    /// `WSACancelBlockingCall`: through the provider of the socket the thread's blocking call
+    /// waits on, if it waits on one.
+    fn ws2_cancel_blocking_call(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
+        let socket = self.blocked.get(&cx.thread).and_then(|b| b.socket);
+        match socket.filter(|s| self.process(cx.process).socket_chain(*s).is_some()) {
+            Some(s) => self
+                .via_socket(cx, s, |p, spi| p.cancel_blocking_call(spi))
+                .map(done),
+            None => self.cancel_blocking_call(cx),
+        }
+    }
+
+    /// The built-in providers' `WSPSocket`: a fresh endpoint for a socket of `entry`.
+    pub(super) fn open_socket(
+        &mut self,
+        cx: &mut Cx,
+        entry: catalog::ProtocolInfo,
+        chain: Vec<provider::ProviderIdx>,
+    ) -> Result<Reply, Stop> {
         let proto = if entry.is_connectionless() {
             Proto::Datagram
         } else {
@@ -736,7 +908,7 @@ impl World {
         let disc = entry.has_disconnect_data();
         let ep = self.transport.create(host, proto, disc, cx.process, bufs);
         let process = &mut self.processes[cx.process.0 as usize - 1];
-        match process.open_socket(&mut self.generations, entry, ep) {
+        match process.open_socket(&mut self.generations, entry, chain, ep) {
             Ok(s) => {
                 self.transport.ep_mut(ep).socket = Some(s);
                 Ok(Reply::Socket(s))
@@ -748,9 +920,8 @@ impl World {
         }
     }
 
-    /// `closesocket`: CS-1 (unknown or closed handle → `WSAENOTSOCK`; the handle dies for
-    /// good), then the network half (CS-2..CS-5).
-    fn close_socket(&mut self, cx: &mut Cx, s: Socket) -> Result<Reply, Stop> {
+    /// The built-in providers' `WSPCloseSocket`: CS-6, the network half (CS-2..CS-5), CS-7.
+    pub(super) fn close_socket(&mut self, cx: &mut Cx, s: Socket) -> Result<Reply, Stop> {
         if let Err(e) = self.process_mut(cx.process).socket_mut(cx, s) {
             cx.rule(Rule::Cs1); // CS-1
             return Err(e.into());
@@ -768,9 +939,81 @@ impl World {
         self.interrupt(cx, Rule::Cs7, |t, b| {
             b.process == p && b.socket == Some(s) && t != me
         });
-        cx.rule(Rule::Cs1); // CS-1
+        cx.rule(Rule::Cs1); // CS-1: the handle dies for good.
         Ok(Reply::Done)
     }
+
+    /// The built-in providers' `WSPSetSockOpt`.
+    pub(super) fn set_sock_opt(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        level: i32,
+        name: i32,
+        value: Option<&[u8]>,
+        len: i32,
+    ) -> Result<(), Stop> {
+        let st = self.process_mut(cx.process).socket_mut(cx, s)?;
+        sockopt::set(cx, st, level, name, value, len)?;
+        // The transport uses the buffer sizes.
+        let (ep, snd, rcv) = (st.endpoint, st.option(SO_SNDBUF), st.option(SO_RCVBUF));
+        let e = self.transport.ep_mut(ep);
+        e.sndbuf = snd as usize;
+        e.rcvbuf = rcv as usize;
+        if let Some(peer) = e.peer {
+            self.transport.pump(self.now, peer);
+        }
+        Ok(())
+    }
+
+    /// The built-in providers' `WSPGetSockOpt`.
+    pub(super) fn get_sock_opt(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        level: i32,
+        name: i32,
+        value: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<(), Stop> {
+        let ep = self.process_mut(cx.process).socket_mut(cx, s)?.endpoint;
+        let failed = match self.transport.ep(ep).phase {
+            transport::Phase::Failed(e) => Some(e),
+            _ => None,
+        };
+        let st = self.process_mut(cx.process).socket_mut(cx, s)?;
+        if let Some(e) = failed {
+            // SO_ERROR reports why the last connect failed.
+            st.set_option(SO_ERROR, e.code() as u32);
+        }
+        sockopt::get(cx, st, level, name, value, len)?;
+        Ok(())
+    }
+
+    /// The built-in providers' `ioctlsocket` commands.
+    pub(super) fn ioctl(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        cmd: i32,
+        arg: Option<&mut u32>,
+    ) -> Result<(), Stop> {
+        let ep = self.process_mut(cx.process).socket_mut(cx, s)?.endpoint;
+        let readable = self.transport.ep(ep).readable_bytes();
+        let st = self.process_mut(cx.process).socket_mut(cx, s)?;
+        st.ioctl(cmd, arg, readable)?;
+        Ok(())
+    }
+}
+
+/// A data call's reply: the byte count.
+fn count(n: usize) -> Reply {
+    Reply::Count(n as u32)
+}
+
+/// A call that returns 0 on success.
+fn done((): ()) -> Reply {
+    Reply::Done
 }
 
 /// SP-11: `WSAEnumProtocolsW` into a caller's buffer of `*len` bytes.

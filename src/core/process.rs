@@ -7,6 +7,7 @@ use super::call::Reply;
 use super::catalog::ProtocolInfo;
 use super::events::{EventHandle, EventState, NetEvents};
 use super::overlapped::{Packet, PortHandle, PortState};
+use super::provider::ProviderIdx;
 use super::rules::Rule;
 use super::socket::SocketState;
 use super::table::Table;
@@ -48,6 +49,8 @@ struct Ws2 {
     events: Table<EventHandle, EventState>,
     /// TH-5: each thread's Winsock 1.1 blocking hook (a function address).
     hooks: BTreeMap<ThreadId, usize>,
+    /// SP-1: the providers loaded (one successful WSPStartup each), in load order.
+    loaded: Vec<ProviderIdx>,
 }
 
 /// A simulated process's state.
@@ -93,7 +96,24 @@ impl ProcessState {
 
     /// True between a successful startup and the final cleanup.
     pub fn is_started(&self) -> bool {
-        self.ws2.is_some()
+        self.ws2.as_ref().is_some_and(|w| w.count > 0)
+    }
+
+    /// SP-1: true when this process's Ws2_32 has loaded provider `idx`.
+    pub(super) fn is_loaded(&self, idx: ProviderIdx) -> bool {
+        self.ws2.as_ref().is_some_and(|w| w.loaded.contains(&idx))
+    }
+
+    /// SP-1: records that provider `idx` was loaded.
+    pub(super) fn mark_loaded(&mut self, idx: ProviderIdx) {
+        if let Some(w) = self.ws2.as_mut() {
+            w.loaded.push(idx);
+        }
+    }
+
+    /// The protocol chain of an open socket.
+    pub(super) fn socket_chain(&self, s: Socket) -> Option<&[ProviderIdx]> {
+        Some(&self.ws2.as_ref()?.sockets.get(s)?.chain)
     }
 
     /// The startup count (ST-4).
@@ -140,6 +160,10 @@ impl ProcessState {
             cx.rule(Rule::St3); // ST-3: after the version check.
             return Err(WsaError::Fault);
         }
+        if self.ws2.as_ref().is_some_and(|w| w.count == 0) {
+            // A final cleanup is still unloading providers (SP-6) on another thread.
+            return Err(WsaError::InProgress);
+        }
         cx.rule(Rule::St4); // ST-4
         let ws2 = self.ws2.get_or_insert_with(|| {
             cx.rule(Rule::St6); // ST-6: a clean state.
@@ -149,6 +173,7 @@ impl ProcessState {
                 sockets: SocketTable::default(),
                 events: Table::default(),
                 hooks: BTreeMap::new(),
+                loaded: Vec::new(),
             }
         });
         ws2.count += 1;
@@ -156,13 +181,13 @@ impl ProcessState {
         Ok(Reply::Version(version))
     }
 
-    /// `WSACleanup`'s count (CL-1, CL-2). Returns the sockets that were open when the call is
-    /// the final one: the caller resets them (CL-6); nothing else of the state survives (CL-8).
-    pub(super) fn cleanup(
-        &mut self,
-        cx: &mut Cx,
-    ) -> Result<Option<Vec<(Socket, SocketState)>>, WsaError> {
-        let Some(ws2) = self.ws2.as_mut() else {
+    /// `WSACleanup`'s count (CL-1, CL-2). When the call is the final one, returns the
+    /// providers loaded, in load order: the caller unloads them, then [`release`]s the rest
+    /// (CL-8). Until then the state stays, with a count of 0.
+    ///
+    /// [`release`]: ProcessState::release
+    pub(super) fn cleanup(&mut self, cx: &mut Cx) -> Result<Option<Vec<ProviderIdx>>, WsaError> {
+        let Some(ws2) = self.ws2.as_mut().filter(|w| w.count > 0) else {
             cx.rule(Rule::Cl1); // CL-1
             return Err(WsaError::NotInitialised);
         };
@@ -171,12 +196,12 @@ impl ProcessState {
         if ws2.count > 0 {
             return Ok(None);
         }
-        Ok(self.release())
+        Ok(Some(std::mem::take(&mut ws2.loaded)))
     }
 
     /// Takes the whole Ws2_32 state away (final cleanup, process end), returning its open
     /// sockets, oldest first.
-    fn release(&mut self) -> Option<Vec<(Socket, SocketState)>> {
+    pub(super) fn release(&mut self) -> Option<Vec<(Socket, SocketState)>> {
         let mut ws2 = self.ws2.take()?;
         let keys = ws2.sockets.keys();
         Some(
@@ -191,9 +216,11 @@ impl ProcessState {
         &mut self,
         generations: &mut Generations,
         entry: ProtocolInfo,
+        chain: Vec<ProviderIdx>,
         endpoint: EndpointId,
     ) -> Result<Socket, WsaError> {
-        self.adopt_socket(generations, SocketState::new(entry, endpoint), endpoint)
+        let state = SocketState::new(entry, chain, endpoint);
+        self.adopt_socket(generations, state, endpoint)
     }
 
     /// Creates a socket on `endpoint` with `template`'s entry and options (accept, CS-8).

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::catalog::ProtocolInfo;
 use super::events::NetEvents;
+use super::provider::ProviderIdx;
 use super::transport::EndpointId;
 use crate::consts::*;
 use crate::error::WsaError;
@@ -69,6 +70,8 @@ pub const DEFAULT_BUFFER_SIZE: u32 = 64 * 1024;
 pub struct SocketState {
     /// The catalog entry the socket was created from (what SO_PROTOCOL_INFOW reports).
     pub entry: ProtocolInfo,
+    /// The providers of its protocol chain, top first: calls on the socket go to the first.
+    pub chain: Vec<ProviderIdx>,
     /// FIONBIO: true for a non-blocking socket.
     pub nonblocking: bool,
     /// SO_LINGER / SO_DONTLINGER.
@@ -88,14 +91,15 @@ pub struct SocketState {
 }
 
 impl SocketState {
-    /// A new socket of `entry` on `endpoint`, with Windows' defaults.
-    pub fn new(entry: ProtocolInfo, endpoint: EndpointId) -> SocketState {
+    /// A new socket of `entry` (served by `chain`) on `endpoint`, with Windows' defaults.
+    pub fn new(entry: ProtocolInfo, chain: Vec<ProviderIdx>, endpoint: EndpointId) -> SocketState {
         let options = BTreeMap::from([
             (SO_SNDBUF, DEFAULT_BUFFER_SIZE),
             (SO_RCVBUF, DEFAULT_BUFFER_SIZE),
         ]);
         SocketState {
             entry,
+            chain,
             nonblocking: false,
             linger: Linger::OFF,
             listening: false,

@@ -601,6 +601,23 @@ impl Transport {
         self.lost_total += bytes as u64;
     }
 
+    /// Records bytes a process held outside the transport (a provider's own buffer) as lost
+    /// with it (SP-7).
+    pub fn lose_in_process(
+        &mut self,
+        process: ProcessId,
+        bytes: usize,
+        rule: Rule,
+        why: &'static str,
+    ) {
+        let owner = Owner {
+            process,
+            socket: None,
+            peer: None,
+        };
+        self.lose_as(owner, bytes, rule, why);
+    }
+
     /// Drops bytes received but never read (SD-11: shutdown(SD_RECEIVE) with data queued): a
     /// loss, charged to the sender when it still exists.
     pub fn discard_unread(&mut self, e: EndpointId, rule: Rule, why: &'static str) {

@@ -39,6 +39,7 @@ pub struct SimBuilder {
     profile: Profile,
     tracing: Option<bool>,
     latency: Option<Duration>,
+    providers: Vec<crate::core::provider::Registered>,
 }
 
 /// How long a packet takes between two hosts (and on a host's loopback) unless
@@ -71,11 +72,57 @@ impl SimBuilder {
         self
     }
 
+    /// Adds a user service provider: its protocols join the catalog after the built-in ones
+    /// (and after providers added before it), and each process that loads it gets its own
+    /// clone (SP-1). See [`crate::spi::Provider`] for how to write one.
+    pub fn provider<P: crate::spi::Provider + Clone>(mut self, provider: P) -> SimBuilder {
+        let info = provider.info();
+        let prototype = Mutex::new(provider);
+        let make: crate::core::provider::Factory = Arc::new(move || {
+            let p = prototype.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            Box::new(p) as Box<dyn crate::spi::Provider>
+        });
+        self.providers
+            .push(crate::core::provider::Registered { info, make });
+        self
+    }
+
     /// The simulation, with one host, `"localhost"`.
     ///
     /// # Panics
-    /// When `WS2SIM_SEED` is set (and no seed was given) but is not a decimal `u64`.
+    /// When `WS2SIM_SEED` is set (and no seed was given) but is not a decimal `u64`, or when a
+    /// provider cannot join the catalog ([`try_build`](SimBuilder::try_build) returns that
+    /// as an error).
     pub fn build(self) -> Sim {
+        self.try_build()
+            .unwrap_or_else(|e| panic!("ws2sim: SimBuilder::build: {e}"))
+    }
+
+    /// The simulation, or why a provider given to [`provider`](SimBuilder::provider) cannot
+    /// join the catalog.
+    ///
+    /// ```
+    /// use ws2sim::spi::{Provider, ProviderError, ProviderInfo, Negotiated, Spi, Stop};
+    /// use ws2sim::{Guid, Sim, Version, WsaError};
+    ///
+    /// #[derive(Clone)]
+    /// struct Nowhere;
+    /// impl Provider for Nowhere {
+    ///     fn info(&self) -> ProviderInfo {
+    ///         ProviderInfo::layered(Guid::new(9, 9, 9, [9; 8]), "nowhere", &[(4242, "x")])
+    ///     }
+    ///     fn startup(&mut self, _: &mut Spi<'_>, v: Version) -> Result<Negotiated, WsaError> {
+    ///         self.info().negotiate(v)
+    ///     }
+    ///     fn cleanup(&mut self, _: &mut Spi<'_>) -> Result<(), Stop> { Ok(()) }
+    /// }
+    /// let err = Sim::builder().provider(Nowhere).try_build().unwrap_err();
+    /// assert!(matches!(err, ProviderError::UnknownEntry { over: 4242, .. }));
+    /// ```
+    ///
+    /// # Panics
+    /// When `WS2SIM_SEED` is set (and no seed was given) but is not a decimal `u64`.
+    pub fn try_build(self) -> Result<Sim, crate::spi::ProviderError> {
         let seed = self.seed.unwrap_or_else(|| match std::env::var(SEED_ENV) {
             Ok(v) => v
                 .trim()
@@ -84,6 +131,9 @@ impl SimBuilder {
             Err(_) => 0,
         });
         let mut world = World::new(self.profile, self.latency.unwrap_or(DEFAULT_LATENCY));
+        for p in self.providers {
+            world.add_provider(p)?;
+        }
         let localhost = world.add_host("localhost");
         let shared = Arc::new(Shared {
             owner: Mutex::new(std::sync::Weak::new()),
@@ -100,11 +150,11 @@ impl SimBuilder {
         });
         let owner = Arc::new(Owner(shared.clone()));
         *shared.owner.lock().unwrap_or_else(|e| e.into_inner()) = Arc::downgrade(&owner);
-        Sim {
+        Ok(Sim {
             shared,
             localhost,
             _owner: owner,
-        }
+        })
     }
 }
 

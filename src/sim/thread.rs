@@ -27,6 +27,8 @@ thread_local! {
     static IN_DLLMAIN: Cell<u32> = const { Cell::new(0) };
     /// How deep the thread is in APCs the simulator runs (CL-10).
     static IN_APC: Cell<u32> = const { Cell::new(0) };
+    /// How deep the thread is in the core (a provider's method runs there: CL-10).
+    static IN_CORE: Cell<u32> = const { Cell::new(0) };
 }
 
 /// Leaves the simulated thread when dropped, also when the closure panics.
@@ -133,6 +135,14 @@ impl ThreadCtx {
 /// itself (TH-3), and the call is made again. Under Winsock 1.1 the thread's blocking hook runs
 /// while it waits (TH-5); queued APCs run inside the wait, as Winsock waits alertably.
 pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
+    if IN_CORE.with(Cell::get) > 0 {
+        // CL-10: a service provider called Winsock from inside an SPI call the simulator is
+        // running (the core is busy with that call on this thread).
+        return match call {
+            Call::GetLastError => Ok(Reply::LastError(WsaError::InProgress.code())),
+            _ => Err(WsaError::InProgress),
+        };
+    }
     let ctx = current();
     let g = ctx.lock();
     if g.sched
@@ -193,7 +203,7 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
             }
         }
         let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            g.world.dispatch(&mut cx, &mut call)
+            deeper(&IN_CORE, || g.world.dispatch(&mut cx, &mut call))
         }));
         let step = match step {
             Ok(step) => step,

@@ -1,0 +1,293 @@
+//! The built-in base providers — MSAFD Tcpip (the TCP and UDP entries) and ws2sim's
+//! disconnect-data stream provider — implemented through the same [`Provider`] trait as a
+//! user's. Their methods are the socket calls of `net.rs`, `overlapped.rs` and `sockopt.rs`.
+
+use super::call::Reply;
+use super::catalog::{Catalog, DISCONNECT_DATA_PROVIDER, MSAFD_TCPIP_PROVIDER};
+use super::net::{WsaBufIn, WsaBufOut};
+use super::provider::{
+    DataLocation, Negotiated, Overlapped, Protocol, Provider, ProviderInfo, SocketArgs, Spi,
+};
+use super::rules::Rule;
+use super::table::Socket;
+use super::version::Version;
+use super::Stop;
+use crate::error::WsaError;
+
+/// How many built-in providers there are: they register first.
+pub const BUILTIN_PROVIDERS: usize = 2;
+
+/// A built-in base provider: a startup count over the simulated transport.
+#[derive(Debug, Clone)]
+pub struct Builtin {
+    info: ProviderInfo,
+    /// SP-2: successful `WSPStartup`s not yet matched by a `WSPCleanup`.
+    clients: u32,
+}
+
+impl Builtin {
+    /// The built-in providers, in catalog order (SP-11): MSAFD Tcpip, then the
+    /// disconnect-data provider.
+    pub fn all() -> Vec<Builtin> {
+        let catalog = Catalog::builtin();
+        let entries = catalog.entries();
+        [
+            (MSAFD_TCPIP_PROVIDER, "MSAFD Tcpip"),
+            (DISCONNECT_DATA_PROVIDER, "ws2sim Disconnect-Data"),
+        ]
+        .into_iter()
+        .map(|(id, name)| Builtin {
+            info: ProviderInfo {
+                id,
+                name: name.to_owned(),
+                protocols: entries
+                    .iter()
+                    .filter(|e| e.provider_id == id)
+                    .cloned()
+                    .map(Protocol::Base)
+                    .collect(),
+                lowest: Version::new(2, 0),
+                highest: Version::new(2, 2),
+                data: DataLocation::Transport,
+            },
+            clients: 0,
+        })
+        .collect()
+    }
+}
+
+fn count(r: Reply) -> usize {
+    match r {
+        Reply::Count(n) => n as usize,
+        other => panic!("invariant: a data call replies with a count, not {other:?}"),
+    }
+}
+
+fn socket(r: Reply) -> Socket {
+    match r {
+        Reply::Socket(s) => s,
+        other => panic!("invariant: a socket call replies with a socket, not {other:?}"),
+    }
+}
+
+impl Provider for Builtin {
+    fn info(&self) -> ProviderInfo {
+        self.info.clone()
+    }
+
+    /// SP-10 and SP-2: one more client.
+    fn startup(&mut self, spi: &mut Spi<'_>, requested: Version) -> Result<Negotiated, WsaError> {
+        spi.cx.rule(Rule::Sp10); // SP-10
+        let n = self.info.negotiate(requested)?;
+        self.clients += 1;
+        Ok(n)
+    }
+
+    /// SP-2..SP-5: only the call that brings the count to 0 cleans up.
+    fn cleanup(&mut self, spi: &mut Spi<'_>) -> Result<(), Stop> {
+        if self.clients == 0 {
+            spi.cx.rule(Rule::Sp3); // SP-3
+            return Err(WsaError::NotInitialised.into());
+        }
+        spi.cx.rule(Rule::Sp2); // SP-2
+        self.clients -= 1;
+        if self.clients > 0 {
+            return Ok(());
+        }
+        let me = spi.me();
+        spi.world.reset_provider_sockets(spi.cx, me);
+        if spi.world.caller_network_down(spi.cx) {
+            spi.cx.rule(Rule::Sp3); // SP-3: the cleanup happened; the network is down.
+            return Err(WsaError::NetworkDown.into());
+        }
+        Ok(())
+    }
+
+    fn socket(&mut self, spi: &mut Spi<'_>, args: &SocketArgs) -> Result<Socket, Stop> {
+        let chain = spi.chain.clone();
+        spi.world
+            .open_socket(spi.cx, args.entry.clone(), chain)
+            .map(socket)
+    }
+
+    fn close_socket(&mut self, spi: &mut Spi<'_>, s: Socket) -> Result<(), Stop> {
+        spi.world.close_socket(spi.cx, s).map(drop)
+    }
+
+    fn bind(&mut self, spi: &mut Spi<'_>, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
+        spi.world.bind(spi.cx, s, addr).map(drop)
+    }
+
+    fn listen(&mut self, spi: &mut Spi<'_>, s: Socket, backlog: i32) -> Result<(), Stop> {
+        spi.world.listen(spi.cx, s, backlog).map(drop)
+    }
+
+    fn accept(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<Socket, Stop> {
+        spi.world.accept(spi.cx, s, addr, len).map(socket)
+    }
+
+    fn connect(&mut self, spi: &mut Spi<'_>, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
+        spi.world.connect(spi.cx, s, addr).map(drop)
+    }
+
+    fn send(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        buf: Option<&[u8]>,
+        len: i32,
+        flags: i32,
+    ) -> Result<usize, Stop> {
+        spi.world.send(spi.cx, s, buf, len, flags, None).map(count)
+    }
+
+    fn send_to(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        buf: Option<&[u8]>,
+        len: i32,
+        flags: i32,
+        to: Option<&[u8]>,
+    ) -> Result<usize, Stop> {
+        spi.world
+            .send(spi.cx, s, buf, len, flags, Some(to))
+            .map(count)
+    }
+
+    fn recv(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        buf: Option<&mut [u8]>,
+        len: i32,
+        flags: i32,
+    ) -> Result<usize, Stop> {
+        spi.world.recv(spi.cx, s, buf, len, flags, None).map(count)
+    }
+
+    fn recv_from(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        buf: Option<&mut [u8]>,
+        len: i32,
+        flags: i32,
+        from: Option<&mut [u8]>,
+        from_len: Option<&mut i32>,
+    ) -> Result<usize, Stop> {
+        spi.world
+            .recv(spi.cx, s, buf, len, flags, Some((from, from_len)))
+            .map(count)
+    }
+
+    fn start_overlapped(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        op: Overlapped,
+    ) -> Result<usize, Stop> {
+        spi.world
+            .start_overlapped(spi.cx, s, op.req, op.fault)
+            .map(count)
+    }
+
+    fn get_overlapped_result(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        overlapped: Option<usize>,
+        wait: bool,
+        has_bytes: bool,
+    ) -> Result<usize, Stop> {
+        spi.world
+            .overlapped_result(spi.cx, s, overlapped, wait, has_bytes)
+            .map(count)
+    }
+
+    fn shutdown(&mut self, spi: &mut Spi<'_>, s: Socket, how: i32) -> Result<(), Stop> {
+        spi.world.shutdown(spi.cx, s, how).map(drop)
+    }
+
+    fn send_disconnect(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        data: Option<WsaBufIn<'_>>,
+    ) -> Result<(), Stop> {
+        spi.world.send_disconnect(spi.cx, s, data).map(drop)
+    }
+
+    fn recv_disconnect(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        data: Option<WsaBufOut<'_>>,
+    ) -> Result<(), Stop> {
+        spi.world.recv_disconnect(spi.cx, s, data).map(drop)
+    }
+
+    fn get_sock_opt(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        level: i32,
+        name: i32,
+        value: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<(), Stop> {
+        spi.world.get_sock_opt(spi.cx, s, level, name, value, len)
+    }
+
+    fn set_sock_opt(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        level: i32,
+        name: i32,
+        value: Option<&[u8]>,
+        len: i32,
+    ) -> Result<(), Stop> {
+        spi.world.set_sock_opt(spi.cx, s, level, name, value, len)
+    }
+
+    fn ioctl(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        cmd: i32,
+        arg: Option<&mut u32>,
+    ) -> Result<(), Stop> {
+        spi.world.ioctl(spi.cx, s, cmd, arg)
+    }
+
+    fn sock_name(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<(), Stop> {
+        spi.world.sockname(spi.cx, s, addr, len).map(drop)
+    }
+
+    fn peer_name(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<(), Stop> {
+        spi.world.peername(spi.cx, s, addr, len).map(drop)
+    }
+
+    fn cancel_blocking_call(&mut self, spi: &mut Spi<'_>) -> Result<(), Stop> {
+        spi.world.cancel_blocking_call(spi.cx).map(drop)
+    }
+}

@@ -1,0 +1,58 @@
+//! A simple namespace provider (CL-9): names registered in it belong to the namespace, not to
+//! the registering process's Ws2_32 state, so they survive `WSACleanup` (and the process).
+//!
+//! # Divergence
+//! Windows registers names with `WSASetServiceW` and `WSAQUERYSETW` records through namespace
+//! providers (DNS, PNRP, ...). ws2sim keeps one flat, simulation-wide map from names to IPv4
+//! addresses, reached through [`crate::api::register_name`] and friends: enough to show what
+//! CL-9 says, without the query-set machinery.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddrV4;
+
+use super::rules::Rule;
+use super::{Cx, Reply, Stop, World};
+use crate::error::WsaError;
+
+/// The simulation's namespace: names and the addresses registered for them.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    map: BTreeMap<String, SocketAddrV4>,
+}
+
+impl World {
+    /// Registers `name` (`Some`) or removes it (`None`). An empty name → `WSAEINVAL`;
+    /// removing an unknown name → `WSASERVICE_NOT_FOUND`.
+    pub(super) fn register_name(
+        &mut self,
+        cx: &mut Cx,
+        name: &str,
+        addr: Option<SocketAddrV4>,
+    ) -> Result<Reply, Stop> {
+        cx.rule(Rule::Cl9); // CL-9: the registry is not per-process Ws2_32 state.
+        if name.is_empty() {
+            return Err(WsaError::InvalidArgument.into());
+        }
+        match addr {
+            Some(a) => {
+                self.names.map.insert(name.to_owned(), a);
+            }
+            None => {
+                self.names
+                    .map
+                    .remove(name)
+                    .ok_or(WsaError::ServiceNotFound)?;
+            }
+        }
+        Ok(Reply::Done)
+    }
+
+    /// The address registered for `name`, or `WSASERVICE_NOT_FOUND`.
+    pub(super) fn lookup_name(&mut self, cx: &mut Cx, name: &str) -> Result<Reply, Stop> {
+        cx.rule(Rule::Cl9); // CL-9
+        match self.names.map.get(name) {
+            Some(a) => Ok(Reply::Addr(*a)),
+            None => Err(WsaError::ServiceNotFound.into()),
+        }
+    }
+}

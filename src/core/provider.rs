@@ -1,0 +1,751 @@
+//! The service provider interface: the [`Provider`] trait every provider implements (the
+//! built-in ones included), its descriptor, and the [`Spi`] context a provider is called with.
+//!
+//! Ws2_32's side of the interface — loading providers, counting their startups and checking
+//! the contract — is in `spi_client.rs`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::catalog::{Guid, ProtocolInfo};
+use super::net::{WsaBufIn, WsaBufOut};
+use super::overlapped::{OpKind, OpRequest};
+use super::table::Socket;
+use super::version::Version;
+use super::{Cx, Profile, Stop, World};
+use crate::error::WsaError;
+
+/// A provider's index in the simulation's provider registry (built-ins first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProviderIdx(pub(crate) usize);
+
+/// Where a provider keeps data the application sent but the network has not taken yet (SP-7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataLocation {
+    /// In the transport, which outlives the provider's DLL: closed sockets' data is still sent
+    /// after `WSPCleanup` and after the process exits (the built-in providers).
+    Transport,
+    /// In the process (a layered provider's own send buffer): lost when the DLL is unloaded, so
+    /// `WSPCleanup` must flush it before it returns (SP-6).
+    Process,
+}
+
+/// One protocol a provider serves: a catalog entry of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Protocol {
+    /// A base protocol, given in full (the built-in providers only: see [`ProviderInfo`]).
+    Base(ProtocolInfo),
+    /// A protocol layered over the catalog entry `over` (a base entry such as
+    /// [`TCP_ENTRY`](crate::spi::TCP_ENTRY), or another layered chain), listed as `name`.
+    Layered {
+        /// The `dwCatalogEntryId` of the protocol below.
+        over: u32,
+        /// `szProtocol` of the new entry.
+        name: String,
+    },
+}
+
+/// A provider's descriptor: what `WSCInstallProvider` would put in the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderInfo {
+    /// `ProviderId`: every catalog entry of the provider carries it (SP-1).
+    pub id: Guid,
+    /// A name for traces and reports.
+    pub name: String,
+    /// The protocols it serves, in catalog order.
+    pub protocols: Vec<Protocol>,
+    /// SP-10: the lowest SPI version it supports.
+    pub lowest: Version,
+    /// SP-10: the highest SPI version it supports.
+    pub highest: Version,
+    /// SP-7: where its unsent data lives.
+    pub data: DataLocation,
+}
+
+impl ProviderInfo {
+    /// A layered provider's descriptor: SPI 2.0 to 2.2, unsent data in the process (override
+    /// the fields to change that), one protocol per `(over, name)`.
+    ///
+    /// ```
+    /// use ws2sim::spi::{DataLocation, ProviderInfo, TCP_ENTRY};
+    /// use ws2sim::Guid;
+    ///
+    /// let id = Guid::new(0x1234_5678, 1, 2, *b"COUNTER!");
+    /// let info = ProviderInfo::layered(id, "counter", &[(TCP_ENTRY, "Counter over TCP")]);
+    /// assert_eq!(info.data, DataLocation::Process);
+    /// ```
+    pub fn layered(id: Guid, name: &str, over: &[(u32, &str)]) -> ProviderInfo {
+        ProviderInfo {
+            id,
+            name: name.to_owned(),
+            protocols: over
+                .iter()
+                .map(|&(over, name)| Protocol::Layered {
+                    over,
+                    name: name.to_owned(),
+                })
+                .collect(),
+            lowest: Version::new(2, 0),
+            highest: Version::new(2, 2),
+            data: DataLocation::Process,
+        }
+    }
+
+    /// SP-10, the one place it is decided: `WSPStartup` succeeds when `requested` is at least
+    /// the provider's lowest version, with `wVersion = min(requested, highest)` and
+    /// `wHighVersion = highest`; otherwise `WSAVERNOTSUPPORTED`.
+    ///
+    /// ```
+    /// use ws2sim::spi::{Negotiated, ProviderInfo, TCP_ENTRY};
+    /// use ws2sim::{Guid, Version, WsaError};
+    ///
+    /// let info = ProviderInfo::layered(Guid::default(), "p", &[(TCP_ENTRY, "p")]);
+    /// assert_eq!(
+    ///     info.negotiate(Version::new(3, 0)),
+    ///     Ok(Negotiated { version: Version::new(2, 2), high: Version::new(2, 2) })
+    /// );
+    /// assert_eq!(info.negotiate(Version::new(1, 1)), Err(WsaError::VersionNotSupported));
+    /// ```
+    pub fn negotiate(&self, requested: Version) -> Result<Negotiated, WsaError> {
+        if requested < self.lowest {
+            return Err(WsaError::VersionNotSupported);
+        }
+        Ok(Negotiated {
+            version: requested.min(self.highest),
+            high: self.highest,
+        })
+    }
+}
+
+/// What `WSPStartup` writes into `WSPDATA`: the version both sides use and the provider's
+/// highest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Negotiated {
+    /// `wVersion`.
+    pub version: Version,
+    /// `wHighVersion`.
+    pub high: Version,
+}
+
+/// The arguments of `WSPSocket`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketArgs {
+    /// `af` as the application passed it.
+    pub af: i32,
+    /// `type`.
+    pub ty: i32,
+    /// `protocol`.
+    pub protocol: i32,
+    /// The catalog entry Ws2_32 chose: `lpProtocolInfo`.
+    pub entry: ProtocolInfo,
+    /// `g`.
+    pub group: u32,
+    /// `dwFlags`.
+    pub flags: u32,
+}
+
+/// An overlapped `WSPSend`/`WSPSendTo`/`WSPRecv`/`WSPRecvFrom` on its way to the base
+/// provider, which completes it.
+///
+/// # Divergence
+/// A layered provider sees what the operation is and how many bytes it moves, but cannot
+/// rewrite its data or complete it itself: the buffers stay the application's, and the base
+/// provider fills them and runs the completion (event, routine or port) through Ws2_32.
+#[derive(Debug)]
+pub struct Overlapped {
+    pub(crate) req: OpRequest,
+    pub(crate) fault: bool,
+}
+
+impl Overlapped {
+    /// True for a send, false for a receive.
+    pub fn is_send(&self) -> bool {
+        matches!(self.req.kind, OpKind::Send { .. })
+    }
+
+    /// The bytes a send carries, or the room a receive offers.
+    pub fn len(&self) -> usize {
+        match &self.req.kind {
+            OpKind::Send { data, .. } => data.len(),
+            OpKind::Recv { capacity } => *capacity,
+        }
+    }
+
+    /// True when [`len`](Overlapped::len) is 0.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A service provider: the procedure table of `ws2spi.h`, with `lpErrno` as the error of a
+/// `Result`.
+///
+/// # Writing a provider
+/// A provider is a value that can be cloned: each simulated process that uses it gets its own
+/// clone (its own DLL instance), made when Ws2_32 first loads it (SP-1). Give it to
+/// [`SimBuilder::provider`](crate::SimBuilder::provider); its protocols join the catalog after
+/// the built-in ones, and applications reach them with `WSASocketW` and the
+/// `WSAPROTOCOL_INFOW` that `WSAEnumProtocolsW` lists.
+///
+/// User providers are *layered* (chain length > 1, [`Protocol::Layered`]): every method has a
+/// default that passes the call to the provider below with [`Spi::lower`], so a provider
+/// overrides only what it changes. Only [`info`](Provider::info),
+/// [`startup`](Provider::startup) and [`cleanup`](Provider::cleanup) must be written; the
+/// startup/cleanup contract is SP-2, SP-3, SP-9 and SP-10:
+///
+/// - `startup` counts one more client and answers with [`ProviderInfo::negotiate`];
+/// - `cleanup` with a count of 0 fails `WSANOTINITIALISED`; otherwise it counts one client
+///   less, and only the call that reaches 0 cleans up; the provider must then be ready for a
+///   new `startup` at once;
+/// - before the final `cleanup` returns, data the provider holds in the process must be flushed
+///   to the layer below (SP-6); [`unsent_bytes`](Provider::unsent_bytes) reports what is left.
+///
+/// Ws2_32 checks that contract as it calls the provider: each violation becomes a
+/// [`Diagnostic`](crate::Diagnostic) naming the rule, in [`Sim::diagnostics`](crate::Sim::diagnostics)
+/// and in the trace.
+///
+/// # Blocking
+/// A method that must wait returns [`Stop::Block`] (usually by passing on the layer below's
+/// with `?`). The simulator parks the calling thread and makes the same call again later with
+/// [`Spi::resumed`] true, so a method must not repeat its side effects when resumed. Methods
+/// run inside the simulator: calling Winsock (`ws2sim::sys`) from one fails `WSAEINPROGRESS`
+/// (CL-10); use [`Spi::lower`] instead.
+///
+/// # Testing a provider
+/// ```
+/// use ws2sim::spi::{Provider, ProviderInfo, Spi, Stop, Negotiated, TCP_ENTRY};
+/// use ws2sim::{sys::*, Guid, Sim, Socket, Version, WsaError};
+///
+/// /// Counts the bytes sent through it; everything else passes through.
+/// #[derive(Clone, Default)]
+/// struct Counter { clients: u32, sent: usize }
+///
+/// impl Provider for Counter {
+///     fn info(&self) -> ProviderInfo {
+///         let mut info = ProviderInfo::layered(
+///             Guid::new(0xC0C0_0001, 0, 0, *b"COUNTER!"), "counter", &[(TCP_ENTRY, "Counter")]);
+///         info.data = ws2sim::spi::DataLocation::Transport; // it buffers nothing itself
+///         info
+///     }
+///     fn startup(&mut self, _: &mut Spi<'_>, v: Version) -> Result<Negotiated, WsaError> {
+///         let n = self.info().negotiate(v)?;
+///         self.clients += 1;
+///         Ok(n)
+///     }
+///     fn cleanup(&mut self, _: &mut Spi<'_>) -> Result<(), Stop> {
+///         if self.clients == 0 {
+///             return Err(WsaError::NotInitialised.into()); // SP-3
+///         }
+///         self.clients -= 1;
+///         Ok(())
+///     }
+///     fn send(&mut self, spi: &mut Spi<'_>, s: Socket, buf: Option<&[u8]>, len: i32,
+///             flags: i32) -> Result<usize, Stop> {
+///         let n = spi.lower().send(s, buf, len, flags)?;
+///         if !spi.resumed() { self.sent += n; }
+///         Ok(n)
+///     }
+/// }
+///
+/// let sim = Sim::builder().provider(Counter::default()).build();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut d);
+///     // Find the counter's entry and open a socket on it.
+///     let entry = ws2sim::api::enum_protocols(None).unwrap().into_iter()
+///         .find(|e| e.name == "Counter").unwrap();
+///     assert_eq!(entry.chain.len, 2); // [the counter's own entry, TCP]
+///     let s = Socket::from_protocol_info(&entry, 0).unwrap();
+///     assert_eq!(s.protocol_info().unwrap().catalog_entry_id, entry.catalog_entry_id);
+///     assert_eq!(WSACleanup(), 0);
+/// });
+/// assert!(sim.diagnostics().is_empty()); // the contract held
+/// ```
+#[allow(unused_variables)]
+pub trait Provider: Send + 'static {
+    /// The provider's descriptor. Asked once, when the simulation is built.
+    fn info(&self) -> ProviderInfo;
+
+    /// `WSPStartup`: one more client. SP-10: answer with [`ProviderInfo::negotiate`].
+    fn startup(&mut self, spi: &mut Spi<'_>, requested: Version) -> Result<Negotiated, WsaError>;
+
+    /// `WSPCleanup`: one client less; the call that reaches 0 cleans up (SP-2..SP-6).
+    fn cleanup(&mut self, spi: &mut Spi<'_>) -> Result<(), Stop>;
+
+    /// Bytes the application sent that the provider still holds in the process (SP-6, SP-7):
+    /// lost if the DLL is unloaded now. 0 for a provider that keeps nothing.
+    fn unsent_bytes(&self) -> usize {
+        0
+    }
+
+    /// `WSPSocket`: a new socket for `args.entry`.
+    fn socket(&mut self, spi: &mut Spi<'_>, args: &SocketArgs) -> Result<Socket, Stop> {
+        spi.lower().socket(args)
+    }
+
+    /// `WSPCloseSocket`.
+    fn close_socket(&mut self, spi: &mut Spi<'_>, s: Socket) -> Result<(), Stop> {
+        spi.lower().close_socket(s)
+    }
+
+    /// `WSPBind`: `addr` holds `namelen` bytes (`None`: NULL).
+    fn bind(&mut self, spi: &mut Spi<'_>, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
+        spi.lower().bind(s, addr)
+    }
+
+    /// `WSPListen`.
+    fn listen(&mut self, spi: &mut Spi<'_>, s: Socket, backlog: i32) -> Result<(), Stop> {
+        spi.lower().listen(s, backlog)
+    }
+
+    /// `WSPAccept`: the new socket; the peer's address goes to `addr`/`len`.
+    fn accept(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<Socket, Stop> {
+        spi.lower().accept(s, addr, len)
+    }
+
+    /// `WSPConnect`.
+    fn connect(&mut self, spi: &mut Spi<'_>, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
+        spi.lower().connect(s, addr)
+    }
+
+    /// `WSPSend` without `lpOverlapped`: the bytes taken.
+    fn send(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        buf: Option<&[u8]>,
+        len: i32,
+        flags: i32,
+    ) -> Result<usize, Stop> {
+        spi.lower().send(s, buf, len, flags)
+    }
+
+    /// `WSPSendTo` without `lpOverlapped`.
+    fn send_to(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        buf: Option<&[u8]>,
+        len: i32,
+        flags: i32,
+        to: Option<&[u8]>,
+    ) -> Result<usize, Stop> {
+        spi.lower().send_to(s, buf, len, flags, to)
+    }
+
+    /// `WSPRecv` without `lpOverlapped`: the bytes received (0: the peer closed).
+    fn recv(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        buf: Option<&mut [u8]>,
+        len: i32,
+        flags: i32,
+    ) -> Result<usize, Stop> {
+        spi.lower().recv(s, buf, len, flags)
+    }
+
+    /// `WSPRecvFrom` without `lpOverlapped`.
+    #[allow(clippy::too_many_arguments)]
+    fn recv_from(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        buf: Option<&mut [u8]>,
+        len: i32,
+        flags: i32,
+        from: Option<&mut [u8]>,
+        from_len: Option<&mut i32>,
+    ) -> Result<usize, Stop> {
+        spi.lower().recv_from(s, buf, len, flags, from, from_len)
+    }
+
+    /// `WSPSend`/`WSPSendTo`/`WSPRecv`/`WSPRecvFrom` with `lpOverlapped`: the bytes moved when
+    /// it completed at once, else `WSA_IO_PENDING` as the error.
+    fn start_overlapped(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        op: Overlapped,
+    ) -> Result<usize, Stop> {
+        spi.lower().start_overlapped(s, op)
+    }
+
+    /// `WSPGetOverlappedResult` for the `OVERLAPPED` at address `overlapped`.
+    fn get_overlapped_result(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        overlapped: Option<usize>,
+        wait: bool,
+        has_bytes: bool,
+    ) -> Result<usize, Stop> {
+        spi.lower()
+            .get_overlapped_result(s, overlapped, wait, has_bytes)
+    }
+
+    /// `WSPShutdown`.
+    fn shutdown(&mut self, spi: &mut Spi<'_>, s: Socket, how: i32) -> Result<(), Stop> {
+        spi.lower().shutdown(s, how)
+    }
+
+    /// `WSPSendDisconnect` (`None`: a NULL `lpOutboundDisconnectData`).
+    fn send_disconnect(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        data: Option<WsaBufIn<'_>>,
+    ) -> Result<(), Stop> {
+        spi.lower().send_disconnect(s, data)
+    }
+
+    /// `WSPRecvDisconnect` (`None`: a NULL `lpInboundDisconnectData`).
+    fn recv_disconnect(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        data: Option<WsaBufOut<'_>>,
+    ) -> Result<(), Stop> {
+        spi.lower().recv_disconnect(s, data)
+    }
+
+    /// `WSPGetSockOpt`: `value` has `max(*len, 0)` bytes; `*len` is written back.
+    fn get_sock_opt(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        level: i32,
+        name: i32,
+        value: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<(), Stop> {
+        spi.lower().get_sock_opt(s, level, name, value, len)
+    }
+
+    /// `WSPSetSockOpt`: `value` has `max(len, 0)` bytes.
+    fn set_sock_opt(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        level: i32,
+        name: i32,
+        value: Option<&[u8]>,
+        len: i32,
+    ) -> Result<(), Stop> {
+        spi.lower().set_sock_opt(s, level, name, value, len)
+    }
+
+    /// `WSPIoctl` for `ioctlsocket`'s commands (`FIONBIO`, `FIONREAD`).
+    fn ioctl(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        cmd: i32,
+        arg: Option<&mut u32>,
+    ) -> Result<(), Stop> {
+        spi.lower().ioctl(s, cmd, arg)
+    }
+
+    /// `WSPGetSockName`.
+    fn sock_name(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<(), Stop> {
+        spi.lower().sock_name(s, addr, len)
+    }
+
+    /// `WSPGetPeerName`.
+    fn peer_name(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<(), Stop> {
+        spi.lower().peer_name(s, addr, len)
+    }
+
+    /// `WSPCancelBlockingCall` for the calling thread's blocking call on a socket of this
+    /// provider (Winsock 1.1 only: CL-13 is checked by Ws2_32 first).
+    fn cancel_blocking_call(&mut self, spi: &mut Spi<'_>) -> Result<(), Stop> {
+        spi.lower().cancel_blocking_call()
+    }
+}
+
+/// How a registered provider is instantiated per process.
+pub(crate) type Factory = Arc<dyn Fn() -> Box<dyn Provider> + Send + Sync>;
+
+/// A registered provider: its descriptor and how to make an instance.
+#[derive(Clone)]
+pub(crate) struct Registered {
+    pub(crate) info: ProviderInfo,
+    pub(crate) make: Factory,
+}
+
+impl fmt::Debug for Registered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registered")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A process's instance of a provider: `None` while one of its methods runs.
+pub(crate) struct Instance(pub(crate) Option<Box<dyn Provider>>);
+
+impl fmt::Debug for Instance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Instance(idle)"
+        } else {
+            "Instance(running)"
+        })
+    }
+}
+
+/// What a provider's method is called with: the call's context and the way down the chain.
+///
+/// A provider never reaches the simulator's state other than through this context.
+pub struct Spi<'a> {
+    pub(crate) world: &'a mut World,
+    pub(crate) cx: &'a mut Cx,
+    /// The providers of the socket's protocol chain, top first.
+    pub(crate) chain: Vec<ProviderIdx>,
+    /// Which of them is being called.
+    pub(crate) depth: usize,
+}
+
+impl fmt::Debug for Spi<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Spi")
+            .field("process", &self.cx.process)
+            .field("thread", &self.cx.thread)
+            .field("chain", &self.chain)
+            .field("depth", &self.depth)
+            .finish()
+    }
+}
+
+impl<'a> Spi<'a> {
+    /// The current virtual time.
+    pub fn now(&self) -> std::time::Duration {
+        self.world.now()
+    }
+
+    /// The simulation's profile.
+    pub fn profile(&self) -> Profile {
+        self.world.profile()
+    }
+
+    /// True when the call is being made again after it returned [`Stop::Block`]: its side
+    /// effects happened already.
+    pub fn resumed(&self) -> bool {
+        self.cx.resumed
+    }
+
+    /// The provider being called.
+    pub(crate) fn me(&self) -> ProviderIdx {
+        self.chain[self.depth]
+    }
+
+    /// The provider below in the socket's protocol chain, to pass a call on to.
+    pub fn lower(&mut self) -> Lower<'_, 'a> {
+        Lower { spi: self }
+    }
+}
+
+/// The next provider down a protocol chain ([`Spi::lower`]). Each method makes that
+/// provider's call; a base provider has nothing below, and its calls fail `WSAEOPNOTSUPP`.
+pub struct Lower<'s, 'a> {
+    spi: &'s mut Spi<'a>,
+}
+
+impl fmt::Debug for Lower<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lower").field("spi", &self.spi).finish()
+    }
+}
+
+impl Lower<'_, '_> {
+    fn call<R>(
+        self,
+        f: impl FnOnce(&mut dyn Provider, &mut Spi<'_>) -> Result<R, Stop>,
+    ) -> Result<R, Stop> {
+        let depth = self.spi.depth + 1;
+        if depth >= self.spi.chain.len() {
+            return Err(WsaError::OperationNotSupported.into());
+        }
+        let chain = self.spi.chain.clone();
+        self.spi.world.call_provider(self.spi.cx, chain, depth, f)
+    }
+
+    /// `WSPSocket` below.
+    pub fn socket(self, args: &SocketArgs) -> Result<Socket, Stop> {
+        self.call(|p, spi| p.socket(spi, args))
+    }
+
+    /// `WSPCloseSocket` below.
+    pub fn close_socket(self, s: Socket) -> Result<(), Stop> {
+        self.call(|p, spi| p.close_socket(spi, s))
+    }
+
+    /// `WSPBind` below.
+    pub fn bind(self, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
+        self.call(|p, spi| p.bind(spi, s, addr))
+    }
+
+    /// `WSPListen` below.
+    pub fn listen(self, s: Socket, backlog: i32) -> Result<(), Stop> {
+        self.call(|p, spi| p.listen(spi, s, backlog))
+    }
+
+    /// `WSPAccept` below.
+    pub fn accept(
+        self,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<Socket, Stop> {
+        self.call(|p, spi| p.accept(spi, s, addr, len))
+    }
+
+    /// `WSPConnect` below.
+    pub fn connect(self, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
+        self.call(|p, spi| p.connect(spi, s, addr))
+    }
+
+    /// `WSPSend` below.
+    pub fn send(self, s: Socket, buf: Option<&[u8]>, len: i32, flags: i32) -> Result<usize, Stop> {
+        self.call(|p, spi| p.send(spi, s, buf, len, flags))
+    }
+
+    /// `WSPSendTo` below.
+    pub fn send_to(
+        self,
+        s: Socket,
+        buf: Option<&[u8]>,
+        len: i32,
+        flags: i32,
+        to: Option<&[u8]>,
+    ) -> Result<usize, Stop> {
+        self.call(|p, spi| p.send_to(spi, s, buf, len, flags, to))
+    }
+
+    /// `WSPRecv` below.
+    pub fn recv(
+        self,
+        s: Socket,
+        buf: Option<&mut [u8]>,
+        len: i32,
+        flags: i32,
+    ) -> Result<usize, Stop> {
+        self.call(|p, spi| p.recv(spi, s, buf, len, flags))
+    }
+
+    /// `WSPRecvFrom` below.
+    pub fn recv_from(
+        self,
+        s: Socket,
+        buf: Option<&mut [u8]>,
+        len: i32,
+        flags: i32,
+        from: Option<&mut [u8]>,
+        from_len: Option<&mut i32>,
+    ) -> Result<usize, Stop> {
+        self.call(|p, spi| p.recv_from(spi, s, buf, len, flags, from, from_len))
+    }
+
+    /// An overlapped operation below.
+    pub fn start_overlapped(self, s: Socket, op: Overlapped) -> Result<usize, Stop> {
+        self.call(|p, spi| p.start_overlapped(spi, s, op))
+    }
+
+    /// `WSPGetOverlappedResult` below.
+    pub fn get_overlapped_result(
+        self,
+        s: Socket,
+        overlapped: Option<usize>,
+        wait: bool,
+        has_bytes: bool,
+    ) -> Result<usize, Stop> {
+        self.call(|p, spi| p.get_overlapped_result(spi, s, overlapped, wait, has_bytes))
+    }
+
+    /// `WSPShutdown` below.
+    pub fn shutdown(self, s: Socket, how: i32) -> Result<(), Stop> {
+        self.call(|p, spi| p.shutdown(spi, s, how))
+    }
+
+    /// `WSPSendDisconnect` below.
+    pub fn send_disconnect(self, s: Socket, data: Option<WsaBufIn<'_>>) -> Result<(), Stop> {
+        self.call(|p, spi| p.send_disconnect(spi, s, data))
+    }
+
+    /// `WSPRecvDisconnect` below.
+    pub fn recv_disconnect(self, s: Socket, data: Option<WsaBufOut<'_>>) -> Result<(), Stop> {
+        self.call(|p, spi| p.recv_disconnect(spi, s, data))
+    }
+
+    /// `WSPGetSockOpt` below.
+    pub fn get_sock_opt(
+        self,
+        s: Socket,
+        level: i32,
+        name: i32,
+        value: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<(), Stop> {
+        self.call(|p, spi| p.get_sock_opt(spi, s, level, name, value, len))
+    }
+
+    /// `WSPSetSockOpt` below.
+    pub fn set_sock_opt(
+        self,
+        s: Socket,
+        level: i32,
+        name: i32,
+        value: Option<&[u8]>,
+        len: i32,
+    ) -> Result<(), Stop> {
+        self.call(|p, spi| p.set_sock_opt(spi, s, level, name, value, len))
+    }
+
+    /// `WSPIoctl` below.
+    pub fn ioctl(self, s: Socket, cmd: i32, arg: Option<&mut u32>) -> Result<(), Stop> {
+        self.call(|p, spi| p.ioctl(spi, s, cmd, arg))
+    }
+
+    /// `WSPGetSockName` below.
+    pub fn sock_name(
+        self,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<(), Stop> {
+        self.call(|p, spi| p.sock_name(spi, s, addr, len))
+    }
+
+    /// `WSPGetPeerName` below.
+    pub fn peer_name(
+        self,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<(), Stop> {
+        self.call(|p, spi| p.peer_name(spi, s, addr, len))
+    }
+
+    /// `WSPCancelBlockingCall` below.
+    pub fn cancel_blocking_call(self) -> Result<(), Stop> {
+        self.call(|p, spi| p.cancel_blocking_call(spi))
+    }
+}

@@ -1,0 +1,535 @@
+//! Ws2_32 as the SPI client: the provider registry, lazy loading (SP-1), per-provider
+//! per-process startup counts (SP-2), the final cleanup's unloading (SP-4..SP-6), data held in
+//! the process at unload (SP-7) and the checks of each provider's side of the contract.
+
+use std::collections::BTreeMap;
+
+use super::catalog::{ProtocolChain, ProtocolInfo};
+use super::provider::{Instance, Negotiated, Protocol, Provider, ProviderIdx, Registered, Spi};
+use super::rules::Rule;
+use super::table::Socket;
+use super::version::Version;
+use super::{Cx, ProcessId, Profile, Stop, World};
+use crate::consts::{LAYERED_PROTOCOL, MAX_PROTOCOL_CHAIN, PFL_HIDDEN};
+use crate::error::WsaError;
+
+/// The SPI version Ws2_32 asks every provider for (Windows' Ws2_32 asks for 2.2).
+pub const SPI_VERSION: Version = Version::new(2, 2);
+
+/// Why a provider cannot join the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProviderError {
+    /// It serves no protocol.
+    #[error("provider {0} serves no protocol")]
+    NoProtocols(String),
+    /// It declares a base protocol: ws2sim's transport is reached through the built-in base
+    /// providers, so a user provider layers over one of them.
+    #[error("provider {0} declares a base protocol; user providers are layered over a built-in base provider (see spi::TCP_ENTRY)")]
+    BaseProtocol(String),
+    /// A layered protocol names a catalog entry that does not exist (yet).
+    #[error("provider {name} layers over catalog entry {over}, which is not in the catalog")]
+    UnknownEntry {
+        /// The provider.
+        name: String,
+        /// The entry it named.
+        over: u32,
+    },
+    /// The chain would be longer than `MAX_PROTOCOL_CHAIN` (7).
+    #[error("provider {0}: the protocol chain would be longer than 7")]
+    ChainTooLong(String),
+    /// Another provider has the same provider id.
+    #[error("provider {0}: another provider has the same provider id")]
+    DuplicateId(String),
+    /// Its SPI versions are inverted.
+    #[error("provider {0}: its lowest SPI version is above its highest")]
+    Versions(String),
+}
+
+/// What Ws2_32 knows of one process's instance of one provider.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    instance: Instance,
+    /// The provider's count as the contract makes it: successful `WSPStartup`s minus
+    /// successful `WSPCleanup`s, whoever made them.
+    expected: u32,
+    /// True once a final `WSPCleanup` succeeded: SP-9 watches the next `WSPStartup`.
+    cleaned: bool,
+}
+
+/// The registry and every process's provider instances.
+#[derive(Debug, Default)]
+pub(crate) struct Providers {
+    registry: Vec<Registered>,
+    slots: BTreeMap<(ProcessId, ProviderIdx), Slot>,
+    /// Catalog entry id → the provider serving it (layered entries included).
+    entry_provider: BTreeMap<u32, ProviderIdx>,
+    /// Final cleanups in progress: the providers each still has to unload, in order.
+    unloading: BTreeMap<ProcessId, Vec<ProviderIdx>>,
+}
+
+impl World {
+    /// Adds a provider to the registry and its protocols to the catalog (after every entry
+    /// already there).
+    pub(crate) fn add_provider(&mut self, r: Registered) -> Result<(), ProviderError> {
+        let info = &r.info;
+        let name = info.name.clone();
+        if info.protocols.is_empty() {
+            return Err(ProviderError::NoProtocols(name));
+        }
+        if info.lowest > info.highest {
+            return Err(ProviderError::Versions(name));
+        }
+        if self.providers.registry.iter().any(|o| o.info.id == info.id) {
+            return Err(ProviderError::DuplicateId(name));
+        }
+        let idx = ProviderIdx(self.providers.registry.len());
+        let builtin = self.providers.registry.len() < super::builtin::BUILTIN_PROVIDERS;
+        let mut entries = Vec::new();
+        let mut next_id = self
+            .catalog
+            .entries()
+            .iter()
+            .map(|e| e.catalog_entry_id)
+            .max()
+            .unwrap_or(1000)
+            + 1;
+        // A layered provider's own LAYERED_PROTOCOL entry: hidden, chain length 0.
+        let layer_id = next_id;
+        let mut layer_entry = None;
+        for p in &info.protocols {
+            match p {
+                Protocol::Base(e) if builtin => entries.push(e.clone()),
+                Protocol::Base(_) => return Err(ProviderError::BaseProtocol(name)),
+                Protocol::Layered { over, name: proto } => {
+                    let below = self
+                        .catalog
+                        .entries()
+                        .iter()
+                        .chain(&entries)
+                        .find(|e| e.catalog_entry_id == *over && e.chain.len >= 1)
+                        .cloned()
+                        .ok_or(ProviderError::UnknownEntry {
+                            name: name.clone(),
+                            over: *over,
+                        })?;
+                    let below_len = below.chain.len as usize;
+                    if below_len + 1 > MAX_PROTOCOL_CHAIN as usize {
+                        return Err(ProviderError::ChainTooLong(name));
+                    }
+                    if layer_entry.is_none() {
+                        next_id += 1;
+                        layer_entry = Some(ProtocolInfo {
+                            provider_id: info.id,
+                            catalog_entry_id: layer_id,
+                            chain: ProtocolChain {
+                                len: LAYERED_PROTOCOL as i32,
+                                entries: [0; MAX_PROTOCOL_CHAIN as usize],
+                            },
+                            provider_flags: below.provider_flags | PFL_HIDDEN,
+                            name: info.name.clone(),
+                            ..below.clone()
+                        });
+                    }
+                    let mut chain = [0; MAX_PROTOCOL_CHAIN as usize];
+                    chain[0] = layer_id;
+                    chain[1..=below_len].copy_from_slice(&below.chain.entries[..below_len]);
+                    entries.push(ProtocolInfo {
+                        provider_id: info.id,
+                        catalog_entry_id: next_id,
+                        chain: ProtocolChain {
+                            len: (below_len + 1) as i32,
+                            entries: chain,
+                        },
+                        name: proto.clone(),
+                        ..below
+                    });
+                    next_id += 1;
+                }
+            }
+        }
+        if let Some(layer) = layer_entry {
+            entries.insert(0, layer);
+        }
+        for e in entries {
+            self.providers
+                .entry_provider
+                .insert(e.catalog_entry_id, idx);
+            self.catalog.push(e);
+        }
+        self.providers.registry.push(r);
+        Ok(())
+    }
+
+    /// The provider with id `id`.
+    fn provider_by_id(&self, id: super::catalog::Guid) -> Option<ProviderIdx> {
+        self.providers
+            .registry
+            .iter()
+            .position(|r| r.info.id == id)
+            .map(ProviderIdx)
+    }
+
+    /// A registered provider's descriptor.
+    pub(crate) fn provider_info(&self, idx: ProviderIdx) -> &super::provider::ProviderInfo {
+        &self.providers.registry[idx.0].info
+    }
+
+    /// The providers of an entry's protocol chain, top first.
+    pub(super) fn chain_of(&self, entry: &ProtocolInfo) -> Result<Vec<ProviderIdx>, WsaError> {
+        let ids: &[u32] = match entry.chain.len {
+            1 => std::slice::from_ref(&entry.catalog_entry_id),
+            n @ 2.. if n <= MAX_PROTOCOL_CHAIN as i32 => &entry.chain.entries[..n as usize],
+            _ => return Err(WsaError::InvalidProvider),
+        };
+        ids.iter()
+            .map(|id| {
+                self.providers
+                    .entry_provider
+                    .get(id)
+                    .copied()
+                    .ok_or(WsaError::InvalidProvider)
+            })
+            .collect()
+    }
+
+    /// Makes sure `process` has an instance of `idx` (its DLL is in memory).
+    fn ensure_instance(&mut self, process: ProcessId, idx: ProviderIdx) {
+        let make = &self.providers.registry[idx.0].make;
+        self.providers
+            .slots
+            .entry((process, idx))
+            .or_insert_with(|| Slot {
+                instance: Instance(Some(make())),
+                expected: 0,
+                cleaned: false,
+            });
+    }
+
+    /// Calls a method of the provider at `chain[depth]` in the caller's process.
+    ///
+    /// The instance is taken out of its slot for the call and put back after, so a provider
+    /// reaches the world only through its [`Spi`]. A provider that is not loaded, or already
+    /// running (a chain naming one provider twice), fails `WSAEINVALIDPROVIDER`.
+    pub(crate) fn call_provider<R>(
+        &mut self,
+        cx: &mut Cx,
+        chain: Vec<ProviderIdx>,
+        depth: usize,
+        f: impl FnOnce(&mut dyn Provider, &mut Spi<'_>) -> Result<R, Stop>,
+    ) -> Result<R, Stop> {
+        let key = (cx.process, chain[depth]);
+        let Some(mut p) = self
+            .providers
+            .slots
+            .get_mut(&key)
+            .and_then(|s| s.instance.0.take())
+        else {
+            return Err(WsaError::InvalidProvider.into());
+        };
+        let r = {
+            let mut spi = Spi {
+                world: self,
+                cx,
+                chain,
+                depth,
+            };
+            f(p.as_mut(), &mut spi)
+        };
+        if let Some(slot) = self.providers.slots.get_mut(&key) {
+            slot.instance.0 = Some(p);
+        }
+        r
+    }
+
+    /// Calls the top provider of socket `s`'s chain (ER-2: an unknown handle → `WSAENOTSOCK`).
+    pub(super) fn via_socket<R>(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        f: impl FnOnce(&mut dyn Provider, &mut Spi<'_>) -> Result<R, Stop>,
+    ) -> Result<R, Stop> {
+        let chain = self
+            .process_mut(cx.process)
+            .socket_mut(cx, s)?
+            .chain
+            .clone();
+        self.call_provider(cx, chain, 0, f)
+    }
+
+    /// SP-1: loads every provider of `chain` the process has not loaded yet, base first, with
+    /// one `WSPStartup` each.
+    pub(super) fn load_chain(&mut self, cx: &mut Cx, chain: &[ProviderIdx]) -> Result<(), Stop> {
+        for &idx in chain.iter().rev() {
+            if self.process(cx.process).is_loaded(idx) {
+                continue;
+            }
+            cx.rule(Rule::Sp1); // SP-1: loaded on first use.
+            self.checked_startup(cx, idx, SPI_VERSION)?;
+            self.process_mut(cx.process).mark_loaded(idx);
+        }
+        Ok(())
+    }
+
+    /// `WSPStartup`, checked against SP-9 and SP-10.
+    pub(super) fn checked_startup(
+        &mut self,
+        cx: &mut Cx,
+        idx: ProviderIdx,
+        requested: Version,
+    ) -> Result<Negotiated, WsaError> {
+        let pid = cx.process;
+        self.ensure_instance(pid, idx);
+        let r = self.call_provider(cx, vec![idx], 0, |p, spi| {
+            p.startup(spi, requested).map_err(Stop::Fail)
+        });
+        let info = self.provider_info(idx);
+        let (name, want) = (info.name.clone(), info.negotiate(requested));
+        let slot = self.slot_mut(pid, idx);
+        let cleaned = slot.cleaned && slot.expected == 0;
+        match r {
+            Ok(n) => {
+                slot.expected += 1;
+                if want != Ok(n) {
+                    self.diagnose(
+                        cx,
+                        Rule::Sp10,
+                        format!("provider {name}: WSPStartup({requested}) answered version {} high {}, SP-10 gives {want:?}", n.version, n.high),
+                    );
+                }
+                Ok(n)
+            }
+            Err(Stop::Fail(e)) => {
+                if want.is_ok() {
+                    let (rule, when) = if cleaned {
+                        (Rule::Sp9, "right after its final WSPCleanup")
+                    } else {
+                        (Rule::Sp10, "for a version it supports")
+                    };
+                    self.diagnose(
+                        cx,
+                        rule,
+                        format!(
+                            "provider {name}: WSPStartup({requested}) failed {} {when}",
+                            e.name()
+                        ),
+                    );
+                }
+                Err(e)
+            }
+            Err(Stop::Block(_)) => unreachable!("WSPStartup cannot block"),
+        }
+    }
+
+    fn slot_mut(&mut self, p: ProcessId, idx: ProviderIdx) -> &mut Slot {
+        self.providers
+            .slots
+            .get_mut(&(p, idx))
+            .expect("invariant: a called provider has a slot")
+    }
+
+    /// The open sockets of `p` whose chain has `idx` (at its base when `base_only`).
+    fn provider_sockets(&self, p: ProcessId, idx: ProviderIdx, base_only: bool) -> Vec<Socket> {
+        let process = self.process(p);
+        process
+            .socket_keys()
+            .into_iter()
+            .filter(|s| {
+                process.socket_chain(*s).is_some_and(|c| {
+                    if base_only {
+                        c.last() == Some(&idx)
+                    } else {
+                        c.contains(&idx)
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// `WSPCleanup`, checked against SP-2..SP-7.
+    pub(super) fn checked_cleanup(&mut self, cx: &mut Cx, idx: ProviderIdx) -> Result<(), Stop> {
+        let pid = cx.process;
+        self.ensure_instance(pid, idx);
+        let before = self.slot_mut(pid, idx).expected;
+        let open_before = self.provider_sockets(pid, idx, false).len();
+        let r = self.call_provider(cx, vec![idx], 0, |p, spi| p.cleanup(spi));
+        let info = self.provider_info(idx);
+        let (name, location) = (info.name.clone(), info.data);
+        let cleaned = match &r {
+            Err(Stop::Block(_)) => return r, // SP-6: it is called again once something changed.
+            Ok(()) | Err(Stop::Fail(WsaError::NetworkDown)) => true,
+            Err(Stop::Fail(WsaError::NotInitialised)) if before > 0 => {
+                self.diagnose(cx, Rule::Sp2, format!("provider {name}: WSPCleanup failed WSANOTINITIALISED with {before} WSPStartup(s) outstanding"));
+                self.slot_mut(pid, idx).expected = 0;
+                false
+            }
+            Err(_) => false,
+        };
+        if !cleaned {
+            return r;
+        }
+        if before == 0 {
+            self.diagnose(
+                cx,
+                Rule::Sp3,
+                format!("provider {name}: WSPCleanup succeeded with no WSPStartup outstanding; it must fail WSANOTINITIALISED"),
+            );
+            return r;
+        }
+        let slot = self.slot_mut(pid, idx);
+        slot.expected -= 1;
+        if before > 1 {
+            if self.provider_sockets(pid, idx, false).len() < open_before {
+                self.diagnose(
+                    cx,
+                    Rule::Sp2,
+                    format!(
+                        "provider {name}: a WSPCleanup that was not the final one closed sockets"
+                    ),
+                );
+            }
+            return r;
+        }
+        slot.cleaned = true;
+        let unsent = slot.instance.0.as_ref().map_or(0, |p| p.unsent_bytes());
+        if unsent > 0 {
+            let why = "provider held unsent data in the process at its final WSPCleanup";
+            self.diagnose(
+                cx,
+                Rule::Sp6,
+                format!("provider {name}: WSPCleanup returned with {unsent} unsent byte(s) still in the process (declared {location:?})"),
+            );
+            cx.rule(Rule::Sp7); // SP-7: lost with the DLL.
+            self.transport.lose_in_process(pid, unsent, Rule::Sp7, why);
+        }
+        let left = self.provider_sockets(pid, idx, true);
+        if !left.is_empty() {
+            self.diagnose(
+                cx,
+                Rule::Sp4,
+                format!(
+                    "provider {name}: its final WSPCleanup left {} socket(s) open",
+                    left.len()
+                ),
+            );
+        }
+        r
+    }
+
+    /// SP-4 (a built-in provider's final cleanup): pending overlapped operations on its
+    /// sockets fail silently (CL-5); its open sockets are reset and freed (CL-6).
+    pub(super) fn reset_provider_sockets(&mut self, cx: &mut Cx, idx: ProviderIdx) {
+        let pid = cx.process;
+        let sockets = self.provider_sockets(pid, idx, true);
+        if self.abort_ops(|p, s| p == pid && sockets.contains(&s), false) {
+            cx.rule(Rule::Sp4); // SP-4
+            cx.rule(Rule::Cl5); // CL-5: no event, no routine, no packet.
+        }
+        if !sockets.is_empty() {
+            cx.rule(Rule::Sp4); // SP-4
+                                // CL-6: Documented resets every open connection; Windows closes each as
+                                // closesocket would with its linger setting (without waiting).
+            cx.rule(Rule::Cl6);
+        }
+        let reset = self.profile == Profile::Documented;
+        for s in sockets {
+            if let Some(st) = self.process_mut(pid).remove_socket(s) {
+                self.release_socket(&st, reset, Rule::Cl6);
+            }
+        }
+    }
+
+    /// True when the caller's host has its network down (SP-3, CL-11).
+    pub(crate) fn caller_network_down(&self, cx: &Cx) -> bool {
+        self.host(self.process(cx.process).host()).network_down
+    }
+
+    /// Starts unloading the providers a final cleanup found loaded: the last loaded first, so
+    /// layered providers go before the providers below them.
+    pub(super) fn begin_unload(&mut self, p: ProcessId, loaded: Vec<ProviderIdx>) {
+        self.providers
+            .unloading
+            .insert(p, loaded.into_iter().rev().collect());
+    }
+
+    /// True while a final cleanup of `p` is unloading providers.
+    pub(super) fn is_unloading(&self, p: ProcessId) -> bool {
+        self.providers.unloading.contains_key(&p)
+    }
+
+    /// SP-2..SP-6: one `WSPCleanup` per provider the process loaded. A provider that waits
+    /// (SP-6: it is flushing) makes the final cleanup wait in virtual time.
+    pub(super) fn unload(&mut self, cx: &mut Cx) -> Result<(), Stop> {
+        let pid = cx.process;
+        while let Some(&idx) = self.providers.unloading.get(&pid).and_then(|v| v.first()) {
+            if let Err(Stop::Block(mut b)) = self.checked_cleanup(cx, idx) {
+                b.what = "WSACleanup (WSPCleanup flushing)";
+                return Err(Stop::Block(b));
+            }
+            // WSPCleanup's own error is the provider's business: WSACleanup goes on.
+            if let Some(v) = self.providers.unloading.get_mut(&pid) {
+                v.remove(0);
+            }
+        }
+        self.providers.unloading.remove(&pid);
+        Ok(())
+    }
+
+    /// SP-7, SP-8: the process ended; its provider DLLs go with it, and data a provider still
+    /// held in the process is lost (in both profiles).
+    pub(super) fn drop_instances(&mut self, p: ProcessId, rule: Rule) -> bool {
+        self.providers.unloading.remove(&p);
+        let keys: Vec<_> = self
+            .providers
+            .slots
+            .keys()
+            .filter(|(q, _)| *q == p)
+            .copied()
+            .collect();
+        let mut lost = false;
+        for k in keys {
+            let Some(slot) = self.providers.slots.remove(&k) else {
+                continue;
+            };
+            let unsent = slot.instance.0.as_ref().map_or(0, |p| p.unsent_bytes());
+            if unsent > 0 {
+                lost = true;
+                self.transport.lose_in_process(
+                    p,
+                    unsent,
+                    rule,
+                    "provider held unsent data in the process when it ended",
+                );
+            }
+        }
+        lost
+    }
+
+    /// The direct SPI path ([`crate::spi::Client`]): `WSPStartup` of provider `id` (SP-3: an
+    /// unknown id → `WSAEINVAL`).
+    pub(super) fn spi_startup(
+        &mut self,
+        cx: &mut Cx,
+        id: super::catalog::Guid,
+        requested: Version,
+    ) -> Result<Negotiated, Stop> {
+        let idx = self.provider_by_id(id).ok_or_else(|| {
+            cx.rule(Rule::Sp3);
+            WsaError::InvalidArgument
+        })?;
+        Ok(self.checked_startup(cx, idx, requested)?)
+    }
+
+    /// The direct SPI path: `WSPCleanup` of provider `id`.
+    pub(super) fn spi_cleanup(
+        &mut self,
+        cx: &mut Cx,
+        id: super::catalog::Guid,
+    ) -> Result<(), Stop> {
+        let idx = self.provider_by_id(id).ok_or_else(|| {
+            cx.rule(Rule::Sp3); // SP-3: not a provider this client manages.
+            WsaError::InvalidArgument
+        })?;
+        self.checked_cleanup(cx, idx)
+    }
+}
