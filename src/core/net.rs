@@ -140,17 +140,18 @@ impl World {
     ) -> Result<Reply, Stop> {
         let i = self.info(cx, s)?;
         let phase = self.transport.ep(i.ep).phase;
+        let resumed = self.resumed_on(cx, s);
         if i.stream {
             match phase {
                 Phase::Listening => return Err(WsaError::InvalidArgument.into()),
-                Phase::Connected if cx.resumed => return Ok(Reply::Done),
+                Phase::Connected if resumed => return Ok(Reply::Done),
                 Phase::Connected => {
                     cx.rule(Rule::Sd7); // SD-7
                     return Err(WsaError::IsConnected.into());
                 }
-                Phase::Connecting if cx.resumed => return Err(Self::wait(i, "connect", s)),
+                Phase::Connecting if resumed => return Err(Self::wait(i, "connect", s)),
                 Phase::Connecting => return Err(WsaError::Already.into()),
-                Phase::Failed(e) if cx.resumed => {
+                Phase::Failed(e) if resumed => {
                     self.transport.ep_mut(i.ep).phase = Phase::Open;
                     return Err(e.into());
                 }
@@ -222,11 +223,12 @@ impl World {
         if !i.stream {
             return self.send_datagram(cx, i, data, len, flags, to);
         }
+        let resumed = self.resumed_on(cx, s);
         let ep = self.transport.ep(i.ep);
         if ep.phase != Phase::Connected {
             return Err(WsaError::NotConnected.into());
         }
-        if ep.shut_send && !cx.resumed {
+        if ep.shut_send && !resumed {
             cx.rule(Rule::Sd1); // SD-1: sends after shutdown(SD_SEND) fail.
             return Err(WsaError::Shutdown.into());
         }
@@ -237,7 +239,7 @@ impl World {
             return Err(WsaError::OperationNotSupported.into());
         }
         let n = data_len(data.is_some(), len)?;
-        if cx.resumed {
+        if resumed {
             // A blocking send returns once everything it queued fits in SO_SNDBUF.
             return if ep.send_q.len() <= ep.sndbuf {
                 Ok(Reply::Count(n as u32))
@@ -569,7 +571,7 @@ impl World {
             let e = self.transport.ep(ep);
             e.proto == Proto::Stream && e.phase == Phase::Connected && e.error.is_none()
         };
-        if let (true, Some(deadline)) = (cx.resumed, closing) {
+        if let (true, Some(deadline)) = (self.resumed_on(cx, s), closing) {
             if self.transport.ep(ep).drained() {
                 cx.rule(Rule::Cs4); // CS-4: sent (and acknowledged) in time.
             } else if self.now >= deadline {

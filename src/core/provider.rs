@@ -576,6 +576,7 @@ impl fmt::Debug for Lower<'_, '_> {
 }
 
 impl Lower<'_, '_> {
+    /// Calls the provider below in the spi's chain.
     fn call<R>(
         self,
         f: impl FnOnce(&mut dyn Provider, &mut Spi<'_>) -> Result<R, Stop>,
@@ -588,6 +589,31 @@ impl Lower<'_, '_> {
         self.spi.world.call_provider(self.spi.cx, chain, depth, f)
     }
 
+    /// Calls the provider below this one in socket `s`'s own chain: from `WSPCleanup` (which
+    /// is not called for a socket), that is how a layered provider reaches its sockets.
+    fn call_on<R>(
+        self,
+        s: Socket,
+        f: impl FnOnce(&mut dyn Provider, &mut Spi<'_>) -> Result<R, Stop>,
+    ) -> Result<R, Stop> {
+        let me = self.spi.me();
+        let own = self
+            .spi
+            .world
+            .process(self.spi.cx.process)
+            .socket_chain(s)
+            .and_then(|c| {
+                let below = c.iter().position(|&p| p == me)? + 1;
+                (below < c.len()).then(|| (c.to_vec(), below))
+            });
+        match own {
+            Some((chain, depth)) => self.spi.world.call_provider(self.spi.cx, chain, depth, f),
+            // Not a socket of this chain: the chain the call came with decides (and the
+            // provider below reports the bad handle).
+            None => self.call(f),
+        }
+    }
+
     /// `WSPSocket` below.
     pub fn socket(self, args: &SocketArgs) -> Result<Socket, Stop> {
         self.call(|p, spi| p.socket(spi, args))
@@ -595,17 +621,17 @@ impl Lower<'_, '_> {
 
     /// `WSPCloseSocket` below.
     pub fn close_socket(self, s: Socket) -> Result<(), Stop> {
-        self.call(|p, spi| p.close_socket(spi, s))
+        self.call_on(s, |p, spi| p.close_socket(spi, s))
     }
 
     /// `WSPBind` below.
     pub fn bind(self, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
-        self.call(|p, spi| p.bind(spi, s, addr))
+        self.call_on(s, |p, spi| p.bind(spi, s, addr))
     }
 
     /// `WSPListen` below.
     pub fn listen(self, s: Socket, backlog: i32) -> Result<(), Stop> {
-        self.call(|p, spi| p.listen(spi, s, backlog))
+        self.call_on(s, |p, spi| p.listen(spi, s, backlog))
     }
 
     /// `WSPAccept` below.
@@ -615,17 +641,17 @@ impl Lower<'_, '_> {
         addr: Option<&mut [u8]>,
         len: Option<&mut i32>,
     ) -> Result<Socket, Stop> {
-        self.call(|p, spi| p.accept(spi, s, addr, len))
+        self.call_on(s, |p, spi| p.accept(spi, s, addr, len))
     }
 
     /// `WSPConnect` below.
     pub fn connect(self, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
-        self.call(|p, spi| p.connect(spi, s, addr))
+        self.call_on(s, |p, spi| p.connect(spi, s, addr))
     }
 
     /// `WSPSend` below.
     pub fn send(self, s: Socket, buf: Option<&[u8]>, len: i32, flags: i32) -> Result<usize, Stop> {
-        self.call(|p, spi| p.send(spi, s, buf, len, flags))
+        self.call_on(s, |p, spi| p.send(spi, s, buf, len, flags))
     }
 
     /// `WSPSendTo` below.
@@ -637,7 +663,7 @@ impl Lower<'_, '_> {
         flags: i32,
         to: Option<&[u8]>,
     ) -> Result<usize, Stop> {
-        self.call(|p, spi| p.send_to(spi, s, buf, len, flags, to))
+        self.call_on(s, |p, spi| p.send_to(spi, s, buf, len, flags, to))
     }
 
     /// `WSPRecv` below.
@@ -648,7 +674,7 @@ impl Lower<'_, '_> {
         len: i32,
         flags: i32,
     ) -> Result<usize, Stop> {
-        self.call(|p, spi| p.recv(spi, s, buf, len, flags))
+        self.call_on(s, |p, spi| p.recv(spi, s, buf, len, flags))
     }
 
     /// `WSPRecvFrom` below.
@@ -661,12 +687,14 @@ impl Lower<'_, '_> {
         from: Option<&mut [u8]>,
         from_len: Option<&mut i32>,
     ) -> Result<usize, Stop> {
-        self.call(|p, spi| p.recv_from(spi, s, buf, len, flags, from, from_len))
+        self.call_on(s, |p, spi| {
+            p.recv_from(spi, s, buf, len, flags, from, from_len)
+        })
     }
 
     /// An overlapped operation below.
     pub fn start_overlapped(self, s: Socket, op: Overlapped) -> Result<usize, Stop> {
-        self.call(|p, spi| p.start_overlapped(spi, s, op))
+        self.call_on(s, |p, spi| p.start_overlapped(spi, s, op))
     }
 
     /// `WSPGetOverlappedResult` below.
@@ -677,22 +705,24 @@ impl Lower<'_, '_> {
         wait: bool,
         has_bytes: bool,
     ) -> Result<usize, Stop> {
-        self.call(|p, spi| p.get_overlapped_result(spi, s, overlapped, wait, has_bytes))
+        self.call_on(s, |p, spi| {
+            p.get_overlapped_result(spi, s, overlapped, wait, has_bytes)
+        })
     }
 
     /// `WSPShutdown` below.
     pub fn shutdown(self, s: Socket, how: i32) -> Result<(), Stop> {
-        self.call(|p, spi| p.shutdown(spi, s, how))
+        self.call_on(s, |p, spi| p.shutdown(spi, s, how))
     }
 
     /// `WSPSendDisconnect` below.
     pub fn send_disconnect(self, s: Socket, data: Option<WsaBufIn<'_>>) -> Result<(), Stop> {
-        self.call(|p, spi| p.send_disconnect(spi, s, data))
+        self.call_on(s, |p, spi| p.send_disconnect(spi, s, data))
     }
 
     /// `WSPRecvDisconnect` below.
     pub fn recv_disconnect(self, s: Socket, data: Option<WsaBufOut<'_>>) -> Result<(), Stop> {
-        self.call(|p, spi| p.recv_disconnect(spi, s, data))
+        self.call_on(s, |p, spi| p.recv_disconnect(spi, s, data))
     }
 
     /// `WSPGetSockOpt` below.
@@ -704,7 +734,7 @@ impl Lower<'_, '_> {
         value: Option<&mut [u8]>,
         len: Option<&mut i32>,
     ) -> Result<(), Stop> {
-        self.call(|p, spi| p.get_sock_opt(spi, s, level, name, value, len))
+        self.call_on(s, |p, spi| p.get_sock_opt(spi, s, level, name, value, len))
     }
 
     /// `WSPSetSockOpt` below.
@@ -716,12 +746,12 @@ impl Lower<'_, '_> {
         value: Option<&[u8]>,
         len: i32,
     ) -> Result<(), Stop> {
-        self.call(|p, spi| p.set_sock_opt(spi, s, level, name, value, len))
+        self.call_on(s, |p, spi| p.set_sock_opt(spi, s, level, name, value, len))
     }
 
     /// `WSPIoctl` below.
     pub fn ioctl(self, s: Socket, cmd: i32, arg: Option<&mut u32>) -> Result<(), Stop> {
-        self.call(|p, spi| p.ioctl(spi, s, cmd, arg))
+        self.call_on(s, |p, spi| p.ioctl(spi, s, cmd, arg))
     }
 
     /// `WSPGetSockName` below.
@@ -731,7 +761,7 @@ impl Lower<'_, '_> {
         addr: Option<&mut [u8]>,
         len: Option<&mut i32>,
     ) -> Result<(), Stop> {
-        self.call(|p, spi| p.sock_name(spi, s, addr, len))
+        self.call_on(s, |p, spi| p.sock_name(spi, s, addr, len))
     }
 
     /// `WSPGetPeerName` below.
@@ -741,7 +771,7 @@ impl Lower<'_, '_> {
         addr: Option<&mut [u8]>,
         len: Option<&mut i32>,
     ) -> Result<(), Stop> {
-        self.call(|p, spi| p.peer_name(spi, s, addr, len))
+        self.call_on(s, |p, spi| p.peer_name(spi, s, addr, len))
     }
 
     /// `WSPCancelBlockingCall` below.

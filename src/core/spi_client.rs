@@ -55,6 +55,9 @@ pub(crate) struct Slot {
     expected: u32,
     /// True once a final `WSPCleanup` succeeded: SP-9 watches the next `WSPStartup`.
     cleaned: bool,
+    /// Bytes the provider held at a final cleanup, already recorded as lost (SP-7): the
+    /// instance outlives the cleanup, and the same bytes must not be lost twice.
+    written_off: usize,
 }
 
 /// The registry and every process's provider instances.
@@ -203,6 +206,7 @@ impl World {
                 instance: Instance(Some(make())),
                 expected: 0,
                 cleaned: false,
+                written_off: 0,
             });
     }
 
@@ -392,6 +396,8 @@ impl World {
         }
         slot.cleaned = true;
         let unsent = slot.instance.0.as_ref().map_or(0, |p| p.unsent_bytes());
+        let new_loss = unsent.saturating_sub(slot.written_off);
+        slot.written_off = unsent;
         if unsent > 0 {
             let why = "provider held unsent data in the process at its final WSPCleanup";
             self.diagnose(
@@ -400,7 +406,10 @@ impl World {
                 format!("provider {name}: WSPCleanup returned with {unsent} unsent byte(s) still in the process (declared {location:?})"),
             );
             cx.rule(Rule::Sp7); // SP-7: lost with the DLL.
-            self.transport.lose_in_process(pid, unsent, Rule::Sp7, why);
+            if new_loss > 0 {
+                self.transport
+                    .lose_in_process(pid, new_loss, Rule::Sp7, why);
+            }
         }
         let left = self.provider_sockets(pid, idx, true);
         if !left.is_empty() {
@@ -492,6 +501,7 @@ impl World {
                 continue;
             };
             let unsent = slot.instance.0.as_ref().map_or(0, |p| p.unsent_bytes());
+            let unsent = unsent.saturating_sub(slot.written_off);
             if unsent > 0 {
                 lost = true;
                 self.transport.lose_in_process(

@@ -46,6 +46,18 @@ impl World {
         self.blocked.contains_key(&thread)
     }
 
+    /// True when the call is being made again after it blocked waiting on socket `s`.
+    ///
+    /// A call through a layered provider may touch several sockets, or the same socket more
+    /// than once; only the provider call that blocked is a resumption (the others are fresh).
+    pub(super) fn resumed_on(&self, cx: &Cx, s: Socket) -> bool {
+        cx.resumed
+            && self
+                .blocked
+                .get(&cx.thread)
+                .is_some_and(|b| b.socket == Some(s))
+    }
+
     /// Forgets `thread`'s blocking call: the harness ended the wait (an alertable wait that ran
     /// APCs).
     pub fn unblock(&mut self, thread: ThreadId) {
