@@ -50,6 +50,8 @@
 //! - `sim` ([`Sim`], [`Host`], [`Process`]) runs test code as simulated threads, keeps virtual
 //!   time and the trace.
 //! - The core is a sans-IO state machine holding every rule.
+//! - [`spi`] is the service provider interface: the built-in providers implement its
+//!   [`Provider`](spi::Provider) trait, and so can yours ([`SimBuilder::provider`]).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

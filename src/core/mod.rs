@@ -39,6 +39,11 @@ use table::{Generations, Socket};
 use transport::{Loss, Proto, Transport};
 
 /// Why a call is waiting.
+///
+/// A provider usually passes on the [`Stop::Block`] of the layer below. One that waits for a
+/// reason of its own builds it: the simulator makes the call again whenever something may have
+/// changed (a packet arrived, another thread made a call, virtual time moved), and gives up at
+/// `deadline` by making it again then. A wait nothing can end is reported as a deadlock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
     /// When the call gives up waiting by itself (a linger timeout), if ever.
@@ -58,12 +63,14 @@ pub enum Step {
     Blocked(Block),
 }
 
-/// Why a call handler stopped early.
-#[derive(Debug)]
+/// Why a call (or a provider's method) stopped early: an error (`lpErrno`), or a wait.
+///
+/// `?` turns a [`WsaError`] into `Stop::Fail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stop {
-    /// It failed.
+    /// It failed with this error.
     Fail(WsaError),
-    /// It must wait.
+    /// It must wait; it is made again later.
     Block(Block),
 }
 

@@ -546,8 +546,12 @@ impl<'a> Spi<'a> {
         self.world.profile()
     }
 
-    /// True when the call is being made again after it returned [`Stop::Block`]: its side
-    /// effects happened already.
+    /// True when the application's call is being made again after it returned
+    /// [`Stop::Block`]: the side effects the provider made before it blocked happened already.
+    ///
+    /// It holds for the whole call. Calls passed down with [`lower`](Spi::lower) are
+    /// resumptions only on the socket whose call blocked, so a provider that flushes several
+    /// sockets in one call can simply make the same calls again.
     pub fn resumed(&self) -> bool {
         self.cx.resumed
     }
