@@ -9,6 +9,8 @@
 //!    closing: the counter's final `WSPCleanup` flushes them (SP-6), and the server gets all 40.
 //! 2. The same client with a flawed `Counter` whose final `WSPCleanup` returns before flushing:
 //!    Ws2_32 reports the SP-6 violation, and the 10 bytes are lost with the DLL (SP-7).
+//! 3. `spi::check_provider` runs the standard scenarios on the conformant counter and on its
+//!    two flawed variants (returns before flushing; cannot restart), and lists what it finds.
 
 mod counter;
 
@@ -16,6 +18,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 use counter::{Counter, Flaw, COUNTER_PROTOCOL};
 use ws2sim::consts::*;
+use ws2sim::spi::check_provider;
 use ws2sim::{api, Profile, Sim, Socket, Version};
 
 const PORT: u16 = 7000;
@@ -110,4 +113,24 @@ fn main() {
     }
     println!("bytes lost: {}", sim.lost_bytes());
     assert_eq!(sim.lost_bytes(), 10);
+
+    println!("\n== spi::check_provider: the standard scenarios, on each variant");
+    for (name, counter) in [
+        ("conformant", Counter::new(1024)),
+        (
+            "returns before flush",
+            Counter::new(1024).with_flaw(Flaw::ReturnsBeforeFlush),
+        ),
+        (
+            "cannot restart",
+            Counter::new(1024).with_flaw(Flaw::NoRestart),
+        ),
+    ] {
+        let found = check_provider(counter);
+        println!("{name}: {} violation(s)", found.len());
+        for d in &found {
+            println!("  {}: {}", d.rule, d.message);
+        }
+        assert_eq!(found.is_empty(), name == "conformant");
+    }
 }

@@ -398,7 +398,9 @@ impl World {
         let unsent = slot.instance.0.as_ref().map_or(0, |p| p.unsent_bytes());
         let new_loss = unsent.saturating_sub(slot.written_off);
         slot.written_off = unsent;
-        if unsent > 0 {
+        // Reported once: a provider still holding the same bytes at a later cleanup is the
+        // same violation.
+        if new_loss > 0 {
             let why = "provider held unsent data in the process at its final WSPCleanup";
             self.diagnose(
                 cx,

@@ -228,7 +228,8 @@ pub(crate) struct State {
 
 /// A misuse the simulator detected where Windows would deadlock or behave in an undefined way
 /// (CL-12: WSAStartup/WSACleanup in DllMain; SD-13: a blocking call from an APC inside a
-/// blocking call). Also recorded in the trace as a `Diagnostic` event.
+/// blocking call), or a service provider breaking its side of the SPI contract (SP-1..SP-10).
+/// Also recorded in the trace as a `Diagnostic` event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     /// The rule naming the misuse.

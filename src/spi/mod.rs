@@ -8,6 +8,8 @@
 //! - [`SimBuilder::provider`](crate::SimBuilder::provider) adds one to the catalog.
 //! - [`Client`] calls `WSPStartup`/`WSPCleanup` directly, as Ws2_32 would, to test the count
 //!   rules (SP-2, SP-3, SP-9) on their own.
+//! - [`check_provider`] runs a provider through the standard scenarios and returns every
+//!   violation found: the one-line conformance test for a provider.
 //!
 //! The built-in providers (MSAFD Tcpip for TCP and UDP, and ws2sim's disconnect-data stream
 //! provider) implement the same trait; every socket call of `sys` and `api` reaches them
@@ -26,6 +28,10 @@
 //! - A provider's instance outlives the final `WSACleanup` for as long as its process lives (as
 //!   if another module held the DLL), so SP-9's immediate restart is observable; Ws2_32's load
 //!   record does not survive (ST-6): the next socket loads the provider again.
+
+mod check;
+
+pub use check::check_provider;
 
 use crate::core::call::Call;
 use crate::core::Reply;
