@@ -91,13 +91,15 @@ impl Provider for Builtin {
         }
         spi.cx.rule(Rule::Sp2); // SP-2
         self.clients -= 1;
-        if self.clients > 0 {
-            return Ok(());
+        if self.clients == 0 {
+            spi.cx.rule(Rule::Sp4); // SP-4: the final one cleans up.
+            let me = spi.me();
+            spi.world.reset_provider_sockets(spi.cx, me);
         }
-        let me = spi.me();
-        spi.world.reset_provider_sockets(spi.cx, me);
         if spi.world.caller_network_down(spi.cx) {
-            spi.cx.rule(Rule::Sp3); // SP-3: the cleanup happened; the network is down.
+            // SP-3: the count went down (and a final cleanup happened), as CL-11 has it for
+            // WSACleanup; the network is down.
+            spi.cx.rule(Rule::Sp3);
             return Err(WsaError::NetworkDown.into());
         }
         Ok(())

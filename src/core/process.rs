@@ -111,6 +111,13 @@ impl ProcessState {
         }
     }
 
+    /// SP-1: forgets that provider `idx` was loaded (its final `WSPCleanup` happened).
+    pub(super) fn unmark_loaded(&mut self, idx: ProviderIdx) {
+        if let Some(w) = self.ws2.as_mut() {
+            w.loaded.retain(|&l| l != idx);
+        }
+    }
+
     /// The protocol chain of an open socket.
     pub(super) fn socket_chain(&self, s: Socket) -> Option<&[ProviderIdx]> {
         Some(&self.ws2.as_ref()?.sockets.get(s)?.chain)

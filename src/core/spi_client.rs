@@ -395,6 +395,10 @@ impl World {
             return r;
         }
         slot.cleaned = true;
+        // The provider is unloaded as far as Ws2_32 is concerned: its next socket loads it
+        // again (SP-1), even when a direct client made this final cleanup.
+        self.process_mut(pid).unmark_loaded(idx);
+        let slot = self.slot_mut(pid, idx);
         let unsent = slot.instance.0.as_ref().map_or(0, |p| p.unsent_bytes());
         let new_loss = unsent.saturating_sub(slot.written_off);
         slot.written_off = unsent;
@@ -442,6 +446,11 @@ impl World {
                                 // closesocket would with its linger setting (without waiting).
             cx.rule(Rule::Cl6);
         }
+        // SP-4 → CL-4: blocking calls on those sockets in other threads return WSAEINTR.
+        let me = cx.thread;
+        self.interrupt(cx, Rule::Sp4, |t, b| {
+            b.process == pid && t != me && b.socket.is_some_and(|s| sockets.contains(&s))
+        });
         let reset = self.profile == Profile::Documented;
         for s in sockets {
             if let Some(st) = self.process_mut(pid).remove_socket(s) {

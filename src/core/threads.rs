@@ -107,7 +107,8 @@ impl World {
             cx.rule(rule);
         }
         for t in chosen {
-            self.interrupts.insert(t, rule);
+            // The first cancellation is the one the call reports.
+            self.interrupts.entry(t).or_insert(rule);
         }
     }
 
