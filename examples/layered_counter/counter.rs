@@ -56,6 +56,9 @@ pub struct Counter {
     clients: u32,
     cleaned: bool,
     pending: BTreeMap<Socket, Vec<u8>>,
+    /// Bytes of `pending` a blocking send below already queued in the transport while it
+    /// waits for room (ws2sim's TCP queues everything before it waits): no longer at risk.
+    handed: BTreeMap<Socket, usize>,
     nonblocking: BTreeSet<Socket>,
     counts: Arc<Mutex<Counts>>,
 }
@@ -69,6 +72,7 @@ impl Counter {
             clients: 0,
             cleaned: false,
             pending: BTreeMap::new(),
+            handed: BTreeMap::new(),
             nonblocking: BTreeSet::new(),
             counts: Arc::default(),
         }
@@ -89,26 +93,39 @@ impl Counter {
         f(&mut self.counts.lock().unwrap());
     }
 
-    /// Hands socket `s`'s held bytes to TCP. A blocking send below may wait (the call is made
-    /// again later: the bytes TCP took are then counted once, when it returns).
+    /// Hands socket `s`'s held bytes to TCP. A blocking send below may wait: the bytes are
+    /// then in the transport already (`handed`), and the call is made again later. On a socket
+    /// that turned out non-blocking (WSAEventSelect), what TCP cannot take now stays held.
     fn flush(&mut self, spi: &mut Spi<'_>, s: Socket) -> Result<(), Stop> {
         while let Some(buf) = self.pending.get_mut(&s).filter(|b| !b.is_empty()) {
             let len = buf.len().min(i32::MAX as usize) as i32;
             match spi.lower().send(s, Some(buf), len, 0) {
                 Ok(n) => {
                     buf.drain(..n);
+                    self.handed.remove(&s);
                     self.count(|c| c.flushed += n as u64);
                 }
+                Err(Stop::Fail(WsaError::WouldBlock)) => return Ok(()),
                 Err(Stop::Fail(e)) => {
                     // The connection cannot take it any more: the error is the caller's.
                     self.pending.remove(&s);
+                    self.handed.remove(&s);
                     return Err(e.into());
                 }
-                Err(block) => return Err(block),
+                Err(block) => {
+                    self.handed.insert(s, len as usize);
+                    return Err(block);
+                }
             }
         }
         self.pending.remove(&s);
         Ok(())
+    }
+
+    /// True while bytes of `s` are held and not yet in the transport.
+    fn holds(&self, s: Socket) -> bool {
+        let held = self.pending.get(&s).map_or(0, Vec::len);
+        held > self.handed.get(&s).copied().unwrap_or(0)
     }
 }
 
@@ -155,11 +172,23 @@ impl Provider for Counter {
     }
 
     fn unsent_bytes(&self) -> usize {
-        self.pending.values().map(Vec::len).sum()
+        let held: usize = self.pending.values().map(Vec::len).sum();
+        held - self.handed.values().sum::<usize>()
     }
 
     fn close_socket(&mut self, spi: &mut Spi<'_>, s: Socket) -> Result<(), Stop> {
-        self.flush(spi, s)?;
+        match self.flush(spi, s) {
+            // Queued in the transport: the close goes on at once (CS-2) and TCP sends it.
+            Err(Stop::Block(_)) => {}
+            // The connection is gone (reset): the held bytes cannot be sent; close anyway.
+            Err(Stop::Fail(_)) | Ok(()) => {}
+        }
+        if self.holds(s) {
+            // Non-blocking and TCP is full: closing now would lose the bytes.
+            return Err(WsaError::WouldBlock.into());
+        }
+        self.pending.remove(&s);
+        self.handed.remove(&s);
         spi.lower().close_socket(s)?;
         self.nonblocking.remove(&s);
         Ok(())
@@ -195,6 +224,11 @@ impl Provider for Counter {
         flags: i32,
     ) -> Result<usize, Stop> {
         if self.nonblocking.contains(&s) || flags != 0 {
+            // Not buffered; held bytes go first (XP1_GUARANTEED_ORDER).
+            self.flush(spi, s)?;
+            if self.holds(s) {
+                return Err(WsaError::WouldBlock.into());
+            }
             let n = spi.lower().send(s, buf, len, flags)?;
             self.count(|c| {
                 c.sent += n as u64;
@@ -203,15 +237,26 @@ impl Provider for Counter {
             return Ok(n);
         }
         if !spi.resumed() {
-            // The socket's state first, as TCP would check it (ER-3: state before pointers).
-            spi.lower().send(s, Some(&[]), 0, 0)?;
             let n = usize::try_from(len).map_err(|_| WsaError::Fault)?;
             let data = match buf {
                 Some(b) => &b[..n],
                 None if n == 0 => &[][..],
                 None => return Err(WsaError::Fault.into()),
             };
-            self.pending.entry(s).or_default().extend_from_slice(data);
+            let held = self.pending.entry(s).or_default();
+            let before = held.len();
+            held.extend_from_slice(data);
+            // The socket's state, as TCP checks it (a 0-byte send below). If that must wait,
+            // the bytes are already held, and the call made again does not add them twice.
+            match spi.lower().send(s, Some(&[]), 0, 0) {
+                Ok(_) | Err(Stop::Block(_)) => {}
+                Err(Stop::Fail(e)) => {
+                    if let Some(held) = self.pending.get_mut(&s) {
+                        held.truncate(before);
+                    }
+                    return Err(e.into());
+                }
+            }
             self.count(|c| c.sent += n as u64);
         }
         if self.pending.get(&s).map_or(0, Vec::len) >= self.threshold {
