@@ -777,6 +777,7 @@ impl World {
                 cx.rule(Rule::Cl6);
                 self.release_socket(&st, reset, Rule::Cl6);
             }
+            // CL-5 for those left sockets too: their operations end silently.
             self.abort_ops(|p, _| p == pid, false);
             cx.rule(Rule::Cl8);
         }
@@ -869,11 +870,12 @@ impl World {
             return Err(e.into());
         }
         self.via_socket(cx, s, |p, spi| p.close_socket(spi, s))?;
-        if self.process(cx.process).socket_chain(s).is_some() {
-            let name = self
-                .provider_info(self.process(cx.process).socket_chain(s).unwrap_or_default()[0])
-                .name
-                .clone();
+        if let Some(&top) = self
+            .process(cx.process)
+            .socket_chain(s)
+            .and_then(<[_]>::first)
+        {
+            let name = self.provider_info(top).name.clone();
             self.diagnose(
                 cx,
                 Rule::Cs1,
@@ -928,11 +930,10 @@ impl World {
     }
 
     /// The built-in providers' `WSPCloseSocket`: CS-6, the network half (CS-2..CS-5), CS-7.
+    ///
+    /// Ws2_32 has checked the handle (CS-1); a bad one passed down by a layered provider fails
+    /// `WSAENOTSOCK` in `close_network` (ER-2).
     pub(super) fn close_socket(&mut self, cx: &mut Cx, s: Socket) -> Result<Reply, Stop> {
-        if let Err(e) = self.process_mut(cx.process).socket_mut(cx, s) {
-            cx.rule(Rule::Cs1); // CS-1
-            return Err(e.into());
-        }
         let pid = cx.process;
         let pending = self.overlapped.pending_of(pid) > 0;
         if pending && self.abort_ops(|p, s2| p == pid && s2 == s, true) {
