@@ -361,6 +361,39 @@ fn th_5_blocking_hook_functions_fail_under_2_2() {
     });
 }
 
+/// What `kernel32_hook` saw: (port made, dequeue result, last error after it).
+static KERNEL32_SEEN: Mutex<Vec<(bool, i32, u32)>> = Mutex::new(Vec::new());
+
+unsafe extern "system" fn kernel32_hook() -> isize {
+    let port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, std::ptr::null_mut(), 0, 0);
+    let (mut n, mut key, mut ov) = (0u32, 0usize, std::ptr::null_mut());
+    let r = GetQueuedCompletionStatus(port, &mut n, &mut key, &mut ov, 0);
+    KERNEL32_SEEN
+        .lock()
+        .unwrap()
+        .push((!port.is_null(), r, WSAGetLastError() as u32));
+    WSACancelBlockingCall();
+    0
+}
+
+#[test]
+fn er_1_kernel32_calls_from_a_blocking_hook_are_not_refused() {
+    let (_sim, p) = app();
+    p.run(|| unsafe {
+        assert_eq!(startup(0x0101), 0);
+        let (_l, _c, s) = local_pair(7000);
+        assert!(WSASetBlockingHook(Some(kernel32_hook)).is_none());
+        assert_eq!(recv_result(s), (SOCKET_ERROR, WSAEINTR, vec![]));
+        // The port is made and polled: an empty port times out (WAIT_TIMEOUT), where a
+        // Winsock call would have failed WSAEINPROGRESS (TH-5).
+        assert_eq!(
+            *KERNEL32_SEEN.lock().unwrap(),
+            vec![(true, FALSE, WAIT_TIMEOUT as u32)]
+        );
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
 /// What `cl10_hook` saw: WSACleanup's (return value, last error).
 static CL10_CLEANUP: Mutex<Vec<(i32, i32)>> = Mutex::new(Vec::new());
 

@@ -302,83 +302,227 @@ pub enum Call<'a> {
 }
 
 impl Call<'_> {
-    /// The Winsock function's name.
-    pub fn name(&self) -> &'static str {
+    /// The call table: every per-call property, one row per call.
+    ///
+    /// This is the only place that says, for a call, what its C function is named, how it
+    /// reports failure, whether it needs `WSAStartup` (ER-1), what it does to the last error
+    /// (ER-4), whether a Winsock 1.1 blocking hook may make it (TH-5) and how it waits. The
+    /// match is exhaustive with no default arm: a new `Call` variant does not compile until
+    /// its row is written.
+    pub fn spec(&self) -> Spec {
+        use Family::*;
         match self {
-            Call::Startup { .. } => "WSAStartup",
-            Call::Cleanup => "WSACleanup",
-            Call::GetLastError => "WSAGetLastError",
-            Call::SetLastError(_) => "WSASetLastError",
-            Call::Socket { wsa: false, .. } => "socket",
-            Call::Socket { wsa: true, .. } => "WSASocketW",
-            Call::CloseSocket(_) => "closesocket",
-            Call::SetSockOpt { .. } => "setsockopt",
-            Call::GetSockOpt { .. } => "getsockopt",
-            Call::IoctlSocket { .. } => "ioctlsocket",
-            Call::EnumProtocols { .. } => "WSAEnumProtocolsW",
-            Call::Bind { .. } => "bind",
-            Call::Listen { .. } => "listen",
-            Call::Accept { .. } => "accept",
-            Call::Connect { .. } => "connect",
-            Call::Send { to: None, .. } => "send",
-            Call::Send { to: Some(_), .. } => "sendto",
-            Call::Recv { from: None, .. } => "recv",
-            Call::Recv { from: Some(_), .. } => "recvfrom",
-            Call::SockName { .. } => "getsockname",
-            Call::PeerName { .. } => "getpeername",
-            Call::Shutdown { .. } => "shutdown",
-            Call::SendDisconnect { .. } => "WSASendDisconnect",
-            Call::RecvDisconnect { .. } => "WSARecvDisconnect",
-            Call::CreateEvent => "WSACreateEvent",
-            Call::EventOp(_, EventOp::Close) => "WSACloseEvent",
-            Call::EventOp(_, EventOp::Set) => "WSASetEvent",
-            Call::EventOp(_, EventOp::Reset) => "WSAResetEvent",
-            Call::WaitEvents { .. } => "WSAWaitForMultipleEvents",
-            Call::EventSelect { .. } => "WSAEventSelect",
-            Call::EnumNetworkEvents { .. } => "WSAEnumNetworkEvents",
-            Call::Select { .. } => "select",
-            Call::Overlapped { name, .. } => name,
-            Call::OverlappedResult { .. } => "WSAGetOverlappedResult",
-            Call::CreatePort { .. } => "CreateIoCompletionPort",
-            Call::GetQueued { .. } => "GetQueuedCompletionStatus",
-            Call::IsBlocking => "WSAIsBlocking",
-            Call::CancelBlocking => "WSACancelBlockingCall",
-            Call::SetBlockingHook(Some(_)) => "WSASetBlockingHook",
-            Call::SetBlockingHook(None) => "WSAUnhookBlockingHook",
-            Call::SpiStartup { .. } => "WSPStartup",
-            Call::SpiCleanup { .. } => "WSPCleanup",
-            Call::RegisterName { addr: Some(_), .. } => "WSASetServiceW (register)",
-            Call::RegisterName { addr: None, .. } => "WSASetServiceW (delete)",
-            Call::LookupName { .. } => "WSALookupServiceBeginW",
+            Call::Startup { .. } => Spec::of(Winsock, "WSAStartup")
+                .gate(Gate::Own)
+                .returns(Returns::ErrorCode)
+                .last_error(LastError::Untouched),
+            // CL-3: a successful WSACleanup clears the last error.
+            Call::Cleanup => Spec::of(Winsock, "WSACleanup")
+                .gate(Gate::Own)
+                .last_error(LastError::SetsAndClears)
+                .cleans_up(),
+            // TH-1: per thread, no WSAStartup needed.
+            Call::GetLastError => Spec::of(Winsock, "WSAGetLastError")
+                .gate(Gate::None)
+                .in_hook(),
+            Call::SetLastError(_) => Spec::of(Winsock, "WSASetLastError")
+                .gate(Gate::None)
+                .in_hook(),
+            // win: sock.c test_WSASocket: a new socket leaves last error 0.
+            Call::Socket { wsa, .. } => {
+                Spec::of(Winsock, if *wsa { "WSASocketW" } else { "socket" })
+                    .returns(Returns::Socket)
+                    .last_error(LastError::SetsAndClears)
+            }
+            Call::CloseSocket(_) => Spec::of(Winsock, "closesocket"),
+            // win: sock.c test_set_getsockopt.
+            Call::SetSockOpt { .. } => {
+                Spec::of(Winsock, "setsockopt").last_error(LastError::SetsAndClears)
+            }
+            Call::GetSockOpt { .. } => Spec::of(Winsock, "getsockopt"),
+            // win: sock.c test_fionbio.
+            Call::IoctlSocket { .. } => {
+                Spec::of(Winsock, "ioctlsocket").last_error(LastError::SetsAndClears)
+            }
+            Call::EnumProtocols { .. } => Spec::of(Winsock, "WSAEnumProtocolsW"),
+            Call::Bind { .. } => Spec::of(Winsock, "bind"),
+            Call::Listen { .. } => Spec::of(Winsock, "listen"),
+            Call::Accept { .. } => Spec::of(Winsock, "accept").returns(Returns::Socket),
+            Call::Connect { .. } => Spec::of(Winsock, "connect"),
+            Call::Send { to: None, .. } => Spec::of(Winsock, "send"),
+            Call::Send { to: Some(_), .. } => Spec::of(Winsock, "sendto"),
+            Call::Recv { from: None, .. } => Spec::of(Winsock, "recv"),
+            Call::Recv { from: Some(_), .. } => Spec::of(Winsock, "recvfrom"),
+            Call::SockName { .. } => Spec::of(Winsock, "getsockname"),
+            Call::PeerName { .. } => Spec::of(Winsock, "getpeername"),
+            Call::Shutdown { .. } => Spec::of(Winsock, "shutdown"),
+            Call::SendDisconnect { .. } => Spec::of(Winsock, "WSASendDisconnect"),
+            Call::RecvDisconnect { .. } => Spec::of(Winsock, "WSARecvDisconnect"),
+            Call::CreateEvent => Spec::of(Winsock, "WSACreateEvent").returns(Returns::InvalidEvent),
+            Call::EventOp(_, op) => Spec::of(Winsock, op.function()).returns(Returns::False),
+            // OV-4: only an alertable wait returns WSA_WAIT_IO_COMPLETION after APCs ran.
+            Call::WaitEvents { alertable, .. } => Spec::of(Winsock, "WSAWaitForMultipleEvents")
+                .returns(Returns::WaitFailed)
+                .waits(if *alertable {
+                    Wait::AlertableReturns
+                } else {
+                    Wait::NotAlertable
+                }),
+            Call::EventSelect { .. } => Spec::of(Winsock, "WSAEventSelect"),
+            Call::EnumNetworkEvents { .. } => Spec::of(Winsock, "WSAEnumNetworkEvents"),
+            Call::Select { .. } => Spec::of(Winsock, "select"),
+            Call::Overlapped { name, .. } => Spec::of(Winsock, name),
+            // OV-4: waiting for a result is not alertable.
+            Call::OverlappedResult { .. } => Spec::of(Winsock, "WSAGetOverlappedResult")
+                .returns(Returns::False)
+                .waits(Wait::NotAlertable),
+            // ER-1: kernel32 objects need no WSAStartup and are never refused by TH-5.
+            Call::CreatePort { .. } => Spec::of(Kernel32, "CreateIoCompletionPort")
+                .gate(Gate::None)
+                .returns(Returns::Null)
+                .in_hook(),
+            Call::GetQueued { .. } => Spec::of(Kernel32, "GetQueuedCompletionStatus")
+                .gate(Gate::None)
+                .returns(Returns::False)
+                .in_hook()
+                .waits(Wait::NotAlertable),
+            // TH-5: the two calls a blocking hook exists to make.
+            Call::IsBlocking => Spec::of(Winsock, "WSAIsBlocking")
+                .gate(Gate::None)
+                .in_hook(),
+            Call::CancelBlocking => Spec::of(Winsock, "WSACancelBlockingCall").in_hook(),
+            Call::SetBlockingHook(Some(_)) => {
+                Spec::of(Winsock, "WSASetBlockingHook").returns(Returns::Null)
+            }
+            Call::SetBlockingHook(None) => Spec::of(Winsock, "WSAUnhookBlockingHook"),
+            // The SPI client is Ws2_32 itself: no WSAStartup; errors go to lpErrno.
+            Call::SpiStartup { .. } => Spec::of(Spi, "WSPStartup")
+                .gate(Gate::None)
+                .last_error(LastError::Untouched),
+            Call::SpiCleanup { .. } => Spec::of(Spi, "WSPCleanup")
+                .gate(Gate::None)
+                .last_error(LastError::Untouched),
+            Call::RegisterName { addr: Some(_), .. } => {
+                Spec::of(Winsock, "WSASetServiceW (register)")
+            }
+            Call::RegisterName { addr: None, .. } => Spec::of(Winsock, "WSASetServiceW (delete)"),
+            Call::LookupName { .. } => Spec::of(Winsock, "WSALookupServiceBeginW"),
         }
     }
+}
 
+/// One row of the call table ([`Call::spec`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spec {
+    /// The C function's name, as the trace shows it.
+    pub name: &'static str,
+    /// Which DLL's contract the call belongs to.
+    pub family: Family,
+    /// The checks made before any argument is looked at.
+    pub gate: Gate,
     /// How the C function reports failure (ER-4).
-    pub fn returns(&self) -> Returns {
-        match self {
-            Call::Startup { .. } => Returns::ErrorCode,
-            Call::Socket { .. } | Call::Accept { .. } => Returns::Socket,
-            Call::CreateEvent => Returns::InvalidEvent,
-            Call::EventOp(..) => Returns::False,
-            Call::WaitEvents { .. } => Returns::WaitFailed,
-            Call::SetBlockingHook(Some(_)) | Call::CreatePort { .. } => Returns::Null,
-            Call::OverlappedResult { .. } | Call::GetQueued { .. } => Returns::False,
-            _ => Returns::Status,
+    pub returns: Returns,
+    /// What the call does to the thread's last error.
+    pub last_error: LastError,
+    /// TH-5: a Winsock 1.1 blocking hook may make it while its thread's call is in progress.
+    pub in_blocking_hook: bool,
+    /// How the call waits when it blocks.
+    pub wait: Wait,
+    /// The call may be the process's final `WSACleanup` (CL-8: the harness then drops the
+    /// completion routines still queued for the process).
+    pub cleans_up: bool,
+}
+
+impl Spec {
+    /// A Winsock call of `family` with the common properties: ER-1 and ER-5 apply, failure is
+    /// `SOCKET_ERROR` with the last error set, a 1.1 hook may not make it, and a wait is
+    /// alertable (seed 004: blocking Winsock calls run APCs and go on waiting).
+    const fn of(family: Family, name: &'static str) -> Spec {
+        Spec {
+            name,
+            family,
+            gate: Gate::Started,
+            returns: Returns::Status,
+            last_error: LastError::Sets,
+            in_blocking_hook: false,
+            wait: Wait::Alertable,
+            cleans_up: false,
         }
     }
 
-    /// True for the calls Windows was observed to leave with last error 0 when they succeed:
-    /// `WSACleanup` (CL-3), `socket`/`WSASocketW` (win: sock.c `test_WSASocket`), `setsockopt`
-    /// and `ioctlsocket` (win: sock.c `test_set_getsockopt`, `test_fionbio`).
-    pub fn clears_last_error(&self) -> bool {
-        matches!(
-            self,
-            Call::Cleanup
-                | Call::Socket { .. }
-                | Call::SetSockOpt { .. }
-                | Call::IoctlSocket { .. }
-        )
+    const fn gate(self, gate: Gate) -> Spec {
+        Spec { gate, ..self }
     }
+
+    const fn returns(self, returns: Returns) -> Spec {
+        Spec { returns, ..self }
+    }
+
+    const fn last_error(self, last_error: LastError) -> Spec {
+        Spec { last_error, ..self }
+    }
+
+    const fn in_hook(self) -> Spec {
+        Spec {
+            in_blocking_hook: true,
+            ..self
+        }
+    }
+
+    const fn waits(self, wait: Wait) -> Spec {
+        Spec { wait, ..self }
+    }
+
+    const fn cleans_up(self) -> Spec {
+        Spec {
+            cleans_up: true,
+            ..self
+        }
+    }
+}
+
+/// Which contract a call belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// A Ws2_32 export.
+    Winsock,
+    /// A kernel32 function Winsock code uses (completion ports, events, waits).
+    Kernel32,
+    /// A call of the service provider interface made directly ([`crate::spi::Client`]).
+    Spi,
+}
+
+/// The checks a call gets before any argument is looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// ER-1 (`WSANOTINITIALISED` while the startup count is 0), then ER-5 (`WSAENETDOWN`).
+    Started,
+    /// Neither: the call works without `WSAStartup` (TH-1, kernel32, the SPI client).
+    None,
+    /// The call makes those checks itself, as rules of its own (ST-*, CL-1, CL-11).
+    Own,
+}
+
+/// What a call does to the calling thread's last error (ER-4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastError {
+    /// A failure sets it; a success leaves it alone.
+    Sets,
+    /// A failure sets it; a success sets it to 0, as Windows was observed to do.
+    SetsAndClears,
+    /// Never touched: the error is returned directly (`WSAStartup`) or in `lpErrno` (SPI).
+    Untouched,
+}
+
+/// How a call waits when it must block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Alertably: queued APCs run during the wait, then the call goes on waiting (seed 004).
+    Alertable,
+    /// Alertably, and the call returns `WSA_WAIT_IO_COMPLETION` once APCs ran (OV-4).
+    AlertableReturns,
+    /// Not alertably: APCs wait for a later alertable wait (OV-4).
+    NotAlertable,
 }
 
 /// How a Winsock function reports failure (ER-4).

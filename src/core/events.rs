@@ -350,3 +350,14 @@ pub enum EventOp {
     /// `WSAResetEvent`.
     Reset,
 }
+
+impl EventOp {
+    /// The Winsock function that makes the operation.
+    pub const fn function(self) -> &'static str {
+        match self {
+            EventOp::Close => "WSACloseEvent",
+            EventOp::Set => "WSASetEvent",
+            EventOp::Reset => "WSAResetEvent",
+        }
+    }
+}

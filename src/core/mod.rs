@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use crate::consts::*;
 use crate::error::WsaError;
-pub use call::{Call, Reply};
+pub use call::{Call, Gate, LastError, Reply, Spec};
 use catalog::Catalog;
 use process::{Ending, ProcessState};
 use provider::Provider;
@@ -396,12 +396,7 @@ impl World {
     /// calling thread's last error. Some successful calls clear it, as Windows does (see
     /// [`Call::clears_last_error`]). A call that must wait leaves the last error alone.
     pub fn dispatch(&mut self, cx: &mut Cx, call: &mut Call<'_>) -> Step {
-        // WSAStartup returns its error; WSPStartup/WSPCleanup report theirs in lpErrno.
-        let sets_last_error = !matches!(
-            call,
-            Call::Startup { .. } | Call::SpiStartup { .. } | Call::SpiCleanup { .. }
-        );
-        let clears = call.clears_last_error();
+        let spec = call.spec();
         if !cx.resumed {
             cx.started = self.now;
         }
@@ -419,14 +414,14 @@ impl World {
         {
             cx.rule(rule); // CL-4, CS-7, CL-13: the blocking call was cancelled.
             Err(Stop::Fail(WsaError::Interrupted))
-        } else if nested && winsock_1 && !call.allowed_in_blocking_hook() {
+        } else if nested && winsock_1 && !spec.in_blocking_hook {
             cx.rule(Rule::Th5); // TH-5
-            if matches!(call, Call::Cleanup) {
+            if spec.cleans_up {
                 cx.rule(Rule::Cl10); // CL-10
             }
             Err(Stop::Fail(WsaError::InProgress))
         } else {
-            self.route(cx, call)
+            self.route(cx, spec, call)
         };
         self.poll_overlapped();
         self.poll_network_events();
@@ -435,7 +430,7 @@ impl World {
             Err(Stop::Fail(e)) => Err(e),
             Err(Stop::Block(_)) if nested => {
                 // SD-13: undefined on Windows; the simulator fails the inner call.
-                let what = call.name();
+                let what = spec.name;
                 self.diagnose(
                     cx,
                     Rule::Sd13,
@@ -457,13 +452,13 @@ impl World {
         }
         let thread = cx.thread;
         let process = self.process_mut(cx.process);
-        match &result {
-            Err(e) if sets_last_error => {
+        match (&result, spec.last_error) {
+            (_, LastError::Untouched) | (Ok(_), LastError::Sets) => {}
+            (Err(e), LastError::Sets | LastError::SetsAndClears) => {
                 cx.rule(Rule::Er4); // ER-4
                 process.set_last_error(thread, e.code());
             }
-            Ok(_) if clears => process.set_last_error(thread, 0),
-            _ => {}
+            (Ok(_), LastError::SetsAndClears) => process.set_last_error(thread, 0),
         }
         Step::Done(result)
     }
@@ -482,82 +477,43 @@ impl World {
         Ok(())
     }
 
-    fn route(&mut self, cx: &mut Cx, call: &mut Call<'_>) -> Result<Reply, Stop> {
-        // Exempt from ER-1: startup creates the state; the last error is per thread (TH-1);
-        // WSACleanup reports ER-1 as CL-1 and ER-5 as CL-11.
+    /// Sends a call to its handler: Ws2_32's own, or the socket's provider chain.
+    fn route(&mut self, cx: &mut Cx, spec: Spec, call: &mut Call<'_>) -> Result<Reply, Stop> {
+        match spec.gate {
+            Gate::Started => self.gate(cx)?,
+            Gate::None | Gate::Own => {}
+        }
         match call {
             Call::Startup { requested, data } => {
-                if cx.in_dllmain {
-                    self.diagnose(
-                        cx,
-                        Rule::Cl12,
-                        "WSAStartup called from DllMain (the loader lock is held)".into(),
-                    );
-                }
-                return Ok(self.process_mut(cx.process).startup(
-                    cx,
-                    *requested,
-                    data.as_deref_mut(),
-                )?);
+                self.ws2_startup(cx, *requested, data.as_deref_mut())
             }
             Call::GetLastError => {
                 cx.rule(Rule::Th1); // TH-1
-                return Ok(Reply::LastError(
+                Ok(Reply::LastError(
                     self.process(cx.process).last_error(cx.thread),
-                ));
+                ))
             }
             Call::SetLastError(code) => {
                 cx.rule(Rule::Th1); // TH-1
                 self.process_mut(cx.process)
                     .set_last_error(cx.thread, *code);
-                return Ok(Reply::Done);
+                Ok(Reply::Done)
             }
-            Call::Cleanup if cx.in_callback => {
-                // CL-10: not from inside a completion routine or callback being run.
-                cx.rule(Rule::Cl10);
-                return Err(WsaError::InProgress.into());
-            }
-            Call::Cleanup => {
-                if cx.in_dllmain {
-                    self.diagnose(cx, Rule::Cl12, "WSACleanup called from DllMain (the loader lock is held): it unloads provider DLLs and can deadlock".into());
-                }
-                return self.cleanup(cx);
-            }
-            Call::IsBlocking => {
-                return Ok(Reply::Count(u32::from(self.is_blocking(cx.thread))));
-            }
-            // Completion ports are kernel objects: no WSAStartup needed.
+            Call::Cleanup => self.ws2_cleanup(cx),
+            Call::IsBlocking => Ok(Reply::Count(u32::from(self.is_blocking(cx.thread)))),
             Call::CreatePort {
                 socket,
                 existing,
                 key,
-            } => return self.create_port(cx, *socket, *existing, *key),
-            Call::GetQueued { port, timeout } => return self.dequeue_packet(cx, *port, *timeout),
-            // The SPI client is Ws2_32 itself: no WSAStartup needed.
+            } => self.create_port(cx, *socket, *existing, *key),
+            Call::GetQueued { port, timeout } => self.dequeue_packet(cx, *port, *timeout),
             Call::SpiStartup {
                 provider,
                 requested,
-            } => {
-                return self
-                    .spi_startup(cx, *provider, *requested)
-                    .map(Reply::Negotiated)
-            }
-            Call::SpiCleanup { provider } => return self.spi_cleanup(cx, *provider).map(done),
-            _ => {}
-        }
-        self.gate(cx)?;
-        match call {
-            Call::Startup { .. }
-            | Call::GetLastError
-            | Call::SetLastError(_)
-            | Call::Cleanup
-            | Call::IsBlocking
-            | Call::CreatePort { .. }
-            | Call::GetQueued { .. }
-            | Call::SpiStartup { .. }
-            | Call::SpiCleanup { .. } => {
-                unreachable!("handled above")
-            }
+            } => self
+                .spi_startup(cx, *provider, *requested)
+                .map(Reply::Negotiated),
+            Call::SpiCleanup { provider } => self.spi_cleanup(cx, *provider).map(done),
             Call::Overlapped { s, req, fault, .. } => {
                 let req = req.take().ok_or(WsaError::InvalidParameter)?;
                 let (s, op) = (*s, provider::Overlapped { req, fault: *fault });
@@ -752,6 +708,37 @@ impl World {
             Call::RegisterName { name, addr } => self.register_name(cx, name, *addr),
             Call::LookupName { name } => self.lookup_name(cx, name),
         }
+    }
+
+    /// `WSAStartup` (ST-1..ST-6), and CL-12 when made from DllMain.
+    fn ws2_startup(
+        &mut self,
+        cx: &mut Cx,
+        requested: version::Version,
+        data: Option<&mut [u8; version::WSADATA_SIZE]>,
+    ) -> Result<Reply, Stop> {
+        if cx.in_dllmain {
+            self.diagnose(
+                cx,
+                Rule::Cl12,
+                "WSAStartup called from DllMain (the loader lock is held)".into(),
+            );
+        }
+        Ok(self.process_mut(cx.process).startup(cx, requested, data)?)
+    }
+
+    /// `WSACleanup` as called: CL-10 from inside a callback, CL-12 from DllMain, then
+    /// [`cleanup`](World::cleanup).
+    fn ws2_cleanup(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
+        if cx.in_callback {
+            // CL-10: not from inside a completion routine or callback being run.
+            cx.rule(Rule::Cl10);
+            return Err(WsaError::InProgress.into());
+        }
+        if cx.in_dllmain {
+            self.diagnose(cx, Rule::Cl12, "WSACleanup called from DllMain (the loader lock is held): it unloads provider DLLs and can deadlock".into());
+        }
+        self.cleanup(cx)
     }
 
     /// `WSACleanup`: CL-1, CL-2, CL-3, CL-4, CL-8, CL-11; the final one unloads every

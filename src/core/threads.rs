@@ -4,7 +4,7 @@
 
 use super::rules::Rule;
 use super::table::Socket;
-use super::{Call, Cx, ProcessId, Reply, Stop, ThreadId, World};
+use super::{Cx, ProcessId, Reply, Stop, ThreadId, World};
 use crate::error::WsaError;
 
 /// A thread's outstanding blocking call.
@@ -27,17 +27,6 @@ pub struct Diagnostic {
     pub thread: ThreadId,
     /// What happened.
     pub message: String,
-}
-
-impl Call<'_> {
-    /// TH-5: the calls a Winsock 1.1 blocking hook may make while its thread's blocking call
-    /// is in progress.
-    pub fn allowed_in_blocking_hook(&self) -> bool {
-        matches!(
-            self,
-            Call::IsBlocking | Call::CancelBlocking | Call::GetLastError | Call::SetLastError(_)
-        )
-    }
 }
 
 impl World {

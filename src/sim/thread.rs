@@ -8,6 +8,7 @@ use crossbeam_channel::Receiver;
 
 use super::sched::{self, Run, Wake};
 use super::{Shared, State};
+use crate::core::call::Wait;
 use crate::core::{Call, Cx, ProcessId, Reply, Step, ThreadId};
 use crate::error::WsaError;
 
@@ -166,31 +167,20 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
     }
     let _unwinding = Unwinding(&ctx);
     let mut g = ctx.switch(g, Run::Ready);
-    let name = call.name();
+    let spec = call.spec();
+    let name = spec.name;
     let args = call.to_string();
-    let returns = call.returns();
     let mut cx = Cx::new(ctx.pid, ctx.tid);
     cx.in_dllmain = IN_DLLMAIN.with(Cell::get) > 0;
     cx.in_callback = IN_APC.with(Cell::get) > 0;
     let started = g.world.now();
-    // An alertable wait returns WSA_WAIT_IO_COMPLETION once APCs ran in it; other blocking
-    // Winsock calls wait alertably too (seed 004) but go on waiting after the APCs.
-    let alertable_wait = matches!(
-        call,
-        Call::WaitEvents {
-            alertable: true,
-            ..
-        }
-    );
-    // Completion-port and overlapped-result waits are not alertable (OV-4).
-    let alertable = !matches!(
-        call,
-        Call::WaitEvents {
-            alertable: false,
-            ..
-        } | Call::GetQueued { .. }
-            | Call::OverlappedResult { .. }
-    );
+    // OV-4: an alertable wait returns WSA_WAIT_IO_COMPLETION once APCs ran in it; other
+    // blocking Winsock calls wait alertably too (seed 004) but go on waiting after the APCs.
+    let alertable_wait = spec.wait == Wait::AlertableReturns;
+    let alertable = match spec.wait {
+        Wait::Alertable | Wait::AlertableReturns => true,
+        Wait::NotAlertable => false,
+    };
     let mut hook_ran = false;
     let result = loop {
         if alertable_wait && g.sched.slot(ctx.tid).has_runnable_apc() {
@@ -252,13 +242,13 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
     };
     g.sched.progress();
     g.apply_completions();
-    if name == "WSACleanup" && !g.world.process(ctx.pid).is_started() {
+    if spec.cleans_up && !g.world.process(ctx.pid).is_started() {
         // CL-8: the final cleanup also drops the completion routines still queued.
         g.drop_winsock_apcs(ctx.pid);
     }
     let shown = match &result {
         Ok(reply) => reply.to_string(),
-        Err(e) => returns.failure(*e),
+        Err(e) => spec.returns.failure(*e),
     };
     g.record_call(
         ctx.pid,
