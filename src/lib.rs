@@ -70,12 +70,12 @@ mod trace;
 
 pub use crate::core::catalog::{Guid, ProtocolChain, ProtocolInfo};
 pub use crate::core::events::EventHandle;
-pub use crate::core::net::MAX_DISCONNECT_DATA;
-pub use crate::core::process::Ending;
+pub use crate::core::providers::net::MAX_DISCONNECT_DATA;
+pub use crate::core::providers::socket::Linger;
 pub use crate::core::rules::Rule;
-pub use crate::core::socket::Linger;
-pub use crate::core::table::Socket;
-pub use crate::core::version::{Version, WsaData};
+pub use crate::core::ws2::process::Ending;
+pub use crate::core::ws2::table::Socket;
+pub use crate::core::ws2::version::{Version, WsaData};
 pub use crate::core::Profile;
 pub use error::WsaError;
 pub use sim::handle::ThreadHandle;

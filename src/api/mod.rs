@@ -30,9 +30,9 @@ use crate::core::call::Call;
 use std::net::SocketAddrV4;
 
 use crate::core::catalog::{ProtocolInfo, PROTOCOL_INFO_SIZE};
-use crate::core::socket::Linger;
-use crate::core::table::Socket;
-use crate::core::version::{Version, WsaData, WSADATA_SIZE};
+use crate::core::providers::socket::Linger;
+use crate::core::ws2::table::Socket;
+use crate::core::ws2::version::{Version, WsaData, WSADATA_SIZE};
 use crate::core::Reply;
 use crate::error::WsaError;
 use crate::sim::thread::call;

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use crate::core::call::Call;
 use crate::core::events::EventHandle;
-use crate::core::table::Socket;
+use crate::core::ws2::table::Socket;
 use crate::core::Reply;
 use crate::error::WsaError;
 use crate::sim::thread::call;

@@ -6,11 +6,11 @@ use std::net::SocketAddrV4;
 
 use super::catalog::{Guid, ProtocolInfo};
 use super::events::{EventHandle, EventOp};
-use super::net::{WsaBufIn, WsaBufOut};
 use super::overlapped::{OpKind, OpRequest, Packet, PortHandle};
 use super::provider::Negotiated;
-use super::table::Socket;
-use super::version::{Version, WSADATA_SIZE};
+use super::providers::net::{WsaBufIn, WsaBufOut};
+use super::ws2::table::Socket;
+use super::ws2::version::{Version, WSADATA_SIZE};
 use crate::consts::*;
 
 /// One Winsock call with its arguments; caller memory appears as byte slices (`None` for NULL).
@@ -860,7 +860,7 @@ impl fmt::Display for Call<'_> {
 fn addr_text(addr: Option<&[u8]>) -> String {
     match addr {
         None => "NULL".into(),
-        Some(b) => match super::sockaddr::decode(b) {
+        Some(b) => match super::providers::sockaddr::decode(b) {
             Ok(a) => a.to_string(),
             Err(_) => format!("{} bytes", b.len()),
         },

@@ -226,7 +226,13 @@ impl ProtocolInfo {
     }
 
     /// A base-protocol IPv4 entry with the fields every built-in shares.
-    fn ipv4_base(id: u32, provider: Guid, socket_type: i32, protocol: i32, name: &str) -> Self {
+    pub(crate) fn ipv4_base(
+        id: u32,
+        provider: Guid,
+        socket_type: i32,
+        protocol: i32,
+        name: &str,
+    ) -> Self {
         ProtocolInfo {
             service_flags1: 0,
             service_flags2: 0,
@@ -295,54 +301,10 @@ impl Catalog {
     /// `WSAESOCKTNOSUPPORT` (Windows: `WSAEACCES` without privileges). UDP's `dwMessageSize` is
     /// 65527 as on Windows 7+.
     pub fn builtin() -> Catalog {
-        let tcp = ProtocolInfo {
-            service_flags1: XP1_IFS_HANDLES
-                | XP1_EXPEDITED_DATA
-                | XP1_GRACEFUL_CLOSE
-                | XP1_GUARANTEED_ORDER
-                | XP1_GUARANTEED_DELIVERY,
-            provider_flags: PFL_MATCHES_PROTOCOL_ZERO,
-            ..ProtocolInfo::ipv4_base(
-                1001,
-                MSAFD_TCPIP_PROVIDER,
-                SOCK_STREAM,
-                IPPROTO_TCP,
-                "MSAFD Tcpip [TCP/IP]",
-            )
-        };
-        let udp = ProtocolInfo {
-            service_flags1: XP1_IFS_HANDLES
-                | XP1_SUPPORT_MULTIPOINT
-                | XP1_SUPPORT_BROADCAST
-                | XP1_MESSAGE_ORIENTED
-                | XP1_CONNECTIONLESS,
-            provider_flags: PFL_MATCHES_PROTOCOL_ZERO,
-            message_size: 65527,
-            ..ProtocolInfo::ipv4_base(
-                1002,
-                MSAFD_TCPIP_PROVIDER,
-                SOCK_DGRAM,
-                IPPROTO_UDP,
-                "MSAFD Tcpip [UDP/IP]",
-            )
-        };
-        let disconnect = ProtocolInfo {
-            service_flags1: XP1_DISCONNECT_DATA
-                | XP1_CONNECT_DATA
-                | XP1_GRACEFUL_CLOSE
-                | XP1_GUARANTEED_ORDER
-                | XP1_GUARANTEED_DELIVERY,
-            ..ProtocolInfo::ipv4_base(
-                1003,
-                DISCONNECT_DATA_PROVIDER,
-                SOCK_STREAM,
-                IPPROTO_WS2SIM_DISCONNECT_DATA,
-                "ws2sim Disconnect-Data Stream [TCP/IP]",
-            )
-        };
-        Catalog {
-            entries: vec![tcp, udp, disconnect],
-        }
+        use crate::core::providers::{disconnect, msafd};
+        let mut entries = msafd::entries();
+        entries.extend(disconnect::entries());
+        Catalog { entries }
     }
 
     /// Appends an entry (user providers follow the built-ins).

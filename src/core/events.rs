@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use super::rules::Rule;
-use super::table::{Key, Socket};
 use super::transport::{Endpoint, Phase, Proto};
+use super::ws2::table::{Key, Socket};
 use super::{Block, Cx, Profile, Reply, Stop, World};
 use crate::consts::*;
 use crate::error::WsaError;

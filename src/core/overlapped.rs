@@ -11,8 +11,8 @@ use std::net::SocketAddrV4;
 
 use super::events::EventHandle;
 use super::rules::Rule;
-use super::table::{Key, Socket};
 use super::transport::{Phase, Proto};
+use super::ws2::table::{Key, Socket};
 use super::{Block, Cx, ProcessId, Profile, Reply, Stop, ThreadId, World};
 use crate::error::WsaError;
 

@@ -8,10 +8,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::catalog::{Guid, ProtocolInfo};
-use super::net::{WsaBufIn, WsaBufOut};
 use super::overlapped::{OpKind, OpRequest};
-use super::table::Socket;
-use super::version::Version;
+use super::providers::net::{WsaBufIn, WsaBufOut};
+use super::ws2::table::Socket;
+use super::ws2::version::Version;
 use super::{Cx, Profile, Stop, World};
 use crate::error::WsaError;
 

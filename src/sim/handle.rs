@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use super::sched::{self, Aborted, Goal, Run};
 use super::thread::{self, ThreadCtx};
 use super::Shared;
-use crate::core::process::Life;
+use crate::core::ws2::process::Life;
 use crate::core::{ProcessId, ThreadId};
 
 type Outcome<T> = Arc<Mutex<Option<std::thread::Result<T>>>>;

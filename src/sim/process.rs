@@ -1,6 +1,6 @@
 use std::net::Ipv4Addr;
 
-use crate::core::process::{Ending, Life};
+use crate::core::ws2::process::{Ending, Life};
 use crate::core::{HostId, ProcessId, ThreadId};
 
 use super::handle::{self, ThreadHandle};

@@ -14,7 +14,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 
 use super::State;
-use crate::core::table::Socket;
+use crate::core::ws2::table::Socket;
 use crate::core::{ProcessId, ThreadId};
 
 /// What wakes a parked thread.

@@ -38,11 +38,11 @@ use crate::core::Reply;
 use crate::sim::thread::call;
 
 pub use crate::core::catalog::{DISCONNECT_DATA_PROVIDER, MSAFD_TCPIP_PROVIDER};
-pub use crate::core::net::{WsaBufIn, WsaBufOut};
 pub use crate::core::provider::{
     DataLocation, Lower, Negotiated, Overlapped, Protocol, Provider, ProviderInfo, SocketArgs, Spi,
 };
-pub use crate::core::spi_client::{ProviderError, SPI_VERSION};
+pub use crate::core::providers::net::{WsaBufIn, WsaBufOut};
+pub use crate::core::ws2::spi_client::{ProviderError, SPI_VERSION};
 pub use crate::core::{Block, Stop};
 
 use crate::{Guid, Version, WsaError};

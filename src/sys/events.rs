@@ -3,7 +3,7 @@ use super::{boolean, count, read_opt, status, write_opt};
 use crate::consts::*;
 use crate::core::call::Call;
 use crate::core::events::{EventHandle, EventOp};
-use crate::core::table::Socket;
+use crate::core::ws2::table::Socket;
 use crate::core::Reply;
 use crate::sim::thread::call;
 

@@ -52,8 +52,8 @@ pub use types::*;
 
 use crate::core::call::Call;
 use crate::core::catalog::{ProtocolInfo, PROTOCOL_INFO_SIZE};
-use crate::core::table::Socket;
-use crate::core::version::{Version, WSADATA_SIZE};
+use crate::core::ws2::table::Socket;
+use crate::core::ws2::version::{Version, WSADATA_SIZE};
 use crate::core::Reply;
 use crate::error::WsaError;
 use crate::sim::thread::call;

@@ -4,7 +4,7 @@ use super::{
 };
 use crate::consts::*;
 use crate::core::call::Call;
-use crate::core::table::Socket;
+use crate::core::ws2::table::Socket;
 use crate::sim::thread::call;
 
 /// `bind`: the address must be the wildcard, loopback or the host's own; port 0 picks an
@@ -160,7 +160,7 @@ pub unsafe fn shutdown(s: SOCKET, how: WINSOCK_SHUTDOWN_HOW) -> i32 {
 /// `WSASendDisconnect`: shutdown(SD_SEND), with disconnect data on providers that carry it
 /// (SD-1..SD-8). Never blocks.
 pub unsafe fn WSASendDisconnect(s: SOCKET, lpoutbounddisconnectdata: *const WSABUF) -> i32 {
-    let data = read_opt(lpoutbounddisconnectdata).map(|b| crate::core::net::WsaBufIn {
+    let data = read_opt(lpoutbounddisconnectdata).map(|b| crate::core::providers::net::WsaBufIn {
         buf: bytes_in(b.buf, i32::try_from(b.len).unwrap_or(i32::MAX)),
         len: b.len,
     });
@@ -187,7 +187,7 @@ pub unsafe fn WSARecvDisconnect(s: SOCKET, lpinbounddisconnectdata: *const WSABU
             let buf = bytes_out(b.buf, Some(i32::try_from(b.len).unwrap_or(i32::MAX)));
             call(Call::RecvDisconnect {
                 s: Socket::from_raw(s),
-                data: Some(crate::core::net::WsaBufOut {
+                data: Some(crate::core::providers::net::WsaBufOut {
                     buf,
                     len: &mut b.len,
                 }),

@@ -4,7 +4,7 @@ use crate::consts::*;
 use crate::core::call::Call;
 use crate::core::events::EventHandle;
 use crate::core::overlapped::{Completion, Memory, OpKind, OpRequest, PortHandle};
-use crate::core::table::Socket;
+use crate::core::ws2::table::Socket;
 use crate::core::Reply;
 use crate::error::WsaError;
 use crate::sim::thread::call;
@@ -41,7 +41,7 @@ pub(crate) fn apply_completion(c: &Completion) {
         if let (Some(from), false, false) = (c.from, mem.from == 0, mem.fromlen == 0) {
             let len = (mem.fromlen as *mut i32).read_unaligned();
             if len >= 16 {
-                let bytes = crate::core::sockaddr::encode(from);
+                let bytes = crate::core::providers::sockaddr::encode(from);
                 std::ptr::copy_nonoverlapping(bytes.as_ptr(), mem.from as *mut u8, 16);
                 (mem.fromlen as *mut i32).write_unaligned(16);
             }
@@ -287,7 +287,7 @@ pub unsafe fn WSASendTo(
     if lpoverlapped.is_null() {
         return send_gathered(s, bufs, dwflags, to, lpnumberofbytessent);
     }
-    let dest = match to.map(crate::core::sockaddr::decode) {
+    let dest = match to.map(crate::core::providers::sockaddr::decode) {
         None => None,
         Some(Ok(a)) => Some(a),
         Some(Err(_)) => {

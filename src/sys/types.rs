@@ -2,7 +2,7 @@
 #![allow(non_snake_case, non_camel_case_types)]
 
 use crate::core::catalog::{ProtocolInfo, PROTOCOL_INFO_SIZE};
-use crate::core::version::WSADATA_SIZE;
+use crate::core::ws2::version::WSADATA_SIZE;
 
 /// `GUID`.
 #[repr(C)]

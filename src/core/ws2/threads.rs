@@ -2,9 +2,9 @@
 //! closesocket or WSACancelBlockingCall can interrupt it), Winsock 1.1 blocking hooks, and
 //! misuse diagnostics.
 
-use super::rules::Rule;
-use super::table::Socket;
-use super::{Cx, ProcessId, Reply, Stop, ThreadId, World};
+use crate::core::rules::Rule;
+use crate::core::ws2::table::Socket;
+use crate::core::{Cx, ProcessId, Reply, Stop, ThreadId, World};
 use crate::error::WsaError;
 
 /// A thread's outstanding blocking call.
@@ -39,7 +39,7 @@ impl World {
     ///
     /// A call through a layered provider may touch several sockets, or the same socket more
     /// than once; only the provider call that blocked is a resumption (the others are fresh).
-    pub(super) fn resumed_on(&self, cx: &Cx, s: Socket) -> bool {
+    pub(in crate::core) fn resumed_on(&self, cx: &Cx, s: Socket) -> bool {
         cx.resumed
             && self
                 .blocked
@@ -63,7 +63,7 @@ impl World {
     }
 
     /// Records a misuse diagnostic.
-    pub(super) fn diagnose(&mut self, cx: &mut Cx, rule: Rule, message: String) {
+    pub(in crate::core) fn diagnose(&mut self, cx: &mut Cx, rule: Rule, message: String) {
         cx.rule(rule);
         self.diagnostics.push(Diagnostic {
             rule,
@@ -80,7 +80,7 @@ impl World {
 
     /// Interrupts the blocking calls of other threads that `pick` selects: they return
     /// `WSAEINTR` (CL-4, CS-7, CL-13) without any notification or event.
-    pub(super) fn interrupt(
+    pub(in crate::core) fn interrupt(
         &mut self,
         cx: &mut Cx,
         rule: Rule,
@@ -102,7 +102,7 @@ impl World {
     }
 
     /// Forgets the threads of an ended process.
-    pub(super) fn forget_threads(&mut self, p: ProcessId) {
+    pub(in crate::core) fn forget_threads(&mut self, p: ProcessId) {
         self.blocked.retain(|_, b| b.process != p);
         let live: Vec<ThreadId> = self.blocked.keys().copied().collect();
         self.interrupts.retain(|t, _| live.contains(t));
@@ -115,7 +115,7 @@ impl World {
     /// `WSACancelBlockingCall` (CL-13): Winsock 2 removed it (`WSAEOPNOTSUPP`); under 1.1 it
     /// cancels the calling thread's blocking call, which then fails `WSAEINTR`; with none in
     /// progress it fails `WSAEINVAL`.
-    pub(super) fn cancel_blocking_call(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
+    pub(in crate::core) fn cancel_blocking_call(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
         cx.rule(Rule::Cl13); // CL-13
         if !self.winsock_1(cx.process) {
             return Err(WsaError::OperationNotSupported.into());
@@ -129,7 +129,7 @@ impl World {
 
     /// `WSASetBlockingHook` / `WSAUnhookBlockingHook` (TH-5): Winsock 1.1 only
     /// (`WSAEOPNOTSUPP` under 2.x). Returns the previous hook (0: the default).
-    pub(super) fn set_blocking_hook(
+    pub(in crate::core) fn set_blocking_hook(
         &mut self,
         cx: &mut Cx,
         hook: Option<usize>,

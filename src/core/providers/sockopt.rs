@@ -1,11 +1,11 @@
 //! `setsockopt` and `getsockopt` at `SOL_SOCKET` (CS-8 and the option-length behaviour Windows
 //! shows in Wine's sock.c `test_set_getsockopt`).
 
-use super::catalog::PROTOCOL_INFO_SIZE;
-use super::rules::Rule;
-use super::socket::{Linger, SocketState};
-use super::Cx;
 use crate::consts::*;
+use crate::core::catalog::PROTOCOL_INFO_SIZE;
+use crate::core::providers::socket::{Linger, SocketState};
+use crate::core::rules::Rule;
+use crate::core::Cx;
 use crate::error::WsaError;
 
 /// How an option's value sits in the caller's buffer.

@@ -4,13 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use super::catalog::{ProtocolChain, ProtocolInfo};
-use super::provider::{Instance, Negotiated, Protocol, Provider, ProviderIdx, Registered, Spi};
-use super::rules::Rule;
-use super::table::Socket;
-use super::version::Version;
-use super::{Cx, ProcessId, Profile, Stop, World};
 use crate::consts::{LAYERED_PROTOCOL, MAX_PROTOCOL_CHAIN, PFL_HIDDEN};
+use crate::core::catalog::{ProtocolChain, ProtocolInfo};
+use crate::core::provider::{
+    Instance, Negotiated, Protocol, Provider, ProviderIdx, Registered, Spi,
+};
+use crate::core::rules::Rule;
+use crate::core::ws2::table::Socket;
+use crate::core::ws2::version::Version;
+use crate::core::{Cx, ProcessId, Profile, Stop, World};
 use crate::error::WsaError;
 
 /// The SPI version Ws2_32 asks every provider for (Windows' Ws2_32 asks for 2.2).
@@ -87,7 +89,7 @@ impl World {
             return Err(ProviderError::DuplicateId(name));
         }
         let idx = ProviderIdx(self.providers.registry.len());
-        let builtin = self.providers.registry.len() < super::builtin::BUILTIN_PROVIDERS;
+        let builtin = self.providers.registry.len() < crate::core::providers::BUILTIN_PROVIDERS;
         let mut entries = Vec::new();
         let mut next_id = self
             .catalog
@@ -165,7 +167,7 @@ impl World {
     }
 
     /// The provider with id `id`.
-    fn provider_by_id(&self, id: super::catalog::Guid) -> Option<ProviderIdx> {
+    fn provider_by_id(&self, id: crate::core::catalog::Guid) -> Option<ProviderIdx> {
         self.providers
             .registry
             .iter()
@@ -174,12 +176,15 @@ impl World {
     }
 
     /// A registered provider's descriptor.
-    pub(crate) fn provider_info(&self, idx: ProviderIdx) -> &super::provider::ProviderInfo {
+    pub(crate) fn provider_info(&self, idx: ProviderIdx) -> &crate::core::provider::ProviderInfo {
         &self.providers.registry[idx.0].info
     }
 
     /// The providers of an entry's protocol chain, top first.
-    pub(super) fn chain_of(&self, entry: &ProtocolInfo) -> Result<Vec<ProviderIdx>, WsaError> {
+    pub(in crate::core) fn chain_of(
+        &self,
+        entry: &ProtocolInfo,
+    ) -> Result<Vec<ProviderIdx>, WsaError> {
         let ids: &[u32] = match entry.chain.len {
             1 => std::slice::from_ref(&entry.catalog_entry_id),
             n @ 2.. if n <= MAX_PROTOCOL_CHAIN as i32 => &entry.chain.entries[..n as usize],
@@ -247,7 +252,7 @@ impl World {
     }
 
     /// Calls the top provider of socket `s`'s chain (ER-2: an unknown handle → `WSAENOTSOCK`).
-    pub(super) fn via_socket<R>(
+    pub(in crate::core) fn via_socket<R>(
         &mut self,
         cx: &mut Cx,
         s: Socket,
@@ -263,7 +268,11 @@ impl World {
 
     /// SP-1: loads every provider of `chain` the process has not loaded yet, base first, with
     /// one `WSPStartup` each.
-    pub(super) fn load_chain(&mut self, cx: &mut Cx, chain: &[ProviderIdx]) -> Result<(), Stop> {
+    pub(in crate::core) fn load_chain(
+        &mut self,
+        cx: &mut Cx,
+        chain: &[ProviderIdx],
+    ) -> Result<(), Stop> {
         for &idx in chain.iter().rev() {
             if self.process(cx.process).is_loaded(idx) {
                 continue;
@@ -276,7 +285,7 @@ impl World {
     }
 
     /// `WSPStartup`, checked against SP-9 and SP-10.
-    pub(super) fn checked_startup(
+    pub(in crate::core) fn checked_startup(
         &mut self,
         cx: &mut Cx,
         idx: ProviderIdx,
@@ -351,7 +360,11 @@ impl World {
     }
 
     /// `WSPCleanup`, checked against SP-2..SP-7.
-    pub(super) fn checked_cleanup(&mut self, cx: &mut Cx, idx: ProviderIdx) -> Result<(), Stop> {
+    pub(in crate::core) fn checked_cleanup(
+        &mut self,
+        cx: &mut Cx,
+        idx: ProviderIdx,
+    ) -> Result<(), Stop> {
         let pid = cx.process;
         self.ensure_instance(pid, idx);
         let before = self.slot_mut(pid, idx).expected;
@@ -433,7 +446,7 @@ impl World {
 
     /// SP-4 (a built-in provider's final cleanup): pending overlapped operations on its
     /// sockets fail silently (CL-5); its open sockets are reset and freed (CL-6).
-    pub(super) fn reset_provider_sockets(&mut self, cx: &mut Cx, idx: ProviderIdx) {
+    pub(in crate::core) fn reset_provider_sockets(&mut self, cx: &mut Cx, idx: ProviderIdx) {
         let pid = cx.process;
         let sockets = self.provider_sockets(pid, idx, true);
         if self.abort_ops(|p, s| p == pid && sockets.contains(&s), false) {
@@ -466,20 +479,20 @@ impl World {
 
     /// Starts unloading the providers a final cleanup found loaded: the last loaded first, so
     /// layered providers go before the providers below them.
-    pub(super) fn begin_unload(&mut self, p: ProcessId, loaded: Vec<ProviderIdx>) {
+    pub(in crate::core) fn begin_unload(&mut self, p: ProcessId, loaded: Vec<ProviderIdx>) {
         self.providers
             .unloading
             .insert(p, loaded.into_iter().rev().collect());
     }
 
     /// True while a final cleanup of `p` is unloading providers.
-    pub(super) fn is_unloading(&self, p: ProcessId) -> bool {
+    pub(in crate::core) fn is_unloading(&self, p: ProcessId) -> bool {
         self.providers.unloading.contains_key(&p)
     }
 
     /// SP-2..SP-6: one `WSPCleanup` per provider the process loaded. A provider that waits
     /// (SP-6: it is flushing) makes the final cleanup wait in virtual time.
-    pub(super) fn unload(&mut self, cx: &mut Cx) -> Result<(), Stop> {
+    pub(in crate::core) fn unload(&mut self, cx: &mut Cx) -> Result<(), Stop> {
         let pid = cx.process;
         while let Some(&idx) = self.providers.unloading.get(&pid).and_then(|v| v.first()) {
             if let Err(Stop::Block(mut b)) = self.checked_cleanup(cx, idx) {
@@ -497,7 +510,7 @@ impl World {
 
     /// SP-7, SP-8: the process ended; its provider DLLs go with it, and data a provider still
     /// held in the process is lost (in both profiles).
-    pub(super) fn drop_instances(&mut self, p: ProcessId, rule: Rule) -> bool {
+    pub(in crate::core) fn drop_instances(&mut self, p: ProcessId, rule: Rule) -> bool {
         self.providers.unloading.remove(&p);
         let keys: Vec<_> = self
             .providers
@@ -528,10 +541,10 @@ impl World {
 
     /// The direct SPI path ([`crate::spi::Client`]): `WSPStartup` of provider `id` (SP-3: an
     /// unknown id → `WSAEINVAL`).
-    pub(super) fn spi_startup(
+    pub(in crate::core) fn spi_startup(
         &mut self,
         cx: &mut Cx,
-        id: super::catalog::Guid,
+        id: crate::core::catalog::Guid,
         requested: Version,
     ) -> Result<Negotiated, Stop> {
         let idx = self.provider_by_id(id).ok_or_else(|| {
@@ -542,10 +555,10 @@ impl World {
     }
 
     /// The direct SPI path: `WSPCleanup` of provider `id`.
-    pub(super) fn spi_cleanup(
+    pub(in crate::core) fn spi_cleanup(
         &mut self,
         cx: &mut Cx,
-        id: super::catalog::Guid,
+        id: crate::core::catalog::Guid,
     ) -> Result<(), Stop> {
         let idx = self.provider_by_id(id).ok_or_else(|| {
             cx.rule(Rule::Sp3); // SP-3: not a provider this client manages.

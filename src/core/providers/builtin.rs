@@ -1,17 +1,18 @@
-//! The built-in base providers — MSAFD Tcpip (the TCP and UDP entries) and ws2sim's
-//! disconnect-data stream provider — implemented through the same [`Provider`] trait as a
-//! user's. Their methods are the socket calls of `net.rs`, `overlapped.rs` and `sockopt.rs`.
+//! What the built-in base providers have in common: a startup count (SP-2, SP-3) and the
+//! [`Provider`] methods, which are the socket calls of `net.rs`, `sockopt.rs` and the
+//! overlapped queue.
 
-use super::call::Reply;
-use super::catalog::{Catalog, DISCONNECT_DATA_PROVIDER, MSAFD_TCPIP_PROVIDER};
-use super::net::{WsaBufIn, WsaBufOut};
-use super::provider::{
+use crate::core::call::Reply;
+use crate::core::catalog::{Guid, ProtocolInfo};
+use crate::core::provider::{
     DataLocation, Negotiated, Overlapped, Protocol, Provider, ProviderInfo, SocketArgs, Spi,
 };
-use super::rules::Rule;
-use super::table::Socket;
-use super::version::Version;
-use super::Stop;
+use crate::core::providers::net::{WsaBufIn, WsaBufOut};
+use crate::core::providers::{disconnect, msafd};
+use crate::core::rules::Rule;
+use crate::core::ws2::table::Socket;
+use crate::core::ws2::version::Version;
+use crate::core::Stop;
 use crate::error::WsaError;
 
 /// How many built-in providers there are: they register first.
@@ -29,30 +30,24 @@ impl Builtin {
     /// The built-in providers, in catalog order (SP-11): MSAFD Tcpip, then the
     /// disconnect-data provider.
     pub fn all() -> Vec<Builtin> {
-        let catalog = Catalog::builtin();
-        let entries = catalog.entries();
-        [
-            (MSAFD_TCPIP_PROVIDER, "MSAFD Tcpip"),
-            (DISCONNECT_DATA_PROVIDER, "ws2sim Disconnect-Data"),
-        ]
-        .into_iter()
-        .map(|(id, name)| Builtin {
+        vec![msafd::provider(), disconnect::provider()]
+    }
+
+    /// A base provider named `name` serving `entries` (all of provider `id`), SPI 2.0 to 2.2,
+    /// its unsent data in the transport (SP-7).
+    pub(crate) fn new(id: Guid, name: &str, entries: Vec<ProtocolInfo>) -> Builtin {
+        debug_assert!(entries.iter().all(|e| e.provider_id == id));
+        Builtin {
             info: ProviderInfo {
                 id,
                 name: name.to_owned(),
-                protocols: entries
-                    .iter()
-                    .filter(|e| e.provider_id == id)
-                    .cloned()
-                    .map(Protocol::Base)
-                    .collect(),
+                protocols: entries.into_iter().map(Protocol::Base).collect(),
                 lowest: Version::new(2, 0),
                 highest: Version::new(2, 2),
                 data: DataLocation::Transport,
             },
             clients: 0,
-        })
-        .collect()
+        }
     }
 }
 

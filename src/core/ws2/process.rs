@@ -3,19 +3,19 @@
 
 use std::collections::BTreeMap;
 
-use super::call::Reply;
-use super::catalog::ProtocolInfo;
-use super::events::{EventHandle, EventState, NetEvents};
-use super::overlapped::{Packet, PortHandle, PortState};
-use super::provider::ProviderIdx;
-use super::rules::Rule;
-use super::socket::SocketState;
-use super::table::Table;
-use super::table::{Generations, Socket, SocketTable};
-use super::transport::EndpointId;
-use super::version::{negotiate, Version, WsaData, WSADATA_SIZE};
-use super::{Cx, HostId, ThreadId};
 use crate::consts::{FD_ACCEPT, FD_OOB, FD_READ, FD_WRITE};
+use crate::core::call::Reply;
+use crate::core::catalog::ProtocolInfo;
+use crate::core::events::{EventHandle, EventState, NetEvents};
+use crate::core::overlapped::{Packet, PortHandle, PortState};
+use crate::core::provider::ProviderIdx;
+use crate::core::providers::socket::SocketState;
+use crate::core::rules::Rule;
+use crate::core::transport::EndpointId;
+use crate::core::ws2::table::Table;
+use crate::core::ws2::table::{Generations, Socket, SocketTable};
+use crate::core::ws2::version::{negotiate, Version, WsaData, WSADATA_SIZE};
+use crate::core::{Cx, HostId, ThreadId};
 use crate::error::WsaError;
 
 /// How a process ended.
@@ -68,7 +68,7 @@ pub struct ProcessState {
 }
 
 impl ProcessState {
-    pub(super) fn new(name: &str, host: HostId) -> ProcessState {
+    pub(in crate::core) fn new(name: &str, host: HostId) -> ProcessState {
         ProcessState {
             name: name.to_owned(),
             host,
@@ -100,26 +100,26 @@ impl ProcessState {
     }
 
     /// SP-1: true when this process's Ws2_32 has loaded provider `idx`.
-    pub(super) fn is_loaded(&self, idx: ProviderIdx) -> bool {
+    pub(in crate::core) fn is_loaded(&self, idx: ProviderIdx) -> bool {
         self.ws2.as_ref().is_some_and(|w| w.loaded.contains(&idx))
     }
 
     /// SP-1: records that provider `idx` was loaded.
-    pub(super) fn mark_loaded(&mut self, idx: ProviderIdx) {
+    pub(in crate::core) fn mark_loaded(&mut self, idx: ProviderIdx) {
         if let Some(w) = self.ws2.as_mut() {
             w.loaded.push(idx);
         }
     }
 
     /// SP-1: forgets that provider `idx` was loaded (its final `WSPCleanup` happened).
-    pub(super) fn unmark_loaded(&mut self, idx: ProviderIdx) {
+    pub(in crate::core) fn unmark_loaded(&mut self, idx: ProviderIdx) {
         if let Some(w) = self.ws2.as_mut() {
             w.loaded.retain(|&l| l != idx);
         }
     }
 
     /// The protocol chain of an open socket.
-    pub(super) fn socket_chain(&self, s: Socket) -> Option<&[ProviderIdx]> {
+    pub(in crate::core) fn socket_chain(&self, s: Socket) -> Option<&[ProviderIdx]> {
         Some(&self.ws2.as_ref()?.sockets.get(s)?.chain)
     }
 
@@ -145,12 +145,12 @@ impl ProcessState {
         self.last_errors.get(&t).copied().unwrap_or(0)
     }
 
-    pub(super) fn set_last_error(&mut self, t: ThreadId, code: i32) {
+    pub(in crate::core) fn set_last_error(&mut self, t: ThreadId, code: i32) {
         self.last_errors.insert(t, code);
     }
 
     /// `WSAStartup`: ST-1..ST-6.
-    pub(super) fn startup(
+    pub(in crate::core) fn startup(
         &mut self,
         cx: &mut Cx,
         requested: Version,
@@ -193,7 +193,10 @@ impl ProcessState {
     /// (CL-8). Until then the state stays, with a count of 0.
     ///
     /// [`release`]: ProcessState::release
-    pub(super) fn cleanup(&mut self, cx: &mut Cx) -> Result<Option<Vec<ProviderIdx>>, WsaError> {
+    pub(in crate::core) fn cleanup(
+        &mut self,
+        cx: &mut Cx,
+    ) -> Result<Option<Vec<ProviderIdx>>, WsaError> {
         let Some(ws2) = self.ws2.as_mut().filter(|w| w.count > 0) else {
             cx.rule(Rule::Cl1); // CL-1
             return Err(WsaError::NotInitialised);
@@ -208,7 +211,7 @@ impl ProcessState {
 
     /// Takes the whole Ws2_32 state away (final cleanup, process end), returning its open
     /// sockets, oldest first.
-    pub(super) fn release(&mut self) -> Option<Vec<(Socket, SocketState)>> {
+    pub(in crate::core) fn release(&mut self) -> Option<Vec<(Socket, SocketState)>> {
         let mut ws2 = self.ws2.take()?;
         let keys = ws2.sockets.keys();
         Some(
@@ -219,7 +222,7 @@ impl ProcessState {
     }
 
     /// Creates a socket of `entry` on `endpoint`.
-    pub(super) fn open_socket(
+    pub(in crate::core) fn open_socket(
         &mut self,
         generations: &mut Generations,
         entry: ProtocolInfo,
@@ -231,7 +234,7 @@ impl ProcessState {
     }
 
     /// Creates a socket on `endpoint` with `template`'s entry and options (accept, CS-8).
-    pub(super) fn adopt_socket(
+    pub(in crate::core) fn adopt_socket(
         &mut self,
         generations: &mut Generations,
         template: SocketState,
@@ -255,7 +258,7 @@ impl ProcessState {
     }
 
     /// ER-2: the live socket behind `s`, or `WSAENOTSOCK`.
-    pub(super) fn socket_mut(
+    pub(in crate::core) fn socket_mut(
         &mut self,
         cx: &mut Cx,
         s: Socket,
@@ -268,26 +271,26 @@ impl ProcessState {
     }
 
     /// Every open socket, oldest first.
-    pub(super) fn socket_keys(&self) -> Vec<Socket> {
+    pub(in crate::core) fn socket_keys(&self) -> Vec<Socket> {
         self.ws2
             .as_ref()
             .map_or_else(Vec::new, |w| w.sockets.keys())
     }
 
     /// A socket's endpoint and WSAEventSelect state.
-    pub(super) fn net_events(&self, s: Socket) -> Option<(EndpointId, NetEvents)> {
+    pub(in crate::core) fn net_events(&self, s: Socket) -> Option<(EndpointId, NetEvents)> {
         let st = self.ws2.as_ref()?.sockets.get(s)?;
         Some((st.endpoint, st.events.clone()))
     }
 
-    pub(super) fn set_net_events(&mut self, s: Socket, ne: NetEvents) {
+    pub(in crate::core) fn set_net_events(&mut self, s: Socket, ne: NetEvents) {
         if let Some(st) = self.ws2.as_mut().and_then(|w| w.sockets.get_mut(s)) {
             st.events = ne;
         }
     }
 
     /// A new event object.
-    pub(super) fn add_event(
+    pub(in crate::core) fn add_event(
         &mut self,
         generations: &mut Generations,
     ) -> Result<EventHandle, WsaError> {
@@ -296,12 +299,12 @@ impl ProcessState {
     }
 
     /// Closes an event object; false for an unknown handle.
-    pub(super) fn close_event(&mut self, h: EventHandle) -> bool {
+    pub(in crate::core) fn close_event(&mut self, h: EventHandle) -> bool {
         self.ws2.as_mut().and_then(|w| w.events.remove(h)).is_some()
     }
 
     /// Sets or resets an event object; false for an unknown handle.
-    pub(super) fn signal(&mut self, h: EventHandle, on: bool) -> bool {
+    pub(in crate::core) fn signal(&mut self, h: EventHandle, on: bool) -> bool {
         match self.ws2.as_mut().and_then(|w| w.events.get_mut(h)) {
             Some(e) => {
                 e.signaled = on;
@@ -312,17 +315,21 @@ impl ProcessState {
     }
 
     /// Whether an event object is signalled; `None` for an unknown handle.
-    pub(super) fn event_signaled(&self, h: EventHandle) -> Option<bool> {
+    pub(in crate::core) fn event_signaled(&self, h: EventHandle) -> Option<bool> {
         self.ws2.as_ref()?.events.get(h).map(|e| e.signaled)
     }
 
     /// TH-5: the blocking hook of `t` (`None`: the default).
-    pub(super) fn blocking_hook(&self, t: ThreadId) -> Option<usize> {
+    pub(in crate::core) fn blocking_hook(&self, t: ThreadId) -> Option<usize> {
         self.ws2.as_ref()?.hooks.get(&t).copied()
     }
 
     /// Installs (`Some`) or removes (`None`) a thread's blocking hook; returns the previous.
-    pub(super) fn set_blocking_hook(&mut self, t: ThreadId, hook: Option<usize>) -> Option<usize> {
+    pub(in crate::core) fn set_blocking_hook(
+        &mut self,
+        t: ThreadId,
+        hook: Option<usize>,
+    ) -> Option<usize> {
         let hooks = &mut self.ws2.as_mut()?.hooks;
         match hook {
             Some(h) => hooks.insert(t, h),
@@ -331,20 +338,20 @@ impl ProcessState {
     }
 
     /// A socket's endpoint, if the socket is open.
-    pub(super) fn endpoint_of(&self, s: Socket) -> Option<EndpointId> {
+    pub(in crate::core) fn endpoint_of(&self, s: Socket) -> Option<EndpointId> {
         Some(self.ws2.as_ref()?.sockets.get(s)?.endpoint)
     }
 
     /// A socket's completion port and key (OV-6).
-    pub(super) fn port_of(&self, s: Socket) -> Option<(PortHandle, usize)> {
+    pub(in crate::core) fn port_of(&self, s: Socket) -> Option<(PortHandle, usize)> {
         self.ws2.as_ref()?.sockets.get(s)?.port
     }
 
-    pub(super) fn port_exists(&self, p: PortHandle) -> bool {
+    pub(in crate::core) fn port_exists(&self, p: PortHandle) -> bool {
         self.ports.get(p).is_some()
     }
 
-    pub(super) fn add_port(
+    pub(in crate::core) fn add_port(
         &mut self,
         generations: &mut Generations,
     ) -> Result<PortHandle, WsaError> {
@@ -352,25 +359,25 @@ impl ProcessState {
     }
 
     /// Queues a completion packet (OV-6).
-    pub(super) fn post(&mut self, p: PortHandle, packet: Packet) {
+    pub(in crate::core) fn post(&mut self, p: PortHandle, packet: Packet) {
         if let Some(port) = self.ports.get_mut(p) {
             port.packets.push_back(packet);
         }
     }
 
     /// The oldest packet of a port.
-    pub(super) fn dequeue(&mut self, p: PortHandle) -> Option<Packet> {
+    pub(in crate::core) fn dequeue(&mut self, p: PortHandle) -> Option<Packet> {
         self.ports.get_mut(p)?.packets.pop_front()
     }
 
     /// Frees a socket's handle for good (CS-1).
-    pub(super) fn remove_socket(&mut self, s: Socket) -> Option<SocketState> {
+    pub(in crate::core) fn remove_socket(&mut self, s: Socket) -> Option<SocketState> {
         self.ws2.as_mut()?.sockets.remove(s)
     }
 
     /// Ends the process: its Ws2_32 state goes with it, whatever the startup count. Returns
     /// the sockets that were open, or `None` if the process had ended already.
-    pub(super) fn end(&mut self, how: Ending) -> Option<Vec<(Socket, SocketState)>> {
+    pub(in crate::core) fn end(&mut self, how: Ending) -> Option<Vec<(Socket, SocketState)>> {
         if self.life != Life::Running {
             return None;
         }

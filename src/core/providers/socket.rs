@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use std::time::Duration;
 
-use super::catalog::ProtocolInfo;
-use super::events::NetEvents;
-use super::provider::ProviderIdx;
-use super::transport::EndpointId;
 use crate::consts::*;
+use crate::core::catalog::ProtocolInfo;
+use crate::core::events::NetEvents;
+use crate::core::provider::ProviderIdx;
+use crate::core::transport::EndpointId;
 use crate::error::WsaError;
 
 /// The `LINGER` structure: `l_onoff` and `l_linger` (seconds), kept exactly as set (CS-8).
@@ -85,9 +85,9 @@ pub struct SocketState {
     /// WSAEventSelect state.
     pub events: NetEvents,
     /// The completion port the socket is associated with, and its key (OV-6).
-    pub port: Option<(super::overlapped::PortHandle, usize)>,
+    pub port: Option<(crate::core::overlapped::PortHandle, usize)>,
     /// The other SOL_SOCKET options, by name, as 32-bit values.
-    pub(super) options: BTreeMap<i32, u32>,
+    pub(in crate::core) options: BTreeMap<i32, u32>,
 }
 
 impl SocketState {

@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
 
-use super::rules::Rule;
-use super::{Cx, Reply, Stop, World};
+use crate::core::rules::Rule;
+use crate::core::{Cx, Reply, Stop, World};
 use crate::error::WsaError;
 
 /// The simulation's namespace: names and the addresses registered for them.
@@ -23,7 +23,7 @@ pub(crate) struct Names {
 impl World {
     /// Registers `name` (`Some`) or removes it (`None`). An empty name → `WSAEINVAL`;
     /// removing an unknown name → `WSASERVICE_NOT_FOUND`.
-    pub(super) fn register_name(
+    pub(in crate::core) fn register_name(
         &mut self,
         cx: &mut Cx,
         name: &str,
@@ -48,7 +48,7 @@ impl World {
     }
 
     /// The address registered for `name`, or `WSASERVICE_NOT_FOUND`.
-    pub(super) fn lookup_name(&mut self, cx: &mut Cx, name: &str) -> Result<Reply, Stop> {
+    pub(in crate::core) fn lookup_name(&mut self, cx: &mut Cx, name: &str) -> Result<Reply, Stop> {
         cx.rule(Rule::Cl9); // CL-9
         match self.names.map.get(name) {
             Some(a) => Ok(Reply::Addr(*a)),

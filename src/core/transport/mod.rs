@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
-use super::rules::Rule;
-use super::table::{Generations, Key, Table};
-use super::{HostId, ProcessId};
-use crate::core::table::Socket;
+use crate::core::rules::Rule;
+use crate::core::ws2::table::Socket;
+use crate::core::ws2::table::{Generations, Key, Table};
+use crate::core::{HostId, ProcessId};
 use crate::error::WsaError;
 
 /// The most bytes one data packet carries.

@@ -7,13 +7,13 @@
 
 use std::time::Duration;
 
-use super::events::NetEvents;
-use super::rules::Rule;
-use super::sockaddr;
-use super::table::Socket;
-use super::transport::{EndpointId, Phase, Proto};
-use super::{Block, Cx, Reply, Stop, World};
 use crate::consts::*;
+use crate::core::events::NetEvents;
+use crate::core::providers::sockaddr;
+use crate::core::rules::Rule;
+use crate::core::transport::{EndpointId, Phase, Proto};
+use crate::core::ws2::table::Socket;
+use crate::core::{Block, Cx, Reply, Stop, World};
 use crate::error::WsaError;
 
 /// The most disconnect data the built-in disconnect-data provider carries per direction.
@@ -95,7 +95,7 @@ impl World {
     }
 
     /// `bind`.
-    pub(super) fn bind(
+    pub(in crate::core) fn bind(
         &mut self,
         cx: &mut Cx,
         s: Socket,
@@ -111,7 +111,12 @@ impl World {
     }
 
     /// `listen`: streams only; the socket must be bound and not connected.
-    pub(super) fn listen(&mut self, cx: &mut Cx, s: Socket, backlog: i32) -> Result<Reply, Stop> {
+    pub(in crate::core) fn listen(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        backlog: i32,
+    ) -> Result<Reply, Stop> {
         let i = self.info(cx, s)?;
         if !i.stream {
             return Err(WsaError::OperationNotSupported.into());
@@ -132,7 +137,7 @@ impl World {
 
     /// `connect`. SD-7: a socket whose connection exists (even after WSASendDisconnect) fails
     /// `WSAEISCONN`.
-    pub(super) fn connect(
+    pub(in crate::core) fn connect(
         &mut self,
         cx: &mut Cx,
         s: Socket,
@@ -176,7 +181,7 @@ impl World {
 
     /// `accept`: the next established connection as a new socket that inherits the
     /// listener's options (CS-8: linger included).
-    pub(super) fn accept(
+    pub(in crate::core) fn accept(
         &mut self,
         cx: &mut Cx,
         s: Socket,
@@ -210,7 +215,7 @@ impl World {
     }
 
     /// `send` and `sendto` (`to` is ignored on stream sockets, as on Windows).
-    pub(super) fn send(
+    pub(in crate::core) fn send(
         &mut self,
         cx: &mut Cx,
         s: Socket,
@@ -303,7 +308,7 @@ impl World {
     /// `recv` and `recvfrom`. SD-12: a stream whose peer closed gracefully reads 0; one that
     /// was reset fails `WSAECONNRESET` once the bytes that did arrive are read.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn recv(
+    pub(in crate::core) fn recv(
         &mut self,
         cx: &mut Cx,
         s: Socket,
@@ -375,7 +380,7 @@ impl World {
     }
 
     /// `getsockname`: unbound → `WSAEINVAL`.
-    pub(super) fn sockname(
+    pub(in crate::core) fn sockname(
         &mut self,
         cx: &mut Cx,
         s: Socket,
@@ -394,7 +399,7 @@ impl World {
     }
 
     /// `getpeername`: not connected → `WSAENOTCONN`, checked before the pointers (ER-3).
-    pub(super) fn peername(
+    pub(in crate::core) fn peername(
         &mut self,
         cx: &mut Cx,
         s: Socket,
@@ -450,7 +455,12 @@ impl World {
 
     /// `shutdown`: SD-10 (bad `how` → `WSAEINVAL`, not connected → `WSAENOTCONN`), SD-8
     /// (twice is fine), SD-11.
-    pub(super) fn shutdown(&mut self, cx: &mut Cx, s: Socket, how: i32) -> Result<Reply, Stop> {
+    pub(in crate::core) fn shutdown(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        how: i32,
+    ) -> Result<Reply, Stop> {
         let i = self.info(cx, s)?;
         cx.rule(Rule::Sd10); // SD-10
         if ![SD_RECEIVE, SD_SEND, SD_BOTH].contains(&how) {
@@ -467,7 +477,7 @@ impl World {
     }
 
     /// `WSASendDisconnect`: SD-1..SD-8.
-    pub(super) fn send_disconnect(
+    pub(in crate::core) fn send_disconnect(
         &mut self,
         cx: &mut Cx,
         s: Socket,
@@ -512,7 +522,7 @@ impl World {
     }
 
     /// `WSARecvDisconnect`: SD-9 — shutdown(SD_RECEIVE) plus the peer's disconnect data, once.
-    pub(super) fn recv_disconnect(
+    pub(in crate::core) fn recv_disconnect(
         &mut self,
         cx: &mut Cx,
         s: Socket,
@@ -563,7 +573,7 @@ impl World {
     /// so CS-4 waits for the acknowledgement and CS-5 sees unacknowledged data as queued; and a
     /// connection closed with received data it never read is reset instead of closed
     /// gracefully, the unread bytes counted as lost (RFC 1122 §4.2.2.13).
-    pub(super) fn close_network(&mut self, cx: &mut Cx, s: Socket) -> Result<(), Stop> {
+    pub(in crate::core) fn close_network(&mut self, cx: &mut Cx, s: Socket) -> Result<(), Stop> {
         let st = self.process_mut(cx.process).socket_mut(cx, s)?;
         let (ep, linger, nonblocking, closing) =
             (st.endpoint, st.linger, st.nonblocking, st.closing);

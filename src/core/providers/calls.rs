@@ -1,0 +1,130 @@
+//! The built-in providers' socket lifecycle and option calls: WSPSocket, WSPCloseSocket,
+//! WSPSetSockOpt, WSPGetSockOpt and WSPIoctl over the transport.
+
+use crate::consts::*;
+use crate::core::call::Reply;
+use crate::core::catalog;
+use crate::core::provider;
+use crate::core::providers::{socket, sockopt};
+use crate::core::rules::Rule;
+use crate::core::transport::{self, Proto};
+use crate::core::ws2::table::Socket;
+use crate::core::{Cx, Stop, World};
+
+impl World {
+    /// The built-in providers' `WSPSocket`: a fresh endpoint for a socket of `entry`.
+    pub(in crate::core) fn open_socket(
+        &mut self,
+        cx: &mut Cx,
+        entry: catalog::ProtocolInfo,
+        chain: Vec<provider::ProviderIdx>,
+    ) -> Result<Reply, Stop> {
+        let proto = if entry.is_connectionless() {
+            Proto::Datagram
+        } else {
+            Proto::Stream
+        };
+        let host = self.process(cx.process).host();
+        let bufs = (
+            socket::DEFAULT_BUFFER_SIZE as usize,
+            socket::DEFAULT_BUFFER_SIZE as usize,
+        );
+        let disc = entry.has_disconnect_data();
+        let ep = self.transport.create(host, proto, disc, cx.process, bufs);
+        let process = &mut self.processes[cx.process.0 as usize - 1];
+        match process.open_socket(&mut self.generations, entry, chain, ep) {
+            Ok(s) => {
+                self.transport.ep_mut(ep).socket = Some(s);
+                Ok(Reply::Socket(s))
+            }
+            Err(e) => {
+                self.transport.detach(self.now, ep);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The built-in providers' `WSPCloseSocket`: CS-6, the network half (CS-2..CS-5), CS-7.
+    ///
+    /// Ws2_32 has checked the handle (CS-1); a bad one passed down by a layered provider fails
+    /// `WSAENOTSOCK` in `close_network` (ER-2).
+    pub(in crate::core) fn close_socket(&mut self, cx: &mut Cx, s: Socket) -> Result<Reply, Stop> {
+        let pid = cx.process;
+        let pending = self.overlapped.pending_of(pid) > 0;
+        if pending && self.abort_ops(|p, s2| p == pid && s2 == s, true) {
+            // CS-6: pending operations fail and their completion action IS performed.
+            cx.rule(Rule::Cs6);
+        }
+        self.close_network(cx, s)?;
+        self.process_mut(cx.process).remove_socket(s);
+        // CS-7: blocking calls on the socket in other threads return WSAEINTR.
+        let (p, me) = (cx.process, cx.thread);
+        self.interrupt(cx, Rule::Cs7, |t, b| {
+            b.process == p && b.socket == Some(s) && t != me
+        });
+        cx.rule(Rule::Cs1); // CS-1: the handle dies for good.
+        Ok(Reply::Done)
+    }
+
+    /// The built-in providers' `WSPSetSockOpt`.
+    pub(in crate::core) fn set_sock_opt(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        level: i32,
+        name: i32,
+        value: Option<&[u8]>,
+        len: i32,
+    ) -> Result<(), Stop> {
+        let st = self.process_mut(cx.process).socket_mut(cx, s)?;
+        sockopt::set(cx, st, level, name, value, len)?;
+        // The transport uses the buffer sizes.
+        let (ep, snd, rcv) = (st.endpoint, st.option(SO_SNDBUF), st.option(SO_RCVBUF));
+        let e = self.transport.ep_mut(ep);
+        e.sndbuf = snd as usize;
+        e.rcvbuf = rcv as usize;
+        if let Some(peer) = e.peer {
+            self.transport.pump(self.now, peer);
+        }
+        Ok(())
+    }
+
+    /// The built-in providers' `WSPGetSockOpt`.
+    pub(in crate::core) fn get_sock_opt(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        level: i32,
+        name: i32,
+        value: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<(), Stop> {
+        let ep = self.process_mut(cx.process).socket_mut(cx, s)?.endpoint;
+        let failed = match self.transport.ep(ep).phase {
+            transport::Phase::Failed(e) => Some(e),
+            _ => None,
+        };
+        let st = self.process_mut(cx.process).socket_mut(cx, s)?;
+        if let Some(e) = failed {
+            // SO_ERROR reports why the last connect failed.
+            st.set_option(SO_ERROR, e.code() as u32);
+        }
+        sockopt::get(cx, st, level, name, value, len)?;
+        Ok(())
+    }
+
+    /// The built-in providers' `ioctlsocket` commands.
+    pub(in crate::core) fn ioctl(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        cmd: i32,
+        arg: Option<&mut u32>,
+    ) -> Result<(), Stop> {
+        let ep = self.process_mut(cx.process).socket_mut(cx, s)?.endpoint;
+        let readable = self.transport.ep(ep).readable_bytes();
+        let st = self.process_mut(cx.process).socket_mut(cx, s)?;
+        st.ioctl(cmd, arg, readable)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,563 @@
+//! Ws2_32 itself: per-process state (startup count, version, socket table, events, APC
+//! queues), the gate (ER-1..ER-5), dispatch, startup and cleanup, and the SPI client with its
+//! contract checks (SP-*).
+//!
+//! It does not reach into the transport: socket calls go down a socket's provider chain.
+
+pub mod names;
+pub mod process;
+pub mod spi_client;
+pub mod table;
+pub mod threads;
+pub mod version;
+
+use crate::core::call::{Call, Gate, LastError, Reply, Spec};
+use crate::core::catalog::{self, Catalog};
+use crate::core::provider;
+use crate::core::rules::Rule;
+use crate::core::Socket;
+use crate::core::{Cx, Profile, Step, Stop, World};
+use crate::error::WsaError;
+
+impl World {
+    /// The funnel every Winsock call goes through.
+    ///
+    /// ER-4: a failing call (other than `WSAStartup`, which returns its error directly) sets the
+    /// calling thread's last error. Some successful calls clear it, as Windows does (see
+    /// [`Call::clears_last_error`]). A call that must wait leaves the last error alone.
+    pub fn dispatch(&mut self, cx: &mut Cx, call: &mut Call<'_>) -> Step {
+        let spec = call.spec();
+        if !cx.resumed {
+            cx.started = self.now;
+        }
+        // A new call while this thread's blocking call is outstanding comes from its blocking
+        // hook (Winsock 1.1) or from an APC that interrupted the wait.
+        let nested = !cx.resumed && self.blocked.contains_key(&cx.thread);
+        let winsock_1 = self
+            .process(cx.process)
+            .version()
+            .is_some_and(|v| v.is_1x());
+        let routed = if let Some(rule) = cx
+            .resumed
+            .then(|| self.interrupts.remove(&cx.thread))
+            .flatten()
+        {
+            cx.rule(rule); // CL-4, CS-7, CL-13: the blocking call was cancelled.
+            Err(Stop::Fail(WsaError::Interrupted))
+        } else if nested && winsock_1 && !spec.in_blocking_hook {
+            cx.rule(Rule::Th5); // TH-5
+            if spec.cleans_up {
+                cx.rule(Rule::Cl10); // CL-10
+            }
+            Err(Stop::Fail(WsaError::InProgress))
+        } else {
+            self.route(cx, spec, call)
+        };
+        self.poll_overlapped();
+        self.poll_network_events();
+        let result = match routed {
+            Ok(reply) => Ok(reply),
+            Err(Stop::Fail(e)) => Err(e),
+            Err(Stop::Block(_)) if nested => {
+                // SD-13: undefined on Windows; the simulator fails the inner call.
+                let what = spec.name;
+                self.diagnose(
+                    cx,
+                    Rule::Sd13,
+                    format!("{what} would block inside an APC that interrupted a blocking call on the same thread"),
+                );
+                Err(WsaError::InProgress)
+            }
+            Err(Stop::Block(b)) => {
+                let blocked = threads::BlockedCall {
+                    process: cx.process,
+                    socket: b.socket,
+                };
+                self.blocked.insert(cx.thread, blocked);
+                return Step::Blocked(b);
+            }
+        };
+        if !nested {
+            self.blocked.remove(&cx.thread);
+        }
+        let thread = cx.thread;
+        let process = self.process_mut(cx.process);
+        match (&result, spec.last_error) {
+            (_, LastError::Untouched) | (Ok(_), LastError::Sets) => {}
+            (Err(e), LastError::Sets | LastError::SetsAndClears) => {
+                cx.rule(Rule::Er4); // ER-4
+                process.set_last_error(thread, e.code());
+            }
+            (Ok(_), LastError::SetsAndClears) => process.set_last_error(thread, 0),
+        }
+        Step::Done(result)
+    }
+
+    /// ER-1 then ER-5: the checks made before any argument is looked at.
+    fn gate(&self, cx: &mut Cx) -> Result<(), WsaError> {
+        let process = self.process(cx.process);
+        if !process.is_started() {
+            cx.rule(Rule::Er1); // ER-1
+            return Err(WsaError::NotInitialised);
+        }
+        if self.host(process.host()).network_down {
+            cx.rule(Rule::Er5); // ER-5
+            return Err(WsaError::NetworkDown);
+        }
+        Ok(())
+    }
+
+    /// Sends a call to its handler: Ws2_32's own, or the socket's provider chain.
+    fn route(&mut self, cx: &mut Cx, spec: Spec, call: &mut Call<'_>) -> Result<Reply, Stop> {
+        match spec.gate {
+            Gate::Started => self.gate(cx)?,
+            Gate::None | Gate::Own => {}
+        }
+        match call {
+            Call::Startup { requested, data } => {
+                self.ws2_startup(cx, *requested, data.as_deref_mut())
+            }
+            Call::GetLastError => {
+                cx.rule(Rule::Th1); // TH-1
+                Ok(Reply::LastError(
+                    self.process(cx.process).last_error(cx.thread),
+                ))
+            }
+            Call::SetLastError(code) => {
+                cx.rule(Rule::Th1); // TH-1
+                self.process_mut(cx.process)
+                    .set_last_error(cx.thread, *code);
+                Ok(Reply::Done)
+            }
+            Call::Cleanup => self.ws2_cleanup(cx),
+            Call::IsBlocking => Ok(Reply::Count(u32::from(self.is_blocking(cx.thread)))),
+            Call::CreatePort {
+                socket,
+                existing,
+                key,
+            } => self.create_port(cx, *socket, *existing, *key),
+            Call::GetQueued { port, timeout } => self.dequeue_packet(cx, *port, *timeout),
+            Call::SpiStartup {
+                provider,
+                requested,
+            } => self
+                .spi_startup(cx, *provider, *requested)
+                .map(Reply::Negotiated),
+            Call::SpiCleanup { provider } => self.spi_cleanup(cx, *provider).map(done),
+            Call::Overlapped { s, req, fault, .. } => {
+                let req = req.take().ok_or(WsaError::InvalidParameter)?;
+                let (s, op) = (*s, provider::Overlapped { req, fault: *fault });
+                self.via_socket(cx, s, |p, spi| p.start_overlapped(spi, s, op))
+                    .map(count)
+            }
+            Call::OverlappedResult {
+                s,
+                key,
+                wait,
+                has_bytes,
+            } => {
+                let (s, key, wait, has_bytes) = (*s, *key, *wait, *has_bytes);
+                if cx.resumed && self.process(cx.process).socket_chain(s).is_none() {
+                    // The socket was closed while the call waited: the outcome is in the
+                    // OVERLAPPED record, which Ws2_32 reads itself.
+                    return self.overlapped_result(cx, s, key, wait, has_bytes);
+                }
+                self.via_socket(cx, s, |p, spi| {
+                    p.get_overlapped_result(spi, s, key, wait, has_bytes)
+                })
+                .map(count)
+            }
+            Call::CancelBlocking => self.ws2_cancel_blocking_call(cx),
+            Call::SetBlockingHook(hook) => self.set_blocking_hook(cx, *hook),
+            Call::Socket {
+                af,
+                ty,
+                protocol,
+                info,
+                group,
+                flags,
+                ..
+            } => self.ws2_socket(cx, *af, *ty, *protocol, info.as_ref(), *group, *flags),
+            Call::CloseSocket(s) => self.ws2_close_socket(cx, *s),
+            Call::SetSockOpt {
+                s,
+                level,
+                name,
+                value,
+                len,
+            } => {
+                let (s, level, name, len) = (*s, *level, *name, *len);
+                let value = value.as_deref();
+                self.via_socket(cx, s, |p, spi| {
+                    p.set_sock_opt(spi, s, level, name, value, len)
+                })
+                .map(done)
+            }
+            Call::GetSockOpt {
+                s,
+                level,
+                name,
+                value,
+                len,
+            } => {
+                let (s, level, name) = (*s, *level, *name);
+                let (value, len) = (value.as_deref_mut(), len.as_deref_mut());
+                self.via_socket(cx, s, |p, spi| {
+                    p.get_sock_opt(spi, s, level, name, value, len)
+                })
+                .map(done)
+            }
+            Call::IoctlSocket { s, cmd, arg } => {
+                let (s, cmd, arg) = (*s, *cmd, arg.as_deref_mut());
+                self.via_socket(cx, s, |p, spi| p.ioctl(spi, s, cmd, arg))
+                    .map(done)
+            }
+            Call::EnumProtocols {
+                filter,
+                buffer,
+                len,
+            } => {
+                cx.rule(Rule::Sp11); // SP-11
+                Ok(enum_protocols(
+                    &self.catalog,
+                    filter.as_deref(),
+                    buffer.as_deref_mut(),
+                    len.as_deref_mut(),
+                )?)
+            }
+            Call::Bind { s, addr } => {
+                let (s, addr) = (*s, addr.as_deref());
+                self.via_socket(cx, s, |p, spi| p.bind(spi, s, addr))
+                    .map(done)
+            }
+            Call::Listen { s, backlog } => {
+                let (s, backlog) = (*s, *backlog);
+                self.via_socket(cx, s, |p, spi| p.listen(spi, s, backlog))
+                    .map(done)
+            }
+            Call::Accept { s, addr, len } => {
+                self.ws2_accept(cx, *s, addr.as_deref_mut(), len.as_deref_mut())
+            }
+            Call::Connect { s, addr } => {
+                let (s, addr) = (*s, addr.as_deref());
+                self.via_socket(cx, s, |p, spi| p.connect(spi, s, addr))
+                    .map(done)
+            }
+            Call::Send {
+                s,
+                buf,
+                len,
+                flags,
+                to,
+            } => {
+                let (s, buf, len, flags) = (*s, buf.as_deref(), *len, *flags);
+                match *to {
+                    None => self.via_socket(cx, s, |p, spi| p.send(spi, s, buf, len, flags)),
+                    Some(to) => {
+                        self.via_socket(cx, s, |p, spi| p.send_to(spi, s, buf, len, flags, to))
+                    }
+                }
+                .map(count)
+            }
+            Call::Recv {
+                s,
+                buf,
+                len,
+                flags,
+                from,
+            } => {
+                let (s, buf, len, flags) = (*s, buf.as_deref_mut(), *len, *flags);
+                match from.as_mut() {
+                    None => self.via_socket(cx, s, |p, spi| p.recv(spi, s, buf, len, flags)),
+                    Some((b, l)) => {
+                        let (b, l) = (b.as_deref_mut(), l.as_deref_mut());
+                        self.via_socket(cx, s, |p, spi| p.recv_from(spi, s, buf, len, flags, b, l))
+                    }
+                }
+                .map(count)
+            }
+            Call::SockName { s, addr, len } => {
+                let (s, addr, len) = (*s, addr.as_deref_mut(), len.as_deref_mut());
+                self.via_socket(cx, s, |p, spi| p.sock_name(spi, s, addr, len))
+                    .map(done)
+            }
+            Call::PeerName { s, addr, len } => {
+                let (s, addr, len) = (*s, addr.as_deref_mut(), len.as_deref_mut());
+                self.via_socket(cx, s, |p, spi| p.peer_name(spi, s, addr, len))
+                    .map(done)
+            }
+            Call::Shutdown { s, how } => {
+                let (s, how) = (*s, *how);
+                self.via_socket(cx, s, |p, spi| p.shutdown(spi, s, how))
+                    .map(done)
+            }
+            Call::SendDisconnect { s, data } => {
+                let s = *s;
+                let data = data
+                    .as_ref()
+                    .map(|d| crate::core::providers::net::WsaBufIn {
+                        buf: d.buf,
+                        len: d.len,
+                    });
+                self.via_socket(cx, s, |p, spi| p.send_disconnect(spi, s, data))
+                    .map(done)
+            }
+            Call::CreateEvent => self.create_event(cx),
+            Call::EventOp(h, op) => self.event_op(cx, *h, *op),
+            Call::WaitEvents {
+                events,
+                wait_all,
+                timeout,
+                ..
+            } => self.wait_events(cx, events.as_deref(), *wait_all, *timeout),
+            Call::EventSelect { s, event, mask } => self.event_select(cx, *s, *event, *mask),
+            Call::EnumNetworkEvents { s, event, out } => {
+                self.enum_network_events(cx, *s, *event, out.as_deref_mut())
+            }
+            Call::Select {
+                read,
+                write,
+                except,
+                timeout,
+            } => {
+                let timeout = timeout.map_err(|()| WsaError::InvalidArgument)?;
+                let sets = [
+                    read.as_deref_mut(),
+                    write.as_deref_mut(),
+                    except.as_deref_mut(),
+                ];
+                self.select(cx, sets, timeout)
+            }
+            Call::RecvDisconnect { s, data } => {
+                let s = *s;
+                let data = data
+                    .as_mut()
+                    .map(|d| crate::core::providers::net::WsaBufOut {
+                        buf: d.buf.as_deref_mut(),
+                        len: &mut *d.len,
+                    });
+                self.via_socket(cx, s, |p, spi| p.recv_disconnect(spi, s, data))
+                    .map(done)
+            }
+            Call::RegisterName { name, addr } => self.register_name(cx, name, *addr),
+            Call::LookupName { name } => self.lookup_name(cx, name),
+        }
+    }
+
+    /// `WSAStartup` (ST-1..ST-6), and CL-12 when made from DllMain.
+    fn ws2_startup(
+        &mut self,
+        cx: &mut Cx,
+        requested: version::Version,
+        data: Option<&mut [u8; version::WSADATA_SIZE]>,
+    ) -> Result<Reply, Stop> {
+        if cx.in_dllmain {
+            self.diagnose(
+                cx,
+                Rule::Cl12,
+                "WSAStartup called from DllMain (the loader lock is held)".into(),
+            );
+        }
+        Ok(self.process_mut(cx.process).startup(cx, requested, data)?)
+    }
+
+    /// `WSACleanup` as called: CL-10 from inside a callback, CL-12 from DllMain, then
+    /// [`cleanup`](World::cleanup).
+    fn ws2_cleanup(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
+        if cx.in_callback {
+            // CL-10: not from inside a completion routine or callback being run.
+            cx.rule(Rule::Cl10);
+            return Err(WsaError::InProgress.into());
+        }
+        if cx.in_dllmain {
+            self.diagnose(cx, Rule::Cl12, "WSACleanup called from DllMain (the loader lock is held): it unloads provider DLLs and can deadlock".into());
+        }
+        self.cleanup(cx)
+    }
+
+    /// `WSACleanup`: CL-1, CL-2, CL-3, CL-4, CL-8, CL-11; the final one unloads every
+    /// provider the process loaded (SP-2..SP-6), which resets the sockets (CL-5, CL-6).
+    fn cleanup(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
+        let pid = cx.process;
+        // A final cleanup that waited for a provider (SP-6) goes on where it stopped.
+        if !self.is_unloading(pid) {
+            if let Some(loaded) = self.process_mut(pid).cleanup(cx)? {
+                // CL-4: every blocking call of the process's other threads returns WSAEINTR.
+                let me = cx.thread;
+                self.interrupt(cx, Rule::Cl4, |t, b| b.process == pid && t != me);
+                self.begin_unload(pid, loaded);
+            }
+        }
+        if self.is_unloading(pid) {
+            self.unload(cx)?;
+            // CL-8: nothing of the process's Ws2_32 state survives. Sockets a provider left
+            // (one still started by a direct SPI client) are freed as CL-6 says.
+            let left = self.process_mut(pid).release().unwrap_or_default();
+            let reset = self.profile == Profile::Documented;
+            for (_, st) in left {
+                cx.rule(Rule::Cl6);
+                self.release_socket(&st, reset, Rule::Cl6);
+            }
+            // CL-5 for those left sockets too: their operations end silently.
+            self.abort_ops(|p, _| p == pid, false);
+            cx.rule(Rule::Cl8);
+        }
+        if self.caller_network_down(cx) {
+            // CL-11: the count was still decremented (and a final cleanup still performed).
+            cx.rule(Rule::Cl11);
+            return Err(WsaError::NetworkDown.into());
+        }
+        cx.rule(Rule::Cl3); // CL-3
+        Ok(Reply::Done)
+    }
+
+    /// `socket`/`WSASocketW`: the catalog chooses the entry (SP-11), Ws2_32 loads its chain's
+    /// providers (SP-1) and the top one makes the socket.
+    #[allow(clippy::too_many_arguments)]
+    fn ws2_socket(
+        &mut self,
+        cx: &mut Cx,
+        af: i32,
+        ty: i32,
+        protocol: i32,
+        info: Option<&catalog::ProtocolInfo>,
+        group: u32,
+        flags: u32,
+    ) -> Result<Reply, Stop> {
+        cx.rule(Rule::Sp11); // SP-11: the catalog decides, success or failure.
+        let entry = self.catalog.select(af, ty, protocol, info)?.clone();
+        let chain = self.chain_of(&entry)?;
+        self.load_chain(cx, &chain)?;
+        let args = provider::SocketArgs {
+            af,
+            ty,
+            protocol,
+            entry,
+            group,
+            flags,
+        };
+        let before = self.process(cx.process).socket_keys();
+        let s = self.call_provider(cx, chain.clone(), 0, |p, spi| p.socket(spi, &args))?;
+        self.check_new_socket(cx, s, &chain, &before, "WSPSocket")?;
+        Ok(Reply::Socket(s))
+    }
+
+    /// SP-1: a socket a provider hands Ws2_32 must be a new handle of the chain's.
+    fn check_new_socket(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        chain: &[provider::ProviderIdx],
+        before: &[Socket],
+        what: &str,
+    ) -> Result<(), WsaError> {
+        let ok = !before.contains(&s) && self.process(cx.process).socket_chain(s) == Some(chain);
+        if !ok {
+            let name = self.provider_info(chain[0]).name.clone();
+            self.diagnose(
+                cx,
+                Rule::Sp1,
+                format!("provider {name}: {what} succeeded with {s}, which is not a new socket of its chain"),
+            );
+            return Err(WsaError::ProviderFailedInit);
+        }
+        Ok(())
+    }
+
+    /// `accept` through the listener's provider.
+    fn ws2_accept(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        len: Option<&mut i32>,
+    ) -> Result<Reply, Stop> {
+        let chain = self
+            .process_mut(cx.process)
+            .socket_mut(cx, s)?
+            .chain
+            .clone();
+        let before = self.process(cx.process).socket_keys();
+        let new = self.via_socket(cx, s, |p, spi| p.accept(spi, s, addr, len))?;
+        self.check_new_socket(cx, new, &chain, &before, "WSPAccept")?;
+        Ok(Reply::Socket(new))
+    }
+
+    /// `closesocket`: CS-1 (unknown or closed handle → `WSAENOTSOCK`), then the socket's
+    /// provider closes it.
+    fn ws2_close_socket(&mut self, cx: &mut Cx, s: Socket) -> Result<Reply, Stop> {
+        if let Err(e) = self.process_mut(cx.process).socket_mut(cx, s) {
+            cx.rule(Rule::Cs1); // CS-1
+            return Err(e.into());
+        }
+        self.via_socket(cx, s, |p, spi| p.close_socket(spi, s))?;
+        if let Some(&top) = self
+            .process(cx.process)
+            .socket_chain(s)
+            .and_then(<[_]>::first)
+        {
+            let name = self.provider_info(top).name.clone();
+            self.diagnose(
+                cx,
+                Rule::Cs1,
+                format!("provider {name}: WSPCloseSocket succeeded but {s} is still open"),
+            );
+        }
+        Ok(Reply::Done)
+    }
+
+    /// `WSACancelBlockingCall`: through the provider of the socket the thread's blocking call
+    /// waits on, if it waits on one.
+    fn ws2_cancel_blocking_call(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
+        let socket = self.blocked.get(&cx.thread).and_then(|b| b.socket);
+        match socket.filter(|s| self.process(cx.process).socket_chain(*s).is_some()) {
+            Some(s) => self
+                .via_socket(cx, s, |p, spi| p.cancel_blocking_call(spi))
+                .map(done),
+            None => self.cancel_blocking_call(cx),
+        }
+    }
+}
+
+/// A data call's reply: the byte count.
+fn count(n: usize) -> Reply {
+    Reply::Count(n as u32)
+}
+
+/// A call that returns 0 on success.
+fn done((): ()) -> Reply {
+    Reply::Done
+}
+
+/// SP-11: `WSAEnumProtocolsW` into a caller's buffer of `*len` bytes.
+///
+/// `len` NULL → `WSAEFAULT` (sim: Windows' behaviour is undocumented). A NULL buffer, or one
+/// shorter than every listed entry needs, → `WSAENOBUFS` with the needed length written back
+/// (win: protocol.c). Otherwise the entries are written and their count returned.
+fn enum_protocols(
+    catalog: &Catalog,
+    filter: Option<&[i32]>,
+    buffer: Option<&mut [u8]>,
+    len: Option<&mut u32>,
+) -> Result<Reply, WsaError> {
+    let Some(len) = len else {
+        return Err(WsaError::Fault);
+    };
+    let listed = catalog.enumerate(filter);
+    let needed = listed.len() * catalog::PROTOCOL_INFO_SIZE;
+    match buffer {
+        Some(buf) if buf.len() >= needed && (*len as usize) >= needed => {
+            for (chunk, entry) in buf
+                .chunks_exact_mut(catalog::PROTOCOL_INFO_SIZE)
+                .zip(&listed)
+            {
+                chunk.copy_from_slice(&entry.encode());
+            }
+            Ok(Reply::Count(listed.len() as u32))
+        }
+        _ => {
+            *len = needed as u32;
+            Err(WsaError::NoBufferSpace)
+        }
+    }
+}
