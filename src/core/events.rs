@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::rules::Rule;
+use super::providers::net::Sd12;
 use super::transport::{Endpoint, Phase, Proto};
 use super::ws2::table::{Key, Socket};
 use super::{Block, Cx, Profile, Reply, Stop, World};
@@ -274,9 +274,8 @@ impl World {
         let out = out.ok_or(WsaError::Fault)?;
         let st = process.socket_mut(cx, s)?;
         *out = (st.events.recorded, st.events.errors);
-        if st.events.recorded & FD_CLOSE != 0 {
-            cx.rule(Rule::Sd12); // SD-12
-        }
+        let recorded = st.events.recorded;
+        World::sd_12(cx, Sd12::Events { recorded });
         st.events.recorded = 0;
         st.events.errors = [0; FD_MAX_EVENTS as usize];
         if let Some(h) = event {

@@ -161,6 +161,16 @@ impl Cx {
     }
 }
 
+/// ER-3, the one place it is decided: pointer and buffer checks come after the state checks.
+/// A handler makes its `pointers` check once the state passed; a `WSAEFAULT` it finds is
+/// ER-3's, and is tagged so.
+pub(crate) fn er_3_pointers<T>(cx: &mut Cx, pointers: Result<T, WsaError>) -> Result<T, WsaError> {
+    if matches!(pointers, Err(WsaError::Fault)) {
+        cx.rule(Rule::Er3);
+    }
+    pointers
+}
+
 /// A simulated host's state.
 #[derive(Debug)]
 pub struct HostState {
@@ -299,9 +309,17 @@ impl World {
         &self.hosts[h.0 as usize]
     }
 
-    /// Fails or restores a host's network subsystem (ER-5, CL-11).
-    pub fn set_network_down(&mut self, h: HostId, down: bool) {
+    /// Fails or restores a host's network subsystem (ER-5, CL-11); returns the rules the
+    /// change invokes, for the trace.
+    pub fn set_network_down(&mut self, h: HostId, down: bool) -> Vec<Rule> {
         self.hosts[h.0 as usize].network_down = down;
+        self.er_5_network_down(h).into_iter().collect()
+    }
+
+    /// ER-5, the one place it is decided: while the simulation has failed a host's network
+    /// subsystem, calls of its processes fail `WSAENETDOWN` after ER-1 and before ER-2.
+    pub(crate) fn er_5_network_down(&self, h: HostId) -> Option<Rule> {
+        self.host(h).network_down.then_some(Rule::Er5)
     }
 
     /// Starts a process on `host`; returns it and its main thread.
@@ -351,9 +369,7 @@ impl World {
         };
         rules.push(rule);
         // SP-7: the provider DLLs go with the process; data one held in it is lost.
-        if self.drop_instances(p, Rule::Sp7) {
-            rules.push(Rule::Sp7);
-        }
+        rules.extend(self.drop_instances(p));
         for (_, st) in sockets {
             self.release_socket(&st, reset, rule);
         }

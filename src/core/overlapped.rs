@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddrV4;
 
 use super::events::EventHandle;
+use super::providers::net::Sd10;
 use super::rules::Rule;
 use super::transport::{Phase, Proto};
 use super::ws2::table::{Key, Socket};
@@ -306,16 +307,11 @@ impl World {
                 if stream && ep.phase != Phase::Connected {
                     return Err(WsaError::NotConnected.into());
                 }
-                if ep.shut_recv {
-                    cx.rule(Rule::Sd10); // SD-10: new receives fail after SD_RECEIVE.
-                    return Err(WsaError::Shutdown.into());
-                }
+                let shut_recv = ep.shut_recv;
+                World::sd_10(cx, Sd10::NewReceive { shut_recv })?;
             }
         }
-        if fault {
-            cx.rule(Rule::Er3); // ER-3: pointers after state.
-            return Err(WsaError::Fault.into());
-        }
+        crate::core::er_3_pointers(cx, if fault { Err(WsaError::Fault) } else { Ok(()) })?;
         cx.rule(Rule::Ov1); // OV-1
         if let Some(ev) = req.event {
             if req.routine.is_none() {

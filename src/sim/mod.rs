@@ -532,9 +532,8 @@ impl Sim {
     /// on it report `WSAENETDOWN` (ER-5) and `WSACleanup` still counts down (CL-11).
     pub fn set_network_down(&self, host: &Host, down: bool) {
         let mut state = self.shared.lock();
-        state.world.set_network_down(host.id, down);
+        let rules = state.world.set_network_down(host.id, down);
         let what = if down { "NetworkDown" } else { "NetworkUp" };
-        let rules = if down { vec![Rule::Er5] } else { Vec::new() };
         state.record_harness(host.id, None, what, String::new(), rules);
     }
 

@@ -10,6 +10,7 @@ use crate::core::provider::{
 use crate::core::providers::net::{WsaBufIn, WsaBufOut};
 use crate::core::providers::{disconnect, msafd};
 use crate::core::rules::Rule;
+use crate::core::ws2::spi_client::{sp_3, Sp3};
 use crate::core::ws2::table::Socket;
 use crate::core::ws2::version::Version;
 use crate::core::Stop;
@@ -81,21 +82,19 @@ impl Provider for Builtin {
     /// SP-2..SP-5: only the call that brings the count to 0 cleans up.
     fn cleanup(&mut self, spi: &mut Spi<'_>) -> Result<(), Stop> {
         if self.clients == 0 {
-            spi.cx.rule(Rule::Sp3); // SP-3
-            return Err(WsaError::NotInitialised.into());
+            return Err(sp_3(spi.cx, Sp3::NotStarted).into());
         }
         spi.cx.rule(Rule::Sp2); // SP-2
         self.clients -= 1;
         if self.clients == 0 {
-            spi.cx.rule(Rule::Sp4); // SP-4: the final one cleans up.
+            // SP-4: the final one cleans up.
             let me = spi.me();
             spi.world.reset_provider_sockets(spi.cx, me);
         }
         if spi.world.caller_network_down(spi.cx) {
-            // SP-3: the count went down (and a final cleanup happened), as CL-11 has it for
+            // The count went down (and a final cleanup happened), as CL-11 has it for
             // WSACleanup; the network is down.
-            spi.cx.rule(Rule::Sp3);
-            return Err(WsaError::NetworkDown.into());
+            return Err(sp_3(spi.cx, Sp3::NetworkDown).into());
         }
         Ok(())
     }

@@ -62,7 +62,7 @@ impl World {
         self.interrupt(cx, Rule::Cs7, |t, b| {
             b.process == p && b.socket == Some(s) && t != me
         });
-        cx.rule(Rule::Cs1); // CS-1: the handle dies for good.
+        World::cs_1(cx, Ok(()))?;
         Ok(Reply::Done)
     }
 

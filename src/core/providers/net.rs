@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::consts::*;
 use crate::core::events::NetEvents;
-use crate::core::providers::sockaddr;
+use crate::core::providers::{sockaddr, sockopt};
 use crate::core::rules::Rule;
 use crate::core::transport::{EndpointId, Phase, Proto};
 use crate::core::ws2::table::Socket;
@@ -42,6 +42,44 @@ pub struct WsaBufOut<'a> {
     pub buf: Option<&'a mut [u8]>,
     /// `len`, read and written back.
     pub len: &'a mut u32,
+}
+
+/// What [`World::sd_4`] is asked about.
+#[derive(Debug, Clone, Copy)]
+enum Sd4 {
+    /// `WSASendDisconnect` is called.
+    Disconnect,
+    /// A datagram is sent.
+    DatagramSend,
+}
+
+/// What [`World::sd_12`] is asked about.
+#[derive(Debug, Clone, Copy)]
+pub enum Sd12 {
+    /// A receive found nothing to read.
+    Receive {
+        /// The connection was reset or aborted with this error.
+        error: Option<WsaError>,
+        /// The peer's FIN arrived.
+        fin: bool,
+    },
+    /// `WSAEnumNetworkEvents` reports these `FD_*` bits.
+    Events {
+        /// The bits recorded.
+        recorded: u32,
+    },
+}
+
+/// What [`World::sd_10`] is asked about.
+#[derive(Debug, Clone, Copy)]
+pub enum Sd10 {
+    /// `shutdown(s, how)`.
+    How(i32),
+    /// A new receive on a socket whose receiving half may be shut down.
+    NewReceive {
+        /// `shutdown(SD_RECEIVE)` was made.
+        shut_recv: bool,
+    },
 }
 
 /// What the calls need to know of a socket, copied out of the process's table.
@@ -203,7 +241,8 @@ impl World {
             return Err(Self::wait(i, "accept", s));
         };
         let template = self.process_mut(cx.process).socket_mut(cx, s)?.clone();
-        cx.rule(Rule::Cs8); // CS-8: the accepted socket inherits the listener's linger.
+        // The accepted socket inherits the listener's options, linger included.
+        sockopt::cs_8(cx, sockopt::Cs8::Inherit)?;
         let process = &mut self.processes[cx.process.0 as usize - 1];
         let new = process.adopt_socket(&mut self.generations, template, child)?;
         let ep = self.transport.ep_mut(child);
@@ -283,11 +322,8 @@ impl World {
         flags: i32,
         to: Option<Option<&[u8]>>,
     ) -> Result<Reply, Stop> {
+        self.sd_4(cx, i, Sd4::DatagramSend)?;
         let ep = self.transport.ep(i.ep);
-        if ep.shut_send {
-            cx.rule(Rule::Sd4); // SD-4: shutdown(SD_SEND) on a datagram socket.
-            return Err(WsaError::Shutdown.into());
-        }
         let dest = match to.flatten() {
             Some(bytes) => sockaddr::decode(bytes)?,
             None => ep.peer_addr.ok_or(WsaError::NotConnected)?,
@@ -322,10 +358,12 @@ impl World {
         if i.stream && ep.phase != Phase::Connected {
             return Err(WsaError::NotConnected.into());
         }
-        if ep.shut_recv {
-            cx.rule(Rule::Sd10); // SD-10: receives after SD_RECEIVE fail.
-            return Err(WsaError::Shutdown.into());
-        }
+        Self::sd_10(
+            cx,
+            Sd10::NewReceive {
+                shut_recv: ep.shut_recv,
+            },
+        )?;
         if flags & !(MSG_PEEK | MSG_WAITALL) != 0 {
             return Err(WsaError::OperationNotSupported.into());
         }
@@ -368,15 +406,14 @@ impl World {
             }
             return Ok(Reply::Count(got as u32));
         }
-        if let Some(e) = ep.error {
-            cx.rule(Rule::Sd12); // SD-12: abortive close.
-            return Err(e.into());
+        let seen = Sd12::Receive {
+            error: ep.error,
+            fin: ep.fin_rcvd,
+        };
+        match Self::sd_12(cx, seen) {
+            Some(r) => Ok(Reply::Count(r?)),
+            None => Err(Self::wait(i, "recv", s)),
         }
-        if ep.fin_rcvd {
-            cx.rule(Rule::Sd12); // SD-12: graceful close.
-            return Ok(Reply::Count(0));
-        }
-        Err(Self::wait(i, "recv", s))
     }
 
     /// `getsockname`: unbound → `WSAEINVAL`.
@@ -412,13 +449,82 @@ impl World {
             (Phase::Connected, Some(peer)) => peer,
             _ => return Err(WsaError::NotConnected.into()),
         };
-        cx.rule(Rule::Er3); // ER-3: state before pointers.
-        sockaddr::check_out(&buf, &len)?;
+        crate::core::er_3_pointers(cx, sockaddr::check_out(&buf, &len))?;
         sockaddr::write_out(peer, buf, len);
         Ok(Reply::Done)
     }
 
     /// SD-10 and SD-4: is the socket in a state where shutdown applies?
+    /// SD-4, the one place it is decided: `WSASendDisconnect` on a stream socket that is not
+    /// connected fails `WSAENOTCONN`; connectionless sockets never get `WSAENOTCONN`, and
+    /// after `WSASendDisconnect(NULL)` (or shutdown(SD_SEND)) their sends fail `WSAESHUTDOWN`.
+    fn sd_4(&self, cx: &mut Cx, i: Info, what: Sd4) -> Result<(), WsaError> {
+        match what {
+            Sd4::Disconnect if i.stream => {
+                cx.rule(Rule::Sd4);
+                self.check_shutdown_state(i)
+            }
+            Sd4::Disconnect => Ok(()),
+            Sd4::DatagramSend if self.transport.ep(i.ep).shut_send => {
+                cx.rule(Rule::Sd4);
+                Err(WsaError::Shutdown)
+            }
+            Sd4::DatagramSend => Ok(()),
+        }
+    }
+
+    /// SD-10, the one place it is decided: `shutdown`'s `how` must be `SD_RECEIVE`, `SD_SEND`
+    /// or `SD_BOTH` (else `WSAEINVAL`); after `SD_RECEIVE` new receives, overlapped or not,
+    /// fail `WSAESHUTDOWN` (one already pending still completes: see the overlapped queue).
+    pub(in crate::core) fn sd_10(cx: &mut Cx, what: Sd10) -> Result<(), WsaError> {
+        match what {
+            Sd10::How(how) => {
+                cx.rule(Rule::Sd10);
+                if [SD_RECEIVE, SD_SEND, SD_BOTH].contains(&how) {
+                    Ok(())
+                } else {
+                    Err(WsaError::InvalidArgument)
+                }
+            }
+            Sd10::NewReceive { shut_recv: true } => {
+                cx.rule(Rule::Sd10);
+                Err(WsaError::Shutdown)
+            }
+            Sd10::NewReceive { shut_recv: false } => Ok(()),
+        }
+    }
+
+    /// SD-12, the one place it is decided: what the application observes of its peer's
+    /// close. A receive with nothing left to read fails with the reset's error (abortive
+    /// close) or returns 0 (graceful close), and `None` while the connection is open; an
+    /// `FD_CLOSE` reported by `WSAEnumNetworkEvents` carries the close's code (recorded
+    /// per profile when the close arrived).
+    pub(in crate::core) fn sd_12(cx: &mut Cx, seen: Sd12) -> Option<Result<u32, WsaError>> {
+        match seen {
+            Sd12::Receive { error: Some(e), .. } => {
+                cx.rule(Rule::Sd12);
+                Some(Err(e))
+            }
+            Sd12::Receive {
+                error: None,
+                fin: true,
+            } => {
+                cx.rule(Rule::Sd12);
+                Some(Ok(0))
+            }
+            Sd12::Receive {
+                error: None,
+                fin: false,
+            } => None,
+            Sd12::Events { recorded } => {
+                if recorded & FD_CLOSE != 0 {
+                    cx.rule(Rule::Sd12);
+                }
+                None
+            }
+        }
+    }
+
     fn check_shutdown_state(&self, i: Info) -> Result<(), WsaError> {
         if i.stream && self.transport.ep(i.ep).phase != Phase::Connected {
             return Err(WsaError::NotConnected);
@@ -462,10 +568,7 @@ impl World {
         how: i32,
     ) -> Result<Reply, Stop> {
         let i = self.info(cx, s)?;
-        cx.rule(Rule::Sd10); // SD-10
-        if ![SD_RECEIVE, SD_SEND, SD_BOTH].contains(&how) {
-            return Err(WsaError::InvalidArgument.into());
-        }
+        Self::sd_10(cx, Sd10::How(how))?;
         self.check_shutdown_state(i)?;
         if how == SD_SEND || how == SD_BOTH {
             self.shut_send(i, None);
@@ -485,10 +588,7 @@ impl World {
     ) -> Result<Reply, Stop> {
         let i = self.info(cx, s)?;
         cx.rule(Rule::Sd6); // SD-6: never blocks, never closes.
-        if i.stream {
-            cx.rule(Rule::Sd4); // SD-4
-            self.check_shutdown_state(i)?;
-        }
+        self.sd_4(cx, i, Sd4::Disconnect)?;
         let disconnect = match data {
             None => None,
             Some(_) if !i.disconnect_data => {

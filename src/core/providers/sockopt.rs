@@ -56,6 +56,29 @@ impl Opt {
 /// # Divergence
 /// Only `SOL_SOCKET` options are modelled; `IPPROTO_TCP`, `IPPROTO_UDP` and `IPPROTO_IP` are
 /// known levels whose options all fail `WSAENOPROTOOPT`.
+/// What [`cs_8`] is asked about.
+#[derive(Debug, Clone, Copy)]
+pub enum Cs8 {
+    /// `SO_LINGER` or `SO_DONTLINGER` is set or read.
+    Option {
+        /// The socket is connectionless.
+        datagram: bool,
+    },
+    /// `accept` makes a socket from a listener.
+    Inherit,
+}
+
+/// CS-8, the one place it is decided: `SO_LINGER` and `SO_DONTLINGER` (= `!l_onoff`) work on
+/// stream sockets and fail `WSAENOPROTOOPT` on connectionless ones; an accepted socket
+/// inherits its listener's linger.
+pub fn cs_8(cx: &mut Cx, what: Cs8) -> Result<(), WsaError> {
+    cx.rule(Rule::Cs8);
+    match what {
+        Cs8::Option { datagram: true } => Err(WsaError::NoProtocolOption),
+        Cs8::Option { datagram: false } | Cs8::Inherit => Ok(()),
+    }
+}
+
 fn lookup(cx: &mut Cx, socket: &SocketState, level: i32, name: i32) -> Result<Opt, WsaError> {
     if level != SOL_SOCKET {
         return Err(if [IPPROTO_TCP, IPPROTO_UDP, IPPROTO_IP].contains(&level) {
@@ -67,11 +90,7 @@ fn lookup(cx: &mut Cx, socket: &SocketState, level: i32, name: i32) -> Result<Op
     let datagram = socket.entry.is_connectionless();
     let opt = match name {
         SO_LINGER | SO_DONTLINGER => {
-            cx.rule(Rule::Cs8); // CS-8
-            if datagram {
-                // CS-8: no linger on connectionless sockets.
-                return Err(WsaError::NoProtocolOption);
-            }
+            cs_8(cx, Cs8::Option { datagram })?;
             if name == SO_LINGER {
                 Opt::Linger
             } else {
@@ -107,7 +126,7 @@ pub fn set(
     len: i32,
 ) -> Result<(), WsaError> {
     let r = set_value(cx, socket, level, name, value, len);
-    fault_is_er_3(cx, r)
+    crate::core::er_3_pointers(cx, r)
 }
 
 /// `getsockopt`. `value` holds `max(*len, 0)` bytes.
@@ -120,15 +139,7 @@ pub fn get(
     len: Option<&mut i32>,
 ) -> Result<(), WsaError> {
     let r = get_value(cx, socket, level, name, value, len);
-    fault_is_er_3(cx, r)
-}
-
-/// Names ER-3 in the trace when a pointer or length check decided the outcome.
-fn fault_is_er_3(cx: &mut Cx, r: Result<(), WsaError>) -> Result<(), WsaError> {
-    if r == Err(WsaError::Fault) {
-        cx.rule(Rule::Er3); // ER-3
-    }
-    r
+    crate::core::er_3_pointers(cx, r)
 }
 
 fn set_value(

@@ -16,15 +16,15 @@ use crate::core::catalog::{self, Catalog};
 use crate::core::provider;
 use crate::core::rules::Rule;
 use crate::core::Socket;
-use crate::core::{Cx, Profile, Step, Stop, World};
+use crate::core::{Cx, Step, Stop, World};
 use crate::error::WsaError;
 
 impl World {
     /// The funnel every Winsock call goes through.
     ///
     /// ER-4: a failing call (other than `WSAStartup`, which returns its error directly) sets the
-    /// calling thread's last error. Some successful calls clear it, as Windows does (see
-    /// [`Call::clears_last_error`]). A call that must wait leaves the last error alone.
+    /// calling thread's last error. Some successful calls clear it, as Windows does (the call
+    /// table's [`LastError`]). A call that must wait leaves the last error alone.
     pub fn dispatch(&mut self, cx: &mut Cx, call: &mut Call<'_>) -> Step {
         let spec = call.spec();
         if !cx.resumed {
@@ -33,10 +33,6 @@ impl World {
         // A new call while this thread's blocking call is outstanding comes from its blocking
         // hook (Winsock 1.1) or from an APC that interrupted the wait.
         let nested = !cx.resumed && self.blocked.contains_key(&cx.thread);
-        let winsock_1 = self
-            .process(cx.process)
-            .version()
-            .is_some_and(|v| v.is_1x());
         let routed = if let Some(rule) = cx
             .resumed
             .then(|| self.interrupts.remove(&cx.thread))
@@ -44,12 +40,8 @@ impl World {
         {
             cx.rule(rule); // CL-4, CS-7, CL-13: the blocking call was cancelled.
             Err(Stop::Fail(WsaError::Interrupted))
-        } else if nested && winsock_1 && !spec.in_blocking_hook {
-            cx.rule(Rule::Th5); // TH-5
-            if spec.cleans_up {
-                cx.rule(Rule::Cl10); // CL-10
-            }
-            Err(Stop::Fail(WsaError::InProgress))
+        } else if let Err(e) = self.th_5(cx, threads::Hooked::Call { spec, nested }) {
+            Err(Stop::Fail(e))
         } else {
             self.route(cx, spec, call)
         };
@@ -100,8 +92,8 @@ impl World {
             cx.rule(Rule::Er1); // ER-1
             return Err(WsaError::NotInitialised);
         }
-        if self.host(process.host()).network_down {
-            cx.rule(Rule::Er5); // ER-5
+        if let Some(rule) = self.er_5_network_down(process.host()) {
+            cx.rule(rule);
             return Err(WsaError::NetworkDown);
         }
         Ok(())
@@ -216,15 +208,12 @@ impl World {
                 filter,
                 buffer,
                 len,
-            } => {
-                cx.rule(Rule::Sp11); // SP-11
-                Ok(enum_protocols(
-                    &self.catalog,
-                    filter.as_deref(),
-                    buffer.as_deref_mut(),
-                    len.as_deref_mut(),
-                )?)
-            }
+            } => Ok(enum_protocols(
+                self.sp_11_catalog(cx),
+                filter.as_deref(),
+                buffer.as_deref_mut(),
+                len.as_deref_mut(),
+            )?),
             Call::Bind { s, addr } => {
                 let (s, addr) = (*s, addr.as_deref());
                 self.via_socket(cx, s, |p, spi| p.bind(spi, s, addr))
@@ -344,6 +333,21 @@ impl World {
         }
     }
 
+    /// SP-11, the one place it is decided: the catalog, in `WSAEnumProtocolsW` order, answers
+    /// both the enumeration and the choice of a new socket's entry, success or failure.
+    fn sp_11_catalog(&self, cx: &mut Cx) -> &Catalog {
+        cx.rule(Rule::Sp11);
+        &self.catalog
+    }
+
+    /// CS-1, the one place it is decided: `closesocket` on an unknown or closed handle fails
+    /// `WSAENOTSOCK` before any provider sees it, and a closed socket's handle dies for good
+    /// (the socket table's generations never hand it out again).
+    pub(in crate::core) fn cs_1(cx: &mut Cx, what: Result<(), WsaError>) -> Result<(), WsaError> {
+        cx.rule(Rule::Cs1);
+        what
+    }
+
     /// `WSAStartup` (ST-1..ST-6), and CL-12 when made from DllMain.
     fn ws2_startup(
         &mut self,
@@ -361,14 +365,9 @@ impl World {
         Ok(self.process_mut(cx.process).startup(cx, requested, data)?)
     }
 
-    /// `WSACleanup` as called: CL-10 from inside a callback, CL-12 from DllMain, then
+    /// `WSACleanup` as called: CL-12 from DllMain, then
     /// [`cleanup`](World::cleanup).
     fn ws2_cleanup(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
-        if cx.in_callback {
-            // CL-10: not from inside a completion routine or callback being run.
-            cx.rule(Rule::Cl10);
-            return Err(WsaError::InProgress.into());
-        }
         if cx.in_dllmain {
             self.diagnose(cx, Rule::Cl12, "WSACleanup called from DllMain (the loader lock is held): it unloads provider DLLs and can deadlock".into());
         }
@@ -393,11 +392,7 @@ impl World {
             // CL-8: nothing of the process's Ws2_32 state survives. Sockets a provider left
             // (one still started by a direct SPI client) are freed as CL-6 says.
             let left = self.process_mut(pid).release().unwrap_or_default();
-            let reset = self.profile == Profile::Documented;
-            for (_, st) in left {
-                cx.rule(Rule::Cl6);
-                self.release_socket(&st, reset, Rule::Cl6);
-            }
+            self.cl_6_release(cx, left.into_iter().map(|(_, st)| st).collect());
             // CL-5 for those left sockets too: their operations end silently.
             self.abort_ops(|p, _| p == pid, false);
             cx.rule(Rule::Cl8);
@@ -424,8 +419,10 @@ impl World {
         group: u32,
         flags: u32,
     ) -> Result<Reply, Stop> {
-        cx.rule(Rule::Sp11); // SP-11: the catalog decides, success or failure.
-        let entry = self.catalog.select(af, ty, protocol, info)?.clone();
+        let entry = self
+            .sp_11_catalog(cx)
+            .select(af, ty, protocol, info)?
+            .clone();
         let chain = self.chain_of(&entry)?;
         self.load_chain(cx, &chain)?;
         let args = provider::SocketArgs {
@@ -487,8 +484,7 @@ impl World {
     /// provider closes it.
     fn ws2_close_socket(&mut self, cx: &mut Cx, s: Socket) -> Result<Reply, Stop> {
         if let Err(e) = self.process_mut(cx.process).socket_mut(cx, s) {
-            cx.rule(Rule::Cs1); // CS-1
-            return Err(e.into());
+            Self::cs_1(cx, Err(e))?;
         }
         self.via_socket(cx, s, |p, spi| p.close_socket(spi, s))?;
         if let Some(&top) = self

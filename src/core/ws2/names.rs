@@ -21,6 +21,13 @@ pub(crate) struct Names {
 }
 
 impl World {
+    /// CL-9, the one place it is decided: the namespace belongs to the simulation, not to a
+    /// process's Ws2_32 state, so no cleanup touches it.
+    fn cl_9_names(&mut self, cx: &mut Cx) -> &mut BTreeMap<String, SocketAddrV4> {
+        cx.rule(Rule::Cl9);
+        &mut self.names.map
+    }
+
     /// Registers `name` (`Some`) or removes it (`None`). An empty name → `WSAEINVAL`;
     /// removing an unknown name → `WSASERVICE_NOT_FOUND`.
     pub(in crate::core) fn register_name(
@@ -29,19 +36,16 @@ impl World {
         name: &str,
         addr: Option<SocketAddrV4>,
     ) -> Result<Reply, Stop> {
-        cx.rule(Rule::Cl9); // CL-9: the registry is not per-process Ws2_32 state.
+        let names = self.cl_9_names(cx);
         if name.is_empty() {
             return Err(WsaError::InvalidArgument.into());
         }
         match addr {
             Some(a) => {
-                self.names.map.insert(name.to_owned(), a);
+                names.insert(name.to_owned(), a);
             }
             None => {
-                self.names
-                    .map
-                    .remove(name)
-                    .ok_or(WsaError::ServiceNotFound)?;
+                names.remove(name).ok_or(WsaError::ServiceNotFound)?;
             }
         }
         Ok(Reply::Done)
@@ -49,8 +53,7 @@ impl World {
 
     /// The address registered for `name`, or `WSASERVICE_NOT_FOUND`.
     pub(in crate::core) fn lookup_name(&mut self, cx: &mut Cx, name: &str) -> Result<Reply, Stop> {
-        cx.rule(Rule::Cl9); // CL-9
-        match self.names.map.get(name) {
+        match self.cl_9_names(cx).get(name) {
             Some(a) => Ok(Reply::Addr(*a)),
             None => Err(WsaError::ServiceNotFound.into()),
         }

@@ -424,11 +424,8 @@ impl World {
                 Rule::Sp6,
                 format!("provider {name}: WSPCleanup returned with {unsent} unsent byte(s) still in the process (declared {location:?})"),
             );
-            cx.rule(Rule::Sp7); // SP-7: lost with the DLL.
-            if new_loss > 0 {
-                self.transport
-                    .lose_in_process(pid, new_loss, Rule::Sp7, why);
-            }
+            let rule = self.sp_7_lost_with_dll(pid, new_loss, why);
+            cx.rule(rule);
         }
         let left = self.provider_sockets(pid, idx, true);
         if !left.is_empty() {
@@ -447,28 +444,40 @@ impl World {
     /// SP-4 (a built-in provider's final cleanup): pending overlapped operations on its
     /// sockets fail silently (CL-5); its open sockets are reset and freed (CL-6).
     pub(in crate::core) fn reset_provider_sockets(&mut self, cx: &mut Cx, idx: ProviderIdx) {
+        cx.rule(Rule::Sp4);
         let pid = cx.process;
         let sockets = self.provider_sockets(pid, idx, true);
         if self.abort_ops(|p, s| p == pid && sockets.contains(&s), false) {
-            cx.rule(Rule::Sp4); // SP-4
             cx.rule(Rule::Cl5); // CL-5: no event, no routine, no packet.
         }
-        if !sockets.is_empty() {
-            cx.rule(Rule::Sp4); // SP-4
-                                // CL-6: Documented resets every open connection; Windows closes each as
-                                // closesocket would with its linger setting (without waiting).
-            cx.rule(Rule::Cl6);
-        }
+        let open: Vec<_> = sockets
+            .iter()
+            .filter_map(|&s| self.process_mut(pid).remove_socket(s))
+            .collect();
+        self.cl_6_release(cx, open);
         // SP-4 → CL-4: blocking calls on those sockets in other threads return WSAEINTR.
         let me = cx.thread;
         self.interrupt(cx, Rule::Sp4, |t, b| {
             b.process == pid && t != me && b.socket.is_some_and(|s| sockets.contains(&s))
         });
+    }
+
+    /// CL-6, the one place it is decided: the sockets a final cleanup finds open are reset
+    /// and freed as if closesocket were called. *(profile)* Documented resets every open
+    /// connection; Windows closes each as closesocket would with its linger setting, without
+    /// waiting.
+    pub(in crate::core) fn cl_6_release(
+        &mut self,
+        cx: &mut Cx,
+        open: Vec<crate::core::providers::socket::SocketState>,
+    ) {
+        if open.is_empty() {
+            return;
+        }
+        cx.rule(Rule::Cl6);
         let reset = self.profile == Profile::Documented;
-        for s in sockets {
-            if let Some(st) = self.process_mut(pid).remove_socket(s) {
-                self.release_socket(&st, reset, Rule::Cl6);
-            }
+        for st in open {
+            self.release_socket(&st, reset, Rule::Cl6);
         }
     }
 
@@ -508,9 +517,18 @@ impl World {
         Ok(())
     }
 
-    /// SP-7, SP-8: the process ended; its provider DLLs go with it, and data a provider still
-    /// held in the process is lost (in both profiles).
-    pub(in crate::core) fn drop_instances(&mut self, p: ProcessId, rule: Rule) -> bool {
+    /// SP-7, the one place it is decided: data a provider keeps in the process
+    /// ([`DataLocation::Process`](crate::core::provider::DataLocation)) is lost when its DLL
+    /// goes, at a final `WSPCleanup` that returned before flushing or when the process ends.
+    /// Charges the `bytes` to the rule and returns it, for the trace.
+    fn sp_7_lost_with_dll(&mut self, p: ProcessId, bytes: usize, why: &'static str) -> Rule {
+        self.transport.lose_in_process(p, bytes, Rule::Sp7, why);
+        Rule::Sp7
+    }
+
+    /// SP-8: the process ended; its provider DLLs go with it, and data a provider still held
+    /// in the process is lost (SP-7, in both profiles): returns SP-7 if some was.
+    pub(in crate::core) fn drop_instances(&mut self, p: ProcessId) -> Option<Rule> {
         self.providers.unloading.remove(&p);
         let keys: Vec<_> = self
             .providers
@@ -519,7 +537,7 @@ impl World {
             .filter(|(q, _)| *q == p)
             .copied()
             .collect();
-        let mut lost = false;
+        let mut lost = None;
         for k in keys {
             let Some(slot) = self.providers.slots.remove(&k) else {
                 continue;
@@ -527,13 +545,8 @@ impl World {
             let unsent = slot.instance.0.as_ref().map_or(0, |p| p.unsent_bytes());
             let unsent = unsent.saturating_sub(slot.written_off);
             if unsent > 0 {
-                lost = true;
-                self.transport.lose_in_process(
-                    p,
-                    unsent,
-                    rule,
-                    "provider held unsent data in the process when it ended",
-                );
+                let why = "provider held unsent data in the process when it ended";
+                lost = Some(self.sp_7_lost_with_dll(p, unsent, why));
             }
         }
         lost
@@ -547,10 +560,9 @@ impl World {
         id: crate::core::catalog::Guid,
         requested: Version,
     ) -> Result<Negotiated, Stop> {
-        let idx = self.provider_by_id(id).ok_or_else(|| {
-            cx.rule(Rule::Sp3);
-            WsaError::InvalidArgument
-        })?;
+        let idx = self
+            .provider_by_id(id)
+            .ok_or_else(|| sp_3(cx, Sp3::UnknownProvider))?;
         Ok(self.checked_startup(cx, idx, requested)?)
     }
 
@@ -560,10 +572,31 @@ impl World {
         cx: &mut Cx,
         id: crate::core::catalog::Guid,
     ) -> Result<(), Stop> {
-        let idx = self.provider_by_id(id).ok_or_else(|| {
-            cx.rule(Rule::Sp3); // SP-3: not a provider this client manages.
-            WsaError::InvalidArgument
-        })?;
+        let idx = self
+            .provider_by_id(id)
+            .ok_or_else(|| sp_3(cx, Sp3::UnknownProvider))?;
         self.checked_cleanup(cx, idx)
+    }
+}
+
+/// Why `WSPCleanup` (or the direct client's `WSPStartup`) fails, as SP-3 lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sp3 {
+    /// The provider's count is 0.
+    NotStarted,
+    /// The provider id names no provider of the catalog.
+    UnknownProvider,
+    /// The caller's network subsystem failed (the count still went down).
+    NetworkDown,
+}
+
+/// SP-3, the one place it is decided: `WSPCleanup` with a count of 0 fails
+/// `WSANOTINITIALISED`, an unknown provider id `WSAEINVAL`, a failed network `WSAENETDOWN`.
+pub(crate) fn sp_3(cx: &mut Cx, why: Sp3) -> WsaError {
+    cx.rule(Rule::Sp3);
+    match why {
+        Sp3::NotStarted => WsaError::NotInitialised,
+        Sp3::UnknownProvider => WsaError::InvalidArgument,
+        Sp3::NetworkDown => WsaError::NetworkDown,
     }
 }

@@ -2,6 +2,7 @@
 //! closesocket or WSACancelBlockingCall can interrupt it), Winsock 1.1 blocking hooks, and
 //! misuse diagnostics.
 
+use crate::core::call::Spec;
 use crate::core::rules::Rule;
 use crate::core::ws2::table::Socket;
 use crate::core::{Cx, ProcessId, Reply, Stop, ThreadId, World};
@@ -14,6 +15,20 @@ pub struct BlockedCall {
     pub process: ProcessId,
     /// The socket the call waits on, if one.
     pub socket: Option<Socket>,
+}
+
+/// What [`World::th_5`] is asked about.
+#[derive(Debug, Clone, Copy)]
+pub enum Hooked {
+    /// `WSASetBlockingHook` or `WSAUnhookBlockingHook` is called.
+    Api,
+    /// A call is made; `nested` when the thread's blocking call is outstanding.
+    Call {
+        /// The call's row of the call table.
+        spec: Spec,
+        /// The thread's blocking call is in progress.
+        nested: bool,
+    },
 }
 
 /// A misuse the simulator detected: Windows would deadlock or behave in an undefined way.
@@ -108,8 +123,45 @@ impl World {
         self.interrupts.retain(|t, _| live.contains(t));
     }
 
+    /// Whether Winsock 1.1 behaviour governs process `p`: the one place this is asked, by
+    /// the lowest version negotiated by a live startup (ST-5).
     fn winsock_1(&self, p: ProcessId) -> bool {
         self.process(p).version().is_some_and(|v| v.is_1x())
+    }
+
+    /// TH-5 and CL-10, the one place they are decided.
+    ///
+    /// TH-5: the blocking-hook functions exist under Winsock 1.1 only (`WSAEOPNOTSUPP` under
+    /// 2.x); under 1.1 a thread has one blocking call outstanding, and its blocking hook may
+    /// make only the calls the call table allows ([`Spec::in_blocking_hook`]): any other
+    /// fails `WSAEINPROGRESS`. CL-10: so does `WSACleanup` from the hook, and from inside a
+    /// completion routine or callback the simulator is running.
+    pub(in crate::core) fn th_5(&self, cx: &mut Cx, what: Hooked) -> Result<(), WsaError> {
+        match what {
+            Hooked::Api => {
+                cx.rule(Rule::Th5);
+                if self.winsock_1(cx.process) {
+                    Ok(())
+                } else {
+                    Err(WsaError::OperationNotSupported)
+                }
+            }
+            Hooked::Call { spec, nested } => {
+                let from_hook = nested && !spec.in_blocking_hook && self.winsock_1(cx.process);
+                let from_callback = spec.cleans_up && cx.in_callback;
+                if from_hook {
+                    cx.rule(Rule::Th5);
+                }
+                if spec.cleans_up && (from_hook || from_callback) {
+                    cx.rule(Rule::Cl10);
+                }
+                if from_hook || from_callback {
+                    Err(WsaError::InProgress)
+                } else {
+                    Ok(())
+                }
+            }
+        }
     }
 
     /// `WSACancelBlockingCall` (CL-13): Winsock 2 removed it (`WSAEOPNOTSUPP`); under 1.1 it
@@ -134,14 +186,14 @@ impl World {
         cx: &mut Cx,
         hook: Option<usize>,
     ) -> Result<Reply, Stop> {
-        cx.rule(Rule::Th5); // TH-5
-        if !self.winsock_1(cx.process) {
-            return Err(WsaError::OperationNotSupported.into());
-        }
-        if hook == Some(0) {
-            cx.rule(Rule::Er3); // ER-3: a NULL lpBlockFunc.
-            return Err(WsaError::Fault.into());
-        }
+        self.th_5(cx, Hooked::Api)?;
+        // A NULL lpBlockFunc.
+        let null = if hook == Some(0) {
+            Err(WsaError::Fault)
+        } else {
+            Ok(())
+        };
+        crate::core::er_3_pointers(cx, null)?;
         let thread = cx.thread;
         let previous = self.process_mut(cx.process).set_blocking_hook(thread, hook);
         Ok(Reply::Hook(previous.unwrap_or(0)))
