@@ -131,6 +131,35 @@ impl From<WsaError> for std::io::Error {
     }
 }
 
+impl WsaError {
+    /// The Win32 error a kernel32 function (`GetOverlappedResult`, `GetQueuedCompletionStatus`)
+    /// sets for this outcome of an overlapped operation, as `RtlNtStatusToDosError` maps the
+    /// operation's NTSTATUS: a peer's reset is `ERROR_NETNAME_DELETED` (64), a local abort
+    /// `ERROR_CONNECTION_ABORTED` (1236), a truncated datagram `ERROR_MORE_DATA` (234), a
+    /// graceful close `ERROR_GRACEFUL_DISCONNECT` (1226), a bad handle `ERROR_INVALID_HANDLE`
+    /// (6); the codes Win32 and Winsock share (995, 996, 997, 87) are themselves.
+    ///
+    /// ```
+    /// use ws2sim::WsaError;
+    /// assert_eq!(WsaError::ConnectionReset.win32_code(), 64);
+    /// assert_eq!(WsaError::OperationAborted.win32_code(), 995);
+    /// ```
+    ///
+    /// # Divergence
+    /// Errors no overlapped operation of the simulator ends with keep their Winsock value.
+    pub const fn win32_code(self) -> i32 {
+        match self {
+            WsaError::ConnectionReset => 64,
+            WsaError::ConnectionAborted => 1236,
+            WsaError::MessageSize => 234,
+            WsaError::Disconnected => 1226,
+            WsaError::NotSocket | WsaError::InvalidHandle => 6,
+            WsaError::Fault => 998, // ERROR_NOACCESS
+            other => other.code(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -996,6 +996,98 @@ fn ov_5_waiting_result_of_an_aborted_operation_is_operation_aborted() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// EX-7: kernel32 GetOverlappedResult
+
+/// kernel32 `GetOverlappedResult`: (result, bytes, last error).
+unsafe fn k32_result(s: SOCKET, ov: *const OVERLAPPED, wait: bool) -> (BOOL, u32, i32) {
+    let mut n = 0xdead_u32;
+    WSASetLastError(BEEF);
+    let r = GetOverlappedResult(s as HANDLE, ov, &mut n, if wait { TRUE } else { FALSE });
+    (r, n, WSAGetLastError())
+}
+
+#[test]
+fn ex_7_get_overlapped_result_answers_with_win32_codes() {
+    let (p, log) = pair(7511);
+    let [a, b] = recvs(&log);
+    p.server.run(|| unsafe {
+        assert_eq!(recv_op(p.s, a.ptr(), event(), NO_ROUTINE), Started::Pending);
+        // ERROR_IO_INCOMPLETE (996) while pending; NULL pointers: ERROR_INVALID_PARAMETER.
+        assert_eq!(k32_result(p.s, a.ov(), false), (FALSE, 0xdead, 996));
+        WSASetLastError(BEEF);
+        let r = GetOverlappedResult(p.s as HANDLE, a.ov(), std::ptr::null_mut(), FALSE);
+        assert_eq!((r, WSAGetLastError()), (FALSE, 87));
+        assert_eq!(
+            k32_result(p.s, std::ptr::null(), false),
+            (FALSE, 0xdead, 87)
+        );
+        // A handle that is no socket: ERROR_INVALID_HANDLE (6).
+        assert_eq!(k32_result(0x4242, a.ov(), false), (FALSE, 0xdead, 6));
+    });
+    p.client.run(|| send_all(p.c, b"xyz"));
+    p.server.run(|| unsafe {
+        // bWait TRUE waits in virtual time for the data.
+        let t0 = p.sim.now();
+        assert_eq!(k32_result(p.s, a.ov(), true), (TRUE, 3, BEEF));
+        assert_eq!(p.sim.now() - t0, Duration::from_millis(1));
+        assert_eq!(
+            recv_op(p.s, b.ptr(), NO_EVENT, NO_ROUTINE),
+            Started::Pending
+        );
+    });
+    // The peer resets: ERROR_NETNAME_DELETED (64), where WSAGetOverlappedResult says 10054.
+    p.client.run(|| unsafe {
+        set_linger(p.c, 1, 0);
+        assert_eq!(closesocket(p.c), 0);
+    });
+    p.server.run(|| unsafe {
+        assert_eq!(k32_result(p.s, b.ov(), true), (FALSE, 0xdead, 64));
+        assert_eq!(
+            get_result(p.s, b.ov(), false),
+            (FALSE, 0xdead, WSAECONNRESET)
+        );
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
+#[test]
+fn ex_7_get_overlapped_result_reads_any_record_without_startup() {
+    let (_sim, p) = app();
+    p.run(|| unsafe {
+        assert_eq!(startup(0x0202), 0);
+        let s = udp();
+        // A record the caller filled in: STATUS_SUCCESS with 5 bytes, then STATUS_CANCELLED.
+        let mut ov = OVERLAPPED {
+            Internal: 0,
+            InternalHigh: 5,
+            ..OVERLAPPED::default()
+        };
+        assert_eq!(k32_result(s, &ov, false), (TRUE, 5, BEEF));
+        ov.Internal = 0xC000_0120;
+        assert_eq!(k32_result(s, &ov, false), (FALSE, 0xdead, 995));
+        // kernel32 needs no WSAStartup: after the final cleanup the handle is simply bad.
+        assert_eq!(WSACleanup(), 0);
+        assert_eq!(k32_result(s, &ov, false), (FALSE, 0xdead, 6));
+    });
+}
+
+#[test]
+fn ex_7_waiting_get_overlapped_result_sees_the_abort_by_closesocket() {
+    let (p, log) = pair(7512);
+    let [a] = recvs(&log);
+    let (addr, s) = (a.addr(), p.s);
+    p.server.run(|| unsafe {
+        assert_eq!(recv_op(p.s, a.ptr(), event(), NO_ROUTINE), Started::Pending);
+        let h = ws2sim::thread::spawn(move || k32_result(s, addr as *const OVERLAPPED, true));
+        assert_eq!(SleepEx(5, FALSE), 0);
+        assert_eq!(closesocket(p.s), 0);
+        // CS-6 aborted it (Documented: STATUS_CANCELLED): ERROR_OPERATION_ABORTED.
+        assert_eq!(h.join(), (FALSE, 0xdead, 995));
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
 // OV-6
 
 #[test]

@@ -244,6 +244,17 @@ pub enum Call<'a> {
         /// `lpcbTransfer` is not NULL.
         has_bytes: bool,
     },
+    /// kernel32 `GetOverlappedResult(hFile, lpOverlapped, lpNumberOfBytesTransferred, bWait)`.
+    GetOverlappedResult {
+        /// `hFile`: the socket.
+        s: Socket,
+        /// Reads the record's `(Internal, InternalHigh)` (`None`: NULL `lpOverlapped`).
+        record: Option<Record<'a>>,
+        /// `bWait`.
+        wait: bool,
+        /// `lpNumberOfBytesTransferred` is not NULL.
+        has_bytes: bool,
+    },
     /// `CreateIoCompletionPort(FileHandle, ExistingCompletionPort, CompletionKey, n)`.
     CreatePort {
         /// The socket to associate (`None`: `INVALID_HANDLE_VALUE`).
@@ -376,6 +387,13 @@ impl Call<'_> {
             Call::OverlappedResult { .. } => Spec::of(Winsock, "WSAGetOverlappedResult")
                 .returns(Returns::False)
                 .waits(Wait::NotAlertable),
+            // EX-7: answers from the record, with Win32 codes; no WSAStartup needed.
+            Call::GetOverlappedResult { .. } => Spec::of(Kernel32, "GetOverlappedResult")
+                .gate(Gate::None)
+                .returns(Returns::False)
+                .in_hook()
+                .waits(Wait::NotAlertable)
+                .win32_codes(),
             // ER-1: kernel32 objects need no WSAStartup and are never refused by TH-5.
             Call::CreatePort { .. } => Spec::of(Kernel32, "CreateIoCompletionPort")
                 .gate(Gate::None)
@@ -431,6 +449,8 @@ pub struct Spec {
     /// The call may be the process's final `WSACleanup` (CL-8: the harness then drops the
     /// completion routines still queued for the process).
     pub cleans_up: bool,
+    /// The codes its failures set as last error.
+    pub codes: Codes,
 }
 
 impl Spec {
@@ -447,6 +467,14 @@ impl Spec {
             in_blocking_hook: false,
             wait: Wait::Alertable,
             cleans_up: false,
+            codes: Codes::Winsock,
+        }
+    }
+
+    const fn win32_codes(self) -> Spec {
+        Spec {
+            codes: Codes::Win32,
+            ..self
         }
     }
 
@@ -512,6 +540,35 @@ pub enum LastError {
     SetsAndClears,
     /// Never touched: the error is returned directly (`WSAStartup`) or in `lpErrno` (SPI).
     Untouched,
+}
+
+/// Which numbering a call's failures use for the last error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codes {
+    /// Winsock's (`WSAECONNRESET` 10054, ...).
+    Winsock,
+    /// Win32's, as kernel32 functions set them ([`WsaError::win32_code`](crate::WsaError::win32_code)).
+    Win32,
+}
+
+/// Reads an `OVERLAPPED` record in the caller's memory: its `(Internal, InternalHigh)`.
+///
+/// `sys` builds it from the pointer it was given; the core calls it each time it looks,
+/// so a wait sees the record as the completion left it.
+#[derive(Clone, Copy)]
+pub struct Record<'a>(pub &'a dyn Fn() -> (usize, usize));
+
+impl Record<'_> {
+    /// `(Internal, InternalHigh)` as the record holds them now.
+    pub fn read(self) -> (usize, usize) {
+        (self.0)()
+    }
+}
+
+impl fmt::Debug for Record<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Record(&OVERLAPPED)")
+    }
 }
 
 /// How a call waits when it must block.
@@ -766,6 +823,16 @@ impl fmt::Display for Call<'_> {
             Call::OverlappedResult { s, key, wait, .. } => {
                 let key = if key.is_some() { "&OVERLAPPED" } else { "NULL" };
                 write!(f, "{s}, {key}, {wait}")
+            }
+            Call::GetOverlappedResult {
+                s, record, wait, ..
+            } => {
+                let record = if record.is_some() {
+                    "&OVERLAPPED"
+                } else {
+                    "NULL"
+                };
+                write!(f, "{s}, {record}, {wait}")
             }
             Call::CreatePort {
                 socket,

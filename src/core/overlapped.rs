@@ -575,6 +575,47 @@ impl World {
         }
     }
 
+    /// EX-7, kernel32 `GetOverlappedResult`: answers from the record itself, as OV-5 has it
+    /// for `WSAGetOverlappedResult`, with Win32 codes (the call table's `Codes::Win32`).
+    ///
+    /// A handle that is no socket of the process → `ERROR_INVALID_HANDLE`. `Internal` still
+    /// `STATUS_PENDING` → `ERROR_IO_INCOMPLETE`, or with `bWait` a wait until the record
+    /// changes. `STATUS_SUCCESS` → TRUE with `InternalHigh` bytes; another status → FALSE
+    /// with its error. Works on any record, including one the caller filled in.
+    ///
+    /// # Divergence
+    /// A NULL `lpOverlapped` or `lpNumberOfBytesTransferred` is an access violation on
+    /// Windows; the simulator fails `ERROR_INVALID_PARAMETER` (87). A wait on a record no
+    /// operation will complete is reported as a deadlock (Windows waits for ever).
+    pub(in crate::core) fn get_overlapped_result(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        record: Option<crate::core::call::Record<'_>>,
+        wait: bool,
+        has_bytes: bool,
+    ) -> Result<Reply, Stop> {
+        cx.rule(Rule::Ex7);
+        // A socket closed while the call waited: the record holds the outcome (CS-6).
+        if !cx.resumed && self.process(cx.process).socket_chain(s).is_none() {
+            return Err(WsaError::InvalidHandle.into());
+        }
+        let (Some(record), true) = (record, has_bytes) else {
+            return Err(WsaError::InvalidParameter.into());
+        };
+        let (internal, bytes) = record.read();
+        match (internal, error_of_ntstatus(internal)) {
+            (status::PENDING, _) if wait => Err(Stop::Block(Block {
+                deadline: None,
+                what: "GetOverlappedResult",
+                socket: None,
+            })),
+            (status::PENDING, _) => Err(WsaError::IoIncomplete.into()),
+            (_, Some(e)) => Err(e.into()),
+            (_, None) => Ok(Reply::Count(bytes as u32)),
+        }
+    }
+
     /// CreateIoCompletionPort: a new port (no socket), or `socket` associated with `existing`
     /// (or a new port) under `key`.
     pub(super) fn create_port(

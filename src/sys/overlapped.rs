@@ -1,7 +1,7 @@
 use super::types::*;
 use super::{bytes_in, count, read_opt, with_addr_out, write_opt, wsabufs};
 use crate::consts::*;
-use crate::core::call::Call;
+use crate::core::call::{Call, Record};
 use crate::core::events::EventHandle;
 use crate::core::overlapped::{Completion, Memory, OpKind, OpRequest, PortHandle};
 use crate::core::ws2::table::Socket;
@@ -495,6 +495,59 @@ pub unsafe fn WSAGetOverlappedResult(
         Ok(Reply::Count(n)) => {
             write_opt(lpcbtransfer, Some(n));
             write_opt(lpdwflags, Some(0));
+            TRUE
+        }
+        _ => FALSE,
+    }
+}
+
+/// kernel32 `GetOverlappedResult` on a socket handle: EX-7. It reads the record itself
+/// (`Internal`, `InternalHigh`), so it answers for any record, and sets Win32 codes as last
+/// error (`ERROR_IO_INCOMPLETE` 996, `ERROR_OPERATION_ABORTED` 995, `ERROR_NETNAME_DELETED`
+/// 64 after a peer's reset, `ERROR_INVALID_HANDLE` 6). It needs no `WSAStartup`.
+///
+/// ```
+/// use ws2sim::sys::*;
+/// # let sim = ws2sim::Sim::new();
+/// # let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut d);
+///     let at = SOCKADDR_IN::from("127.0.0.1:7004".parse::<std::net::SocketAddrV4>().unwrap());
+///     let rx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     bind(rx, (&at as *const SOCKADDR_IN).cast(), 16);
+///     let mut data = [0u8; 8];
+///     let buf = WSABUF { len: 8, buf: data.as_mut_ptr() };
+///     let mut ov = OVERLAPPED::default();
+///     let (mut flags, mut n) = (0u32, 0u32);
+///     WSARecv(rx, &buf, 1, std::ptr::null_mut(), &mut flags, &mut ov, None);
+///     assert_eq!(GetOverlappedResult(rx as HANDLE, &ov, &mut n, FALSE), FALSE);
+///     assert_eq!(WSAGetLastError(), 996); // ERROR_IO_INCOMPLETE
+///     let tx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     sendto(tx, b"abc".as_ptr(), 3, 0, (&at as *const SOCKADDR_IN).cast(), 16);
+///     assert_eq!(GetOverlappedResult(rx as HANDLE, &ov, &mut n, TRUE), TRUE);
+///     assert_eq!(n, 3);
+///     WSACleanup();
+/// });
+/// ```
+pub unsafe fn GetOverlappedResult(
+    hfile: HANDLE,
+    lpoverlapped: *const OVERLAPPED,
+    lpnumberofbytestransferred: *mut u32,
+    bwait: BOOL,
+) -> BOOL {
+    // SAFETY: the caller passes a valid OVERLAPPED or NULL, as for the real function; the
+    // core reads it only during this call.
+    let read = || unsafe { ((*lpoverlapped).Internal, (*lpoverlapped).InternalHigh) };
+    let r = call(Call::GetOverlappedResult {
+        s: Socket::from_raw(hfile as usize),
+        record: (!lpoverlapped.is_null()).then_some(Record(&read)),
+        wait: bwait != FALSE,
+        has_bytes: !lpnumberofbytestransferred.is_null(),
+    });
+    match r {
+        Ok(Reply::Count(n)) => {
+            write_opt(lpnumberofbytestransferred, Some(n));
             TRUE
         }
         _ => FALSE,

@@ -11,7 +11,7 @@ pub mod table;
 pub mod threads;
 pub mod version;
 
-use crate::core::call::{Call, Gate, LastError, Reply, Spec};
+use crate::core::call::{Call, Codes, Gate, LastError, Reply, Spec};
 use crate::core::catalog::{self, Catalog};
 use crate::core::provider;
 use crate::core::rules::Rule;
@@ -78,7 +78,11 @@ impl World {
             (_, LastError::Untouched) | (Ok(_), LastError::Sets) => {}
             (Err(e), LastError::Sets | LastError::SetsAndClears) => {
                 cx.rule(Rule::Er4); // ER-4
-                process.set_last_error(thread, e.code());
+                let code = match spec.codes {
+                    Codes::Winsock => e.code(),
+                    Codes::Win32 => e.win32_code(),
+                };
+                process.set_last_error(thread, code);
             }
             (Ok(_), LastError::SetsAndClears) => process.set_last_error(thread, 0),
         }
@@ -159,6 +163,12 @@ impl World {
                 })
                 .map(count)
             }
+            Call::GetOverlappedResult {
+                s,
+                record,
+                wait,
+                has_bytes,
+            } => self.get_overlapped_result(cx, *s, *record, *wait, *has_bytes),
             Call::CancelBlocking => self.ws2_cancel_blocking_call(cx),
             Call::SetBlockingHook(hook) => self.set_blocking_hook(cx, *hook),
             Call::Socket {
