@@ -304,7 +304,7 @@ struct Dequeued {
 /// `GetQueuedCompletionStatus(port, .., ms)` with every output prefilled.
 fn dequeue(port: HANDLE, ms: u32) -> Dequeued {
     let (mut bytes, mut key) = (0xdead_u32, 0xdead_usize);
-    let mut ov = 0x1 as *mut OVERLAPPED;
+    let mut ov = std::ptr::without_provenance_mut::<OVERLAPPED>(0x1);
     unsafe {
         WSASetLastError(BEEF);
         let ok = GetQueuedCompletionStatus(port, &mut bytes, &mut key, &mut ov, ms);
