@@ -86,13 +86,7 @@ fn conditions(ep: &Endpoint, profile: Profile) -> Vec<(u32, i32)> {
     if ep.readable_bytes() > 0 {
         out.push((FD_READ, 0));
     }
-    let writable = match ep.proto {
-        Proto::Datagram => !ep.is_send_shut(),
-        Proto::Stream => {
-            ep.is_live_stream() && !ep.is_send_shut() && ep.send_q.len() < ep.sndbuf.max(1)
-        }
-    };
-    if writable {
+    if ep.writable() {
         out.push((FD_WRITE, 0));
     }
     if ep.is_listening() && ep.pending_accepts() > 0 {
@@ -311,10 +305,7 @@ impl World {
                                 && e.is_connected()
                                 && (e.fin_received() || e.reset_error().is_some()))
                     }
-                    1 => match e.proto {
-                        Proto::Datagram => true,
-                        Proto::Stream => e.is_connected() && e.send_q.len() < e.sndbuf.max(1),
-                    },
+                    1 => e.writable(),
                     _ => e.failure().is_some(),
                 };
                 if yes && !ready[k].contains(&s) {

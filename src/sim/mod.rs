@@ -627,4 +627,32 @@ mod tests {
             .iter()
             .all(|e| !e.call.contains("Phase")));
     }
+
+    /// The one `Endpoint::writable`: `select` reports a socket writable only when a send would
+    /// succeed ("writability means a send ... [is] guaranteed to succeed"), so not after
+    /// shutdown(SD_SEND), on streams and datagram sockets alike.
+    #[test]
+    fn select_stops_reporting_writable_after_sd_send() {
+        let sim = Sim::new();
+        let app = sim.localhost().process("app");
+        let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9001);
+        app.run(|| {
+            api::startup(Version::V2_2).unwrap();
+            let l = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+            l.bind(addr).unwrap();
+            l.listen(5).unwrap();
+            let c = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+            c.connect(addr).unwrap();
+            let u = Socket::new(AF_INET.into(), SOCK_DGRAM, IPPROTO_UDP).unwrap();
+            let writable = |s: Socket| {
+                let (mut r, mut w, mut e) = (Vec::new(), vec![s], Vec::new());
+                let zero = Some(std::time::Duration::ZERO);
+                api::select(&mut r, &mut w, &mut e, zero).unwrap() == 1
+            };
+            assert!(writable(c) && writable(u));
+            c.shutdown(Shutdown::Write).unwrap();
+            u.shutdown(Shutdown::Write).unwrap();
+            assert!(!writable(c) && !writable(u));
+        });
+    }
 }

@@ -558,6 +558,25 @@ impl Endpoint {
         self.accept_q.len()
     }
 
+    /// The one definition of "writable", for `select`'s write set and FD_WRITE alike: a send
+    /// would succeed now, as `select`'s documentation defines it ("writability means a send,
+    /// sendto, or WSASendto are guaranteed to succeed"). So a socket that shut sending down
+    /// or was reset is not writable; a stream also needs a connection and room in its send
+    /// buffer.
+    pub fn writable(&self) -> bool {
+        let datagram = self.proto == Proto::Datagram;
+        match self.phase {
+            Phase::Open { send, .. } => datagram && !send.is_shut(),
+            Phase::Connected { send, .. } => {
+                !send.is_shut() && (datagram || self.send_q.len() < self.sndbuf.max(1))
+            }
+            Phase::Listening { .. }
+            | Phase::Connecting
+            | Phase::Reset { .. }
+            | Phase::Failed(_) => false,
+        }
+    }
+
     /// True while data handed to Winsock has not been acknowledged by the peer: queued, in
     /// flight, or a FIN not yet acknowledged after a shutdown.
     pub fn unsent(&self) -> bool {

@@ -92,12 +92,26 @@ fn moving_to_the_same_phase_changes_and_logs_nothing() {
 #[test]
 fn a_datagram_socket_shuts_down_without_a_connection_and_keeps_it_when_connected() {
     let mut ep = endpoint(Proto::Datagram);
+    assert!(ep.writable());
     let shut = Phase::Open {
         send: SendHalf::Shut,
         recv: RecvHalf::Open,
     };
     walk(&mut ep, &[shut, connected(SendHalf::Shut, RecvHalf::Open)]);
-    assert!(ep.is_send_shut());
+    assert!(ep.is_send_shut() && !ep.writable());
+}
+
+#[test]
+fn writable_is_one_definition_a_send_would_succeed() {
+    let mut ep = endpoint(Proto::Stream);
+    assert!(!ep.writable(), "not connected");
+    walk(&mut ep, &[Phase::Connecting, Phase::CONNECTED]);
+    assert!(ep.writable());
+    ep.send_q.extend([0u8; 8]);
+    assert!(!ep.writable(), "send buffer full");
+    ep.send_q.clear();
+    walk(&mut ep, &[connected(SendHalf::Shut, RecvHalf::Open)]);
+    assert!(!ep.writable(), "after SD_SEND a send fails WSAESHUTDOWN");
 }
 
 #[test]
