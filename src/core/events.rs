@@ -86,36 +86,32 @@ fn conditions(ep: &Endpoint, profile: Profile) -> Vec<(u32, i32)> {
     if ep.readable_bytes() > 0 {
         out.push((FD_READ, 0));
     }
-    let writable = match ep.proto {
-        Proto::Datagram => !ep.shut_send,
-        Proto::Stream => {
-            ep.phase == Phase::Connected
-                && ep.error.is_none()
-                && !ep.shut_send
-                && ep.send_q.len() < ep.sndbuf.max(1)
-        }
-    };
-    if writable {
+    if ep.writable() {
         out.push((FD_WRITE, 0));
     }
-    if ep.phase == Phase::Listening && !ep.accept_q.is_empty() {
+    if ep.is_listening() && ep.pending_accepts() > 0 {
         out.push((FD_ACCEPT, 0));
     }
-    match ep.phase {
-        Phase::Connected if ep.proto == Proto::Stream => out.push((FD_CONNECT, 0)),
+    let stream = ep.proto == Proto::Stream;
+    match ep.phase() {
+        Phase::Connected { .. } | Phase::Reset { .. } if stream => out.push((FD_CONNECT, 0)),
         Phase::Failed(e) => out.push((FD_CONNECT, e.code())),
-        _ => {}
+        Phase::Open { .. }
+        | Phase::Listening { .. }
+        | Phase::Connecting
+        | Phase::Connected { .. }
+        | Phase::Reset { .. } => {}
     }
-    if ep.proto == Proto::Stream && ep.phase == Phase::Connected {
+    if stream && ep.is_connected() {
         // SD-12: FD_CLOSE with 0 for a graceful close; for a reset, WSAECONNRESET as
         // documented, WSAECONNABORTED as Windows was observed to report.
-        if ep.error.is_some() {
+        if ep.reset_error().is_some() {
             let code = match profile {
                 Profile::Documented => WsaError::ConnectionReset,
                 Profile::Windows => WsaError::ConnectionAborted,
             };
             out.push((FD_CLOSE, code.code()));
-        } else if ep.fin_rcvd && ep.recv_q.is_empty() {
+        } else if ep.fin_received() && ep.recv_q.is_empty() {
             out.push((FD_CLOSE, 0));
         }
     }
@@ -303,18 +299,13 @@ impl World {
                 let yes = match k {
                     0 => {
                         e.readable_bytes() > 0
-                            || (e.phase == Phase::Listening && !e.accept_q.is_empty())
+                            || (e.is_listening() && e.pending_accepts() > 0)
                             || (e.proto == Proto::Stream
-                                && e.phase == Phase::Connected
-                                && (e.fin_rcvd || e.error.is_some()))
+                                && e.is_connected()
+                                && (e.fin_received() || e.reset_error().is_some()))
                     }
-                    1 => match e.proto {
-                        Proto::Datagram => true,
-                        Proto::Stream => {
-                            e.phase == Phase::Connected && e.send_q.len() < e.sndbuf.max(1)
-                        }
-                    },
-                    _ => matches!(e.phase, Phase::Failed(_)),
+                    1 => e.writable(),
+                    _ => e.failure().is_some(),
                 };
                 if yes && !ready[k].contains(&s) {
                     ready[k].push(s);

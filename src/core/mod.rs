@@ -273,6 +273,11 @@ impl World {
         self.transport.take_losses()
     }
 
+    /// The endpoint lifecycle changes since the last call, in order, for the record.
+    pub fn take_transitions(&mut self) -> Vec<transport::Transition> {
+        self.transport.take_transitions()
+    }
+
     /// Sets the latency between two hosts (the same host twice: its loopback).
     pub fn set_link_latency(&mut self, a: HostId, b: HostId, latency: Duration) {
         self.transport.set_link_latency(a, b, latency);
@@ -390,14 +395,12 @@ impl World {
         let ep = st.endpoint;
         let abortive = reset || (st.linger.is_on() && st.linger.seconds == 0);
         let e = self.transport.ep(ep);
-        let connected = e.proto == Proto::Stream && e.phase == transport::Phase::Connected;
+        let connected = e.proto == Proto::Stream && e.is_connected();
         if connected && abortive {
             self.transport
                 .abort(self.now, ep, rule, "socket reset by cleanup or exit");
         } else if connected {
-            let e = self.transport.ep_mut(ep);
-            e.shut_send = true;
-            self.transport.pump(self.now, ep);
+            self.transport.shut_send(self.now, ep, None);
         }
         self.transport.detach(self.now, ep);
     }

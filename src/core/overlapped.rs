@@ -12,7 +12,7 @@ use std::net::SocketAddrV4;
 use super::events::EventHandle;
 use super::providers::net::Sd10;
 use super::rules::Rule;
-use super::transport::{Phase, Proto};
+use super::transport::Proto;
 use super::ws2::table::{Key, Socket};
 use super::{Block, Cx, ProcessId, Profile, Reply, Stop, ThreadId, World};
 use crate::error::WsaError;
@@ -290,13 +290,13 @@ impl World {
         let stream = ep.proto == Proto::Stream;
         match &req.kind {
             OpKind::Send { to, .. } => {
-                if stream && ep.phase != Phase::Connected {
+                if stream && !ep.is_connected() {
                     return Err(WsaError::NotConnected.into());
                 }
-                if ep.shut_send {
+                if ep.is_send_shut() {
                     return Err(WsaError::Shutdown.into());
                 }
-                if let Some(e) = ep.error {
+                if let Some(e) = ep.reset_error() {
                     return Err(e.into());
                 }
                 if !stream && to.is_none() && ep.peer_addr.is_none() {
@@ -304,10 +304,10 @@ impl World {
                 }
             }
             OpKind::Recv { .. } => {
-                if stream && ep.phase != Phase::Connected {
+                if stream && !ep.is_connected() {
                     return Err(WsaError::NotConnected.into());
                 }
-                let shut_recv = ep.shut_recv;
+                let shut_recv = ep.is_recv_shut();
                 World::sd_10(cx, Sd10::NewReceive { shut_recv })?;
             }
         }
@@ -405,9 +405,9 @@ impl World {
                     buf.truncate(n);
                     Some((Ok(n as u32), buf, None, false))
                 }
-                Proto::Stream => match ep.error {
+                Proto::Stream => match ep.reset_error() {
                     Some(e) => Some((Err(e), Vec::new(), None, false)),
-                    None if ep.fin_rcvd => Some((Ok(0), Vec::new(), None, false)),
+                    None if ep.fin_received() => Some((Ok(0), Vec::new(), None, false)),
                     None => None,
                 },
             };
@@ -432,7 +432,7 @@ impl World {
             };
             let n = data.len() as u32;
             let ep = self.transport.ep(ep_id);
-            let result = match ep.error {
+            let result = match ep.reset_error() {
                 Some(e) => Err(e),
                 None if ep.send_q.len() <= ep.sndbuf => Ok(n),
                 None => break,
@@ -528,7 +528,7 @@ impl World {
                     .process(op.process)
                     .endpoint_of(op.socket)
                     .and_then(|e| self.transport.get(e))
-                    .is_some_and(|e| e.proto == Proto::Stream && e.phase == Phase::Connected);
+                    .is_some_and(|e| e.proto == Proto::Stream && e.is_connected());
             let error = if windows_recv {
                 WsaError::ConnectionAborted
             } else {

@@ -158,7 +158,7 @@ pub(crate) fn spawn<T: Send + 'static>(
             *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
             if !aborted {
                 let mut g = ctx.lock();
-                g.sched.slot(tid).run = Run::Finished;
+                g.sched.set_run(tid, Run::Finished);
                 g.sched.progress();
                 sched::leave(g);
             }
@@ -200,7 +200,7 @@ pub(crate) fn drive(shared: &Arc<Shared>, goal: Goal) {
         if done {
             break;
         }
-        g.sched.slot(me).run = Run::Driver(goal);
+        g.sched.set_run(me, Run::Driver(goal));
         g = sched::switch(g, me, &rx, lock);
         if goal == Goal::Quiet {
             break;

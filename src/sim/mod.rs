@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::core::rules::Rule;
+use crate::core::transport::Transition;
 use crate::core::{HostId, ProcessId, ThreadId, World};
 use crate::trace::{Event, Trace};
 use crate::{Profile, WsaError};
@@ -144,6 +145,7 @@ impl SimBuilder {
                 diagnostics: Vec::new(),
                 seed,
                 trace: Vec::new(),
+                transitions: Vec::new(),
                 seq: 0,
                 tracing: self.tracing.unwrap_or(true),
             }),
@@ -221,6 +223,9 @@ pub(crate) struct State {
     pub(crate) sched: sched::Sched,
     seed: u64,
     trace: Vec<Event>,
+    /// Every endpoint lifecycle change, with the virtual time it was drained at (kept beside
+    /// the trace, not in it: the trace holds calls and harness events only).
+    transitions: Vec<(Duration, Transition)>,
     seq: u64,
     tracing: bool,
     diagnostics: Vec<Diagnostic>,
@@ -375,8 +380,10 @@ impl State {
     }
 
     /// Records the transport's data losses as `DataLoss` events, each naming the rule that
-    /// decided it (CL-7, CS-3, CS-4, CL-6, SD-11, SD-12, SP-8).
+    /// decided it (CL-7, CS-3, CS-4, CL-6, SD-11, SD-12, SP-8), and its endpoint transitions
+    /// in the transition log.
     pub(crate) fn record_losses(&mut self) {
+        self.record_transitions();
         for loss in self.world.take_losses() {
             let host = self.world.process(loss.process).host();
             let socket = loss.socket.map_or("?".into(), |s| s.to_string());
@@ -386,6 +393,17 @@ impl State {
                 loss.bytes, loss.why
             );
             self.record_harness(host, Some(loss.process), "DataLoss", args, vec![loss.rule]);
+        }
+    }
+
+    /// Moves the transport's endpoint transitions into the transition log (dropped when
+    /// tracing is off, as events are).
+    fn record_transitions(&mut self) {
+        let now = self.world.now();
+        let changes = self.world.take_transitions();
+        if self.tracing {
+            self.transitions
+                .extend(changes.into_iter().map(|t| (now, t)));
         }
     }
 }
@@ -528,6 +546,17 @@ impl Sim {
         Trace::new(self.shared.lock().trace.clone())
     }
 
+    /// Every endpoint lifecycle change so far, in order, with the virtual time it was
+    /// recorded at: each one checked by the transport's phase funnel (issue 10's state
+    /// funnels). Kept out of [`Sim::trace`], whose events are calls and harness events only;
+    /// only the crate's tests read it so far.
+    #[cfg(test)]
+    pub(crate) fn endpoint_transitions(&self) -> Vec<(Duration, Transition)> {
+        let mut state = self.shared.lock();
+        state.record_transitions();
+        state.transitions.clone()
+    }
+
     /// Fails (`true`) or restores a host's network subsystem: while failed, calls of processes
     /// on it report `WSAENETDOWN` (ER-5) and `WSACleanup` still counts down (CL-11).
     pub fn set_network_down(&self, host: &Host, down: bool) {
@@ -539,5 +568,90 @@ impl Sim {
 
     fn panic_msg(&self, what: &str) -> String {
         format!("ws2sim (seed {}): {what}", self.seed())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, Shutdown, SocketAddrV4};
+
+    use crate::consts::*;
+    use crate::core::transport::{Change, Phase};
+    use crate::{api, Sim, Socket, Version};
+
+    #[test]
+    fn endpoint_transitions_are_recorded_beside_the_trace_not_in_it() {
+        let sim = Sim::new();
+        let app = sim.localhost().process("app");
+        let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9000);
+        app.run(|| {
+            api::startup(Version::V2_2).unwrap();
+            let l = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+            l.bind(addr).unwrap();
+            l.listen(5).unwrap();
+            let c = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+            c.connect(addr).unwrap();
+            let (a, _) = l.accept().unwrap();
+            c.shutdown(Shutdown::Write).unwrap();
+            for s in [a, c, l] {
+                s.close().unwrap();
+            }
+        });
+        sim.run();
+        let log = sim.endpoint_transitions();
+        let changes: Vec<Change> = log.iter().map(|(_, t)| t.change).collect();
+        let entered = |p: Phase| {
+            changes.contains(&Change::Phase {
+                from: Phase::OPEN,
+                to: p,
+            })
+        };
+        assert!(entered(Phase::Listening { backlog: 5 }), "{changes:?}");
+        assert!(entered(Phase::Connecting), "{changes:?}");
+        assert_eq!(
+            changes.iter().filter(|c| **c == Change::Detached).count(),
+            3
+        );
+        assert!(log.windows(2).all(|w| w[0].0 <= w[1].0), "in time order");
+        let created = changes
+            .iter()
+            .filter(|c| matches!(c, Change::Created(_)))
+            .count();
+        assert_eq!(created, 3, "listener, connector, accepted connection");
+        let removed = changes.iter().filter(|c| **c == Change::Removed).count();
+        assert_eq!(removed, 3, "both FINs exchanged: every endpoint is gone");
+        assert!(sim
+            .trace()
+            .events()
+            .iter()
+            .all(|e| !e.call.contains("Phase")));
+    }
+
+    /// The one `Endpoint::writable`: `select` reports a socket writable only when a send would
+    /// succeed ("writability means a send ... [is] guaranteed to succeed"), so not after
+    /// shutdown(SD_SEND), on streams and datagram sockets alike.
+    #[test]
+    fn select_stops_reporting_writable_after_sd_send() {
+        let sim = Sim::new();
+        let app = sim.localhost().process("app");
+        let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9001);
+        app.run(|| {
+            api::startup(Version::V2_2).unwrap();
+            let l = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+            l.bind(addr).unwrap();
+            l.listen(5).unwrap();
+            let c = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+            c.connect(addr).unwrap();
+            let u = Socket::new(AF_INET.into(), SOCK_DGRAM, IPPROTO_UDP).unwrap();
+            let writable = |s: Socket| {
+                let (mut r, mut w, mut e) = (Vec::new(), vec![s], Vec::new());
+                let zero = Some(std::time::Duration::ZERO);
+                api::select(&mut r, &mut w, &mut e, zero).unwrap() == 1
+            };
+            assert!(writable(c) && writable(u));
+            c.shutdown(Shutdown::Write).unwrap();
+            u.shutdown(Shutdown::Write).unwrap();
+            assert!(!writable(c) && !writable(u));
+        });
     }
 }

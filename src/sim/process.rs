@@ -101,10 +101,10 @@ impl Process {
                 );
             }
             match &outer {
-                Some(o) => state.sched.slot(o.tid).run = sched::Run::Outside,
+                Some(o) => state.sched.set_run(o.tid, sched::Run::Outside),
                 None => self.sim.shared.check_idle(&state),
             }
-            state.sched.slot(self.main).run = sched::Run::Running;
+            state.sched.set_run(self.main, sched::Run::Running);
             state.sched.entry.push(self.main);
         }
         let entered = thread::enter(thread::ThreadCtx {
@@ -119,10 +119,10 @@ impl Process {
             let mut state = self.sim.shared.lock();
             state.sched.entry.retain(|t| *t != self.main);
             if state.sched.slot(self.main).run != sched::Run::Finished {
-                state.sched.slot(self.main).run = sched::Run::Outside;
+                state.sched.set_run(self.main, sched::Run::Outside);
             }
             if let Some(o) = &outer {
-                state.sched.slot(o.tid).run = sched::Run::Running;
+                state.sched.set_run(o.tid, sched::Run::Running);
             }
         }
         match result {

@@ -6,6 +6,10 @@
 //!
 //! Hand-offs use crossbeam channels: the holder sends `Go` to the next thread and waits on its
 //! own channel until the baton comes back.
+//!
+//! A thread's [`Run`] state changes only through [`Sched::set_run`], which checks the change
+//! against the state machine (`is_transition`) and panics naming the invariant and the seed.
+//! The changes are not recorded yet (the endpoint funnel's are, in the transport).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::MutexGuard;
@@ -95,6 +99,8 @@ impl Slot {
 
 /// The scheduler's state, kept with the rest of the simulation under one lock.
 pub(crate) struct Sched {
+    /// The simulation's seed, for invariant panics.
+    seed: u64,
     rng: u64,
     pub(crate) slots: BTreeMap<ThreadId, Slot>,
     /// The contexts that entered the simulation from outside, innermost last.
@@ -104,6 +110,7 @@ pub(crate) struct Sched {
 impl Sched {
     pub(crate) fn new(seed: u64) -> Sched {
         Sched {
+            seed,
             rng: seed,
             slots: BTreeMap::new(),
             entry: Vec::new(),
@@ -140,6 +147,21 @@ impl Sched {
             },
         );
         rx
+    }
+
+    /// The one place a thread's run state changes: checks `to` is a transition from its
+    /// current state ([`is_transition`]) and panics naming the invariant and the seed if not.
+    pub(crate) fn set_run(&mut self, t: ThreadId, to: Run) {
+        let seed = self.seed;
+        let slot = self.slot(t);
+        if !is_transition(&slot.run, &to) {
+            panic!(
+                "ws2sim (seed {seed}): invariant: thread {} run state {:?} -> {to:?} is not \
+                 a transition",
+                t.0, slot.run
+            );
+        }
+        slot.run = to;
     }
 
     pub(crate) fn slot(&mut self, t: ThreadId) -> &mut Slot {
@@ -271,7 +293,8 @@ impl State {
     /// Terminates every parked spawned thread (of process `of`, or of all) except `keep`:
     /// they unwind and end.
     pub(crate) fn abort_threads(&mut self, keep: Option<ThreadId>, of: Option<ProcessId>) {
-        for (t, s) in self.sched.slots.iter_mut() {
+        let mut ended = Vec::new();
+        for (t, s) in self.sched.slots.iter() {
             if Some(*t) == keep || s.run == Run::Finished || (of.is_some() && s.pid != of) {
                 continue;
             }
@@ -279,9 +302,40 @@ impl State {
                 let _ = s.tx.send(Wake::Abort);
             }
             if s.spawned || of.is_some() {
-                s.run = Run::Finished;
+                ended.push(*t);
             }
         }
+        for t in ended {
+            self.sched.set_run(t, Run::Finished);
+        }
+    }
+}
+
+/// The scheduler's state machine: true when a thread may go from `from` to `to`.
+///
+/// | from | to | when |
+/// |---|---|---|
+/// | Ready, Blocked, Outside, Driver | Running | it gets the baton |
+/// | Running | Ready, Blocked, Driver | it reaches a scheduling point, waits, or drives |
+/// | Running | Outside | its `Process::run` returns, or it enters a nested one |
+/// | Ready, Blocked | Outside | a deadlock report unwinds it out of `Process::run` |
+/// | Running, Ready, Blocked, Outside | Finished | it ends, or is terminated |
+/// | Driver | Driver (same goal) | the driver waits again |
+/// | Finished | Finished | ended twice (terminated, then its OS thread returned) |
+fn is_transition(from: &Run, to: &Run) -> bool {
+    use Run::{Blocked, Driver, Finished, Outside, Ready, Running};
+    match (from, to) {
+        (Ready | Blocked { .. } | Outside | Driver(_), Running) => true,
+        (Running, Ready | Blocked { .. } | Driver(_) | Outside | Finished) => true,
+        (Ready | Blocked { .. }, Outside) => true,
+        (Ready | Blocked { .. } | Outside, Finished) => true,
+        (Driver(a), Driver(b)) => a == b,
+        (Finished, Finished) => true,
+        (Running, Running) => false,
+        (Ready | Blocked { .. } | Outside, Ready | Blocked { .. } | Driver(_)) => false,
+        (Outside, Outside) => false,
+        (Driver(_), Ready | Blocked { .. } | Outside | Finished) => false,
+        (Finished, Ready | Running | Blocked { .. } | Outside | Driver(_)) => false,
     }
 }
 
@@ -295,11 +349,11 @@ pub(crate) fn switch<'a>(
 ) -> MutexGuard<'a, State> {
     match g.pick() {
         Some(next) if next == me => {
-            g.sched.slot(me).run = Run::Running;
+            g.sched.set_run(me, Run::Running);
             g
         }
         Some(next) => {
-            g.sched.slot(next).run = Run::Running;
+            g.sched.set_run(next, Run::Running);
             let _ = g.sched.slot(next).tx.send(Wake::Go);
             drop(g);
             match wait(rx) {
@@ -320,7 +374,7 @@ pub(crate) fn switch<'a>(
 pub(crate) fn leave(mut g: MutexGuard<'_, State>) {
     match g.pick() {
         Some(next) => {
-            g.sched.slot(next).run = Run::Running;
+            g.sched.set_run(next, Run::Running);
             let _ = g.sched.slot(next).tx.send(Wake::Go);
         }
         None => {
@@ -358,5 +412,63 @@ pub(crate) fn wait(rx: &Receiver<Wake>) -> Result<(), String> {
         Ok(Wake::Go) => Ok(()),
         Ok(Wake::Deadlock(report)) => Err(report),
         Ok(Wake::Abort) | Err(_) => std::panic::resume_unwind(Box::new(Aborted)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Goal, Run, Sched};
+    use crate::core::ThreadId;
+
+    fn blocked() -> Run {
+        Run::Blocked {
+            call: "recv".into(),
+            socket: None,
+            deadline: None,
+            fresh: false,
+            alertable: false,
+        }
+    }
+
+    fn sched_with(run: Run) -> (Sched, ThreadId) {
+        let mut s = Sched::new(42);
+        let t = ThreadId(1);
+        drop(s.add(t, None, run, false));
+        (s, t)
+    }
+
+    #[test]
+    fn a_thread_runs_waits_and_ends_through_set_run() {
+        let (mut s, t) = sched_with(Run::Ready);
+        for to in [
+            Run::Running,
+            blocked(),
+            Run::Running,
+            Run::Ready,
+            Run::Running,
+        ] {
+            s.set_run(t, to.clone());
+            assert_eq!(s.slot(t).run, to);
+        }
+        s.set_run(t, Run::Finished);
+        s.set_run(t, Run::Finished);
+        let (mut d, t) = sched_with(Run::Driver(Goal::Quiet));
+        d.set_run(t, Run::Driver(Goal::Quiet));
+        d.set_run(t, Run::Running);
+    }
+
+    #[test]
+    #[should_panic(expected = "ws2sim (seed 42): invariant: thread 1 run state")]
+    fn a_finished_thread_never_runs_again() {
+        let (mut s, t) = sched_with(Run::Ready);
+        s.set_run(t, Run::Finished);
+        s.set_run(t, Run::Running);
+    }
+
+    #[test]
+    #[should_panic(expected = "is not a transition")]
+    fn a_ready_thread_takes_the_baton_before_it_waits() {
+        let (mut s, t) = sched_with(Run::Ready);
+        s.set_run(t, blocked());
     }
 }

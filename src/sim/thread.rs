@@ -90,7 +90,7 @@ impl ThreadCtx {
         mut g: MutexGuard<'a, State>,
         run: Run,
     ) -> MutexGuard<'a, State> {
-        g.sched.slot(self.tid).run = run;
+        g.sched.set_run(self.tid, run);
         sched::switch(g, self.tid, &self.rx, || self.shared.lock())
     }
 

@@ -7,7 +7,7 @@ use crate::core::catalog;
 use crate::core::provider;
 use crate::core::providers::{socket, sockopt};
 use crate::core::rules::Rule;
-use crate::core::transport::{self, Proto};
+use crate::core::transport::Proto;
 use crate::core::ws2::table::Socket;
 use crate::core::{Cx, Stop, World};
 
@@ -100,10 +100,7 @@ impl World {
         len: Option<&mut i32>,
     ) -> Result<(), Stop> {
         let ep = self.process_mut(cx.process).socket_mut(cx, s)?.endpoint;
-        let failed = match self.transport.ep(ep).phase {
-            transport::Phase::Failed(e) => Some(e),
-            _ => None,
-        };
+        let failed = self.transport.ep(ep).failure();
         let st = self.process_mut(cx.process).socket_mut(cx, s)?;
         if let Some(e) = failed {
             // SO_ERROR reports why the last connect failed.

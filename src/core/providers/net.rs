@@ -11,7 +11,7 @@ use crate::consts::*;
 use crate::core::events::NetEvents;
 use crate::core::providers::{sockaddr, sockopt};
 use crate::core::rules::Rule;
-use crate::core::transport::{EndpointId, Phase, Proto};
+use crate::core::transport::{EndpointId, Phase};
 use crate::core::ws2::table::Socket;
 use crate::core::{Block, Cx, Reply, Stop, World};
 use crate::error::WsaError;
@@ -159,16 +159,17 @@ impl World {
         if !i.stream {
             return Err(WsaError::OperationNotSupported.into());
         }
-        let ep = self.transport.ep_mut(i.ep);
-        match ep.phase {
-            Phase::Connected | Phase::Connecting => return Err(WsaError::IsConnected.into()),
-            Phase::Open | Phase::Failed(_) | Phase::Listening => {}
+        let ep = self.transport.ep(i.ep);
+        match ep.phase() {
+            Phase::Connected { .. } | Phase::Reset { .. } | Phase::Connecting => {
+                return Err(WsaError::IsConnected.into())
+            }
+            Phase::Open { .. } | Phase::Failed(_) | Phase::Listening { .. } => {}
         }
         if ep.local.is_none() {
             return Err(WsaError::InvalidArgument.into());
         }
-        ep.phase = Phase::Listening;
-        ep.backlog = usize::try_from(backlog).unwrap_or(0).clamp(1, 200);
+        self.transport.listen(i.ep, backlog);
         self.process_mut(cx.process).socket_mut(cx, s)?.listening = true;
         Ok(Reply::Done)
     }
@@ -182,23 +183,23 @@ impl World {
         addr: Option<&[u8]>,
     ) -> Result<Reply, Stop> {
         let i = self.info(cx, s)?;
-        let phase = self.transport.ep(i.ep).phase;
+        let phase = self.transport.ep(i.ep).phase();
         let resumed = self.resumed_on(cx, s);
         if i.stream {
             match phase {
-                Phase::Listening => return Err(WsaError::InvalidArgument.into()),
-                Phase::Connected if resumed => return Ok(Reply::Done),
-                Phase::Connected => {
+                Phase::Listening { .. } => return Err(WsaError::InvalidArgument.into()),
+                Phase::Connected { .. } | Phase::Reset { .. } if resumed => return Ok(Reply::Done),
+                Phase::Connected { .. } | Phase::Reset { .. } => {
                     cx.rule(Rule::Sd7); // SD-7
                     return Err(WsaError::IsConnected.into());
                 }
                 Phase::Connecting if resumed => return Err(Self::wait(i, "connect", s)),
                 Phase::Connecting => return Err(WsaError::Already.into()),
                 Phase::Failed(e) if resumed => {
-                    self.transport.ep_mut(i.ep).phase = Phase::Open;
+                    self.transport.clear_failure(i.ep);
                     return Err(e.into());
                 }
-                Phase::Open | Phase::Failed(_) => {}
+                Phase::Open { .. } | Phase::Failed(_) => {}
             }
         }
         let to = sockaddr::decode(addr.ok_or(WsaError::Fault)?)?;
@@ -207,9 +208,7 @@ impl World {
         }
         self.transport.bind_implicitly(i.ep)?;
         if !i.stream {
-            let ep = self.transport.ep_mut(i.ep);
-            ep.peer_addr = Some(to);
-            ep.phase = Phase::Connected;
+            self.transport.connect_datagram(i.ep, to);
             return Ok(Reply::Done);
         }
         self.transport.connect(self.now, i.ep, to);
@@ -230,14 +229,14 @@ impl World {
         if !i.stream {
             return Err(WsaError::OperationNotSupported.into());
         }
-        if self.transport.ep(i.ep).phase != Phase::Listening {
+        if !self.transport.ep(i.ep).is_listening() {
             return Err(WsaError::InvalidArgument.into());
         }
         if addr.is_some() || len.is_some() {
             sockaddr::check_out(&addr, &len)?;
         }
         self.net_events(cx, s, |e| e.reenable(FD_ACCEPT));
-        let Some(child) = self.transport.ep_mut(i.ep).accept_q.pop_front() else {
+        let Some(child) = self.transport.pop_accept(i.ep) else {
             return Err(Self::wait(i, "accept", s));
         };
         let template = self.process_mut(cx.process).socket_mut(cx, s)?.clone();
@@ -269,14 +268,14 @@ impl World {
         }
         let resumed = self.resumed_on(cx, s);
         let ep = self.transport.ep(i.ep);
-        if ep.phase != Phase::Connected {
+        if !ep.is_connected() {
             return Err(WsaError::NotConnected.into());
         }
-        if ep.shut_send && !resumed {
+        if ep.is_send_shut() && !resumed {
             cx.rule(Rule::Sd1); // SD-1: sends after shutdown(SD_SEND) fail.
             return Err(WsaError::Shutdown.into());
         }
-        if let Some(e) = ep.error {
+        if let Some(e) = ep.reset_error() {
             return Err(e.into());
         }
         if flags & MSG_OOB != 0 {
@@ -355,13 +354,13 @@ impl World {
     ) -> Result<Reply, Stop> {
         let i = self.info(cx, s)?;
         let ep = self.transport.ep(i.ep);
-        if i.stream && ep.phase != Phase::Connected {
+        if i.stream && !ep.is_connected() {
             return Err(WsaError::NotConnected.into());
         }
         Self::sd_10(
             cx,
             Sd10::NewReceive {
-                shut_recv: ep.shut_recv,
+                shut_recv: ep.is_recv_shut(),
             },
         )?;
         if flags & !(MSG_PEEK | MSG_WAITALL) != 0 {
@@ -398,7 +397,7 @@ impl World {
         }
         let ep = self.transport.ep(i.ep);
         let waitall = flags & MSG_WAITALL != 0 && !i.nonblocking && !peek;
-        let ended = ep.fin_rcvd || ep.error.is_some();
+        let ended = ep.fin_received() || ep.reset_error().is_some();
         if n == 0 || (!ep.recv_q.is_empty() && (!waitall || ep.recv_q.len() >= n || ended)) {
             let got = self.transport.read(self.now, i.ep, buf, peek);
             if let Some(peer) = self.transport.ep(i.ep).peer_addr {
@@ -407,8 +406,8 @@ impl World {
             return Ok(Reply::Count(got as u32));
         }
         let seen = Sd12::Receive {
-            error: ep.error,
-            fin: ep.fin_rcvd,
+            error: ep.reset_error(),
+            fin: ep.fin_received(),
         };
         match Self::sd_12(cx, seen) {
             Some(r) => Ok(Reply::Count(r?)),
@@ -445,10 +444,10 @@ impl World {
     ) -> Result<Reply, Stop> {
         let i = self.info(cx, s)?;
         let ep = self.transport.ep(i.ep);
-        let peer = match (ep.phase, ep.peer_addr) {
-            (Phase::Connected, Some(peer)) => peer,
-            _ => return Err(WsaError::NotConnected.into()),
-        };
+        let peer = ep
+            .peer_addr
+            .filter(|_| ep.is_connected())
+            .ok_or(WsaError::NotConnected)?;
         crate::core::er_3_pointers(cx, sockaddr::check_out(&buf, &len))?;
         sockaddr::write_out(peer, buf, len);
         Ok(Reply::Done)
@@ -465,7 +464,7 @@ impl World {
                 self.check_shutdown_state(i)
             }
             Sd4::Disconnect => Ok(()),
-            Sd4::DatagramSend if self.transport.ep(i.ep).shut_send => {
+            Sd4::DatagramSend if self.transport.ep(i.ep).is_send_shut() => {
                 cx.rule(Rule::Sd4);
                 Err(WsaError::Shutdown)
             }
@@ -526,7 +525,7 @@ impl World {
     }
 
     fn check_shutdown_state(&self, i: Info) -> Result<(), WsaError> {
-        if i.stream && self.transport.ep(i.ep).phase != Phase::Connected {
+        if i.stream && !self.transport.ep(i.ep).is_connected() {
             return Err(WsaError::NotConnected);
         }
         Ok(())
@@ -534,22 +533,17 @@ impl World {
 
     /// The sending half of a shutdown: no more sends; the FIN follows the queued data.
     fn shut_send(&mut self, i: Info, disconnect: Option<Vec<u8>>) {
-        let ep = self.transport.ep_mut(i.ep);
-        if !ep.shut_send {
-            ep.shut_send = true;
-            ep.disc_out = disconnect;
-            self.transport.pump(self.now, i.ep);
-        }
+        self.transport.shut_send(self.now, i.ep, disconnect);
     }
 
     /// The receiving half: no more receives; on a stream, unread data resets the connection
     /// (SD-11), as does data arriving later.
     fn shut_recv(&mut self, cx: &mut Cx, i: Info) {
-        let ep = self.transport.ep_mut(i.ep);
-        ep.shut_recv = true;
+        self.transport.shut_recv(i.ep);
+        let ep = self.transport.ep(i.ep);
         if i.stream && !ep.recv_q.is_empty() {
             cx.rule(Rule::Sd11); // SD-11: the unread data can never be read: it is lost.
-            let reset = ep.error.is_none();
+            let reset = ep.reset_error().is_none();
             self.transport
                 .discard_unread(i.ep, Rule::Sd11, "unread data discarded by SD_RECEIVE");
             if reset {
@@ -608,7 +602,7 @@ impl World {
                 }
             }
         };
-        if self.transport.ep(i.ep).shut_send {
+        if self.transport.ep(i.ep).is_send_shut() {
             cx.rule(Rule::Sd8); // SD-8: the second call succeeds and changes nothing.
             return Ok(Reply::Done);
         }
@@ -677,10 +671,7 @@ impl World {
         let st = self.process_mut(cx.process).socket_mut(cx, s)?;
         let (ep, linger, nonblocking, closing) =
             (st.endpoint, st.linger, st.nonblocking, st.closing);
-        let connected = {
-            let e = self.transport.ep(ep);
-            e.proto == Proto::Stream && e.phase == Phase::Connected && e.error.is_none()
-        };
+        let connected = self.transport.ep(ep).is_live_stream();
         if let (true, Some(deadline)) = (self.resumed_on(cx, s), closing) {
             if self.transport.ep(ep).drained() {
                 cx.rule(Rule::Cs4); // CS-4: sent (and acknowledged) in time.

@@ -4,8 +4,14 @@
 //!
 //! Every packet takes the link's latency in virtual time and packets from one endpoint arrive
 //! in the order they were sent. Nothing here reads a clock: time comes in as `now`.
+//!
+//! An endpoint's lifecycle is one [`Phase`] value changed only through the funnel in
+//! `endpoint` (`Endpoint::set_phase`), which checks each transition and logs it; the
+//! simulation drains that log with [`Transport::take_transitions`]. The transport does not
+//! know Winsock calls or socket handles beyond the one it reports losses for: the providers
+//! decide what a call does and ask for the transitions through the methods here.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
@@ -14,6 +20,12 @@ use crate::core::ws2::table::Socket;
 use crate::core::ws2::table::{Generations, Key, Table};
 use crate::core::{HostId, ProcessId};
 use crate::error::WsaError;
+
+mod endpoint;
+#[cfg(test)]
+mod tests;
+
+pub use endpoint::{Change, Endpoint, Phase, SendHalf, Transition};
 
 /// The most bytes one data packet carries.
 const MSS: usize = 64 * 1024;
@@ -46,22 +58,6 @@ pub enum Proto {
     Datagram,
 }
 
-/// Where an endpoint is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Created, maybe bound; never connected.
-    Open,
-    /// `listen` succeeded.
-    Listening,
-    /// `connect` sent a SYN and waits for the answer.
-    Connecting,
-    /// Connected (a stream's connection exists, maybe half-closed; a datagram socket has a
-    /// default peer).
-    Connected,
-    /// The last connection attempt failed with this error.
-    Failed(WsaError),
-}
-
 /// Data lost for good: the peer never received these bytes (CL-7, CS-3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loss {
@@ -77,132 +73,6 @@ pub struct Loss {
     pub rule: Rule,
     /// Why, in words.
     pub why: &'static str,
-}
-
-/// A kernel endpoint.
-#[derive(Debug)]
-pub struct Endpoint {
-    /// The host it lives on.
-    pub host: HostId,
-    /// Stream or datagram.
-    pub proto: Proto,
-    /// True when the provider carries disconnect data (XP1_DISCONNECT_DATA).
-    pub disconnect_data: bool,
-    /// The process that opened it.
-    pub origin: ProcessId,
-    /// The socket handle that refers to it (kept for reports after the socket is closed).
-    pub socket: Option<Socket>,
-    /// True while a socket handle refers to it; false after closesocket, cleanup or exit.
-    pub attached: bool,
-    /// The bound address.
-    pub local: Option<SocketAddrV4>,
-    /// The peer's address (streams: once connecting; datagrams: the default peer).
-    pub peer_addr: Option<SocketAddrV4>,
-    /// Life phase.
-    pub phase: Phase,
-    /// SO_SNDBUF.
-    pub sndbuf: usize,
-    /// SO_RCVBUF.
-    pub rcvbuf: usize,
-    /// The connected peer endpoint (streams).
-    pub peer: Option<EndpointId>,
-    /// Bytes accepted from the application, not yet transmitted.
-    pub send_q: VecDeque<u8>,
-    /// Bytes transmitted whose acknowledgement has not come back yet.
-    pub unacked: usize,
-    /// Overlapped receives pending on the socket (SD-10: they still take data after
-    /// SD_RECEIVE).
-    pub pending_recvs: usize,
-    /// The peer acknowledged our FIN.
-    pub fin_acked: bool,
-    /// Bytes received, not yet read.
-    pub recv_q: VecDeque<u8>,
-    /// Receive-window bytes promised to packets in flight towards this endpoint.
-    reserved: usize,
-    /// The application shut down sending (shutdown SD_SEND, WSASendDisconnect, close).
-    pub shut_send: bool,
-    /// The application shut down receiving (SD_RECEIVE, WSARecvDisconnect).
-    pub shut_recv: bool,
-    /// Our FIN went out (after all queued data).
-    pub fin_sent: bool,
-    /// The peer's FIN arrived: reads return 0 once `recv_q` is empty.
-    pub fin_rcvd: bool,
-    /// The connection was reset or aborted: calls fail with this error.
-    pub error: Option<WsaError>,
-    /// Disconnect data to send with our FIN (SD-3).
-    pub disc_out: Option<Vec<u8>>,
-    /// Disconnect data that came with the peer's FIN, until retrieved (SD-3, SD-9).
-    pub disc_in: Option<Vec<u8>>,
-    /// Listen backlog and connections waiting for accept.
-    pub backlog: usize,
-    /// Established connections not yet accepted.
-    pub accept_q: VecDeque<EndpointId>,
-    /// Datagrams received, not yet read, with their sender.
-    pub dgrams: VecDeque<(SocketAddrV4, Vec<u8>)>,
-    /// The arrival time of the last packet this endpoint sent (keeps its packets in order).
-    last_arrival: Duration,
-}
-
-impl Endpoint {
-    /// A fresh endpoint: open, attached, unbound, with the given buffer sizes.
-    fn new(
-        host: HostId,
-        proto: Proto,
-        disconnect_data: bool,
-        origin: ProcessId,
-        bufs: (usize, usize),
-    ) -> Endpoint {
-        Endpoint {
-            host,
-            proto,
-            disconnect_data,
-            origin,
-            socket: None,
-            attached: true,
-            local: None,
-            peer_addr: None,
-            phase: Phase::Open,
-            sndbuf: bufs.0,
-            rcvbuf: bufs.1,
-            peer: None,
-            send_q: VecDeque::new(),
-            unacked: 0,
-            pending_recvs: 0,
-            fin_acked: false,
-            recv_q: VecDeque::new(),
-            reserved: 0,
-            shut_send: false,
-            shut_recv: false,
-            fin_sent: false,
-            fin_rcvd: false,
-            error: None,
-            disc_out: None,
-            disc_in: None,
-            backlog: 0,
-            accept_q: VecDeque::new(),
-            dgrams: VecDeque::new(),
-            last_arrival: Duration::ZERO,
-        }
-    }
-
-    /// True while data handed to Winsock has not been acknowledged by the peer: queued, in
-    /// flight, or a FIN not yet acknowledged after a shutdown.
-    pub fn unsent(&self) -> bool {
-        !self.send_q.is_empty() || self.unacked > 0
-    }
-
-    /// CS-4: everything sent and acknowledged, FIN included (or the connection is gone).
-    pub fn drained(&self) -> bool {
-        self.error.is_some() || (!self.unsent() && self.fin_sent && self.fin_acked)
-    }
-
-    /// Bytes that can be read now (streams) or the size of the next datagram.
-    pub fn readable_bytes(&self) -> usize {
-        match self.proto {
-            Proto::Stream => self.recv_q.len(),
-            Proto::Datagram => self.dgrams.front().map_or(0, |d| d.1.len()),
-        }
-    }
 }
 
 #[derive(Debug)]
@@ -262,6 +132,8 @@ pub struct Transport {
     links: BTreeMap<(HostId, HostId), Duration>,
     losses: Vec<Loss>,
     lost_total: u64,
+    /// Every endpoint lifecycle change since the log was last drained.
+    transitions: Vec<Transition>,
 }
 
 impl Transport {
@@ -334,6 +206,34 @@ impl Transport {
         std::mem::take(&mut self.losses)
     }
 
+    /// The endpoint lifecycle changes since the last call, in order, for the record.
+    pub fn take_transitions(&mut self) -> Vec<Transition> {
+        std::mem::take(&mut self.transitions)
+    }
+
+    /// Moves `e` to phase `to` through [`Endpoint::set_phase`], which checks and records it.
+    fn set_phase(&mut self, e: EndpointId, to: Phase) {
+        let ep = self
+            .endpoints
+            .get_mut(e)
+            .expect("invariant: a phase changes only on a live endpoint");
+        ep.set_phase(e, to, &mut self.transitions);
+    }
+
+    /// Inserts a new endpoint and records its creation.
+    fn insert(&mut self, ep: Endpoint) -> EndpointId {
+        let phase = ep.phase();
+        let e = self
+            .endpoints
+            .insert(&mut self.generations, ep)
+            .expect("the transport has room for 2^24 endpoints per slot generation");
+        self.transitions.push(Transition {
+            endpoint: e,
+            change: Change::Created(phase),
+        });
+        e
+    }
+
     /// An endpoint.
     pub fn get(&self, e: EndpointId) -> Option<&Endpoint> {
         self.endpoints.get(e)
@@ -367,10 +267,53 @@ impl Transport {
         origin: ProcessId,
         bufs: (usize, usize),
     ) -> EndpointId {
-        let ep = Endpoint::new(host, proto, disconnect_data, origin, bufs);
-        self.endpoints
-            .insert(&mut self.generations, ep)
-            .expect("the transport has room for 2^24 endpoints per slot generation")
+        let ep = Endpoint::new(host, proto, disconnect_data, origin, bufs, Phase::OPEN);
+        self.insert(ep)
+    }
+
+    /// `listen`: a stream endpoint that is open (or whose connection attempt failed), or
+    /// listening already, listens with `backlog` (clamped to 1..=200).
+    pub fn listen(&mut self, e: EndpointId, backlog: i32) {
+        let backlog = usize::try_from(backlog).unwrap_or(0).clamp(1, 200);
+        self.set_phase(e, Phase::Listening { backlog });
+    }
+
+    /// The next established connection waiting on listener `e`, if any.
+    pub fn pop_accept(&mut self, e: EndpointId) -> Option<EndpointId> {
+        self.ep_mut(e).accept_q.pop_front()
+    }
+
+    /// Gives a datagram endpoint its default peer (its halves stay as they are).
+    pub fn connect_datagram(&mut self, e: EndpointId, to: SocketAddrV4) {
+        let ep = self.ep_mut(e);
+        ep.peer_addr = Some(to);
+        if let Phase::Open { send, recv } = ep.phase() {
+            self.set_phase(e, Phase::Connected { send, recv });
+        }
+    }
+
+    /// A failed connection attempt was reported: the endpoint is open again.
+    pub fn clear_failure(&mut self, e: EndpointId) {
+        self.set_phase(e, Phase::OPEN);
+    }
+
+    /// The application shuts sending down: no more sends; on a stream the FIN, with
+    /// `disconnect` data (SD-3), follows the queued data. Shutting down twice changes nothing.
+    pub fn shut_send(&mut self, now: Duration, e: EndpointId, disconnect: Option<Vec<u8>>) {
+        let ep = self.ep_mut(e);
+        if ep.is_send_shut() {
+            return;
+        }
+        ep.disc_out = disconnect;
+        let to = ep.send_shut_phase();
+        self.set_phase(e, to);
+        self.pump(now, e);
+    }
+
+    /// The application shuts receiving down (what happens to unread data is the caller's).
+    pub fn shut_recv(&mut self, e: EndpointId) {
+        let to = self.ep(e).recv_shut_phase();
+        self.set_phase(e, to);
     }
 
     /// Binds `e` to `addr` (port 0: an ephemeral port). The address must be the wildcard, a
@@ -469,9 +412,9 @@ impl Transport {
         } else {
             self.host_addr(host)
         };
+        self.set_phase(e, Phase::Connecting);
         {
             let ep = self.ep_mut(e);
-            ep.phase = Phase::Connecting;
             ep.peer_addr = Some(to);
             if let Some(local) = ep.local.filter(|l| l.ip().is_unspecified()) {
                 ep.local = Some(SocketAddrV4::new(ip, local.port()));
@@ -487,7 +430,7 @@ impl Transport {
     /// everything is out and sending was shut down.
     pub fn pump(&mut self, now: Duration, e: EndpointId) {
         let Some(ep) = self.get(e) else { return };
-        if ep.proto != Proto::Stream || ep.phase != Phase::Connected || ep.error.is_some() {
+        if !ep.is_live_stream() {
             return;
         }
         let Some(peer) = ep.peer else { return };
@@ -510,9 +453,20 @@ impl Transport {
             self.schedule(now, e, Some(peer), peer_host, Packet::Data(bytes));
         }
         let ep = self.ep(e);
-        if ep.send_q.is_empty() && ep.shut_send && !ep.fin_sent {
+        if let (
+            true,
+            Phase::Connected {
+                send: SendHalf::Shut,
+                recv,
+            },
+        ) = (ep.send_q.is_empty(), ep.phase())
+        {
             let disc = self.ep_mut(e).disc_out.take();
-            self.ep_mut(e).fin_sent = true;
+            let to = Phase::Connected {
+                send: SendHalf::FinSent,
+                recv,
+            };
+            self.set_phase(e, to);
             self.schedule(now, e, Some(peer), peer_host, Packet::Fin(disc));
         }
     }
@@ -561,11 +515,10 @@ impl Transport {
         let ep = self.ep_mut(e);
         let unsent = ep.send_q.len();
         ep.send_q.clear();
-        ep.shut_send = true;
-        ep.shut_recv = true;
-        let already = ep.error.is_some();
-        ep.error.get_or_insert(WsaError::ConnectionAborted);
+        let already = ep.reset_error().is_some();
         let peer = ep.peer;
+        let to = ep.reset_phase(WsaError::ConnectionAborted, true);
+        self.set_phase(e, to);
         if unsent > 0 {
             self.lose(e, unsent, rule, why);
         }
@@ -637,38 +590,53 @@ impl Transport {
     /// RFC 1122 §4.2.2.13 and Windows do).
     pub fn detach(&mut self, now: Duration, e: EndpointId) {
         let ep = self.ep(e);
-        if ep.proto == Proto::Stream && ep.phase == Phase::Connected && !ep.recv_q.is_empty() {
+        if ep.proto == Proto::Stream && ep.is_connected() && !ep.recv_q.is_empty() {
             self.discard_unread(e, Rule::Cs2, "unread data discarded by closesocket");
             self.abort(now, e, Rule::Cs2, "closed with unread data");
         }
-        let ep = self.ep_mut(e);
-        ep.attached = false;
+        self.detach_one(e);
         // Connections that were never accepted die with their listener.
-        let pending: Vec<EndpointId> = ep.accept_q.drain(..).collect();
+        let pending: Vec<EndpointId> = self.ep_mut(e).accept_q.drain(..).collect();
         for child in pending {
             self.abort(now, child, Rule::Sd12, "connection never accepted");
-            if let Some(c) = self.get_mut(child) {
-                c.attached = false;
+            if self.get(child).is_some() {
+                self.detach_one(child);
             }
             self.reap(child);
         }
         self.reap(e);
     }
 
+    /// Detaches `e` from its socket through [`Endpoint::detach`], which checks and records it.
+    fn detach_one(&mut self, e: EndpointId) {
+        let ep = self
+            .endpoints
+            .get_mut(e)
+            .expect("invariant: only a live endpoint is detached");
+        ep.detach(e, &mut self.transitions);
+    }
+
     /// Removes a detached endpoint that has nothing left to do.
     fn reap(&mut self, e: EndpointId) {
         let Some(ep) = self.get(e) else { return };
-        let done = !ep.attached
-            && match ep.phase {
-                Phase::Connected if ep.proto == Proto::Stream => {
-                    ep.error.is_some() || (ep.fin_sent && ep.fin_rcvd && ep.send_q.is_empty())
-                }
+        let stream = ep.proto == Proto::Stream;
+        let done = !ep.is_attached()
+            && match ep.phase() {
+                Phase::Connected { .. } | Phase::Reset { .. } if stream => ep.finished(),
                 // A connection attempt still in flight finishes first.
                 Phase::Connecting => false,
-                Phase::Open | Phase::Listening | Phase::Connected | Phase::Failed(_) => true,
+                Phase::Open { .. }
+                | Phase::Listening { .. }
+                | Phase::Connected { .. }
+                | Phase::Reset { .. }
+                | Phase::Failed(_) => true,
             };
         if done {
             let ep = self.endpoints.remove(e).expect("checked above");
+            self.transitions.push(Transition {
+                endpoint: e,
+                change: Change::Removed,
+            });
             if let Some(local) = ep.local {
                 if self.ports.get(&(ep.host, ep.proto, local.port())) == Some(&e) {
                     self.ports.remove(&(ep.host, ep.proto, local.port()));
@@ -681,7 +649,7 @@ impl Transport {
     pub fn orphans_with_data(&self, p: ProcessId) -> Vec<EndpointId> {
         self.endpoints
             .iter()
-            .filter(|(_, ep)| ep.origin == p && !ep.attached && ep.unsent())
+            .filter(|(_, ep)| ep.origin == p && !ep.is_attached() && ep.unsent())
             .map(|(id, _)| id)
             .collect()
     }
@@ -708,12 +676,7 @@ impl Transport {
             Packet::SynAck => self.on_syn_ack(now, w.from, w.to),
             Packet::Data(bytes) => self.on_data(now, w.from, w.sender, w.to, bytes),
             Packet::Fin(disc) => self.on_fin(now, w.from, w.to, disc),
-            Packet::Ack { bytes, fin } => {
-                if let Some(ep) = w.to.and_then(|t| self.get_mut(t)) {
-                    ep.unacked = ep.unacked.saturating_sub(bytes);
-                    ep.fin_acked |= fin;
-                }
-            }
+            Packet::Ack { bytes, fin } => self.on_ack(w.to, bytes, fin),
             Packet::Rst => self.on_rst(w.to),
             Packet::Datagram {
                 host,
@@ -722,15 +685,38 @@ impl Transport {
                 data,
             } => self.on_datagram(host, to, from, data),
             Packet::ConnectTimeout => {
-                if let Some(ep) = w.to.and_then(|t| self.get_mut(t)) {
-                    if ep.phase == Phase::Connecting {
-                        ep.phase = Phase::Failed(WsaError::TimedOut);
-                    }
-                }
                 if let Some(t) = w.to {
+                    if self
+                        .get(t)
+                        .is_some_and(|ep| ep.phase() == Phase::Connecting)
+                    {
+                        self.set_phase(t, Phase::Failed(WsaError::TimedOut));
+                    }
                     self.reap(t);
                 }
             }
+        }
+    }
+
+    /// An acknowledgement of `bytes` and, with `fin`, of our FIN.
+    fn on_ack(&mut self, to: Option<EndpointId>, bytes: usize, fin: bool) {
+        let Some((to, ep)) = to.and_then(|t| Some(t).zip(self.get_mut(t))) else {
+            return;
+        };
+        ep.unacked = ep.unacked.saturating_sub(bytes);
+        if let (
+            true,
+            Phase::Connected {
+                send: SendHalf::FinSent,
+                recv,
+            },
+        ) = (fin, ep.phase())
+        {
+            let acked = Phase::Connected {
+                send: SendHalf::FinAcked,
+                recv,
+            };
+            self.set_phase(to, acked);
         }
     }
 
@@ -743,10 +729,15 @@ impl Transport {
             .and_then(|h| self.ports.get(&(h, Proto::Stream, to.port())).copied())
             .filter(|l| {
                 self.get(*l).is_some_and(|l| {
-                    l.phase == Phase::Listening
-                        && l.attached
-                        && l.accept_q.len() < l.backlog
-                        && self.accepts(l.local, l.host, *to.ip(), src_host)
+                    let room = match l.phase() {
+                        Phase::Listening { backlog } => l.pending_accepts() < backlog,
+                        Phase::Open { .. }
+                        | Phase::Connecting
+                        | Phase::Connected { .. }
+                        | Phase::Reset { .. }
+                        | Phase::Failed(_) => false,
+                    };
+                    room && l.is_attached() && self.accepts(l.local, l.host, *to.ip(), src_host)
                 })
             });
         let Some(listener) = listener else {
@@ -756,25 +747,20 @@ impl Transport {
             return;
         };
         let l = self.ep(listener);
-        let child = Endpoint {
-            local: l
-                .local
-                .map(|a| SocketAddrV4::new(self.visible_ip(l.host, *to.ip()), a.port())),
-            peer_addr: src_addr,
-            phase: Phase::Connected,
-            peer: Some(from),
-            ..Endpoint::new(
-                l.host,
-                Proto::Stream,
-                l.disconnect_data,
-                l.origin,
-                (l.sndbuf, l.rcvbuf),
-            )
-        };
-        let child = self
-            .endpoints
-            .insert(&mut self.generations, child)
-            .expect("the transport has room for another endpoint");
+        let mut child = Endpoint::new(
+            l.host,
+            Proto::Stream,
+            l.disconnect_data,
+            l.origin,
+            (l.sndbuf, l.rcvbuf),
+            Phase::CONNECTED,
+        );
+        child.local = l
+            .local
+            .map(|a| SocketAddrV4::new(self.visible_ip(l.host, *to.ip()), a.port()));
+        child.peer_addr = src_addr;
+        child.peer = Some(from);
+        let child = self.insert(child);
         self.ep_mut(listener).accept_q.push_back(child);
         self.schedule(now, child, Some(from), src_host, Packet::SynAck);
     }
@@ -808,9 +794,9 @@ impl Transport {
     fn on_syn_ack(&mut self, now: Duration, child: EndpointId, to: Option<EndpointId>) {
         let Some(to) = to else { return };
         match self.get_mut(to) {
-            Some(ep) if ep.phase == Phase::Connecting => {
-                ep.phase = Phase::Connected;
+            Some(ep) if ep.phase() == Phase::Connecting => {
                 ep.peer = Some(child);
+                self.set_phase(to, Phase::CONNECTED);
                 self.pump(now, to);
             }
             // The connector went away meanwhile: the half-open connection is reset.
@@ -835,9 +821,9 @@ impl Transport {
             return;
         };
         ep.reserved = ep.reserved.saturating_sub(n);
-        if ep.error.is_some() {
+        if ep.reset_error().is_some() {
             self.lose_as(sender, n, Rule::Sd12, "connection reset");
-        } else if (ep.shut_recv && ep.pending_recvs == 0) || !ep.attached {
+        } else if (ep.is_recv_shut() && ep.pending_recvs == 0) || !ep.is_attached() {
             // SD-11: data for a stream socket that shut down receiving (or was closed) resets
             // the connection.
             self.lose_as(sender, n, Rule::Sd11, "receiver shut down receiving");
@@ -869,10 +855,11 @@ impl Transport {
     ) {
         let Some(to) = to else { return };
         let Some(ep) = self.get_mut(to) else { return };
-        ep.fin_rcvd = true;
         if disc.is_some() {
             ep.disc_in = disc;
         }
+        let finished = ep.fin_rcvd_phase();
+        self.set_phase(to, finished);
         if let Some(host) = self.get(from).map(|f| f.host) {
             self.schedule(
                 now,
@@ -892,15 +879,22 @@ impl Transport {
     fn on_rst(&mut self, to: Option<EndpointId>) {
         let Some(to) = to else { return };
         let Some(ep) = self.get_mut(to) else { return };
-        if ep.phase == Phase::Connecting {
-            ep.phase = Phase::Failed(WsaError::ConnectionRefused);
-        } else if ep.error.is_none() {
-            ep.error = Some(WsaError::ConnectionReset);
-            let unsent = ep.send_q.len();
-            ep.send_q.clear();
-            if unsent > 0 {
-                self.lose(to, unsent, Rule::Sd12, "connection reset by peer");
+        match ep.phase() {
+            Phase::Connecting => self.set_phase(to, Phase::Failed(WsaError::ConnectionRefused)),
+            Phase::Connected { .. } => {
+                let unsent = ep.send_q.len();
+                ep.send_q.clear();
+                let reset = ep.reset_phase(WsaError::ConnectionReset, false);
+                self.set_phase(to, reset);
+                if unsent > 0 {
+                    self.lose(to, unsent, Rule::Sd12, "connection reset by peer");
+                }
             }
+            // A stale reset: nothing to reset.
+            Phase::Open { .. }
+            | Phase::Listening { .. }
+            | Phase::Reset { .. }
+            | Phase::Failed(_) => {}
         }
         self.reap(to);
     }
