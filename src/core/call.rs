@@ -1,4 +1,15 @@
 //! The calls the core accepts and what they return, with the text the trace shows for each.
+//!
+//! Adding a Winsock or kernel32 call touches, in this order:
+//! 1. here: a `Call` variant, its row in [`Call::spec`] and its arguments' text in `Display`
+//!    (all three matches are exhaustive, so the compiler asks for each);
+//! 2. `ws2/mod.rs`: its arm in `World::route` (exhaustive too), calling
+//! 3. its handler in the core file that owns the state it changes;
+//! 4. the `sys` wrapper (windows-sys' name and signature) and, where it makes sense, an `api`
+//!    one.
+//!
+//! Nothing else: the gate, the last error, 1.1 hooks, alertable waits and the trace read the
+//! call's row.
 
 use std::fmt;
 

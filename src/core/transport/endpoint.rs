@@ -563,6 +563,11 @@ impl Endpoint {
     /// sendto, or WSASendto are guaranteed to succeed"). So a socket that shut sending down
     /// or was reset is not writable; a stream also needs a connection and room in its send
     /// buffer.
+    ///
+    /// # Divergence
+    /// Windows' behaviour after `shutdown(SD_SEND)` was not checked against an observation
+    /// (Wine's conformance tests); the simulator takes `select`'s documentation literally, so
+    /// such a socket, stream or datagram, leaves the write set.
     pub fn writable(&self) -> bool {
         let datagram = self.proto == Proto::Datagram;
         match self.phase {
