@@ -559,26 +559,21 @@ impl Endpoint {
     }
 
     /// The one definition of "writable", for `select`'s write set and FD_WRITE alike: a send
-    /// would succeed now, as `select`'s documentation defines it ("writability means a send,
-    /// sendto, or WSASendto are guaranteed to succeed"). So a socket that shut sending down
-    /// or was reset is not writable; a stream also needs a connection and room in its send
-    /// buffer.
-    ///
-    /// # Divergence
-    /// Windows' behaviour after `shutdown(SD_SEND)` was not checked against an observation
-    /// (Wine's conformance tests); the simulator takes `select`'s documentation literally, so
-    /// such a socket, stream or datagram, leaves the write set.
+    /// would not block now. A datagram socket always is; a stream is once connected (a reset
+    /// connection too: its sends fail at once) while its send buffer has room. Shutting
+    /// sending down does not change it: the next send fails `WSAESHUTDOWN` at once (win:
+    /// Wine's AFD poll tests, run on Windows, still see `AFD_POLL_WRITE` on a client after
+    /// `shutdown(SD_SEND)`).
     pub fn writable(&self) -> bool {
-        let datagram = self.proto == Proto::Datagram;
-        match self.phase {
-            Phase::Open { send, .. } => datagram && !send.is_shut(),
-            Phase::Connected { send, .. } => {
-                !send.is_shut() && (datagram || self.send_q.len() < self.sndbuf.max(1))
+        match (self.proto, self.phase) {
+            (Proto::Datagram, _) => true,
+            (Proto::Stream, Phase::Connected { .. } | Phase::Reset { .. }) => {
+                self.send_q.len() < self.sndbuf.max(1)
             }
-            Phase::Listening { .. }
-            | Phase::Connecting
-            | Phase::Reset { .. }
-            | Phase::Failed(_) => false,
+            (
+                Proto::Stream,
+                Phase::Open { .. } | Phase::Listening { .. } | Phase::Connecting | Phase::Failed(_),
+            ) => false,
         }
     }
 
