@@ -352,6 +352,14 @@ unsafe fn get_result(s: SOCKET, ov: *const OVERLAPPED, wait: bool) -> (BOOL, u32
     (r, n, WSAGetLastError())
 }
 
+/// The client resets the connection: linger on with timeout 0, then closesocket (CS-3).
+fn reset_by_client(p: &Pair) {
+    p.client.run(|| unsafe {
+        set_linger(p.c, 1, 0);
+        assert_eq!(closesocket(p.c), 0);
+    });
+}
+
 /// A TCP connection with default buffers on `port`, in a new Sim of `profile`.
 fn pair_in(profile: Profile, port: u16) -> Pair {
     let sim = Sim::builder().profile(profile).build();
@@ -944,10 +952,7 @@ fn ov_5_get_overlapped_result() {
         );
     });
     // Completed with an error: the peer resets the connection.
-    p.client.run(|| unsafe {
-        set_linger(p.c, 1, 0);
-        assert_eq!(closesocket(p.c), 0);
-    });
+    reset_by_client(&p);
     p.server.run(|| unsafe {
         assert_eq!(
             get_result(p.s, b.ov(), true),
@@ -1036,10 +1041,7 @@ fn ex_7_get_overlapped_result_answers_with_win32_codes() {
         );
     });
     // The peer resets: ERROR_NETNAME_DELETED (64), where WSAGetOverlappedResult says 10054.
-    p.client.run(|| unsafe {
-        set_linger(p.c, 1, 0);
-        assert_eq!(closesocket(p.c), 0);
-    });
+    reset_by_client(&p);
     p.server.run(|| unsafe {
         assert_eq!(k32_result(p.s, b.ov(), true), (FALSE, 0xdead, 64));
         assert_eq!(
@@ -1145,10 +1147,7 @@ fn ov_6_completion_port_gets_one_packet_per_operation() {
     });
     assert_eq!(other.status(), OverlappedStatus::Done(5));
     // A failed operation: FALSE, *lpOverlapped set, the operation's error.
-    p.client.run(|| unsafe {
-        set_linger(p.c, 1, 0);
-        assert_eq!(closesocket(p.c), 0);
-    });
+    reset_by_client(&p);
     p.server.run(|| unsafe {
         let d = dequeue(port, WSA_INFINITE);
         assert_eq!(

@@ -579,18 +579,25 @@ mod tests {
     use crate::core::transport::{Change, Phase};
     use crate::{api, Sim, Socket, Version};
 
+    /// After WSAStartup: a TCP listener on 127.0.0.1:`port` (backlog 5) and a client
+    /// connected to it.
+    fn listener_and_client(port: u16) -> (Socket, Socket) {
+        let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, port);
+        api::startup(Version::V2_2).unwrap();
+        let l = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+        l.bind(addr).unwrap();
+        l.listen(5).unwrap();
+        let c = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+        c.connect(addr).unwrap();
+        (l, c)
+    }
+
     #[test]
     fn endpoint_transitions_are_recorded_beside_the_trace_not_in_it() {
         let sim = Sim::new();
         let app = sim.localhost().process("app");
-        let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9000);
         app.run(|| {
-            api::startup(Version::V2_2).unwrap();
-            let l = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
-            l.bind(addr).unwrap();
-            l.listen(5).unwrap();
-            let c = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
-            c.connect(addr).unwrap();
+            let (l, c) = listener_and_client(9000);
             let (a, _) = l.accept().unwrap();
             c.shutdown(Shutdown::Write).unwrap();
             for s in [a, c, l] {
@@ -634,14 +641,8 @@ mod tests {
     fn select_keeps_reporting_writable_after_sd_send() {
         let sim = Sim::new();
         let app = sim.localhost().process("app");
-        let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9001);
         app.run(|| {
-            api::startup(Version::V2_2).unwrap();
-            let l = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
-            l.bind(addr).unwrap();
-            l.listen(5).unwrap();
-            let c = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
-            c.connect(addr).unwrap();
+            let (_l, c) = listener_and_client(9001);
             let u = Socket::new(AF_INET.into(), SOCK_DGRAM, IPPROTO_UDP).unwrap();
             let writable = |s: Socket| {
                 let (mut r, mut w, mut e) = (Vec::new(), vec![s], Vec::new());
