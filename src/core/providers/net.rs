@@ -531,11 +531,6 @@ impl World {
         Ok(())
     }
 
-    /// The sending half of a shutdown: no more sends; the FIN follows the queued data.
-    fn shut_send(&mut self, i: Info, disconnect: Option<Vec<u8>>) {
-        self.transport.shut_send(self.now, i.ep, disconnect);
-    }
-
     /// The receiving half: no more receives; on a stream, unread data resets the connection
     /// (SD-11), as does data arriving later.
     fn shut_recv(&mut self, cx: &mut Cx, i: Info) {
@@ -565,7 +560,7 @@ impl World {
         Self::sd_10(cx, Sd10::How(how))?;
         self.check_shutdown_state(i)?;
         if how == SD_SEND || how == SD_BOTH {
-            self.shut_send(i, None);
+            self.transport.shut_send(self.now, i.ep, None);
         }
         if how == SD_RECEIVE || how == SD_BOTH {
             self.shut_recv(cx, i);
@@ -611,7 +606,7 @@ impl World {
         } else {
             Rule::Sd1
         }); // SD-1, SD-3
-        self.shut_send(i, disconnect);
+        self.transport.shut_send(self.now, i.ep, disconnect);
         Ok(Reply::Done)
     }
 
@@ -698,15 +693,7 @@ impl World {
         match (linger.is_on(), linger.seconds) {
             (false, _) => {
                 cx.rule(Rule::Cs2); // CS-2
-                self.shut_send(
-                    Info {
-                        ep,
-                        nonblocking,
-                        stream: true,
-                        disconnect_data: false,
-                    },
-                    None,
-                );
+                self.transport.shut_send(self.now, ep, None);
             }
             (true, 0) => {
                 cx.rule(Rule::Cs3); // CS-3
@@ -715,15 +702,7 @@ impl World {
             }
             (true, _) if !queued => {
                 cx.rule(Rule::Cs4); // CS-4: nothing to wait for.
-                self.shut_send(
-                    Info {
-                        ep,
-                        nonblocking,
-                        stream: true,
-                        disconnect_data: false,
-                    },
-                    None,
-                );
+                self.transport.shut_send(self.now, ep, None);
             }
             (true, _) if nonblocking => {
                 cx.rule(Rule::Cs5); // CS-5
@@ -731,15 +710,7 @@ impl World {
             }
             (true, secs) => {
                 cx.rule(Rule::Cs4); // CS-4
-                self.shut_send(
-                    Info {
-                        ep,
-                        nonblocking,
-                        stream: true,
-                        disconnect_data: false,
-                    },
-                    None,
-                );
+                self.transport.shut_send(self.now, ep, None);
                 let deadline = self.now + Duration::from_secs(u64::from(secs));
                 self.process_mut(cx.process).socket_mut(cx, s)?.closing = Some(deadline);
                 return Err(Stop::Block(Block {
