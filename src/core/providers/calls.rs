@@ -59,7 +59,7 @@ impl World {
         self.process_mut(cx.process).remove_socket(s);
         // CS-7: blocking calls on the socket in other threads return WSAEINTR.
         let (p, me) = (cx.process, cx.thread);
-        self.interrupt(cx, Rule::Cs7, |t, b| {
+        self.threads.interrupt(cx, Rule::Cs7, |t, b| {
             b.process == p && b.socket == Some(s) && t != me
         });
         World::cs_1(cx, Ok(()))?;

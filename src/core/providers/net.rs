@@ -184,7 +184,7 @@ impl World {
     ) -> Result<Reply, Stop> {
         let i = self.info(cx, s)?;
         let phase = self.transport.ep(i.ep).phase();
-        let resumed = self.resumed_on(cx, s);
+        let resumed = self.threads.resumed_on(cx, s);
         if i.stream {
             match phase {
                 Phase::Listening { .. } => return Err(WsaError::InvalidArgument.into()),
@@ -266,7 +266,7 @@ impl World {
         if !i.stream {
             return self.send_datagram(cx, i, data, len, flags, to);
         }
-        let resumed = self.resumed_on(cx, s);
+        let resumed = self.threads.resumed_on(cx, s);
         let ep = self.transport.ep(i.ep);
         if !ep.is_connected() {
             return Err(WsaError::NotConnected.into());
@@ -667,7 +667,7 @@ impl World {
         let (ep, linger, nonblocking, closing) =
             (st.endpoint, st.linger, st.nonblocking, st.closing);
         let connected = self.transport.ep(ep).is_live_stream();
-        if let (true, Some(deadline)) = (self.resumed_on(cx, s), closing) {
+        if let (true, Some(deadline)) = (self.threads.resumed_on(cx, s), closing) {
             if self.transport.ep(ep).drained() {
                 cx.rule(Rule::Cs4); // CS-4: sent (and acknowledged) in time.
             } else if self.now >= deadline {

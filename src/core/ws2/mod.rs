@@ -32,10 +32,10 @@ impl World {
         }
         // A new call while this thread's blocking call is outstanding comes from its blocking
         // hook (Winsock 1.1) or from an APC that interrupted the wait.
-        let nested = !cx.resumed && self.blocked.contains_key(&cx.thread);
+        let nested = !cx.resumed && self.threads.is_blocking(cx.thread);
         let routed = if let Some(rule) = cx
             .resumed
-            .then(|| self.interrupts.remove(&cx.thread))
+            .then(|| self.threads.take_interrupt(cx.thread))
             .flatten()
         {
             cx.rule(rule); // CL-4, CS-7, CL-13: the blocking call was cancelled.
@@ -65,12 +65,12 @@ impl World {
                     process: cx.process,
                     socket: b.socket,
                 };
-                self.blocked.insert(cx.thread, blocked);
+                self.threads.block(cx.thread, blocked);
                 return Step::Blocked(b);
             }
         };
         if !nested {
-            self.blocked.remove(&cx.thread);
+            self.threads.unblock(cx.thread);
         }
         let thread = cx.thread;
         let process = self.process_mut(cx.process);
@@ -393,7 +393,7 @@ impl World {
             if let Some(loaded) = self.process_mut(pid).cleanup(cx)? {
                 // CL-4: every blocking call of the process's other threads returns WSAEINTR.
                 let me = cx.thread;
-                self.interrupt(cx, Rule::Cl4, |t, b| b.process == pid && t != me);
+                self.threads.interrupt(cx, Rule::Cl4, |t, b| b.process == pid && t != me);
                 self.begin_unload(pid, loaded);
             }
         }
@@ -515,7 +515,7 @@ impl World {
     /// `WSACancelBlockingCall`: through the provider of the socket the thread's blocking call
     /// waits on, if it waits on one.
     fn ws2_cancel_blocking_call(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
-        let socket = self.blocked.get(&cx.thread).and_then(|b| b.socket);
+        let socket = self.threads.blocked_on(cx.thread);
         match socket.filter(|s| self.process(cx.process).socket_chain(*s).is_some()) {
             Some(s) => self
                 .via_socket(cx, s, |p, spi| p.cancel_blocking_call(spi))

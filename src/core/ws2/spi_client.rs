@@ -457,7 +457,7 @@ impl World {
         self.cl_6_release(cx, open);
         // SP-4 → CL-4: blocking calls on those sockets in other threads return WSAEINTR.
         let me = cx.thread;
-        self.interrupt(cx, Rule::Sp4, |t, b| {
+        self.threads.interrupt(cx, Rule::Sp4, |t, b| {
             b.process == pid && t != me && b.socket.is_some_and(|s| sockets.contains(&s))
         });
     }

@@ -2,6 +2,8 @@
 //! closesocket or WSACancelBlockingCall can interrupt it), Winsock 1.1 blocking hooks, and
 //! misuse diagnostics.
 
+use std::collections::BTreeMap;
+
 use crate::core::call::Spec;
 use crate::core::rules::Rule;
 use crate::core::ws2::table::Socket;
@@ -44,28 +46,94 @@ pub struct Diagnostic {
     pub message: String,
 }
 
-impl World {
+/// The threads in a blocking call and the cancellations waiting for them: the core's side of
+/// "blocked" (the harness parks the thread; this says why and on what).
+#[derive(Debug, Default)]
+pub struct Threads {
+    blocked: BTreeMap<ThreadId, BlockedCall>,
+    interrupts: BTreeMap<ThreadId, Rule>,
+}
+
+impl Threads {
     /// True when `thread` is in a blocking call (WSAIsBlocking).
     pub fn is_blocking(&self, thread: ThreadId) -> bool {
         self.blocked.contains_key(&thread)
+    }
+
+    /// The socket `thread`'s blocking call waits on, if it waits on one.
+    pub fn blocked_on(&self, thread: ThreadId) -> Option<Socket> {
+        self.blocked.get(&thread).and_then(|b| b.socket)
     }
 
     /// True when the call is being made again after it blocked waiting on socket `s`.
     ///
     /// A call through a layered provider may touch several sockets, or the same socket more
     /// than once; only the provider call that blocked is a resumption (the others are fresh).
-    pub(in crate::core) fn resumed_on(&self, cx: &Cx, s: Socket) -> bool {
-        cx.resumed
-            && self
-                .blocked
-                .get(&cx.thread)
-                .is_some_and(|b| b.socket == Some(s))
+    pub fn resumed_on(&self, cx: &Cx, s: Socket) -> bool {
+        cx.resumed && self.blocked_on(cx.thread) == Some(s)
+    }
+
+    /// Records `thread`'s blocking call.
+    pub(in crate::core) fn block(&mut self, thread: ThreadId, call: BlockedCall) {
+        self.blocked.insert(thread, call);
+    }
+
+    /// Forgets `thread`'s blocking call: it completed, or the harness ended the wait.
+    pub fn unblock(&mut self, thread: ThreadId) {
+        self.blocked.remove(&thread);
+    }
+
+    /// The cancellation waiting for `thread`'s blocking call, taken.
+    pub(in crate::core) fn take_interrupt(&mut self, thread: ThreadId) -> Option<Rule> {
+        self.interrupts.remove(&thread)
+    }
+
+    /// Interrupts the blocking calls of other threads that `pick` selects: they return
+    /// `WSAEINTR` (CL-4, CS-7, CL-13) without any notification or event.
+    pub(in crate::core) fn interrupt(
+        &mut self,
+        cx: &mut Cx,
+        rule: Rule,
+        pick: impl Fn(ThreadId, &BlockedCall) -> bool,
+    ) {
+        let chosen: Vec<ThreadId> = self
+            .blocked
+            .iter()
+            .filter(|(t, b)| pick(**t, b))
+            .map(|(t, _)| *t)
+            .collect();
+        if !chosen.is_empty() {
+            cx.rule(rule);
+        }
+        for t in chosen {
+            // The first cancellation is the one the call reports.
+            self.interrupts.entry(t).or_insert(rule);
+        }
+    }
+
+    /// Cancels `thread`'s own blocking call for `rule` (WSACancelBlockingCall).
+    fn cancel_own(&mut self, thread: ThreadId, rule: Rule) {
+        self.interrupts.insert(thread, rule);
+    }
+
+    /// Forgets the threads of an ended process.
+    pub(in crate::core) fn forget(&mut self, p: ProcessId) {
+        self.blocked.retain(|_, b| b.process != p);
+        let live: Vec<ThreadId> = self.blocked.keys().copied().collect();
+        self.interrupts.retain(|t, _| live.contains(t));
+    }
+}
+
+impl World {
+    /// True when `thread` is in a blocking call (WSAIsBlocking).
+    pub fn is_blocking(&self, thread: ThreadId) -> bool {
+        self.threads.is_blocking(thread)
     }
 
     /// Forgets `thread`'s blocking call: the harness ended the wait (an alertable wait that ran
     /// APCs).
     pub fn unblock(&mut self, thread: ThreadId) {
-        self.blocked.remove(&thread);
+        self.threads.unblock(thread);
     }
 
     /// TH-5: the blocking hook installed for `thread`, when its process runs Winsock 1.1.
@@ -93,34 +161,9 @@ impl World {
         std::mem::take(&mut self.diagnostics)
     }
 
-    /// Interrupts the blocking calls of other threads that `pick` selects: they return
-    /// `WSAEINTR` (CL-4, CS-7, CL-13) without any notification or event.
-    pub(in crate::core) fn interrupt(
-        &mut self,
-        cx: &mut Cx,
-        rule: Rule,
-        pick: impl Fn(ThreadId, &BlockedCall) -> bool,
-    ) {
-        let chosen: Vec<ThreadId> = self
-            .blocked
-            .iter()
-            .filter(|(t, b)| pick(**t, b))
-            .map(|(t, _)| *t)
-            .collect();
-        if !chosen.is_empty() {
-            cx.rule(rule);
-        }
-        for t in chosen {
-            // The first cancellation is the one the call reports.
-            self.interrupts.entry(t).or_insert(rule);
-        }
-    }
-
     /// Forgets the threads of an ended process.
     pub(in crate::core) fn forget_threads(&mut self, p: ProcessId) {
-        self.blocked.retain(|_, b| b.process != p);
-        let live: Vec<ThreadId> = self.blocked.keys().copied().collect();
-        self.interrupts.retain(|t, _| live.contains(t));
+        self.threads.forget(p);
     }
 
     /// Whether Winsock 1.1 behaviour governs process `p`: the one place this is asked, by
@@ -175,7 +218,7 @@ impl World {
         if !self.is_blocking(cx.thread) {
             return Err(WsaError::InvalidArgument.into());
         }
-        self.interrupts.insert(cx.thread, Rule::Cl13);
+        self.threads.cancel_own(cx.thread, Rule::Cl13);
         Ok(Reply::Done)
     }
 
