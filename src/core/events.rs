@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::providers::net::Sd12;
 use super::transport::{Endpoint, Phase, Proto};
 use super::ws2::table::{Key, Socket};
-use super::{Block, Cx, Profile, Reply, Stop, World};
+use super::{Block, Cx, Machine, Profile, Reply, Stop};
 use crate::consts::*;
 use crate::error::WsaError;
 
@@ -118,7 +118,7 @@ fn conditions(ep: &Endpoint, profile: Profile) -> Vec<(u32, i32)> {
     out
 }
 
-impl World {
+impl Machine {
     /// Records the network events that now hold for every socket with a `WSAEventSelect`
     /// association, and signals their events. Called after every call and every delivery.
     pub fn poll_network_events(&mut self) {
@@ -271,7 +271,7 @@ impl World {
         let st = process.socket_mut(cx, s)?;
         *out = (st.events.recorded, st.events.errors);
         let recorded = st.events.recorded;
-        World::sd_12(cx, Sd12::Events { recorded });
+        Machine::sd_12(cx, Sd12::Events { recorded });
         st.events.recorded = 0;
         st.events.errors = [0; FD_MAX_EVENTS as usize];
         if let Some(h) = event {

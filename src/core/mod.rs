@@ -15,6 +15,7 @@
 pub mod call;
 pub mod catalog;
 pub mod events;
+pub mod machine;
 pub mod overlapped;
 pub mod provider;
 pub mod providers;
@@ -27,12 +28,12 @@ use std::time::Duration;
 use crate::error::WsaError;
 pub use call::{Call, Reply};
 use catalog::Catalog;
+pub use machine::Machine;
 use provider::Provider;
-use providers::socket::SocketState;
 use rules::Rule;
-use transport::{Loss, Proto, Transport};
+use transport::Loss;
 use ws2::process::{Ending, ProcessState};
-use ws2::table::{Generations, Socket};
+use ws2::table::Socket;
 
 /// Why a call is waiting.
 ///
@@ -182,38 +183,43 @@ pub struct HostState {
     pub network_down: bool,
 }
 
-/// The whole simulated Winsock world of one simulation.
+/// The whole simulated Winsock world of one simulation: Ws2_32's registry (the catalog, the
+/// providers and their instances, the namespace, diagnostics) over the [`Machine`] that
+/// provider calls work on.
+///
+/// `World` dereferences to its `Machine`, so Ws2_32's code reads the machine's state as its
+/// own; a provider gets the machine alone ([`Spi`](provider::Spi)), never the registry.
 #[derive(Debug)]
 pub struct World {
-    profile: Profile,
+    machine: Machine,
     catalog: Catalog,
-    hosts: Vec<HostState>,
-    processes: Vec<ProcessState>,
-    generations: Generations,
     next_thread: u32,
-    transport: Transport,
-    now: Duration,
-    overlapped: overlapped::Overlapped,
-    threads: ws2::threads::Threads,
     diagnostics: Vec<ws2::threads::Diagnostic>,
     providers: ws2::spi_client::Providers,
     names: ws2::names::Names,
+}
+
+impl std::ops::Deref for World {
+    type Target = Machine;
+
+    fn deref(&self) -> &Machine {
+        &self.machine
+    }
+}
+
+impl std::ops::DerefMut for World {
+    fn deref_mut(&mut self) -> &mut Machine {
+        &mut self.machine
+    }
 }
 
 impl World {
     /// An empty world with the built-in providers, whose links take `latency`.
     pub fn new(profile: Profile, latency: Duration) -> World {
         let mut world = World {
-            profile,
+            machine: Machine::new(profile, latency),
             catalog: Catalog::empty(),
-            hosts: Vec::new(),
-            processes: Vec::new(),
-            generations: Generations::default(),
             next_thread: 0,
-            transport: Transport::new(latency),
-            now: Duration::ZERO,
-            overlapped: Default::default(),
-            threads: Default::default(),
             diagnostics: Vec::new(),
             providers: Default::default(),
             names: Default::default(),
@@ -307,11 +313,6 @@ impl World {
             .map(|i| HostId(i as u32))
     }
 
-    /// A host's state.
-    pub fn host(&self, h: HostId) -> &HostState {
-        &self.hosts[h.0 as usize]
-    }
-
     /// Fails or restores a host's network subsystem (ER-5, CL-11); returns the rules the
     /// change invokes, for the trace.
     pub fn set_network_down(&mut self, h: HostId, down: bool) -> Vec<Rule> {
@@ -331,15 +332,6 @@ impl World {
         let main = self.new_thread_id();
         self.processes.push(ProcessState::new(name, host));
         (pid, main)
-    }
-
-    /// A process's state.
-    pub fn process(&self, p: ProcessId) -> &ProcessState {
-        &self.processes[p.0 as usize - 1]
-    }
-
-    pub(crate) fn process_mut(&mut self, p: ProcessId) -> &mut ProcessState {
-        &mut self.processes[p.0 as usize - 1]
     }
 
     /// A new thread id (threads of any process share one numbering).
@@ -379,27 +371,12 @@ impl World {
         if self.profile == Profile::Documented {
             for ep in self.transport.orphans_with_data(p) {
                 rules.push(Rule::Cl7); // CL-7: lost with the DLL.
+                let now = self.now;
                 self.transport
-                    .abort(self.now, ep, Rule::Cl7, "process exited with unsent data");
+                    .abort(now, ep, Rule::Cl7, "process exited with unsent data");
             }
         }
         rules.dedup();
         rules
-    }
-
-    /// Frees the endpoint of a socket that is going away without closesocket: reset, or closed
-    /// as closesocket would without waiting (linger 0 resets; anything else is graceful).
-    fn release_socket(&mut self, st: &SocketState, reset: bool, rule: Rule) {
-        let ep = st.endpoint;
-        let abortive = reset || (st.linger.is_on() && st.linger.seconds == 0);
-        let e = self.transport.ep(ep);
-        let connected = e.proto == Proto::Stream && e.is_connected();
-        if connected && abortive {
-            self.transport
-                .abort(self.now, ep, rule, "socket reset by cleanup or exit");
-        } else if connected {
-            self.transport.shut_send(self.now, ep, None);
-        }
-        self.transport.detach(self.now, ep);
     }
 }

@@ -14,7 +14,7 @@ use super::providers::net::Sd10;
 use super::rules::Rule;
 use super::transport::Proto;
 use super::ws2::table::{Key, Socket};
-use super::{Block, Cx, ProcessId, Profile, Reply, Stop, ThreadId, World};
+use super::{Block, Cx, Machine, ProcessId, Profile, Reply, Stop, ThreadId};
 use crate::error::WsaError;
 
 /// Memory of the caller an operation writes when it completes, opaque to the core.
@@ -273,7 +273,7 @@ impl Overlapped {
     }
 }
 
-impl World {
+impl Machine {
     /// WSASend/WSARecv/WSASendTo/WSARecvFrom with an `OVERLAPPED` (OV-1, OV-3, OV-7): completes
     /// at once (returns the byte count; the completion is still indicated) or stays pending
     /// (`WSA_IO_PENDING`). Errors found before the operation starts mean no completion.
@@ -308,7 +308,7 @@ impl World {
                     return Err(WsaError::NotConnected.into());
                 }
                 let shut_recv = ep.is_recv_shut();
-                World::sd_10(cx, Sd10::NewReceive { shut_recv })?;
+                Machine::sd_10(cx, Sd10::NewReceive { shut_recv })?;
             }
         }
         crate::core::er_3_pointers(cx, if fault { Err(WsaError::Fault) } else { Ok(()) })?;

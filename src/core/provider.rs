@@ -10,9 +10,10 @@ use std::sync::Arc;
 use super::catalog::{Guid, ProtocolInfo};
 use super::overlapped::{OpKind, OpRequest};
 use super::providers::net::{WsaBufIn, WsaBufOut};
+use super::ws2::spi_client::Providers;
 use super::ws2::table::Socket;
 use super::ws2::version::Version;
-use super::{Cx, Profile, Stop, World};
+use super::{Cx, Machine, Profile, Stop};
 use crate::error::WsaError;
 
 /// A provider's index in the simulation's provider registry (built-ins first).
@@ -514,9 +515,13 @@ impl fmt::Debug for Instance {
 
 /// What a provider's method is called with: the call's context and the way down the chain.
 ///
-/// A provider never reaches the simulator's state other than through this context.
+/// A provider never reaches the simulator's state other than through this context. The
+/// built-in base providers work on the [`Machine`] (hosts, socket tables, transport,
+/// overlapped queue, blocked threads); nothing here reaches Ws2_32's registry (the catalog,
+/// other providers' instances), except the next provider down through [`Spi::lower`].
 pub struct Spi<'a> {
-    pub(crate) world: &'a mut World,
+    pub(crate) machine: &'a mut Machine,
+    providers: &'a mut Providers,
     pub(crate) cx: &'a mut Cx,
     /// The providers of the socket's protocol chain, top first.
     pub(crate) chain: Vec<ProviderIdx>,
@@ -536,14 +541,31 @@ impl fmt::Debug for Spi<'_> {
 }
 
 impl<'a> Spi<'a> {
+    /// The context for calling `chain[depth]` (made by Ws2_32's SPI client).
+    pub(crate) fn new(
+        machine: &'a mut Machine,
+        providers: &'a mut Providers,
+        cx: &'a mut Cx,
+        chain: Vec<ProviderIdx>,
+        depth: usize,
+    ) -> Spi<'a> {
+        Spi {
+            machine,
+            providers,
+            cx,
+            chain,
+            depth,
+        }
+    }
+
     /// The current virtual time.
     pub fn now(&self) -> std::time::Duration {
-        self.world.now()
+        self.machine.now
     }
 
     /// The simulation's profile.
     pub fn profile(&self) -> Profile {
-        self.world.profile()
+        self.machine.profile
     }
 
     /// True when the application's call is being made again after it returned
@@ -590,7 +612,8 @@ impl Lower<'_, '_> {
             return Err(WsaError::OperationNotSupported.into());
         }
         let chain = self.spi.chain.clone();
-        self.spi.world.call_provider(self.spi.cx, chain, depth, f)
+        let spi = &mut *self.spi;
+        spi.providers.call(spi.machine, spi.cx, chain, depth, f)
     }
 
     /// Calls the provider below this one in socket `s`'s own chain: from `WSPCleanup` (which
@@ -603,7 +626,7 @@ impl Lower<'_, '_> {
         let me = self.spi.me();
         let own = self
             .spi
-            .world
+            .machine
             .process(self.spi.cx.process)
             .socket_chain(s)
             .and_then(|c| {
@@ -611,7 +634,10 @@ impl Lower<'_, '_> {
                 (below < c.len()).then(|| (c.to_vec(), below))
             });
         match own {
-            Some((chain, depth)) => self.spi.world.call_provider(self.spi.cx, chain, depth, f),
+            Some((chain, depth)) => {
+                let spi = &mut *self.spi;
+                spi.providers.call(spi.machine, spi.cx, chain, depth, f)
+            }
             // Not a socket of this chain: the chain the call came with decides (and the
             // provider below reports the bad handle).
             None => self.call(f),

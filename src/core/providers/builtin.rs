@@ -89,9 +89,9 @@ impl Provider for Builtin {
         if self.clients == 0 {
             // SP-4: the final one cleans up.
             let me = spi.me();
-            spi.world.reset_provider_sockets(spi.cx, me);
+            spi.machine.reset_provider_sockets(spi.cx, me);
         }
-        if spi.world.caller_network_down(spi.cx) {
+        if spi.machine.caller_network_down(spi.cx) {
             // The count went down (and a final cleanup happened), as CL-11 has it for
             // WSACleanup; the network is down.
             return Err(sp_3(spi.cx, Sp3::NetworkDown).into());
@@ -101,21 +101,21 @@ impl Provider for Builtin {
 
     fn socket(&mut self, spi: &mut Spi<'_>, args: &SocketArgs) -> Result<Socket, Stop> {
         let chain = spi.chain.clone();
-        spi.world
+        spi.machine
             .open_socket(spi.cx, args.entry.clone(), chain)
             .map(socket)
     }
 
     fn close_socket(&mut self, spi: &mut Spi<'_>, s: Socket) -> Result<(), Stop> {
-        spi.world.close_socket(spi.cx, s).map(drop)
+        spi.machine.close_socket(spi.cx, s).map(drop)
     }
 
     fn bind(&mut self, spi: &mut Spi<'_>, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
-        spi.world.bind(spi.cx, s, addr).map(drop)
+        spi.machine.bind(spi.cx, s, addr).map(drop)
     }
 
     fn listen(&mut self, spi: &mut Spi<'_>, s: Socket, backlog: i32) -> Result<(), Stop> {
-        spi.world.listen(spi.cx, s, backlog).map(drop)
+        spi.machine.listen(spi.cx, s, backlog).map(drop)
     }
 
     fn accept(
@@ -125,11 +125,11 @@ impl Provider for Builtin {
         addr: Option<&mut [u8]>,
         len: Option<&mut i32>,
     ) -> Result<Socket, Stop> {
-        spi.world.accept(spi.cx, s, addr, len).map(socket)
+        spi.machine.accept(spi.cx, s, addr, len).map(socket)
     }
 
     fn connect(&mut self, spi: &mut Spi<'_>, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
-        spi.world.connect(spi.cx, s, addr).map(drop)
+        spi.machine.connect(spi.cx, s, addr).map(drop)
     }
 
     fn send(
@@ -140,7 +140,9 @@ impl Provider for Builtin {
         len: i32,
         flags: i32,
     ) -> Result<usize, Stop> {
-        spi.world.send(spi.cx, s, buf, len, flags, None).map(count)
+        spi.machine
+            .send(spi.cx, s, buf, len, flags, None)
+            .map(count)
     }
 
     fn send_to(
@@ -152,7 +154,7 @@ impl Provider for Builtin {
         flags: i32,
         to: Option<&[u8]>,
     ) -> Result<usize, Stop> {
-        spi.world
+        spi.machine
             .send(spi.cx, s, buf, len, flags, Some(to))
             .map(count)
     }
@@ -165,7 +167,9 @@ impl Provider for Builtin {
         len: i32,
         flags: i32,
     ) -> Result<usize, Stop> {
-        spi.world.recv(spi.cx, s, buf, len, flags, None).map(count)
+        spi.machine
+            .recv(spi.cx, s, buf, len, flags, None)
+            .map(count)
     }
 
     fn recv_from(
@@ -178,7 +182,7 @@ impl Provider for Builtin {
         from: Option<&mut [u8]>,
         from_len: Option<&mut i32>,
     ) -> Result<usize, Stop> {
-        spi.world
+        spi.machine
             .recv(spi.cx, s, buf, len, flags, Some((from, from_len)))
             .map(count)
     }
@@ -189,7 +193,7 @@ impl Provider for Builtin {
         s: Socket,
         op: Overlapped,
     ) -> Result<usize, Stop> {
-        spi.world
+        spi.machine
             .start_overlapped(spi.cx, s, op.req, op.fault)
             .map(count)
     }
@@ -202,13 +206,13 @@ impl Provider for Builtin {
         wait: bool,
         has_bytes: bool,
     ) -> Result<usize, Stop> {
-        spi.world
+        spi.machine
             .overlapped_result(spi.cx, s, overlapped, wait, has_bytes)
             .map(count)
     }
 
     fn shutdown(&mut self, spi: &mut Spi<'_>, s: Socket, how: i32) -> Result<(), Stop> {
-        spi.world.shutdown(spi.cx, s, how).map(drop)
+        spi.machine.shutdown(spi.cx, s, how).map(drop)
     }
 
     fn send_disconnect(
@@ -217,7 +221,7 @@ impl Provider for Builtin {
         s: Socket,
         data: Option<WsaBufIn<'_>>,
     ) -> Result<(), Stop> {
-        spi.world.send_disconnect(spi.cx, s, data).map(drop)
+        spi.machine.send_disconnect(spi.cx, s, data).map(drop)
     }
 
     fn recv_disconnect(
@@ -226,7 +230,7 @@ impl Provider for Builtin {
         s: Socket,
         data: Option<WsaBufOut<'_>>,
     ) -> Result<(), Stop> {
-        spi.world.recv_disconnect(spi.cx, s, data).map(drop)
+        spi.machine.recv_disconnect(spi.cx, s, data).map(drop)
     }
 
     fn get_sock_opt(
@@ -238,7 +242,7 @@ impl Provider for Builtin {
         value: Option<&mut [u8]>,
         len: Option<&mut i32>,
     ) -> Result<(), Stop> {
-        spi.world.get_sock_opt(spi.cx, s, level, name, value, len)
+        spi.machine.get_sock_opt(spi.cx, s, level, name, value, len)
     }
 
     fn set_sock_opt(
@@ -250,7 +254,7 @@ impl Provider for Builtin {
         value: Option<&[u8]>,
         len: i32,
     ) -> Result<(), Stop> {
-        spi.world.set_sock_opt(spi.cx, s, level, name, value, len)
+        spi.machine.set_sock_opt(spi.cx, s, level, name, value, len)
     }
 
     fn ioctl(
@@ -260,7 +264,7 @@ impl Provider for Builtin {
         cmd: i32,
         arg: Option<&mut u32>,
     ) -> Result<(), Stop> {
-        spi.world.ioctl(spi.cx, s, cmd, arg)
+        spi.machine.ioctl(spi.cx, s, cmd, arg)
     }
 
     fn sock_name(
@@ -270,7 +274,7 @@ impl Provider for Builtin {
         addr: Option<&mut [u8]>,
         len: Option<&mut i32>,
     ) -> Result<(), Stop> {
-        spi.world.sockname(spi.cx, s, addr, len).map(drop)
+        spi.machine.sockname(spi.cx, s, addr, len).map(drop)
     }
 
     fn peer_name(
@@ -280,10 +284,10 @@ impl Provider for Builtin {
         addr: Option<&mut [u8]>,
         len: Option<&mut i32>,
     ) -> Result<(), Stop> {
-        spi.world.peername(spi.cx, s, addr, len).map(drop)
+        spi.machine.peername(spi.cx, s, addr, len).map(drop)
     }
 
     fn cancel_blocking_call(&mut self, spi: &mut Spi<'_>) -> Result<(), Stop> {
-        spi.world.cancel_blocking_call(spi.cx).map(drop)
+        spi.machine.cancel_blocking_call(spi.cx).map(drop)
     }
 }

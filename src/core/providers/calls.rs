@@ -5,13 +5,15 @@ use crate::consts::*;
 use crate::core::call::Reply;
 use crate::core::catalog;
 use crate::core::provider;
+use crate::core::providers::socket::SocketState;
 use crate::core::providers::{socket, sockopt};
 use crate::core::rules::Rule;
 use crate::core::transport::Proto;
 use crate::core::ws2::table::Socket;
-use crate::core::{Cx, Stop, World};
+use crate::core::{Cx, Machine, Stop};
+use crate::error::WsaError;
 
-impl World {
+impl Machine {
     /// The built-in providers' `WSPSocket`: a fresh endpoint for a socket of `entry`.
     pub(in crate::core) fn open_socket(
         &mut self,
@@ -62,7 +64,7 @@ impl World {
         self.threads.interrupt(cx, Rule::Cs7, |t, b| {
             b.process == p && b.socket == Some(s) && t != me
         });
-        World::cs_1(cx, Ok(()))?;
+        Machine::cs_1(cx, Ok(()))?;
         Ok(Reply::Done)
     }
 
@@ -123,5 +125,29 @@ impl World {
         let st = self.process_mut(cx.process).socket_mut(cx, s)?;
         st.ioctl(cmd, arg, readable)?;
         Ok(())
+    }
+
+    /// Frees the endpoint of a socket that is going away without closesocket: reset, or closed
+    /// as closesocket would without waiting (linger 0 resets; anything else is graceful).
+    pub(in crate::core) fn release_socket(&mut self, st: &SocketState, reset: bool, rule: Rule) {
+        let (ep, now) = (st.endpoint, self.now);
+        let abortive = reset || (st.linger.is_on() && st.linger.seconds == 0);
+        let e = self.transport.ep(ep);
+        let connected = e.proto == Proto::Stream && e.is_connected();
+        if connected && abortive {
+            self.transport
+                .abort(now, ep, rule, "socket reset by cleanup or exit");
+        } else if connected {
+            self.transport.shut_send(now, ep, None);
+        }
+        self.transport.detach(now, ep);
+    }
+
+    /// CS-1, the one place it is decided: `closesocket` on an unknown or closed handle fails
+    /// `WSAENOTSOCK` before any provider sees it, and a closed socket's handle dies for good
+    /// (the socket table's generations never hand it out again).
+    pub(in crate::core) fn cs_1(cx: &mut Cx, what: Result<(), WsaError>) -> Result<(), WsaError> {
+        cx.rule(Rule::Cs1);
+        what
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod builtin;
 pub mod calls;
+pub mod cleanup;
 pub mod disconnect;
 pub mod msafd;
 pub mod net;

@@ -13,7 +13,7 @@ use crate::core::providers::{sockaddr, sockopt};
 use crate::core::rules::Rule;
 use crate::core::transport::{EndpointId, Phase};
 use crate::core::ws2::table::Socket;
-use crate::core::{Block, Cx, Reply, Stop, World};
+use crate::core::{Block, Cx, Machine, Reply, Stop};
 use crate::error::WsaError;
 
 /// The most disconnect data the built-in disconnect-data provider carries per direction.
@@ -101,7 +101,7 @@ fn data_len(present: bool, len: i32) -> Result<usize, WsaError> {
     }
 }
 
-impl World {
+impl Machine {
     fn info(&mut self, cx: &mut Cx, s: Socket) -> Result<Info, WsaError> {
         let st = self.process_mut(cx.process).socket_mut(cx, s)?;
         Ok(Info {

@@ -16,7 +16,7 @@ use crate::core::catalog::{self, Catalog};
 use crate::core::provider;
 use crate::core::rules::Rule;
 use crate::core::Socket;
-use crate::core::{Cx, Step, Stop, World};
+use crate::core::{Cx, Machine, Step, Stop, World};
 use crate::error::WsaError;
 
 impl World {
@@ -350,14 +350,6 @@ impl World {
         &self.catalog
     }
 
-    /// CS-1, the one place it is decided: `closesocket` on an unknown or closed handle fails
-    /// `WSAENOTSOCK` before any provider sees it, and a closed socket's handle dies for good
-    /// (the socket table's generations never hand it out again).
-    pub(in crate::core) fn cs_1(cx: &mut Cx, what: Result<(), WsaError>) -> Result<(), WsaError> {
-        cx.rule(Rule::Cs1);
-        what
-    }
-
     /// `WSAStartup` (ST-1..ST-6), and CL-12 when made from DllMain.
     fn ws2_startup(
         &mut self,
@@ -393,7 +385,8 @@ impl World {
             if let Some(loaded) = self.process_mut(pid).cleanup(cx)? {
                 // CL-4: every blocking call of the process's other threads returns WSAEINTR.
                 let me = cx.thread;
-                self.threads.interrupt(cx, Rule::Cl4, |t, b| b.process == pid && t != me);
+                self.threads
+                    .interrupt(cx, Rule::Cl4, |t, b| b.process == pid && t != me);
                 self.begin_unload(pid, loaded);
             }
         }
@@ -494,7 +487,7 @@ impl World {
     /// provider closes it.
     fn ws2_close_socket(&mut self, cx: &mut Cx, s: Socket) -> Result<Reply, Stop> {
         if let Err(e) = self.process_mut(cx.process).socket_mut(cx, s) {
-            Self::cs_1(cx, Err(e))?;
+            Machine::cs_1(cx, Err(e))?;
         }
         self.via_socket(cx, s, |p, spi| p.close_socket(spi, s))?;
         if let Some(&top) = self

@@ -12,7 +12,7 @@ use crate::core::provider::{
 use crate::core::rules::Rule;
 use crate::core::ws2::table::Socket;
 use crate::core::ws2::version::Version;
-use crate::core::{Cx, ProcessId, Profile, Stop, World};
+use crate::core::{Cx, Machine, ProcessId, Stop, World};
 use crate::error::WsaError;
 
 /// The SPI version Ws2_32 asks every provider for (Windows' Ws2_32 asks for 2.2).
@@ -71,6 +71,33 @@ pub(crate) struct Providers {
     entry_provider: BTreeMap<u32, ProviderIdx>,
     /// Final cleanups in progress: the providers each still has to unload, in order.
     unloading: BTreeMap<ProcessId, Vec<ProviderIdx>>,
+}
+
+impl Providers {
+    /// Calls a method of the provider at `chain[depth]` in the caller's process, on
+    /// `machine`.
+    ///
+    /// The instance is taken out of its slot for the call and put back after, so a provider
+    /// reaches the simulation only through its [`Spi`]. A provider that is not loaded, or
+    /// already running (a chain naming one provider twice), fails `WSAEINVALIDPROVIDER`.
+    pub(crate) fn call<R>(
+        &mut self,
+        machine: &mut Machine,
+        cx: &mut Cx,
+        chain: Vec<ProviderIdx>,
+        depth: usize,
+        f: impl FnOnce(&mut dyn Provider, &mut Spi<'_>) -> Result<R, Stop>,
+    ) -> Result<R, Stop> {
+        let key = (cx.process, chain[depth]);
+        let Some(mut p) = self.slots.get_mut(&key).and_then(|s| s.instance.0.take()) else {
+            return Err(WsaError::InvalidProvider.into());
+        };
+        let r = f(p.as_mut(), &mut Spi::new(machine, self, cx, chain, depth));
+        if let Some(slot) = self.slots.get_mut(&key) {
+            slot.instance.0 = Some(p);
+        }
+        r
+    }
 }
 
 impl World {
@@ -227,28 +254,10 @@ impl World {
         depth: usize,
         f: impl FnOnce(&mut dyn Provider, &mut Spi<'_>) -> Result<R, Stop>,
     ) -> Result<R, Stop> {
-        let key = (cx.process, chain[depth]);
-        let Some(mut p) = self
-            .providers
-            .slots
-            .get_mut(&key)
-            .and_then(|s| s.instance.0.take())
-        else {
-            return Err(WsaError::InvalidProvider.into());
-        };
-        let r = {
-            let mut spi = Spi {
-                world: self,
-                cx,
-                chain,
-                depth,
-            };
-            f(p.as_mut(), &mut spi)
-        };
-        if let Some(slot) = self.providers.slots.get_mut(&key) {
-            slot.instance.0 = Some(p);
-        }
-        r
+        let World {
+            machine, providers, ..
+        } = self;
+        providers.call(machine, cx, chain, depth, f)
     }
 
     /// Calls the top provider of socket `s`'s chain (ER-2: an unknown handle → `WSAENOTSOCK`).
@@ -341,24 +350,6 @@ impl World {
             .expect("invariant: a called provider has a slot")
     }
 
-    /// The open sockets of `p` whose chain has `idx` (at its base when `base_only`).
-    fn provider_sockets(&self, p: ProcessId, idx: ProviderIdx, base_only: bool) -> Vec<Socket> {
-        let process = self.process(p);
-        process
-            .socket_keys()
-            .into_iter()
-            .filter(|s| {
-                process.socket_chain(*s).is_some_and(|c| {
-                    if base_only {
-                        c.last() == Some(&idx)
-                    } else {
-                        c.contains(&idx)
-                    }
-                })
-            })
-            .collect()
-    }
-
     /// `WSPCleanup`, checked against SP-2..SP-7.
     pub(in crate::core) fn checked_cleanup(
         &mut self,
@@ -439,51 +430,6 @@ impl World {
             );
         }
         r
-    }
-
-    /// SP-4 (a built-in provider's final cleanup): pending overlapped operations on its
-    /// sockets fail silently (CL-5); its open sockets are reset and freed (CL-6).
-    pub(in crate::core) fn reset_provider_sockets(&mut self, cx: &mut Cx, idx: ProviderIdx) {
-        cx.rule(Rule::Sp4);
-        let pid = cx.process;
-        let sockets = self.provider_sockets(pid, idx, true);
-        if self.abort_ops(|p, s| p == pid && sockets.contains(&s), false) {
-            cx.rule(Rule::Cl5); // CL-5: no event, no routine, no packet.
-        }
-        let open: Vec<_> = sockets
-            .iter()
-            .filter_map(|&s| self.process_mut(pid).remove_socket(s))
-            .collect();
-        self.cl_6_release(cx, open);
-        // SP-4 → CL-4: blocking calls on those sockets in other threads return WSAEINTR.
-        let me = cx.thread;
-        self.threads.interrupt(cx, Rule::Sp4, |t, b| {
-            b.process == pid && t != me && b.socket.is_some_and(|s| sockets.contains(&s))
-        });
-    }
-
-    /// CL-6, the one place it is decided: the sockets a final cleanup finds open are reset
-    /// and freed as if closesocket were called. *(profile)* Documented resets every open
-    /// connection; Windows closes each as closesocket would with its linger setting, without
-    /// waiting.
-    pub(in crate::core) fn cl_6_release(
-        &mut self,
-        cx: &mut Cx,
-        open: Vec<crate::core::providers::socket::SocketState>,
-    ) {
-        if open.is_empty() {
-            return;
-        }
-        cx.rule(Rule::Cl6);
-        let reset = self.profile == Profile::Documented;
-        for st in open {
-            self.release_socket(&st, reset, Rule::Cl6);
-        }
-    }
-
-    /// True when the caller's host has its network down (SP-3, CL-11).
-    pub(crate) fn caller_network_down(&self, cx: &Cx) -> bool {
-        self.host(self.process(cx.process).host()).network_down
     }
 
     /// Starts unloading the providers a final cleanup found loaded: the last loaded first, so

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::core::call::Spec;
 use crate::core::rules::Rule;
 use crate::core::ws2::table::Socket;
-use crate::core::{Cx, ProcessId, Reply, Stop, ThreadId, World};
+use crate::core::{Cx, Machine, ProcessId, Reply, Stop, ThreadId, World};
 use crate::error::WsaError;
 
 /// A thread's outstanding blocking call.
@@ -166,12 +166,6 @@ impl World {
         self.threads.forget(p);
     }
 
-    /// Whether Winsock 1.1 behaviour governs process `p`: the one place this is asked, by
-    /// the lowest version negotiated by a live startup (ST-5).
-    fn winsock_1(&self, p: ProcessId) -> bool {
-        self.process(p).version().is_some_and(|v| v.is_1x())
-    }
-
     /// TH-5 and CL-10, the one place they are decided.
     ///
     /// TH-5: the blocking-hook functions exist under Winsock 1.1 only (`WSAEOPNOTSUPP` under
@@ -207,21 +201,6 @@ impl World {
         }
     }
 
-    /// `WSACancelBlockingCall` (CL-13): Winsock 2 removed it (`WSAEOPNOTSUPP`); under 1.1 it
-    /// cancels the calling thread's blocking call, which then fails `WSAEINTR`; with none in
-    /// progress it fails `WSAEINVAL`.
-    pub(in crate::core) fn cancel_blocking_call(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
-        cx.rule(Rule::Cl13); // CL-13
-        if !self.winsock_1(cx.process) {
-            return Err(WsaError::OperationNotSupported.into());
-        }
-        if !self.is_blocking(cx.thread) {
-            return Err(WsaError::InvalidArgument.into());
-        }
-        self.threads.cancel_own(cx.thread, Rule::Cl13);
-        Ok(Reply::Done)
-    }
-
     /// `WSASetBlockingHook` / `WSAUnhookBlockingHook` (TH-5): Winsock 1.1 only
     /// (`WSAEOPNOTSUPP` under 2.x). Returns the previous hook (0: the default).
     pub(in crate::core) fn set_blocking_hook(
@@ -240,5 +219,28 @@ impl World {
         let thread = cx.thread;
         let previous = self.process_mut(cx.process).set_blocking_hook(thread, hook);
         Ok(Reply::Hook(previous.unwrap_or(0)))
+    }
+}
+
+impl Machine {
+    /// Whether Winsock 1.1 behaviour governs process `p`: the one place this is asked, by
+    /// the lowest version negotiated by a live startup (ST-5).
+    pub(in crate::core) fn winsock_1(&self, p: ProcessId) -> bool {
+        self.process(p).version().is_some_and(|v| v.is_1x())
+    }
+
+    /// `WSACancelBlockingCall` (CL-13): Winsock 2 removed it (`WSAEOPNOTSUPP`); under 1.1 it
+    /// cancels the calling thread's blocking call, which then fails `WSAEINTR`; with none in
+    /// progress it fails `WSAEINVAL`.
+    pub(in crate::core) fn cancel_blocking_call(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
+        cx.rule(Rule::Cl13); // CL-13
+        if !self.winsock_1(cx.process) {
+            return Err(WsaError::OperationNotSupported.into());
+        }
+        if !self.threads.is_blocking(cx.thread) {
+            return Err(WsaError::InvalidArgument.into());
+        }
+        self.threads.cancel_own(cx.thread, Rule::Cl13);
+        Ok(Reply::Done)
     }
 }
