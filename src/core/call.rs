@@ -286,8 +286,8 @@ pub enum Call<'a> {
     IsBlocking,
     /// `WSACancelBlockingCall()`.
     CancelBlocking,
-    /// `WSASetBlockingHook(lpBlockFunc)` (`Some`) or `WSAUnhookBlockingHook()` (`None`).
-    SetBlockingHook(Option<usize>),
+    /// `WSASetBlockingHook(lpBlockFunc)` or `WSAUnhookBlockingHook()`.
+    SetBlockingHook(HookChange),
     /// `WSPStartup` of a provider, made directly by a test ([`crate::spi::Client`]).
     SpiStartup {
         /// The provider's id.
@@ -420,10 +420,10 @@ impl Call<'_> {
                 .gate(Gate::None)
                 .in_hook(),
             Call::CancelBlocking => Spec::of(Winsock, "WSACancelBlockingCall").in_hook(),
-            Call::SetBlockingHook(Some(_)) => {
+            Call::SetBlockingHook(HookChange::Set(_)) => {
                 Spec::of(Winsock, "WSASetBlockingHook").returns(Returns::Null)
             }
-            Call::SetBlockingHook(None) => Spec::of(Winsock, "WSAUnhookBlockingHook"),
+            Call::SetBlockingHook(HookChange::Unhook) => Spec::of(Winsock, "WSAUnhookBlockingHook"),
             // The SPI client is Ws2_32 itself: no WSAStartup; errors go to lpErrno.
             Call::SpiStartup { .. } => Spec::of(Spi, "WSPStartup")
                 .gate(Gate::None)
@@ -560,6 +560,32 @@ pub enum Codes {
     Winsock,
     /// Win32's, as kernel32 functions set them ([`WsaError::win32_code`](crate::WsaError::win32_code)).
     Win32,
+}
+
+/// What `WSASetBlockingHook` / `WSAUnhookBlockingHook` ask for.
+#[derive(Debug, Clone)]
+pub enum HookChange {
+    /// `WSASetBlockingHook(lpBlockFunc)` (`None`: a NULL `lpBlockFunc`).
+    Set(Option<Hook>),
+    /// `WSAUnhookBlockingHook()`.
+    Unhook,
+}
+
+/// A Winsock 1.1 blocking hook the application installed (TH-5), as the layer that took it
+/// made it callable. `id` is its address, which `WSASetBlockingHook` hands back as the
+/// previous hook.
+#[derive(Clone)]
+pub struct Hook {
+    /// The hook's address (never 0).
+    pub id: usize,
+    /// Runs the hook.
+    pub run: std::sync::Arc<dyn Fn() + Send + Sync>,
+}
+
+impl fmt::Debug for Hook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hook({:#x})", self.id)
+    }
 }
 
 /// Reads an `OVERLAPPED` record in the caller's memory: its `(Internal, InternalHigh)`.
@@ -860,9 +886,9 @@ impl fmt::Display for Call<'_> {
             }
             // Function addresses differ between runs: the trace only says whether there is one.
             Call::SetBlockingHook(h) => match h {
-                Some(0) => f.write_str("NULL"),
-                Some(_) => f.write_str("hook"),
-                None => Ok(()),
+                HookChange::Set(None) => f.write_str("NULL"),
+                HookChange::Set(Some(_)) => f.write_str("hook"),
+                HookChange::Unhook => Ok(()),
             },
             Call::EventOp(h, _) => write!(f, "{h}"),
             Call::WaitEvents {

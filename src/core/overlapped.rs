@@ -17,12 +17,32 @@ use super::ws2::table::{Key, Socket};
 use super::{Block, Cx, Machine, ProcessId, Profile, Reply, Stop, ThreadId};
 use crate::error::WsaError;
 
-/// Memory of the caller an operation writes when it completes, opaque to the core.
-pub struct Memory(pub Box<dyn std::any::Any + Send>);
+/// Where a completed operation's outcome goes in the caller's memory: written by the layer
+/// that started the operation (`sys`: the caller's buffers and `OVERLAPPED`; `api`: a buffer
+/// the operation owns). The core hands it the outcome and never looks inside.
+pub trait Sink: Send {
+    /// Writes the outcome: `data` into the buffers, `from` as the sender, `result` as the
+    /// status.
+    fn write(&self, result: Result<u32, WsaError>, data: &[u8], from: Option<SocketAddrV4>);
+}
+
+/// The caller's memory an operation writes when it completes ([`Sink`]).
+pub struct Memory(pub Box<dyn Sink>);
 
 impl std::fmt::Debug for Memory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Memory(..)")
+    }
+}
+
+/// A completion routine the application passed (OV-4), as the layer that took it made it
+/// callable: `(dwError, cbTransferred, dwFlags)`; it knows its own `OVERLAPPED`.
+#[derive(Clone)]
+pub struct Routine(pub std::sync::Arc<dyn Fn(u32, u32, u32) + Send + Sync>);
+
+impl std::fmt::Debug for Routine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Routine(..)")
     }
 }
 
@@ -41,18 +61,19 @@ pub struct Owned {
 /// The shared handle of an [`Owned`] buffer.
 pub type OwnedMemory = std::sync::Arc<std::sync::Mutex<Owned>>;
 
+impl Sink for OwnedMemory {
+    fn write(&self, result: Result<u32, WsaError>, data: &[u8], from: Option<SocketAddrV4>) {
+        let mut o = self.lock().unwrap_or_else(|e| e.into_inner());
+        o.result = Some(result);
+        o.data = data.to_vec();
+        o.from = from;
+    }
+}
+
 impl Completion {
-    /// Fills owned memory (operations of the safe API); false when the memory is the
-    /// caller's raw buffers (sys applies those).
-    pub fn fill_owned(&self) -> bool {
-        let Some(owned) = self.memory.0.downcast_ref::<OwnedMemory>() else {
-            return false;
-        };
-        let mut o = owned.lock().unwrap_or_else(|e| e.into_inner());
-        o.result = Some(self.result);
-        o.data.clone_from(&self.data);
-        o.from = self.from;
-        true
+    /// Writes the outcome into the caller's memory.
+    pub fn write_memory(&self) {
+        self.memory.0.write(self.result, &self.data, self.from);
     }
 }
 
@@ -86,8 +107,8 @@ pub struct OpRequest {
     pub key: usize,
     /// `hEvent` (`None`: NULL).
     pub event: Option<EventHandle>,
-    /// The completion routine's address (`None`: NULL).
-    pub routine: Option<usize>,
+    /// The completion routine (`None`: NULL).
+    pub routine: Option<Routine>,
     /// The caller's memory the completion writes.
     pub memory: Memory,
 }
@@ -119,9 +140,7 @@ pub struct Completion {
     /// WSARecvFrom's sender.
     pub from: Option<SocketAddrV4>,
     /// The completion routine to queue (None: none, or not notified: CL-5).
-    pub routine: Option<usize>,
-    /// The `OVERLAPPED`'s address.
-    pub key: usize,
+    pub routine: Option<Routine>,
     /// The caller's memory.
     pub memory: Memory,
 }
@@ -477,7 +496,7 @@ impl Machine {
         self.overlapped.finished.insert(op.req.key, result);
         let bytes = result.unwrap_or(0);
         if notify {
-            if let (Some(ev), None) = (op.req.event, op.req.routine) {
+            if let (Some(ev), None) = (op.req.event, &op.req.routine) {
                 // OV-3 (with a routine, hEvent is the caller's to use and is left alone).
                 self.process_mut(op.process).signal(ev, true);
             }
@@ -499,7 +518,6 @@ impl Machine {
             data,
             from,
             routine: if notify { op.req.routine } else { None },
-            key: op.req.key,
             memory: op.req.memory,
         });
     }

@@ -333,9 +333,7 @@ impl State {
     /// the thread has ended (OV-8).
     pub(crate) fn apply_completions(&mut self) {
         for c in self.world.take_completions() {
-            if !c.fill_owned() {
-                crate::sys::apply_completion(&c);
-            }
+            c.write_memory();
             let Some(routine) = c.routine else { continue };
             let Some(slot) = self.sched.slots.get_mut(&c.thread) else {
                 continue;
@@ -345,11 +343,10 @@ impl State {
             }
             let error = c.result.err().map_or(0, |e| e.code() as u32);
             let bytes = c.result.unwrap_or(0);
-            let key = c.key;
             slot.apcs.push_back(sched::Apc {
                 winsock: Some((c.process, c.socket)),
                 run: Box::new(move || {
-                    crate::sys::run_completion_routine(routine, error, bytes, key, 0);
+                    (routine.0)(error, bytes, 0);
                 }),
             });
         }

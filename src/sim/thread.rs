@@ -216,7 +216,7 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
                     // TH-5: the hook runs outside the lock, once per wait; it may cancel the
                     // call (WSACancelBlockingCall).
                     drop(g);
-                    crate::sys::run_blocking_hook(hook);
+                    (hook.run)();
                     g = ctx.lock();
                     hook_ran = true;
                     cx.resume();

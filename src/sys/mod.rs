@@ -45,8 +45,6 @@ pub use crate::consts::*;
 pub use events::*;
 pub use net::*;
 pub use overlapped::*;
-pub(crate) use overlapped::{apply_completion, run_completion_routine};
-pub(crate) use threads::run_blocking_hook;
 pub use threads::*;
 pub use types::*;
 

@@ -3,7 +3,9 @@ use super::{bytes_in, count, read_opt, with_addr_out, write_opt, wsabufs};
 use crate::consts::*;
 use crate::core::call::{Call, Record};
 use crate::core::events::EventHandle;
-use crate::core::overlapped::{Completion, Memory, OpKind, OpRequest, PortHandle};
+use std::net::SocketAddrV4;
+
+use crate::core::overlapped::{Memory, OpKind, OpRequest, PortHandle, Routine, Sink};
 use crate::core::ws2::table::Socket;
 use crate::core::Reply;
 use crate::error::WsaError;
@@ -21,54 +23,50 @@ struct OpMemory {
     fromlen: usize,
 }
 
-/// Applies a completed overlapped operation to the caller's memory: the data into the
-/// buffers, the sender's address, and the status into `Internal`/`InternalHigh`.
-pub(crate) fn apply_completion(c: &Completion) {
-    let Some(mem) = c.memory.0.downcast_ref::<OpMemory>() else {
-        return;
-    };
-    // SAFETY: the caller of WSASend/WSARecv promised that the OVERLAPPED and the buffers stay
-    // valid until the operation completes (the Winsock contract); this is that completion.
-    unsafe {
-        let mut rest = &c.data[..];
-        for &(ptr, len) in &mem.bufs {
-            let n = len.min(rest.len());
-            if n > 0 {
-                std::ptr::copy_nonoverlapping(rest.as_ptr(), ptr as *mut u8, n);
+impl Sink for OpMemory {
+    /// Applies a completed overlapped operation to the caller's memory: the data into the
+    /// buffers, the sender's address, and the status into `Internal`/`InternalHigh`.
+    fn write(&self, result: Result<u32, WsaError>, data: &[u8], from: Option<SocketAddrV4>) {
+        // SAFETY: the caller of WSASend/WSARecv promised that the OVERLAPPED and the buffers
+        // stay valid until the operation completes (the Winsock contract); this is that
+        // completion.
+        unsafe {
+            let mut rest = data;
+            for &(ptr, len) in &self.bufs {
+                let n = len.min(rest.len());
+                if n > 0 {
+                    std::ptr::copy_nonoverlapping(rest.as_ptr(), ptr as *mut u8, n);
+                }
+                rest = &rest[n..];
             }
-            rest = &rest[n..];
-        }
-        if let (Some(from), false, false) = (c.from, mem.from == 0, mem.fromlen == 0) {
-            let len = (mem.fromlen as *mut i32).read_unaligned();
-            if len >= 16 {
-                let bytes = crate::core::providers::sockaddr::encode(from);
-                std::ptr::copy_nonoverlapping(bytes.as_ptr(), mem.from as *mut u8, 16);
-                (mem.fromlen as *mut i32).write_unaligned(16);
+            if let (Some(from), false, false) = (from, self.from == 0, self.fromlen == 0) {
+                let len = (self.fromlen as *mut i32).read_unaligned();
+                if len >= 16 {
+                    let bytes = crate::core::providers::sockaddr::encode(from);
+                    std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.from as *mut u8, 16);
+                    (self.fromlen as *mut i32).write_unaligned(16);
+                }
             }
-        }
-        let ov = mem.overlapped as *mut OVERLAPPED;
-        if !ov.is_null() {
-            (*ov).Internal = crate::core::overlapped::ntstatus(c.result);
-            (*ov).InternalHigh = c.result.unwrap_or(0) as usize;
+            let ov = self.overlapped as *mut OVERLAPPED;
+            if !ov.is_null() {
+                (*ov).Internal = crate::core::overlapped::ntstatus(result);
+                (*ov).InternalHigh = result.unwrap_or(0) as usize;
+            }
         }
     }
 }
 
-/// Calls a completion routine (OV-4).
-pub(crate) fn run_completion_routine(
-    routine: usize,
-    error: u32,
-    bytes: u32,
-    overlapped: usize,
-    flags: u32,
-) {
-    // SAFETY: `routine` came from a non-NULL LPWSAOVERLAPPED_COMPLETION_ROUTINE the caller
-    // passed; `overlapped` is the OVERLAPPED it passed with it.
-    unsafe {
-        let f: unsafe extern "system" fn(u32, u32, *mut OVERLAPPED, u32) =
-            std::mem::transmute(routine);
-        f(error, bytes, overlapped as *mut OVERLAPPED, flags);
-    }
+/// A completion routine as the core keeps it (OV-4): calls `f` with its `OVERLAPPED`.
+fn routine(
+    f: unsafe extern "system" fn(u32, u32, *mut OVERLAPPED, u32),
+    overlapped: *mut OVERLAPPED,
+) -> Routine {
+    let overlapped = overlapped as usize;
+    Routine(std::sync::Arc::new(move |error, bytes, flags| {
+        // SAFETY: `f` is the non-NULL LPWSAOVERLAPPED_COMPLETION_ROUTINE the caller passed
+        // and `overlapped` the OVERLAPPED it passed with it, valid until the routine ran.
+        unsafe { f(error, bytes, overlapped as *mut OVERLAPPED, flags) }
+    }))
 }
 
 /// The overlapped path shared by the four functions.
@@ -105,7 +103,7 @@ unsafe fn start_overlapped(
         kind,
         key: overlapped as usize,
         event: (event != 0).then(|| EventHandle::from_raw(event)),
-        routine: routine.map(|r| r as usize),
+        routine: routine.map(|f| self::routine(f, overlapped)),
         memory: Memory(Box::new(OpMemory {
             overlapped: overlapped as usize,
             bufs: if send.is_some() { Vec::new() } else { bufs },

@@ -1,21 +1,11 @@
 use super::status;
 use crate::consts::*;
-use crate::core::call::Call;
+use crate::core::call::{Call, Hook, HookChange};
 use crate::core::Reply;
 use crate::sim::thread::call;
 
 /// `FARPROC`: a function pointer as `WSASetBlockingHook` takes it.
 pub type FARPROC = Option<unsafe extern "system" fn() -> isize>;
-
-/// Calls a Winsock 1.1 blocking hook (TH-5).
-pub(crate) fn run_blocking_hook(hook: usize) {
-    // SAFETY: `hook` is an address WSASetBlockingHook stored from a non-null FARPROC; the
-    // caller of WSASetBlockingHook promised it is a valid blocking hook.
-    unsafe {
-        let f: unsafe extern "system" fn() -> isize = std::mem::transmute(hook);
-        f();
-    }
-}
 
 /// `WSAIsBlocking`: TRUE while the calling thread's blocking call is in progress (from its
 /// blocking hook or an APC).
@@ -39,9 +29,14 @@ pub unsafe fn WSACancelBlockingCall() -> i32 {
 /// `WSASetBlockingHook` (TH-5, Winsock 1.1 only): the hook runs while the thread's blocking
 /// calls wait; returns the previous hook (NULL: the default), or NULL on failure.
 pub unsafe fn WSASetBlockingHook(lpblockfunc: FARPROC) -> FARPROC {
-    // NULL reaches the core as 0, which refuses it after ER-1 (WSAEFAULT).
-    let hook = lpblockfunc.map_or(0, |f| f as usize);
-    match call(Call::SetBlockingHook(Some(hook))) {
+    let hook = lpblockfunc.map(|f| Hook {
+        id: f as usize,
+        // SAFETY: the caller of WSASetBlockingHook promised `f` is a valid blocking hook.
+        run: std::sync::Arc::new(move || unsafe {
+            f();
+        }),
+    });
+    match call(Call::SetBlockingHook(HookChange::Set(hook))) {
         // SAFETY: a non-zero previous value is a FARPROC stored by an earlier call.
         Ok(Reply::Hook(prev)) if prev != 0 => Some(std::mem::transmute::<
             usize,
@@ -53,7 +48,7 @@ pub unsafe fn WSASetBlockingHook(lpblockfunc: FARPROC) -> FARPROC {
 
 /// `WSAUnhookBlockingHook` (TH-5): back to the default hook.
 pub unsafe fn WSAUnhookBlockingHook() -> i32 {
-    status(call(Call::SetBlockingHook(None)))
+    status(call(Call::SetBlockingHook(HookChange::Unhook)))
 }
 
 /// `SleepEx`: waits `dwmilliseconds` of virtual time (`INFINITE`: no limit); when

@@ -170,7 +170,7 @@ impl World {
                 has_bytes,
             } => self.get_overlapped_result(cx, *s, *record, *wait, *has_bytes),
             Call::CancelBlocking => self.ws2_cancel_blocking_call(cx),
-            Call::SetBlockingHook(hook) => self.set_blocking_hook(cx, *hook),
+            Call::SetBlockingHook(change) => self.set_blocking_hook(cx, change.clone()),
             Call::Socket {
                 af,
                 ty,

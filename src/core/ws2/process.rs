@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::consts::{FD_ACCEPT, FD_OOB, FD_READ, FD_WRITE};
-use crate::core::call::Reply;
+use crate::core::call::{Hook, Reply};
 use crate::core::catalog::ProtocolInfo;
 use crate::core::events::{EventHandle, EventState, NetEvents};
 use crate::core::overlapped::{Packet, PortHandle, PortState};
@@ -47,8 +47,8 @@ struct Ws2 {
     sockets: SocketTable<SocketState>,
     /// Event objects.
     events: Table<EventHandle, EventState>,
-    /// TH-5: each thread's Winsock 1.1 blocking hook (a function address).
-    hooks: BTreeMap<ThreadId, usize>,
+    /// TH-5: each thread's Winsock 1.1 blocking hook.
+    hooks: BTreeMap<ThreadId, Hook>,
     /// SP-1: the providers loaded (one successful WSPStartup each), in load order.
     loaded: Vec<ProviderIdx>,
 }
@@ -320,16 +320,16 @@ impl ProcessState {
     }
 
     /// TH-5: the blocking hook of `t` (`None`: the default).
-    pub(in crate::core) fn blocking_hook(&self, t: ThreadId) -> Option<usize> {
-        self.ws2.as_ref()?.hooks.get(&t).copied()
+    pub(in crate::core) fn blocking_hook(&self, t: ThreadId) -> Option<Hook> {
+        self.ws2.as_ref()?.hooks.get(&t).cloned()
     }
 
     /// Installs (`Some`) or removes (`None`) a thread's blocking hook; returns the previous.
     pub(in crate::core) fn set_blocking_hook(
         &mut self,
         t: ThreadId,
-        hook: Option<usize>,
-    ) -> Option<usize> {
+        hook: Option<Hook>,
+    ) -> Option<Hook> {
         let hooks = &mut self.ws2.as_mut()?.hooks;
         match hook {
             Some(h) => hooks.insert(t, h),

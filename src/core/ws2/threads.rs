@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::core::call::Spec;
+use crate::core::call::{Hook, HookChange, Spec};
 use crate::core::rules::Rule;
 use crate::core::ws2::table::Socket;
 use crate::core::{Cx, Machine, ProcessId, Reply, Stop, ThreadId, World};
@@ -137,7 +137,7 @@ impl World {
     }
 
     /// TH-5: the blocking hook installed for `thread`, when its process runs Winsock 1.1.
-    pub fn blocking_hook(&self, process: ProcessId, thread: ThreadId) -> Option<usize> {
+    pub fn blocking_hook(&self, process: ProcessId, thread: ThreadId) -> Option<Hook> {
         let p = self.process(process);
         if !p.version().is_some_and(|v| v.is_1x()) {
             return None;
@@ -206,19 +206,18 @@ impl World {
     pub(in crate::core) fn set_blocking_hook(
         &mut self,
         cx: &mut Cx,
-        hook: Option<usize>,
+        change: HookChange,
     ) -> Result<Reply, Stop> {
         self.th_5(cx, Hooked::Api)?;
-        // A NULL lpBlockFunc.
-        let null = if hook == Some(0) {
-            Err(WsaError::Fault)
-        } else {
-            Ok(())
+        let hook = match change {
+            // A NULL lpBlockFunc.
+            HookChange::Set(None) => crate::core::er_3_pointers(cx, Err(WsaError::Fault))?,
+            HookChange::Set(Some(hook)) => Some(hook),
+            HookChange::Unhook => None,
         };
-        crate::core::er_3_pointers(cx, null)?;
         let thread = cx.thread;
         let previous = self.process_mut(cx.process).set_blocking_hook(thread, hook);
-        Ok(Reply::Hook(previous.unwrap_or(0)))
+        Ok(Reply::Hook(previous.map_or(0, |h| h.id)))
     }
 }
 
