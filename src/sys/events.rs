@@ -53,18 +53,12 @@ pub unsafe fn WSAWaitForMultipleEvents(
     falertable: BOOL,
 ) -> u32 {
     let events = (!lphevents.is_null()).then(|| {
+        // One past the maximum is enough for the core to refuse the count (more are not read).
         let n = (cevents as usize).min(WSA_MAXIMUM_WAIT_EVENTS as usize + 1);
         (0..n)
             .map(|i| EventHandle::from_raw(lphevents.add(i).read_unaligned() as isize))
             .collect::<Vec<_>>()
     });
-    let events = match (events, cevents) {
-        (Some(mut v), n) if n as usize > v.len() => {
-            v.push(EventHandle::from_raw(0)); // more than the maximum: invalid either way
-            Some(v)
-        }
-        (e, _) => e,
-    };
     let timeout =
         (dwtimeout != WSA_INFINITE).then(|| std::time::Duration::from_millis(u64::from(dwtimeout)));
     match call(Call::WaitEvents {
