@@ -250,6 +250,12 @@ pub struct Diagnostic {
 }
 
 impl State {
+    /// Counts a call that is not traced (tracing off): the sequence numbers stay those of a
+    /// traced run.
+    pub(crate) fn count_call(&mut self) {
+        self.seq += 1;
+    }
+
     /// Appends an event made by a thread of process `pid`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn record_call(

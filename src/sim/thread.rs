@@ -169,7 +169,9 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
     let mut g = ctx.switch(g, Run::Ready);
     let spec = call.spec();
     let name = spec.name;
-    let args = call.to_string();
+    // The arguments as passed, for the trace: formatted only when tracing (or, below, when
+    // the call blocks and a deadlock report may need them).
+    let args = g.tracing.then(|| call.to_string());
     let mut cx = Cx::new(ctx.pid, ctx.tid);
     cx.in_dllmain = IN_DLLMAIN.with(Cell::get) > 0;
     cx.in_callback = IN_APC.with(Cell::get) > 0;
@@ -224,7 +226,10 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
                 }
                 hook_ran = false;
                 let run = Run::Blocked {
-                    call: format!("{name}({args})"),
+                    call: match &args {
+                        Some(args) => format!("{name}({args})"),
+                        None => format!("{name}({call})"),
+                    },
                     socket: block.socket,
                     deadline: block.deadline,
                     fresh: false,
@@ -246,20 +251,25 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
         // CL-8: the final cleanup also drops the completion routines still queued.
         g.drop_winsock_apcs(ctx.pid);
     }
-    let shown = match &result {
-        Ok(reply) => reply.to_string(),
-        Err(e) => spec.returns.failure(*e),
-    };
-    g.record_call(
-        ctx.pid,
-        ctx.tid,
-        name,
-        args,
-        shown,
-        result.err(),
-        cx.rules(),
-        started,
-    );
+    match args {
+        Some(args) => {
+            let shown = match &result {
+                Ok(reply) => reply.to_string(),
+                Err(e) => spec.returns.failure(*e),
+            };
+            g.record_call(
+                ctx.pid,
+                ctx.tid,
+                name,
+                args,
+                shown,
+                result.err(),
+                cx.rules(),
+                started,
+            );
+        }
+        None => g.count_call(),
+    }
     g.record_losses();
     g.record_diagnostics();
     result
