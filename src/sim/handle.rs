@@ -90,7 +90,6 @@ impl<T> ThreadHandle<T> {
                     }
                     let run = Run::Blocked {
                         call: format!("join(thread {})", self.tid),
-                        socket: None,
                         deadline: None,
                         fresh: false,
                         alertable: false,

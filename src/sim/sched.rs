@@ -63,7 +63,6 @@ pub(crate) enum Run {
     /// In a call that waits; `fresh`: something happened since it last tried.
     Blocked {
         call: String,
-        socket: Option<Socket>,
         deadline: Option<Duration>,
         fresh: bool,
         alertable: bool,
@@ -270,9 +269,11 @@ impl State {
     pub(crate) fn deadlock_report(&self) -> String {
         let mut lines = Vec::new();
         for (t, s) in self.sched.blocked() {
-            let Run::Blocked { call, socket, .. } = &s.run else {
+            let Run::Blocked { call, .. } = &s.run else {
                 continue;
             };
+            // The socket a Winsock call waits on is the core's to know (SleepEx, join: none).
+            let socket = self.world.threads.blocked_on(t);
             let process = s.pid.map_or("?".into(), |p| {
                 format!("{:?} (pid {})", self.world.process(p).name(), p)
             });
@@ -423,7 +424,6 @@ mod tests {
     fn blocked() -> Run {
         Run::Blocked {
             call: "recv".into(),
-            socket: None,
             deadline: None,
             fresh: false,
             alertable: false,

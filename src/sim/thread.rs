@@ -230,7 +230,6 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
                         Some(args) => format!("{name}({args})"),
                         None => format!("{name}({call})"),
                     },
-                    socket: block.socket,
                     deadline: block.deadline,
                     fresh: false,
                     alertable,
@@ -296,7 +295,6 @@ pub(crate) fn sleep_ex(d: Option<std::time::Duration>, alertable: bool) -> bool 
         }
         let run = Run::Blocked {
             call: "SleepEx".into(),
-            socket: None,
             deadline,
             fresh: false,
             alertable,
