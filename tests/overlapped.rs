@@ -1146,7 +1146,8 @@ fn ov_6_completion_port_gets_one_packet_per_operation() {
         );
     });
     assert_eq!(other.status(), OverlappedStatus::Done(5));
-    // A failed operation: FALSE, *lpOverlapped set, the operation's error.
+    // A failed operation: FALSE, *lpOverlapped set, the operation's error as Win32 numbers it
+    // (OV-6: ERROR_NETNAME_DELETED, 64, after the peer's reset; not WSAECONNRESET).
     reset_by_client(&p);
     p.server.run(|| unsafe {
         let d = dequeue(port, WSA_INFINITE);
@@ -1157,7 +1158,7 @@ fn ov_6_completion_port_gets_one_packet_per_operation() {
                 bytes: 0,
                 key,
                 overlapped: reset.addr(),
-                error: WSAECONNRESET
+                error: 64
             }
         );
         // Nothing more: a 50 ms timeout takes exactly 50 ms of virtual time.
@@ -1418,7 +1419,8 @@ fn closesocket_aborts(profile: Profile, port_no: u16, expect: WsaError) {
         assert_eq!(b.status(), failed);
         // The completion actions ARE performed: the event ...
         assert!(is_set(e), "CS-6: the event is set");
-        // ... one packet per operation, each FALSE with the operation's error ...
+        // ... one packet per operation, each FALSE with the operation's error in Win32's
+        // numbering (OV-6: ERROR_OPERATION_ABORTED 995, ERROR_CONNECTION_ABORTED 1236) ...
         let mut packets = drain_port(port);
         packets.sort_by_key(|d| d.overlapped);
         let mut expected: Vec<Dequeued> = [a.addr(), b.addr()]
@@ -1428,7 +1430,7 @@ fn closesocket_aborts(profile: Profile, port_no: u16, expect: WsaError) {
                 bytes: 0,
                 key: 42,
                 overlapped,
-                error: expect.code(),
+                error: expect.win32_code(),
             })
             .collect();
         expected.sort_by_key(|d| d.overlapped);
@@ -1812,7 +1814,12 @@ impl World {
                     prop_assert_eq!((d.ok, d.bytes), (TRUE, n), "op {}", i)
                 }
                 OverlappedStatus::Failed(e) => {
-                    prop_assert_eq!((d.ok, d.bytes, d.error), (FALSE, 0, e.code()), "op {}", i)
+                    prop_assert_eq!(
+                        (d.ok, d.bytes, d.error),
+                        (FALSE, 0, e.win32_code()),
+                        "op {}",
+                        i
+                    )
                 }
                 OverlappedStatus::Pending => {
                     return Err(TestCaseError::fail(format!("packet for pending op {i}")))

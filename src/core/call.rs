@@ -414,7 +414,8 @@ impl Call<'_> {
                 .gate(Gate::None)
                 .returns(Returns::False)
                 .in_hook()
-                .waits(Wait::NotAlertable),
+                .waits(Wait::NotAlertable)
+                .win32_codes(),
             // TH-5: the two calls a blocking hook exists to make.
             Call::IsBlocking => Spec::of(Winsock, "WSAIsBlocking")
                 .gate(Gate::None)

@@ -676,8 +676,9 @@ impl Machine {
         }
         if let Some(p) = process.dequeue(port) {
             if let Some(e) = p.error {
-                // The call returns FALSE with the failed operation's error as the last error.
-                process.set_last_error(cx.thread, e.code());
+                // The call returns FALSE with the failed operation's error as the last error,
+                // in Win32's numbering as kernel32 sets it (win: 64 after a peer's reset).
+                process.set_last_error(cx.thread, e.win32_code());
             }
             return Ok(Reply::Packet(p));
         }
