@@ -161,6 +161,16 @@ impl Fx {
         Connected::build(Listening::build(Fx::started_in(profile), port))
     }
 
+    /// [`connected_in`](Fx::connected_in), with the peer's socket's `SO_RCVBUF` set to
+    /// `window` before it connected: what `me` sends beyond it waits in `me`'s send queue
+    /// until the peer reads.
+    pub(crate) fn connected_with_window(profile: Profile, port: u16, window: u32) -> Connected {
+        Connected::build_with(
+            Listening::build(Fx::started_in(profile), port),
+            Some(window),
+        )
+    }
+
     /// An overlapped operation pending: [`connected`](Fx::connected) (port 7100), plus an
     /// overlapped `WSARecv` of 64 bytes on the accepted socket, in event mode (no routine),
     /// that nothing has completed (`Profile::Documented`).
@@ -350,6 +360,26 @@ impl Fx {
             .map(|c| ProtocolInfo::decode(c.try_into().expect("whole entries")))
             .find(|e| e.name == name)
             .unwrap_or_else(|| panic!("fixture: no catalog entry {name:?}"))
+    }
+
+    /// `setsockopt(s, level, name, &value, 4)` by `who`, a DWORD option.
+    pub(crate) fn set_option(&mut self, who: Party, s: Socket, level: i32, name: i32, value: u32) {
+        let bytes = value.to_ne_bytes();
+        let r = self.call_as(
+            who,
+            Call::SetSockOpt {
+                s,
+                level,
+                name,
+                value: Some(&bytes),
+                len: 4,
+            },
+        );
+        assert_eq!(
+            r,
+            Ok(Reply::Done),
+            "fixture: setsockopt({level:#x}, {name:#x}, {value})"
+        );
     }
 
     /// `bind(s, addr)` then `listen(s, SOMAXCONN)` by `who`.
@@ -605,6 +635,10 @@ impl Listening {
 
 impl Connected {
     fn build(l: Listening) -> Connected {
+        Connected::build_with(l, None)
+    }
+
+    fn build_with(l: Listening, window: Option<u32>) -> Connected {
         let Listening {
             mut fx,
             listener,
@@ -613,6 +647,9 @@ impl Connected {
         let me = fx.me;
         let peer = fx.peer("client");
         let remote = fx.tcp_socket(peer);
+        if let Some(w) = window {
+            fx.set_option(peer, remote, SOL_SOCKET, SO_RCVBUF, w);
+        }
         fx.connect(peer, remote, addr);
         let local = fx.accept(me, listener);
         fx.settle();

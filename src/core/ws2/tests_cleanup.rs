@@ -173,7 +173,7 @@ fn cl_6_final_cleanup_closes_the_open_connection_gracefully_windows() {
 
 /// The built-in providers keep unsent data in the transport (SP-7), so their final
 /// `WSPCleanup` has nothing to flush: the cleanup returns at once and the data still
-/// arrives, all of it.
+/// queued when it ran arrives, all of it, once the peer reads.
 #[test]
 fn sp_6_built_in_final_cleanup_returns_at_once_with_the_data_in_the_transport() {
     let Connected {
@@ -182,17 +182,20 @@ fn sp_6_built_in_final_cleanup_returns_at_once_with_the_data_in_the_transport() 
         peer,
         remote,
         ..
-    } = Fx::connected_in(Profile::Windows, 7400);
+    } = Fx::connected_with_window(Profile::Windows, 7400, 4096);
     let me = fx.me;
-    let data = pattern(60_000);
-    assert_eq!(fx.send(me, local, &data), Ok(Reply::Count(60_000)));
+    let data = pattern(20_000);
+    // It fits the send buffer, so send returns at once; the peer's window takes 4 KiB.
+    assert_eq!(fx.send(me, local, &data), Ok(Reply::Count(20_000)));
+    fx.settle();
+    assert_eq!(
+        fx.readable(peer, remote),
+        4096,
+        "the rest waits in the send queue"
+    );
     let before = fx.world.now();
     assert_eq!(fx.call(Call::Cleanup), Ok(Reply::Done));
     assert_eq!(fx.world.now(), before, "SP-6: nothing to wait for");
-    assert!(
-        fx.world.next_event().is_some(),
-        "the data is still on its way"
-    );
     let (got, end) = fx.recv_to_end(peer, remote);
     assert_eq!(end, Ok(()), "a graceful close after the data");
     assert_eq!(got.len(), data.len());
@@ -289,34 +292,17 @@ fn sp_6_final_cleanup_waits_until_a_layered_provider_flushed_to_the_transport() 
     fx.start(me);
     let peer = fx.peer("client");
     let listener = fx.tcp_socket(peer);
-    let rcvbuf = 4096u32.to_ne_bytes();
-    let set = fx.call_as(
-        peer,
-        Call::SetSockOpt {
-            s: listener,
-            level: SOL_SOCKET,
-            name: SO_RCVBUF,
-            value: Some(&rcvbuf),
-            len: 4,
-        },
-    );
-    assert_eq!(set, Ok(Reply::Done), "the accepted socket inherits it");
+    // The accepted socket inherits it: a small window, so the flush has to wait.
+    fx.set_option(peer, listener, SOL_SOCKET, SO_RCVBUF, 4096);
     let addr = SocketAddrV4::new(fx.ip(peer), 7500);
     fx.listen(peer, listener, addr);
     let entry = fx.entry(me, HOLDER_PROTOCOL);
     let s = fx.socket_on(me, &entry);
     fx.connect(me, s, addr);
     let remote = fx.accept(peer, listener);
-    // A small send buffer below: the flush waits until the window lets the bytes go.
-    let sndbuf = 1024u32.to_ne_bytes();
-    let set = fx.call(Call::SetSockOpt {
-        s,
-        level: SOL_SOCKET,
-        name: SO_SNDBUF,
-        value: Some(&sndbuf),
-        len: 4,
-    });
-    assert_eq!(set, Ok(Reply::Done), "through the holder to TCP");
+    // A small send buffer below (set through the holder): the flush waits until the window
+    // lets the bytes go.
+    fx.set_option(me, s, SOL_SOCKET, SO_SNDBUF, 1024);
     let data = pattern(20_000);
     assert_eq!(fx.send(me, s, &data), Ok(Reply::Count(20_000)));
     fx.settle();
