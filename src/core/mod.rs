@@ -15,6 +15,8 @@
 pub mod call;
 pub mod catalog;
 pub mod events;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod machine;
 pub mod overlapped;
 pub mod provider;

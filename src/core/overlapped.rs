@@ -141,6 +141,8 @@ pub struct Completion {
     pub from: Option<SocketAddrV4>,
     /// The completion routine to queue (None: none, or not notified: CL-5).
     pub routine: Option<Routine>,
+    /// The `OVERLAPPED`'s address: which operation this is.
+    pub key: usize,
     /// The caller's memory.
     pub memory: Memory,
 }
@@ -518,6 +520,7 @@ impl Machine {
             data,
             from,
             routine: if notify { op.req.routine } else { None },
+            key: op.req.key,
             memory: op.req.memory,
         });
     }

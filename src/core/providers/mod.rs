@@ -16,5 +16,9 @@ pub mod net;
 pub mod sockaddr;
 pub mod socket;
 pub mod sockopt;
+#[cfg(test)]
+mod tests_close;
+#[cfg(test)]
+mod tests_disconnect;
 
 pub use builtin::{Builtin, BUILTIN_PROVIDERS};

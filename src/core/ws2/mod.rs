@@ -8,6 +8,8 @@ pub mod names;
 pub mod process;
 pub mod spi_client;
 pub mod table;
+#[cfg(test)]
+mod tests_cleanup;
 pub mod threads;
 pub mod version;
 
