@@ -62,6 +62,11 @@ pub mod api;
 pub mod consts;
 mod core;
 mod error;
+pub mod rules {
+    //! # The rules
+    #![doc = include_str!(concat!(env!("OUT_DIR"), "/rules_page.md"))]
+    pub use crate::core::rules::{Rule, Source};
+}
 mod sim;
 pub mod spi;
 pub mod sys;
