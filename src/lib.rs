@@ -61,6 +61,7 @@ compile_error!("ws2sim models 64-bit Windows (handle values and structure layout
 pub mod api;
 pub mod consts;
 mod core;
+pub mod divergences;
 mod error;
 pub mod rules {
     //! # The rules
