@@ -66,14 +66,17 @@ impl Process {
     /// Runs `f` on the calling OS thread as this process's main thread: every Winsock call `f`
     /// makes (through [`sys`](crate::sys) or [`api`](crate::api)) is made by this process.
     /// While `f` runs, the process's other threads and those of other processes run too, one
-    /// at a time, switching at Winsock calls (TH-2). When `f` returns, they pause until the
+    /// at a time, switching at Winsock calls ([TH-2]). When `f` returns, they pause until the
     /// next `run`, [`join`](ThreadHandle::join) or [`Sim::run`]. Calls may nest
     /// (`other.run(..)` inside `f` runs as the other process until it returns).
     ///
     /// # Panics
     /// When the process has ended ([`exit`](Process::exit), [`kill`](Process::kill)), when its
     /// main thread is already running (a nested `run` of the same process), or on a deadlock
-    /// (TH-4); the message names the seed.
+    /// ([TH-4]); the message names the seed.
+    ///
+    /// [TH-2]: crate::rules#th-2
+    /// [TH-4]: crate::rules#th-4
     pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
         let outer = thread::try_current();
         {
@@ -146,23 +149,28 @@ impl Process {
     }
 
     /// Ends the process normally (`ExitProcess`): Ws2_32 is unloaded whatever its startup
-    /// count, and everything the process held goes with it (CL-7). Its threads end; pending
+    /// count, and everything the process held goes with it ([CL-7]). Its threads end; pending
     /// overlapped operations are forgotten (the memory they would write is gone). Ending an
     /// ended process does nothing.
     ///
-    /// Open connections go as the final cleanup takes them (CL-6); under `Profile::Documented`
-    /// the unsent data of sockets already closed is lost with the DLL (CL-7), under
+    /// Open connections go as the final cleanup takes them ([CL-6]); under `Profile::Documented`
+    /// the unsent data of sockets already closed is lost with the DLL ([CL-7]), under
     /// `Profile::Windows` the transport goes on sending it.
     ///
     /// # Panics
     /// When called from one of the process's own threads: end it from outside (`ExitProcess`
     /// from inside never returns, which a Rust closure cannot model).
+    ///
+    /// [CL-6]: crate::rules#cl-6
+    /// [CL-7]: crate::rules#cl-7
     pub fn exit(&self) {
         self.end(Ending::Exit, "ExitProcess");
     }
 
-    /// Terminates the process (`TerminateProcess`): no cleanup code runs (SP-8). Ending an
+    /// Terminates the process (`TerminateProcess`): no cleanup code runs ([SP-8]). Ending an
     /// ended process does nothing.
+    ///
+    /// [SP-8]: crate::rules#sp-8
     pub fn kill(&self) {
         self.end(Ending::Kill, "TerminateProcess");
     }
@@ -196,7 +204,8 @@ impl Process {
         state.record_harness(host, Some(self.id), call, String::new(), rules);
     }
 
-    /// CL-8: the sockets, events, pending operations and queued APCs the process holds.
+    /// [CL-8](crate::rules#cl-8): the sockets, events, pending operations and queued APCs the
+    /// process holds.
     pub fn live_resources(&self) -> usize {
         let state = self.sim.shared.lock();
         let apcs: usize = state
@@ -219,14 +228,16 @@ impl Process {
             .startup_count()
     }
 
-    /// ST-5: the version that governs Winsock 1.1 behaviour (the lowest negotiated since the
-    /// first startup), or `None` while Ws2_32 is not started.
+    /// [ST-5](crate::rules#st-5): the version that governs Winsock 1.1 behaviour (the lowest
+    /// negotiated since the first startup), or `None` while Ws2_32 is not started.
     ///
     /// # Divergence
-    /// SPEC ST-5 says "the lowest negotiated by any live startup", but `WSACleanup` does not say
+    /// SPEC [ST-5] says "the lowest negotiated by any live startup", but `WSACleanup` does not say
     /// which startup it ends, so the set of live startups is not observable. The simulator keeps
     /// the lowest version negotiated since the state was created, as ReactOS does, until the
     /// final cleanup.
+    ///
+    /// [ST-5]: crate::rules#st-5
     pub fn negotiated_version(&self) -> Option<crate::Version> {
         self.sim.shared.lock().world.process(self.id).version()
     }
