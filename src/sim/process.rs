@@ -45,6 +45,63 @@ impl Host {
 }
 
 /// A simulated process with its own Ws2_32 state.
+///
+/// Made by [`Host::process`]. Test code becomes the process's main thread inside
+/// [`run`](Process::run), and [`spawn`](Process::spawn) adds threads; every Winsock call they
+/// make is this process's. Between runs the test inspects it from outside: its startup count,
+/// the resources it holds, whether it still runs. [`exit`](Process::exit) and
+/// [`kill`](Process::kill) end it as `ExitProcess` and `TerminateProcess` would.
+///
+/// ```
+/// use std::net::SocketAddrV4;
+/// use ws2sim::{api, consts::*, Sim, Socket, Version};
+///
+/// let sim = Sim::builder().seed(3).build();
+/// let server_host = sim.host("server");
+/// let server = server_host.process("server");
+/// let client = sim.host("client").process("client");
+/// let addr = SocketAddrV4::new(server_host.addr(), 8080);
+///
+/// // The server listens in its main thread ...
+/// let listener = server.run(|| {
+///     api::startup(Version::V2_2).unwrap();
+///     let l = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+///     l.bind(addr).unwrap();
+///     l.listen(1).unwrap();
+///     l
+/// });
+/// // ... and accepts in a thread of its own, which waits for its turn.
+/// let accepted = server.spawn(move || {
+///     let (conn, _peer) = listener.accept().unwrap();
+///     let mut buf = [0u8; 16];
+///     let n = conn.recv(&mut buf).unwrap();
+///     conn.close().unwrap();
+///     buf[..n].to_vec()
+/// });
+///
+/// // The client runs while the server's thread is blocked in accept: the scheduler
+/// // switches between them at every Winsock call.
+/// client.run(|| {
+///     api::startup(Version::V2_2).unwrap();
+///     let s = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+///     s.connect(addr).unwrap();
+///     s.send(b"hello").unwrap();
+///     s.close().unwrap();
+///     api::cleanup().unwrap();
+/// });
+/// assert_eq!(accepted.join(), b"hello");
+///
+/// // From outside: the client is back to nothing; the server still holds its listener.
+/// assert_eq!(client.startup_count(), 0);
+/// assert_eq!(client.live_resources(), 0);
+/// assert_eq!(server.startup_count(), 1);
+/// assert!(server.live_resources() > 0);
+///
+/// // Ending the process (ExitProcess) frees everything it held, WSACleanup or not.
+/// server.exit();
+/// assert!(!server.is_running());
+/// assert_eq!(server.live_resources(), 0);
+/// ```
 #[derive(Clone)]
 pub struct Process {
     sim: Sim,
