@@ -6,8 +6,8 @@
 //! Code runs inside simulated processes ([`Process::run`]) and calls Winsock through
 //! [`sys`] (windows-sys' names and raw pointers, so the same source builds against the real
 //! thing on Windows) or [`api`] (safe Rust). Every call lands in a sans-IO core that implements
-//! the rules of the project's SPEC.md, and in a [`Trace`] that names, for each call, the rules
-//! that decided its outcome.
+//! the rules of the [specification](rules) (`docs/SPEC.md`, shipped with the crate), and in a
+//! [`Trace`] that names, for each call, the rules that decided its outcome.
 //!
 //! ## Quick start
 //!
@@ -45,6 +45,16 @@
 //! println!("{}", sim.trace()); // one line per call, with the SPEC rules that decided it
 //! ```
 //!
+//! The ids in the comments are rules of the specification: [ST-4], [CL-2], [CL-6], [CL-8],
+//! [CS-1].
+//!
+//! ## The specification and the divergences
+//! - [`rules`]: every rule with its text and sources, by family; each is also a [`Rule`]
+//!   variant ([`Rule::text`]), and the trace names rules by these ids.
+//! - [`divergences`]: every place where the simulator knowingly differs from Windows or its
+//!   documentation, or picks a reading of its own, with a link to the item that explains it.
+//! - [`Profile`] chooses between documented and observed Windows behaviour where they disagree.
+//!
 //! ## Layers
 //! - [`sys`] and [`api`] translate; they hold no behaviour.
 //! - `sim` ([`Sim`], [`Host`], [`Process`]) runs test code as simulated threads, keeps virtual
@@ -52,6 +62,12 @@
 //! - The core is a sans-IO state machine holding every rule.
 //! - [`spi`] is the service provider interface: the built-in providers implement its
 //!   [`Provider`](spi::Provider) trait, and so can yours ([`SimBuilder::provider`]).
+//!
+//! [ST-4]: rules#st-4
+//! [CL-2]: rules#cl-2
+//! [CL-6]: rules#cl-6
+//! [CL-8]: rules#cl-8
+//! [CS-1]: rules#cs-1
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -61,7 +77,13 @@ compile_error!("ws2sim models 64-bit Windows (handle values and structure layout
 pub mod api;
 pub mod consts;
 mod core;
+pub mod divergences;
 mod error;
+pub mod rules {
+    //! # The rules
+    #![doc = include_str!(concat!(env!("OUT_DIR"), "/rules_page.md"))]
+    pub use crate::core::rules::{Rule, Source};
+}
 mod sim;
 pub mod spi;
 pub mod sys;

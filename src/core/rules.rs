@@ -1,21 +1,70 @@
-//! The rule ids of SPEC.md. The trace names, for each call, the rules that decided its outcome,
-//! and the CLI's `explain` prints a rule's summary.
+//! The rules of the specification, `docs/SPEC.md`. The trace names, for each call, the rules
+//! that decided its outcome, and the CLI's `explain` prints a rule.
+//!
+//! Each variant's id and one-line summary are written here; its full text, sources and rustdoc
+//! come from docs/SPEC.md through build.rs (`spec!`), so they cannot drift from the SPEC: a rule
+//! this list has and the SPEC lacks fails the build, and the test below fails on the converse.
+
+include!(concat!(env!("OUT_DIR"), "/spec_rules.rs"));
+
+/// Where a rule comes from, as SPEC.md's preamble defines its source tags.
+///
+/// ```
+/// use ws2sim::rules::{Rule, Source};
+/// assert_eq!(Rule::Cl5.sources(), &[Source::Seed]);
+/// // CL-4: the seed, and a choice of the simulator for the error code.
+/// assert_eq!(Rule::Cl4.sources(), &[Source::Seed, Source::Sim]);
+/// assert_eq!(Source::Win.tag(), "win");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Source {
+    /// `seed`: the five seed documents (WSACleanup, WSPCleanup, LPWSPCleanup,
+    /// WSASendDisconnect); their semantics are reproduced exactly.
+    Seed,
+    /// `doc`: Microsoft's Winsock reference page for the function.
+    Doc,
+    /// `win`: behaviour verified on real Windows by the Wine project's conformance tests.
+    Win,
+    /// `sim`: a choice of this project where no source decides, documented in rustdoc.
+    Sim,
+}
+
+impl Source {
+    /// The tag as SPEC.md writes it: `"seed"`, `"doc"`, `"win"` or `"sim"`.
+    pub const fn tag(self) -> &'static str {
+        match self {
+            Source::Seed => "seed",
+            Source::Doc => "doc",
+            Source::Win => "win",
+            Source::Sim => "sim",
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.tag())
+    }
+}
 
 macro_rules! rules {
     ($( $variant:ident $id:literal $summary:literal, )*) => {
-        /// A behaviour rule of the specification (`SPEC.md`), by id.
+        /// A behaviour rule of the specification, by id. Each variant's rustdoc is the rule's
+        /// full text from docs/SPEC.md; [the rules page](crate::rules) has them all, by family.
         ///
         /// ```
         /// use ws2sim::Rule;
         /// assert_eq!(Rule::Cl2.id(), "CL-2");
         /// assert_eq!(Rule::from_id("cl-2"), Some(Rule::Cl2));
         /// assert!(Rule::Cl2.summary().contains("decrement"));
+        /// assert!(Rule::Cl2.text().starts_with("Count > 1 → decrement only, return 0;"));
         /// ```
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum Rule {
             $(
-                #[doc = concat!("**", $id, "** ", $summary)]
+                #[doc = spec!(doc $variant)]
                 $variant,
             )*
         }
@@ -35,6 +84,25 @@ macro_rules! rules {
             pub const fn summary(self) -> &'static str {
                 match self {
                     $(Rule::$variant => $summary,)*
+                }
+            }
+
+            /// The rule's full text as docs/SPEC.md writes it (Markdown, on one line, without
+            /// the id), source notes such as `(win: test_select)` included.
+            pub const fn text(self) -> &'static str {
+                match self {
+                    $(Rule::$variant => spec!(text $variant),)*
+                }
+            }
+
+            /// Where the rule comes from: the tags of its family's heading
+            /// (`## CL — WSACleanup (seeds 000, 001)`, `(sim unless noted)`), then those of the
+            /// rule's own parenthesised notes (`(seed)`, `(win: test_select)`), which often
+            /// cover a part of the rule only. Empty when neither names one ([ER-2](crate::rules#er-2),
+            /// [ER-4](crate::rules#er-4), [ER-5](crate::rules#er-5)).
+            pub const fn sources(self) -> &'static [Source] {
+                match self {
+                    $(Rule::$variant => spec!(sources $variant),)*
                 }
             }
         }
@@ -170,22 +238,46 @@ mod tests {
 
     #[test]
     fn every_spec_rule_is_listed_once() {
-        // SPEC.md lives in the project's shared/ folder beside the repository (CI has it).
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/SPEC.md");
-        let Ok(spec) = std::fs::read_to_string(path) else {
-            assert!(std::env::var_os("CI").is_none(), "CI must have {path}");
-            eprintln!("note: {path} not found; rule list not compared");
-            return;
-        };
-        let ids: Vec<&str> = spec
-            .lines()
-            .filter_map(|l| l.strip_prefix("- **"))
-            .filter_map(|l| l.split("**").next())
-            .filter(|id| id.len() >= 4 && id.as_bytes()[2] == b'-')
-            .collect();
-        assert_eq!(ids.len(), Rule::ALL.len(), "{ids:?}");
-        for (id, rule) in ids.iter().zip(Rule::ALL) {
+        // SPEC_IDS: every id of the shipped docs/SPEC.md, parsed by build.rs. A Rule the SPEC
+        // lacks already fails the build (`spec!` has no arm for it); this catches the converse.
+        assert_eq!(SPEC_IDS.len(), Rule::ALL.len(), "{SPEC_IDS:?}");
+        for (id, rule) in SPEC_IDS.iter().zip(Rule::ALL) {
             assert_eq!(*id, rule.id(), "Rule must follow SPEC.md order");
         }
+    }
+
+    #[test]
+    fn the_shipped_spec_is_the_projects() {
+        // The project's SPEC.md lives in shared/ beside the repository (CI has it); the crate
+        // ships a copy as docs/SPEC.md, which must not drift from it.
+        let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/SPEC.md");
+        let shipped = include_str!("../../docs/SPEC.md");
+        let Ok(spec) = std::fs::read_to_string(shared) else {
+            assert!(std::env::var_os("CI").is_none(), "CI must have {shared}");
+            eprintln!("note: {shared} not found; docs/SPEC.md not compared");
+            return;
+        };
+        assert!(
+            spec == shipped,
+            "docs/SPEC.md differs from {shared}: copy it (cp {shared} docs/SPEC.md)"
+        );
+    }
+
+    #[test]
+    fn every_rule_has_its_text_and_sources() {
+        for r in Rule::ALL {
+            assert!(!r.text().is_empty() && !r.text().starts_with("**"), "{r}");
+            let sourced = r.sources().len();
+            assert!(
+                sourced > 0 || r.id().starts_with("ER-"),
+                "{r} has no source"
+            );
+        }
+        assert_eq!(Rule::Cl5.sources(), &[Source::Seed]);
+        assert_eq!(Rule::Cl4.sources(), &[Source::Seed, Source::Sim]);
+        assert_eq!(Rule::Op2.sources(), &[Source::Doc, Source::Sim]);
+        assert!(Rule::Cl5
+            .text()
+            .ends_with("for inspection by the test (seed)."));
     }
 }

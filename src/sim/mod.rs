@@ -22,7 +22,9 @@ use crate::core::{HostId, ProcessId, ThreadId, World};
 use crate::trace::{Event, Trace};
 use crate::{Profile, WsaError};
 
-/// The environment variable that gives the seed when [`SimBuilder::seed`] was not called (TH-6).
+/// The environment variable that gives the seed when [`SimBuilder::seed`] was not called ([TH-6]).
+///
+/// [TH-6]: crate::rules#th-6
 pub const SEED_ENV: &str = "WS2SIM_SEED";
 
 /// Configures a [`Sim`].
@@ -75,7 +77,9 @@ impl SimBuilder {
 
     /// Adds a user service provider: its protocols join the catalog after the built-in ones
     /// (and after providers added before it), and each process that loads it gets its own
-    /// clone (SP-1). See [`crate::spi::Provider`] for how to write one.
+    /// clone ([SP-1]). See [`crate::spi::Provider`] for how to write one.
+    ///
+    /// [SP-1]: crate::rules#sp-1
     pub fn provider<P: crate::spi::Provider + Clone>(mut self, provider: P) -> SimBuilder {
         let info = provider.info();
         let prototype = Mutex::new(provider);
@@ -232,9 +236,14 @@ pub(crate) struct State {
 }
 
 /// A misuse the simulator detected where Windows would deadlock or behave in an undefined way
-/// (CL-12: WSAStartup/WSACleanup in DllMain; SD-13: a blocking call from an APC inside a
-/// blocking call), or a service provider breaking its side of the SPI contract (SP-1..SP-10).
+/// ([CL-12]: WSAStartup/WSACleanup in DllMain; [SD-13]: a blocking call from an APC inside a
+/// blocking call), or a service provider breaking its side of the SPI contract ([SP-1]..[SP-10]).
 /// Also recorded in the trace as a `Diagnostic` event.
+///
+/// [CL-12]: crate::rules#cl-12
+/// [SD-13]: crate::rules#sd-13
+/// [SP-1]: crate::rules#sp-1
+/// [SP-10]: crate::rules#sp-10
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     /// The rule naming the misuse.
@@ -335,8 +344,11 @@ impl State {
     }
 
     /// Applies the overlapped completions of the core: data and status into the caller's
-    /// memory, and completion routines queued as APCs to their thread (OV-4) — dropped when
-    /// the thread has ended (OV-8).
+    /// memory, and completion routines queued as APCs to their thread ([OV-4]) — dropped when
+    /// the thread has ended ([OV-8]).
+    ///
+    /// [OV-4]: crate::rules#ov-4
+    /// [OV-8]: crate::rules#ov-8
     pub(crate) fn apply_completions(&mut self) {
         for c in self.world.take_completions() {
             c.write_memory();
@@ -358,14 +370,17 @@ impl State {
         }
     }
 
-    /// CL-8: drops the completion routines still queued for threads of `p`.
+    /// [CL-8](crate::rules#cl-8): drops the completion routines still queued for threads of `p`.
     pub(crate) fn drop_winsock_apcs(&mut self, p: ProcessId) {
         for slot in self.sched.slots.values_mut() {
             slot.apcs.retain(|a| a.winsock.is_none_or(|(q, _)| q != p));
         }
     }
 
-    /// Records the core's misuse diagnostics (CL-12, SD-13) as `Diagnostic` events.
+    /// Records the core's misuse diagnostics ([CL-12], [SD-13]) as `Diagnostic` events.
+    ///
+    /// [CL-12]: crate::rules#cl-12
+    /// [SD-13]: crate::rules#sd-13
     pub(crate) fn record_diagnostics(&mut self) {
         for d in self.world.take_diagnostics() {
             let process = self.world.process(d.process);
@@ -383,8 +398,16 @@ impl State {
     }
 
     /// Records the transport's data losses as `DataLoss` events, each naming the rule that
-    /// decided it (CL-7, CS-3, CS-4, CL-6, SD-11, SD-12, SP-8), and its endpoint transitions
-    /// in the transition log.
+    /// decided it ([CL-7], [CS-3], [CS-4], [CL-6], [SD-11], [SD-12], [SP-8]), and its endpoint
+    /// transitions in the transition log.
+    ///
+    /// [CL-6]: crate::rules#cl-6
+    /// [CL-7]: crate::rules#cl-7
+    /// [CS-3]: crate::rules#cs-3
+    /// [CS-4]: crate::rules#cs-4
+    /// [SD-11]: crate::rules#sd-11
+    /// [SD-12]: crate::rules#sd-12
+    /// [SP-8]: crate::rules#sp-8
     pub(crate) fn record_losses(&mut self) {
         self.record_transitions();
         for loss in self.world.take_losses() {
@@ -453,7 +476,9 @@ impl Sim {
         SimBuilder::default()
     }
 
-    /// The seed this simulation runs with (TH-6).
+    /// The seed this simulation runs with ([TH-6]).
+    ///
+    /// [TH-6]: crate::rules#th-6
     pub fn seed(&self) -> u64 {
         self.shared.seed
     }
@@ -496,15 +521,18 @@ impl Sim {
 
     /// Runs the simulation until nothing is left to happen by itself: every runnable
     /// simulated thread runs, every packet in flight is delivered, and virtual time moves as far
-    /// as needed (TH-3).
+    /// as needed ([TH-3]).
     ///
     /// Called from inside a simulated thread, that thread waits until nothing else can happen
     /// and then goes on (other threads still blocked then are no deadlock: it can still act).
     ///
     /// # Panics
     /// Called from outside, when threads are still blocked once nothing can happen any more:
-    /// a deadlock (TH-4), reported with every blocked thread, its call and socket, the virtual
+    /// a deadlock ([TH-4]), reported with every blocked thread, its call and socket, the virtual
     /// time and the seed.
+    ///
+    /// [TH-3]: crate::rules#th-3
+    /// [TH-4]: crate::rules#th-4
     pub fn run(&self) {
         match thread::try_current() {
             Some(ctx) => {
@@ -515,12 +543,15 @@ impl Sim {
         }
     }
 
-    /// Every misuse the simulator detected so far (CL-12, SD-13).
+    /// Every misuse the simulator detected so far ([CL-12], [SD-13]).
     ///
     /// # Divergence
-    /// Windows may deadlock (CL-12) or behave in an undefined way (SD-13); the simulator
+    /// Windows may deadlock ([CL-12]) or behave in an undefined way ([SD-13]); the simulator
     /// records a diagnostic instead. WSAStartup/WSACleanup in DllMain then proceed normally; a
     /// blocking call from an APC that interrupted a blocking call fails `WSAEINPROGRESS`.
+    ///
+    /// [CL-12]: crate::rules#cl-12
+    /// [SD-13]: crate::rules#sd-13
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         self.shared.lock().diagnostics.clone()
     }
@@ -531,7 +562,10 @@ impl Sim {
     }
 
     /// Every byte the network lost for good so far: data a sender handed to Winsock that the
-    /// peer never received (CL-7, CS-3). Each loss is also a `DataLoss` event in the trace.
+    /// peer never received ([CL-7], [CS-3]). Each loss is also a `DataLoss` event in the trace.
+    ///
+    /// [CL-7]: crate::rules#cl-7
+    /// [CS-3]: crate::rules#cs-3
     pub fn lost_bytes(&self) -> u64 {
         self.shared.lock().world.lost_bytes()
     }
@@ -561,7 +595,10 @@ impl Sim {
     }
 
     /// Fails (`true`) or restores a host's network subsystem: while failed, calls of processes
-    /// on it report `WSAENETDOWN` (ER-5) and `WSACleanup` still counts down (CL-11).
+    /// on it report `WSAENETDOWN` ([ER-5]) and `WSACleanup` still counts down ([CL-11]).
+    ///
+    /// [CL-11]: crate::rules#cl-11
+    /// [ER-5]: crate::rules#er-5
     pub fn set_network_down(&self, host: &Host, down: bool) {
         let mut state = self.shared.lock();
         let rules = state.world.set_network_down(host.id, down);

@@ -45,6 +45,63 @@ impl Host {
 }
 
 /// A simulated process with its own Ws2_32 state.
+///
+/// Made by [`Host::process`]. Test code becomes the process's main thread inside
+/// [`run`](Process::run), and [`spawn`](Process::spawn) adds threads; every Winsock call they
+/// make is this process's. Between runs the test inspects it from outside: its startup count,
+/// the resources it holds, whether it still runs. [`exit`](Process::exit) and
+/// [`kill`](Process::kill) end it as `ExitProcess` and `TerminateProcess` would.
+///
+/// ```
+/// use std::net::SocketAddrV4;
+/// use ws2sim::{api, consts::*, Sim, Socket, Version};
+///
+/// let sim = Sim::builder().seed(3).build();
+/// let server_host = sim.host("server");
+/// let server = server_host.process("server");
+/// let client = sim.host("client").process("client");
+/// let addr = SocketAddrV4::new(server_host.addr(), 8080);
+///
+/// // The server listens in its main thread ...
+/// let listener = server.run(|| {
+///     api::startup(Version::V2_2).unwrap();
+///     let l = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+///     l.bind(addr).unwrap();
+///     l.listen(1).unwrap();
+///     l
+/// });
+/// // ... and accepts in a thread of its own, which waits for its turn.
+/// let accepted = server.spawn(move || {
+///     let (conn, _peer) = listener.accept().unwrap();
+///     let mut buf = [0u8; 16];
+///     let n = conn.recv(&mut buf).unwrap();
+///     conn.close().unwrap();
+///     buf[..n].to_vec()
+/// });
+///
+/// // The client runs while the server's thread is blocked in accept: the scheduler
+/// // switches between them at every Winsock call.
+/// client.run(|| {
+///     api::startup(Version::V2_2).unwrap();
+///     let s = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+///     s.connect(addr).unwrap();
+///     s.send(b"hello").unwrap();
+///     s.close().unwrap();
+///     api::cleanup().unwrap();
+/// });
+/// assert_eq!(accepted.join(), b"hello");
+///
+/// // From outside: the client is back to nothing; the server still holds its listener.
+/// assert_eq!(client.startup_count(), 0);
+/// assert_eq!(client.live_resources(), 0);
+/// assert_eq!(server.startup_count(), 1);
+/// assert!(server.live_resources() > 0);
+///
+/// // Ending the process (ExitProcess) frees everything it held, WSACleanup or not.
+/// server.exit();
+/// assert!(!server.is_running());
+/// assert_eq!(server.live_resources(), 0);
+/// ```
 #[derive(Clone)]
 pub struct Process {
     sim: Sim,
@@ -66,14 +123,17 @@ impl Process {
     /// Runs `f` on the calling OS thread as this process's main thread: every Winsock call `f`
     /// makes (through [`sys`](crate::sys) or [`api`](crate::api)) is made by this process.
     /// While `f` runs, the process's other threads and those of other processes run too, one
-    /// at a time, switching at Winsock calls (TH-2). When `f` returns, they pause until the
+    /// at a time, switching at Winsock calls ([TH-2]). When `f` returns, they pause until the
     /// next `run`, [`join`](ThreadHandle::join) or [`Sim::run`]. Calls may nest
     /// (`other.run(..)` inside `f` runs as the other process until it returns).
     ///
     /// # Panics
     /// When the process has ended ([`exit`](Process::exit), [`kill`](Process::kill)), when its
     /// main thread is already running (a nested `run` of the same process), or on a deadlock
-    /// (TH-4); the message names the seed.
+    /// ([TH-4]); the message names the seed.
+    ///
+    /// [TH-2]: crate::rules#th-2
+    /// [TH-4]: crate::rules#th-4
     pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
         let outer = thread::try_current();
         {
@@ -146,23 +206,28 @@ impl Process {
     }
 
     /// Ends the process normally (`ExitProcess`): Ws2_32 is unloaded whatever its startup
-    /// count, and everything the process held goes with it (CL-7). Its threads end; pending
+    /// count, and everything the process held goes with it ([CL-7]). Its threads end; pending
     /// overlapped operations are forgotten (the memory they would write is gone). Ending an
     /// ended process does nothing.
     ///
-    /// Open connections go as the final cleanup takes them (CL-6); under `Profile::Documented`
-    /// the unsent data of sockets already closed is lost with the DLL (CL-7), under
+    /// Open connections go as the final cleanup takes them ([CL-6]); under `Profile::Documented`
+    /// the unsent data of sockets already closed is lost with the DLL ([CL-7]), under
     /// `Profile::Windows` the transport goes on sending it.
     ///
     /// # Panics
     /// When called from one of the process's own threads: end it from outside (`ExitProcess`
     /// from inside never returns, which a Rust closure cannot model).
+    ///
+    /// [CL-6]: crate::rules#cl-6
+    /// [CL-7]: crate::rules#cl-7
     pub fn exit(&self) {
         self.end(Ending::Exit, "ExitProcess");
     }
 
-    /// Terminates the process (`TerminateProcess`): no cleanup code runs (SP-8). Ending an
+    /// Terminates the process (`TerminateProcess`): no cleanup code runs ([SP-8]). Ending an
     /// ended process does nothing.
+    ///
+    /// [SP-8]: crate::rules#sp-8
     pub fn kill(&self) {
         self.end(Ending::Kill, "TerminateProcess");
     }
@@ -196,7 +261,8 @@ impl Process {
         state.record_harness(host, Some(self.id), call, String::new(), rules);
     }
 
-    /// CL-8: the sockets, events, pending operations and queued APCs the process holds.
+    /// [CL-8](crate::rules#cl-8): the sockets, events, pending operations and queued APCs the
+    /// process holds.
     pub fn live_resources(&self) -> usize {
         let state = self.sim.shared.lock();
         let apcs: usize = state
@@ -219,14 +285,16 @@ impl Process {
             .startup_count()
     }
 
-    /// ST-5: the version that governs Winsock 1.1 behaviour (the lowest negotiated since the
-    /// first startup), or `None` while Ws2_32 is not started.
+    /// [ST-5](crate::rules#st-5): the version that governs Winsock 1.1 behaviour (the lowest
+    /// negotiated since the first startup), or `None` while Ws2_32 is not started.
     ///
     /// # Divergence
-    /// SPEC ST-5 says "the lowest negotiated by any live startup", but `WSACleanup` does not say
+    /// SPEC [ST-5] says "the lowest negotiated by any live startup", but `WSACleanup` does not say
     /// which startup it ends, so the set of live startups is not observable. The simulator keeps
     /// the lowest version negotiated since the state was created, as ReactOS does, until the
     /// final cleanup.
+    ///
+    /// [ST-5]: crate::rules#st-5
     pub fn negotiated_version(&self) -> Option<crate::Version> {
         self.sim.shared.lock().world.process(self.id).version()
     }

@@ -80,7 +80,25 @@ unsafe fn write_opt<T: Copy>(p: *mut T, v: Option<T>) {
     }
 }
 
-/// `WSAStartup`: ST-1..ST-6. Returns 0 or the error code itself (not `SOCKET_ERROR`).
+/// `WSAStartup`: starts Winsock for the calling process and fills `*lpwsadata`. Returns 0, or
+/// the error code itself rather than `SOCKET_ERROR` ([ER-4]).
+///
+/// - The version is negotiated by major number: 0 fails `WSAVERNOTSUPPORTED`, 1 gives 1.0 or
+///   1.1, 2 gives 2.0 to 2.2, 3 and above 2.2; `wHighVersion` is 2.2 ([ST-1]).
+/// - `*lpwsadata` is filled even when the call fails ([ST-2]); a NULL `lpwsadata` fails
+///   `WSAEFAULT`, checked after the version ([ST-3]).
+/// - Each success adds one to the process's startup count, which [`WSACleanup`] counts down
+///   ([ST-4]); the first creates the process's Ws2_32 state, and one after a final cleanup
+///   starts from a clean state ([ST-6]).
+/// - The lowest version negotiated governs Winsock 1.1 behaviour ([ST-5]).
+///
+/// [ER-4]: crate::rules#er-4
+/// [ST-1]: crate::rules#st-1
+/// [ST-2]: crate::rules#st-2
+/// [ST-3]: crate::rules#st-3
+/// [ST-4]: crate::rules#st-4
+/// [ST-5]: crate::rules#st-5
+/// [ST-6]: crate::rules#st-6
 pub unsafe fn WSAStartup(wversionrequested: u16, lpwsadata: *mut WSADATA) -> i32 {
     // The core fills a local copy; the fields are then written one by one, so the caller's
     // structure may be uninitialised and lpVendorInfo is never touched (ST-2).
@@ -104,13 +122,37 @@ pub unsafe fn WSAStartup(wversionrequested: u16, lpwsadata: *mut WSADATA) -> i32
     }
 }
 
-/// `WSACleanup`: CL-1..CL-13.
+/// `WSACleanup`: ends one [`WSAStartup`] of the calling process ([CL-1] to [CL-13]).
+///
+/// With the startup count at 0 it fails `WSANOTINITIALISED` ([CL-1]); above 1 it only counts
+/// down ([CL-2]). The call that reaches 0 is the final cleanup:
+/// - blocking calls in every thread of the process return `WSAEINTR` ([CL-4]);
+/// - pending overlapped operations fail `WSA_OPERATION_ABORTED`, with no event, completion
+///   routine or port packet ([CL-5]);
+/// - open sockets are reset and freed as if `closesocket` were called, as the
+///   [`Profile`](crate::Profile) says ([CL-6]); sockets already closed keep sending their data
+///   while the process lives ([CL-7]);
+/// - every per-process resource is released, so
+///   [`Process::live_resources`](crate::Process::live_resources) is then 0 ([CL-8]).
+///
+/// A successful call sets the thread's last error to 0 ([CL-3]).
 ///
 /// # Divergence
-/// With the network failed (CL-11) the call returns `WSAENETDOWN` after counting down, and when
-/// the count reaches 0 the final cleanup is still performed (the SPEC says only that the count
-/// drops; a final cleanup left undone would leak the state). A successful call leaves the
-/// thread's last error 0 (CL-3).
+/// With the network failed ([CL-11]) the call returns `WSAENETDOWN` after counting down, and
+/// when the count reaches 0 the final cleanup is still performed (the SPEC says only that the
+/// count drops; a final cleanup left undone would leak the state). A successful call leaves the
+/// thread's last error 0 ([CL-3]).
+///
+/// [CL-1]: crate::rules#cl-1
+/// [CL-2]: crate::rules#cl-2
+/// [CL-3]: crate::rules#cl-3
+/// [CL-4]: crate::rules#cl-4
+/// [CL-5]: crate::rules#cl-5
+/// [CL-6]: crate::rules#cl-6
+/// [CL-7]: crate::rules#cl-7
+/// [CL-8]: crate::rules#cl-8
+/// [CL-11]: crate::rules#cl-11
+/// [CL-13]: crate::rules#cl-13
 pub unsafe fn WSACleanup() -> i32 {
     status(call(Call::Cleanup))
 }
@@ -179,7 +221,27 @@ pub unsafe fn WSASocketW(
     }))
 }
 
-/// `closesocket`: CS-1..CS-8.
+/// `closesocket`: closes `s` ([CS-1] to [CS-8]).
+///
+/// An unknown or closed handle fails `WSAENOTSOCK`, and a closed socket's handle is never
+/// handed out again ([CS-1]). The socket's `SO_LINGER` decides how the connection ends:
+/// - off (the default): returns at once; queued data is still sent, then FIN ([CS-2]);
+/// - on with timeout 0: the connection is reset and unsent data discarded ([CS-3]);
+/// - on with a timeout, blocking socket: waits in virtual time until the data is sent or the
+///   timeout expires, then resets ([CS-4]); non-blocking socket with data queued: fails
+///   `WSAEWOULDBLOCK` and the socket stays valid ([CS-5]).
+///
+/// Pending overlapped operations on `s` fail `WSA_OPERATION_ABORTED` through their completion
+/// action ([CS-6]); blocking calls on `s` in other threads return `WSAEINTR` ([CS-7]).
+///
+/// [CS-1]: crate::rules#cs-1
+/// [CS-2]: crate::rules#cs-2
+/// [CS-3]: crate::rules#cs-3
+/// [CS-4]: crate::rules#cs-4
+/// [CS-5]: crate::rules#cs-5
+/// [CS-6]: crate::rules#cs-6
+/// [CS-7]: crate::rules#cs-7
+/// [CS-8]: crate::rules#cs-8
 pub unsafe fn closesocket(s: SOCKET) -> i32 {
     status(call(Call::CloseSocket(Socket::from_raw(s))))
 }

@@ -157,8 +157,29 @@ pub unsafe fn shutdown(s: SOCKET, how: WINSOCK_SHUTDOWN_HOW) -> i32 {
     }))
 }
 
-/// `WSASendDisconnect`: shutdown(SD_SEND), with disconnect data on providers that carry it
-/// (SD-1..SD-8). Never blocks.
+/// `WSASendDisconnect`: closes the sending direction of `s`, with disconnect data on providers
+/// that carry it ([SD-1] to [SD-8]).
+///
+/// - With a NULL `lpoutbounddisconnectdata` it is [`shutdown`]`(s, SD_SEND)`: later sends fail
+///   `WSAESHUTDOWN`, and the peer's receives return 0 once its buffered data is read ([SD-1]).
+/// - With data, on a provider without `XP1_DISCONNECT_DATA` (TCP/IP): `WSAENOPROTOOPT`, and
+///   nothing changes ([SD-2]); on one with it
+///   ([`DISCONNECT_DATA_PROVIDER`](crate::spi::DISCONNECT_DATA_PROVIDER)) the data travels with
+///   the close and the peer reads it with `WSARecvDisconnect` ([SD-3]).
+/// - A socket never connected, or listening, fails `WSAENOTCONN`; on UDP the call acts as
+///   `shutdown(SD_SEND)` ([SD-4]). A `WSABUF` with a NULL `buf` and `len` > 0, or longer than
+///   [`MAX_DISCONNECT_DATA`](crate::MAX_DISCONNECT_DATA), fails `WSAEFAULT` ([SD-5]).
+/// - It never blocks, whatever `SO_LINGER` says, and does not close the socket ([SD-6]);
+///   `connect` on it afterwards fails `WSAEISCONN` ([SD-7]); a second call returns 0 ([SD-8]).
+///
+/// [SD-1]: crate::rules#sd-1
+/// [SD-2]: crate::rules#sd-2
+/// [SD-3]: crate::rules#sd-3
+/// [SD-4]: crate::rules#sd-4
+/// [SD-5]: crate::rules#sd-5
+/// [SD-6]: crate::rules#sd-6
+/// [SD-7]: crate::rules#sd-7
+/// [SD-8]: crate::rules#sd-8
 pub unsafe fn WSASendDisconnect(s: SOCKET, lpoutbounddisconnectdata: *const WSABUF) -> i32 {
     let data = read_opt(lpoutbounddisconnectdata).map(|b| crate::core::providers::net::WsaBufIn {
         buf: bytes_in(b.buf, i32::try_from(b.len).unwrap_or(i32::MAX)),

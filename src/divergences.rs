@@ -1,0 +1,91 @@
+//! # Divergences
+//!
+//! Every place where the simulator knowingly does something other than Windows or its
+//! documentation, or picks a reading of its own where the [specification](crate::rules) leaves
+//! one open. Each is explained under `# Divergence` in the item's rustdoc; this page lists them
+//! all, with the file that holds the note. Items inside the simulator's core are not part of the
+//! public API: their entry names the public call where the behaviour shows.
+//!
+//! `tests/divergences_index.rs` scans `src/` and fails when a `# Divergence` section is missing
+//! here, so the list cannot go stale.
+//!
+//! ## Startup, cleanup and the process
+//!
+//! - [`WSACleanup`](crate::sys::WSACleanup) (`src/sys/mod.rs`): with the network failed
+//!   ([CL-11](crate::rules#cl-11)) it returns `WSAENETDOWN` after counting down, and the final
+//!   cleanup is still performed when the count reaches 0.
+//! - [`Process::negotiated_version`](crate::Process::negotiated_version)
+//!   (`src/sim/process.rs`): the lowest version negotiated since the state was created, as
+//!   ReactOS keeps it, not "by any live startup" ([ST-5](crate::rules#st-5)), which is not
+//!   observable.
+//! - [`Sim::diagnostics`](crate::Sim::diagnostics) (`src/sim/mod.rs`): where Windows may
+//!   deadlock ([CL-12](crate::rules#cl-12)) or is undefined ([SD-13](crate::rules#sd-13)) the
+//!   simulator records a diagnostic and goes on.
+//! - [`WSAIsBlocking`](crate::sys::WSAIsBlocking) (`src/sys/threads.rs`): under Winsock 2 it
+//!   also reports TRUE inside an APC that interrupted a blocking call.
+//!
+//! ## Sockets, addresses and the network
+//!
+//! - [`socket`](crate::sys::socket) (`src/sys/mod.rs`): a successful `socket`/`WSASocketW`
+//!   (and `setsockopt`, `ioctlsocket`) leaves the last error 0, as Windows does in Wine's tests;
+//!   every socket is overlapped-capable.
+//! - [`bind`](crate::sys::bind) (`src/sys/net.rs`): a port is taken per host and protocol, so
+//!   127.0.0.1:p and 10.0.0.N:p cannot both be bound; a socket bound to loopback receives only
+//!   from its own host.
+//! - [`connect`](crate::sys::connect) (`src/sys/net.rs`): an address no host has times out
+//!   after 21 s of virtual time; a full backlog refuses at once (`WSAECONNREFUSED`).
+//! - [`sendto`](crate::sys::sendto) (`src/sys/net.rs`): a datagram to an unbound port is dropped
+//!   silently; there is no ICMP port-unreachable, so no later `WSAECONNRESET`.
+//! - [`recv`](crate::sys::recv) (`src/sys/net.rs`): after a reset, bytes already received stay
+//!   readable and `WSAECONNRESET` comes once they are read; `WSAEDISCON` is never returned.
+//! - `close_network` (`src/core/providers/net.rs`, internal; seen in
+//!   [`closesocket`](crate::sys::closesocket)): data counts as sent once acknowledged
+//!   ([CS-4](crate::rules#cs-4), [CS-5](crate::rules#cs-5)), and closing with unread received
+//!   data resets the connection.
+//! - `Cs8` (`src/core/providers/sockopt.rs`, internal; seen in
+//!   [`getsockopt`](crate::sys::getsockopt)): only `SOL_SOCKET` options are modelled; options of
+//!   `IPPROTO_TCP`, `IPPROTO_UDP` and `IPPROTO_IP` fail `WSAENOPROTOOPT`.
+//! - `set` (`src/core/providers/sockopt.rs`, internal; seen in
+//!   [`setsockopt`](crate::sys::setsockopt)): a negative `optlen` fails `WSAEFAULT` for every
+//!   option.
+//! - [`register_name`](crate::api::register_name) (`src/api/mod.rs`): one flat, simulation-wide
+//!   map from names to IPv4 addresses instead of `WSAQUERYSETW` records and namespace providers.
+//! - `names` (`src/core/ws2/names.rs`, internal; seen in
+//!   [`register_name`](crate::api::register_name)): the same map, kept by Ws2_32, enough to show
+//!   [CL-9](crate::rules#cl-9).
+//!
+//! ## The catalog and providers
+//!
+//! - [`WSAEnumProtocolsW`](crate::sys::WSAEnumProtocolsW) (`src/sys/mod.rs`): a NULL
+//!   `lpdwBufferLength` fails `WSAEFAULT`; a NULL buffer always fails `WSAENOBUFS` with the
+//!   needed length, as Wine does.
+//! - `Catalog::builtin` (`src/core/catalog.rs`, internal; seen in
+//!   [`WSAEnumProtocolsW`](crate::sys::WSAEnumProtocolsW)): IPv4 TCP and UDP only, so
+//!   `socket(AF_INET6, ..)` fails `WSAEAFNOSUPPORT` and `SOCK_RAW` `WSAESOCKTNOSUPPORT`; UDP's
+//!   `dwMessageSize` is 65527 as on Windows 7+.
+//! - `entries` (`src/core/providers/disconnect.rs`, internal; seen in
+//!   [`DISCONNECT_DATA_PROVIDER`](crate::spi::DISCONNECT_DATA_PROVIDER)): the disconnect-data
+//!   provider is ws2sim's own (Windows ships none), so [SD-3](crate::rules#sd-3) can be
+//!   exercised.
+//! - [`MAX_DISCONNECT_DATA`](crate::MAX_DISCONNECT_DATA) (`src/core/providers/net.rs`): that
+//!   provider takes up to 64 bytes of disconnect data; more fails `WSAEFAULT`
+//!   ([SD-5](crate::rules#sd-5)).
+//! - [`spi`](crate::spi) (`src/spi/mod.rs`): one handle per socket for the whole protocol chain;
+//!   Ws2_32 loads every provider of a chain itself; user providers are layered; event selection
+//!   is served by Ws2_32; a provider instance outlives the final cleanup.
+//! - [`Overlapped`](crate::spi::Overlapped) (`src/core/provider.rs`): a layered provider sees an
+//!   overlapped operation but cannot rewrite its data or complete it itself.
+//!
+//! ## Overlapped I/O and errors
+//!
+//! - [`WSARecv`](crate::sys::WSARecv) (`src/sys/overlapped.rs`): every socket accepts overlapped
+//!   operations, with or without `WSA_FLAG_OVERLAPPED`.
+//! - [`CreateIoCompletionPort`](crate::sys::CreateIoCompletionPort) (`src/sys/overlapped.rs`):
+//!   an operation with a completion routine on an associated socket posts its packet too, and
+//!   its `hEvent` is left alone.
+//! - `get_overlapped_result` (`src/core/overlapped.rs`, internal; seen in
+//!   [`GetOverlappedResult`](crate::sys::GetOverlappedResult)): NULL pointers fail
+//!   `ERROR_INVALID_PARAMETER` instead of an access violation; waiting on a record nothing will
+//!   complete is reported as a deadlock.
+//! - [`WsaError::win32_code`](crate::WsaError::win32_code) (`src/error.rs`): errors no
+//!   overlapped operation ends with keep their Winsock value.
