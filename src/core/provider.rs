@@ -516,9 +516,10 @@ impl fmt::Debug for Instance {
 /// What a provider's method is called with: the call's context and the way down the chain.
 ///
 /// A provider never reaches the simulator's state other than through this context. The
-/// built-in base providers work on the [`Machine`] (hosts, socket tables, transport,
-/// overlapped queue, blocked threads); nothing here reaches Ws2_32's registry (the catalog,
-/// other providers' instances), except the next provider down through [`Spi::lower`].
+/// built-in base providers work on the simulation's machine (hosts, socket tables,
+/// transport, overlapped queue, blocked threads); nothing here reaches Ws2_32's registry
+/// (the catalog, other providers' instances), except the next provider down through
+/// [`Spi::lower`].
 pub struct Spi<'a> {
     pub(crate) machine: &'a mut Machine,
     providers: &'a mut Providers,
