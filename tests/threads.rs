@@ -1107,3 +1107,84 @@ fn th_4_a_caught_deadlock_leaves_no_blocking_call_behind() {
     });
     assert!(sim.diagnostics().is_empty());
 }
+
+/// TH-10: after `Sim::advance(Duration::MAX)` every call that adds a delay to "now" still
+/// answers as it would earlier in time; nothing overflows.
+#[test]
+fn th_10_delays_after_the_end_of_virtual_time_saturate() {
+    let (sim, p) = app();
+    sim.advance(Duration::MAX);
+    sim.advance(Duration::from_secs(1));
+    assert_eq!(sim.now(), Duration::MAX);
+    p.run(|| unsafe {
+        assert_eq!(startup(0x0202), 0);
+        // A datagram's arrival time.
+        let rx = udp_bound(&sockaddr(LOCAL, 7100));
+        assert_eq!(send_to(udp(), b"x", &sockaddr(LOCAL, 7100)), 1);
+        assert_eq!(recv_n(rx, 8, 0), (1, b"x".to_vec()));
+        // Timeouts of waits.
+        assert_eq!(SleepEx(5, FALSE), 0);
+        thread::sleep(Duration::from_millis(5));
+        let e = event();
+        assert_eq!(wait_one(e, 5), WSA_WAIT_TIMEOUT);
+        let mut read = FD_SET {
+            fd_count: 1,
+            fd_array: [rx; 64],
+        };
+        let tv = TIMEVAL {
+            tv_sec: 0,
+            tv_usec: 5_000,
+        };
+        let n = select(
+            0,
+            &mut read,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &tv,
+        );
+        assert_eq!((n, read.fd_count), (0, 0));
+        let port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, std::ptr::null_mut(), 0, 0);
+        let (mut n, mut key, mut ov) = (0u32, 0usize, std::ptr::null_mut());
+        let r = GetQueuedCompletionStatus(port, &mut n, &mut key, &mut ov, 5);
+        assert_eq!((r, err()), (FALSE, WAIT_TIMEOUT));
+        // A connection attempt to nobody times out; a real one connects and carries data.
+        let nobody = sockaddr(std::net::Ipv4Addr::new(10, 9, 9, 9), 80);
+        let s = tcp();
+        let r = connect(s, name_ptr(&nobody), 16);
+        assert_eq!((r, err()), (SOCKET_ERROR, WSAETIMEDOUT));
+        let (_l, c, a) = local_pair(7101);
+        assert_eq!(send_bytes(c, b"abc"), 3);
+        assert_eq!(recv_n(a, 8, 0), (3, b"abc".to_vec()));
+        // A linger timeout.
+        set_linger(c, 1, 5);
+        assert_eq!(send_bytes(c, b"def"), 3);
+        assert_eq!(closesocket(c), 0);
+        assert_eq!(WSACleanup(), 0);
+    });
+    assert_eq!(sim.now(), Duration::MAX);
+}
+
+/// TH-10: `Sim::advance` from another OS thread while a simulated thread runs is refused, as
+/// `Process::run` is: time never jumps under a running thread.
+#[test]
+fn th_10_advance_from_another_os_thread_while_a_thread_runs_is_refused() {
+    let (sim, p) = app();
+    let before = p.run(|| {
+        let t0 = sim.now();
+        let other = sim.clone();
+        let refused = std::thread::spawn(move || other.advance(Duration::from_secs(3600)))
+            .join()
+            .expect_err("advance must refuse");
+        let msg = panic_message(refused);
+        assert!(
+            msg.contains("already running on another OS thread"),
+            "{msg}"
+        );
+        assert!(msg.contains("seed"), "{msg}");
+        assert_eq!(sim.now(), t0, "time did not move under the running thread");
+        t0
+    });
+    // Outside any run it is the driver's call.
+    sim.advance(Duration::from_secs(1));
+    assert_eq!(sim.now(), before + Duration::from_secs(1));
+}

@@ -216,7 +216,7 @@ impl Machine {
         if let Some(i) = ready {
             return Ok(Reply::Count(WSA_WAIT_EVENT_0 as u32 + i as u32));
         }
-        let deadline = timeout.map(|t| cx.started + t);
+        let deadline = timeout.map(|t| cx.started.saturating_add(t));
         if deadline.is_some_and(|d| self.now >= d) {
             return Ok(Reply::Count(WSA_WAIT_TIMEOUT));
         }
@@ -313,7 +313,7 @@ impl Machine {
             }
         }
         let n: usize = ready.iter().map(Vec::len).sum();
-        let deadline = timeout.map(|t| cx.started + t);
+        let deadline = timeout.map(|t| cx.started.saturating_add(t));
         if n == 0 && deadline.is_none_or(|d| self.now < d) {
             return Err(Stop::Block(Block {
                 deadline,

@@ -687,7 +687,7 @@ impl Machine {
             }
             return Ok(Reply::Packet(p));
         }
-        let deadline = timeout.map(|t| cx.started + t);
+        let deadline = timeout.map(|t| cx.started.saturating_add(t));
         if deadline.is_some_and(|d| self.now >= d) {
             return Err(WsaError::WaitTimeout.into());
         }

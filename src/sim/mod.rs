@@ -509,9 +509,19 @@ impl Sim {
         }
     }
 
-    /// Moves virtual time forward by `d`, delivering every packet due by then.
+    /// Moves virtual time forward by `d`, delivering every packet due by then. Virtual time
+    /// saturates ([TH-10]): `Duration::MAX` is the end of time, and later delays end there.
+    ///
+    /// # Panics
+    /// Called from an OS thread outside the simulation while a simulated thread runs: time
+    /// must not jump under a running thread (drive a `Sim` from one OS thread at a time).
+    ///
+    /// [TH-10]: crate::rules#th-10
     pub fn advance(&self, d: Duration) {
         let mut state = self.shared.lock();
+        if thread::try_current().is_none() {
+            self.shared.check_idle(&state);
+        }
         let t = state.world.now().saturating_add(d);
         state.world.advance_to(t);
         state.apply_completions();

@@ -280,7 +280,7 @@ pub(crate) fn sleep_ex(d: Option<std::time::Duration>, alertable: bool) -> bool 
     let ctx = current();
     let mut g = ctx.switch(ctx.lock(), Run::Ready);
     let started = g.world.now();
-    let deadline = d.map(|d| started + d);
+    let deadline = d.map(|d| started.saturating_add(d));
     let ran = loop {
         if alertable && g.sched.slot(ctx.tid).has_runnable_apc() {
             let mut holder = Some(g);

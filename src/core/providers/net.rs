@@ -711,7 +711,9 @@ impl Machine {
             (true, secs) => {
                 cx.rule(Rule::Cs4); // CS-4
                 self.transport.shut_send(self.now, ep, None);
-                let deadline = self.now + Duration::from_secs(u64::from(secs));
+                let deadline = self
+                    .now
+                    .saturating_add(Duration::from_secs(u64::from(secs)));
                 self.process_mut(cx.process).socket_mut(cx, s)?.closing = Some(deadline);
                 return Err(Stop::Block(Block {
                     deadline: Some(deadline),

@@ -380,7 +380,9 @@ impl Transport {
         packet: Packet,
     ) {
         let src_host = self.ep(from).host;
-        let arrive = (now + self.latency(src_host, dest_host)).max(self.ep(from).last_arrival);
+        let arrive = now
+            .saturating_add(self.latency(src_host, dest_host))
+            .max(self.ep(from).last_arrival);
         self.ep_mut(from).last_arrival = arrive;
         self.schedule_at(arrive, from, to, packet);
     }
@@ -422,7 +424,10 @@ impl Transport {
         }
         match self.host_of(host, *to.ip()) {
             Some(dest) => self.schedule(now, e, None, dest, Packet::Syn { to }),
-            None => self.schedule_at(now + CONNECT_TIMEOUT, e, Some(e), Packet::ConnectTimeout),
+            None => {
+                let at = now.saturating_add(CONNECT_TIMEOUT);
+                self.schedule_at(at, e, Some(e), Packet::ConnectTimeout)
+            }
         }
     }
 
@@ -769,7 +774,7 @@ impl Transport {
     /// latency back to `to`.
     fn schedule_reply(&mut self, now: Duration, from_host: HostId, to: EndpointId, packet: Packet) {
         let to_host = self.ep(to).host;
-        let at = now + self.latency(from_host, to_host);
+        let at = now.saturating_add(self.latency(from_host, to_host));
         self.schedule_at(at, to, Some(to), packet);
     }
 
