@@ -89,3 +89,10 @@
 //!   complete is reported as a deadlock.
 //! - [`WsaError::win32_code`](crate::WsaError::win32_code) (`src/error.rs`): errors no
 //!   overlapped operation ends with keep their Winsock value.
+//!
+//! ## Threads and time
+//!
+//! - `spin` (`src/sim/spin.rs`, internal; seen in
+//!   [`SimBuilder::spin_limit`](crate::SimBuilder::spin_limit)): [TH-8](crate::rules#th-8)
+//!   counts polls that found nothing to do (a `WSAEWOULDBLOCK`, a wait or `select` that timed
+//!   out), not every call, so a long run of calls that all make progress is no livelock.

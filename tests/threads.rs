@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use ws2sim::sys::*;
 use ws2sim::thread::{self, ThreadId};
-use ws2sim::{Rule, Sim, Version, WsaError, SEED_ENV};
+use ws2sim::{Rule, Sim, Version, WsaError, DEFAULT_LATENCY, SEED_ENV};
 
 /// The address of every simulation's "localhost".
 const LOCAL: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
@@ -1187,4 +1187,57 @@ fn th_10_advance_from_another_os_thread_while_a_thread_runs_is_refused() {
     // Outside any run it is the driver's call.
     sim.advance(Duration::from_secs(1));
     assert_eq!(sim.now(), before + Duration::from_secs(1));
+}
+
+/// TH-8: a thread polling a non-blocking socket while time stands still makes time jump to
+/// the next delivery once it made the spin limit of calls.
+#[test]
+fn th_8_spinning_threads_jump_to_the_next_delivery() {
+    let sim = Sim::builder().spin_limit(100).build();
+    let p = sim.localhost().process("app");
+    let (tries, got) = p.run(|| {
+        assert_eq!(startup(0x0202), 0);
+        let rx = udp_bound(&sockaddr(LOCAL, 7200));
+        set_nonblocking(rx, true);
+        assert_eq!(send_to(udp(), b"ping", &sockaddr(LOCAL, 7200)), 4);
+        let mut tries = 0;
+        let got = loop {
+            tries += 1;
+            match recv_n(rx, 8, 0) {
+                (4, data) => break data,
+                (SOCKET_ERROR, _) if err() == WSAEWOULDBLOCK && tries < 1_000 => {}
+                other => panic!("after {tries} tries: {other:?}, error {}", err()),
+            }
+        };
+        (tries, got)
+    });
+    assert_eq!(got, b"ping");
+    // Time jumped to the arrival (1 ms) once the thread had polled for nothing 100 times.
+    assert_eq!(sim.now(), DEFAULT_LATENCY);
+    assert_eq!(tries, 101);
+}
+
+/// TH-8: spinning with nothing pending is a livelock, reported with the threads' last calls
+/// and the seed instead of running for ever.
+#[test]
+fn th_8_spinning_with_nothing_pending_is_reported_as_a_livelock() {
+    let sim = Sim::builder().seed(42).spin_limit(100).build();
+    let p = sim.localhost().process("app");
+    let msg = panics(|| {
+        p.run(|| {
+            assert_eq!(startup(0x0202), 0);
+            let rx = udp_bound(&sockaddr(LOCAL, 7201));
+            set_nonblocking(rx, true);
+            for _ in 0..1_000 {
+                assert_eq!(recv_n(rx, 8, 0).0, SOCKET_ERROR);
+            }
+        })
+    });
+    assert!(msg.contains("livelock"), "{msg}");
+    assert!(msg.contains("(TH-8)"), "{msg}");
+    assert!(
+        msg.contains("seed 42") && msg.contains("WS2SIM_SEED=42"),
+        "{msg}"
+    );
+    assert!(msg.contains("100 polls, the last recv"), "{msg}");
 }

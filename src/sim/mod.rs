@@ -8,6 +8,8 @@ mod determinism;
 pub(crate) mod handle;
 mod process;
 pub(crate) mod sched;
+mod spin;
+pub use spin::DEFAULT_SPIN_LIMIT;
 pub(crate) mod thread;
 
 pub use determinism::check_determinism;
@@ -42,6 +44,7 @@ pub struct SimBuilder {
     profile: Profile,
     tracing: Option<bool>,
     latency: Option<Duration>,
+    spin_limit: Option<u64>,
     providers: Vec<crate::core::provider::Registered>,
 }
 
@@ -59,6 +62,40 @@ impl SimBuilder {
     /// Which reading of Winsock to follow where documents and Windows disagree.
     pub fn profile(mut self, profile: Profile) -> SimBuilder {
         self.profile = profile;
+        self
+    }
+
+    /// How many polls that find nothing to do (a `WSAEWOULDBLOCK`, a wait or `select` that
+    /// timed out) a thread may make while virtual time stands still before it counts as
+    /// spinning ([TH-8], default [`DEFAULT_SPIN_LIMIT`]): once every runnable thread has, time
+    /// jumps to the next timer or delivery; with nothing pending, a livelock is reported.
+    ///
+    /// ```
+    /// use ws2sim::consts::*;
+    /// use ws2sim::{api, Sim, Socket, Version, WsaError};
+    ///
+    /// let sim = Sim::builder().spin_limit(100).build();
+    /// let app = sim.localhost().process("app");
+    /// let spun = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    ///     app.run(|| {
+    ///         api::startup(Version::V2_2).unwrap();
+    ///         let s = Socket::new(AF_INET.into(), SOCK_DGRAM, IPPROTO_UDP).unwrap();
+    ///         s.bind("127.0.0.1:9".parse().unwrap()).unwrap();
+    ///         s.set_nonblocking(true).unwrap();
+    ///         let mut buf = [0u8; 8];
+    ///         for _ in 0..1_000 {
+    ///             // Nothing will ever arrive: a livelock, reported after 100 polls.
+    ///             assert_eq!(s.recv(&mut buf), Err(WsaError::WouldBlock));
+    ///         }
+    ///     })
+    /// }));
+    /// let msg = spun.unwrap_err().downcast::<String>().unwrap();
+    /// assert!(msg.contains("livelock") && msg.contains("seed"));
+    /// ```
+    ///
+    /// [TH-8]: crate::rules#th-8
+    pub fn spin_limit(mut self, calls: u64) -> SimBuilder {
+        self.spin_limit = Some(calls);
         self
     }
 
@@ -152,6 +189,7 @@ impl SimBuilder {
                 transitions: Vec::new(),
                 seq: 0,
                 tracing: self.tracing.unwrap_or(true),
+                spin: spin::Spin::new(self.spin_limit.unwrap_or(spin::DEFAULT_SPIN_LIMIT)),
             }),
         });
         let owner = Arc::new(Owner(shared.clone()));
@@ -233,6 +271,7 @@ pub(crate) struct State {
     seq: u64,
     tracing: bool,
     diagnostics: Vec<Diagnostic>,
+    spin: spin::Spin,
 }
 
 /// A misuse the simulator detected where Windows would deadlock or behave in an undefined way

@@ -230,6 +230,32 @@ impl Sched {
 }
 
 impl State {
+    /// TH-8: counts call `name` by `t`; once every runnable thread has spun (made the limit
+    /// of calls while time stood still), moves time to the next timer or delivery, or, with
+    /// nothing pending, returns the livelock report.
+    pub(crate) fn spun(&mut self, t: ThreadId, name: &'static str) -> Option<String> {
+        let now = self.world.now();
+        if !self.spin.count(t, name, now) {
+            return None;
+        }
+        let runnable: Vec<ThreadId> = self
+            .sched
+            .slots
+            .iter()
+            .filter(|(_, s)| matches!(s.run, Run::Ready | Run::Running))
+            .map(|(t, _)| *t)
+            .collect();
+        if !self.spin.all_spun(&runnable) {
+            return None;
+        }
+        if self.let_time_pass() {
+            let now = self.world.now();
+            self.spin.reset(now);
+            return None;
+        }
+        Some(self.spin.report(&runnable, self.seed))
+    }
+
     /// TH-3: moves virtual time to the next thing that happens by itself (a packet, a
     /// deadline); false when nothing is pending.
     fn let_time_pass(&mut self) -> bool {

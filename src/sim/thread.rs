@@ -271,7 +271,24 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
     }
     g.record_losses();
     g.record_diagnostics();
+    if found_nothing(&call, &result) {
+        if let Some(livelock) = g.spun(ctx.tid, name) {
+            drop(g);
+            panic!("{livelock}");
+        }
+    }
     result
+}
+
+/// TH-8: a poll that found nothing to do — a non-blocking call that would have blocked, a
+/// wait or `select` that timed out. Only such calls count towards spinning.
+fn found_nothing(call: &Call<'_>, result: &Result<Reply, WsaError>) -> bool {
+    match (call, result) {
+        (_, Err(WsaError::WouldBlock | WsaError::WaitTimeout)) => true,
+        (Call::WaitEvents { .. }, Ok(Reply::Count(n))) => *n == crate::consts::WSA_WAIT_TIMEOUT,
+        (Call::Select { .. }, Ok(Reply::Count(n))) => *n == 0,
+        (_, Ok(_) | Err(_)) => false,
+    }
 }
 
 /// `SleepEx`: waits `d` of virtual time (`None`: for ever); an alertable sleep ends as soon as
