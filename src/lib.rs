@@ -102,7 +102,7 @@ pub use crate::core::Profile;
 pub use error::WsaError;
 pub use sim::handle::ThreadHandle;
 pub use sim::{
-    check_determinism, Diagnostic, Host, Process, Sim, SimBuilder, DEFAULT_LATENCY,
+    check_determinism, Diagnostic, Host, Process, Sim, SimBuilder, SimError, DEFAULT_LATENCY,
     DEFAULT_SPIN_LIMIT, SEED_ENV,
 };
 pub use thread::dllmain;

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use ws2sim::sys::*;
 use ws2sim::thread::{self, ThreadId};
-use ws2sim::{Rule, Sim, Version, WsaError, DEFAULT_LATENCY, SEED_ENV};
+use ws2sim::{Rule, Sim, SimError, Version, WsaError, DEFAULT_LATENCY, SEED_ENV};
 
 /// The address of every simulation's "localhost".
 const LOCAL: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
@@ -1240,4 +1240,129 @@ fn th_8_spinning_with_nothing_pending_is_reported_as_a_livelock() {
         "{msg}"
     );
     assert!(msg.contains("100 polls, the last recv"), "{msg}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// TH-6, TH-7: panics
+
+#[test]
+#[ignore = "helper: run in a child process by th_6_a_user_assertion_prints_its_seed"]
+fn th_6_helper_fails_with_a_user_assertion() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    let sim = Sim::new();
+    sim.localhost()
+        .process("app")
+        .run(|| assert_eq!(startup(0x0202), 1, "the user's own assertion"));
+}
+
+#[test]
+fn th_6_a_user_assertion_prints_its_seed() {
+    let out = run_child("th_6_helper_fails_with_a_user_assertion", Some("2718"));
+    assert!(!out.status.success(), "the helper test fails");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the user's own assertion"), "{err}");
+    assert!(
+        err.contains("process \"app\" panicked (seed 2718; replay with WS2SIM_SEED=2718)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn th_7_join_re_raises_a_thread_panic_with_the_thread_and_seed() {
+    let sim = Sim::builder().seed(77).build();
+    let p = sim.localhost().process("app");
+    let h = p.spawn(|| -> u32 { panic!("boom in a thread") });
+    let id = h.id();
+    let msg = panics(|| h.join());
+    assert!(
+        msg.contains(&format!("thread {id} panicked: boom in a thread")),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("seed 77") && msg.contains("WS2SIM_SEED=77"),
+        "{msg}"
+    );
+    sim.run(); // joined: reported once, nothing left to raise
+}
+
+#[test]
+fn th_7_an_unjoined_panic_fails_the_next_run_and_try_run_returns_it() {
+    let sim = Sim::builder().seed(78).build();
+    let p = sim.localhost().process("app");
+    let h = p.spawn(|| -> u32 { panic!("nobody joins me") });
+    let id = h.id();
+    assert_eq!(
+        sim.try_run(),
+        Err(SimError::Panicked {
+            thread: id,
+            process: "app".into(),
+            message: "nobody joins me".into(),
+            seed: 78,
+        })
+    );
+    assert_eq!(sim.try_run(), Ok(()), "raised once");
+    // The same through Sim::run and Process::run.
+    let _h2 = p.spawn(|| -> u32 { panic!("second") });
+    let msg = panics(|| sim.run());
+    assert!(
+        msg.contains("panicked: second") && msg.contains("seed 78"),
+        "{msg}"
+    );
+    let _h3 = p.spawn(|| -> u32 { panic!("third") });
+    let msg = panics(|| p.run(|| thread::sleep(Duration::from_millis(1))));
+    assert!(msg.contains("panicked: third"), "{msg}");
+}
+
+#[test]
+fn th_7_a_deadlock_report_names_the_thread_that_panicked() {
+    let sim = Sim::builder().seed(79).build();
+    let p = sim.localhost().process("app");
+    let s = p.run(|| {
+        startup_2_2();
+        local_pair(7300).2
+    });
+    let _blocked = p.spawn(move || recv_result(s));
+    let _panics = p.spawn(|| -> u32 { panic!("it fell over") });
+    match sim.try_run() {
+        Err(SimError::Deadlock { report, seed: 79 }) => {
+            assert!(report.contains("blocked in recv("), "{report}");
+            assert!(report.contains("panicked: it fell over"), "{report}");
+        }
+        other => panic!("expected a deadlock report, got {other:?}"),
+    }
+}
+
+#[test]
+fn th_7_dropping_the_sim_raises_a_panic_nobody_saw() {
+    let msg = panics(|| {
+        let sim = Sim::builder().seed(80).build();
+        let p = sim.localhost().process("app");
+        // The thread panics while Process::run itself fails, so neither reports it ...
+        let first = catch_unwind(AssertUnwindSafe(|| {
+            p.run(|| {
+                let _h = thread::spawn(|| -> u32 { panic!("unseen") });
+                thread::sleep(Duration::from_millis(1));
+                panic!("the test's own failure");
+            })
+        }));
+        assert!(first.is_err());
+        // ... and the last handle's drop does.
+        drop(p);
+        drop(sim);
+    });
+    assert!(
+        msg.contains("panicked: unseen") && msg.contains("seed 80"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn th_7_winsock_from_a_plain_os_thread_points_at_thread_spawn() {
+    let payload = std::thread::spawn(|| unsafe { WSAGetLastError() })
+        .join()
+        .expect_err("no simulated thread: a panic");
+    let msg = panic_message(payload);
+    assert!(msg.contains("ws2sim::thread::spawn"), "{msg}");
 }

@@ -116,7 +116,18 @@ impl<T> ThreadHandle<T> {
                 self.shared.seed(),
                 self.tid
             ),
-            Err(p) => std::panic::resume_unwind(p),
+            // TH-7: re-raised here, naming the thread and the seed.
+            Err(p) => {
+                let mut g = self.shared.lock();
+                g.joined(self.tid);
+                let seed = g.seed();
+                drop(g);
+                panic!(
+                    "ws2sim (seed {seed}): thread {} panicked: {}; replay with WS2SIM_SEED={seed}",
+                    self.tid,
+                    super::failure::panic_text(&*p)
+                );
+            }
         }
     }
 }
@@ -154,9 +165,16 @@ pub(crate) fn spawn<T: Send + 'static>(
                 f()
             }));
             let aborted = matches!(&result, Err(p) if p.is::<Aborted>());
+            let panicked = match &result {
+                Err(p) if !aborted => Some(super::failure::panic_text(&**p)),
+                Ok(_) | Err(_) => None,
+            };
             *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
             if !aborted {
                 let mut g = ctx.lock();
+                if let Some(message) = panicked {
+                    g.thread_panicked(tid, pid, message);
+                }
                 g.sched.set_run(tid, Run::Finished);
                 g.sched.progress();
                 sched::leave(g);
@@ -173,7 +191,18 @@ pub(crate) fn spawn<T: Send + 'static>(
 }
 
 /// Runs the simulation from outside any simulated thread until `goal` is met.
+///
+/// # Panics
+/// With the [`SimError`](super::SimError) [`try_drive`] returns.
 pub(crate) fn drive(shared: &Arc<Shared>, goal: Goal) {
+    if let Err(e) = try_drive(shared, goal) {
+        panic!("{e}");
+    }
+}
+
+/// Runs the simulation from outside any simulated thread until `goal` is met; a deadlock, or
+/// a thread's panic nobody has seen (other than a joined thread's own), is the error.
+pub(crate) fn try_drive(shared: &Arc<Shared>, goal: Goal) -> Result<(), super::SimError> {
     /// Unregisters the driver also when the drive unwinds (a deadlock report), so the
     /// scheduler never hands the baton to a context that is gone.
     struct Registered<'a>(&'a Arc<Shared>, ThreadId);
@@ -206,15 +235,25 @@ pub(crate) fn drive(shared: &Arc<Shared>, goal: Goal) {
         }
     }
     let blocked = goal == Goal::Quiet && !g.sched.blocked().is_empty();
-    let report = blocked.then(|| g.deadlock_report());
-    if blocked {
+    let error = if blocked {
+        let report = g.deadlock_report();
+        // The report names the threads that panicked: they are seen.
+        while g.take_panicked(None).is_some() {}
         g.abort_threads(None, None);
-    }
+        Some(super::SimError::Deadlock {
+            report,
+            seed: g.seed(),
+        })
+    } else {
+        let joined = match goal {
+            Goal::Join(t) => Some(t),
+            Goal::Quiet => None,
+        };
+        g.take_panicked(joined)
+    };
     drop(g);
     drop(registered);
-    if let Some(report) = report {
-        panic!("{report}");
-    }
+    error.map_or(Ok(()), Err)
 }
 
 /// Queues an APC to thread `tid`.

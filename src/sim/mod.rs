@@ -5,10 +5,12 @@
 //! sharing one simulation.
 
 mod determinism;
+mod failure;
 pub(crate) mod handle;
 mod process;
 pub(crate) mod sched;
 mod spin;
+pub use failure::SimError;
 pub use spin::DEFAULT_SPIN_LIMIT;
 pub(crate) mod thread;
 
@@ -190,6 +192,7 @@ impl SimBuilder {
                 seq: 0,
                 tracing: self.tracing.unwrap_or(true),
                 spin: spin::Spin::new(self.spin_limit.unwrap_or(spin::DEFAULT_SPIN_LIMIT)),
+                panicked: Vec::new(),
             }),
         });
         let owner = Arc::new(Owner(shared.clone()));
@@ -217,7 +220,15 @@ pub(crate) struct Owner(Arc<Shared>);
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        self.0.lock().abort_threads(None, None);
+        let unseen = {
+            let mut g = self.0.lock();
+            g.abort_threads(None, None);
+            g.take_panicked(None)
+        };
+        // TH-7: a thread's panic nobody joined fails the simulation when its last handle goes.
+        if let (Some(e), false) = (unseen, std::thread::panicking()) {
+            panic!("{e}");
+        }
     }
 }
 
@@ -272,6 +283,8 @@ pub(crate) struct State {
     tracing: bool,
     diagnostics: Vec<Diagnostic>,
     spin: spin::Spin,
+    /// Simulated threads that panicked, until the panic is raised somewhere (TH-7).
+    panicked: Vec<failure::Panicked>,
 }
 
 /// A misuse the simulator detected where Windows would deadlock or behave in an undefined way
@@ -380,6 +393,44 @@ impl State {
     /// The simulation's seed.
     pub(crate) fn seed(&self) -> u64 {
         self.seed
+    }
+
+    /// TH-7: records that simulated thread `t` of `pid` panicked with `message`.
+    pub(crate) fn thread_panicked(&mut self, t: ThreadId, pid: ProcessId, message: String) {
+        let process = self.world.process(pid).name().to_owned();
+        self.panicked.push(failure::Panicked {
+            thread: t,
+            process,
+            message,
+        });
+    }
+
+    /// TH-7: the oldest panic not raised yet, other than `except`'s (which its `join`
+    /// raises), taken.
+    pub(crate) fn take_panicked(&mut self, except: Option<ThreadId>) -> Option<SimError> {
+        let i = self
+            .panicked
+            .iter()
+            .position(|p| Some(p.thread) != except)?;
+        Some(self.panicked.remove(i).error(self.seed))
+    }
+
+    /// Forgets `t`'s panic: its `join` raises it.
+    pub(crate) fn joined(&mut self, t: ThreadId) {
+        self.panicked.retain(|p| p.thread != t);
+    }
+
+    /// The panicked threads, for a deadlock report.
+    pub(crate) fn panicked_lines(&self) -> Vec<String> {
+        self.panicked
+            .iter()
+            .map(|p| {
+                format!(
+                    "  thread {} of process {:?}: panicked: {}",
+                    p.thread, p.process, p.message
+                )
+            })
+            .collect()
     }
 
     /// Applies the overlapped completions of the core: data and status into the caller's
@@ -580,15 +631,50 @@ impl Sim {
     /// a deadlock ([TH-4]), reported with every blocked thread, its call and socket, the virtual
     /// time and the seed.
     ///
+    /// Also when a simulated thread panicked and nobody joined it ([TH-7]): the message names
+    /// the thread and the seed.
+    ///
     /// [TH-3]: crate::rules#th-3
     /// [TH-4]: crate::rules#th-4
+    /// [TH-7]: crate::rules#th-7
     pub fn run(&self) {
+        if let Err(e) = self.try_run() {
+            panic!("{e}");
+        }
+    }
+
+    /// [`run`](Sim::run), with a deadlock or an unjoined thread's panic ([TH-7]) returned as
+    /// a [`SimError`] instead of a panic. Called from inside a simulated thread it waits like
+    /// `run` and returns `Ok`.
+    ///
+    /// ```
+    /// use ws2sim::{api, Sim, SimError, Socket, Version};
+    /// use ws2sim::consts::*;
+    ///
+    /// let sim = Sim::builder().seed(3).build();
+    /// let p = sim.localhost().process("app");
+    /// let _waiter = p.spawn(|| {
+    ///     api::startup(Version::V2_2).unwrap();
+    ///     let s = Socket::new(AF_INET.into(), SOCK_DGRAM, IPPROTO_UDP).unwrap();
+    ///     s.bind("127.0.0.1:9".parse().unwrap()).unwrap();
+    ///     let mut buf = [0u8; 4];
+    ///     s.recv(&mut buf) // nothing is ever sent
+    /// });
+    /// match sim.try_run() {
+    ///     Err(SimError::Deadlock { report, seed: 3 }) => assert!(report.contains("recv")),
+    ///     other => panic!("expected a deadlock, got {other:?}"),
+    /// }
+    /// ```
+    ///
+    /// [TH-7]: crate::rules#th-7
+    pub fn try_run(&self) -> Result<(), SimError> {
         match thread::try_current() {
             Some(ctx) => {
                 let g = ctx.lock();
                 drop(ctx.switch(g, sched::Run::Driver(sched::Goal::Quiet)));
+                Ok(())
             }
-            None => handle::drive(&self.shared, sched::Goal::Quiet),
+            None => handle::try_drive(&self.shared, sched::Goal::Quiet),
         }
     }
 

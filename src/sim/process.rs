@@ -186,8 +186,30 @@ impl Process {
             }
         }
         match result {
-            Ok(v) => v,
-            Err(payload) => std::panic::resume_unwind(payload),
+            Ok(v) => {
+                // TH-7: a simulated thread's panic that happened meanwhile fails this run.
+                let unseen = outer
+                    .is_none()
+                    .then(|| self.sim.shared.lock().take_panicked(None))
+                    .flatten();
+                if let Some(e) = unseen {
+                    panic!("{e}");
+                }
+                v
+            }
+            Err(payload) => {
+                // TH-6: the seed that replays a failure goes with it.
+                let text = super::failure::panic_text(&*payload);
+                if !text.contains("ws2sim (seed") {
+                    let seed = self.sim.seed();
+                    eprintln!(
+                        "ws2sim: process {:?} panicked (seed {seed}; replay with \
+                         WS2SIM_SEED={seed})",
+                        self.name()
+                    );
+                }
+                std::panic::resume_unwind(payload)
+            }
         }
     }
 

@@ -308,6 +308,8 @@ impl State {
                 "  thread {t} of process {process}: blocked in {call}{socket}"
             ));
         }
+        // TH-7: threads that panicked are part of the story.
+        lines.extend(self.panicked_lines());
         format!(
             "ws2sim (seed {}): deadlock at {:?} of virtual time: every thread is blocked and no \
              packet or timer is pending (TH-4)\n{}",

@@ -55,8 +55,10 @@ pub(crate) fn try_current() -> Option<ThreadCtx> {
 pub(crate) fn current() -> ThreadCtx {
     try_current().unwrap_or_else(|| {
         panic!(
-            "ws2sim: a Winsock function was called outside a simulated thread; \
-             wrap the code in Process::run (e.g. sim.localhost().process(\"app\").run(|| ...))"
+            "ws2sim: a Winsock function was called outside a simulated thread. From test code, \
+             wrap it in Process::run (e.g. sim.localhost().process(\"app\").run(|| ...)); \
+             from a std::thread started inside a simulation, start it with \
+             ws2sim::thread::spawn instead, so it is a simulated thread of that process"
         )
     })
 }
