@@ -216,6 +216,10 @@ enum Quirk {
     AcceptReturnsListener,
     /// `WSPSend` calls Winsock itself first (CL-10).
     ReentrantSend,
+    /// `WSPSend` sleeps first, with SleepEx and ws2sim::thread::sleep (CL-10).
+    SleepsInSend,
+    /// `WSPSend` starts a simulated thread first (CL-10).
+    SpawnsInSend,
     /// `WSPListen` panics.
     PanicsInListen,
 }
@@ -355,6 +359,14 @@ impl Provider for Layer {
             let cleaned = unsafe { WSACleanup() };
             let err = unsafe { WSAGetLastError() };
             self.note(format!("WSACleanup = {cleaned}, WSAGetLastError = {err}"));
+        }
+        if self.quirk == Quirk::SleepsInSend {
+            let slept = unsafe { SleepEx(10, FALSE) };
+            ws2sim::thread::sleep(std::time::Duration::from_secs(1));
+            self.note(format!("SleepEx = {slept}"));
+        }
+        if self.quirk == Quirk::SpawnsInSend {
+            let _ = ws2sim::thread::spawn(|| 1);
         }
         spi.lower().send(s, buf, len, flags)
     }
@@ -1689,6 +1701,55 @@ fn cl_10_winsock_from_inside_a_provider_fails_inprogress() {
         ]
     );
     assert!(n.h.sim.diagnostics().is_empty());
+}
+
+#[test]
+fn cl_10_sleeping_inside_a_provider_returns_at_once_with_a_diagnostic() {
+    let layer = Layer::over(1, "Sleeper", TCP_ENTRY).with(Quirk::SleepsInSend);
+    let log = layer.log();
+    let n = net(builder(Profile::Documented).provider(layer).build(), |_| {});
+    let cs = n.connect_on("Sleeper");
+    let s = n.accept();
+    let t0 = n.h.sim.now();
+    n.h.client
+        .run(|| assert_eq!(send_bytes(cs.raw(), b"ping"), 4, "the send goes on"));
+    assert_eq!(
+        n.h.sim.now(),
+        t0,
+        "no virtual time passed: the sleeps returned at once"
+    );
+    assert!(log.lock().unwrap().contains(&"SleepEx = 0".to_string()));
+    let d = n.h.sim.diagnostics();
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert!(d.iter().all(|d| d.rule == Rule::Cl10), "{d:?}");
+    assert!(d[0]
+        .message
+        .contains("SleepEx(10) called from inside a service provider's callback"));
+    assert!(d[1].message.contains("SleepEx(1000)"), "{d:?}");
+    let ev = &events_of(&n.h.sim, "send", &n.h.client)[0];
+    assert!(ev.rules.contains(&Rule::Cl10), "{ev}");
+    assert_eq!(n.h.server.run(|| recv_n(s, 64, 0)), (4, b"ping".to_vec()));
+}
+
+#[test]
+fn cl_10_a_provider_driving_the_simulation_is_reported_not_hung() {
+    let layer = Layer::over(1, "Spawner", TCP_ENTRY).with(Quirk::SpawnsInSend);
+    let sim = Sim::builder().seed(12).provider(layer).build();
+    let n = net(sim, |_| {});
+    let cs = n.connect_on("Spawner");
+    let payload = catch_unwind(AssertUnwindSafe(|| {
+        n.h.client.run(|| send_bytes(cs.raw(), b"ping"))
+    }))
+    .expect_err("the provider's call back into the simulation is refused");
+    let msg = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        msg.contains("from inside a service provider's callback (CL-10)"),
+        "{msg}"
+    );
+    assert!(msg.contains("seed 12"), "{msg}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -265,7 +265,21 @@ impl Shared {
 
     /// The simulation's state. Never held while test code runs, so a panic in test code cannot
     /// poison it; a poisoned lock is still usable because every change is made whole.
+    ///
+    /// # Panics
+    /// On a thread that is inside a call the core is running (a service provider's callback
+    /// calling back into the harness: `Sim::run`, `thread::spawn`, `Process::run` ...): the
+    /// lock is held further up this very thread, so waiting for it would hang for ever
+    /// (CL-10's situation; Winsock calls get `WSAEINPROGRESS` instead, `SleepEx` returns).
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        if thread::in_core() {
+            panic!(
+                "ws2sim (seed {}): the simulation was called back from inside a service \
+                 provider's callback (CL-10); a provider may call Winsock (it gets \
+                 WSAEINPROGRESS) but not drive the simulation or start threads from there",
+                self.seed
+            );
+        }
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -47,6 +47,17 @@ pub(crate) fn enter(ctx: ThreadCtx) -> Enter {
     Enter(())
 }
 
+/// True while the calling OS thread is inside a call the core runs (a provider's callback).
+pub(crate) fn in_core() -> bool {
+    IN_CORE.with(Cell::get) > 0
+}
+
+thread_local! {
+    /// CL-10: what a provider's callback tried that the harness could not do from there, for
+    /// the call to report as diagnostics once the core returns.
+    static MISUSE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
 /// The simulated thread the calling OS thread runs, if any.
 pub(crate) fn try_current() -> Option<ThreadCtx> {
     CURRENT.with(|c| c.borrow().last().cloned())
@@ -199,6 +210,9 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
         let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             deeper(&IN_CORE, || g.world.dispatch(&mut cx, &mut call))
         }));
+        for message in MISUSE.with(|m| std::mem::take(&mut *m.borrow_mut())) {
+            g.world.misuse(&mut cx, message);
+        }
         let step = match step {
             Ok(step) => step,
             Err(payload) => {
@@ -296,6 +310,18 @@ fn found_nothing(call: &Call<'_>, result: &Result<Reply, WsaError>) -> bool {
 /// `SleepEx`: waits `d` of virtual time (`None`: for ever); an alertable sleep ends as soon as
 /// APCs ran in it (returns true). Recorded in the trace.
 pub(crate) fn sleep_ex(d: Option<std::time::Duration>, alertable: bool) -> bool {
+    if in_core() {
+        // CL-10: a provider's callback cannot wait (the core's call on this thread is under
+        // way); the sleep returns at once and the call reports a diagnostic.
+        MISUSE.with(|m| {
+            m.borrow_mut().push(format!(
+                "SleepEx({}) called from inside a service provider's callback: it cannot wait \
+                 there and returned at once",
+                d.map_or("INFINITE".into(), |d| d.as_millis().to_string())
+            ))
+        });
+        return false;
+    }
     let ctx = current();
     let mut g = ctx.switch(ctx.lock(), Run::Ready);
     let started = g.world.now();

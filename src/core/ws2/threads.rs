@@ -156,6 +156,12 @@ impl World {
         });
     }
 
+    /// CL-10: records what a provider's callback tried that the harness could not do there
+    /// (wait, sleep) as a diagnostic of the call it interrupted.
+    pub fn misuse(&mut self, cx: &mut Cx, message: String) {
+        self.diagnose(cx, Rule::Cl10, message);
+    }
+
     /// The diagnostics recorded since the last call.
     pub fn take_diagnostics(&mut self) -> Vec<Diagnostic> {
         std::mem::take(&mut self.diagnostics)
