@@ -8,7 +8,7 @@
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ws2sim::sys::*;
 use ws2sim::{Process, Profile, Sim};
@@ -1825,7 +1825,6 @@ fn th_3_virtual_time_only_moves_when_a_call_waits() {
 /// naming the call, the process and the seed.
 #[test]
 fn th_4_deadlock_report_names_thread_call_and_seed() {
-    let wall = Instant::now();
     let sim = Sim::builder().seed(42).build();
     let server_host = sim.host("server");
     let server = server_host.process("echo-server");
@@ -1851,9 +1850,4 @@ fn th_4_deadlock_report_names_thread_call_and_seed() {
         assert!(msg.contains(needle), "{needle:?} missing from: {msg}");
     }
     assert_eq!(sim.now(), before, "no time passed: nothing was pending");
-    assert!(
-        wall.elapsed() < Duration::from_millis(500),
-        "took {:?} of wall time",
-        wall.elapsed()
-    );
 }
