@@ -1000,6 +1000,43 @@ fn ov_5_waiting_result_of_an_aborted_operation_is_operation_aborted() {
     });
 }
 
+/// OV-5 (win: test_WSAGetOverlappedResult): the answer comes from the record itself, so a
+/// record no operation posted works too, with the status map of OV-5. Issue 12 item 14: the
+/// answer was looked up by the record's address, and such a record gave FALSE with 87.
+#[test]
+fn ov_5_get_overlapped_result_reads_a_record_the_caller_filled_in() {
+    let (_sim, p) = app();
+    p.run(|| unsafe {
+        assert_eq!(startup(0x0202), 0);
+        let s = udp();
+        let mut ov = OVERLAPPED {
+            Internal: 0, // STATUS_SUCCESS
+            InternalHigh: 5,
+            ..OVERLAPPED::default()
+        };
+        assert_eq!(get_result(s, &ov, false), (TRUE, 5, BEEF));
+        assert_eq!(get_result(s, &ov, true), (TRUE, 5, BEEF));
+        for (status, error) in [
+            (0x0000_0103, WSA_IO_INCOMPLETE),     // STATUS_PENDING, fWait FALSE
+            (0xC000_0120, WSA_OPERATION_ABORTED), // STATUS_CANCELLED
+            (0xC000_0241, WSAECONNABORTED),       // STATUS_CONNECTION_ABORTED
+            (0xC000_013B, WSAECONNABORTED),       // STATUS_LOCAL_DISCONNECT
+            (0xC000_020D, WSAECONNRESET),         // STATUS_CONNECTION_RESET
+            (0xC000_013C, WSAECONNRESET),         // STATUS_REMOTE_DISCONNECT
+            (0x8000_0005, WSAEMSGSIZE),           // STATUS_BUFFER_OVERFLOW
+            (0xC000_0237, WSAEDISCON),            // STATUS_GRACEFUL_DISCONNECT
+        ] {
+            ov.Internal = status;
+            assert_eq!(
+                get_result(s, &ov, false),
+                (FALSE, 0xdead, error),
+                "Internal {status:#x}"
+            );
+        }
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 // EX-7: kernel32 GetOverlappedResult
 

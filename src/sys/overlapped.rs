@@ -442,9 +442,15 @@ pub unsafe fn WSARecvFrom(
     )
 }
 
-/// `WSAGetOverlappedResult` (OV-5): TRUE with the byte count once the operation completed;
-/// FALSE with `WSA_IO_INCOMPLETE` while pending and `fWait` is FALSE; FALSE with the
-/// operation's error when it failed. `fWait` TRUE waits in virtual time, not alertably; a wait
+/// `WSAGetOverlappedResult` (OV-5): the answer comes from the record itself (`Internal`,
+/// `InternalHigh`), so it works on any record, one the caller filled in included: TRUE with
+/// `InternalHigh` bytes for `STATUS_SUCCESS`; FALSE with `WSA_IO_INCOMPLETE` for
+/// `STATUS_PENDING` when `fWait` is FALSE; FALSE with the error of any other status
+/// (`STATUS_CANCELLED` → `WSA_OPERATION_ABORTED`, `STATUS_CONNECTION_RESET` and
+/// `STATUS_REMOTE_DISCONNECT` → `WSAECONNRESET`, `STATUS_CONNECTION_ABORTED` and
+/// `STATUS_LOCAL_DISCONNECT` → `WSAECONNABORTED`, `STATUS_BUFFER_OVERFLOW` → `WSAEMSGSIZE`,
+/// `STATUS_GRACEFUL_DISCONNECT` → `WSAEDISCON`; a status standing for no error the simulator
+/// reports → `WSA_INVALID_PARAMETER`). `fWait` TRUE waits in virtual time, not alertably; a wait
 /// whose socket another thread closes returns the aborted operation's
 /// `WSA_OPERATION_ABORTED`. After closesocket or the final cleanup a new call fails on the
 /// handle first (`WSAENOTSOCK`, `WSANOTINITIALISED`): read the record with
@@ -483,9 +489,13 @@ pub unsafe fn WSAGetOverlappedResult(
     fwait: BOOL,
     lpdwflags: *mut u32,
 ) -> BOOL {
+    // SAFETY: the caller passes a valid OVERLAPPED or NULL, as for the real function; the
+    // core reads it only during this call.
+    let read = || unsafe { ((*lpoverlapped).Internal, (*lpoverlapped).InternalHigh) };
     let r = call(Call::OverlappedResult {
         s: Socket::from_raw(s),
         key: (!lpoverlapped.is_null()).then_some(lpoverlapped as usize),
+        record: (!lpoverlapped.is_null()).then_some(Record(&read)),
         wait: fwait != FALSE,
         has_bytes: !lpcbtransfer.is_null() && !lpdwflags.is_null(),
     });
