@@ -532,6 +532,99 @@ fn ov_1_errors_before_start_never_complete() {
     assert!(log.order().is_empty());
 }
 
+/// A record no operation wrote: `Internal`/`InternalHigh` hold values no completion writes.
+fn untouched_record() -> OVERLAPPED {
+    OVERLAPPED {
+        Internal: 0x5eed_0001,
+        InternalHigh: 0x5eed_0002,
+        ..OVERLAPPED::default()
+    }
+}
+
+/// The four overlapped functions on `s` with `ov`: each one's (return value, last error).
+unsafe fn all_four(s: SOCKET, ov: &mut OVERLAPPED, buf: *mut u8) -> [(i32, i32); 4] {
+    let wsabuf = WSABUF { len: 8, buf };
+    let to = sockaddr(std::net::Ipv4Addr::LOCALHOST, 9);
+    let (mut n, mut flags) = (0u32, 0u32);
+    let (mut from, mut fromlen) = (sockaddr(std::net::Ipv4Addr::UNSPECIFIED, 0), 16);
+    [
+        last_error_after(|| WSASend(s, &wsabuf, 1, &mut n, 0, ov, None)),
+        last_error_after(|| WSASendTo(s, &wsabuf, 1, &mut n, 0, name_ptr(&to), 16, ov, None)),
+        last_error_after(|| WSARecv(s, &wsabuf, 1, &mut n, &mut flags, ov, None)),
+        last_error_after(|| {
+            WSARecvFrom(
+                s,
+                &wsabuf,
+                1,
+                &mut n,
+                &mut flags,
+                name_mut(&mut from),
+                &mut fromlen,
+                ov,
+                None,
+            )
+        }),
+    ]
+}
+
+/// ER-1 (issue 12 item 8): before `WSAStartup` the overlapped functions fail
+/// WSANOTINITIALISED without looking at their arguments: the record is not written (it was
+/// left `STATUS_PENDING` for ever).
+#[test]
+fn er_1_overlapped_calls_before_startup_leave_the_record_alone() {
+    let (_sim, p) = app();
+    p.run(|| unsafe {
+        let mut ov = untouched_record();
+        let mut data = [0u8; 8];
+        let got = all_four(0x1234, &mut ov, data.as_mut_ptr());
+        assert_eq!(got, [(SOCKET_ERROR, WSANOTINITIALISED); 4]);
+        assert_eq!((ov.Internal, ov.InternalHigh), (0x5eed_0001, 0x5eed_0002));
+    });
+}
+
+/// OV-1 (issue 12 item 8): a call that fails before the operation starts indicates no
+/// completion, and writes nothing into the record either: a bad handle, a socket that is not
+/// connected, a NULL buffer with a length. Once a receive is accepted, it is `STATUS_PENDING`.
+#[test]
+fn ov_1_refused_overlapped_calls_leave_the_record_alone() {
+    let (p, _log) = pair(7104);
+    p.server.run(|| unsafe {
+        let mut ov = untouched_record();
+        let mut data = [0u8; 8];
+        let unchanged = (0x5eed_0001, 0x5eed_0002);
+        let got = all_four(0x1234, &mut ov, data.as_mut_ptr());
+        assert_eq!(got, [(SOCKET_ERROR, WSAENOTSOCK); 4]);
+        assert_eq!((ov.Internal, ov.InternalHigh), unchanged);
+        let u = tcp();
+        let got = all_four(u, &mut ov, data.as_mut_ptr());
+        assert_eq!(got, [(SOCKET_ERROR, WSAENOTCONN); 4]);
+        assert_eq!((ov.Internal, ov.InternalHigh), unchanged);
+        let (mut n, mut flags) = (0u32, 0u32);
+        let null = WSABUF {
+            len: 8,
+            buf: std::ptr::null_mut(),
+        };
+        assert_eq!(
+            last_error_after(|| WSARecv(p.s, &null, 1, &mut n, &mut flags, &mut ov, None)),
+            (SOCKET_ERROR, WSAEFAULT)
+        );
+        assert_eq!((ov.Internal, ov.InternalHigh), unchanged);
+        // Accepted: pending, and the record says so.
+        let buf = WSABUF {
+            len: 8,
+            buf: data.as_mut_ptr(),
+        };
+        assert_eq!(
+            last_error_after(|| WSARecv(p.s, &buf, 1, &mut n, &mut flags, &mut ov, None)),
+            (SOCKET_ERROR, WSA_IO_PENDING)
+        );
+        assert_eq!((ov.Internal, ov.InternalHigh), (0x103, 0));
+        assert_eq!(closesocket(u), 0);
+        assert_eq!(closesocket(p.s), 0);
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
 #[test]
 fn ov_1_send_on_connected_socket_completes_at_once() {
     let (p, log) = pair(7104);

@@ -21,6 +21,11 @@ use crate::error::WsaError;
 /// that started the operation (`sys`: the caller's buffers and `OVERLAPPED`; `api`: a buffer
 /// the operation owns). The core hands it the outcome and never looks inside.
 pub trait Sink: Send {
+    /// Marks the operation as started (OV-1): `sys` writes `STATUS_PENDING` into the
+    /// `OVERLAPPED`. Called once the operation is accepted, before it can complete: a call
+    /// refused by a check (ER-1, ER-2, ER-3) leaves the caller's record alone.
+    fn pending(&self);
+
     /// Writes the outcome: `data` into the buffers, `from` as the sender, `result` as the
     /// status.
     fn write(&self, result: Result<u32, WsaError>, data: &[u8], from: Option<SocketAddrV4>);
@@ -62,6 +67,9 @@ pub struct Owned {
 pub type OwnedMemory = std::sync::Arc<std::sync::Mutex<Owned>>;
 
 impl Sink for OwnedMemory {
+    /// The safe API's memory has no record: `result` stays `None` until the completion.
+    fn pending(&self) {}
+
     fn write(&self, result: Result<u32, WsaError>, data: &[u8], from: Option<SocketAddrV4>) {
         let mut o = self.lock().unwrap_or_else(|e| e.into_inner());
         o.result = Some(result);
@@ -399,6 +407,8 @@ impl Machine {
             self.transport.ep_mut(ep_id).pending_recvs += 1;
         }
         let key = req.key;
+        // OV-1: accepted. The record says so before the operation can complete below.
+        req.memory.0.pending();
         self.overlapped.pending.insert(
             id,
             Pending {

@@ -24,6 +24,19 @@ struct OpMemory {
 }
 
 impl Sink for OpMemory {
+    /// `STATUS_PENDING` into `Internal`, 0 into `InternalHigh`.
+    fn pending(&self) {
+        let ov = self.overlapped as *mut OVERLAPPED;
+        if !ov.is_null() {
+            // SAFETY: the caller of WSASend/WSARecv passed this OVERLAPPED, valid until the
+            // operation completes; the operation has just started.
+            unsafe {
+                (*ov).Internal = crate::core::overlapped::status::PENDING;
+                (*ov).InternalHigh = 0;
+            }
+        }
+    }
+
     /// Applies a completed overlapped operation to the caller's memory: the data into the
     /// buffers, the sender's address, and the status into `Internal`/`InternalHigh`.
     fn write(&self, result: Result<u32, WsaError>, data: &[u8], from: Option<SocketAddrV4>) {
@@ -97,8 +110,6 @@ unsafe fn start_overlapped(
         },
     };
     let event = (*overlapped).hEvent as isize;
-    (*overlapped).Internal = crate::core::overlapped::status::PENDING;
-    (*overlapped).InternalHigh = 0;
     let req = OpRequest {
         kind,
         key: overlapped as usize,
