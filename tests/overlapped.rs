@@ -1130,6 +1130,43 @@ fn ov_5_get_overlapped_result_reads_a_record_the_caller_filled_in() {
     });
 }
 
+/// SD-12 (win: test_tcp_reset; issue 12 item 15): once the peer reset the connection, a new
+/// overlapped WSARecv with nothing left to read fails at once with WSAECONNRESET, as recv
+/// and send do: no completion is indicated (OV-1), no time passes. It was WSA_IO_PENDING,
+/// completing with WSAECONNRESET about 1 ms later.
+#[test]
+fn sd_12_new_overlapped_recv_after_a_reset_fails_at_once() {
+    let (p, log) = pair(7520);
+    let [a, b] = recvs(&log);
+    reset_by_client(&p);
+    p.sim.run();
+    p.server.run(|| unsafe {
+        let port = new_port();
+        associate(p.s, port, 12);
+        let e = event();
+        let t0 = p.sim.now();
+        assert_eq!(
+            recv_op(p.s, a.ptr(), e, NO_ROUTINE),
+            Started::Failed(WSAECONNRESET)
+        );
+        assert_eq!(
+            recv_op(p.s, b.ptr(), NO_EVENT, ROUTINE),
+            Started::Failed(WSAECONNRESET)
+        );
+        assert_eq!(p.sim.now(), t0);
+        // Nothing was started: no event, no routine, no packet, and plain calls agree.
+        assert_eq!(SleepEx(10, TRUE), 0);
+        assert!(!is_set(e));
+        assert_port_empty(port);
+        assert_eq!(
+            last_error_after(|| recv_n(p.s, 8, 0).0),
+            (SOCKET_ERROR, WSAECONNRESET)
+        );
+        assert_eq!(WSACleanup(), 0);
+    });
+    assert_eq!((a.calls(), b.calls()), (0, 0));
+}
+
 // ---------------------------------------------------------------------------------------------
 // EX-7: kernel32 GetOverlappedResult
 

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddrV4;
 
 use super::events::EventHandle;
-use super::providers::net::Sd10;
+use super::providers::net::{Sd10, Sd12};
 use super::rules::Rule;
 use super::transport::Proto;
 use super::ws2::table::{Key, Socket};
@@ -376,6 +376,15 @@ impl Machine {
                 }
                 let shut_recv = ep.is_recv_shut();
                 Machine::sd_10(cx, Sd10::NewReceive { shut_recv })?;
+                if stream {
+                    let seen = Sd12::OverlappedReceive {
+                        error: ep.reset_error(),
+                        unread: !ep.recv_q.is_empty(),
+                    };
+                    if let Some(Err(e)) = Machine::sd_12(cx, seen) {
+                        return Err(e.into());
+                    }
+                }
             }
         }
         crate::core::er_3_pointers(cx, if fault { Err(WsaError::Fault) } else { Ok(()) })?;
