@@ -89,6 +89,8 @@
 //!   complete is reported as a deadlock.
 //! - [`WsaError::win32_code`](crate::WsaError::win32_code) (`src/error.rs`): errors no
 //!   overlapped operation ends with keep their Winsock value.
+//! - [`WSAEnumNetworkEvents`](crate::sys::WSAEnumNetworkEvents) (`src/sys/events.rs`): a bogus
+//!   event handle fails `WSAEINVAL`, of the documented errors the one that fits.
 //!
 //! ## Threads and time
 //!

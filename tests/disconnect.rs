@@ -548,6 +548,47 @@ fn sd_9_recv_disconnect_not_connected_fails_enotconn() {
     });
 }
 
+/// A `WSABUF` in read-only memory: any write through a pointer to it is a segfault.
+struct ReadOnly(WSABUF);
+// SAFETY: never written (that is the point); the raw pointer inside is NULL.
+unsafe impl Sync for ReadOnly {}
+static EMPTY: ReadOnly = ReadOnly(WSABUF {
+    len: 0,
+    buf: null_mut(),
+});
+
+/// Issue 12 item 9: `WSARecvDisconnect` wrote the `WSABUF` back even when it failed, so a
+/// constant `&WSABUF { len: 0, buf: NULL }` before `WSAStartup` segfaulted (exit 139). It
+/// writes back only on success, and only a `len` that changed.
+#[test]
+fn sd_9_recv_disconnect_writes_the_wsabuf_back_only_when_it_changed() {
+    let empty: *const WSABUF = &EMPTY.0;
+    let sim = Sim::new();
+    sim.localhost().process("app").run(|| unsafe {
+        // ER-1: nothing is looked at, nothing written.
+        assert_eq!(
+            last_error_after(|| WSARecvDisconnect(0x1234, empty)),
+            (SOCKET_ERROR, WSANOTINITIALISED)
+        );
+        startup_2_2();
+        assert_eq!(
+            last_error_after(|| WSARecvDisconnect(0x1234, empty)),
+            (SOCKET_ERROR, WSAENOTSOCK)
+        );
+        assert_eq!(WSACleanup(), 0);
+    });
+    // A success that copies nothing leaves `len` 0: nothing to write either.
+    let k = disc_conn();
+    k.client
+        .run(|| unsafe { assert_eq!(shutdown(k.c, SD_SEND), 0) });
+    k.server.run(|| unsafe {
+        assert_eq!(recv_n(k.s, 64, 0), (0, vec![]));
+        assert_eq!(WSARecvDisconnect(k.s, empty), 0);
+        assert_eq!(recv_err(k.s), (SOCKET_ERROR, WSAESHUTDOWN));
+    });
+    assert_eq!(EMPTY.0.len, 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // SD-10
 

@@ -8,7 +8,7 @@
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ws2sim::sys::*;
 use ws2sim::{Process, Profile, Sim};
@@ -1484,6 +1484,30 @@ fn events_enum_network_events_with_null_record_fails_efault() {
     });
 }
 
+/// ER-3 (issue 12 item 11): a bogus `hEventObject` fails with an error of the documented
+/// set (WSAEINVAL; it was WSA_INVALID_HANDLE, which the page does not list), and nothing is
+/// written or cleared.
+#[test]
+fn er_3_enum_network_events_with_a_bogus_event_fails_einval() {
+    started(|| unsafe {
+        let s = udp_bound(&sockaddr(Ipv4Addr::LOCALHOST, 7300));
+        let e = select_events(s, FD_READ);
+        assert_eq!(send_to(s, b"x", &sockaddr(Ipv4Addr::LOCALHOST, 7300)), 1);
+        assert_eq!(wait_one(e, 1000), SIGNALLED);
+        let mut ne = WSANETWORKEVENTS {
+            lNetworkEvents: 0x7777,
+            iErrorCode: [0x7777; 10],
+        };
+        assert_eq!(
+            last_error_after(|| WSAEnumNetworkEvents(s, 0x4242_4242, &mut ne)),
+            (SOCKET_ERROR, WSAEINVAL)
+        );
+        assert_eq!((ne.lNetworkEvents, ne.iErrorCode), (0x7777, [0x7777; 10]));
+        // The events are still recorded for a call with the right event.
+        assert_eq!(enum_events(s, e).0, FD_READ);
+    });
+}
+
 /// SD-12: FD_CLOSE with error 0 after the peer's graceful close; recv then returns 0.
 #[test]
 fn sd_12_fd_close_with_error_0_on_graceful_close() {
@@ -1825,7 +1849,6 @@ fn th_3_virtual_time_only_moves_when_a_call_waits() {
 /// naming the call, the process and the seed.
 #[test]
 fn th_4_deadlock_report_names_thread_call_and_seed() {
-    let wall = Instant::now();
     let sim = Sim::builder().seed(42).build();
     let server_host = sim.host("server");
     let server = server_host.process("echo-server");
@@ -1851,9 +1874,4 @@ fn th_4_deadlock_report_names_thread_call_and_seed() {
         assert!(msg.contains(needle), "{needle:?} missing from: {msg}");
     }
     assert_eq!(sim.now(), before, "no time passed: nothing was pending");
-    assert!(
-        wall.elapsed() < Duration::from_millis(500),
-        "took {:?} of wall time",
-        wall.elapsed()
-    );
 }

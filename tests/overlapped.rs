@@ -532,6 +532,99 @@ fn ov_1_errors_before_start_never_complete() {
     assert!(log.order().is_empty());
 }
 
+/// A record no operation wrote: `Internal`/`InternalHigh` hold values no completion writes.
+fn untouched_record() -> OVERLAPPED {
+    OVERLAPPED {
+        Internal: 0x5eed_0001,
+        InternalHigh: 0x5eed_0002,
+        ..OVERLAPPED::default()
+    }
+}
+
+/// The four overlapped functions on `s` with `ov`: each one's (return value, last error).
+unsafe fn all_four(s: SOCKET, ov: &mut OVERLAPPED, buf: *mut u8) -> [(i32, i32); 4] {
+    let wsabuf = WSABUF { len: 8, buf };
+    let to = sockaddr(std::net::Ipv4Addr::LOCALHOST, 9);
+    let (mut n, mut flags) = (0u32, 0u32);
+    let (mut from, mut fromlen) = (sockaddr(std::net::Ipv4Addr::UNSPECIFIED, 0), 16);
+    [
+        last_error_after(|| WSASend(s, &wsabuf, 1, &mut n, 0, ov, None)),
+        last_error_after(|| WSASendTo(s, &wsabuf, 1, &mut n, 0, name_ptr(&to), 16, ov, None)),
+        last_error_after(|| WSARecv(s, &wsabuf, 1, &mut n, &mut flags, ov, None)),
+        last_error_after(|| {
+            WSARecvFrom(
+                s,
+                &wsabuf,
+                1,
+                &mut n,
+                &mut flags,
+                name_mut(&mut from),
+                &mut fromlen,
+                ov,
+                None,
+            )
+        }),
+    ]
+}
+
+/// ER-1 (issue 12 item 8): before `WSAStartup` the overlapped functions fail
+/// WSANOTINITIALISED without looking at their arguments: the record is not written (it was
+/// left `STATUS_PENDING` for ever).
+#[test]
+fn er_1_overlapped_calls_before_startup_leave_the_record_alone() {
+    let (_sim, p) = app();
+    p.run(|| unsafe {
+        let mut ov = untouched_record();
+        let mut data = [0u8; 8];
+        let got = all_four(0x1234, &mut ov, data.as_mut_ptr());
+        assert_eq!(got, [(SOCKET_ERROR, WSANOTINITIALISED); 4]);
+        assert_eq!((ov.Internal, ov.InternalHigh), (0x5eed_0001, 0x5eed_0002));
+    });
+}
+
+/// OV-1 (issue 12 item 8): a call that fails before the operation starts indicates no
+/// completion, and writes nothing into the record either: a bad handle, a socket that is not
+/// connected, a NULL buffer with a length. Once a receive is accepted, it is `STATUS_PENDING`.
+#[test]
+fn ov_1_refused_overlapped_calls_leave_the_record_alone() {
+    let (p, _log) = pair(7104);
+    p.server.run(|| unsafe {
+        let mut ov = untouched_record();
+        let mut data = [0u8; 8];
+        let unchanged = (0x5eed_0001, 0x5eed_0002);
+        let got = all_four(0x1234, &mut ov, data.as_mut_ptr());
+        assert_eq!(got, [(SOCKET_ERROR, WSAENOTSOCK); 4]);
+        assert_eq!((ov.Internal, ov.InternalHigh), unchanged);
+        let u = tcp();
+        let got = all_four(u, &mut ov, data.as_mut_ptr());
+        assert_eq!(got, [(SOCKET_ERROR, WSAENOTCONN); 4]);
+        assert_eq!((ov.Internal, ov.InternalHigh), unchanged);
+        let (mut n, mut flags) = (0u32, 0u32);
+        let null = WSABUF {
+            len: 8,
+            buf: std::ptr::null_mut(),
+        };
+        assert_eq!(
+            last_error_after(|| WSARecv(p.s, &null, 1, &mut n, &mut flags, &mut ov, None)),
+            (SOCKET_ERROR, WSAEFAULT)
+        );
+        assert_eq!((ov.Internal, ov.InternalHigh), unchanged);
+        // Accepted: pending, and the record says so.
+        let buf = WSABUF {
+            len: 8,
+            buf: data.as_mut_ptr(),
+        };
+        assert_eq!(
+            last_error_after(|| WSARecv(p.s, &buf, 1, &mut n, &mut flags, &mut ov, None)),
+            (SOCKET_ERROR, WSA_IO_PENDING)
+        );
+        assert_eq!((ov.Internal, ov.InternalHigh), (0x103, 0));
+        assert_eq!(closesocket(u), 0);
+        assert_eq!(closesocket(p.s), 0);
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
 #[test]
 fn ov_1_send_on_connected_socket_completes_at_once() {
     let (p, log) = pair(7104);
@@ -998,6 +1091,80 @@ fn ov_5_waiting_result_of_an_aborted_operation_is_operation_aborted() {
         assert_eq!(h.join(), (FALSE, 0xdead, WSA_OPERATION_ABORTED));
         assert_eq!(WSACleanup(), 0);
     });
+}
+
+/// OV-5 (win: test_WSAGetOverlappedResult): the answer comes from the record itself, so a
+/// record no operation posted works too, with the status map of OV-5. Issue 12 item 14: the
+/// answer was looked up by the record's address, and such a record gave FALSE with 87.
+#[test]
+fn ov_5_get_overlapped_result_reads_a_record_the_caller_filled_in() {
+    let (_sim, p) = app();
+    p.run(|| unsafe {
+        assert_eq!(startup(0x0202), 0);
+        let s = udp();
+        let mut ov = OVERLAPPED {
+            Internal: 0, // STATUS_SUCCESS
+            InternalHigh: 5,
+            ..OVERLAPPED::default()
+        };
+        assert_eq!(get_result(s, &ov, false), (TRUE, 5, BEEF));
+        assert_eq!(get_result(s, &ov, true), (TRUE, 5, BEEF));
+        for (status, error) in [
+            (0x0000_0103, WSA_IO_INCOMPLETE),     // STATUS_PENDING, fWait FALSE
+            (0xC000_0120, WSA_OPERATION_ABORTED), // STATUS_CANCELLED
+            (0xC000_0241, WSAECONNABORTED),       // STATUS_CONNECTION_ABORTED
+            (0xC000_013B, WSAECONNABORTED),       // STATUS_LOCAL_DISCONNECT
+            (0xC000_020D, WSAECONNRESET),         // STATUS_CONNECTION_RESET
+            (0xC000_013C, WSAECONNRESET),         // STATUS_REMOTE_DISCONNECT
+            (0x8000_0005, WSAEMSGSIZE),           // STATUS_BUFFER_OVERFLOW
+            (0xC000_0237, WSAEDISCON),            // STATUS_GRACEFUL_DISCONNECT
+        ] {
+            ov.Internal = status;
+            assert_eq!(
+                get_result(s, &ov, false),
+                (FALSE, 0xdead, error),
+                "Internal {status:#x}"
+            );
+        }
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
+/// SD-12 (win: test_tcp_reset; issue 12 item 15): once the peer reset the connection, a new
+/// overlapped WSARecv with nothing left to read fails at once with WSAECONNRESET, as recv
+/// and send do: no completion is indicated (OV-1), no time passes. It was WSA_IO_PENDING,
+/// completing with WSAECONNRESET about 1 ms later.
+#[test]
+fn sd_12_new_overlapped_recv_after_a_reset_fails_at_once() {
+    let (p, log) = pair(7520);
+    let [a, b] = recvs(&log);
+    reset_by_client(&p);
+    p.sim.run();
+    p.server.run(|| unsafe {
+        let port = new_port();
+        associate(p.s, port, 12);
+        let e = event();
+        let t0 = p.sim.now();
+        assert_eq!(
+            recv_op(p.s, a.ptr(), e, NO_ROUTINE),
+            Started::Failed(WSAECONNRESET)
+        );
+        assert_eq!(
+            recv_op(p.s, b.ptr(), NO_EVENT, ROUTINE),
+            Started::Failed(WSAECONNRESET)
+        );
+        assert_eq!(p.sim.now(), t0);
+        // Nothing was started: no event, no routine, no packet, and plain calls agree.
+        assert_eq!(SleepEx(10, TRUE), 0);
+        assert!(!is_set(e));
+        assert_port_empty(port);
+        assert_eq!(
+            last_error_after(|| recv_n(p.s, 8, 0).0),
+            (SOCKET_ERROR, WSAECONNRESET)
+        );
+        assert_eq!(WSACleanup(), 0);
+    });
+    assert_eq!((a.calls(), b.calls()), (0, 0));
 }
 
 // ---------------------------------------------------------------------------------------------

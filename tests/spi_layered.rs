@@ -17,7 +17,7 @@ use common::*;
 use counter::{Counter, Counts, Flaw, COUNTER_ID, COUNTER_PROTOCOL};
 use ws2sim::spi::{
     self, DataLocation, Negotiated, Protocol, Provider, ProviderError, ProviderInfo, SocketArgs,
-    Spi, Stop, MSAFD_TCPIP_PROVIDER, TCP_ENTRY,
+    Spi, Stop, MSAFD_TCPIP_PROVIDER, TCP_ENTRY, UDP_ENTRY,
 };
 use ws2sim::sys::*;
 use ws2sim::{api, Diagnostic, Guid, Profile, ProtocolInfo, Rule, Sim, Socket, Version, WsaError};
@@ -578,6 +578,21 @@ fn sp_11_try_build_no_protocols() {
     info.data = DataLocation::Transport;
     let err = build_error(Sim::builder().provider(Layer::from_info(info)));
     assert_eq!(err, ProviderError::NoProtocols("Empty".into()));
+}
+
+/// Issue 12 item 17: `spi::check_provider` counted only the provider's stream entries against
+/// all its layered protocols, so a conformant layer over both TCP and UDP was reported as an
+/// SP-11 violation ("1 stream entr(y/ies) ... it declares 2 layered protocol(s)").
+#[test]
+fn sp_11_check_provider_accepts_a_layer_over_tcp_and_udp() {
+    let mut info = ProviderInfo::layered(
+        gid(17),
+        "Both",
+        &[(TCP_ENTRY, "Both over TCP"), (UDP_ENTRY, "Both over UDP")],
+    );
+    info.data = DataLocation::Transport;
+    let found = spi::check_provider(Layer::from_info(info));
+    assert_eq!(found, Vec::<Diagnostic>::new());
 }
 
 #[test]

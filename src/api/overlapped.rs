@@ -72,6 +72,7 @@ impl OverlappedOp {
         call(Call::OverlappedResult {
             s,
             key: Some(self.key()),
+            record: None,
             wait: true,
             has_bytes: true,
         })?;

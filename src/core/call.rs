@@ -250,6 +250,9 @@ pub enum Call<'a> {
         s: Socket,
         /// The `OVERLAPPED`'s address (`None`: NULL).
         key: Option<usize>,
+        /// Reads the record's `(Internal, InternalHigh)` (`None`: NULL `lpOverlapped`, or an
+        /// operation of the safe API, which has no record and is named by `key`).
+        record: Option<Record<'a>>,
         /// `fWait`.
         wait: bool,
         /// `lpcbTransfer` is not NULL.

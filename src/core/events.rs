@@ -264,7 +264,9 @@ impl Machine {
         process.socket_mut(cx, s)?;
         if let Some(h) = event {
             if process.event_signaled(h).is_none() {
-                return Err(WsaError::InvalidHandle.into());
+                // Not an event of the process: WSAEINVAL, of the errors Microsoft's page
+                // lists (WSA_INVALID_HANDLE is not among them).
+                return Err(WsaError::InvalidArgument.into());
             }
         }
         let out = out.ok_or(WsaError::Fault)?;

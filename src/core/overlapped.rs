@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddrV4;
 
 use super::events::EventHandle;
-use super::providers::net::Sd10;
+use super::providers::net::{Sd10, Sd12};
 use super::rules::Rule;
 use super::transport::Proto;
 use super::ws2::table::{Key, Socket};
@@ -21,6 +21,11 @@ use crate::error::WsaError;
 /// that started the operation (`sys`: the caller's buffers and `OVERLAPPED`; `api`: a buffer
 /// the operation owns). The core hands it the outcome and never looks inside.
 pub trait Sink: Send {
+    /// Marks the operation as started (OV-1): `sys` writes `STATUS_PENDING` into the
+    /// `OVERLAPPED`. Called once the operation is accepted, before it can complete: a call
+    /// refused by a check (ER-1, ER-2, ER-3) leaves the caller's record alone.
+    fn pending(&self);
+
     /// Writes the outcome: `data` into the buffers, `from` as the sender, `result` as the
     /// status.
     fn write(&self, result: Result<u32, WsaError>, data: &[u8], from: Option<SocketAddrV4>);
@@ -62,6 +67,9 @@ pub struct Owned {
 pub type OwnedMemory = std::sync::Arc<std::sync::Mutex<Owned>>;
 
 impl Sink for OwnedMemory {
+    /// The safe API's memory has no record: `result` stays `None` until the completion.
+    fn pending(&self) {}
+
     fn write(&self, result: Result<u32, WsaError>, data: &[u8], from: Option<SocketAddrV4>) {
         let mut o = self.lock().unwrap_or_else(|e| e.into_inner());
         o.result = Some(result);
@@ -209,8 +217,9 @@ pub mod status {
     pub const SUCCESS: usize = 0;
 }
 
-/// The NTSTATUS values used, with the error each stands for.
-const NTSTATUS: [(u32, WsaError); 7] = [
+/// The NTSTATUS values used, with the error each stands for (OV-5's status map). The first
+/// entry of an error is the one written for it.
+const NTSTATUS: [(u32, WsaError); 9] = [
     (0xC000_0120, WsaError::OperationAborted), // STATUS_CANCELLED
     (0xC000_020D, WsaError::ConnectionReset),  // STATUS_CONNECTION_RESET
     (0xC000_0241, WsaError::ConnectionAborted), // STATUS_CONNECTION_ABORTED
@@ -218,12 +227,23 @@ const NTSTATUS: [(u32, WsaError); 7] = [
     (0xC000_0237, WsaError::Disconnected),     // STATUS_GRACEFUL_DISCONNECT
     (0xC000_023C, WsaError::NetworkDown),      // STATUS_NETWORK_UNREACHABLE
     (0xC000_020C, WsaError::Shutdown),         // STATUS_CONNECTION_DISCONNECTED
+    (0xC000_013B, WsaError::ConnectionAborted), // STATUS_LOCAL_DISCONNECT
+    (0xC000_013C, WsaError::ConnectionReset),  // STATUS_REMOTE_DISCONNECT
 ];
 
+/// `NTSTATUS_FROM_WIN32`: the NTSTATUS of facility `FACILITY_NTWIN32` carrying a Win32 (or
+/// Winsock) error code in its low 16 bits.
+const FROM_WIN32: usize = 0xC007_0000;
+
 /// The error an NTSTATUS in `OVERLAPPED.Internal` stands for (`None`: success or pending).
+/// An NTSTATUS that stands for no error the simulator reports reads as
+/// `WSA_INVALID_PARAMETER`.
 pub fn error_of_ntstatus(status: usize) -> Option<WsaError> {
     match status {
         status::SUCCESS | status::PENDING => None,
+        s if s & !0xFFFF == FROM_WIN32 => {
+            Some(WsaError::from_code((s & 0xFFFF) as i32).unwrap_or(WsaError::InvalidParameter))
+        }
         s => Some(
             NTSTATUS
                 .iter()
@@ -233,17 +253,40 @@ pub fn error_of_ntstatus(status: usize) -> Option<WsaError> {
     }
 }
 
-/// The NTSTATUS Windows stores in `OVERLAPPED.Internal` for an outcome.
+/// The NTSTATUS Windows stores in `OVERLAPPED.Internal` for an outcome: an error without an
+/// NTSTATUS of its own is stored as `NTSTATUS_FROM_WIN32(code)`, so that reading the record
+/// ([`error_of_ntstatus`]) gives back exactly the error (`WSAENETRESET`, `WSAETIMEDOUT`, ...).
 pub fn ntstatus(result: Result<u32, WsaError>) -> usize {
-    let code: u32 = match result {
-        Ok(_) => status::SUCCESS as u32,
-        Err(e) if NTSTATUS.iter().any(|(_, x)| *x == e) => NTSTATUS
+    match result {
+        Ok(_) => status::SUCCESS,
+        Err(e) => NTSTATUS
             .iter()
             .find(|(_, x)| *x == e)
-            .map_or(0, |(c, _)| *c),
-        Err(_) => 0xC000_0001, // STATUS_UNSUCCESSFUL
-    };
-    code as usize
+            .map_or(FROM_WIN32 | (e.code() as usize & 0xFFFF), |(c, _)| {
+                *c as usize
+            }),
+    }
+}
+
+/// What a record's `(Internal, InternalHigh)` answers, for `WSAGetOverlappedResult` (OV-5) and
+/// kernel32 `GetOverlappedResult` (EX-7) alike: still `STATUS_PENDING` → `WSA_IO_INCOMPLETE`,
+/// or with `wait` a wait (in `what`) until the record changes; `STATUS_SUCCESS` → the byte
+/// count; another status → its error.
+fn answer_of_record(
+    (internal, bytes): (usize, usize),
+    wait: bool,
+    what: &'static str,
+) -> Result<Reply, Stop> {
+    match (internal, error_of_ntstatus(internal)) {
+        (status::PENDING, _) if wait => Err(Stop::Block(Block {
+            deadline: None,
+            what,
+            socket: None,
+        })),
+        (status::PENDING, _) => Err(WsaError::IoIncomplete.into()),
+        (_, Some(e)) => Err(e.into()),
+        (_, None) => Ok(Reply::Count(bytes as u32)),
+    }
 }
 
 /// The overlapped state of a simulation.
@@ -254,7 +297,8 @@ pub struct Overlapped {
     /// Per socket, pending receives and sends in posting order (OV-7).
     recvs: BTreeMap<Socket, VecDeque<OpId>>,
     sends: BTreeMap<Socket, VecDeque<OpId>>,
-    /// The last outcome of each `OVERLAPPED` address, for WSAGetOverlappedResult.
+    /// The last outcome of each `OVERLAPPED` address: whether an operation completed at once,
+    /// and the answer of `WSAGetOverlappedResult` for the safe API's operations (no record).
     finished: BTreeMap<usize, Result<u32, WsaError>>,
     completions: Vec<Completion>,
 }
@@ -332,6 +376,15 @@ impl Machine {
                 }
                 let shut_recv = ep.is_recv_shut();
                 Machine::sd_10(cx, Sd10::NewReceive { shut_recv })?;
+                if stream {
+                    let seen = Sd12::OverlappedReceive {
+                        error: ep.reset_error(),
+                        unread: !ep.recv_q.is_empty(),
+                    };
+                    if let Some(Err(e)) = Machine::sd_12(cx, seen) {
+                        return Err(e.into());
+                    }
+                }
             }
         }
         crate::core::er_3_pointers(cx, if fault { Err(WsaError::Fault) } else { Ok(()) })?;
@@ -363,6 +416,8 @@ impl Machine {
             self.transport.ep_mut(ep_id).pending_recvs += 1;
         }
         let key = req.key;
+        // OV-1: accepted. The record says so before the operation can complete below.
+        req.memory.0.pending();
         self.overlapped.pending.insert(
             id,
             Pending {
@@ -562,13 +617,18 @@ impl Machine {
         !ids.is_empty()
     }
 
-    /// WSAGetOverlappedResult (OV-5): pending and `wait` false → WSA_IO_INCOMPLETE; `wait`
-    /// true → waits; completed → its byte count, or its error.
+    /// WSAGetOverlappedResult (OV-5): the answer of the record itself ([`answer_of_record`]),
+    /// so any record works, including one the caller filled in. A caller without a record
+    /// (the safe API's [`OverlappedOp`](crate::api::OverlappedOp)) names its operation by
+    /// `key`, and the record is the one the operation's outcome would have written.
+    /// NULL `lpOverlapped`, `lpcbTransfer` or `lpdwFlags` → `WSAEFAULT`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn overlapped_result(
         &mut self,
         cx: &mut Cx,
         s: Socket,
         key: Option<usize>,
+        record: Option<crate::core::call::Record<'_>>,
         wait: bool,
         has_bytes: bool,
     ) -> Result<Reply, Stop> {
@@ -578,24 +638,19 @@ impl Machine {
             self.process_mut(cx.process).socket_mut(cx, s)?;
         }
         cx.rule(Rule::Ov5); // OV-5
-        let (Some(key), true) = (key, has_bytes) else {
+        if !has_bytes {
             return Err(WsaError::Fault.into());
+        }
+        let read = match (record, key) {
+            (Some(record), _) => record.read(),
+            (None, Some(key)) if self.overlapped.is_pending_key(key) => (status::PENDING, 0),
+            (None, Some(key)) => match self.overlapped.finished.get(&key) {
+                Some(&result) => (ntstatus(result), result.unwrap_or(0) as usize),
+                None => return Err(WsaError::InvalidParameter.into()),
+            },
+            (None, None) => return Err(WsaError::Fault.into()),
         };
-        if self.overlapped.is_pending_key(key) {
-            if !wait {
-                return Err(WsaError::IoIncomplete.into());
-            }
-            return Err(Stop::Block(Block {
-                deadline: None,
-                what: "WSAGetOverlappedResult",
-                socket: None,
-            }));
-        }
-        match self.overlapped.finished.get(&key) {
-            Some(Ok(n)) => Ok(Reply::Count(*n)),
-            Some(Err(e)) => Err((*e).into()),
-            None => Err(WsaError::InvalidParameter.into()),
-        }
+        answer_of_record(read, wait, "WSAGetOverlappedResult")
     }
 
     /// EX-7, kernel32 `GetOverlappedResult`: answers from the record itself, as OV-5 has it
@@ -626,17 +681,7 @@ impl Machine {
         let (Some(record), true) = (record, has_bytes) else {
             return Err(WsaError::InvalidParameter.into());
         };
-        let (internal, bytes) = record.read();
-        match (internal, error_of_ntstatus(internal)) {
-            (status::PENDING, _) if wait => Err(Stop::Block(Block {
-                deadline: None,
-                what: "GetOverlappedResult",
-                socket: None,
-            })),
-            (status::PENDING, _) => Err(WsaError::IoIncomplete.into()),
-            (_, Some(e)) => Err(e.into()),
-            (_, None) => Ok(Reply::Count(bytes as u32)),
-        }
+        answer_of_record(record.read(), wait, "GetOverlappedResult")
     }
 
     /// CreateIoCompletionPort: a new port (no socket), or `socket` associated with `existing`

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::call::Record;
 use super::catalog::{Guid, ProtocolInfo};
 use super::overlapped::{OpKind, OpRequest};
 use super::providers::net::{WsaBufIn, WsaBufOut};
@@ -378,17 +379,20 @@ pub trait Provider: Send + 'static {
         spi.lower().start_overlapped(s, op)
     }
 
-    /// `WSPGetOverlappedResult` for the `OVERLAPPED` at address `overlapped`.
+    /// `WSPGetOverlappedResult` for the `OVERLAPPED` at address `overlapped`, whose
+    /// `(Internal, InternalHigh)` `record` reads (OV-5: the answer comes from the record;
+    /// `None`: an operation of the safe API, which has no record).
     fn get_overlapped_result(
         &mut self,
         spi: &mut Spi<'_>,
         s: Socket,
         overlapped: Option<usize>,
+        record: Option<Record<'_>>,
         wait: bool,
         has_bytes: bool,
     ) -> Result<usize, Stop> {
         spi.lower()
-            .get_overlapped_result(s, overlapped, wait, has_bytes)
+            .get_overlapped_result(s, overlapped, record, wait, has_bytes)
     }
 
     /// `WSPShutdown`.
@@ -733,11 +737,12 @@ impl Lower<'_, '_> {
         self,
         s: Socket,
         overlapped: Option<usize>,
+        record: Option<Record<'_>>,
         wait: bool,
         has_bytes: bool,
     ) -> Result<usize, Stop> {
         self.call_on(s, |p, spi| {
-            p.get_overlapped_result(spi, s, overlapped, wait, has_bytes)
+            p.get_overlapped_result(spi, s, overlapped, record, wait, has_bytes)
         })
     }
 

@@ -37,6 +37,7 @@ use crate::core::call::Call;
 use crate::core::Reply;
 use crate::sim::thread::call;
 
+pub use crate::core::call::Record;
 pub use crate::core::catalog::{DISCONNECT_DATA_PROVIDER, MSAFD_TCPIP_PROVIDER};
 pub use crate::core::provider::{
     DataLocation, Lower, Negotiated, Overlapped, Protocol, Provider, ProviderInfo, SocketArgs, Spi,

@@ -84,7 +84,14 @@ pub unsafe fn WSAEventSelect(s: SOCKET, heventobject: WSAEVENT, lnetworkevents: 
 }
 
 /// `WSAEnumNetworkEvents`: the events recorded since the last call, with their error codes;
-/// clears them and resets `heventobject` (if not 0).
+/// clears them and resets `heventobject` (if not 0). A failed call writes nothing and clears
+/// nothing; a NULL `lpnetworkevents` fails `WSAEFAULT`.
+///
+/// # Divergence
+/// An `heventobject` that is not an event of the process fails `WSAEINVAL`: what Windows
+/// returns is not documented, and `WSAEINVAL` is the one of the page's errors
+/// (`WSANOTINITIALISED`, `WSAENETDOWN`, `WSAEINVAL`, `WSAEINPROGRESS`, `WSAENOTSOCK`,
+/// `WSAEFAULT`) that fits an invalid argument.
 pub unsafe fn WSAEnumNetworkEvents(
     s: SOCKET,
     heventobject: WSAEVENT,

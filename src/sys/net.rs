@@ -1,7 +1,5 @@
 use super::types::*;
-use super::{
-    bytes_in, bytes_out, count, read_opt, socket_result, status, with_addr_out, write_opt,
-};
+use super::{bytes_in, bytes_out, count, read_opt, socket_result, status, with_addr_out};
 use crate::consts::*;
 use crate::core::call::Call;
 use crate::core::ws2::table::Socket;
@@ -195,26 +193,29 @@ pub unsafe fn WSASendDisconnect(s: SOCKET, lpoutbounddisconnectdata: *const WSAB
 /// `WSABUF` (its `len` is set to the bytes copied) (SD-9).
 ///
 /// The signature takes `*const WSABUF` as windows-sys does, but Winsock writes `len` back:
-/// pass a pointer made from a mutable place (`&raw mut buf`), never from `&buf`.
+/// pass a pointer made from a mutable place (`&raw mut buf`), never from `&buf`. Only a
+/// successful call that changes `len` writes it; a failed call writes nothing.
 pub unsafe fn WSARecvDisconnect(s: SOCKET, lpinbounddisconnectdata: *const WSABUF) -> i32 {
-    let p = lpinbounddisconnectdata.cast_mut();
-    let mut wsabuf = read_opt(p.cast_const());
-    let r = match wsabuf.as_mut() {
-        None => call(Call::RecvDisconnect {
+    let Some(mut wsabuf) = read_opt(lpinbounddisconnectdata) else {
+        return status(call(Call::RecvDisconnect {
             s: Socket::from_raw(s),
             data: None,
-        }),
-        Some(b) => {
-            let buf = bytes_out(b.buf, Some(i32::try_from(b.len).unwrap_or(i32::MAX)));
-            call(Call::RecvDisconnect {
-                s: Socket::from_raw(s),
-                data: Some(crate::core::providers::net::WsaBufOut {
-                    buf,
-                    len: &mut b.len,
-                }),
-            })
-        }
+        }));
     };
-    write_opt(p, wsabuf);
+    let before = wsabuf.len;
+    let buf = bytes_out(wsabuf.buf, Some(i32::try_from(before).unwrap_or(i32::MAX)));
+    let r = call(Call::RecvDisconnect {
+        s: Socket::from_raw(s),
+        data: Some(crate::core::providers::net::WsaBufOut {
+            buf,
+            len: &mut wsabuf.len,
+        }),
+    });
+    // Only a success writes back, and only the `len` it changed: the record may be a
+    // constant, as a failed call leaves it alone.
+    if r.is_ok() && wsabuf.len != before {
+        let p = lpinbounddisconnectdata.cast_mut();
+        std::ptr::addr_of_mut!((*p).len).write_unaligned(wsabuf.len);
+    }
     status(r)
 }

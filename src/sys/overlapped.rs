@@ -24,6 +24,19 @@ struct OpMemory {
 }
 
 impl Sink for OpMemory {
+    /// `STATUS_PENDING` into `Internal`, 0 into `InternalHigh`.
+    fn pending(&self) {
+        let ov = self.overlapped as *mut OVERLAPPED;
+        if !ov.is_null() {
+            // SAFETY: the caller of WSASend/WSARecv passed this OVERLAPPED, valid until the
+            // operation completes; the operation has just started.
+            unsafe {
+                (*ov).Internal = crate::core::overlapped::status::PENDING;
+                (*ov).InternalHigh = 0;
+            }
+        }
+    }
+
     /// Applies a completed overlapped operation to the caller's memory: the data into the
     /// buffers, the sender's address, and the status into `Internal`/`InternalHigh`.
     fn write(&self, result: Result<u32, WsaError>, data: &[u8], from: Option<SocketAddrV4>) {
@@ -97,8 +110,6 @@ unsafe fn start_overlapped(
         },
     };
     let event = (*overlapped).hEvent as isize;
-    (*overlapped).Internal = crate::core::overlapped::status::PENDING;
-    (*overlapped).InternalHigh = 0;
     let req = OpRequest {
         kind,
         key: overlapped as usize,
@@ -442,9 +453,15 @@ pub unsafe fn WSARecvFrom(
     )
 }
 
-/// `WSAGetOverlappedResult` (OV-5): TRUE with the byte count once the operation completed;
-/// FALSE with `WSA_IO_INCOMPLETE` while pending and `fWait` is FALSE; FALSE with the
-/// operation's error when it failed. `fWait` TRUE waits in virtual time, not alertably; a wait
+/// `WSAGetOverlappedResult` (OV-5): the answer comes from the record itself (`Internal`,
+/// `InternalHigh`), so it works on any record, one the caller filled in included: TRUE with
+/// `InternalHigh` bytes for `STATUS_SUCCESS`; FALSE with `WSA_IO_INCOMPLETE` for
+/// `STATUS_PENDING` when `fWait` is FALSE; FALSE with the error of any other status
+/// (`STATUS_CANCELLED` → `WSA_OPERATION_ABORTED`, `STATUS_CONNECTION_RESET` and
+/// `STATUS_REMOTE_DISCONNECT` → `WSAECONNRESET`, `STATUS_CONNECTION_ABORTED` and
+/// `STATUS_LOCAL_DISCONNECT` → `WSAECONNABORTED`, `STATUS_BUFFER_OVERFLOW` → `WSAEMSGSIZE`,
+/// `STATUS_GRACEFUL_DISCONNECT` → `WSAEDISCON`; a status standing for no error the simulator
+/// reports → `WSA_INVALID_PARAMETER`). `fWait` TRUE waits in virtual time, not alertably; a wait
 /// whose socket another thread closes returns the aborted operation's
 /// `WSA_OPERATION_ABORTED`. After closesocket or the final cleanup a new call fails on the
 /// handle first (`WSAENOTSOCK`, `WSANOTINITIALISED`): read the record with
@@ -483,9 +500,13 @@ pub unsafe fn WSAGetOverlappedResult(
     fwait: BOOL,
     lpdwflags: *mut u32,
 ) -> BOOL {
+    // SAFETY: the caller passes a valid OVERLAPPED or NULL, as for the real function; the
+    // core reads it only during this call.
+    let read = || unsafe { ((*lpoverlapped).Internal, (*lpoverlapped).InternalHigh) };
     let r = call(Call::OverlappedResult {
         s: Socket::from_raw(s),
         key: (!lpoverlapped.is_null()).then_some(lpoverlapped as usize),
+        record: (!lpoverlapped.is_null()).then_some(Record(&read)),
         wait: fwait != FALSE,
         has_bytes: !lpcbtransfer.is_null() && !lpdwflags.is_null(),
     });

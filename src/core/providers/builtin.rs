@@ -203,11 +203,12 @@ impl Provider for Builtin {
         spi: &mut Spi<'_>,
         s: Socket,
         overlapped: Option<usize>,
+        record: Option<crate::core::call::Record<'_>>,
         wait: bool,
         has_bytes: bool,
     ) -> Result<usize, Stop> {
         spi.machine
-            .overlapped_result(spi.cx, s, overlapped, wait, has_bytes)
+            .overlapped_result(spi.cx, s, overlapped, record, wait, has_bytes)
             .map(count)
     }
 

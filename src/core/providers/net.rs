@@ -63,6 +63,13 @@ pub enum Sd12 {
         /// The peer's FIN arrived.
         fin: bool,
     },
+    /// A new overlapped receive is posted on a stream.
+    OverlappedReceive {
+        /// The connection was reset or aborted with this error.
+        error: Option<WsaError>,
+        /// Received bytes are still waiting to be read (the receive takes them first).
+        unread: bool,
+    },
     /// `WSAEnumNetworkEvents` reports these `FD_*` bits.
     Events {
         /// The bits recorded.
@@ -495,7 +502,9 @@ impl Machine {
 
     /// SD-12, the one place it is decided: what the application observes of its peer's
     /// close. A receive with nothing left to read fails with the reset's error (abortive
-    /// close) or returns 0 (graceful close), and `None` while the connection is open; an
+    /// close) or returns 0 (graceful close), and `None` while the connection is open; a new
+    /// overlapped receive with nothing left to read on a reset connection fails at once with
+    /// the reset's error instead of starting (`None`: it starts); an
     /// `FD_CLOSE` reported by `WSAEnumNetworkEvents` carries the close's code (recorded
     /// per profile when the close arrived).
     pub(in crate::core) fn sd_12(cx: &mut Cx, seen: Sd12) -> Option<Result<u32, WsaError>> {
@@ -514,6 +523,23 @@ impl Machine {
             Sd12::Receive {
                 error: None,
                 fin: false,
+            } => None,
+            // win: test_tcp_reset: after a reset, a new overlapped receive fails at once too
+            // (no completion is indicated, OV-1).
+            Sd12::OverlappedReceive {
+                error: Some(e),
+                unread: false,
+            } => {
+                cx.rule(Rule::Sd12);
+                Some(Err(e))
+            }
+            Sd12::OverlappedReceive {
+                error: None,
+                unread: _,
+            }
+            | Sd12::OverlappedReceive {
+                error: Some(_),
+                unread: true,
             } => None,
             Sd12::Events { recorded } => {
                 if recorded & FD_CLOSE != 0 {

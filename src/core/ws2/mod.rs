@@ -151,17 +151,18 @@ impl World {
             Call::OverlappedResult {
                 s,
                 key,
+                record,
                 wait,
                 has_bytes,
             } => {
-                let (s, key, wait, has_bytes) = (*s, *key, *wait, *has_bytes);
+                let (s, key, record, wait, has_bytes) = (*s, *key, *record, *wait, *has_bytes);
                 if cx.resumed && self.process(cx.process).socket_chain(s).is_none() {
                     // The socket was closed while the call waited: the outcome is in the
                     // OVERLAPPED record, which Ws2_32 reads itself.
-                    return self.overlapped_result(cx, s, key, wait, has_bytes);
+                    return self.overlapped_result(cx, s, key, record, wait, has_bytes);
                 }
                 self.via_socket(cx, s, |p, spi| {
-                    p.get_overlapped_result(spi, s, key, wait, has_bytes)
+                    p.get_overlapped_result(spi, s, key, record, wait, has_bytes)
                 })
                 .map(count)
             }
