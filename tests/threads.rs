@@ -1354,3 +1354,124 @@ fn th_7_winsock_from_a_plain_os_thread_points_at_thread_spawn() {
     let msg = panic_message(payload);
     assert!(msg.contains("ws2sim::thread::spawn"), "{msg}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// TH-9: ending a thread never unwinds through a user's extern "system" callback. Each case
+// runs in a child process: before the fix, the unwind aborted the whole test binary.
+
+unsafe extern "system" fn th9_sleeping_routine(_: u32, _: u32, _: *mut OVERLAPPED, _: u32) {
+    // Blocks for ever: nothing will wake it.
+    SleepEx(WSA_INFINITE, FALSE);
+}
+
+unsafe extern "system" fn th9_sleeping_hook() -> isize {
+    SleepEx(WSA_INFINITE, FALSE);
+    0
+}
+
+/// A UDP socket with an overlapped WSARecv whose routine blocks for ever, and a datagram on
+/// its way to complete it.
+unsafe fn th9_routine_armed(port: u16) -> (SOCKET, Box<OVERLAPPED>, Box<[u8; 8]>) {
+    let at = sockaddr(LOCAL, port);
+    let s = udp_bound(&at);
+    let mut buf = Box::new([0u8; 8]);
+    let wsabuf = WSABUF {
+        len: 8,
+        buf: buf.as_mut_ptr(),
+    };
+    let mut ov: Box<OVERLAPPED> = Box::default();
+    let mut flags = 0u32;
+    let r = WSARecv(
+        s,
+        &wsabuf,
+        1,
+        std::ptr::null_mut(),
+        &mut flags,
+        &mut *ov,
+        Some(th9_sleeping_routine),
+    );
+    assert_eq!((r, err()), (SOCKET_ERROR, WSA_IO_PENDING));
+    assert_eq!(send_to(udp(), b"x", &at), 1);
+    (s, ov, buf)
+}
+
+#[test]
+#[ignore = "helper: run in a child process by th_9_a_deadlock_inside_a_routine_is_reported"]
+fn th_9_helper_deadlock_inside_a_routine() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    let sim = Sim::new();
+    sim.localhost().process("app").run(|| unsafe {
+        startup_2_2();
+        let _armed = th9_routine_armed(7001);
+        SleepEx(WSA_INFINITE, TRUE);
+    });
+}
+
+#[test]
+fn th_9_a_deadlock_inside_a_routine_is_reported() {
+    let out = run_child("th_9_helper_deadlock_inside_a_routine", Some("909"));
+    // A test failure (exit code 101), not an abort by signal.
+    assert_eq!(out.status.code(), Some(101), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("deadlock") && err.contains("seed 909"),
+        "{err}"
+    );
+    assert!(err.contains("blocked in SleepEx"), "{err}");
+}
+
+#[test]
+#[ignore = "helper: run in a child process by th_9_a_deadlock_inside_a_blocking_hook_is_reported"]
+fn th_9_helper_deadlock_inside_a_hook() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    let sim = Sim::new();
+    sim.localhost().process("app").run(|| unsafe {
+        assert_eq!(startup(0x0101), 0);
+        let (_l, _c, s) = local_pair(7002);
+        assert!(WSASetBlockingHook(Some(th9_sleeping_hook)).is_none());
+        recv_result(s)
+    });
+}
+
+#[test]
+fn th_9_a_deadlock_inside_a_blocking_hook_is_reported() {
+    let out = run_child("th_9_helper_deadlock_inside_a_hook", Some("910"));
+    assert_eq!(out.status.code(), Some(101), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("deadlock") && err.contains("seed 910"),
+        "{err}"
+    );
+}
+
+#[test]
+#[ignore = "helper: run in a child process by th_9_killing_a_thread_inside_a_routine_ends_it"]
+fn th_9_helper_kill_inside_a_routine() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    let sim = Sim::new();
+    let p = sim.localhost().process("app");
+    let h = p.spawn(|| unsafe {
+        startup_2_2();
+        let _armed = th9_routine_armed(7003);
+        SleepEx(WSA_INFINITE, TRUE);
+    });
+    let other = sim.localhost().process("other");
+    other.run(|| thread::sleep(Duration::from_millis(5))); // the routine is now blocked
+    p.kill();
+    let msg = panics(|| h.join());
+    assert!(msg.contains("terminated"), "{msg}");
+    println!("TH9 killed cleanly");
+}
+
+#[test]
+fn th_9_killing_a_thread_inside_a_routine_ends_it() {
+    let out = run_child("th_9_helper_kill_inside_a_routine", None);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(tagged(&out.stdout, "TH9 "), ["killed cleanly"]);
+}

@@ -32,6 +32,70 @@ pub(crate) enum Wake {
     Abort,
 }
 
+thread_local! {
+    /// TH-9: how deep the calling OS thread is inside user `extern "system"` callbacks
+    /// (completion routines, blocking hooks), which must never be unwound through.
+    static FOREIGN: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// TH-9: how the thread must end, once the user callbacks it is inside have returned.
+    static ENDING: std::cell::RefCell<Option<Ending>> = const { std::cell::RefCell::new(None) };
+}
+
+/// How a thread inside a user callback ends once the callback returned (TH-9).
+#[derive(Debug)]
+enum Ending {
+    /// With this deadlock report (the thread that entered the simulation).
+    Report(String),
+    /// Terminated (its process ended, or a deadlock elsewhere).
+    Abort,
+}
+
+/// True while the thread must end: its calls then return at once (a Winsock call fails
+/// `WSAEINTR`, a sleep returns) without touching the simulation, until the user callback it
+/// is inside returns.
+pub(crate) fn ending() -> bool {
+    ENDING.with(|e| e.borrow().is_some())
+}
+
+/// True while the thread is inside a user `extern "system"` callback.
+fn in_foreign() -> bool {
+    FOREIGN.with(std::cell::Cell::get) > 0
+}
+
+/// Records how the thread ends, for when its user callbacks have returned.
+fn end_later(how: Ending) {
+    ENDING.with(|e| {
+        let mut e = e.borrow_mut();
+        if e.is_none() {
+            *e = Some(how);
+        }
+    });
+}
+
+/// TH-9: runs a user `extern "system"` callback (a completion routine, a blocking hook).
+/// A thread that must end while inside it is not unwound through it: its calls return at once
+/// until it returns, and the ending (a deadlock report, a termination) happens here, in the
+/// simulator's own frames, once no user callback is left on the stack.
+pub(crate) fn foreign<T>(f: impl FnOnce() -> T) -> T {
+    struct Depth;
+    impl Drop for Depth {
+        fn drop(&mut self) {
+            FOREIGN.with(|d| d.set(d.get() - 1));
+        }
+    }
+    FOREIGN.with(|d| d.set(d.get() + 1));
+    let depth = Depth;
+    let value = f();
+    drop(depth);
+    if !in_foreign() {
+        match ENDING.with(|e| e.borrow_mut().take()) {
+            Some(Ending::Report(report)) => panic!("{report}"),
+            Some(Ending::Abort) => std::panic::resume_unwind(Box::new(Aborted)),
+            None => {}
+        }
+    }
+    value
+}
+
 /// The unwind payload of a terminated simulated thread.
 #[derive(Debug)]
 pub(crate) struct Aborted;
@@ -390,12 +454,16 @@ pub(crate) fn switch<'a>(
                 Err(report) => {
                     let mut g = lock();
                     g.abort_threads(Some(me), None);
+                    if in_foreign() {
+                        end_later(Ending::Report(report));
+                        return g;
+                    }
                     drop(g);
                     panic!("{report}");
                 }
             }
         }
-        None => deadlock(g, me, rx),
+        None => deadlock(g, me, rx, lock),
     }
 }
 
@@ -419,11 +487,16 @@ fn deadlock<'a>(
     mut g: MutexGuard<'a, State>,
     me: ThreadId,
     rx: &Receiver<Wake>,
+    lock: impl Fn() -> MutexGuard<'a, State>,
 ) -> MutexGuard<'a, State> {
     let report = g.deadlock_report();
     let entry = g.sched.entry.last().copied();
     if entry == Some(me) || entry.is_none() {
         g.abort_threads(Some(me), None);
+        if in_foreign() {
+            end_later(Ending::Report(report));
+            return g;
+        }
         drop(g);
         panic!("{report}");
     }
@@ -431,8 +504,11 @@ fn deadlock<'a>(
         let _ = g.sched.slot(entry).tx.send(Wake::Deadlock(report));
     }
     drop(g);
-    let _ = wait(rx);
-    std::panic::resume_unwind(Box::new(Aborted))
+    match wait(rx) {
+        // Inside a user callback: it returns first (`foreign`).
+        Ok(()) if ending() => lock(),
+        Ok(()) | Err(_) => std::panic::resume_unwind(Box::new(Aborted)),
+    }
 }
 
 /// Parks until woken: `Ok` on `Go`, the report on `Deadlock`; unwinds on `Abort`.
@@ -440,6 +516,11 @@ pub(crate) fn wait(rx: &Receiver<Wake>) -> Result<(), String> {
     match rx.recv() {
         Ok(Wake::Go) => Ok(()),
         Ok(Wake::Deadlock(report)) => Err(report),
+        // TH-9: never unwound through a user callback; `foreign` ends the thread after it.
+        Ok(Wake::Abort) | Err(_) if in_foreign() => {
+            end_later(Ending::Abort);
+            Ok(())
+        }
         Ok(Wake::Abort) | Err(_) => std::panic::resume_unwind(Box::new(Aborted)),
     }
 }

@@ -131,7 +131,12 @@ impl ThreadCtx {
                 if let Some(s) = socket {
                     self.lock().sched.slot(self.tid).routines.push(s);
                 }
-                (apc.run)();
+                if socket.is_some() {
+                    // A completion routine: the user's extern "system" code (TH-9).
+                    sched::foreign(apc.run);
+                } else {
+                    (apc.run)();
+                }
                 if socket.is_some() {
                     self.lock().sched.slot(self.tid).routines.pop();
                 }
@@ -149,6 +154,10 @@ impl ThreadCtx {
 /// itself (TH-3), and the call is made again. Under Winsock 1.1 the thread's blocking hook runs
 /// while it waits (TH-5); queued APCs run inside the wait, as Winsock waits alertably.
 pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
+    if sched::ending() {
+        // TH-9: ending inside a user callback: nothing more happens on this thread.
+        return Err(WsaError::Interrupted);
+    }
     if IN_CORE.with(Cell::get) > 0 {
         // CL-10: a service provider called Winsock from inside an SPI call the simulator is
         // running (the core is busy with that call on this thread).
@@ -234,7 +243,7 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
                     // TH-5: the hook runs outside the lock, once per wait; it may cancel the
                     // call (WSACancelBlockingCall).
                     drop(g);
-                    (hook.run)();
+                    sched::foreign(|| (hook.run)());
                     g = ctx.lock();
                     hook_ran = true;
                     cx.resume();
@@ -251,6 +260,12 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
                     alertable,
                 };
                 g = ctx.switch(g, run);
+                if sched::ending() {
+                    // TH-9: the thread ends once the user callback it is inside returns; until
+                    // then its calls return at once and change nothing.
+                    drop(g);
+                    return Err(WsaError::Interrupted);
+                }
                 if alertable && !alertable_wait {
                     let mut holder = Some(g);
                     ctx.run_apcs(&mut holder);
@@ -310,6 +325,9 @@ fn found_nothing(call: &Call<'_>, result: &Result<Reply, WsaError>) -> bool {
 /// `SleepEx`: waits `d` of virtual time (`None`: for ever); an alertable sleep ends as soon as
 /// APCs ran in it (returns true). Recorded in the trace.
 pub(crate) fn sleep_ex(d: Option<std::time::Duration>, alertable: bool) -> bool {
+    if sched::ending() {
+        return false; // TH-9, as in `call`
+    }
     if in_core() {
         // CL-10: a provider's callback cannot wait (the core's call on this thread is under
         // way); the sleep returns at once and the call reports a diagnostic.
@@ -345,6 +363,10 @@ pub(crate) fn sleep_ex(d: Option<std::time::Duration>, alertable: bool) -> bool 
             alertable,
         };
         g = ctx.switch(g, run);
+        if sched::ending() {
+            drop(g);
+            return false; // TH-9, as in `call`
+        }
     };
     g.sched.progress();
     let args = format!(
