@@ -1475,3 +1475,33 @@ fn th_9_killing_a_thread_inside_a_routine_ends_it() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(tagged(&out.stdout, "TH9 "), ["killed cleanly"]);
 }
+
+/// TH-9: what ending threads changes happens at the scheduling point that ends them: a final
+/// WSACleanup after a caught deadlock sees the same state (no blocked call left to interrupt,
+/// so no CL-4) whether or not the ended thread's OS thread has finished unwinding yet.
+#[test]
+fn th_9_ending_threads_changes_state_at_the_scheduling_point() {
+    let run = |join_first: bool| {
+        let sim = Sim::builder().seed(913).build();
+        let p = sim.localhost().process("app");
+        let s = p.run(|| {
+            startup_2_2();
+            local_pair(7310).2
+        });
+        let blocked = p.spawn(move || recv_result(s));
+        assert!(matches!(sim.try_run(), Err(SimError::Deadlock { .. })));
+        if join_first {
+            // Waits for the ended thread's OS thread to finish unwinding.
+            assert!(panics(|| blocked.join()).contains("terminated"));
+            p.run(|| assert_eq!(unsafe { WSACleanup() }, 0));
+        } else {
+            p.run(|| assert_eq!(unsafe { WSACleanup() }, 0));
+            assert!(panics(|| blocked.join()).contains("terminated"));
+        }
+        let cleanup = events_of(&sim, "WSACleanup", &p);
+        assert_eq!(cleanup.len(), 1);
+        assert!(!cleanup[0].rules.contains(&Rule::Cl4), "{}", cleanup[0]);
+        sim.trace().to_json_lines()
+    };
+    assert_eq!(run(false), run(true));
+}

@@ -400,6 +400,9 @@ impl State {
         }
         for t in ended {
             self.sched.set_run(t, Run::Finished);
+            // TH-9: the core forgets the thread's blocking call here, at this scheduling
+            // point, not whenever its OS thread gets round to unwinding.
+            self.world.unblock(t);
         }
     }
 }
