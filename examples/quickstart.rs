@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --example quickstart            # readable trace
-//! cargo run --example quickstart -- --json  # JSON lines
+//! cargo run --example quickstart -- --json > trace.jsonl  # JSON lines (the story on stderr)
 //! ```
 #![allow(unsafe_code)]
 
@@ -48,14 +48,19 @@ fn main() {
     });
     assert_eq!(app.live_resources(), 0);
 
-    println!("\nTrace (seed {}):", sim.seed());
     if json {
+        // Standard output holds the trace alone, for `ws2sim trace text|mermaid|json`.
         print!("{}", sim.trace().to_json_lines());
     } else {
+        println!("\nTrace (seed {}):", sim.seed());
         print!("{}", sim.trace());
     }
 }
 
 fn say(s: &str) {
-    println!("- {s}");
+    if std::env::args().any(|a| a == "--json") {
+        eprintln!("- {s}");
+    } else {
+        println!("- {s}");
+    }
 }

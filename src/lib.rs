@@ -106,7 +106,9 @@ pub use sim::{
     DEFAULT_SPIN_LIMIT, SEED_ENV,
 };
 pub use thread::dllmain;
-pub use trace::{Event, Trace};
+pub use trace::{
+    Event, EventKind, Header, HostInfo, Packet, PacketKind, Trace, TraceError, TRACE_FORMAT_VERSION,
+};
 
 /// The README's examples, compiled and run as doc tests so they cannot go stale.
 #[cfg(doctest)]

@@ -3,13 +3,14 @@
 
 use proptest::prelude::*;
 use ws2sim::sys as ws;
-use ws2sim::{Process, Sim, Trace};
+use ws2sim::{EventKind, Process, Sim, Trace};
 
 mod common;
 use common::*;
 
-/// The JSON keys of one trace line, in order.
-const KEYS: [&str; 13] = [
+/// The JSON keys of one event line, in order (packet events add `packet`).
+const KEYS: [&str; 14] = [
+    "kind",
     "seq",
     "time_ns",
     "host",
@@ -225,10 +226,12 @@ fn rule_ids(raw: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The event lines of a trace (the header line, first, is checked and left out).
 fn parsed_lines(trace: &Trace) -> Vec<Vec<(String, String)>> {
-    trace
-        .to_json_lines()
-        .lines()
+    let json = trace.to_json_lines();
+    assert!(json.starts_with("{\"kind\":\"header\","), "{json}");
+    json.lines()
+        .skip(1)
         .map(|l| parse_line(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect()
 }
@@ -280,9 +283,26 @@ fn th_2_json_lines_parse_with_every_key_and_consecutive_seq() {
     let json = trace.to_json_lines();
     assert!(json.ends_with('\n'));
     let lines: Vec<&str> = json.lines().collect();
-    assert_eq!(lines.len(), trace.events().len());
-    for (i, line) in lines.iter().enumerate() {
-        assert!(line.starts_with(&format!("{{\"seq\":{i},")), "{line}");
+    assert_eq!(
+        lines.len(),
+        1 + trace.events().len(),
+        "a header, then the events"
+    );
+    assert_eq!(
+        lines[0],
+        format!(
+            "{{\"kind\":\"header\",\"format\":\"ws2sim-trace\",\"version\":1,\"seed\":3,\
+             \"profile\":\"Documented\",\"scheduler\":\"random\",\"hosts\":[\
+             {{\"name\":\"localhost\",\"addr\":\"10.0.0.1\"}},\
+             {{\"name\":\"server\",\"addr\":\"10.0.0.2\"}}]}}"
+        )
+    );
+    for (i, line) in lines[1..].iter().enumerate() {
+        let kind = trace.events()[i].kind.name();
+        assert!(
+            line.starts_with(&format!("{{\"kind\":\"{kind}\",\"seq\":{i},")),
+            "{line}"
+        );
         let fields = parse_line(line).unwrap_or_else(|e| panic!("{e}: {line}"));
         let keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, KEYS, "{line}");
@@ -457,27 +477,58 @@ fn th_2_mermaid_and_display_render_every_event() {
     pids.sort_unstable();
     pids.dedup();
     assert_eq!(pids, [1, 2, 3]);
-    for pid in &pids {
+    // A participant per host and per thread that made a call.
+    assert!(
+        mermaid.contains("participant H0 as localhost 10.0.0.1\n"),
+        "{mermaid}"
+    );
+    assert!(
+        mermaid.contains("participant H1 as server 10.0.0.2\n"),
+        "{mermaid}"
+    );
+    let mut threads: Vec<(u32, u32)> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Call)
+        .map(|e| (e.pid, e.thread))
+        .collect();
+    threads.sort_unstable();
+    threads.dedup();
+    assert_eq!(threads.len(), 3, "one thread per process");
+    for (pid, tid) in &threads {
+        let id = format!("P{pid}T{tid}");
         assert!(
-            mermaid.contains(&format!("participant P{pid} ")),
+            mermaid.contains(&format!("participant {id} as ")),
             "{mermaid}"
         );
-        assert!(
-            mermaid.contains(&format!("participant W{pid} ")),
-            "{mermaid}"
-        );
+        // Per call: a request and a reply.
+        let calls = events
+            .iter()
+            .filter(|e| (e.pid, e.thread) == (*pid, *tid) && e.kind == EventKind::Call)
+            .count();
+        assert_eq!(mermaid.matches(&format!("    {id}->>H")).count(), calls);
+        assert_eq!(mermaid.matches(&format!("->>{id}: ")).count(), calls);
     }
-    // Per process event: a request and a reply; per host event: one note.
-    let with_pid = events.iter().filter(|e| e.pid != 0).count();
-    let host_events = events.len() - with_pid;
+    // Per harness event: one note; no `[]` for a call without rules; the time when it moves.
+    let harness = events.iter().filter(|e| e.kind != EventKind::Call).count();
+    assert_eq!(mermaid.matches("    Note over H").count(), harness);
+    assert!(!mermaid.contains("[]"), "{mermaid}");
+    assert!(
+        mermaid.contains("    Note over P1T1,H1: t = 0.000000s\n"),
+        "{mermaid}"
+    );
+    let host_events = events.iter().filter(|e| e.pid == 0).count();
     assert_eq!(host_events, 2, "network down and up");
+    let times = {
+        let mut t: Vec<_> = events.iter().map(|e| e.time).collect();
+        t.dedup();
+        t.len()
+    };
+    let calls = events.len() - harness;
     assert_eq!(
         mermaid.lines().count(),
-        1 + 2 * pids.len() + 2 * with_pid + host_events
+        2 + threads.len() + 2 + times + 2 * calls + harness,
+        "header and comment, participants, time notes, calls, notes"
     );
-    assert_eq!(mermaid.matches("->>W").count(), with_pid);
-    assert_eq!(mermaid.matches("-->>P").count(), with_pid);
-    assert_eq!(mermaid.matches("Note over").count(), host_events);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -576,7 +627,7 @@ proptest! {
         let first = replay(seed, &ops);
         let second = replay(seed, &ops);
         prop_assert_eq!(&first, &second);
-        for (i, line) in first.lines().enumerate() {
+        for (i, line) in first.lines().skip(1).enumerate() {
             let fields = parse_line(line).map_err(|e| TestCaseError::fail(format!("{e}: {line}")))?;
             prop_assert_eq!(fields.len(), KEYS.len());
             prop_assert_eq!(field(&fields, "seq"), i.to_string());

@@ -1699,7 +1699,7 @@ fn cl_10_winsock_from_inside_a_provider_fails_inprogress() {
             .trace()
             .events()
             .iter()
-            .filter(|e| e.pid == n.h.client.pid())
+            .filter(|e| e.pid == n.h.client.pid() && e.kind == ws2sim::EventKind::Call)
             .map(|e| e.call.clone())
             .collect();
     assert_eq!(

@@ -284,6 +284,16 @@ impl World {
         self.transport.take_transitions()
     }
 
+    /// The packets the transport put on the wire since the last call, for the trace.
+    pub fn take_sent(&mut self) -> Vec<transport::Sent> {
+        self.transport.take_sent()
+    }
+
+    /// Every host, by creation order.
+    pub fn hosts(&self) -> &[HostState] {
+        &self.hosts
+    }
+
     /// Sets the latency between two hosts (the same host twice: its loopback).
     pub fn set_link_latency(&mut self, a: HostId, b: HostId, latency: Duration) {
         self.transport.set_link_latency(a, b, latency);

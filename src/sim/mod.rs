@@ -23,7 +23,7 @@ use std::time::Duration;
 use crate::core::rules::Rule;
 use crate::core::transport::Transition;
 use crate::core::{HostId, ProcessId, ThreadId, World};
-use crate::trace::{Event, Trace};
+use crate::trace::{Event, EventKind, Header, HostInfo, Packet, Trace};
 use crate::{Profile, WsaError};
 
 /// The environment variable that gives the seed when [`SimBuilder::seed`] was not called ([TH-6]).
@@ -354,6 +354,7 @@ impl State {
         let now = self.world.now();
         self.trace.push(Event {
             seq,
+            kind: EventKind::Call,
             time: now,
             host,
             process: process.name().to_owned(),
@@ -365,12 +366,14 @@ impl State {
             error,
             rules: rules.to_vec(),
             blocked: now - started,
+            packet: None,
         });
     }
 
     /// Appends a harness event (no thread made it).
-    fn record_harness(
+    pub(crate) fn record_harness(
         &mut self,
+        kind: EventKind,
         host: HostId,
         pid: Option<ProcessId>,
         call: &str,
@@ -388,6 +391,7 @@ impl State {
         };
         self.trace.push(Event {
             seq,
+            kind,
             time: self.world.now(),
             host: self.world.host(host).name.clone(),
             process,
@@ -399,6 +403,7 @@ impl State {
             error: None,
             rules,
             blocked: Duration::ZERO,
+            packet: None,
         });
     }
 }
@@ -496,7 +501,14 @@ impl State {
                 message: d.message.clone(),
             };
             let host = process.host();
-            self.record_harness(host, Some(d.process), "Diagnostic", d.message, vec![d.rule]);
+            self.record_harness(
+                EventKind::Diagnostic,
+                host,
+                Some(d.process),
+                "Diagnostic",
+                d.message,
+                vec![d.rule],
+            );
             self.diagnostics.push(diagnostic);
         }
     }
@@ -514,6 +526,7 @@ impl State {
     /// [SP-8]: crate::rules#sp-8
     pub(crate) fn record_losses(&mut self) {
         self.record_transitions();
+        self.record_packets();
         for loss in self.world.take_losses() {
             let host = self.world.process(loss.process).host();
             let socket = loss.socket.map_or("?".into(), |s| s.to_string());
@@ -522,7 +535,53 @@ impl State {
                 "socket {socket}, peer {peer}, {} bytes: {}",
                 loss.bytes, loss.why
             );
-            self.record_harness(host, Some(loss.process), "DataLoss", args, vec![loss.rule]);
+            self.record_harness(
+                EventKind::DataLoss,
+                host,
+                Some(loss.process),
+                "DataLoss",
+                args,
+                vec![loss.rule],
+            );
+        }
+    }
+
+    /// Records the packets the transport put on the wire as `packet` events, at the time each
+    /// left (counted in the sequence numbers when tracing is off, as harness events are).
+    fn record_packets(&mut self) {
+        for sent in self.world.take_sent() {
+            let seq = self.seq;
+            self.seq += 1;
+            if !self.tracing {
+                continue;
+            }
+            let (process, pid) = match sent.process {
+                Some(p) => (self.world.process(p).name().to_owned(), p.0),
+                None => (String::new(), 0),
+            };
+            self.trace.push(Event {
+                seq,
+                kind: EventKind::Packet,
+                time: sent.at,
+                host: self.world.host(sent.from_host).name.clone(),
+                process,
+                pid,
+                thread: 0,
+                call: sent.kind.name().to_owned(),
+                args: String::new(),
+                result: String::new(),
+                error: None,
+                rules: Vec::new(),
+                blocked: Duration::ZERO,
+                packet: Some(Packet {
+                    kind: sent.kind,
+                    bytes: sent.bytes as u64,
+                    from: sent.from,
+                    to_host: self.world.host(sent.to_host).name.clone(),
+                    to: sent.to,
+                    arrives: sent.arrives,
+                }),
+            });
         }
     }
 
@@ -729,7 +788,22 @@ impl Sim {
 
     /// A snapshot of the trace so far.
     pub fn trace(&self) -> Trace {
-        Trace::new(self.shared.lock().trace.clone())
+        let state = self.shared.lock();
+        let header = Header {
+            seed: self.shared.seed,
+            profile: state.world.profile(),
+            scheduler: "random".into(),
+            hosts: state
+                .world
+                .hosts()
+                .iter()
+                .map(|h| HostInfo {
+                    name: h.name.clone(),
+                    addr: h.addr.into(),
+                })
+                .collect(),
+        };
+        Trace::new(header, state.trace.clone())
     }
 
     /// Every endpoint lifecycle change so far, in order, with the virtual time it was
@@ -752,7 +826,14 @@ impl Sim {
         let mut state = self.shared.lock();
         let rules = state.world.set_network_down(host.id, down);
         let what = if down { "NetworkDown" } else { "NetworkUp" };
-        state.record_harness(host.id, None, what, String::new(), rules);
+        state.record_harness(
+            EventKind::Network,
+            host.id,
+            None,
+            what,
+            String::new(),
+            rules,
+        );
     }
 
     fn panic_msg(&self, what: &str) -> String {

@@ -280,7 +280,16 @@ impl Process {
         state.drop_winsock_apcs(self.id);
         let rules = state.world.end_process(self.id, how);
         let host = state.world.process(self.id).host();
-        state.record_harness(host, Some(self.id), call, String::new(), rules);
+        state.record_harness(
+            crate::EventKind::ProcessEnd,
+            host,
+            Some(self.id),
+            call,
+            String::new(),
+            rules,
+        );
+        // What ending it put on the wire or lost comes right after the ending.
+        state.record_losses();
     }
 
     /// [CL-8](crate::rules#cl-8): the sockets, events, pending operations and queued APCs the

@@ -1,6 +1,11 @@
 //! The `ws2sim` binary, run as a user runs it.
 
+use std::net::SocketAddrV4;
+use std::path::PathBuf;
 use std::process::{Command, Output};
+
+use ws2sim::consts::*;
+use ws2sim::{api, Sim, Socket, Trace, Version};
 
 fn ws2sim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ws2sim"))
@@ -11,6 +16,76 @@ fn ws2sim(args: &[&str]) -> Output {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A client on `localhost` sends `msg` to a server on host `server`, which accepts and reads
+/// in a thread of its own; both close.
+fn two_hosts(seed: u64, msg: &'static [u8]) -> Trace {
+    let sim = Sim::builder().seed(seed).build();
+    let server_host = sim.host("server");
+    let server = server_host.process("server");
+    let client = sim.localhost().process("client");
+    let addr = SocketAddrV4::new(server_host.addr(), 8080);
+    let listener = server.run(|| {
+        api::startup(Version::V2_2).unwrap();
+        let l = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+        l.bind(addr).unwrap();
+        l.listen(1).unwrap();
+        l
+    });
+    let accepted = server.spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 16];
+        let n = conn.recv(&mut buf).unwrap();
+        conn.close().unwrap();
+        n
+    });
+    client.run(|| {
+        api::startup(Version::V2_2).unwrap();
+        let s = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+        s.connect(addr).unwrap();
+        s.send(msg).unwrap();
+        s.close().unwrap();
+        api::cleanup().unwrap();
+    });
+    accepted.join();
+    sim.run();
+    sim.trace()
+}
+
+/// Two threads of one process each open and close sockets: the seeded scheduler decides
+/// how their calls interleave.
+fn race(seed: u64) -> Trace {
+    let sim = Sim::builder().seed(seed).build();
+    let p = sim.localhost().process("app");
+    p.run(|| api::startup(Version::V2_2).unwrap());
+    let work = || {
+        for _ in 0..3 {
+            let s = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+            s.close().unwrap();
+        }
+    };
+    let (a, b) = (p.spawn(work), p.spawn(work));
+    a.join();
+    b.join();
+    sim.trace()
+}
+
+/// Writes `trace` as JSON lines to a file of the test's own.
+fn file(name: &str, trace: &Trace) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ws2sim-cli-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, trace.to_json_lines()).unwrap();
+    path
+}
+
+fn path(p: &std::path::Path) -> &str {
+    p.to_str().expect("a UTF-8 temp path")
 }
 
 #[test]
@@ -30,15 +105,70 @@ fn rules_lists_every_rule_once() {
 }
 
 #[test]
-fn explain_prints_the_rule_and_rejects_unknown_ids() {
-    let o = ws2sim(&["explain", "CL-5"]);
+fn explain_prints_the_rule_its_sources_and_where_it_is_implemented_and_tested() {
+    let o = ws2sim(&["explain", "cl-5"]);
     assert!(o.status.success(), "{o:?}");
     let r = ws2sim::Rule::from_id("CL-5").expect("CL-5 exists");
-    assert_eq!(stdout(&o), format!("CL-5: {}\n", r.summary()));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with(&format!(
+            "CL-5: {}\n\n{}\n\nSources: seed\n",
+            r.summary(),
+            r.text()
+        )),
+        "{out}"
+    );
+    if out.contains("not known to this build") {
+        return; // Built from the published package, without the library's sources.
+    }
+    // The function tagging CL-5, and tests named after it in src/ and tests/.
+    let section = |title: &str| -> Vec<String> {
+        out.split(&format!("\n{title}"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {title}: {out}"))
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .map(str::to_owned)
+            .collect()
+    };
+    let implemented = section("Implemented in");
+    assert!(
+        implemented
+            .iter()
+            .any(|l| l.starts_with("  src/core/providers/cleanup.rs:")),
+        "{out}"
+    );
+    let tested = section("Tested by");
+    assert!(
+        tested
+            .iter()
+            .any(|l| l.starts_with("  tests/overlapped.rs:") && l.contains("  cl_5_")),
+        "{out}"
+    );
+    assert!(
+        tested.iter().any(|l| l.starts_with("  src/")),
+        "core tests too: {out}"
+    );
+    for l in implemented.iter().chain(&tested) {
+        let (loc, _) = l.trim().split_once("  ").expect("file:line  function");
+        let (f, line) = loc.rsplit_once(':').unwrap();
+        let text = std::fs::read_to_string(format!("{}/../../{f}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|e| panic!("{f}: {e}"));
+        let n: usize = line.parse().unwrap();
+        assert!(n <= text.lines().count(), "{l}");
+    }
+    // A rule only doc comments name.
+    let out = stdout(&ws2sim(&["explain", "OV-4"]));
+    assert!(out.contains("\nDocumented at"), "{out}");
+    assert!(out.contains("  apply_completions\n"), "{out}");
+}
 
+#[test]
+fn explain_rejects_unknown_ids() {
     let o = ws2sim(&["explain", "XX-99"]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("no rule \"XX-99\""));
+    assert!(stderr(&o).contains("no rule \"XX-99\""));
 }
 
 #[test]
@@ -48,4 +178,160 @@ fn catalog_lists_the_built_in_providers() {
     let out = stdout(&o);
     assert!(out.lines().count() >= 3, "{out}");
     assert!(out.contains("type=1") && out.contains("type=2"), "{out}");
+
+    let o = ws2sim(&["catalog", "--json"]);
+    assert!(o.status.success(), "{o:?}");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("a JSON array");
+    let entries = v.as_array().unwrap();
+    assert_eq!(entries.len(), out.lines().count());
+    for (e, line) in entries.iter().zip(out.lines()) {
+        let id = e["catalog_entry_id"].as_u64().unwrap();
+        assert!(line.trim_start().starts_with(&id.to_string()), "{line}");
+        assert!(line.contains(e["name"].as_str().unwrap()), "{line}");
+        assert!(
+            line.contains(&format!("type={}", e["socket_type"])),
+            "{line}"
+        );
+        assert!(e["provider_id"].as_str().unwrap().starts_with('{'));
+        assert!(e["chain"].is_array());
+    }
+    assert!(
+        entries.iter().any(|e| e["protocol"] == 6) && entries.iter().any(|e| e["protocol"] == 17)
+    );
+}
+
+#[test]
+fn trace_reads_a_trace_file_as_text_json_and_mermaid() {
+    let trace = two_hosts(3, b"hello");
+    let f = file("two_hosts_3.jsonl", &trace);
+
+    let o = ws2sim(&["trace", "json", path(&f)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        trace.to_json_lines(),
+        "written again byte for byte"
+    );
+
+    let o = ws2sim(&["trace", "text", path(&f)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert_eq!(text, format!("# {}\n{trace}", trace.header()));
+    assert!(text.starts_with(
+        "# seed 3, profile Documented, scheduler random, hosts localhost (10.0.0.1), server (10.0.0.2)\n"
+    ));
+    assert!(
+        text.contains(" DATA 5 bytes 10.0.0.1:49152 -> server 10.0.0.2:8080 "),
+        "{text}"
+    );
+
+    let o = ws2sim(&["trace", "mermaid", path(&f)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = stdout(&o);
+    assert_eq!(m, trace.to_mermaid());
+    assert!(
+        m.contains("    H0->>H1: DATA 5 bytes :49152 → :8080"),
+        "{m}"
+    );
+    mermaid_parses(&m);
+}
+
+/// With `WS2SIM_MMDC` naming mermaid's CLI (`mmdc`; a Puppeteer config may follow in
+/// `WS2SIM_MMDC_PUPPETEER`), the diagram must render; without it, nothing is checked here.
+fn mermaid_parses(m: &str) {
+    let Some(mmdc) = std::env::var_os("WS2SIM_MMDC") else {
+        eprintln!("WS2SIM_MMDC not set: the Mermaid output is not rendered");
+        return;
+    };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ws2sim-cli-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("diagram.mmd");
+    std::fs::write(&input, m).unwrap();
+    let mut cmd = Command::new(mmdc);
+    cmd.arg("-i")
+        .arg(&input)
+        .arg("-o")
+        .arg(dir.join("diagram.svg"));
+    if let Some(p) = std::env::var_os("WS2SIM_MMDC_PUPPETEER") {
+        cmd.arg("-p").arg(p);
+    }
+    let o = cmd.output().expect("mmdc runs");
+    assert!(o.status.success(), "mmdc: {}\n{m}", stderr(&o));
+}
+
+#[test]
+fn trace_diff_finds_the_first_divergence_of_two_seeds() {
+    let base = race(0);
+    let a = file("diff_a.jsonl", &base);
+    // The same program under another seed: the scheduler interleaves the threads otherwise.
+    let (seed, other) = (1..64)
+        .map(|s| (s, race(s)))
+        .find(|(_, t)| t.events() != base.events())
+        .expect("some seed interleaves the threads differently");
+    let b = file("diff_b.jsonl", &other);
+
+    let o = ws2sim(&["trace", "diff", path(&a), path(&a)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("same: {} events\n", base.events().len())
+    );
+
+    let o = ws2sim(&["trace", "diff", path(&a), path(&b)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    let i = (0..)
+        .find(|&i| base.events().get(i) != other.events().get(i))
+        .unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], format!("--- A: {}", base.header()));
+    assert_eq!(lines[1], format!("+++ B: {}", other.header()));
+    assert!(lines[1].starts_with(&format!("+++ B: seed {seed},")));
+    assert_eq!(
+        lines[2],
+        format!(
+            "first divergence at event {i} (A has {} events, B {}):",
+            base.events().len(),
+            other.events().len()
+        )
+    );
+    // Up to three events of context before, then each side from the divergence on.
+    let before = i.min(3);
+    for (k, e) in base.events()[i - before..i].iter().enumerate() {
+        assert_eq!(lines[3 + k], format!("  {e}"));
+    }
+    assert_eq!(lines[3 + before], format!("- {}", base.events()[i]));
+    assert!(
+        lines.contains(&format!("+ {}", other.events()[i]).as_str()),
+        "{out}"
+    );
+
+    // The same seed, another program: a shorter message.
+    let a = file("diff_a2.jsonl", &two_hosts(0, b"hello"));
+    let c = file("diff_c.jsonl", &two_hosts(0, b"hi"));
+    let o = ws2sim(&["trace", "diff", "--context", "1", path(&a), path(&c)]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(!out.contains("--- A:"), "same headers: {out}");
+    assert!(out.contains("- #") && out.contains("+ #"), "{out}");
+}
+
+#[test]
+fn trace_refuses_what_is_not_a_trace() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ws2sim-cli-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.jsonl");
+    let good = two_hosts(0, b"x").to_json_lines();
+    let broken = good.replacen("\"kind\":\"call\"", "\"kind\":\"cal\"", 1);
+    std::fs::write(&bad, broken).unwrap();
+    let o = ws2sim(&["trace", "text", path(&bad)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("line 2: unknown event kind \"cal\""),
+        "{}",
+        stderr(&o)
+    );
+    let o = ws2sim(&["trace", "json", "/nonexistent/ws2sim-trace"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/nonexistent/ws2sim-trace"));
 }

@@ -20,6 +20,7 @@ use crate::core::ws2::table::Socket;
 use crate::core::ws2::table::{Generations, Key, Table};
 use crate::core::{HostId, ProcessId};
 use crate::error::WsaError;
+use crate::trace::PacketKind;
 
 mod endpoint;
 #[cfg(test)]
@@ -75,6 +76,31 @@ pub struct Loss {
     pub why: &'static str,
 }
 
+/// A packet put on the wire, for the record: the trace's `packet` events. The transport logs
+/// every packet it schedules except its own connect timer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// When it left.
+    pub at: Duration,
+    /// When it arrives (the link's latency later, in order behind the sender's earlier packets).
+    pub arrives: Duration,
+    /// The sending host.
+    pub from_host: HostId,
+    /// The host it goes to.
+    pub to_host: HostId,
+    /// The process whose endpoint sent it (`None`: a refusal sent for an address nobody owns).
+    pub process: Option<ProcessId>,
+    /// The sender's address, as the receiver sees it.
+    pub from: Option<SocketAddrV4>,
+    /// The address it goes to.
+    pub to: Option<SocketAddrV4>,
+    /// What it is.
+    pub kind: PacketKind,
+    /// Payload bytes: stream data, a datagram, a FIN's disconnect data, the bytes an ACK
+    /// acknowledges.
+    pub bytes: usize,
+}
+
 #[derive(Debug)]
 enum Packet {
     /// A connection request to an address.
@@ -98,6 +124,32 @@ enum Packet {
     },
     /// No host answered the SYN.
     ConnectTimeout,
+}
+
+impl Packet {
+    /// What the trace calls it.
+    fn kind(&self) -> PacketKind {
+        match self {
+            Packet::Syn { .. } => PacketKind::Syn,
+            Packet::SynAck => PacketKind::SynAck,
+            Packet::Data(_) => PacketKind::Data,
+            Packet::Fin(_) => PacketKind::Fin,
+            Packet::Rst => PacketKind::Rst,
+            Packet::Ack { .. } => PacketKind::Ack,
+            Packet::Datagram { .. } => PacketKind::Datagram,
+            Packet::ConnectTimeout => unreachable!("the connect timer is not logged"),
+        }
+    }
+
+    /// Its payload bytes, as [`Sent::bytes`] counts them.
+    fn bytes(&self) -> usize {
+        match self {
+            Packet::Data(b) | Packet::Datagram { data: b, .. } => b.len(),
+            Packet::Fin(d) => d.as_ref().map_or(0, Vec::len),
+            Packet::Ack { bytes, .. } => *bytes,
+            Packet::Syn { .. } | Packet::SynAck | Packet::Rst | Packet::ConnectTimeout => 0,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -134,6 +186,8 @@ pub struct Transport {
     lost_total: u64,
     /// Every endpoint lifecycle change since the log was last drained.
     transitions: Vec<Transition>,
+    /// Every packet put on the wire since the log was last drained.
+    sent: Vec<Sent>,
 }
 
 impl Transport {
@@ -209,6 +263,11 @@ impl Transport {
     /// The endpoint lifecycle changes since the last call, in order, for the record.
     pub fn take_transitions(&mut self) -> Vec<Transition> {
         std::mem::take(&mut self.transitions)
+    }
+
+    /// The packets put on the wire since the last call, in order, for the trace.
+    pub fn take_sent(&mut self) -> Vec<Sent> {
+        std::mem::take(&mut self.sent)
     }
 
     /// Moves `e` to phase `to` through [`Endpoint::set_phase`], which checks and records it.
@@ -384,7 +443,30 @@ impl Transport {
             .saturating_add(self.latency(src_host, dest_host))
             .max(self.ep(from).last_arrival);
         self.ep_mut(from).last_arrival = arrive;
+        let ep = self.ep(from);
+        let from_addr = ep.local.map(|l| self.visible_addr(src_host, l));
+        let to_addr = match &packet {
+            Packet::Syn { to } | Packet::Datagram { to, .. } => Some(*to),
+            _ => ep.peer_addr,
+        };
+        let process = Some(ep.origin);
+        self.log_sent(Sent {
+            at: now,
+            arrives: arrive,
+            from_host: src_host,
+            to_host: dest_host,
+            process,
+            from: from_addr,
+            to: to_addr,
+            kind: packet.kind(),
+            bytes: packet.bytes(),
+        });
         self.schedule_at(arrive, from, to, packet);
+    }
+
+    /// Logs a packet put on the wire (the connect timer is not one).
+    fn log_sent(&mut self, sent: Sent) {
+        self.sent.push(sent);
     }
 
     fn schedule_at(
@@ -773,8 +855,21 @@ impl Transport {
     /// A packet sent on behalf of an address nobody owns (a refusal): it takes the link's
     /// latency back to `to`.
     fn schedule_reply(&mut self, now: Duration, from_host: HostId, to: EndpointId, packet: Packet) {
-        let to_host = self.ep(to).host;
+        let ep = self.ep(to);
+        let to_host = ep.host;
         let at = now.saturating_add(self.latency(from_host, to_host));
+        let sent = Sent {
+            at: now,
+            arrives: at,
+            from_host,
+            to_host,
+            process: None,
+            from: ep.peer_addr,
+            to: ep.local.map(|l| self.visible_addr(to_host, l)),
+            kind: packet.kind(),
+            bytes: packet.bytes(),
+        };
+        self.log_sent(sent);
         self.schedule_at(at, to, Some(to), packet);
     }
 
