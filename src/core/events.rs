@@ -120,11 +120,12 @@ fn conditions(ep: &Endpoint, profile: Profile) -> Vec<(u32, i32)> {
 
 impl Machine {
     /// Records the network events that now hold for every socket with a `WSAEventSelect`
-    /// association, and signals their events. Called after every call and every delivery.
+    /// association, and signals their events. Called after every call and every delivery; it
+    /// looks at the selected sockets only, so idle sockets cost nothing.
     pub fn poll_network_events(&mut self) {
         let profile = self.profile;
         for i in 0..self.processes.len() {
-            let keys = self.processes[i].socket_keys();
+            let keys = self.processes[i].selected_sockets();
             for s in keys {
                 let Some((ep, mut ne)) = self.processes[i].net_events(s) else {
                     continue;
@@ -247,6 +248,7 @@ impl Machine {
         st.nonblocking = true;
         st.events.select = (mask != 0).then_some((event, mask));
         st.events.enabled = FD_READ | FD_WRITE | FD_OOB | FD_ACCEPT;
+        process.set_selected(s, mask != 0);
         self.poll_network_events();
         Ok(Reply::Done)
     }

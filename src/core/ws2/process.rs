@@ -45,6 +45,9 @@ struct Ws2 {
     lowest: Version,
     /// Open sockets.
     sockets: SocketTable<SocketState>,
+    /// The open sockets with a `WSAEventSelect` association: the only ones whose network
+    /// events need looking at after a call.
+    selected: std::collections::BTreeSet<Socket>,
     /// Event objects.
     events: Table<EventHandle, EventState>,
     /// TH-5: each thread's Winsock 1.1 blocking hook.
@@ -178,6 +181,7 @@ impl ProcessState {
                 count: 0,
                 lowest: version,
                 sockets: SocketTable::default(),
+                selected: Default::default(),
                 events: Table::default(),
                 hooks: BTreeMap::new(),
                 loaded: Vec::new(),
@@ -247,6 +251,7 @@ impl ProcessState {
             enabled: FD_READ | FD_WRITE | FD_OOB | FD_ACCEPT,
             ..NetEvents::default()
         };
+        let selected = events.select.is_some();
         let state = SocketState {
             endpoint,
             listening: false,
@@ -254,7 +259,11 @@ impl ProcessState {
             events,
             ..template
         };
-        ws2.sockets.insert(generations, state)
+        let s = ws2.sockets.insert(generations, state)?;
+        if selected {
+            ws2.selected.insert(s);
+        }
+        Ok(s)
     }
 
     /// ER-2: the live socket behind `s`, or `WSAENOTSOCK`.
@@ -284,9 +293,29 @@ impl ProcessState {
     }
 
     pub(in crate::core) fn set_net_events(&mut self, s: Socket, ne: NetEvents) {
-        if let Some(st) = self.ws2.as_mut().and_then(|w| w.sockets.get_mut(s)) {
-            st.events = ne;
+        let on = ne.select.is_some();
+        let Some(st) = self.ws2.as_mut().and_then(|w| w.sockets.get_mut(s)) else {
+            return;
+        };
+        st.events = ne;
+        self.set_selected(s, on);
+    }
+
+    /// Records whether socket `s` has a `WSAEventSelect` association.
+    pub(in crate::core) fn set_selected(&mut self, s: Socket, on: bool) {
+        if let Some(ws2) = self.ws2.as_mut() {
+            match on {
+                true => ws2.selected.insert(s),
+                false => ws2.selected.remove(&s),
+            };
         }
+    }
+
+    /// The open sockets with a `WSAEventSelect` association, oldest first.
+    pub(in crate::core) fn selected_sockets(&self) -> Vec<Socket> {
+        self.ws2
+            .as_ref()
+            .map_or_else(Vec::new, |w| w.selected.iter().copied().collect())
     }
 
     /// A new event object.
@@ -372,7 +401,9 @@ impl ProcessState {
 
     /// Frees a socket's handle for good (CS-1).
     pub(in crate::core) fn remove_socket(&mut self, s: Socket) -> Option<SocketState> {
-        self.ws2.as_mut()?.sockets.remove(s)
+        let ws2 = self.ws2.as_mut()?;
+        ws2.selected.remove(&s);
+        ws2.sockets.remove(s)
     }
 
     /// Ends the process: its Ws2_32 state goes with it, whatever the startup count. Returns
