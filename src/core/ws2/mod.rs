@@ -17,6 +17,7 @@ use crate::core::call::{Call, Codes, Gate, LastError, Reply, Spec};
 use crate::core::catalog::{self, Catalog};
 use crate::core::provider;
 use crate::core::rules::Rule;
+use crate::core::ws2::table::Generations;
 use crate::core::Socket;
 use crate::core::{Cx, Machine, Step, Stop, World};
 use crate::error::WsaError;
@@ -439,9 +440,9 @@ impl World {
             group,
             flags,
         };
-        let before = self.process(cx.process).socket_keys();
+        let before = self.generations.current();
         let s = self.call_provider(cx, chain.clone(), 0, |p, spi| p.socket(spi, &args))?;
-        self.check_new_socket(cx, s, &chain, &before, "WSPSocket")?;
+        self.check_new_socket(cx, s, &chain, before, "WSPSocket")?;
         Ok(Reply::Socket(s))
     }
 
@@ -451,10 +452,13 @@ impl World {
         cx: &mut Cx,
         s: Socket,
         chain: &[provider::ProviderIdx],
-        before: &[Socket],
+        before: u64,
         what: &str,
     ) -> Result<(), WsaError> {
-        let ok = !before.contains(&s) && self.process(cx.process).socket_chain(s) == Some(chain);
+        // New: made after `before` (handles are generation-tagged, one counter per
+        // simulation), and a socket of the chain.
+        let new = Generations::is_newer(s, before);
+        let ok = new && self.process(cx.process).socket_chain(s) == Some(chain);
         if !ok {
             let name = self.provider_info(chain[0]).name.clone();
             self.diagnose(
@@ -480,9 +484,9 @@ impl World {
             .socket_mut(cx, s)?
             .chain
             .clone();
-        let before = self.process(cx.process).socket_keys();
+        let before = self.generations.current();
         let new = self.via_socket(cx, s, |p, spi| p.accept(spi, s, addr, len))?;
-        self.check_new_socket(cx, new, &chain, &before, "WSPAccept")?;
+        self.check_new_socket(cx, new, &chain, before, "WSPAccept")?;
         Ok(Reply::Socket(new))
     }
 

@@ -79,6 +79,16 @@ pub struct Generations {
 }
 
 impl Generations {
+    /// The last generation handed out: every key made later has a greater one.
+    pub fn current(&self) -> u64 {
+        self.last
+    }
+
+    /// True when `key` was made after the generation `since` was the current one.
+    pub fn is_newer<K: Key>(key: K, since: u64) -> bool {
+        key.decode().is_some_and(|(g, _)| g > since)
+    }
+
     /// The next unused generation (the first is 1, so no handle is 0).
     pub fn next(&mut self) -> u64 {
         self.last += 1;
