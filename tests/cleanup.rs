@@ -544,6 +544,27 @@ fn cl_7_exit_with_unsent_data_documented_loses_it_and_resets() {
 }
 
 #[test]
+fn cl_7_exit_right_after_a_graceful_close_with_every_byte_on_the_wire_loses_nothing() {
+    // Documented: the 4 bytes and the FIN are on the wire, not yet acknowledged, when the
+    // process exits in the same virtual millisecond. They arrive, so they count as delivered
+    // (CL-7): nothing is lost, and with nothing lost there is no reset.
+    let sim = sim_with(Profile::Documented);
+    let p = tcp_pair(&sim, 7110, 64 * 1024);
+    let at = sim.now();
+    p.client.run(|| unsafe {
+        assert_eq!(send_bytes(p.c, b"ping"), 4);
+        assert_eq!(closesocket(p.c), 0); // linger off: graceful (CS-2)
+        assert_eq!(WSACleanup(), 0);
+    });
+    p.client.exit();
+    assert_eq!(sim.now(), at, "sent, closed, cleaned up and exited at once");
+    let exit = events_of(&sim, "ExitProcess", &p.client).pop().unwrap();
+    assert!(exit.rules.contains(&Rule::Cl7), "{exit}");
+    p.server_reads(b"ping", GRACEFUL);
+    assert_no_loss(&sim);
+}
+
+#[test]
 fn cl_7_exit_with_unsent_data_windows_keeps_sending() {
     let (p, data) = pair_with_unsent_data(Profile::Windows);
     client_closes_then_cleans_up(&p);

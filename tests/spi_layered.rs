@@ -222,6 +222,14 @@ enum Quirk {
     SpawnsInSend,
     /// `WSPListen` panics.
     PanicsInListen,
+    /// `WSPSend`, `WSPRecv` and an overlapped operation that completes at once report the
+    /// count the layer below gave plus this many bytes (saturating: `usize::MAX` reports
+    /// `usize::MAX`) (SP-12).
+    Overcounts(usize),
+    /// `WSPGetSockName` writes back a length of 200 for its 16-byte buffer, `WSPBind` fails
+    /// WAIT_TIMEOUT (a kernel32 code) and a non-overlapped `WSPRecv` fails WSA_IO_PENDING
+    /// (SP-12).
+    BadAnswers,
 }
 
 /// A configurable layered provider; `log` records what it was called with and what it saw.
@@ -368,7 +376,64 @@ impl Provider for Layer {
         if self.quirk == Quirk::SpawnsInSend {
             let _ = ws2sim::thread::spawn(|| 1);
         }
-        spi.lower().send(s, buf, len, flags)
+        let n = spi.lower().send(s, buf, len, flags)?;
+        Ok(self.count(n))
+    }
+
+    fn recv(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        buf: Option<&mut [u8]>,
+        len: i32,
+        flags: i32,
+    ) -> Result<usize, Stop> {
+        if self.quirk == Quirk::BadAnswers {
+            return Err(WsaError::IoPending.into());
+        }
+        let n = spi.lower().recv(s, buf, len, flags)?;
+        Ok(self.count(n))
+    }
+
+    fn bind(&mut self, spi: &mut Spi<'_>, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
+        if self.quirk == Quirk::BadAnswers {
+            return Err(WsaError::WaitTimeout.into());
+        }
+        spi.lower().bind(s, addr)
+    }
+
+    fn sock_name(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        mut len: Option<&mut i32>,
+    ) -> Result<(), Stop> {
+        spi.lower().sock_name(s, addr, len.as_deref_mut())?;
+        if let (Quirk::BadAnswers, Some(len)) = (self.quirk, len) {
+            *len = 200;
+        }
+        Ok(())
+    }
+
+    fn start_overlapped(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        op: spi::Overlapped,
+    ) -> Result<usize, Stop> {
+        let n = spi.lower().start_overlapped(s, op)?;
+        Ok(self.count(n))
+    }
+}
+
+impl Layer {
+    /// The count this layer reports for `n` bytes moved below it.
+    fn count(&self, n: usize) -> usize {
+        match self.quirk {
+            Quirk::Overcounts(extra) => n.saturating_add(extra),
+            _ => n,
+        }
     }
 }
 
@@ -1662,6 +1727,138 @@ fn sp_1_wspaccept_returning_the_listener_fails_providerfailedinit() {
         assert_eq!(so_type(l), (0, SOCK_STREAM), "the listener is still there");
     });
     assert_one_diagnostic(&sim, Rule::Sp1, &["Acceptor", "WSPAccept succeeded with"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SP-12: what a provider's data calls hand back.
+
+/// `WSARecv(s, [8-byte buffer], ..)` with `ov` (NULL: the non-overlapped path): its return
+/// value, last error and `*lpNumberOfBytesRecvd` (BEEF when untouched).
+unsafe fn wsa_recv_8(s: SOCKET, ov: *mut OVERLAPPED) -> (i32, i32, i32) {
+    let mut data = [0u8; 8];
+    let buf = WSABUF {
+        len: 8,
+        buf: data.as_mut_ptr(),
+    };
+    let (mut got, mut flags) = (BEEF as u32, 0u32);
+    let (r, err) = last_error_after(|| WSARecv(s, &buf, 1, &mut got, &mut flags, ov, None));
+    (r, err, got as i32)
+}
+
+#[test]
+fn sp_12_overcounted_bytes_fail_wsaefault_and_nothing_panics() {
+    let layer = Layer::over(1, "Liar", TCP_ENTRY).with(Quirk::Overcounts(100));
+    let n = net(builder(Profile::Documented).provider(layer).build(), |_| {});
+    let cs = n.connect_on("Liar");
+    let s = n.accept();
+    let c = cs.raw();
+    n.h.server.run(|| assert_eq!(send_bytes(s, b"hello"), 5));
+    n.h.client.run(|| unsafe {
+        // recv: the base took 5 bytes, the layer reports 105 for an 8-byte buffer.
+        let mut buf = [0u8; 8];
+        let (r, err) = last_error_after(|| recv(c, buf.as_mut_ptr(), 8, 0));
+        assert_eq!((r, err), (SOCKET_ERROR, WSAEFAULT));
+    });
+    n.h.server.run(|| assert_eq!(send_bytes(s, b"again"), 5));
+    n.h.client.run(|| unsafe {
+        // A non-overlapped WSARecv: fails, and *lpNumberOfBytesRecvd is not written.
+        assert_eq!(
+            wsa_recv_8(c, std::ptr::null_mut()),
+            (SOCKET_ERROR, WSAEFAULT, BEEF)
+        );
+        // send: 4 bytes taken, 104 reported.
+        let (r, err) = last_error_after(|| send_bytes(c, b"ping"));
+        assert_eq!((r, err), (SOCKET_ERROR, WSAEFAULT));
+    });
+    n.h.server.run(|| {
+        assert_eq!(recv_n(s, 64, 0), (4, b"ping".to_vec()));
+        assert_eq!(send_bytes(s, b"third"), 5);
+    });
+    n.h.client.run(|| unsafe {
+        assert_eq!(SleepEx(50, FALSE), 0); // "third" arrives
+        assert_eq!(fionread(c), 5);
+        // An overlapped WSARecv that completes at once: 105 reported for 5 bytes.
+        let mut ov = OVERLAPPED::default();
+        assert_eq!(wsa_recv_8(c, &mut ov), (SOCKET_ERROR, WSAEFAULT, BEEF));
+    });
+    let ds = n.h.sim.diagnostics();
+    assert_eq!(diagnostic_rules(&n.h.sim), [Rule::Sp12; 4], "{ds:#?}");
+    let messages: Vec<&str> = ds.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "provider Liar: WSPRecv reported 105 byte(s) for a buffer of 8 byte(s)",
+            "provider Liar: WSPRecv reported 105 byte(s) for a buffer of 8 byte(s)",
+            "provider Liar: WSPSend reported 104 byte(s) for a buffer of 4 byte(s)",
+            "provider Liar: WSPRecv (overlapped) reported 105 byte(s) for a buffer of 8 byte(s)",
+        ]
+    );
+    // The non-overlapped WSARecv is traced as the recv it makes.
+    for (call, i) in [("recv", 0), ("recv", 1), ("send", 0), ("WSARecv", 0)] {
+        let ev = &events_of(&n.h.sim, call, &n.h.client)[i];
+        assert_eq!(ev.error, Some(WsaError::Fault), "{ev}");
+        assert!(ev.rules.contains(&Rule::Sp12), "{ev}");
+    }
+}
+
+#[test]
+fn sp_12_a_count_of_usize_max_fails_wsaefault_and_sets_the_last_error() {
+    let layer = Layer::over(1, "Wild", TCP_ENTRY).with(Quirk::Overcounts(usize::MAX));
+    let n = net(builder(Profile::Documented).provider(layer).build(), |_| {});
+    let cs = n.connect_on("Wild");
+    let s = n.accept();
+    n.h.server.run(|| assert_eq!(send_bytes(s, b"hello"), 5));
+    n.h.client.run(|| unsafe {
+        WSASetLastError(1234);
+        let mut buf = [0u8; 8];
+        assert_eq!(recv(cs.raw(), buf.as_mut_ptr(), 8, 0), SOCKET_ERROR);
+        assert_eq!(WSAGetLastError(), WSAEFAULT, "not the stale 1234");
+        WSASetLastError(1234);
+        assert_eq!(send_bytes(cs.raw(), b"ping"), SOCKET_ERROR);
+        assert_eq!(WSAGetLastError(), WSAEFAULT);
+        // The socket still works through an honest path (its provider is unchanged).
+        assert_eq!(so_type(cs.raw()), (0, SOCK_STREAM));
+    });
+    assert_eq!(diagnostic_rules(&n.h.sim), [Rule::Sp12; 2]);
+    assert!(n.h.sim.diagnostics()[0]
+        .message
+        .contains(&format!("reported {} byte(s)", usize::MAX)));
+}
+
+#[test]
+fn sp_12_lengths_and_error_codes_a_call_cannot_report_are_refused() {
+    let layer = Layer::over(1, "Odd", TCP_ENTRY).with(Quirk::BadAnswers);
+    let n = net(builder(Profile::Documented).provider(layer).build(), |_| {});
+    let cs = n.connect_on("Odd");
+    let _s = n.accept();
+    n.h.client.run(|| unsafe {
+        let c = cs.raw();
+        // getsockname: 200 written back for a 16-byte buffer → WSAEFAULT, namelen kept.
+        let mut a = sockaddr(Ipv4Addr::UNSPECIFIED, 0);
+        let mut len = 16;
+        let (r, err) = last_error_after(|| getsockname(c, name_mut(&mut a), &mut len));
+        assert_eq!((r, err, len), (SOCKET_ERROR, WSAEFAULT, 16));
+        // recv failing WSA_IO_PENDING without an OVERLAPPED → WSAEPROVIDERFAILEDINIT.
+        let mut buf = [0u8; 8];
+        let (r, err) = last_error_after(|| recv(c, buf.as_mut_ptr(), 8, 0));
+        assert_eq!((r, err), (SOCKET_ERROR, WSAEPROVIDERFAILEDINIT));
+        // bind failing WAIT_TIMEOUT (258) → WSAEPROVIDERFAILEDINIT.
+        let fresh = wsa_socket_on(&entry("Odd"));
+        let at = sockaddr(Ipv4Addr::UNSPECIFIED, 0);
+        let (r, err) = last_error_after(|| bind(fresh, name_ptr(&at), 16));
+        assert_eq!((r, err), (SOCKET_ERROR, WSAEPROVIDERFAILEDINIT));
+    });
+    let ds = n.h.sim.diagnostics();
+    let messages: Vec<&str> = ds.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "provider Odd: WSPGetSockName (length written back) reported 200 byte(s) for a buffer of 16 byte(s)",
+            "provider Odd: WSPRecv failed WSA_IO_PENDING (997), which it cannot report",
+            "provider Odd: WSPBind failed WAIT_TIMEOUT (258), which it cannot report",
+        ]
+    );
+    assert_eq!(diagnostic_rules(&n.h.sim), [Rule::Sp12; 3]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -226,6 +226,82 @@ fn cs_7_closing_the_listener_interrupts_a_blocked_accept() {
     });
 }
 
+/// An `FD_SET` holding `socks`.
+fn fd_set(socks: &[SOCKET]) -> FD_SET {
+    let mut set = FD_SET {
+        fd_count: socks.len() as u32,
+        ..FD_SET::default()
+    };
+    set.fd_array[..socks.len()].copy_from_slice(socks);
+    set
+}
+
+/// The sockets of an `FD_SET`.
+fn members(set: &FD_SET) -> Vec<SOCKET> {
+    set.fd_array[..set.fd_count as usize].to_vec()
+}
+
+/// `select(read, write, except)` with no timeout: (return value, last error if it failed else
+/// 0, the three sets' members afterwards).
+fn select_sets(
+    read: &[SOCKET],
+    write: &[SOCKET],
+    except: &[SOCKET],
+) -> (i32, i32, [Vec<SOCKET>; 3]) {
+    let (mut r, mut w, mut x) = (fd_set(read), fd_set(write), fd_set(except));
+    let n = unsafe { select(0, &mut r, &mut w, &mut x, std::ptr::null()) };
+    let e = if n == SOCKET_ERROR { err() } else { 0 };
+    (n, e, [members(&r), members(&w), members(&x)])
+}
+
+#[test]
+fn cs_7_closesocket_wakes_a_select_at_once_and_reports_the_socket_readable() {
+    let (sim, p) = app();
+    p.run(|| unsafe {
+        startup_2_2();
+        let (_l1, _c1, s1) = local_pair(7000);
+        let (_l2, _c2, s2) = local_pair(7001);
+        // s1 watched for reading and exceptions, s2 for reading: neither is ready.
+        let t = thread::spawn(move || select_sets(&[s1, s2], &[], &[s1]));
+        sim.run();
+        assert!(!t.is_finished(), "nothing is ready: select waits");
+        let closed_at = sim.now();
+        assert_eq!(closesocket(s1), 0);
+        let id = t.id();
+        // Win (test_select): the closed socket is reported readable, and only there.
+        assert_eq!(t.join(), (1, 0, [vec![s1], vec![], vec![]]));
+        let ev = &calls_of(&sim, "select", id)[0];
+        assert_eq!(ev.time, closed_at, "woken at once: {ev}");
+        assert!(ev.rules.contains(&Rule::Cs7), "{ev}");
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
+#[test]
+fn cs_7_closesocket_of_a_socket_only_in_exceptfds_fails_select_wsaenotsock() {
+    let (sim, p) = app();
+    p.run(|| unsafe {
+        startup_2_2();
+        let (_l1, _c1, s1) = local_pair(7000);
+        let (_l2, _c2, s2) = local_pair(7001);
+        let t = thread::spawn(move || select_sets(&[s2], &[], &[s1]));
+        sim.run();
+        assert!(!t.is_finished());
+        let closed_at = sim.now();
+        assert_eq!(closesocket(s1), 0);
+        let id = t.id();
+        // Win (test_select): WSAENOTSOCK, and every set it was given is emptied.
+        assert_eq!(
+            t.join(),
+            (SOCKET_ERROR, WSAENOTSOCK, [vec![], vec![], vec![]])
+        );
+        let ev = &calls_of(&sim, "select", id)[0];
+        assert_eq!(ev.time, closed_at, "woken at once: {ev}");
+        assert!(ev.rules.contains(&Rule::Cs7), "{ev}");
+        assert_eq!(WSACleanup(), 0);
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 // CL-13
 

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::providers::calls::Cs7;
 use super::providers::net::Sd12;
 use super::transport::{Endpoint, Phase, Proto};
 use super::ws2::table::{Key, Socket};
@@ -285,7 +286,8 @@ impl Machine {
     }
 
     /// `select`: how many sockets are ready; each set keeps its ready sockets only. All sets
-    /// empty → `WSAEINVAL`; an unknown socket → `WSAENOTSOCK`.
+    /// empty → `WSAEINVAL`; an unknown socket → `WSAENOTSOCK`; a socket closed while it
+    /// waited → CS-7 ([`Machine::cs_7`]).
     pub(super) fn select(
         &mut self,
         cx: &mut Cx,
@@ -296,8 +298,17 @@ impl Machine {
             return Err(WsaError::InvalidArgument.into());
         }
         let mut ready: [Vec<Socket>; 3] = Default::default();
+        let mut gone: [Vec<Socket>; 3] = Default::default();
         for (k, set) in sets.iter().enumerate() {
             for &s in set.iter().flat_map(|v| v.iter()) {
+                // Handles are never reused (CS-1): a socket unknown now that the call is made
+                // again was open when it started.
+                if cx.resumed && self.process(cx.process).socket_chain(s).is_none() {
+                    if !gone[k].contains(&s) {
+                        gone[k].push(s);
+                    }
+                    continue;
+                }
                 let ep = self.process_mut(cx.process).socket_mut(cx, s)?.endpoint;
                 let e = self.transport.ep(ep);
                 let yes = match k {
@@ -316,20 +327,29 @@ impl Machine {
                 }
             }
         }
+        let closed = self.cs_7(
+            cx,
+            Cs7::Select {
+                ready: &mut ready,
+                gone,
+            },
+        );
         let n: usize = ready.iter().map(Vec::len).sum();
         let deadline = timeout.map(|t| cx.started.saturating_add(t));
-        if n == 0 && deadline.is_none_or(|d| self.now < d) {
+        if closed.is_ok() && n == 0 && deadline.is_none_or(|d| self.now < d) {
             return Err(Stop::Block(Block {
                 deadline,
                 what: "select",
                 socket: None,
             }));
         }
+        // CS-7's failure reports nothing ready: every set given is emptied.
         for (set, r) in sets.into_iter().zip(ready) {
             if let Some(v) = set {
                 *v = r;
             }
         }
+        closed?;
         Ok(Reply::Count(n as u32))
     }
 }

@@ -358,8 +358,10 @@ impl World {
     ///
     /// Open sockets go as the final cleanup would take them under `Exit` (CL-6), abortively
     /// under `Kill` (SP-8). Then CL-7: under `Profile::Documented` the unsent data of sockets
-    /// already closed is lost with the DLL (the peer gets a reset); under `Profile::Windows`
-    /// the transport keeps sending it.
+    /// already closed is lost with the DLL (the peer gets what was on the wire, then a reset);
+    /// under `Profile::Windows` the transport keeps sending it. Data already on the wire, and
+    /// the FIN of a graceful close, still arrive: a closed socket whose every byte left
+    /// loses nothing, and its peer sees the graceful close, not a reset.
     pub fn end_process(&mut self, p: ProcessId, how: Ending) -> Vec<Rule> {
         let mut rules = Vec::new();
         let Some(sockets) = self.process_mut(p).end(how) else {

@@ -136,6 +136,7 @@ pub unsafe fn select(
         })
     };
     let (mut r, mut w, mut e) = (load(readfds), load(writefds), load(exceptfds));
+    let given = [r.clone(), w.clone(), e.clone()];
     let timeout = match read_opt(timeout) {
         None => Ok(None),
         Some(t) if t.tv_sec < 0 || t.tv_usec < 0 => Err(()),
@@ -150,8 +151,13 @@ pub unsafe fn select(
         except: e.as_mut(),
         timeout,
     });
-    if res.is_ok() {
-        for (p, v) in [(readfds, r), (writefds, w), (exceptfds, e)] {
+    // The sets the core changed are written back (on success, and when a failure empties
+    // them: CS-7).
+    for ((p, v), before) in [(readfds, r), (writefds, w), (exceptfds, e)]
+        .into_iter()
+        .zip(given)
+    {
+        if res.is_ok() || v != before {
             if let Some(v) = v {
                 let mut set = FD_SET {
                     fd_count: v.len() as u32,

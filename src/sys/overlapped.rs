@@ -215,7 +215,8 @@ unsafe fn recv_scattered(
     if r < 0 {
         return r;
     }
-    let mut rest = &tmp[..r as usize];
+    // SP-12: Ws2_32 checked the count against `tmp`; slicing never goes past it.
+    let mut rest = &tmp[..(r as usize).min(tmp.len())];
     for &(p, n) in &bufs {
         let k = n.min(rest.len());
         std::ptr::copy_nonoverlapping(rest.as_ptr(), p as *mut u8, k);

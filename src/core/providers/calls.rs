@@ -13,6 +13,21 @@ use crate::core::ws2::table::Socket;
 use crate::core::{Cx, Machine, Stop};
 use crate::error::WsaError;
 
+/// What [`Machine::cs_7`] is asked about.
+#[derive(Debug)]
+pub(in crate::core) enum Cs7<'a> {
+    /// The calling thread closed this socket.
+    Closed(Socket),
+    /// A `select` made again after it waited: the sockets it reports so far per set (read,
+    /// write, except) and those of each set that were closed while it waited.
+    Select {
+        /// The ready sockets per set.
+        ready: &'a mut [Vec<Socket>; 3],
+        /// The closed sockets per set.
+        gone: [Vec<Socket>; 3],
+    },
+}
+
 impl Machine {
     /// The built-in providers' `WSPSocket`: a fresh endpoint for a socket of `entry`.
     pub(in crate::core) fn open_socket(
@@ -59,11 +74,7 @@ impl Machine {
         }
         self.close_network(cx, s)?;
         self.process_mut(cx.process).remove_socket(s);
-        // CS-7: blocking calls on the socket in other threads return WSAEINTR.
-        let (p, me) = (cx.process, cx.thread);
-        self.threads.interrupt(cx, Rule::Cs7, |t, b| {
-            b.process == p && b.socket == Some(s) && t != me
-        });
+        self.cs_7(cx, Cs7::Closed(s))?;
         Machine::cs_1(cx, Ok(()))?;
         Ok(Reply::Done)
     }
@@ -141,6 +152,51 @@ impl Machine {
             self.transport.shut_send(now, ep, None);
         }
         self.transport.detach(now, ep);
+    }
+
+    /// CS-7, the one place it is decided: what a `closesocket` does to the calls of other
+    /// threads waiting on the socket.
+    ///
+    /// [`Cs7::Closed`]: the blocking calls on the socket in other threads of the process are
+    /// interrupted and return `WSAEINTR` (accept: `INVALID_SOCKET`). A `select` waits on no
+    /// one socket: the harness makes every waiting call again once something changed, and
+    /// [`Cs7::Select`] is that `select` finding sockets of its sets closed (win: test_select).
+    /// It then returns at once: a closed socket it watched for reading is reported readable
+    /// (it stays in readfds); one watched for writing but not reading stays in writefds (sim:
+    /// Windows was observed with the read set only); one that was only in exceptfds is not
+    /// reported, and when nothing at all is reported `select` fails `WSAENOTSOCK` with every
+    /// set it was given emptied.
+    pub(in crate::core) fn cs_7(&mut self, cx: &mut Cx, case: Cs7<'_>) -> Result<(), WsaError> {
+        match case {
+            Cs7::Closed(s) => {
+                let (p, me) = (cx.process, cx.thread);
+                self.threads.interrupt(cx, Rule::Cs7, |t, b| {
+                    b.process == p && b.socket == Some(s) && t != me
+                });
+                Ok(())
+            }
+            Cs7::Select { ready, gone } => {
+                if gone.iter().all(Vec::is_empty) {
+                    return Ok(());
+                }
+                cx.rule(Rule::Cs7);
+                let [read, write, _] = gone;
+                for s in read {
+                    if !ready[0].contains(&s) {
+                        ready[0].push(s);
+                    }
+                }
+                for s in write {
+                    if !ready[0].contains(&s) && !ready[1].contains(&s) {
+                        ready[1].push(s);
+                    }
+                }
+                if ready.iter().all(Vec::is_empty) {
+                    return Err(WsaError::NotSocket);
+                }
+                Ok(())
+            }
+        }
     }
 
     /// CS-1, the one place it is decided: `closesocket` on an unknown or closed handle fails

@@ -732,11 +732,16 @@ impl Transport {
         }
     }
 
-    /// Endpoints opened by `p` that no socket refers to any more and still have unsent data.
+    /// Endpoints opened by `p` that no socket refers to any more and still hold data not yet
+    /// on the wire (CL-7).
+    ///
+    /// Bytes already on the wire, acknowledged or not, are not held: they arrive and count as
+    /// delivered. A graceful close puts its FIN on the wire as soon as the queue is empty
+    /// ([`Transport::pump`]), so an endpoint with an empty queue has nothing left to lose.
     pub fn orphans_with_data(&self, p: ProcessId) -> Vec<EndpointId> {
         self.endpoints
             .iter()
-            .filter(|(_, ep)| ep.origin == p && !ep.is_attached() && ep.unsent())
+            .filter(|(_, ep)| ep.origin == p && !ep.is_attached() && !ep.send_q.is_empty())
             .map(|(id, _)| id)
             .collect()
     }

@@ -17,6 +17,7 @@ use crate::core::call::{Call, Codes, Gate, LastError, Reply, Spec};
 use crate::core::catalog::{self, Catalog};
 use crate::core::provider;
 use crate::core::rules::Rule;
+use crate::core::ws2::spi_client::Wsp;
 use crate::core::ws2::table::Generations;
 use crate::core::Socket;
 use crate::core::{Cx, Machine, Step, Stop, World};
@@ -146,8 +147,16 @@ impl World {
             Call::Overlapped { s, req, fault, .. } => {
                 let req = req.take().ok_or(WsaError::InvalidParameter)?;
                 let (s, op) = (*s, provider::Overlapped { req, fault: *fault });
-                self.via_socket(cx, s, |p, spi| p.start_overlapped(spi, s, op))
-                    .map(count)
+                let what = if op.is_send() {
+                    "WSPSend (overlapped)"
+                } else {
+                    "WSPRecv (overlapped)"
+                };
+                let room = op.len();
+                let n = self.via_socket(cx, s, Wsp::overlapped(what), |p, spi| {
+                    p.start_overlapped(spi, s, op)
+                })?;
+                self.counted(cx, s, what, n, room).map(count)
             }
             Call::OverlappedResult {
                 s,
@@ -162,9 +171,12 @@ impl World {
                     // OVERLAPPED record, which Ws2_32 reads itself.
                     return self.overlapped_result(cx, s, key, record, wait, has_bytes);
                 }
-                self.via_socket(cx, s, |p, spi| {
-                    p.get_overlapped_result(spi, s, key, record, wait, has_bytes)
-                })
+                self.via_socket(
+                    cx,
+                    s,
+                    Wsp::overlapped("WSPGetOverlappedResult"),
+                    |p, spi| p.get_overlapped_result(spi, s, key, record, wait, has_bytes),
+                )
                 .map(count)
             }
             Call::GetOverlappedResult {
@@ -194,7 +206,7 @@ impl World {
             } => {
                 let (s, level, name, len) = (*s, *level, *name, *len);
                 let value = value.as_deref();
-                self.via_socket(cx, s, |p, spi| {
+                self.via_socket(cx, s, Wsp::call("WSPSetSockOpt"), |p, spi| {
                     p.set_sock_opt(spi, s, level, name, value, len)
                 })
                 .map(done)
@@ -207,16 +219,24 @@ impl World {
                 len,
             } => {
                 let (s, level, name) = (*s, *level, *name);
-                let (value, len) = (value.as_deref_mut(), len.as_deref_mut());
-                self.via_socket(cx, s, |p, spi| {
-                    p.get_sock_opt(spi, s, level, name, value, len)
-                })
-                .map(done)
+                let (room, before) = (
+                    value.as_deref().map_or(0, <[u8]>::len),
+                    len.as_deref().copied(),
+                );
+                let (v, l) = (value.as_deref_mut(), len.as_deref_mut());
+                let what = "WSPGetSockOpt";
+                self.via_socket(cx, s, Wsp::call(what), |p, spi| {
+                    p.get_sock_opt(spi, s, level, name, v, l)
+                })?;
+                self.length_written(cx, s, what, len.as_deref_mut(), before, room)
+                    .map(done)
             }
             Call::IoctlSocket { s, cmd, arg } => {
                 let (s, cmd, arg) = (*s, *cmd, arg.as_deref_mut());
-                self.via_socket(cx, s, |p, spi| p.ioctl(spi, s, cmd, arg))
-                    .map(done)
+                self.via_socket(cx, s, Wsp::call("WSPIoctl"), |p, spi| {
+                    p.ioctl(spi, s, cmd, arg)
+                })
+                .map(done)
             }
             Call::EnumProtocols {
                 filter,
@@ -230,21 +250,25 @@ impl World {
             )?),
             Call::Bind { s, addr } => {
                 let (s, addr) = (*s, addr.as_deref());
-                self.via_socket(cx, s, |p, spi| p.bind(spi, s, addr))
+                self.via_socket(cx, s, Wsp::call("WSPBind"), |p, spi| p.bind(spi, s, addr))
                     .map(done)
             }
             Call::Listen { s, backlog } => {
                 let (s, backlog) = (*s, *backlog);
-                self.via_socket(cx, s, |p, spi| p.listen(spi, s, backlog))
-                    .map(done)
+                self.via_socket(cx, s, Wsp::call("WSPListen"), |p, spi| {
+                    p.listen(spi, s, backlog)
+                })
+                .map(done)
             }
             Call::Accept { s, addr, len } => {
                 self.ws2_accept(cx, *s, addr.as_deref_mut(), len.as_deref_mut())
             }
             Call::Connect { s, addr } => {
                 let (s, addr) = (*s, addr.as_deref());
-                self.via_socket(cx, s, |p, spi| p.connect(spi, s, addr))
-                    .map(done)
+                self.via_socket(cx, s, Wsp::call("WSPConnect"), |p, spi| {
+                    p.connect(spi, s, addr)
+                })
+                .map(done)
             }
             Call::Send {
                 s,
@@ -254,13 +278,24 @@ impl World {
                 to,
             } => {
                 let (s, buf, len, flags) = (*s, buf.as_deref(), *len, *flags);
-                match *to {
-                    None => self.via_socket(cx, s, |p, spi| p.send(spi, s, buf, len, flags)),
-                    Some(to) => {
-                        self.via_socket(cx, s, |p, spi| p.send_to(spi, s, buf, len, flags, to))
+                let room = buf.map_or(0, <[u8]>::len);
+                let (what, n) = match *to {
+                    None => {
+                        let what = "WSPSend";
+                        let n = self.via_socket(cx, s, Wsp::call(what), |p, spi| {
+                            p.send(spi, s, buf, len, flags)
+                        });
+                        (what, n?)
                     }
-                }
-                .map(count)
+                    Some(to) => {
+                        let what = "WSPSendTo";
+                        let n = self.via_socket(cx, s, Wsp::call(what), |p, spi| {
+                            p.send_to(spi, s, buf, len, flags, to)
+                        });
+                        (what, n?)
+                    }
+                };
+                self.counted(cx, s, what, n, room).map(count)
             }
             Call::Recv {
                 s,
@@ -270,29 +305,59 @@ impl World {
                 from,
             } => {
                 let (s, buf, len, flags) = (*s, buf.as_deref_mut(), *len, *flags);
-                match from.as_mut() {
-                    None => self.via_socket(cx, s, |p, spi| p.recv(spi, s, buf, len, flags)),
-                    Some((b, l)) => {
-                        let (b, l) = (b.as_deref_mut(), l.as_deref_mut());
-                        self.via_socket(cx, s, |p, spi| p.recv_from(spi, s, buf, len, flags, b, l))
+                let room = buf.as_deref().map_or(0, <[u8]>::len);
+                let (what, n) = match from.as_mut() {
+                    None => {
+                        let what = "WSPRecv";
+                        let n = self.via_socket(cx, s, Wsp::call(what), |p, spi| {
+                            p.recv(spi, s, buf, len, flags)
+                        });
+                        (what, n?)
                     }
-                }
-                .map(count)
+                    Some((b, l)) => {
+                        let what = "WSPRecvFrom";
+                        let name_room = b.as_deref().map_or(0, <[u8]>::len);
+                        let before = l.as_deref().copied();
+                        let (b, l2) = (b.as_deref_mut(), l.as_deref_mut());
+                        let n = self.via_socket(cx, s, Wsp::call(what), |p, spi| {
+                            p.recv_from(spi, s, buf, len, flags, b, l2)
+                        })?;
+                        self.length_written(cx, s, what, l.as_deref_mut(), before, name_room)?;
+                        (what, n)
+                    }
+                };
+                self.counted(cx, s, what, n, room).map(count)
             }
             Call::SockName { s, addr, len } => {
-                let (s, addr, len) = (*s, addr.as_deref_mut(), len.as_deref_mut());
-                self.via_socket(cx, s, |p, spi| p.sock_name(spi, s, addr, len))
+                let s = *s;
+                let (room, before) = (
+                    addr.as_deref().map_or(0, <[u8]>::len),
+                    len.as_deref().copied(),
+                );
+                let (a, l) = (addr.as_deref_mut(), len.as_deref_mut());
+                let what = "WSPGetSockName";
+                self.via_socket(cx, s, Wsp::call(what), |p, spi| p.sock_name(spi, s, a, l))?;
+                self.length_written(cx, s, what, len.as_deref_mut(), before, room)
                     .map(done)
             }
             Call::PeerName { s, addr, len } => {
-                let (s, addr, len) = (*s, addr.as_deref_mut(), len.as_deref_mut());
-                self.via_socket(cx, s, |p, spi| p.peer_name(spi, s, addr, len))
+                let s = *s;
+                let (room, before) = (
+                    addr.as_deref().map_or(0, <[u8]>::len),
+                    len.as_deref().copied(),
+                );
+                let (a, l) = (addr.as_deref_mut(), len.as_deref_mut());
+                let what = "WSPGetPeerName";
+                self.via_socket(cx, s, Wsp::call(what), |p, spi| p.peer_name(spi, s, a, l))?;
+                self.length_written(cx, s, what, len.as_deref_mut(), before, room)
                     .map(done)
             }
             Call::Shutdown { s, how } => {
                 let (s, how) = (*s, *how);
-                self.via_socket(cx, s, |p, spi| p.shutdown(spi, s, how))
-                    .map(done)
+                self.via_socket(cx, s, Wsp::call("WSPShutdown"), |p, spi| {
+                    p.shutdown(spi, s, how)
+                })
+                .map(done)
             }
             Call::SendDisconnect { s, data } => {
                 let s = *s;
@@ -302,8 +367,10 @@ impl World {
                         buf: d.buf,
                         len: d.len,
                     });
-                self.via_socket(cx, s, |p, spi| p.send_disconnect(spi, s, data))
-                    .map(done)
+                self.via_socket(cx, s, Wsp::call("WSPSendDisconnect"), |p, spi| {
+                    p.send_disconnect(spi, s, data)
+                })
+                .map(done)
             }
             Call::CreateEvent => self.create_event(cx),
             Call::EventOp(h, op) => self.event_op(cx, *h, *op),
@@ -339,8 +406,10 @@ impl World {
                         buf: d.buf.as_deref_mut(),
                         len: &mut *d.len,
                     });
-                self.via_socket(cx, s, |p, spi| p.recv_disconnect(spi, s, data))
-                    .map(done)
+                self.via_socket(cx, s, Wsp::call("WSPRecvDisconnect"), |p, spi| {
+                    p.recv_disconnect(spi, s, data)
+                })
+                .map(done)
             }
             Call::RegisterName { name, addr } => self.register_name(cx, name, *addr),
             Call::LookupName { name } => self.lookup_name(cx, name),
@@ -477,7 +546,7 @@ impl World {
         cx: &mut Cx,
         s: Socket,
         addr: Option<&mut [u8]>,
-        len: Option<&mut i32>,
+        mut len: Option<&mut i32>,
     ) -> Result<Reply, Stop> {
         let chain = self
             .process_mut(cx.process)
@@ -485,8 +554,15 @@ impl World {
             .chain
             .clone();
         let before = self.generations.current();
-        let new = self.via_socket(cx, s, |p, spi| p.accept(spi, s, addr, len))?;
-        self.check_new_socket(cx, new, &chain, before, "WSPAccept")?;
+        let (room, len_before) = (
+            addr.as_deref().map_or(0, <[u8]>::len),
+            len.as_deref().copied(),
+        );
+        let (a, l) = (addr, len.as_deref_mut());
+        let what = "WSPAccept";
+        let new = self.via_socket(cx, s, Wsp::call(what), |p, spi| p.accept(spi, s, a, l))?;
+        self.check_new_socket(cx, new, &chain, before, what)?;
+        self.length_written(cx, s, what, len, len_before, room)?;
         Ok(Reply::Socket(new))
     }
 
@@ -496,7 +572,9 @@ impl World {
         if let Err(e) = self.process_mut(cx.process).socket_mut(cx, s) {
             Machine::cs_1(cx, Err(e))?;
         }
-        self.via_socket(cx, s, |p, spi| p.close_socket(spi, s))?;
+        self.via_socket(cx, s, Wsp::call("WSPCloseSocket"), |p, spi| {
+            p.close_socket(spi, s)
+        })?;
         if let Some(&top) = self
             .process(cx.process)
             .socket_chain(s)
@@ -518,7 +596,9 @@ impl World {
         let socket = self.threads.blocked_on(cx.thread);
         match socket.filter(|s| self.process(cx.process).socket_chain(*s).is_some()) {
             Some(s) => self
-                .via_socket(cx, s, |p, spi| p.cancel_blocking_call(spi))
+                .via_socket(cx, s, Wsp::call("WSPCancelBlockingCall"), |p, spi| {
+                    p.cancel_blocking_call(spi)
+                })
                 .map(done),
             None => self.cancel_blocking_call(cx),
         }

@@ -260,11 +260,13 @@ impl World {
         providers.call(machine, cx, chain, depth, f)
     }
 
-    /// Calls the top provider of socket `s`'s chain (ER-2: an unknown handle → `WSAENOTSOCK`).
+    /// Calls the top provider of socket `s`'s chain (ER-2: an unknown handle → `WSAENOTSOCK`)
+    /// with the SPI function `what`; its error is checked (SP-12) before it goes on.
     pub(in crate::core) fn via_socket<R>(
         &mut self,
         cx: &mut Cx,
         s: Socket,
+        what: Wsp,
         f: impl FnOnce(&mut dyn Provider, &mut Spi<'_>) -> Result<R, Stop>,
     ) -> Result<R, Stop> {
         let chain = self
@@ -272,7 +274,61 @@ impl World {
             .socket_mut(cx, s)?
             .chain
             .clone();
-        self.call_provider(cx, chain, 0, f)
+        let r = self.call_provider(cx, chain, 0, f);
+        if let Err(Stop::Fail(error)) = r {
+            let answer = Answer::Failed {
+                what: what.name,
+                error,
+                overlapped: what.overlapped,
+            };
+            self.sp_12(cx, s, answer)?;
+        }
+        r
+    }
+
+    /// A data call's byte count `n`, given `room` bytes of buffer, checked (SP-12).
+    pub(in crate::core) fn counted(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        what: &str,
+        n: usize,
+        room: usize,
+    ) -> Result<usize, Stop> {
+        let answer = Answer::Count {
+            what,
+            n: n as i128,
+            room,
+        };
+        self.sp_12(cx, s, answer)?;
+        Ok(n)
+    }
+
+    /// An address or option length a successful call wrote back to `len` (it was `before`),
+    /// for a buffer of `room` bytes, checked (SP-12); a bad one is put back as it was.
+    pub(in crate::core) fn length_written(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        what: &str,
+        len: Option<&mut i32>,
+        before: Option<i32>,
+        room: usize,
+    ) -> Result<(), Stop> {
+        let (Some(len), Some(before)) = (len, before) else {
+            return Ok(());
+        };
+        let what = format!("{what} (length written back)");
+        let answer = Answer::Count {
+            what: &what,
+            n: i128::from(*len),
+            room,
+        };
+        if let Err(e) = self.sp_12(cx, s, answer) {
+            *len = before;
+            return Err(e.into());
+        }
+        Ok(())
     }
 
     /// SP-1: loads every provider of `chain` the process has not loaded yet, base first, with
@@ -544,5 +600,109 @@ pub(crate) fn sp_3(cx: &mut Cx, why: Sp3) -> WsaError {
         Sp3::NotStarted => WsaError::NotInitialised,
         Sp3::UnknownProvider => WsaError::InvalidArgument,
         Sp3::NetworkDown => WsaError::NetworkDown,
+    }
+}
+
+/// The SPI function Ws2_32 calls through a socket's chain, as SP-12 names it.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::core) struct Wsp {
+    name: &'static str,
+    overlapped: bool,
+}
+
+impl Wsp {
+    /// A call that does not concern an overlapped operation.
+    pub(in crate::core) const fn call(name: &'static str) -> Wsp {
+        Wsp {
+            name,
+            overlapped: false,
+        }
+    }
+
+    /// A call that starts an overlapped operation or asks for one's result.
+    pub(in crate::core) const fn overlapped(name: &'static str) -> Wsp {
+        Wsp {
+            name,
+            overlapped: true,
+        }
+    }
+}
+
+/// What a provider's call handed back to Ws2_32, as SP-12 checks it.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::core) enum Answer<'a> {
+    /// The call (`what`, e.g. `"WSPRecv"`) failed with `error`; `overlapped` when it started
+    /// an overlapped operation or asked for one's result, where `WSA_IO_PENDING` and
+    /// `WSA_IO_INCOMPLETE` are answers.
+    Failed {
+        /// The SPI function.
+        what: &'a str,
+        /// Its error.
+        error: WsaError,
+        /// It concerns an overlapped operation.
+        overlapped: bool,
+    },
+    /// The call (`what`) reported `n` bytes in a buffer of `room` bytes: moved by a data call,
+    /// or an address or option length written back.
+    Count {
+        /// The SPI function and what was counted.
+        what: &'a str,
+        /// The count reported (an `i32` length written back may be negative).
+        n: i128,
+        /// The bytes the application gave.
+        room: usize,
+    },
+}
+
+impl World {
+    /// SP-12, the one place it is decided: what the top provider of `s`'s chain hands back
+    /// from a socket call is checked before it reaches the application. A byte count beyond
+    /// the buffers given (or negative) fails the call `WSAEFAULT`; an error that no such call
+    /// can report fails it `WSAEPROVIDERFAILEDINIT` (sim: the SPEC names no code for it) —
+    /// `WAIT_TIMEOUT` (a kernel32 wait result, not a Winsock error) from any call, and
+    /// `WSA_IO_PENDING` or `WSA_IO_INCOMPLETE` from a call that is not overlapped (no
+    /// completion would ever follow). Each violation is a diagnostic naming SP-12. The
+    /// handles a provider hands back are checked by SP-1 (`check_new_socket`).
+    pub(in crate::core) fn sp_12(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        answer: Answer<'_>,
+    ) -> Result<(), WsaError> {
+        let (message, error) = match answer {
+            Answer::Count { n, room, .. } if (0..=room as i128).contains(&n) => return Ok(()),
+            Answer::Count { what, n, room } => (
+                format!("{what} reported {n} byte(s) for a buffer of {room} byte(s)"),
+                WsaError::Fault,
+            ),
+            Answer::Failed {
+                what,
+                error: error @ (WsaError::IoPending | WsaError::IoIncomplete),
+                overlapped: false,
+            }
+            | Answer::Failed {
+                what,
+                error: error @ WsaError::WaitTimeout,
+                ..
+            } => (
+                format!(
+                    "{what} failed {} ({}), which it cannot report",
+                    error.name(),
+                    error.code()
+                ),
+                WsaError::ProviderFailedInit,
+            ),
+            Answer::Failed { .. } => return Ok(()),
+        };
+        let name = self
+            .process(cx.process)
+            .socket_chain(s)
+            .and_then(<[_]>::first)
+            .map_or_else(
+                || "?".to_string(),
+                |&top| self.provider_info(top).name.clone(),
+            );
+        self.diagnose(cx, Rule::Sp12, format!("provider {name}: {message}"));
+        Err(error)
     }
 }
