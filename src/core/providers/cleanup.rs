@@ -16,7 +16,10 @@ impl Machine {
         cx.rule(Rule::Sp4);
         let pid = cx.process;
         let sockets = self.provider_sockets(pid, idx, true);
-        if self.abort_ops(|p, s| p == pid && sockets.contains(&s), false) {
+        // Looked up once per pending operation and blocked thread: a set keeps the final
+        // cleanup O((sockets + operations) log sockets).
+        let set: std::collections::BTreeSet<Socket> = sockets.iter().copied().collect();
+        if self.abort_ops(|p, s| p == pid && set.contains(&s), false) {
             cx.rule(Rule::Cl5); // CL-5: no event, no routine, no packet.
         }
         let open: Vec<_> = sockets
@@ -27,7 +30,7 @@ impl Machine {
         // SP-4 → CL-4: blocking calls on those sockets in other threads return WSAEINTR.
         let me = cx.thread;
         self.threads.interrupt(cx, Rule::Sp4, |t, b| {
-            b.process == pid && t != me && b.socket.is_some_and(|s| sockets.contains(&s))
+            b.process == pid && t != me && b.socket.is_some_and(|s| set.contains(&s))
         });
     }
 
