@@ -233,8 +233,8 @@ unsafe fn recv_scattered(
 ///
 /// ```
 /// use ws2sim::sys::*;
-/// # let sim = ws2sim::Sim::new();
-/// # let p = sim.localhost().process("app");
+/// let sim = ws2sim::Sim::new();
+/// let p = sim.localhost().process("app");
 /// p.run(|| unsafe {
 ///     let mut d: WSADATA = std::mem::zeroed();
 ///     WSAStartup(0x0202, &mut d);
@@ -335,8 +335,8 @@ pub unsafe fn WSASendTo(
 ///     assert_eq!(err, 0);
 ///     GOT.store(n, Ordering::SeqCst);
 /// }
-/// # let sim = ws2sim::Sim::new();
-/// # let p = sim.localhost().process("app");
+/// let sim = ws2sim::Sim::new();
+/// let p = sim.localhost().process("app");
 /// p.run(|| unsafe {
 ///     let mut d: WSADATA = std::mem::zeroed();
 ///     WSAStartup(0x0202, &mut d);
@@ -390,8 +390,8 @@ pub unsafe fn WSARecv(
 ///
 /// ```
 /// use ws2sim::sys::*;
-/// # let sim = ws2sim::Sim::new();
-/// # let p = sim.localhost().process("app");
+/// let sim = ws2sim::Sim::new();
+/// let p = sim.localhost().process("app");
 /// p.run(|| unsafe {
 ///     let mut d: WSADATA = std::mem::zeroed();
 ///     WSAStartup(0x0202, &mut d);
@@ -469,8 +469,8 @@ pub unsafe fn WSARecvFrom(
 ///
 /// ```
 /// use ws2sim::sys::*;
-/// # let sim = ws2sim::Sim::new();
-/// # let p = sim.localhost().process("app");
+/// let sim = ws2sim::Sim::new();
+/// let p = sim.localhost().process("app");
 /// p.run(|| unsafe {
 ///     let mut d: WSADATA = std::mem::zeroed();
 ///     WSAStartup(0x0202, &mut d);
@@ -527,8 +527,8 @@ pub unsafe fn WSAGetOverlappedResult(
 ///
 /// ```
 /// use ws2sim::sys::*;
-/// # let sim = ws2sim::Sim::new();
-/// # let p = sim.localhost().process("app");
+/// let sim = ws2sim::Sim::new();
+/// let p = sim.localhost().process("app");
 /// p.run(|| unsafe {
 ///     let mut d: WSADATA = std::mem::zeroed();
 ///     WSAStartup(0x0202, &mut d);
@@ -581,8 +581,8 @@ pub unsafe fn GetOverlappedResult(
 ///
 /// ```
 /// use ws2sim::sys::*;
-/// # let sim = ws2sim::Sim::new();
-/// # let p = sim.localhost().process("app");
+/// let sim = ws2sim::Sim::new();
+/// let p = sim.localhost().process("app");
 /// p.run(|| unsafe {
 ///     let mut d: WSADATA = std::mem::zeroed();
 ///     WSAStartup(0x0202, &mut d);
