@@ -12,8 +12,25 @@ use super::{Block, Cx, Machine, Profile, Reply, Stop};
 use crate::consts::*;
 use crate::error::WsaError;
 
-/// An event object handle (`WSAEVENT`). Values are never 0 (`WSA_INVALID_EVENT`) and never
-/// equal a socket handle.
+/// An event object handle (`WSAEVENT`), made by [`EventHandle::create`] (`WSACreateEvent`).
+/// Values are never 0 (`WSA_INVALID_EVENT`) and never equal a socket handle; [`raw`](Self::raw)
+/// is the value [`sys`](crate::sys) functions take.
+///
+/// ```
+/// use ws2sim::{api, sys, EventHandle, Sim, Version};
+///
+/// let sim = Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| {
+///     api::startup(Version::V2_2).unwrap();
+///     let e = EventHandle::create().unwrap();
+///     assert_ne!(e.raw(), sys::WSA_INVALID_EVENT);
+///     assert_eq!(unsafe { sys::WSASetEvent(e.raw()) }, sys::TRUE);
+///     e.close().unwrap();
+///     assert_eq!(EventHandle::from_raw(e.raw()), e);
+///     api::cleanup().unwrap();
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventHandle(isize);
 

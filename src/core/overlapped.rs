@@ -189,7 +189,8 @@ impl std::fmt::Display for PortHandle {
     }
 }
 
-/// One completion packet.
+/// One completion packet, as [`CompletionPort::get`](crate::api::CompletionPort::get) returns
+/// it (the [`CompletionPort`](crate::api::CompletionPort) example shows one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Packet {
     /// Bytes transferred.

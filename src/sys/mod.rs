@@ -6,32 +6,56 @@
 //! use windows_sys::Win32::Networking::WinSock as ws;
 //! #[cfg(not(windows))]
 //! use ws2sim::sys as ws;
-//! # fn main() {
-//! # let sim = ws2sim::Sim::new();
-//! # sim.localhost().process("app").run(|| unsafe {
-//! let mut data: ws::WSADATA = std::mem::zeroed();
-//! assert_eq!(ws::WSAStartup(0x0202, &mut data), 0);
-//! let s = ws::socket(ws::AF_INET as i32, ws::SOCK_STREAM, ws::IPPROTO_TCP);
-//! assert_ne!(s, ws::INVALID_SOCKET);
-//! assert_eq!(ws::closesocket(s), 0);
-//! assert_eq!(ws::closesocket(s), ws::SOCKET_ERROR);
-//! assert_eq!(ws::WSAGetLastError(), ws::WSAENOTSOCK);
-//! assert_eq!(ws::WSACleanup(), 0);
-//! # });
-//! # }
+//!
+//! // The Winsock code, run here inside a simulated process.
+//! let sim = ws2sim::Sim::new();
+//! sim.localhost().process("app").run(|| unsafe {
+//!     let mut data: ws::WSADATA = std::mem::zeroed();
+//!     assert_eq!(ws::WSAStartup(0x0202, &mut data), 0);
+//!     let s = ws::socket(ws::AF_INET as i32, ws::SOCK_STREAM, ws::IPPROTO_TCP);
+//!     assert_ne!(s, ws::INVALID_SOCKET);
+//!     assert_eq!(ws::closesocket(s), 0);
+//!     assert_eq!(ws::closesocket(s), ws::SOCKET_ERROR);
+//!     assert_eq!(ws::WSAGetLastError(), ws::WSAENOTSOCK);
+//!     assert_eq!(ws::WSACleanup(), 0);
+//! });
 //! ```
 //!
 //! Every function is an `unsafe fn` taking raw pointers, as in windows-sys. Each pointer must
 //! be NULL or valid for the access the Winsock documentation describes; NULL where a value is
-//! needed gives `WSAEFAULT` at the point SPEC ER-3 puts it, never a panic. Output buffers
+//! needed gives `WSAEFAULT` at the point SPEC [ER-3] puts it, never a panic. Output buffers
 //! (`recv`, `getsockopt`, ...) must hold initialised bytes, as any `&mut [u8]` in Rust must
 //! (`WSADATA` may be uninitialised). Buffers and `OVERLAPPED`s of overlapped operations must
 //! stay valid, and not move, until the operation completes, as on Windows. The functions hold no
 //! behaviour of their own: they turn pointers into byte slices and hand the call to the core.
 //!
+//! The examples build a `SOCKADDR_IN` field by field, as code written against windows-sys
+//! does, and start structures such as `WSADATA` from `std::mem::zeroed()`.
+//!
+//! # Errors
+//! A failed call sets the calling thread's last error ([`WSAGetLastError`]) and returns
+//! `SOCKET_ERROR` (`INVALID_SOCKET`, `FALSE`, `WSA_WAIT_FAILED`, as its signature requires);
+//! only [`WSAStartup`] returns its error itself ([ER-4]). Every call that needs Winsock
+//! started checks, in this order, before its own errors:
+//! 1. the process's startup count is 0: `WSANOTINITIALISED` ([ER-1]; not checked by
+//!    `WSAStartup`, `WSAGetLastError`, `WSASetLastError` and the kernel32 event, wait and
+//!    completion-port functions);
+//! 2. the host's network is marked failed: `WSAENETDOWN` ([ER-5]);
+//! 3. the socket handle is not an open socket of the process (never one, closed, or from before
+//!    the last final cleanup): `WSAENOTSOCK` ([ER-2]).
+//!
+//! Then each function's own errors, as its page lists them: the socket's state before its
+//! pointers and lengths ([ER-3]).
+//!
 //! # Panics
 //! Calling any of these outside [`Process::run`](crate::Process::run) panics with a message
 //! saying so: there is no process whose call could fail.
+//!
+//! [ER-1]: crate::rules#er-1
+//! [ER-2]: crate::rules#er-2
+//! [ER-3]: crate::rules#er-3
+//! [ER-4]: crate::rules#er-4
+//! [ER-5]: crate::rules#er-5
 #![allow(non_snake_case, clippy::missing_safety_doc)]
 #![allow(unsafe_code)]
 
@@ -92,6 +116,29 @@ unsafe fn write_opt<T: Copy>(p: *mut T, v: Option<T>) {
 ///   starts from a clean state ([ST-6]).
 /// - The lowest version negotiated governs Winsock 1.1 behaviour ([ST-5]).
 ///
+/// ```
+/// use ws2sim::{sys::*, Sim};
+///
+/// let sim = Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut data: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0000, &mut data), WSAVERNOTSUPPORTED); // major 0
+///     assert_eq!(data.wHighVersion, 0x0202); // filled all the same
+///     assert_eq!(WSAStartup(0x0202, std::ptr::null_mut()), WSAEFAULT);
+///
+///     assert_eq!(WSAStartup(0x0303, &mut data), 0); // 3.3 is answered with 2.2
+///     assert_eq!(data.wVersion, 0x0202);
+///     assert_eq!(WSAStartup(0x0101, &mut data), 0); // 1.1
+///     assert_eq!(data.wVersion, 0x0101);
+///     // Two successful startups: two cleanups end Winsock.
+///     assert_eq!(WSACleanup(), 0);
+///     assert_eq!(WSACleanup(), 0);
+///     assert_eq!(WSACleanup(), SOCKET_ERROR);
+///     assert_eq!(WSAGetLastError(), WSANOTINITIALISED);
+/// });
+/// ```
+///
 /// [ER-4]: crate::rules#er-4
 /// [ST-1]: crate::rules#st-1
 /// [ST-2]: crate::rules#st-2
@@ -143,6 +190,33 @@ pub unsafe fn WSAStartup(wversionrequested: u16, lpwsadata: *mut WSADATA) -> i32
 /// count drops; a final cleanup left undone would leak the state). A successful call leaves the
 /// thread's last error 0 ([CL-3]).
 ///
+/// ```
+/// use ws2sim::{sys::*, Sim};
+///
+/// let sim = Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut data: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSACleanup(), SOCKET_ERROR);
+///     assert_eq!(WSAGetLastError(), WSANOTINITIALISED);
+///
+///     assert_eq!(WSAStartup(0x0202, &mut data), 0);
+///     assert_eq!(WSAStartup(0x0202, &mut data), 0);
+///     let s = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     assert_eq!(WSACleanup(), 0); // count 2 -> 1: nothing else changes
+///     let mut on = 1u32;
+///     assert_eq!(ioctlsocket(s, FIONBIO, &mut on), 0);
+///
+///     assert_eq!(WSACleanup(), 0); // count 1 -> 0: the final cleanup frees the socket
+///     assert_eq!(WSAGetLastError(), 0);
+///     assert_eq!(WSAStartup(0x0202, &mut data), 0);
+///     assert_eq!(closesocket(s), SOCKET_ERROR);
+///     assert_eq!(WSAGetLastError(), WSAENOTSOCK);
+///     assert_eq!(WSACleanup(), 0);
+/// });
+/// assert_eq!(p.live_resources(), 0);
+/// ```
+///
 /// [CL-1]: crate::rules#cl-1
 /// [CL-2]: crate::rules#cl-2
 /// [CL-3]: crate::rules#cl-3
@@ -157,7 +231,26 @@ pub unsafe fn WSACleanup() -> i32 {
     status(call(Call::Cleanup))
 }
 
-/// `WSAGetLastError`: the calling thread's last error (TH-1).
+/// `WSAGetLastError`: the calling thread's last error, which every failing call sets ([ER-4]).
+/// Each simulated thread has its own, and it works without `WSAStartup` ([TH-1]).
+///
+/// ```
+/// use ws2sim::{sys::*, Sim};
+///
+/// let sim = Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     assert_eq!(WSAGetLastError(), 0);
+///     assert_eq!(socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP), INVALID_SOCKET);
+///     assert_eq!(WSAGetLastError(), WSANOTINITIALISED);
+///     // Another thread has its own.
+///     let t = p.spawn(|| unsafe { WSAGetLastError() });
+///     assert_eq!(t.join(), 0);
+/// });
+/// ```
+///
+/// [ER-4]: crate::rules#er-4
+/// [TH-1]: crate::rules#th-1
 pub unsafe fn WSAGetLastError() -> WSA_ERROR {
     match call(Call::GetLastError) {
         Ok(Reply::LastError(e)) => e,
@@ -165,7 +258,23 @@ pub unsafe fn WSAGetLastError() -> WSA_ERROR {
     }
 }
 
-/// `WSASetLastError`: sets the calling thread's last error (TH-1).
+/// `WSASetLastError`: sets the calling thread's last error to any value ([TH-1]); it works
+/// without `WSAStartup`.
+///
+/// ```
+/// use ws2sim::{sys::*, Sim};
+///
+/// let sim = Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     WSASetLastError(WSAEWOULDBLOCK);
+///     assert_eq!(WSAGetLastError(), WSAEWOULDBLOCK);
+///     WSASetLastError(-7);
+///     assert_eq!(WSAGetLastError(), -7);
+/// });
+/// ```
+///
+/// [TH-1]: crate::rules#th-1
 pub unsafe fn WSASetLastError(ierror: i32) {
     let _ = call(Call::SetLastError(ierror));
 }
@@ -178,15 +287,46 @@ fn socket_result(r: Result<Reply, WsaError>) -> SOCKET {
     }
 }
 
-/// `socket`: a socket of the catalog entry chosen for (af, type, protocol) (SP-11).
+/// `socket`: a new socket of the first catalog entry ([SP-11]) serving (`af`, `type`,
+/// `protocol`); `af` or `type` 0 matches any, `protocol` 0 the entry's default. The first
+/// socket of a provider in the process loads it ([SP-1]). Sockets made by `socket` are
+/// overlapped-capable, as on Windows; they start blocking, unbound, with linger off.
+///
+/// Errors, after `WSANOTINITIALISED` and `WSAENETDOWN` ([checks](crate::sys#errors)): `af` and
+/// `protocol` both 0 `WSAEINVAL`; a type no entry has `WSAESOCKTNOSUPPORT`; a family no entry
+/// has `WSAEAFNOSUPPORT`; no entry serving all three `WSAEPROTONOSUPPORT`.
+///
+/// ```
+/// use ws2sim::{sys::*, Sim};
+///
+/// let sim = Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut data: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut data), 0);
+///     let s = socket(AF_INET as i32, SOCK_STREAM, 0); // TCP, the stream default
+///     assert_ne!(s, INVALID_SOCKET);
+///     assert_eq!(WSAGetLastError(), 0);
+///     let mut ty = 0i32;
+///     let mut len = 4;
+///     assert_eq!(getsockopt(s, SOL_SOCKET, SO_TYPE, (&raw mut ty).cast(), &mut len), 0);
+///     assert_eq!(ty, SOCK_STREAM);
+///
+///     assert_eq!(socket(AF_INET as i32, 99, 0), INVALID_SOCKET);
+///     assert_eq!(WSAGetLastError(), WSAESOCKTNOSUPPORT);
+///     assert_eq!(socket(AF_INET as i32, SOCK_STREAM, IPPROTO_UDP), INVALID_SOCKET);
+///     assert_eq!(WSAGetLastError(), WSAEPROTONOSUPPORT);
+///     assert_eq!(WSACleanup(), 0);
+/// });
+/// ```
 ///
 /// # Divergence
 /// A successful `socket`/`WSASocketW` leaves the thread's last error 0, as Windows does in
 /// Wine's conformance tests (so do successful `setsockopt` and `ioctlsocket`); other
 /// successful calls leave it alone.
 ///
-/// Sockets
-/// made by `socket` are overlapped-capable, as on Windows.
+/// [SP-1]: crate::rules#sp-1
+/// [SP-11]: crate::rules#sp-11
 pub unsafe fn socket(af: i32, r#type: WINSOCK_SOCKET_TYPE, protocol: i32) -> SOCKET {
     socket_result(call(Call::Socket {
         af,
@@ -234,6 +374,30 @@ pub unsafe fn WSASocketW(
 /// Pending overlapped operations on `s` fail `WSA_OPERATION_ABORTED` through their completion
 /// action ([CS-6]); blocking calls on `s` in other threads return `WSAEINTR` ([CS-7]).
 ///
+/// ```
+/// use ws2sim::{sys::*, Sim};
+///
+/// // SO_LINGER's value, as windows-sys' LINGER { l_onoff, l_linger }.
+/// fn linger(on: u16, seconds: u16) -> LINGER {
+///     LINGER { l_onoff: on, l_linger: seconds }
+/// }
+///
+/// let sim = Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut data: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut data), 0);
+///     let s = socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP);
+///     // Linger on with a timeout, on a socket with nothing queued: closes at once.
+///     let l = linger(1, 5);
+///     assert_eq!(setsockopt(s, SOL_SOCKET, SO_LINGER, (&raw const l).cast(), 4), 0);
+///     assert_eq!(closesocket(s), 0);
+///     assert_eq!(closesocket(s), SOCKET_ERROR);
+///     assert_eq!(WSAGetLastError(), WSAENOTSOCK);
+///     assert_eq!(WSACleanup(), 0);
+/// });
+/// ```
+///
 /// [CS-1]: crate::rules#cs-1
 /// [CS-2]: crate::rules#cs-2
 /// [CS-3]: crate::rules#cs-3
@@ -246,7 +410,49 @@ pub unsafe fn closesocket(s: SOCKET) -> i32 {
     status(call(Call::CloseSocket(Socket::from_raw(s))))
 }
 
-/// `setsockopt` at `SOL_SOCKET` (CS-8); `optval` must hold `optlen` bytes.
+/// `setsockopt`: sets a `SOL_SOCKET` option from the `optlen` bytes at `optval`. `SO_LINGER`
+/// takes a `LINGER`, `SO_DONTLINGER` a `BOOL` (it sets `l_onoff` to its negation, keeping
+/// `l_linger`) ([CS-8]); `SO_SNDBUF`, `SO_RCVBUF`, `SO_SNDTIMEO`, `SO_RCVTIMEO` a `DWORD`;
+/// `SO_REUSEADDR`, `SO_BROADCAST`, `SO_KEEPALIVE`, ... a `BOOL`.
+///
+/// Errors, after the [checks every call makes](crate::sys#errors): `level` `IPPROTO_TCP`,
+/// `IPPROTO_UDP` or `IPPROTO_IP` `WSAENOPROTOOPT`, another level `WSAEINVAL`; an unknown
+/// option, or `SO_LINGER`/`SO_DONTLINGER` on a datagram socket ([CS-8]), `WSAENOPROTOOPT`; a
+/// read-only option (`SO_TYPE`, `SO_ACCEPTCONN`, ...) `WSAENOPROTOOPT`; then ([ER-3]) a NULL
+/// `optval`, a negative `optlen`, or fewer bytes than the option's type `WSAEFAULT`.
+///
+/// ```
+/// use ws2sim::{sys::*, Sim};
+///
+/// let sim = Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut data: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut data), 0);
+///     let s = socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP);
+///     let l = LINGER { l_onoff: 1, l_linger: 10 };
+///     assert_eq!(setsockopt(s, SOL_SOCKET, SO_LINGER, (&raw const l).cast(), 4), 0);
+///     let off: i32 = 1; // SO_DONTLINGER TRUE: linger off, l_linger kept
+///     assert_eq!(setsockopt(s, SOL_SOCKET, SO_DONTLINGER, (&raw const off).cast(), 4), 0);
+///     let mut got: LINGER = std::mem::zeroed();
+///     let mut len = 4;
+///     assert_eq!(getsockopt(s, SOL_SOCKET, SO_LINGER, (&raw mut got).cast(), &mut len), 0);
+///     assert_eq!((got.l_onoff, got.l_linger), (0, 10));
+///
+///     assert_eq!(setsockopt(s, SOL_SOCKET, SO_LINGER, std::ptr::null(), 4), SOCKET_ERROR);
+///     assert_eq!(WSAGetLastError(), WSAEFAULT);
+///     let u = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     assert_eq!(setsockopt(u, SOL_SOCKET, SO_LINGER, (&raw const l).cast(), 4), SOCKET_ERROR);
+///     assert_eq!(WSAGetLastError(), WSAENOPROTOOPT);
+///     assert_eq!(WSACleanup(), 0);
+/// });
+/// ```
+///
+/// A negative `optlen` fails `WSAEFAULT` for every option, where Windows 7–10 accept it for
+/// 4-byte ones ([a divergence](crate::divergences) of the core's option code).
+///
+/// [CS-8]: crate::rules#cs-8
+/// [ER-3]: crate::rules#er-3
 pub unsafe fn setsockopt(
     s: SOCKET,
     level: i32,
@@ -265,7 +471,46 @@ pub unsafe fn setsockopt(
     }))
 }
 
-/// `getsockopt` at `SOL_SOCKET` (CS-8); `optval` must hold `*optlen` bytes.
+/// `getsockopt`: reads a `SOL_SOCKET` option into the `*optlen` bytes at `optval` and sets
+/// `*optlen` to the bytes written: `SO_LINGER` (a `LINGER`), `SO_DONTLINGER` (`!l_onoff`)
+/// ([CS-8]), `SO_TYPE`, `SO_ACCEPTCONN`, `SO_SNDBUF`/`SO_RCVBUF` (64 KiB by default),
+/// `SO_ERROR`, `SO_PROTOCOL_INFOW` (the socket's catalog entry, a `WSAPROTOCOL_INFOW`), ...
+///
+/// Errors, after the [checks every call makes](crate::sys#errors): the level and option
+/// errors of [`setsockopt`] (no option is read-only here); then ([ER-3]) a NULL `optval` or
+/// `optlen`, or a buffer too small for the option's type, `WSAEFAULT`.
+///
+/// ```
+/// use ws2sim::{sys::*, Sim};
+///
+/// let sim = Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut data: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut data), 0);
+///     let s = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     let mut v = 0u32;
+///     let mut len = 4;
+///     assert_eq!(getsockopt(s, SOL_SOCKET, SO_RCVBUF, (&raw mut v).cast(), &mut len), 0);
+///     assert_eq!((v, len), (65536, 4));
+///     assert_eq!(getsockopt(s, SOL_SOCKET, SO_TYPE, (&raw mut v).cast(), &mut len), 0);
+///     assert_eq!(v, SOCK_DGRAM as u32);
+///
+///     let mut info: WSAPROTOCOL_INFOW = std::mem::zeroed();
+///     let mut len = size_of::<WSAPROTOCOL_INFOW>() as i32;
+///     let p_info = (&raw mut info).cast();
+///     assert_eq!(getsockopt(s, SOL_SOCKET, SO_PROTOCOL_INFOW, p_info, &mut len), 0);
+///     assert_eq!(info.iProtocol, IPPROTO_UDP);
+///
+///     let mut len = 4;
+///     assert_eq!(getsockopt(s, IPPROTO_TCP, 1, (&raw mut v).cast(), &mut len), SOCKET_ERROR);
+///     assert_eq!(WSAGetLastError(), WSAENOPROTOOPT);
+///     assert_eq!(WSACleanup(), 0);
+/// });
+/// ```
+///
+/// [CS-8]: crate::rules#cs-8
+/// [ER-3]: crate::rules#er-3
 pub unsafe fn getsockopt(
     s: SOCKET,
     level: i32,
@@ -287,7 +532,36 @@ pub unsafe fn getsockopt(
     status(r)
 }
 
-/// `ioctlsocket`: `FIONBIO`, `FIONREAD`, `SIOCATMARK`.
+/// `ioctlsocket`: `FIONBIO` makes the socket non-blocking (`*argp` non-zero) or blocking;
+/// `FIONREAD` sets `*argp` to the bytes one `recv` can read at once (a datagram socket: the
+/// size of the next datagram); `SIOCATMARK` sets it TRUE (no urgent data is ever waiting).
+///
+/// Errors, after the [checks every call makes](crate::sys#errors): another command
+/// `WSAEOPNOTSUPP`; a NULL `argp` `WSAEFAULT`; `FIONBIO` 0 on a socket with a `WSAEventSelect`
+/// association `WSAEINVAL`.
+///
+/// ```
+/// use ws2sim::{sys::*, Sim};
+///
+/// let sim = Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut data: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut data), 0);
+///     let s = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     let mut n = 1u32;
+///     assert_eq!(ioctlsocket(s, FIONBIO, &mut n), 0);
+///     let mut buf = [0u8; 4];
+///     // Non-blocking: recv does not wait (the socket is not even bound).
+///     assert_eq!(recv(s, buf.as_mut_ptr(), 4, 0), SOCKET_ERROR);
+///     assert_eq!(WSAGetLastError(), WSAEWOULDBLOCK);
+///     assert_eq!(ioctlsocket(s, FIONREAD, &mut n), 0);
+///     assert_eq!(n, 0);
+///     assert_eq!(ioctlsocket(s, 0x1234, &mut n), SOCKET_ERROR);
+///     assert_eq!(WSAGetLastError(), WSAEOPNOTSUPP);
+///     assert_eq!(WSACleanup(), 0);
+/// });
+/// ```
 pub unsafe fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
     let mut arg = read_opt(argp);
     let r = call(Call::IoctlSocket {

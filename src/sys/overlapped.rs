@@ -234,8 +234,8 @@ unsafe fn recv_scattered(
 ///
 /// ```
 /// use ws2sim::sys::*;
-/// # let sim = ws2sim::Sim::new();
-/// # let p = sim.localhost().process("app");
+/// let sim = ws2sim::Sim::new();
+/// let p = sim.localhost().process("app");
 /// p.run(|| unsafe {
 ///     let mut d: WSADATA = std::mem::zeroed();
 ///     WSAStartup(0x0202, &mut d);
@@ -336,8 +336,8 @@ pub unsafe fn WSASendTo(
 ///     assert_eq!(err, 0);
 ///     GOT.store(n, Ordering::SeqCst);
 /// }
-/// # let sim = ws2sim::Sim::new();
-/// # let p = sim.localhost().process("app");
+/// let sim = ws2sim::Sim::new();
+/// let p = sim.localhost().process("app");
 /// p.run(|| unsafe {
 ///     let mut d: WSADATA = std::mem::zeroed();
 ///     WSAStartup(0x0202, &mut d);
@@ -391,8 +391,8 @@ pub unsafe fn WSARecv(
 ///
 /// ```
 /// use ws2sim::sys::*;
-/// # let sim = ws2sim::Sim::new();
-/// # let p = sim.localhost().process("app");
+/// let sim = ws2sim::Sim::new();
+/// let p = sim.localhost().process("app");
 /// p.run(|| unsafe {
 ///     let mut d: WSADATA = std::mem::zeroed();
 ///     WSAStartup(0x0202, &mut d);
@@ -470,8 +470,8 @@ pub unsafe fn WSARecvFrom(
 ///
 /// ```
 /// use ws2sim::sys::*;
-/// # let sim = ws2sim::Sim::new();
-/// # let p = sim.localhost().process("app");
+/// let sim = ws2sim::Sim::new();
+/// let p = sim.localhost().process("app");
 /// p.run(|| unsafe {
 ///     let mut d: WSADATA = std::mem::zeroed();
 ///     WSAStartup(0x0202, &mut d);
@@ -528,8 +528,8 @@ pub unsafe fn WSAGetOverlappedResult(
 ///
 /// ```
 /// use ws2sim::sys::*;
-/// # let sim = ws2sim::Sim::new();
-/// # let p = sim.localhost().process("app");
+/// let sim = ws2sim::Sim::new();
+/// let p = sim.localhost().process("app");
 /// p.run(|| unsafe {
 ///     let mut d: WSADATA = std::mem::zeroed();
 ///     WSAStartup(0x0202, &mut d);
@@ -582,8 +582,8 @@ pub unsafe fn GetOverlappedResult(
 ///
 /// ```
 /// use ws2sim::sys::*;
-/// # let sim = ws2sim::Sim::new();
-/// # let p = sim.localhost().process("app");
+/// let sim = ws2sim::Sim::new();
+/// let p = sim.localhost().process("app");
 /// p.run(|| unsafe {
 ///     let mut d: WSADATA = std::mem::zeroed();
 ///     WSAStartup(0x0202, &mut d);
