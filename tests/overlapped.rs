@@ -2286,3 +2286,25 @@ fn sp_4_final_cleanup_aborts_overlapped_of_every_provider_silently() {
     assert_eq!(tcp.client.live_resources(), 0);
     assert_eq!(disc.client.live_resources(), 0);
 }
+
+/// With SO_RCVBUF 0 the socket buffers nothing, but a posted receive still takes the data
+/// (as on Windows): its buffer is the receive window (issue 12 item 11).
+#[test]
+fn ov_7_a_posted_receive_takes_data_with_so_rcvbuf_0() {
+    let (p, log) = pair(7801);
+    let [a] = recvs(&log);
+    p.server.run(|| {
+        set_dword_opt(p.s, SO_RCVBUF, 0);
+    });
+    p.client.run(|| send_all(p.c, b"abcdef"));
+    p.server.run(|| unsafe {
+        let e = event();
+        // The data waits at the sender: nothing is buffered, so nothing is readable yet.
+        assert_eq!(fionread(p.s), 0);
+        assert_eq!(recv_op(p.s, a.ptr(), e, NO_ROUTINE), Started::Pending);
+        assert_eq!(wait_one(e, 100), SIGNALLED, "the posted receive completes");
+        assert_eq!(a.status(), OverlappedStatus::Done(6));
+        assert_eq!(a.data(6), b"abcdef");
+        assert_eq!(WSACleanup(), 0);
+    });
+}

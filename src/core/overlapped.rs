@@ -414,7 +414,17 @@ impl Machine {
                 self.transport.send_datagram(self.now, ep_id, dest, data);
             }
         } else {
-            self.transport.ep_mut(ep_id).pending_recvs += 1;
+            let capacity = match req.kind {
+                OpKind::Recv { capacity } => capacity,
+                OpKind::Send { .. } => 0,
+            };
+            let e = self.transport.ep_mut(ep_id);
+            e.pending_recvs += 1;
+            e.posted = e.posted.saturating_add(capacity);
+            // The posted buffer opens the receive window: the peer may send into it now.
+            if let Some(peer) = e.peer {
+                self.transport.pump(self.now, peer);
+            }
         }
         let key = req.key;
         // OV-1: accepted. The record says so before the operation can complete below.
@@ -546,10 +556,11 @@ impl Machine {
                 }
             }
         }
-        if matches!(op.req.kind, OpKind::Recv { .. }) {
+        if let OpKind::Recv { capacity } = op.req.kind {
             if let Some(ep) = self.process(op.process).endpoint_of(op.socket) {
                 if let Some(e) = self.transport.get_mut(ep) {
                     e.pending_recvs = e.pending_recvs.saturating_sub(1);
+                    e.posted = e.posted.saturating_sub(capacity);
                 }
             }
         }

@@ -336,6 +336,9 @@ pub struct Endpoint {
     /// Overlapped receives pending on the socket (SD-10: they still take data after
     /// SD_RECEIVE).
     pub pending_recvs: usize,
+    /// The bytes of buffer those receives posted: data goes into them even when `rcvbuf`
+    /// is smaller (`SO_RCVBUF` 0 still receives into a posted buffer, as on Windows).
+    pub posted: usize,
     /// Bytes received, not yet read.
     pub recv_q: VecDeque<u8>,
     /// Receive-window bytes promised to packets in flight towards this endpoint.
@@ -378,6 +381,7 @@ impl Endpoint {
             send_q: VecDeque::new(),
             unacked: 0,
             pending_recvs: 0,
+            posted: 0,
             recv_q: VecDeque::new(),
             reserved: 0,
             disc_out: None,

@@ -528,7 +528,10 @@ impl Transport {
         loop {
             let window = {
                 let p = self.ep(peer);
-                p.rcvbuf.saturating_sub(p.recv_q.len() + p.reserved)
+                // The receive buffer, or the buffers posted by pending receives if larger.
+                p.rcvbuf
+                    .max(p.posted)
+                    .saturating_sub(p.recv_q.len() + p.reserved)
             };
             let n = self.ep(e).send_q.len().min(window).min(MSS);
             if n == 0 {
