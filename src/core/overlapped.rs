@@ -389,6 +389,9 @@ impl Machine {
             }
         }
         crate::core::er_3_pointers(cx, if fault { Err(WsaError::Fault) } else { Ok(()) })?;
+        if let (OpKind::Send { data, .. }, false) = (&req.kind, stream) {
+            Machine::op_7_datagram_fits(cx, data.len())?;
+        }
         cx.rule(Rule::Ov1); // OV-1
         if let Some(ev) = req.event {
             if req.routine.is_none() {

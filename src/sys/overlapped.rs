@@ -155,13 +155,23 @@ unsafe fn send_gathered(
             to: to.map(Some),
         }));
     };
-    let mut data = Vec::new();
-    for &(p, n) in &bufs {
-        data.extend_from_slice(std::slice::from_raw_parts(p as *const u8, n));
-    }
+    // OP-7: one buffer goes to the core as it is, so a huge datagram is refused before any
+    // byte is copied; several are gathered.
+    let gathered;
+    let data: &[u8] = match bufs.as_slice() {
+        [(p, n)] => std::slice::from_raw_parts(*p as *const u8, *n),
+        _ => {
+            let mut all = Vec::new();
+            for &(p, n) in &bufs {
+                all.extend_from_slice(std::slice::from_raw_parts(p as *const u8, n));
+            }
+            gathered = all;
+            &gathered
+        }
+    };
     let r = count(call(Call::Send {
         s: Socket::from_raw(s),
-        buf: Some(&data),
+        buf: Some(data),
         len: i32::try_from(data.len()).unwrap_or(i32::MAX),
         flags: flags as i32,
         to: to.map(Some),

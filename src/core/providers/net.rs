@@ -338,9 +338,7 @@ impl Machine {
             return Err(WsaError::OperationNotSupported.into());
         }
         let n = data_len(data.is_some(), len)?;
-        if n > MAX_UDP_PAYLOAD {
-            return Err(WsaError::MessageSize.into());
-        }
+        Self::op_7_datagram_fits(cx, n)?;
         self.transport.bind_implicitly(i.ep)?;
         let payload = data.unwrap_or_default()[..n].to_vec();
         self.transport.send_datagram(self.now, i.ep, dest, payload);
@@ -477,6 +475,16 @@ impl Machine {
             }
             Sd4::DatagramSend => Ok(()),
         }
+    }
+
+    /// OP-7, the size part and the one place it is decided: a datagram over 65,507 bytes (the
+    /// largest UDP payload) fails `WSAEMSGSIZE` at once, before any byte is copied.
+    pub(in crate::core) fn op_7_datagram_fits(cx: &mut Cx, len: usize) -> Result<(), WsaError> {
+        if len > MAX_UDP_PAYLOAD {
+            cx.rule(Rule::Op7);
+            return Err(WsaError::MessageSize);
+        }
+        Ok(())
     }
 
     /// SD-10, the one place it is decided: `shutdown`'s `how` must be `SD_RECEIVE`, `SD_SEND`

@@ -1,0 +1,88 @@
+//! OP-7: sizes are checked before any copy. A counting allocator in this test binary measures
+//! the heap a call takes: a datagram far over the limit must fail `WSAEMSGSIZE` without the
+//! simulator gathering its bytes (issue 12 item 11: a 3 GiB WSASendTo used to be copied
+//! first).
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::*;
+use ws2sim::sys::*;
+use ws2sim::Rule;
+
+struct Peak;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(by: usize) {
+    let now = LIVE.fetch_add(by, Ordering::SeqCst) + by;
+    PEAK.fetch_max(now, Ordering::SeqCst);
+}
+
+// SAFETY: every call goes to the system allocator unchanged; only counters are kept.
+unsafe impl GlobalAlloc for Peak {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        grew(l.size());
+        System.alloc(l)
+    }
+    unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+        grew(l.size());
+        System.alloc_zeroed(l)
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size(), Ordering::SeqCst);
+        System.dealloc(p, l)
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        if new > l.size() {
+            grew(new - l.size());
+        } else {
+            LIVE.fetch_sub(l.size() - new, Ordering::SeqCst);
+        }
+        System.realloc(p, l, new)
+    }
+}
+
+#[global_allocator]
+static ALLOC: Peak = Peak;
+
+#[test]
+fn op_7_a_huge_datagram_fails_msgsize_before_any_copy() {
+    let (sim, p) = app();
+    // 3 GiB of zeroed memory: the pages are only mapped when touched, so this costs nothing
+    // unless someone copies it.
+    let huge = vec![0u8; 3 << 30];
+    p.run(|| unsafe {
+        startup_2_2();
+        let s = udp();
+        let to = sockaddr(std::net::Ipv4Addr::LOCALHOST, 7400);
+        let buf = WSABUF {
+            len: huge.len() as u32,
+            buf: huge.as_ptr().cast_mut(),
+        };
+        let mut sent = 0u32;
+        PEAK.store(LIVE.load(Ordering::SeqCst), Ordering::SeqCst);
+        let before = LIVE.load(Ordering::SeqCst);
+        let r = WSASendTo(
+            s,
+            &buf,
+            1,
+            &mut sent,
+            0,
+            name_ptr(&to),
+            16,
+            std::ptr::null_mut(),
+            None,
+        );
+        let peak = PEAK.load(Ordering::SeqCst) - before;
+        assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSAEMSGSIZE));
+        assert!(peak < 1 << 20, "the call took {peak} bytes of heap");
+        assert_eq!(WSACleanup(), 0);
+    });
+    // A non-overlapped WSASendTo is traced as the sendto it makes.
+    let ev = &events_of(&sim, "sendto", &p)[0];
+    assert!(ev.rules.contains(&Rule::Op7), "{ev}");
+}
