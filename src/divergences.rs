@@ -94,6 +94,9 @@
 //!
 //! ## Threads and time
 //!
+//! - [`GetLastError`](crate::sys::GetLastError) (`src/sys/threads.rs`): on Linux
+//!   `std::io::Error::last_os_error()` reads `errno`, not the simulated last-error slot; read
+//!   `GetLastError()` or `WSAGetLastError()`, which work on both.
 //! - `spin` (`src/sim/spin.rs`, internal; seen in
 //!   [`SimBuilder::spin_limit`](crate::SimBuilder::spin_limit)): [TH-8](crate::rules#th-8)
 //!   counts polls that found nothing to do (a `WSAEWOULDBLOCK`, a wait or `select` that timed

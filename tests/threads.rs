@@ -1581,3 +1581,25 @@ fn th_9_ending_threads_changes_state_at_the_scheduling_point() {
     };
     assert_eq!(run(false), run(true));
 }
+
+/// KW-1: kernel32's GetLastError/SetLastError and Winsock's WSAGetLastError/WSASetLastError
+/// share one slot per thread, without WSAStartup, and a failed Winsock call is seen by both.
+#[test]
+fn kw_1_get_and_set_last_error_share_the_winsock_slot() {
+    let (sim, p) = app();
+    p.run(|| unsafe {
+        SetLastError(1234);
+        assert_eq!((GetLastError(), WSAGetLastError()), (1234, 1234));
+        WSASetLastError(WSAEWOULDBLOCK);
+        assert_eq!(GetLastError(), WSAEWOULDBLOCK as u32);
+        assert_eq!(closesocket(0x4242), SOCKET_ERROR); // WSANOTINITIALISED: no startup
+        assert_eq!(GetLastError(), WSANOTINITIALISED as u32);
+        // Per thread.
+        let other = thread::spawn(|| GetLastError());
+        assert_eq!(other.join(), 0);
+        assert_eq!(GetLastError(), WSANOTINITIALISED as u32);
+    });
+    let ev = &events_of(&sim, "GetLastError", &p)[0];
+    assert_eq!(ev.result, "1234");
+    assert!(ev.rules.contains(&Rule::Kw1), "{ev}");
+}

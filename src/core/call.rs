@@ -40,6 +40,10 @@ pub enum Call<'a> {
     GetLastError,
     /// `WSASetLastError(iError)`.
     SetLastError(i32),
+    /// kernel32 `GetLastError()`: the same slot as `WSAGetLastError` (KW-1).
+    Win32GetLastError,
+    /// kernel32 `SetLastError(dwErrCode)`: the same slot as `WSASetLastError` (KW-1).
+    Win32SetLastError(u32),
     /// `socket(af, type, protocol)` or `WSASocketW(af, type, protocol, lpProtocolInfo, g, dwFlags)`.
     Socket {
         /// Address family.
@@ -351,6 +355,12 @@ impl Call<'_> {
                 .gate(Gate::None)
                 .in_hook(),
             Call::SetLastError(_) => Spec::of(Winsock, "WSASetLastError")
+                .gate(Gate::None)
+                .in_hook(),
+            Call::Win32GetLastError => Spec::of(Kernel32, "GetLastError")
+                .gate(Gate::None)
+                .in_hook(),
+            Call::Win32SetLastError(_) => Spec::of(Kernel32, "SetLastError")
                 .gate(Gate::None)
                 .in_hook(),
             // win: sock.c test_WSASocket: a new socket leaves last error 0.
@@ -717,8 +727,9 @@ impl fmt::Display for Call<'_> {
             Call::Startup { requested, data } => {
                 write!(f, "{:#06x} ({requested}), {}", requested.word(), ptr(data))
             }
-            Call::Cleanup | Call::GetLastError => Ok(()),
+            Call::Cleanup | Call::GetLastError | Call::Win32GetLastError => Ok(()),
             Call::SetLastError(code) => f.write_str(&error_name(*code)),
+            Call::Win32SetLastError(code) => write!(f, "{code}"),
             Call::Socket {
                 af,
                 ty,

@@ -162,7 +162,9 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
         // CL-10: a service provider called Winsock from inside an SPI call the simulator is
         // running (the core is busy with that call on this thread).
         return match call {
-            Call::GetLastError => Ok(Reply::LastError(WsaError::InProgress.code())),
+            Call::GetLastError | Call::Win32GetLastError => {
+                Ok(Reply::LastError(WsaError::InProgress.code()))
+            }
             _ => Err(WsaError::InProgress),
         };
     }

@@ -1,4 +1,5 @@
 use super::status;
+use super::types::WIN32_ERROR;
 use crate::consts::*;
 use crate::core::call::{Call, Hook, HookChange};
 use crate::core::Reply;
@@ -49,6 +50,56 @@ pub unsafe fn WSASetBlockingHook(lpblockfunc: FARPROC) -> FARPROC {
 /// `WSAUnhookBlockingHook` (TH-5): back to the default hook.
 pub unsafe fn WSAUnhookBlockingHook() -> i32 {
     status(call(Call::SetBlockingHook(HookChange::Unhook)))
+}
+
+/// kernel32 `GetLastError`: the calling thread's last error, the same slot as
+/// [`WSAGetLastError`](super::WSAGetLastError) reads ([KW-1]); it needs no `WSAStartup`.
+///
+/// ```
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     // One slot: what Winsock sets, kernel32 reads, and back.
+///     WSASetLastError(WSAECONNRESET);
+///     assert_eq!(GetLastError(), WSAECONNRESET as u32);
+///     SetLastError(995);
+///     assert_eq!(WSAGetLastError(), 995);
+/// });
+/// ```
+///
+/// # Divergence
+/// On Linux, `std::io::Error::last_os_error()` reads the C library's `errno`, not this
+/// slot: code that reports Winsock errors through it must read `GetLastError()` (or
+/// `WSAGetLastError()`) instead, which works on both.
+///
+/// [KW-1]: crate::rules#kw-1
+pub unsafe fn GetLastError() -> WIN32_ERROR {
+    match call(Call::Win32GetLastError) {
+        Ok(Reply::LastError(e)) => e as u32,
+        other => unreachable!("GetLastError always succeeds, got {other:?}"),
+    }
+}
+
+/// kernel32 `SetLastError`: sets the calling thread's last error, the same slot as
+/// [`WSASetLastError`](super::WSASetLastError) writes ([KW-1]).
+///
+/// ```
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     SetLastError(87);
+///     assert_eq!((GetLastError(), WSAGetLastError()), (87, 87));
+/// });
+/// ```
+///
+/// [KW-1]: crate::rules#kw-1
+pub unsafe fn SetLastError(dwerrcode: WIN32_ERROR) {
+    let _ = call(Call::Win32SetLastError(dwerrcode));
 }
 
 /// `SleepEx`: waits `dwmilliseconds` of virtual time (`INFINITE`: no limit); when

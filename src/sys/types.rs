@@ -392,3 +392,7 @@ pub type LPWSAOVERLAPPED_COMPLETION_ROUTINE = Option<
         dwflags: u32,
     ),
 >;
+
+/// `WIN32_ERROR` (windows-sys: `Win32::Foundation`): a Win32 error code as kernel32's
+/// `GetLastError` returns it.
+pub type WIN32_ERROR = u32;

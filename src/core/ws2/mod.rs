@@ -13,7 +13,7 @@ mod tests_cleanup;
 pub mod threads;
 pub mod version;
 
-use crate::core::call::{Call, Codes, Gate, LastError, Reply, Spec};
+use crate::core::call::{Call, Codes, Family, Gate, LastError, Reply, Spec};
 use crate::core::catalog::{self, Catalog};
 use crate::core::provider;
 use crate::core::rules::Rule;
@@ -117,18 +117,11 @@ impl World {
             Call::Startup { requested, data } => {
                 self.ws2_startup(cx, *requested, data.as_deref_mut())
             }
-            Call::GetLastError => {
-                cx.rule(Rule::Th1); // TH-1
-                Ok(Reply::LastError(
-                    self.process(cx.process).last_error(cx.thread),
-                ))
+            Call::GetLastError | Call::Win32GetLastError => {
+                Ok(self.last_error_slot(cx, spec, None))
             }
-            Call::SetLastError(code) => {
-                cx.rule(Rule::Th1); // TH-1
-                self.process_mut(cx.process)
-                    .set_last_error(cx.thread, *code);
-                Ok(Reply::Done)
-            }
+            Call::SetLastError(code) => Ok(self.last_error_slot(cx, spec, Some(*code))),
+            Call::Win32SetLastError(code) => Ok(self.last_error_slot(cx, spec, Some(*code as i32))),
             Call::Cleanup => self.ws2_cleanup(cx),
             Call::IsBlocking => Ok(Reply::Count(u32::from(self.is_blocking(cx.thread)))),
             Call::CreatePort {
@@ -421,6 +414,25 @@ impl World {
     fn sp_11_catalog(&self, cx: &mut Cx) -> &Catalog {
         cx.rule(Rule::Sp11);
         &self.catalog
+    }
+
+    /// TH-1 and KW-1, the one place they are decided: the last error is one slot per
+    /// simulated thread, read or written (`set`) without WSAStartup, by WSAGetLastError /
+    /// WSASetLastError and kernel32's GetLastError / SetLastError alike.
+    fn last_error_slot(&mut self, cx: &mut Cx, spec: Spec, set: Option<i32>) -> Reply {
+        cx.rule(Rule::Th1);
+        match spec.family {
+            Family::Kernel32 => cx.rule(Rule::Kw1),
+            Family::Winsock | Family::Spi => {}
+        }
+        let process = self.process_mut(cx.process);
+        match set {
+            Some(code) => {
+                process.set_last_error(cx.thread, code);
+                Reply::Done
+            }
+            None => Reply::LastError(process.last_error(cx.thread)),
+        }
     }
 
     /// `WSAStartup` (ST-1..ST-6), and CL-12 when made from DllMain.
