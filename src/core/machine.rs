@@ -26,6 +26,10 @@ pub struct Machine {
     pub(crate) now: Duration,
     pub(crate) overlapped: Overlapped,
     pub(crate) threads: Threads,
+    /// The sockets the current call reached through a provider: the only ones whose pending
+    /// overlapped operations the call can have made completable (a delivery can complete
+    /// any, and polls all of them).
+    pub(crate) touched: Vec<crate::core::ws2::table::Socket>,
 }
 
 impl Machine {
@@ -40,6 +44,7 @@ impl Machine {
             now: Duration::ZERO,
             overlapped: Overlapped::default(),
             threads: Threads::default(),
+            touched: Vec::new(),
         }
     }
 
@@ -55,6 +60,21 @@ impl Machine {
     /// A host's state.
     pub fn host(&self, h: HostId) -> &HostState {
         &self.hosts[h.0 as usize]
+    }
+
+    /// Records that the current call reached socket `s` through a provider.
+    pub(crate) fn touch(&mut self, s: crate::core::ws2::table::Socket) {
+        if !self.touched.contains(&s) {
+            self.touched.push(s);
+        }
+    }
+
+    /// Completes what the current call made completable: the pending operations of the
+    /// sockets it reached, in the order it reached them (not a walk of every socket).
+    pub(crate) fn poll_touched(&mut self) {
+        for s in std::mem::take(&mut self.touched) {
+            self.poll_socket_ops(s);
+        }
     }
 
     /// True when the caller's host has its network down (SP-3, CL-11).

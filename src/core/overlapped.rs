@@ -447,7 +447,8 @@ impl Machine {
             &mut self.overlapped.recvs
         };
         queue.entry(s).or_default().push_back(id);
-        self.poll_overlapped();
+        // Only this socket's operations can have become completable.
+        self.poll_socket_ops(s);
         match self.overlapped.finished.get(&key) {
             Some(Ok(n)) if !self.overlapped.pending.contains_key(&id) => Ok(Reply::Count(*n)),
             _ => Err(WsaError::IoPending.into()),
@@ -468,7 +469,7 @@ impl Machine {
         }
     }
 
-    fn poll_socket_ops(&mut self, s: Socket) {
+    pub(in crate::core) fn poll_socket_ops(&mut self, s: Socket) {
         // Receives, in posting order (OV-7).
         while let Some(&id) = self.overlapped.recvs.get(&s).and_then(|q| q.front()) {
             let Some(op) = self.overlapped.pending.get(&id) else {

@@ -641,6 +641,7 @@ impl Lower<'_, '_> {
         match own {
             Some((chain, depth)) => {
                 let spi = &mut *self.spi;
+                spi.machine.touch(s);
                 spi.providers.call(spi.machine, spi.cx, chain, depth, f)
             }
             // Not a socket of this chain: the chain the call came with decides (and the

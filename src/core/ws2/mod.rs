@@ -49,7 +49,7 @@ impl World {
         } else {
             self.route(cx, spec, call)
         };
-        self.poll_overlapped();
+        self.poll_touched();
         self.poll_network_events();
         let result = match routed {
             Ok(reply) => Ok(reply),

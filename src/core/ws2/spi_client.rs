@@ -274,6 +274,7 @@ impl World {
             .socket_mut(cx, s)?
             .chain
             .clone();
+        self.touch(s);
         let r = self.call_provider(cx, chain, 0, f);
         if let Err(Stop::Fail(error)) = r {
             let answer = Answer::Failed {
