@@ -92,6 +92,10 @@
 //! - [`WSAEnumNetworkEvents`](crate::sys::WSAEnumNetworkEvents) (`src/sys/events.rs`): a bogus
 //!   event handle fails `WSAEINVAL`, of the documented errors the one that fits.
 //!
+//! - `du_2_handle_flags` (`src/core/ws2/mod.rs`, internal; seen in
+//!   [`SetHandleInformation`](crate::sys::SetHandleInformation)): `HANDLE_FLAG_PROTECT_FROM_CLOSE`
+//!   is stored and read back but does not stop `closesocket`.
+//!
 //! ## Threads and time
 //!
 //! - [`GetLastError`](crate::sys::GetLastError) (`src/sys/threads.rs`): on Linux

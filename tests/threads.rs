@@ -1603,3 +1603,45 @@ fn kw_1_get_and_set_last_error_share_the_winsock_slot() {
     assert_eq!(ev.result, "1234");
     assert!(ev.rules.contains(&Rule::Kw1), "{ev}");
 }
+
+/// DU-2: SetHandleInformation / GetHandleInformation store HANDLE_FLAG_INHERIT and
+/// HANDLE_FLAG_PROTECT_FROM_CLOSE on a socket; a bad handle fails ERROR_INVALID_HANDLE (6).
+#[test]
+fn du_2_handle_information_round_trips_and_a_bad_handle_fails_6() {
+    let (sim, p) = app();
+    p.run(|| unsafe {
+        // Before WSAStartup no handle is a socket.
+        assert_eq!(
+            SetHandleInformation(0x1000 as HANDLE, HANDLE_FLAG_INHERIT, 0),
+            FALSE
+        );
+        assert_eq!(GetLastError(), 6);
+        startup_2_2();
+        let s = tcp() as HANDLE;
+        let flags = |h| {
+            let mut f = 0xdead_u32;
+            (GetHandleInformation(h, &mut f), f)
+        };
+        assert_eq!(flags(s), (TRUE, 0));
+        let both = HANDLE_FLAG_INHERIT | HANDLE_FLAG_PROTECT_FROM_CLOSE;
+        assert_eq!(SetHandleInformation(s, both, both), TRUE);
+        assert_eq!(flags(s), (TRUE, both));
+        // Only the masked flags change; unknown bits are ignored.
+        assert_eq!(
+            SetHandleInformation(s, HANDLE_FLAG_INHERIT | 0x80, 0x80),
+            TRUE
+        );
+        assert_eq!(flags(s), (TRUE, HANDLE_FLAG_PROTECT_FROM_CLOSE));
+        // NULL lpdwFlags: ERROR_INVALID_PARAMETER.
+        WSASetLastError(0);
+        assert_eq!(GetHandleInformation(s, std::ptr::null_mut()), FALSE);
+        assert_eq!(GetLastError(), 87);
+        // A closed socket is a bad handle.
+        assert_eq!(closesocket(s as SOCKET), 0);
+        assert_eq!(flags(s), (FALSE, 0xdead));
+        assert_eq!(GetLastError(), 6);
+        assert_eq!(WSACleanup(), 0);
+    });
+    let ev = &events_of(&sim, "SetHandleInformation", &p)[1];
+    assert!(ev.rules.contains(&Rule::Du2), "{ev}");
+}

@@ -40,6 +40,22 @@ pub enum Call<'a> {
     GetLastError,
     /// `WSASetLastError(iError)`.
     SetLastError(i32),
+    /// kernel32 `SetHandleInformation(hObject, dwMask, dwFlags)` on a socket (DU-2).
+    SetHandleInformation {
+        /// `hObject`: the socket.
+        s: Socket,
+        /// `dwMask`: which flags to change.
+        mask: u32,
+        /// `dwFlags`: their new values.
+        flags: u32,
+    },
+    /// kernel32 `GetHandleInformation(hObject, lpdwFlags)` on a socket (DU-2).
+    GetHandleInformation {
+        /// `hObject`: the socket.
+        s: Socket,
+        /// `lpdwFlags` is not NULL.
+        has_flags: bool,
+    },
     /// kernel32 `GetLastError()`: the same slot as `WSAGetLastError` (KW-1).
     Win32GetLastError,
     /// kernel32 `SetLastError(dwErrCode)`: the same slot as `WSASetLastError` (KW-1).
@@ -357,6 +373,17 @@ impl Call<'_> {
             Call::SetLastError(_) => Spec::of(Winsock, "WSASetLastError")
                 .gate(Gate::None)
                 .in_hook(),
+            // DU-2: kernel32 handle flags; a bad handle is ERROR_INVALID_HANDLE.
+            Call::SetHandleInformation { .. } => Spec::of(Kernel32, "SetHandleInformation")
+                .gate(Gate::None)
+                .returns(Returns::False)
+                .in_hook()
+                .win32_codes(),
+            Call::GetHandleInformation { .. } => Spec::of(Kernel32, "GetHandleInformation")
+                .gate(Gate::None)
+                .returns(Returns::False)
+                .in_hook()
+                .win32_codes(),
             Call::Win32GetLastError => Spec::of(Kernel32, "GetLastError")
                 .gate(Gate::None)
                 .in_hook(),
@@ -730,6 +757,12 @@ impl fmt::Display for Call<'_> {
             Call::Cleanup | Call::GetLastError | Call::Win32GetLastError => Ok(()),
             Call::SetLastError(code) => f.write_str(&error_name(*code)),
             Call::Win32SetLastError(code) => write!(f, "{code}"),
+            Call::SetHandleInformation { s, mask, flags } => {
+                write!(f, "{s}, {mask:#x}, {flags:#x}")
+            }
+            Call::GetHandleInformation { s, has_flags } => {
+                write!(f, "{s}, {}", if *has_flags { "&flags" } else { "NULL" })
+            }
             Call::Socket {
                 af,
                 ty,

@@ -1,7 +1,9 @@
 use super::status;
-use super::types::WIN32_ERROR;
+use super::types::{HANDLE_FLAGS, WIN32_ERROR};
+use super::{boolean, HANDLE};
 use crate::consts::*;
 use crate::core::call::{Call, Hook, HookChange};
+use crate::core::ws2::table::Socket;
 use crate::core::Reply;
 use crate::sim::thread::call;
 
@@ -100,6 +102,57 @@ pub unsafe fn GetLastError() -> WIN32_ERROR {
 /// [KW-1]: crate::rules#kw-1
 pub unsafe fn SetLastError(dwerrcode: WIN32_ERROR) {
     let _ = call(Call::Win32SetLastError(dwerrcode));
+}
+
+/// kernel32 `SetHandleInformation` on a socket handle ([DU-2]): changes the flags of `dwmask`
+/// (`HANDLE_FLAG_INHERIT`, `HANDLE_FLAG_PROTECT_FROM_CLOSE`) to those of `dwflags`. A handle
+/// that is no open socket of the process fails with `ERROR_INVALID_HANDLE` (6) as last error.
+///
+/// ```
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+///     let s = socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP);
+///     // std and socket2 make sockets non-inheritable this way.
+///     assert_eq!(SetHandleInformation(s as HANDLE, HANDLE_FLAG_INHERIT, 0), TRUE);
+///     let mut flags = 0xFFFF;
+///     assert_eq!(GetHandleInformation(s as HANDLE, &mut flags), TRUE);
+///     assert_eq!(flags, 0);
+///     assert_eq!(SetHandleInformation(0x4242 as HANDLE, HANDLE_FLAG_INHERIT, 0), FALSE);
+///     assert_eq!(GetLastError(), 6); // ERROR_INVALID_HANDLE
+///     WSACleanup();
+/// });
+/// ```
+///
+/// [DU-2]: crate::rules#du-2
+pub unsafe fn SetHandleInformation(hobject: HANDLE, dwmask: u32, dwflags: HANDLE_FLAGS) -> BOOL {
+    boolean(call(Call::SetHandleInformation {
+        s: Socket::from_raw(hobject as usize),
+        mask: dwmask,
+        flags: dwflags,
+    }))
+}
+
+/// kernel32 `GetHandleInformation` on a socket handle ([DU-2]): the flags
+/// [`SetHandleInformation`] stored, into `*lpdwflags`.
+///
+/// [DU-2]: crate::rules#du-2
+pub unsafe fn GetHandleInformation(hobject: HANDLE, lpdwflags: *mut u32) -> BOOL {
+    let r = call(Call::GetHandleInformation {
+        s: Socket::from_raw(hobject as usize),
+        has_flags: !lpdwflags.is_null(),
+    });
+    match r {
+        Ok(Reply::Count(flags)) => {
+            lpdwflags.write_unaligned(flags);
+            TRUE
+        }
+        _ => FALSE,
+    }
 }
 
 /// `SleepEx`: waits `dwmilliseconds` of virtual time (`INFINITE`: no limit); when

@@ -396,3 +396,10 @@ pub type LPWSAOVERLAPPED_COMPLETION_ROUTINE = Option<
 /// `WIN32_ERROR` (windows-sys: `Win32::Foundation`): a Win32 error code as kernel32's
 /// `GetLastError` returns it.
 pub type WIN32_ERROR = u32;
+
+/// `HANDLE_FLAGS` (windows-sys: `Win32::Foundation`): what `SetHandleInformation` sets.
+pub type HANDLE_FLAGS = u32;
+/// `HANDLE_FLAG_INHERIT`: child processes inherit the handle.
+pub const HANDLE_FLAG_INHERIT: HANDLE_FLAGS = 1;
+/// `HANDLE_FLAG_PROTECT_FROM_CLOSE`: `CloseHandle` refuses to close the handle.
+pub const HANDLE_FLAG_PROTECT_FROM_CLOSE: HANDLE_FLAGS = 2;

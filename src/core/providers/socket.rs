@@ -88,6 +88,9 @@ pub struct SocketState {
     pub port: Option<(crate::core::overlapped::PortHandle, usize)>,
     /// The other SOL_SOCKET options, by name, as 32-bit values.
     pub(in crate::core) options: BTreeMap<i32, u32>,
+    /// DU-2: `HANDLE_FLAG_INHERIT` and `HANDLE_FLAG_PROTECT_FROM_CLOSE`, as
+    /// SetHandleInformation stored them.
+    pub handle_flags: u32,
 }
 
 impl SocketState {
@@ -108,6 +111,7 @@ impl SocketState {
             events: NetEvents::default(),
             port: None,
             options,
+            handle_flags: 0,
         }
     }
 

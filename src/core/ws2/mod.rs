@@ -122,6 +122,12 @@ impl World {
             }
             Call::SetLastError(code) => Ok(self.last_error_slot(cx, spec, Some(*code))),
             Call::Win32SetLastError(code) => Ok(self.last_error_slot(cx, spec, Some(*code as i32))),
+            Call::SetHandleInformation { s, mask, flags } => {
+                self.du_2_handle_flags(cx, *s, Some((*mask, *flags)), true)
+            }
+            Call::GetHandleInformation { s, has_flags } => {
+                self.du_2_handle_flags(cx, *s, None, *has_flags)
+            }
             Call::Cleanup => self.ws2_cleanup(cx),
             Call::IsBlocking => Ok(Reply::Count(u32::from(self.is_blocking(cx.thread)))),
             Call::CreatePort {
@@ -414,6 +420,38 @@ impl World {
     fn sp_11_catalog(&self, cx: &mut Cx) -> &Catalog {
         cx.rule(Rule::Sp11);
         &self.catalog
+    }
+
+    /// DU-2, the one place it is decided: a socket handle stores `HANDLE_FLAG_INHERIT` and
+    /// `HANDLE_FLAG_PROTECT_FROM_CLOSE`; `set` changes the flags of `mask` (other bits are
+    /// ignored), else they are read (`Reply::Count`). A handle that is no open socket of the
+    /// process fails `ERROR_INVALID_HANDLE`; a NULL `lpdwFlags` fails
+    /// `ERROR_INVALID_PARAMETER`.
+    ///
+    /// # Divergence
+    /// `HANDLE_FLAG_PROTECT_FROM_CLOSE` is stored and read back but does not stop
+    /// `closesocket` (Windows documents the flag for `CloseHandle`).
+    fn du_2_handle_flags(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        set: Option<(u32, u32)>,
+        has_flags: bool,
+    ) -> Result<Reply, Stop> {
+        cx.rule(Rule::Du2);
+        const KNOWN: u32 = 0x1 | 0x2; // HANDLE_FLAG_INHERIT | HANDLE_FLAG_PROTECT_FROM_CLOSE
+        let Ok(st) = self.process_mut(cx.process).socket_mut(cx, s) else {
+            return Err(WsaError::InvalidHandle.into());
+        };
+        match set {
+            Some((mask, flags)) => {
+                let mask = mask & KNOWN;
+                st.handle_flags = (st.handle_flags & !mask) | (flags & mask);
+                Ok(Reply::Done)
+            }
+            None if has_flags => Ok(Reply::Count(st.handle_flags)),
+            None => Err(WsaError::InvalidParameter.into()),
+        }
     }
 
     /// TH-1 and KW-1, the one place they are decided: the last error is one slot per
