@@ -98,6 +98,10 @@
 //!
 //! ## Threads and time
 //!
+//! - `kw_3_clock` (`src/core/ws2/mod.rs`, internal; seen in
+//!   [`GetTickCount`](crate::sys::GetTickCount) and
+//!   [`GetSystemTimeAsFileTime`](crate::sys::GetSystemTimeAsFileTime)): tick counts start at 0
+//!   when the simulation does, and the system time is 2000-01-01 00:00:00 UTC plus virtual time.
 //! - [`GetLastError`](crate::sys::GetLastError) (`src/sys/threads.rs`): on Linux
 //!   `std::io::Error::last_os_error()` reads `errno`, not the simulated last-error slot; read
 //!   `GetLastError()` or `WSAGetLastError()`, which work on both.

@@ -1645,3 +1645,38 @@ fn du_2_handle_information_round_trips_and_a_bad_handle_fails_6() {
     let ev = &events_of(&sim, "SetHandleInformation", &p)[1];
     assert!(ev.rules.contains(&Rule::Du2), "{ev}");
 }
+
+/// KW-3: Sleep, the tick counts, the performance counter and the system time all read
+/// virtual time: a 1.5 s sleep moves each by exactly 1.5 s of its unit, without WSAStartup.
+#[test]
+fn kw_3_kernel32_clocks_read_virtual_time() {
+    let (sim, p) = app();
+    sim.advance(Duration::from_millis(250));
+    p.run(|| unsafe {
+        let counter = || {
+            let mut c = -1i64;
+            assert_eq!(QueryPerformanceCounter(&mut c), TRUE);
+            c
+        };
+        let filetime = || {
+            let mut ft = FILETIME::default();
+            GetSystemTimeAsFileTime(&mut ft);
+            (u64::from(ft.dwHighDateTime) << 32) | u64::from(ft.dwLowDateTime)
+        };
+        assert_eq!((GetTickCount(), GetTickCount64()), (250, 250));
+        assert_eq!(counter(), 2_500_000);
+        // 2000-01-01 00:00:00 UTC plus the 250 ms.
+        assert_eq!(filetime(), 125_911_584_000_000_000 + 2_500_000);
+        let mut f = 0i64;
+        assert_eq!(QueryPerformanceFrequency(&mut f), TRUE);
+        assert_eq!(f, 10_000_000);
+        Sleep(1500);
+        assert_eq!((GetTickCount(), GetTickCount64()), (1750, 1750));
+        assert_eq!(counter(), 17_500_000);
+        assert_eq!(filetime(), 125_911_584_000_000_000 + 17_500_000);
+        assert_eq!(QueryPerformanceCounter(std::ptr::null_mut()), FALSE);
+    });
+    assert_eq!(sim.now(), Duration::from_millis(1750));
+    let ev = &events_of(&sim, "GetTickCount64", &p)[0];
+    assert!(ev.rules.contains(&Rule::Kw3), "{ev}");
+}

@@ -56,6 +56,9 @@ pub enum Call<'a> {
         /// `lpdwFlags` is not NULL.
         has_flags: bool,
     },
+    /// A kernel32 clock read (KW-3): GetTickCount(64), QueryPerformanceCounter/Frequency,
+    /// GetSystemTimeAsFileTime.
+    Clock(Clock),
     /// kernel32 `GetLastError()`: the same slot as `WSAGetLastError` (KW-1).
     Win32GetLastError,
     /// kernel32 `SetLastError(dwErrCode)`: the same slot as `WSASetLastError` (KW-1).
@@ -373,6 +376,10 @@ impl Call<'_> {
             Call::SetLastError(_) => Spec::of(Winsock, "WSASetLastError")
                 .gate(Gate::None)
                 .in_hook(),
+            // KW-3: virtual time, no WSAStartup needed.
+            Call::Clock(clock) => Spec::of(Kernel32, clock.function())
+                .gate(Gate::None)
+                .in_hook(),
             // DU-2: kernel32 handle flags; a bad handle is ERROR_INVALID_HANDLE.
             Call::SetHandleInformation { .. } => Spec::of(Kernel32, "SetHandleInformation")
                 .gate(Gate::None)
@@ -603,6 +610,40 @@ pub enum Codes {
     Win32,
 }
 
+/// Which kernel32 clock a [`Call::Clock`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// `GetTickCount`: milliseconds of virtual time, wrapping at 2^32.
+    TickCount,
+    /// `GetTickCount64`: milliseconds of virtual time.
+    TickCount64,
+    /// `QueryPerformanceCounter`: virtual time in ticks of [`PERFORMANCE_FREQUENCY`].
+    PerformanceCounter,
+    /// `QueryPerformanceFrequency`: [`PERFORMANCE_FREQUENCY`].
+    PerformanceFrequency,
+    /// `GetSystemTimeAsFileTime`: 100 ns intervals since 1601, from [`VIRTUAL_EPOCH_FILETIME`].
+    SystemTimeAsFileTime,
+}
+
+/// The performance counter's frequency: 10 MHz, as Windows 10 and later report it.
+pub const PERFORMANCE_FREQUENCY: u64 = 10_000_000;
+
+/// The wall-clock time virtual time 0 stands for, as a `FILETIME`: 2000-01-01 00:00:00 UTC.
+pub const VIRTUAL_EPOCH_FILETIME: u64 = 125_911_584_000_000_000;
+
+impl Clock {
+    /// The kernel32 function that reads it.
+    pub const fn function(self) -> &'static str {
+        match self {
+            Clock::TickCount => "GetTickCount",
+            Clock::TickCount64 => "GetTickCount64",
+            Clock::PerformanceCounter => "QueryPerformanceCounter",
+            Clock::PerformanceFrequency => "QueryPerformanceFrequency",
+            Clock::SystemTimeAsFileTime => "GetSystemTimeAsFileTime",
+        }
+    }
+}
+
 /// What `WSASetBlockingHook` / `WSAUnhookBlockingHook` ask for.
 #[derive(Debug, Clone)]
 pub enum HookChange {
@@ -720,6 +761,8 @@ pub enum Reply {
     Negotiated(Negotiated),
     /// A namespace lookup's address (CL-9).
     Addr(SocketAddrV4),
+    /// A clock's reading (KW-3).
+    Time(u64),
 }
 
 impl fmt::Display for Reply {
@@ -743,6 +786,7 @@ impl fmt::Display for Reply {
             },
             Reply::Negotiated(n) => write!(f, "0 (version {}, high {})", n.version, n.high),
             Reply::Addr(a) => write!(f, "{a}"),
+            Reply::Time(t) => write!(f, "{t}"),
         }
     }
 }
@@ -757,6 +801,7 @@ impl fmt::Display for Call<'_> {
             Call::Cleanup | Call::GetLastError | Call::Win32GetLastError => Ok(()),
             Call::SetLastError(code) => f.write_str(&error_name(*code)),
             Call::Win32SetLastError(code) => write!(f, "{code}"),
+            Call::Clock(_) => Ok(()),
             Call::SetHandleInformation { s, mask, flags } => {
                 write!(f, "{s}, {mask:#x}, {flags:#x}")
             }

@@ -1,8 +1,8 @@
 use super::status;
-use super::types::{HANDLE_FLAGS, WIN32_ERROR};
+use super::types::{FILETIME, HANDLE_FLAGS, WIN32_ERROR};
 use super::{boolean, HANDLE};
 use crate::consts::*;
-use crate::core::call::{Call, Hook, HookChange};
+use crate::core::call::{Call, Clock, Hook, HookChange};
 use crate::core::ws2::table::Socket;
 use crate::core::Reply;
 use crate::sim::thread::call;
@@ -152,6 +152,95 @@ pub unsafe fn GetHandleInformation(hobject: HANDLE, lpdwflags: *mut u32) -> BOOL
             TRUE
         }
         _ => FALSE,
+    }
+}
+
+/// kernel32 `Sleep`: `SleepEx(dwmilliseconds, FALSE)`, in virtual time ([KW-3]).
+///
+/// [KW-3]: crate::rules#kw-3
+pub unsafe fn Sleep(dwmilliseconds: u32) {
+    SleepEx(dwmilliseconds, FALSE);
+}
+
+/// Reads a kernel32 clock through the core.
+fn clock(c: Clock) -> u64 {
+    match call(Call::Clock(c)) {
+        Ok(Reply::Time(t)) => t,
+        other => unreachable!("a clock read always succeeds, got {other:?}"),
+    }
+}
+
+/// kernel32 `GetTickCount`: milliseconds of virtual time since the simulation started,
+/// wrapping at 2^32 ([KW-3]).
+///
+/// ```
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let (t0, c0) = (GetTickCount64(), {
+///         let mut c = 0i64;
+///         QueryPerformanceCounter(&mut c);
+///         c
+///     });
+///     Sleep(1500);
+///     assert_eq!(GetTickCount64() - t0, 1500);
+///     assert_eq!(GetTickCount() as u64, GetTickCount64());
+///     let (mut c1, mut f) = (0i64, 0i64);
+///     QueryPerformanceCounter(&mut c1);
+///     QueryPerformanceFrequency(&mut f);
+///     assert_eq!((c1 - c0, f), (15_000_000, 10_000_000));
+/// });
+/// ```
+///
+/// [KW-3]: crate::rules#kw-3
+pub unsafe fn GetTickCount() -> u32 {
+    clock(Clock::TickCount) as u32
+}
+
+/// kernel32 `GetTickCount64`: milliseconds of virtual time since the simulation started
+/// ([KW-3]).
+///
+/// [KW-3]: crate::rules#kw-3
+pub unsafe fn GetTickCount64() -> u64 {
+    clock(Clock::TickCount64)
+}
+
+/// kernel32 `QueryPerformanceCounter`: virtual time in ticks of
+/// `QueryPerformanceFrequency` (10 MHz) ([KW-3]). A NULL pointer fails (FALSE).
+///
+/// [KW-3]: crate::rules#kw-3
+pub unsafe fn QueryPerformanceCounter(lpperformancecount: *mut i64) -> BOOL {
+    if lpperformancecount.is_null() {
+        return FALSE;
+    }
+    lpperformancecount.write_unaligned(clock(Clock::PerformanceCounter) as i64);
+    TRUE
+}
+
+/// kernel32 `QueryPerformanceFrequency`: 10,000,000 ticks per second ([KW-3]).
+///
+/// [KW-3]: crate::rules#kw-3
+pub unsafe fn QueryPerformanceFrequency(lpfrequency: *mut i64) -> BOOL {
+    if lpfrequency.is_null() {
+        return FALSE;
+    }
+    lpfrequency.write_unaligned(clock(Clock::PerformanceFrequency) as i64);
+    TRUE
+}
+
+/// kernel32 `GetSystemTimeAsFileTime`: 2000-01-01 00:00:00 UTC plus virtual time, as a
+/// `FILETIME` ([KW-3]).
+///
+/// [KW-3]: crate::rules#kw-3
+pub unsafe fn GetSystemTimeAsFileTime(lpsystemtimeasfiletime: *mut FILETIME) {
+    let t = clock(Clock::SystemTimeAsFileTime);
+    if !lpsystemtimeasfiletime.is_null() {
+        lpsystemtimeasfiletime.write_unaligned(FILETIME {
+            dwLowDateTime: t as u32,
+            dwHighDateTime: (t >> 32) as u32,
+        });
     }
 }
 

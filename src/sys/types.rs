@@ -403,3 +403,14 @@ pub type HANDLE_FLAGS = u32;
 pub const HANDLE_FLAG_INHERIT: HANDLE_FLAGS = 1;
 /// `HANDLE_FLAG_PROTECT_FROM_CLOSE`: `CloseHandle` refuses to close the handle.
 pub const HANDLE_FLAG_PROTECT_FROM_CLOSE: HANDLE_FLAGS = 2;
+
+/// `FILETIME` (windows-sys: `Win32::Foundation`): 100 ns intervals since 1601-01-01, in two
+/// halves.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct FILETIME {
+    /// The low 32 bits.
+    pub dwLowDateTime: u32,
+    /// The high 32 bits.
+    pub dwHighDateTime: u32,
+}

@@ -13,7 +13,7 @@ mod tests_cleanup;
 pub mod threads;
 pub mod version;
 
-use crate::core::call::{Call, Codes, Family, Gate, LastError, Reply, Spec};
+use crate::core::call::{self, Call, Codes, Family, Gate, LastError, Reply, Spec};
 use crate::core::catalog::{self, Catalog};
 use crate::core::provider;
 use crate::core::rules::Rule;
@@ -128,6 +128,7 @@ impl World {
             Call::GetHandleInformation { s, has_flags } => {
                 self.du_2_handle_flags(cx, *s, None, *has_flags)
             }
+            Call::Clock(clock) => Ok(Reply::Time(self.kw_3_clock(cx, *clock))),
             Call::Cleanup => self.ws2_cleanup(cx),
             Call::IsBlocking => Ok(Reply::Count(u32::from(self.is_blocking(cx.thread)))),
             Call::CreatePort {
@@ -420,6 +421,29 @@ impl World {
     fn sp_11_catalog(&self, cx: &mut Cx) -> &Catalog {
         cx.rule(Rule::Sp11);
         &self.catalog
+    }
+
+    /// KW-3, the one place it is decided: kernel32's clocks read virtual time. Tick counts
+    /// are milliseconds since the simulation started (`GetTickCount` wraps at 2^32), the
+    /// performance counter runs at 10 MHz, and the system time is 2000-01-01 00:00:00 UTC plus
+    /// virtual time.
+    ///
+    /// # Divergence
+    /// Windows' tick count starts at boot and its system time is the wall clock; a
+    /// simulation has neither, so both start at fixed points and replay identically.
+    fn kw_3_clock(&mut self, cx: &mut Cx, clock: call::Clock) -> u64 {
+        use call::Clock;
+        cx.rule(Rule::Kw3);
+        let now = self.now;
+        let ms = u64::try_from(now.as_millis()).unwrap_or(u64::MAX);
+        let ticks = u64::try_from(now.as_nanos() / 100).unwrap_or(u64::MAX);
+        match clock {
+            Clock::TickCount => ms & u64::from(u32::MAX),
+            Clock::TickCount64 => ms,
+            Clock::PerformanceCounter => ticks.min(i64::MAX as u64),
+            Clock::PerformanceFrequency => call::PERFORMANCE_FREQUENCY,
+            Clock::SystemTimeAsFileTime => call::VIRTUAL_EPOCH_FILETIME.saturating_add(ticks),
+        }
     }
 
     /// DU-2, the one place it is decided: a socket handle stores `HANDLE_FLAG_INHERIT` and
