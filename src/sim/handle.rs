@@ -95,6 +95,13 @@ impl<T> ThreadHandle<T> {
                         alertable: false,
                     };
                     g = ctx.switch(g, run);
+                    if sched::ending() {
+                        // Terminated inside a user callback while joining: there is no value
+                        // to return, so the thread ends here (the one case TH-9 cannot
+                        // defer: a join has to return its thread's result).
+                        drop(g);
+                        std::panic::resume_unwind(Box::new(Aborted));
+                    }
                 }
             }
             None => drive(&self.shared, Goal::Join(self.tid)),

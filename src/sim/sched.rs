@@ -71,6 +71,18 @@ fn end_later(how: Ending) {
     });
 }
 
+/// TH-9: the thread found itself terminated at a scheduling point (it was running user code
+/// when its process ended or the simulation deadlocked): it ends now, or, inside a user
+/// callback, once the callback returned. Returns the guard only in that second case.
+pub(crate) fn terminated(g: MutexGuard<'_, State>) -> MutexGuard<'_, State> {
+    if in_foreign() {
+        end_later(Ending::Abort);
+        return g;
+    }
+    drop(g);
+    std::panic::resume_unwind(Box::new(Aborted))
+}
+
 /// TH-9: runs a user `extern "system"` callback (a completion routine, a blocking hook).
 /// A thread that must end while inside it is not unwound through it: its calls return at once
 /// until it returns, and the ending (a deadlock report, a termination) happens here, in the

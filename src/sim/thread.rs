@@ -103,6 +103,15 @@ impl ThreadCtx {
         mut g: MutexGuard<'a, State>,
         run: Run,
     ) -> MutexGuard<'a, State> {
+        let finished = g
+            .sched
+            .slots
+            .get(&self.tid)
+            .is_none_or(|s| s.run == Run::Finished);
+        if finished {
+            // Terminated while it ran user code: it does not wait again (TH-9).
+            return sched::terminated(g);
+        }
         g.sched.set_run(self.tid, run);
         sched::switch(g, self.tid, &self.rx, || self.shared.lock())
     }
@@ -191,6 +200,10 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
     }
     let _unwinding = Unwinding(&ctx);
     let mut g = ctx.switch(g, Run::Ready);
+    if sched::ending() {
+        drop(g);
+        return Err(WsaError::Interrupted); // TH-9: terminated inside a user callback
+    }
     let spec = call.spec();
     let name = spec.name;
     // The arguments as passed, for the trace: formatted only when tracing (or, below, when
@@ -344,6 +357,9 @@ pub(crate) fn sleep_ex(d: Option<std::time::Duration>, alertable: bool) -> bool 
     }
     let ctx = current();
     let mut g = ctx.switch(ctx.lock(), Run::Ready);
+    if sched::ending() {
+        return false; // TH-9, as in `call`
+    }
     let started = g.world.now();
     let deadline = d.map(|d| started.saturating_add(d));
     let ran = loop {
