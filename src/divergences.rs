@@ -89,6 +89,8 @@
 //!   complete is reported as a deadlock.
 //! - [`WsaError::win32_code`](crate::WsaError::win32_code) (`src/error.rs`): errors no
 //!   overlapped operation ends with keep their Winsock value.
+//! - `pl_1_poll` (`src/core/events.rs`, internal; seen in [`WSAPoll`](crate::sys::WSAPoll)):
+//!   out-of-band data is not modelled, so `POLLRDBAND` never holds.
 //! - [`WSAEnumNetworkEvents`](crate::sys::WSAEnumNetworkEvents) (`src/sys/events.rs`): a bogus
 //!   event handle fails `WSAEINVAL`, of the documented errors the one that fits.
 //!

@@ -1875,3 +1875,101 @@ fn th_4_deadlock_report_names_thread_call_and_seed() {
     }
     assert_eq!(sim.now(), before, "no time passed: nothing was pending");
 }
+
+// ---------------------------------------------------------------------------------------------
+// PL-1, PL-2: WSAPoll
+
+/// WSAPoll on `fds` with `timeout` ms: (result, last error, each entry's revents).
+fn poll(fds: &mut [WSAPOLLFD], timeout: i32) -> (i32, i32, Vec<i16>) {
+    unsafe {
+        WSASetLastError(0);
+        let r = WSAPoll(fds.as_mut_ptr(), fds.len() as u32, timeout);
+        (
+            r,
+            WSAGetLastError(),
+            fds.iter().map(|f| f.revents).collect(),
+        )
+    }
+}
+
+fn pollfd(fd: SOCKET, events: i16) -> WSAPOLLFD {
+    WSAPOLLFD {
+        fd,
+        events,
+        revents: 0x7777,
+    }
+}
+
+#[test]
+fn pl_1_wsapoll_reports_requested_events_errors_and_timeouts() {
+    let sim = Sim::new();
+    let pair = tcp_pair(&sim, 7900, 65536);
+    pair.server.run(|| {
+        // Connected, nothing to read: writable only; a negative fd is ignored.
+        let mut fds = [
+            pollfd(pair.s, POLLRDNORM | POLLWRNORM),
+            pollfd(INVALID_SOCKET, POLLRDNORM),
+        ];
+        assert_eq!(poll(&mut fds, 0), (1, 0, vec![POLLWRNORM, 0]));
+        // Nothing requested that holds: 0 after the timeout, in virtual time.
+        let t0 = pair.sim.now();
+        let mut fds = [pollfd(pair.s, POLLRDNORM)];
+        assert_eq!(poll(&mut fds, 25), (0, 0, vec![0]));
+        assert_eq!(pair.sim.now() - t0, std::time::Duration::from_millis(25));
+        // Unsupported flags and a NULL array.
+        for bad in [POLLPRI, POLLWRBAND, POLLERR] {
+            let mut fds = [pollfd(pair.s, bad)];
+            let (r, e, _) = poll(&mut fds, 0);
+            assert_eq!((r, e), (SOCKET_ERROR, WSAEINVAL), "events {bad:#x}");
+        }
+        unsafe {
+            assert_eq!(WSAPoll(std::ptr::null_mut(), 1, 0), SOCKET_ERROR);
+            assert_eq!(WSAGetLastError(), WSAEFAULT);
+        }
+    });
+    // Data arrives: a waiting poll wakes with POLLRDNORM.
+    pair.client.run(|| send_all(pair.c, b"xyz"));
+    pair.server.run(|| {
+        let mut fds = [pollfd(pair.s, POLLRDNORM)];
+        assert_eq!(poll(&mut fds, -1), (1, 0, vec![POLLRDNORM]));
+        assert_eq!(recv_n(pair.s, 8, 0), (3, b"xyz".to_vec()));
+    });
+    // The peer closes gracefully: readable (recv returns the rest, then 0) and POLLHUP.
+    pair.client
+        .run(|| unsafe { assert_eq!(closesocket(pair.c), 0) });
+    pair.server.run(|| {
+        let mut fds = [pollfd(pair.s, POLLRDNORM)];
+        assert_eq!(poll(&mut fds, -1), (1, 0, vec![POLLRDNORM | POLLHUP]));
+    });
+    let ev = &events_of(&sim, "WSAPoll", &pair.server)[0];
+    assert!(ev.rules.contains(&ws2sim::Rule::Pl1), "{ev}");
+}
+
+#[test]
+fn pl_2_failed_connect_and_socket_closed_by_another_thread() {
+    let (_sim, p) = app();
+    p.run(|| unsafe {
+        startup_2_2();
+        // A refused connect: POLLHUP | POLLERR, and SO_ERROR holds the error.
+        let s = tcp();
+        set_nonblocking(s, true);
+        let nobody = sockaddr(Ipv4Addr::new(10, 0, 0, 1), 7901);
+        assert_eq!(connect(s, name_ptr(&nobody), 16), SOCKET_ERROR);
+        assert_eq!(WSAGetLastError(), WSAEWOULDBLOCK);
+        let mut fds = [pollfd(s, POLLWRNORM)];
+        assert_eq!(poll(&mut fds, -1), (1, 0, vec![POLLHUP | POLLERR]));
+        let mut err = 0i32;
+        assert_eq!(get_opt(s, SO_ERROR, &mut err), (0, 4));
+        assert_eq!(err, WSAECONNREFUSED);
+        // A socket closed in another thread wakes the poll with POLLNVAL.
+        let u = udp_bound(&sockaddr(Ipv4Addr::LOCALHOST, 7902));
+        let closer = ws2sim::thread::spawn(move || {
+            ws2sim::thread::sleep(std::time::Duration::from_millis(10));
+            closesocket(u)
+        });
+        let mut fds = [pollfd(u, POLLRDNORM)];
+        assert_eq!(poll(&mut fds, -1), (1, 0, vec![POLLNVAL]));
+        assert_eq!(closer.join(), 0);
+        assert_eq!(WSACleanup(), 0);
+    });
+}

@@ -56,6 +56,15 @@ pub enum Call<'a> {
         /// `lpdwFlags` is not NULL.
         has_flags: bool,
     },
+    /// `WSAPoll(fdarray, fds, timeout)`.
+    Poll {
+        /// The entries (`None`: a NULL `fdarray`).
+        fds: Option<&'a mut [crate::core::events::PollEntry]>,
+        /// `fds` as passed.
+        count: u32,
+        /// `timeout` (`None`: negative, for ever).
+        timeout: Option<std::time::Duration>,
+    },
     /// A kernel32 clock read (KW-3): GetTickCount(64), QueryPerformanceCounter/Frequency,
     /// GetSystemTimeAsFileTime.
     Clock(Clock),
@@ -376,6 +385,7 @@ impl Call<'_> {
             Call::SetLastError(_) => Spec::of(Winsock, "WSASetLastError")
                 .gate(Gate::None)
                 .in_hook(),
+            Call::Poll { .. } => Spec::of(Winsock, "WSAPoll"),
             // KW-3: virtual time, no WSAStartup needed.
             Call::Clock(clock) => Spec::of(Kernel32, clock.function())
                 .gate(Gate::None)
@@ -802,6 +812,15 @@ impl fmt::Display for Call<'_> {
             Call::SetLastError(code) => f.write_str(&error_name(*code)),
             Call::Win32SetLastError(code) => write!(f, "{code}"),
             Call::Clock(_) => Ok(()),
+            Call::Poll {
+                fds,
+                count,
+                timeout,
+            } => {
+                let fds = if fds.is_some() { "&fds" } else { "NULL" };
+                let ms = timeout.map_or(-1, |t| t.as_millis() as i64);
+                write!(f, "{fds}, {count}, {ms}")
+            }
             Call::SetHandleInformation { s, mask, flags } => {
                 write!(f, "{s}, {mask:#x}, {flags:#x}")
             }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::providers::calls::Cs7;
 use super::providers::net::Sd12;
+use super::rules::Rule;
 use super::transport::{Endpoint, Phase, Proto};
 use super::ws2::table::{Key, Socket};
 use super::{Block, Cx, Machine, Profile, Reply, Stop};
@@ -329,13 +330,7 @@ impl Machine {
                 let ep = self.process_mut(cx.process).socket_mut(cx, s)?.endpoint;
                 let e = self.transport.ep(ep);
                 let yes = match k {
-                    0 => {
-                        e.readable_bytes() > 0
-                            || (e.is_listening() && e.pending_accepts() > 0)
-                            || (e.proto == Proto::Stream
-                                && e.is_connected()
-                                && (e.fin_received() || e.reset_error().is_some()))
-                    }
+                    0 => readable(e),
                     1 => e.writable(),
                     _ => e.failure().is_some(),
                 };
@@ -368,6 +363,122 @@ impl Machine {
         }
         closed?;
         Ok(Reply::Count(n as u32))
+    }
+}
+
+/// True when a receive (or accept) would not block: data or a datagram waits, a connection
+/// waits to be accepted, or the peer closed (a receive returns 0 or the reset's error).
+fn readable(e: &Endpoint) -> bool {
+    e.readable_bytes() > 0
+        || (e.is_listening() && e.pending_accepts() > 0)
+        || (e.proto == Proto::Stream
+            && e.is_connected()
+            && (e.fin_received() || e.reset_error().is_some()))
+}
+
+/// One `WSAPOLLFD`: the socket, the events asked for, and (written) those that hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollEntry {
+    /// `fd` (`None`: a negative value, which `WSAPoll` ignores).
+    pub fd: Option<Socket>,
+    /// `events`.
+    pub events: i16,
+    /// `revents`, written by the call.
+    pub revents: i16,
+}
+
+/// `WSAPoll`'s event flags.
+pub mod poll {
+    /// Normal data may be read.
+    pub const POLLRDNORM: i16 = 0x100;
+    /// Priority data may be read.
+    pub const POLLRDBAND: i16 = 0x200;
+    /// Normal data may be written.
+    pub const POLLWRNORM: i16 = 0x10;
+    /// An error occurred.
+    pub const POLLERR: i16 = 0x1;
+    /// The connection was closed or aborted.
+    pub const POLLHUP: i16 = 0x2;
+    /// The socket is not a socket of the process.
+    pub const POLLNVAL: i16 = 0x4;
+}
+
+impl Machine {
+    /// PL-1 and PL-2, the one place they are decided: `WSAPoll` reports, per entry, the
+    /// requested `POLLRDNORM` / `POLLRDBAND` / `POLLWRNORM` that hold, plus `POLLERR`,
+    /// `POLLHUP` and `POLLNVAL` whenever they hold, and returns how many entries have any;
+    /// with none it waits up to `timeout` (virtual time; `None`: for ever) and then returns
+    /// 0. A negative fd is ignored; any other requested flag (`POLLPRI`, `POLLWRBAND`, ...) is
+    /// `WSAEINVAL`; a NULL array with entries is `WSAEFAULT`. A failed connect reports
+    /// `POLLHUP | POLLERR`; a socket closed meanwhile (also by another thread, which wakes
+    /// the poll) reports `POLLNVAL`.
+    ///
+    /// # Divergence
+    /// Out-of-band data is not modelled, so `POLLRDBAND` never holds.
+    pub(super) fn pl_1_poll(
+        &mut self,
+        cx: &mut Cx,
+        fds: Option<&mut [PollEntry]>,
+        count: u32,
+        timeout: Option<Duration>,
+    ) -> Result<Reply, Stop> {
+        use poll::*;
+        cx.rule(Rule::Pl1);
+        let Some(fds) = fds else {
+            return Err(if count == 0 {
+                WsaError::InvalidArgument
+            } else {
+                WsaError::Fault
+            }
+            .into());
+        };
+        if fds
+            .iter()
+            .any(|f| f.fd.is_some() && f.events & !(POLLRDNORM | POLLRDBAND | POLLWRNORM) != 0)
+        {
+            return Err(WsaError::InvalidArgument.into());
+        }
+        let mut n = 0u32;
+        for f in fds.iter_mut() {
+            f.revents = 0;
+            let Some(s) = f.fd else { continue };
+            f.revents = match self.process(cx.process).endpoint_of(s) {
+                None => {
+                    cx.rule(Rule::Pl2);
+                    POLLNVAL
+                }
+                Some(ep) => {
+                    let e = self.transport.ep(ep);
+                    let mut r = 0;
+                    if f.events & POLLRDNORM != 0 && readable(e) {
+                        r |= POLLRDNORM;
+                    }
+                    if f.events & POLLWRNORM != 0 && e.writable() {
+                        r |= POLLWRNORM;
+                    }
+                    let failed = e.failure().is_some();
+                    if failed || e.reset_error().is_some() {
+                        r |= POLLERR;
+                    }
+                    let stream = e.proto == Proto::Stream;
+                    if failed || (stream && (e.fin_received() || e.reset_error().is_some())) {
+                        cx.rule(Rule::Pl2);
+                        r |= POLLHUP;
+                    }
+                    r
+                }
+            };
+            n += u32::from(f.revents != 0);
+        }
+        let deadline = timeout.map(|t| cx.started.saturating_add(t));
+        if n == 0 && deadline.is_none_or(|d| self.now < d) {
+            return Err(Stop::Block(Block {
+                deadline,
+                what: "WSAPoll",
+                socket: None,
+            }));
+        }
+        Ok(Reply::Count(n))
     }
 }
 

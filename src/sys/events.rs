@@ -2,7 +2,7 @@ use super::types::*;
 use super::{boolean, count, read_opt, status, write_opt};
 use crate::consts::*;
 use crate::core::call::Call;
-use crate::core::events::{EventHandle, EventOp};
+use crate::core::events::{EventHandle, EventOp, PollEntry};
 use crate::core::ws2::table::Socket;
 use crate::core::Reply;
 use crate::sim::thread::call;
@@ -469,4 +469,65 @@ pub unsafe fn select(
         }
     }
     count(res)
+}
+
+/// `WSAPoll`: which of the requested events hold on each socket, waiting up to `timeout`
+/// milliseconds of virtual time (negative: for ever) until one does ([PL-1], [PL-2]).
+/// Returns how many entries have events (0 on timeout) or `SOCKET_ERROR`. `POLLERR`,
+/// `POLLHUP` and `POLLNVAL` are reported whether asked for or not; asking for anything but
+/// `POLLRDNORM`, `POLLRDBAND`, `POLLWRNORM` fails `WSAEINVAL`.
+///
+/// ```
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+///     let s = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     let mut fds = [
+///         WSAPOLLFD { fd: s, events: POLLRDNORM | POLLWRNORM, revents: 0 },
+///         WSAPOLLFD { fd: 0x4444, events: POLLRDNORM, revents: 0 },
+///     ];
+///     assert_eq!(WSAPoll(fds.as_mut_ptr(), 2, 0), 2);
+///     assert_eq!(fds[0].revents, POLLWRNORM); // a datagram socket can always send
+///     assert_eq!(fds[1].revents, POLLNVAL);
+///     fds[0].events = POLLPRI;
+///     assert_eq!(WSAPoll(fds.as_mut_ptr(), 1, 0), SOCKET_ERROR);
+///     assert_eq!(WSAGetLastError(), WSAEINVAL);
+///     WSACleanup();
+/// });
+/// ```
+///
+/// [PL-1]: crate::rules#pl-1
+/// [PL-2]: crate::rules#pl-2
+pub unsafe fn WSAPoll(fdarray: *mut WSAPOLLFD, fds: u32, timeout: i32) -> i32 {
+    let mut entries: Option<Vec<PollEntry>> = (!fdarray.is_null()).then(|| {
+        (0..fds as usize)
+            .map(|i| {
+                let f = fdarray.add(i).read_unaligned();
+                PollEntry {
+                    fd: ((f.fd as isize) >= 0).then(|| Socket::from_raw(f.fd)),
+                    events: f.events,
+                    revents: 0,
+                }
+            })
+            .collect()
+    });
+    let timeout = (timeout >= 0).then(|| std::time::Duration::from_millis(timeout as u64));
+    let r = call(Call::Poll {
+        fds: entries.as_deref_mut(),
+        count: fds,
+        timeout,
+    });
+    match r {
+        Ok(Reply::Count(n)) => {
+            for (i, e) in entries.iter().flatten().enumerate() {
+                (*fdarray.add(i)).revents = e.revents;
+            }
+            n as i32
+        }
+        _ => SOCKET_ERROR,
+    }
 }

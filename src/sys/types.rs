@@ -414,3 +414,38 @@ pub struct FILETIME {
     /// The high 32 bits.
     pub dwHighDateTime: u32,
 }
+
+/// `WSAPOLL_EVENT_FLAGS`: `WSAPoll`'s event bits.
+pub type WSAPOLL_EVENT_FLAGS = i16;
+/// `POLLRDNORM`: normal data may be read.
+pub const POLLRDNORM: WSAPOLL_EVENT_FLAGS = 256;
+/// `POLLRDBAND`: priority data may be read.
+pub const POLLRDBAND: WSAPOLL_EVENT_FLAGS = 512;
+/// `POLLIN`: `POLLRDNORM | POLLRDBAND`.
+pub const POLLIN: WSAPOLL_EVENT_FLAGS = 768;
+/// `POLLPRI`: not supported by Windows' WSAPoll (`WSAEINVAL`).
+pub const POLLPRI: WSAPOLL_EVENT_FLAGS = 1024;
+/// `POLLWRNORM`: normal data may be written.
+pub const POLLWRNORM: WSAPOLL_EVENT_FLAGS = 16;
+/// `POLLOUT`: `POLLWRNORM`.
+pub const POLLOUT: WSAPOLL_EVENT_FLAGS = 16;
+/// `POLLWRBAND`: priority data may be written (not supported: `WSAEINVAL`).
+pub const POLLWRBAND: WSAPOLL_EVENT_FLAGS = 32;
+/// `POLLERR`: an error occurred.
+pub const POLLERR: WSAPOLL_EVENT_FLAGS = 1;
+/// `POLLHUP`: the connection was closed or aborted.
+pub const POLLHUP: WSAPOLL_EVENT_FLAGS = 2;
+/// `POLLNVAL`: not a socket.
+pub const POLLNVAL: WSAPOLL_EVENT_FLAGS = 4;
+
+/// `WSAPOLLFD`: one entry of `WSAPoll`'s array.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WSAPOLLFD {
+    /// The socket (a negative value, e.g. `INVALID_SOCKET`, is ignored).
+    pub fd: crate::sys::SOCKET,
+    /// The events asked for.
+    pub events: WSAPOLL_EVENT_FLAGS,
+    /// The events that hold, written by `WSAPoll`.
+    pub revents: WSAPOLL_EVENT_FLAGS,
+}

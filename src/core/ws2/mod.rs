@@ -129,6 +129,11 @@ impl World {
                 self.du_2_handle_flags(cx, *s, None, *has_flags)
             }
             Call::Clock(clock) => Ok(Reply::Time(self.kw_3_clock(cx, *clock))),
+            Call::Poll {
+                fds,
+                count,
+                timeout,
+            } => self.pl_1_poll(cx, fds.as_deref_mut(), *count, *timeout),
             Call::Cleanup => self.ws2_cleanup(cx),
             Call::IsBlocking => Ok(Reply::Count(u32::from(self.is_blocking(cx.thread)))),
             Call::CreatePort {
