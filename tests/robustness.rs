@@ -6,21 +6,37 @@
 //! step at a time, each step inside `Process::run` of its process (single-threaded). Pointers
 //! are always NULL or valid for the length passed (the `sys` contract); every `OVERLAPPED` and
 //! every buffer handed to an overlapped call is leaked, so a late completion always writes
-//! into live memory. Every socket is made non-blocking right after it is created, and every
-//! wait uses a zero timeout, so no step can block for ever; a deadlock report that slips
-//! through anyway is tolerated, any other panic fails the property.
+//! into live memory. Every socket is made non-blocking right after it is created, and most
+//! waits are short, so few steps block for ever; a deadlock report is tolerated (some steps
+//! are made to deadlock), any other panic fails the property.
+//!
+//! Issue 12 extends the programs: virtual time can jump to its end
+//! (`Sim::advance(Duration::MAX)`) and calls that wait a while go on after it (TH-10); half the
+//! cases install a layered provider over TCP and UDP that lies in a way chosen per case (byte
+//! counts too big or `usize::MAX`, lengths written back beyond the buffer or negative,
+//! WAIT_TIMEOUT, WSA_IO_PENDING from a call that is not overlapped: SP-12), and every count or
+//! length a call reports must stay within the buffers it was given; and main threads block for
+//! ever inside completion routines and Winsock 1.1 blocking hooks, so that the deadlock report
+//! ends them there (TH-9). Threads left blocked inside routines and hooks on threads of their
+//! own, ended later by `Process::kill`/`exit`, a deadlock report or the `Sim`'s drop, still
+//! abort the binary at times (issue 12): those programs run in a child process, at the end.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::{null, null_mut};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use proptest::prelude::*;
+use ws2sim::spi::{
+    self, DataLocation, Negotiated, Provider, ProviderInfo, Spi, Stop, TCP_ENTRY, UDP_ENTRY,
+};
 use ws2sim::sys::*;
-use ws2sim::{Process, Profile, Sim, WsaError};
+use ws2sim::{api, Guid, Process, Profile, Sim, Socket, ThreadHandle, Version, WsaError};
 
 mod common;
-use common::proptest_cases;
+use common::{name_mut, name_ptr, proptest_cases, sockaddr};
 
 /// A last-error sentinel no call sets by itself (`from_code` does not know it).
 const BEEF: i32 = 0xdead_beef_u32 as i32;
@@ -153,6 +169,50 @@ struct Set {
     count: Option<u32>,
 }
 
+/// How a completion routine blocks for ever (TH-9).
+#[derive(Debug, Clone, Copy)]
+enum Block {
+    /// `SleepEx(WSA_INFINITE, FALSE)`.
+    Sleep,
+    /// A blocking `recv` on a UDP socket nobody sends to.
+    Recv,
+    /// `WSAWaitForMultipleEvents(WSA_INFINITE)` on an event nobody sets.
+    Wait,
+}
+
+/// A call that waits `ms` milliseconds at most (TH-10: also at the end of time).
+#[derive(Debug, Clone, Copy)]
+enum Timed {
+    SleepEx(bool),
+    Wait(H, bool),
+    /// `select` on the socket for reading, writing or an exception (0, 1, 2).
+    Select(H, u8),
+    Queued(H),
+    ThreadSleep,
+}
+
+/// How the case's layered provider lies (SP-12), on every `every`-th call it gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lie {
+    /// Byte counts this much too big; lengths written back too.
+    Over(usize),
+    /// Byte counts of `usize::MAX`; lengths of `i32::MAX`.
+    Max,
+    /// Lengths written back as -1 (counts are honest).
+    Negative,
+    /// WAIT_TIMEOUT (a kernel32 code) from any call.
+    WaitTimeout,
+    /// WSA_IO_PENDING from calls that are not overlapped.
+    IoPending,
+}
+
+/// The case's lying layered provider.
+#[derive(Debug, Clone, Copy)]
+struct Liar {
+    lie: Lie,
+    every: u32,
+}
+
 /// One step of a program.
 #[derive(Debug, Clone)]
 enum Op {
@@ -283,7 +343,36 @@ enum Op {
         key: bool,
         ov: bool,
     },
+    /// `WSASocketW` on the liar's entry over UDP or TCP (found with `WSAEnumProtocolsW`;
+    /// without a liar, a zeroed `WSAPROTOCOL_INFOW`).
+    LayeredSocket {
+        udp: bool,
+    },
+    Timed {
+        what: Timed,
+        ms: u32,
+    },
+    /// A UDP socket with an overlapped `WSARecv` whose completion routine blocks for ever, a
+    /// datagram to complete it, and an alertable `SleepEx(WSA_INFINITE)`: on the main thread
+    /// (the step deadlocks) or on a new thread of the process (left blocked in the routine).
+    Routine {
+        block: Block,
+        spawned: bool,
+    },
     // Harness steps.
+    /// A new process on host "a" that starts Winsock 1.1, sets a blocking hook that blocks for
+    /// ever (alertable or not) and makes a blocking `recv`: on its main thread (the step
+    /// deadlocks) or on a new thread (left blocked in the hook).
+    Hook {
+        alertable: bool,
+        spawned: bool,
+    },
+    /// Exits or kills the newest process `Hook` made.
+    EndHooked {
+        kill: bool,
+    },
+    /// `Sim::advance(Duration::MAX)`: the end of time (TH-10).
+    AdvanceToEnd,
     Advance(u64),
     RunSim,
     Exit,
@@ -310,6 +399,8 @@ struct Case {
     windows: bool,
     /// Each process starts with `WSAStartup(2.2)` (a checked step like the others).
     prelude: bool,
+    /// The layered provider installed, if any.
+    liar: Option<Liar>,
     steps: Vec<Step>,
 }
 
@@ -583,8 +674,8 @@ fn set() -> BoxedStrategy<Option<Set>> {
     .boxed()
 }
 
-/// Every step but the harness's.
-fn call_op() -> BoxedStrategy<Op> {
+/// Every step but the harness's; `spawn`: with threads left blocked inside routines.
+fn call_op(spawn: bool) -> BoxedStrategy<Op> {
     let startup = (
         prop_oneof![
             6 => Just(0x0202u16),
@@ -758,11 +849,35 @@ fn call_op() -> BoxedStrategy<Op> {
             .prop_map(|(file, existing, key, threads)| Op::CreatePort { file, existing, key, threads }),
         3 => (port(), any::<bool>(), any::<bool>(), any::<bool>())
             .prop_map(|(port, bytes, key, ov)| Op::GetQueued { port, bytes, key, ov }),
+        3 => any::<bool>().prop_map(|udp| Op::LayeredSocket { udp }),
+        3 => timed(),
+        1 => (block(), proptest::bool::weighted(if spawn { 0.5 } else { 0.0 }))
+            .prop_map(|(block, spawned)| Op::Routine { block, spawned }),
     ]
     .boxed()
 }
 
-fn harness_op() -> BoxedStrategy<Op> {
+fn block() -> BoxedStrategy<Block> {
+    prop_oneof![Just(Block::Sleep), Just(Block::Recv), Just(Block::Wait)].boxed()
+}
+
+/// A call that waits a while (now and then for ever: the step may deadlock).
+fn timed() -> BoxedStrategy<Op> {
+    let what = prop_oneof![
+        2 => any::<bool>().prop_map(Timed::SleepEx),
+        2 => (event(), any::<bool>()).prop_map(|(e, a)| Timed::Wait(e, a)),
+        2 => (sock(), 0u8..3).prop_map(|(s, set)| Timed::Select(s, set)),
+        1 => port().prop_map(Timed::Queued),
+        1 => Just(Timed::ThreadSleep),
+    ];
+    let ms = prop_oneof![6 => 1u32..=50, 2 => 0u32..=5_000, 1 => Just(WSA_INFINITE)];
+    (what, ms)
+        .prop_map(|(what, ms)| Op::Timed { what, ms })
+        .boxed()
+}
+
+/// The harness's steps; `spawn`: with threads left blocked inside hooks.
+fn harness_op(spawn: bool) -> BoxedStrategy<Op> {
     prop_oneof![
         6 => prop_oneof![4 => 0u64..=20, 2 => 0u64..=5_000, 1 => 0u64..=600_000].prop_map(Op::Advance),
         3 => Just(Op::RunSim),
@@ -770,8 +885,139 @@ fn harness_op() -> BoxedStrategy<Op> {
         1 => Just(Op::Kill),
         1 => (any::<bool>(), proptest::bool::weighted(0.6))
             .prop_map(|(host, down)| Op::NetworkDown { host, down }),
+        2 => Just(Op::AdvanceToEnd),
+        1 => (any::<bool>(), proptest::bool::weighted(if spawn { 0.5 } else { 0.0 }))
+            .prop_map(|(alertable, spawned)| Op::Hook { alertable, spawned }),
+        1 => any::<bool>().prop_map(|kill| Op::EndHooked { kill }),
     ]
     .boxed()
+}
+
+/// How a step ending a thread that blocks for ever goes on: nothing (the `Sim`'s drop or a
+/// later step ends it), the end of time, a deadlock report, or ending its process.
+fn ending(kill: Op, exit: Op) -> BoxedStrategy<Option<Op>> {
+    prop_oneof![
+        1 => Just(None),
+        1 => Just(Some(Op::AdvanceToEnd)),
+        2 => Just(Some(Op::RunSim)),
+        2 => Just(Some(kill)),
+        1 => Just(Some(exit)),
+    ]
+    .boxed()
+}
+
+/// TH-9: a thread of process `proc` left blocked inside a completion routine (another
+/// process's step gives it the time to get there), then ended or not.
+fn routine_then_end() -> BoxedStrategy<Vec<Step>> {
+    (0u8..3, block(), ending(Op::Kill, Op::Exit))
+        .prop_map(|(proc, block, end)| {
+            let mut steps = vec![
+                Step {
+                    proc,
+                    op: Op::Routine {
+                        block,
+                        spawned: true,
+                    },
+                },
+                Step {
+                    proc: proc + 1,
+                    op: Op::Timed {
+                        what: Timed::ThreadSleep,
+                        ms: 5,
+                    },
+                },
+            ];
+            steps.extend(end.map(|op| Step { proc, op }));
+            steps
+        })
+        .boxed()
+}
+
+/// TH-9: a Winsock 1.1 thread left blocked inside its blocking hook, then ended or not.
+fn hook_then_end() -> BoxedStrategy<Vec<Step>> {
+    (
+        any::<bool>(),
+        ending(Op::EndHooked { kill: true }, Op::EndHooked { kill: false }),
+    )
+        .prop_map(|(alertable, end)| {
+            let mut steps = vec![
+                Step {
+                    proc: 0,
+                    op: Op::Hook {
+                        alertable,
+                        spawned: true,
+                    },
+                },
+                Step {
+                    proc: 0,
+                    op: Op::Timed {
+                        what: Timed::ThreadSleep,
+                        ms: 5,
+                    },
+                },
+            ];
+            steps.extend(end.map(|op| Step { proc: 0, op }));
+            steps
+        })
+        .boxed()
+}
+
+/// Datagrams through the liar: a socket on its UDP entry bound to the process's host, one
+/// datagram to itself, time, and a receive (plain, from, or overlapped).
+fn layered_udp() -> BoxedStrategy<Vec<Step>> {
+    (0u8..3, 1u32..=600, 0u8..3)
+        .prop_map(|(proc, n, how)| {
+            let me = H::Mine(Kind::Sock, 0);
+            let at = Addr::In {
+                family: AF_INET,
+                ip: Ip::HostOf(proc),
+                port: 7002,
+                len: 16,
+            };
+            let recv = match how {
+                0 => Op::Recv(me, Buf::Mem { size: 64, len: 64 }, 0),
+                1 => Op::RecvFrom(
+                    me,
+                    Buf::Mem { size: 64, len: 64 },
+                    0,
+                    Out::Mem {
+                        size: 16,
+                        len: Some(16),
+                    },
+                ),
+                _ => Op::WsaRecv {
+                    s: me,
+                    bufs: Bufs::Arr {
+                        bufs: vec![Wb::Mem { size: 64, len: 64 }],
+                        count: 1,
+                    },
+                    recvd: true,
+                    flags: Some(0),
+                    ov: Some(Ov {
+                        event: H::Zero,
+                        routine: true,
+                    }),
+                },
+            };
+            let n_i = n as i32;
+            let ops = vec![
+                Op::LayeredSocket { udp: true },
+                Op::Bind(me, at.clone()),
+                Op::SendTo(me, Buf::Mem { size: n, len: n_i }, 0, at),
+                Op::Advance(5),
+                recv,
+                Op::Sleep(true),
+                Op::SockName(
+                    me,
+                    Out::Mem {
+                        size: 16,
+                        len: Some(16),
+                    },
+                ),
+            ];
+            ops.into_iter().map(|op| Step { proc, op }).collect()
+        })
+        .boxed()
 }
 
 /// A stream connection made step by step: process `server` listens on `port`, `client`
@@ -782,40 +1028,41 @@ fn pair() -> BoxedStrategy<Vec<Step>> {
         0u8..3,
         prop::sample::select(PORTS.to_vec()),
         prop_oneof![Just(IPPROTO_TCP), Just(IPPROTO_WS2SIM_DISCONNECT_DATA)],
+        (any::<bool>(), any::<bool>()),
     )
-        .prop_map(|(server, client, port, proto)| {
-            let me = H::Mine(Kind::Sock, 0);
-            let at = |ip| Addr::In {
-                family: AF_INET,
-                ip,
-                port,
-                len: 16,
-            };
-            let s = |proc, op| Step { proc, op };
-            vec![
-                s(
-                    server,
-                    Op::Socket {
-                        af: INET,
-                        ty: SOCK_STREAM,
-                        proto,
-                    },
-                ),
-                s(server, Op::Bind(me, at(Ip::Any))),
-                s(server, Op::Listen(me, 5)),
-                s(
-                    client,
-                    Op::Socket {
-                        af: INET,
-                        ty: SOCK_STREAM,
-                        proto,
-                    },
-                ),
-                s(client, Op::Connect(me, at(Ip::HostOf(server)))),
-                s(client, Op::Advance(5)),
-                s(server, Op::Accept(me, Out::Null(None))),
-            ]
-        })
+        .prop_map(
+            |(server, client, port, proto, (layered_server, layered_client))| {
+                let me = H::Mine(Kind::Sock, 0);
+                let at = |ip| Addr::In {
+                    family: AF_INET,
+                    ip,
+                    port,
+                    len: 16,
+                };
+                let s = |proc, op| Step { proc, op };
+                // A socket of the built-in provider, or one of the liar's (when the case has one).
+                let new = |layered| {
+                    if layered {
+                        Op::LayeredSocket { udp: false }
+                    } else {
+                        Op::Socket {
+                            af: INET,
+                            ty: SOCK_STREAM,
+                            proto,
+                        }
+                    }
+                };
+                vec![
+                    s(server, new(layered_server)),
+                    s(server, Op::Bind(me, at(Ip::Any))),
+                    s(server, Op::Listen(me, 5)),
+                    s(client, new(layered_client)),
+                    s(client, Op::Connect(me, at(Ip::HostOf(server)))),
+                    s(client, Op::Advance(5)),
+                    s(server, Op::Accept(me, Out::Null(None))),
+                ]
+            },
+        )
         .boxed()
 }
 
@@ -922,28 +1169,405 @@ fn port_io() -> BoxedStrategy<Vec<Step>> {
         .boxed()
 }
 
-fn case(max_steps: usize) -> impl Strategy<Value = Case> {
+/// Programs of up to `max_steps` steps (some steps are several); `spawn`: with threads left
+/// blocked inside completion routines and blocking hooks, ended later by a deadlock report,
+/// `Process::kill`/`exit` or the `Sim`'s drop (without: such threads are main threads, whose
+/// step deadlocks at once).
+fn case(max_steps: usize, spawn: bool) -> impl Strategy<Value = Case> {
+    let spawned = u32::from(spawn);
     let step = prop_oneof![
-        20 => (0u8..3, call_op()).prop_map(|(proc, op)| vec![Step { proc, op }]),
-        2 => (0u8..3, harness_op()).prop_map(|(proc, op)| vec![Step { proc, op }]),
+        20 => (0u8..3, call_op(spawn)).prop_map(|(proc, op)| vec![Step { proc, op }]),
+        2 => (0u8..3, harness_op(spawn)).prop_map(|(proc, op)| vec![Step { proc, op }]),
         3 => pair(),
         2 => exchange(),
         1 => port_io(),
+        1 => layered_udp(),
+        spawned => routine_then_end(),
+        spawned => hook_then_end(),
     ];
     (
         2usize..=3,
         any::<u64>(),
         any::<bool>(),
         proptest::bool::weighted(0.8),
+        liar(),
         prop::collection::vec(step, 1..max_steps),
     )
-        .prop_map(|(nproc, seed, windows, prelude, chunks)| Case {
+        .prop_map(|(nproc, seed, windows, prelude, liar, chunks)| Case {
             nproc,
             seed,
             windows,
             prelude,
+            liar,
             steps: chunks.into_iter().flatten().collect(),
         })
+}
+
+/// Half the cases install the lying provider.
+fn liar() -> BoxedStrategy<Option<Liar>> {
+    let lie = prop_oneof![
+        3 => (1usize..=5_000).prop_map(Lie::Over),
+        1 => Just(Lie::Max),
+        1 => Just(Lie::Negative),
+        2 => Just(Lie::WaitTimeout),
+        2 => Just(Lie::IoPending),
+    ];
+    proptest::option::of((lie, 1u32..=3).prop_map(|(lie, every)| Liar { lie, every })).boxed()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lying provider (SP-12).
+
+/// The liar's entries: layered over the built-in TCP and UDP entries.
+const LIAR_TCP: &str = "Liar over TCP";
+const LIAR_UDP: &str = "Liar over UDP";
+
+/// A layered provider that passes every call down and lies about the answer on every
+/// `every`-th call it gets (its instance's count: deterministic).
+#[derive(Clone)]
+struct LiarProvider {
+    liar: Liar,
+    calls: u32,
+    clients: u32,
+}
+
+impl LiarProvider {
+    fn new(liar: Liar) -> LiarProvider {
+        LiarProvider {
+            liar,
+            calls: 0,
+            clients: 0,
+        }
+    }
+
+    /// The lie for this call, if it lies.
+    fn lie(&mut self) -> Option<Lie> {
+        self.calls = self.calls.wrapping_add(1);
+        self.calls
+            .is_multiple_of(self.liar.every.max(1))
+            .then_some(self.liar.lie)
+    }
+
+    /// The error it makes up (`overlapped`: the call has an `OVERLAPPED`).
+    fn error(lie: Option<Lie>, overlapped: bool) -> Result<(), Stop> {
+        match lie {
+            Some(Lie::WaitTimeout) => Err(WsaError::WaitTimeout.into()),
+            Some(Lie::IoPending) if !overlapped => Err(WsaError::IoPending.into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The byte count it reports for `n`.
+    fn count(lie: Option<Lie>, n: usize) -> usize {
+        match lie {
+            Some(Lie::Over(k)) => n.saturating_add(k),
+            Some(Lie::Max) => usize::MAX,
+            _ => n,
+        }
+    }
+
+    /// The length it writes back instead of the true one.
+    fn length(lie: Option<Lie>, len: Option<&mut i32>) {
+        let Some(len) = len else { return };
+        match lie {
+            Some(Lie::Over(k)) => *len = len.saturating_add(i32::try_from(k).unwrap_or(i32::MAX)),
+            Some(Lie::Max) => *len = i32::MAX,
+            Some(Lie::Negative) => *len = -1,
+            _ => {}
+        }
+    }
+}
+
+impl Provider for LiarProvider {
+    fn info(&self) -> ProviderInfo {
+        let id = Guid::new(0x7E57_12AA, 0x5350, 0x4931, *b"LIAR!!!!");
+        let mut info =
+            ProviderInfo::layered(id, "Liar", &[(TCP_ENTRY, LIAR_TCP), (UDP_ENTRY, LIAR_UDP)]);
+        info.data = DataLocation::Transport;
+        info
+    }
+
+    fn startup(&mut self, _: &mut Spi<'_>, v: Version) -> Result<Negotiated, WsaError> {
+        let n = self.info().negotiate(v)?;
+        self.clients += 1;
+        Ok(n)
+    }
+
+    fn cleanup(&mut self, _: &mut Spi<'_>) -> Result<(), Stop> {
+        if self.clients == 0 {
+            return Err(WsaError::NotInitialised.into());
+        }
+        self.clients -= 1;
+        Ok(())
+    }
+
+    fn bind(&mut self, spi: &mut Spi<'_>, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
+        Self::error(self.lie(), false)?;
+        spi.lower().bind(s, addr)
+    }
+
+    fn connect(&mut self, spi: &mut Spi<'_>, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
+        Self::error(self.lie(), false)?;
+        spi.lower().connect(s, addr)
+    }
+
+    fn listen(&mut self, spi: &mut Spi<'_>, s: Socket, backlog: i32) -> Result<(), Stop> {
+        Self::error(self.lie(), false)?;
+        spi.lower().listen(s, backlog)
+    }
+
+    fn accept(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        mut len: Option<&mut i32>,
+    ) -> Result<Socket, Stop> {
+        let lie = self.lie();
+        Self::error(lie, false)?;
+        let a = spi.lower().accept(s, addr, len.as_deref_mut())?;
+        Self::length(lie, len);
+        Ok(a)
+    }
+
+    fn send(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        buf: Option<&[u8]>,
+        len: i32,
+        flags: i32,
+    ) -> Result<usize, Stop> {
+        let lie = self.lie();
+        Self::error(lie, false)?;
+        let n = spi.lower().send(s, buf, len, flags)?;
+        Ok(Self::count(lie, n))
+    }
+
+    fn send_to(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        buf: Option<&[u8]>,
+        len: i32,
+        flags: i32,
+        to: Option<&[u8]>,
+    ) -> Result<usize, Stop> {
+        let lie = self.lie();
+        Self::error(lie, false)?;
+        let n = spi.lower().send_to(s, buf, len, flags, to)?;
+        Ok(Self::count(lie, n))
+    }
+
+    fn recv(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        buf: Option<&mut [u8]>,
+        len: i32,
+        flags: i32,
+    ) -> Result<usize, Stop> {
+        let lie = self.lie();
+        Self::error(lie, false)?;
+        let n = spi.lower().recv(s, buf, len, flags)?;
+        Ok(Self::count(lie, n))
+    }
+
+    fn recv_from(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        buf: Option<&mut [u8]>,
+        len: i32,
+        flags: i32,
+        from: Option<&mut [u8]>,
+        mut from_len: Option<&mut i32>,
+    ) -> Result<usize, Stop> {
+        let lie = self.lie();
+        Self::error(lie, false)?;
+        let n = spi
+            .lower()
+            .recv_from(s, buf, len, flags, from, from_len.as_deref_mut())?;
+        Self::length(lie, from_len);
+        Ok(Self::count(lie, n))
+    }
+
+    fn start_overlapped(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        op: spi::Overlapped,
+    ) -> Result<usize, Stop> {
+        let lie = self.lie();
+        Self::error(lie, true)?;
+        let n = spi.lower().start_overlapped(s, op)?;
+        Ok(Self::count(lie, n))
+    }
+
+    fn shutdown(&mut self, spi: &mut Spi<'_>, s: Socket, how: i32) -> Result<(), Stop> {
+        Self::error(self.lie(), false)?;
+        spi.lower().shutdown(s, how)
+    }
+
+    fn get_sock_opt(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        level: i32,
+        name: i32,
+        value: Option<&mut [u8]>,
+        mut len: Option<&mut i32>,
+    ) -> Result<(), Stop> {
+        let lie = self.lie();
+        Self::error(lie, false)?;
+        spi.lower()
+            .get_sock_opt(s, level, name, value, len.as_deref_mut())?;
+        Self::length(lie, len);
+        Ok(())
+    }
+
+    fn ioctl(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        cmd: i32,
+        arg: Option<&mut u32>,
+    ) -> Result<(), Stop> {
+        Self::error(self.lie(), false)?;
+        spi.lower().ioctl(s, cmd, arg)
+    }
+
+    fn sock_name(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        mut len: Option<&mut i32>,
+    ) -> Result<(), Stop> {
+        let lie = self.lie();
+        Self::error(lie, false)?;
+        spi.lower().sock_name(s, addr, len.as_deref_mut())?;
+        Self::length(lie, len);
+        Ok(())
+    }
+
+    fn peer_name(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        addr: Option<&mut [u8]>,
+        mut len: Option<&mut i32>,
+    ) -> Result<(), Stop> {
+        let lie = self.lie();
+        Self::error(lie, false)?;
+        spi.lower().peer_name(s, addr, len.as_deref_mut())?;
+        Self::length(lie, len);
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads that block for ever inside user callbacks (TH-9).
+
+/// The room (bytes of buffer) of every `OVERLAPPED` a routine may complete, by address (they
+/// are leaked, so an address is never reused), and the completions that reported more.
+static ROOMS: Mutex<BTreeMap<usize, u64>> = Mutex::new(BTreeMap::new());
+static OVERFLOWS: Mutex<Vec<(usize, u32, u64)>> = Mutex::new(Vec::new());
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The routine of every overlapped call of the programs: records a completion that reports
+/// more bytes than its buffers hold.
+unsafe extern "system" fn routine(_: u32, bytes: u32, ov: *mut OVERLAPPED, _: u32) {
+    let room = lock(&ROOMS).get(&(ov as usize)).copied();
+    if let Some(room) = room {
+        if u64::from(bytes) > room {
+            lock(&OVERFLOWS).push((ov as usize, bytes, room));
+        }
+    }
+}
+
+unsafe extern "system" fn sleeping_routine(_: u32, _: u32, _: *mut OVERLAPPED, _: u32) {
+    SleepEx(WSA_INFINITE, FALSE);
+}
+
+unsafe extern "system" fn receiving_routine(_: u32, _: u32, _: *mut OVERLAPPED, _: u32) {
+    // A blocking UDP socket nobody sends to.
+    let u = socket(INET, SOCK_DGRAM, IPPROTO_UDP);
+    let at = sockaddr(Ipv4Addr::LOCALHOST, 0);
+    bind(u, name_ptr(&at), 16);
+    let mut b = [0u8; 4];
+    recv(u, b.as_mut_ptr(), 4, 0);
+}
+
+unsafe extern "system" fn waiting_routine(_: u32, _: u32, _: *mut OVERLAPPED, _: u32) {
+    let e = WSACreateEvent() as HANDLE;
+    WSAWaitForMultipleEvents(1, &e, FALSE, WSA_INFINITE, FALSE);
+}
+
+unsafe extern "system" fn sleeping_hook() -> isize {
+    SleepEx(WSA_INFINITE, FALSE);
+    0
+}
+
+unsafe extern "system" fn alertable_hook() -> isize {
+    SleepEx(WSA_INFINITE, TRUE);
+    0
+}
+
+/// `Op::Routine`: returns only when a call on the way fails (the process is not started, say).
+unsafe fn block_in_routine(block: Block) {
+    let s = socket(INET, SOCK_DGRAM, IPPROTO_UDP);
+    let mut at = sockaddr(Ipv4Addr::LOCALHOST, 0);
+    let mut len = 16;
+    if s == INVALID_SOCKET
+        || bind(s, name_ptr(&at), 16) != 0
+        || getsockname(s, name_mut(&mut at), &mut len) != 0
+    {
+        return;
+    }
+    let buf: &'static mut [u8; 8] = Box::leak(Box::new([0u8; 8]));
+    let ov: &'static mut OVERLAPPED = Box::leak(Box::default());
+    let wsabuf = WSABUF {
+        len: 8,
+        buf: buf.as_mut_ptr(),
+    };
+    let r: LPWSAOVERLAPPED_COMPLETION_ROUTINE = Some(match block {
+        Block::Sleep => sleeping_routine,
+        Block::Recv => receiving_routine,
+        Block::Wait => waiting_routine,
+    });
+    let mut flags = 0u32;
+    if WSARecv(s, &wsabuf, 1, null_mut(), &mut flags, ov, r) != SOCKET_ERROR
+        && WSAGetLastError() != WSA_IO_PENDING
+    {
+        return;
+    }
+    sendto(s, b"x".as_ptr(), 1, 0, name_ptr(&at), 16);
+    SleepEx(WSA_INFINITE, TRUE);
+}
+
+/// `Op::Hook`: returns only when a call on the way fails.
+unsafe fn block_in_hook(alertable: bool) {
+    let mut d = WSADATA::default();
+    if WSAStartup(0x0101, &mut d) != 0 {
+        return;
+    }
+    let u = socket(INET, SOCK_DGRAM, IPPROTO_UDP);
+    let at = sockaddr(Ipv4Addr::LOCALHOST, 0);
+    if u == INVALID_SOCKET || bind(u, name_ptr(&at), 16) != 0 {
+        return;
+    }
+    let hook: FARPROC = Some(if alertable {
+        alertable_hook
+    } else {
+        sleeping_hook
+    });
+    WSASetBlockingHook(hook);
+    let mut b = [0u8; 4];
+    recv(u, b.as_mut_ptr(), 4, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1052,8 +1676,9 @@ struct Ctx {
     mine: Vec<Pools>,
     /// The address of each process's host.
     ips: Vec<u32>,
-    /// Every `OVERLAPPED` passed so far (leaked).
-    ovs: Vec<(usize, SOCKET)>,
+    /// Every `OVERLAPPED` passed so far (leaked), the socket it went to and the bytes of
+    /// buffer the call gave with it.
+    ovs: Vec<(usize, SOCKET, u64)>,
     /// Catalog entries `WSAEnumProtocolsW` returned.
     infos: Vec<WSAPROTOCOL_INFOW>,
     /// Every socket handle handed out (CS-1: never twice).
@@ -1063,8 +1688,6 @@ struct Ctx {
     /// Successful `WSAStartup`s per process.
     startups: Vec<u32>,
 }
-
-unsafe extern "system" fn routine(_: u32, _: u32, _: *mut OVERLAPPED, _: u32) {}
 
 /// `failed`: the last error, else `Ok`.
 unsafe fn on(failed: bool) -> Check {
@@ -1090,6 +1713,72 @@ unsafe fn count(name: &str, r: i32) -> Check {
         SOCKET_ERROR => on(true),
         r if r < 0 => Check::Bad(format!("{name} returned {r}")),
         _ => Check::Ok,
+    }
+}
+
+/// For data calls returning a byte count or `SOCKET_ERROR`: the count stays within the
+/// `room` bytes the call was given (SP-12).
+unsafe fn count_in(name: &str, r: i32, room: u64) -> Check {
+    match count(name, r) {
+        Check::Ok if r as u64 > room => Check::Bad(format!(
+            "{name} returned {r} for a buffer of {room} byte(s)"
+        )),
+        c => c,
+    }
+}
+
+/// The bytes of buffer behind `b`.
+fn room(b: Buf) -> u64 {
+    match b {
+        Buf::Null(_) => 0,
+        Buf::Mem { len, .. } => len.max(0) as u64,
+    }
+}
+
+/// The bytes of buffer the first `count` `WSABUF`s of `b` declare.
+fn bufs_room(b: &Bufs) -> u64 {
+    match b {
+        Bufs::Null(_) => 0,
+        Bufs::Arr { bufs, count } => bufs
+            .iter()
+            .take(*count as usize)
+            .map(|w| match *w {
+                Wb::NullBuf(len) | Wb::Mem { len, .. } => u64::from(len),
+            })
+            .sum(),
+    }
+}
+
+/// After call `name` succeeded (`c` is `Ok`): the count it wrote to `p` (NULL: none) stays
+/// within `room` bytes.
+unsafe fn written_in(name: &str, c: Check, p: *const u32, room: u64) -> Check {
+    if matches!(c, Check::Ok) && !p.is_null() && u64::from(*p) > room {
+        return Check::Bad(format!(
+            "{name} wrote back {} byte(s) for buffers of {room} byte(s)",
+            *p
+        ));
+    }
+    c
+}
+
+/// After call `name` succeeded (`c` is `Ok`): the length it wrote back to `p` (NULL: none,
+/// `given` before the call) is the one given or a length within it.
+unsafe fn length_in(name: &str, c: Check, p: *const i32, given: Option<i32>) -> Check {
+    if let (Check::Ok, false, Some(given)) = (&c, p.is_null(), given) {
+        let now = *p;
+        if now != given && !(0..=given).contains(&now) {
+            return Check::Bad(format!(
+                "{name} wrote back a length of {now} for {given} byte(s)"
+            ));
+        }
+    }
+    c
+}
+
+/// The length an `Out` passes.
+fn given(o: Out) -> Option<i32> {
+    match o {
+        Out::Null(len) | Out::Mem { len, .. } => len,
     }
 }
 
@@ -1258,12 +1947,14 @@ impl Ctx {
         }
     }
 
-    /// A leaked `OVERLAPPED` for `ov` (recorded for `WSAGetOverlappedResult`), or NULL.
+    /// A leaked `OVERLAPPED` for `ov` (recorded with the `room` bytes of buffer that go with
+    /// it, for `WSAGetOverlappedResult`, completion packets and routines), or NULL.
     fn overlapped(
         &mut self,
         me: usize,
         s: SOCKET,
         ov: Option<Ov>,
+        room: u64,
     ) -> (*mut OVERLAPPED, LPWSAOVERLAPPED_COMPLETION_ROUTINE) {
         let Some(ov) = ov else {
             return (null_mut(), None);
@@ -1271,9 +1962,85 @@ impl Ctx {
         let o = Box::leak(Box::new(OVERLAPPED::default()));
         o.hEvent = self.handle_ptr(me, ov.event);
         let p: *mut OVERLAPPED = o;
-        self.ovs.push((p as usize, s));
+        self.ovs.push((p as usize, s, room));
+        lock(&ROOMS).insert(p as usize, room);
         let r: LPWSAOVERLAPPED_COMPLETION_ROUTINE = if ov.routine { Some(routine) } else { None };
         (p, r)
+    }
+
+    /// After `GetQueuedCompletionStatus` (`c`): a packet it dequeued for one of the case's
+    /// `OVERLAPPED`s reports no more bytes than the call's buffers held.
+    unsafe fn packet_in(&self, c: Check, bp: *const u32, op: *const *mut OVERLAPPED) -> Check {
+        if bp.is_null() || op.is_null() || (*op).is_null() {
+            return c;
+        }
+        let o = *op as usize;
+        match self.ovs.iter().find(|(p, ..)| *p == o) {
+            Some(&(_, _, room)) if u64::from(*bp) > room => Check::Bad(format!(
+                "GetQueuedCompletionStatus dequeued {} byte(s) for buffers of {room} byte(s)",
+                *bp
+            )),
+            _ => c,
+        }
+    }
+
+    /// `Op::Timed`: a call that waits `ms` at most.
+    unsafe fn timed(&mut self, me: usize, what: Timed, ms: u32) -> Check {
+        match what {
+            Timed::SleepEx(alertable) => match SleepEx(ms, BOOL::from(alertable)) {
+                0 | WAIT_IO_COMPLETION => Check::Ok,
+                r => Check::Bad(format!("SleepEx returned {r}")),
+            },
+            Timed::Wait(e, alertable) => {
+                let h = self.handle_ptr(me, e);
+                match WSAWaitForMultipleEvents(1, &h, FALSE, ms, BOOL::from(alertable)) {
+                    WSA_WAIT_FAILED => on(true),
+                    0 | WSA_WAIT_TIMEOUT | WAIT_IO_COMPLETION => Check::Ok,
+                    r => Check::Bad(format!("WSAWaitForMultipleEvents returned {r}")),
+                }
+            }
+            Timed::Select(s, which) => {
+                let mut set = FD_SET::default();
+                set.fd_array[0] = self.h(me, s);
+                set.fd_count = 1;
+                let mut sets = [null_mut(); 3];
+                sets[usize::from(which) % 3] = &mut set as *mut FD_SET;
+                let t = TIMEVAL {
+                    tv_sec: (ms / 1000) as i32,
+                    tv_usec: (ms % 1000 * 1000) as i32,
+                };
+                let tp = if ms == WSA_INFINITE {
+                    null()
+                } else {
+                    &t as *const TIMEVAL
+                };
+                count_in("select", select(0, sets[0], sets[1], sets[2], tp), 1)
+            }
+            Timed::Queued(port) => {
+                let (mut bytes, mut key) = (0u32, 0usize);
+                let mut op: *mut OVERLAPPED = null_mut();
+                let c = boolean(
+                    "GetQueuedCompletionStatus",
+                    GetQueuedCompletionStatus(
+                        self.handle_ptr(me, port),
+                        &mut bytes,
+                        &mut key,
+                        &mut op,
+                        ms,
+                    ),
+                );
+                self.packet_in(c, &bytes, &op)
+            }
+            Timed::ThreadSleep => {
+                let d = if ms == WSA_INFINITE {
+                    Duration::MAX
+                } else {
+                    Duration::from_millis(u64::from(ms))
+                };
+                ws2sim::thread::sleep(d);
+                Check::Ok
+            }
+        }
     }
 
     /// Makes call `op` as process `me` (inside its `Process::run`).
@@ -1358,36 +2125,38 @@ impl Ctx {
                 let a = accept(self.h(me, *s), p.cast(), len);
                 let c = on(a == INVALID_SOCKET);
                 self.new_socket(me, a);
-                c
+                length_in("accept", c, len, given(*o))
             }
             Op::Send(s, b, f) => {
                 let (p, len) = Self::buf(&mut arena, *b, 0x41);
-                count("send", send(self.h(me, *s), p, len, *f))
+                count_in("send", send(self.h(me, *s), p, len, *f), room(*b))
             }
             Op::Recv(s, b, f) => {
                 let (p, len) = Self::buf(&mut arena, *b, 0);
-                count("recv", recv(self.h(me, *s), p, len, *f))
+                count_in("recv", recv(self.h(me, *s), p, len, *f), room(*b))
             }
             Op::SendTo(s, b, f, a) => {
                 let (p, len) = Self::buf(&mut arena, *b, 0x42);
                 let (to, tolen) = self.addr(&mut arena, a);
-                count("sendto", sendto(self.h(me, *s), p, len, *f, to, tolen))
+                let r = sendto(self.h(me, *s), p, len, *f, to, tolen);
+                count_in("sendto", r, room(*b))
             }
             Op::RecvFrom(s, b, f, o) => {
                 let (p, len) = Self::buf(&mut arena, *b, 0);
                 let (from, fromlen) = Self::out(&mut arena, *o);
-                count(
-                    "recvfrom",
-                    recvfrom(self.h(me, *s), p, len, *f, from.cast(), fromlen),
-                )
+                let r = recvfrom(self.h(me, *s), p, len, *f, from.cast(), fromlen);
+                let c = count_in("recvfrom", r, room(*b));
+                length_in("recvfrom", c, fromlen, given(*o))
             }
             Op::SockName(s, o) => {
                 let (p, len) = Self::out(&mut arena, *o);
-                status("getsockname", getsockname(self.h(me, *s), p.cast(), len))
+                let c = status("getsockname", getsockname(self.h(me, *s), p.cast(), len));
+                length_in("getsockname", c, len, given(*o))
             }
             Op::PeerName(s, o) => {
                 let (p, len) = Self::out(&mut arena, *o);
-                status("getpeername", getpeername(self.h(me, *s), p.cast(), len))
+                let c = status("getpeername", getpeername(self.h(me, *s), p.cast(), len));
+                length_in("getpeername", c, len, given(*o))
             }
             Op::Shutdown(s, how) => status("shutdown", shutdown(self.h(me, *s), *how)),
             Op::SendDisconnect(s, d) => {
@@ -1428,10 +2197,11 @@ impl Ctx {
                 val,
             } => {
                 let (p, len) = Self::out(&mut arena, *val);
-                status(
+                let c = status(
                     "getsockopt",
                     getsockopt(self.h(me, *s), *level, *name, p, len),
-                )
+                );
+                length_in("getsockopt", c, len, given(*val))
             }
             Op::Ioctl { s, cmd, arg } => {
                 let h = self.h(me, *s);
@@ -1570,8 +2340,9 @@ impl Ctx {
                 let (_arr, bp, n) = Self::call_bufs(&mut arena, bufs, ov.is_some());
                 let sp = arena.zeroed::<u32>(*sent);
                 let s = self.h(me, *s);
-                let (o, r) = self.overlapped(me, s, *ov);
-                status("WSASend", WSASend(s, bp, n, sp, *flags, o, r))
+                let (o, r) = self.overlapped(me, s, *ov, bufs_room(bufs));
+                let c = status("WSASend", WSASend(s, bp, n, sp, *flags, o, r));
+                written_in("WSASend", c, sp, bufs_room(bufs))
             }
             Op::WsaSendTo {
                 s,
@@ -1585,11 +2356,12 @@ impl Ctx {
                 let sp = arena.zeroed::<u32>(*sent);
                 let (tp, tolen) = self.addr(&mut arena, to);
                 let s = self.h(me, *s);
-                let (o, r) = self.overlapped(me, s, *ov);
-                status(
+                let (o, r) = self.overlapped(me, s, *ov, bufs_room(bufs));
+                let c = status(
                     "WSASendTo",
                     WSASendTo(s, bp, n, sp, *flags, tp, tolen, o, r),
-                )
+                );
+                written_in("WSASendTo", c, sp, bufs_room(bufs))
             }
             Op::WsaRecv {
                 s,
@@ -1601,8 +2373,9 @@ impl Ctx {
                 let (_arr, bp, n) = Self::call_bufs(&mut arena, bufs, ov.is_some());
                 let (rp, fp) = (arena.zeroed::<u32>(*recvd), arena.opt_u32(*flags));
                 let s = self.h(me, *s);
-                let (o, r) = self.overlapped(me, s, *ov);
-                status("WSARecv", WSARecv(s, bp, n, rp, fp, o, r))
+                let (o, r) = self.overlapped(me, s, *ov, bufs_room(bufs));
+                let c = status("WSARecv", WSARecv(s, bp, n, rp, fp, o, r));
+                written_in("WSARecv", c, rp, bufs_room(bufs))
             }
             Op::WsaRecvFrom {
                 s,
@@ -1614,13 +2387,16 @@ impl Ctx {
             } => {
                 let (_arr, bp, n) = Self::call_bufs(&mut arena, bufs, ov.is_some());
                 let (rp, fp) = (arena.zeroed::<u32>(*recvd), arena.opt_u32(*flags));
+                let from_len = given(*from);
                 let (from, fromlen) = Self::out(&mut arena, *from);
                 let s = self.h(me, *s);
-                let (o, r) = self.overlapped(me, s, *ov);
-                status(
+                let (o, r) = self.overlapped(me, s, *ov, bufs_room(bufs));
+                let c = status(
                     "WSARecvFrom",
                     WSARecvFrom(s, bp, n, rp, fp, from.cast(), fromlen, o, r),
-                )
+                );
+                let c = written_in("WSARecvFrom", c, rp, bufs_room(bufs));
+                length_in("WSARecvFrom", c, fromlen, from_len)
             }
             Op::OverlappedResult {
                 s,
@@ -1628,26 +2404,27 @@ impl Ctx {
                 bytes,
                 flags,
             } => {
-                let (o, used_on): (*const OVERLAPPED, SOCKET) = match ov {
+                let (o, used_on, room): (*const OVERLAPPED, SOCKET, u64) = match ov {
                     OvSel::Used(i) if !self.ovs.is_empty() => {
-                        let (o, s) =
+                        let (o, s, room) =
                             self.ovs[self.ovs.len() - 1 - usize::from(*i) % self.ovs.len()];
-                        (o as *const _, s)
+                        (o as *const _, s, room)
                     }
-                    OvSel::Null => (null(), 0),
+                    OvSel::Null => (null(), 0, 0),
                     OvSel::Used(_) | OvSel::Fresh => {
                         let o = Box::leak(Box::new(OVERLAPPED::default()));
                         let p: *mut OVERLAPPED = o;
-                        (p.cast_const(), 0)
+                        (p.cast_const(), 0, 0)
                     }
                 };
                 let s = s.map_or(used_on, |s| self.h(me, s));
                 let bp = arena.zeroed::<u32>(*bytes);
                 let fp = arena.zeroed::<u32>(*flags);
-                boolean(
+                let c = boolean(
                     "WSAGetOverlappedResult",
                     WSAGetOverlappedResult(s, o, bp, FALSE, fp),
-                )
+                );
+                written_in("WSAGetOverlappedResult", c, bp, room)
             }
             Op::CreatePort {
                 file,
@@ -1677,12 +2454,44 @@ impl Ctx {
                 let bp = arena.zeroed::<u32>(*bytes);
                 let kp = arena.zeroed::<usize>(*key);
                 let op = arena.zeroed::<*mut OVERLAPPED>(*ov);
-                boolean(
+                let c = boolean(
                     "GetQueuedCompletionStatus",
                     GetQueuedCompletionStatus(self.handle_ptr(me, *port), bp, kp, op, 0),
-                )
+                );
+                self.packet_in(c, bp, op)
             }
-            Op::Advance(_) | Op::RunSim | Op::Exit | Op::Kill | Op::NetworkDown { .. } => {
+            Op::LayeredSocket { udp } => {
+                let name = if *udp { LIAR_UDP } else { LIAR_TCP };
+                let entry = api::enum_protocols(None)
+                    .ok()
+                    .and_then(|c| c.into_iter().find(|e| e.name == name));
+                let info = entry.map_or_else(WSAPROTOCOL_INFOW::default, |e| (&e).into());
+                WSASetLastError(BEEF);
+                let s = WSASocketW(
+                    FROM_PROTOCOL_INFO,
+                    FROM_PROTOCOL_INFO,
+                    FROM_PROTOCOL_INFO,
+                    &info,
+                    0,
+                    WSA_FLAG_OVERLAPPED,
+                );
+                let c = on(s == INVALID_SOCKET);
+                self.new_socket(me, s);
+                c
+            }
+            Op::Timed { what, ms } => self.timed(me, *what, *ms),
+            Op::Routine { block, .. } => {
+                block_in_routine(*block);
+                Check::Ok
+            }
+            Op::Advance(_)
+            | Op::AdvanceToEnd
+            | Op::RunSim
+            | Op::Exit
+            | Op::Kill
+            | Op::NetworkDown { .. }
+            | Op::Hook { .. }
+            | Op::EndHooked { .. } => {
                 unreachable!("harness steps run outside the process")
             }
         }
@@ -1705,7 +2514,11 @@ fn execute(case: &Case) -> Result<String, TestCaseError> {
     } else {
         Profile::Documented
     };
-    let sim = Sim::builder().seed(case.seed).profile(profile).build();
+    let mut builder = Sim::builder().seed(case.seed).profile(profile);
+    if let Some(liar) = case.liar {
+        builder = builder.provider(LiarProvider::new(liar));
+    }
+    let sim = builder.build();
     let hosts = [sim.host("a"), sim.host("b")];
     let procs: Vec<Process> = (0..case.nproc)
         .map(|i| hosts[i % 2].process(&format!("p{i}")))
@@ -1717,6 +2530,9 @@ fn execute(case: &Case) -> Result<String, TestCaseError> {
     let mut running = vec![true; case.nproc];
     let mut lost = 0u64;
     let mut seen = 0usize;
+    // Threads left blocked inside routines and hooks, and the processes `Hook` made.
+    let mut threads: Vec<ThreadHandle<()>> = Vec::new();
+    let mut hooked: Vec<Process> = Vec::new();
 
     let prelude = (0..case.nproc).filter(|_| case.prelude).map(|p| Step {
         proc: p as u8,
@@ -1737,6 +2553,31 @@ fn execute(case: &Case) -> Result<String, TestCaseError> {
                 sim.advance(Duration::from_millis(*ms));
                 Check::Ok
             }
+            (Op::AdvanceToEnd, _) => {
+                sim.advance(Duration::MAX);
+                Check::Ok
+            }
+            (Op::Hook { alertable, spawned }, _) => {
+                let p = hosts[0].process(&format!("hook{i}"));
+                hooked.push(p.clone());
+                let alertable = *alertable;
+                if *spawned {
+                    threads.push(p.spawn(move || unsafe { block_in_hook(alertable) }));
+                } else {
+                    p.run(|| unsafe { block_in_hook(alertable) });
+                }
+                Check::Ok
+            }
+            (Op::EndHooked { kill }, _) => {
+                if let Some(p) = hooked.last() {
+                    if *kill {
+                        p.kill();
+                    } else {
+                        p.exit();
+                    }
+                }
+                Check::Ok
+            }
             (Op::RunSim, _) => {
                 sim.run();
                 Check::Ok
@@ -1754,6 +2595,17 @@ fn execute(case: &Case) -> Result<String, TestCaseError> {
             (Op::Kill, Some(m)) => {
                 procs[m].kill();
                 running[m] = false;
+                Check::Ok
+            }
+            (
+                Op::Routine {
+                    block,
+                    spawned: true,
+                },
+                Some(m),
+            ) => {
+                let block = *block;
+                threads.push(procs[m].spawn(move || unsafe { block_in_routine(block) }));
                 Check::Ok
             }
             (op, Some(m)) => procs[m].run(|| unsafe {
@@ -1803,6 +2655,16 @@ fn execute(case: &Case) -> Result<String, TestCaseError> {
 
         // Invariants after every step.
         prop_assert_eq!(ctx.reused, None, "CS-1: a socket handle handed out twice");
+        let ours: Vec<(usize, u32, u64)> = lock(&OVERFLOWS)
+            .iter()
+            .filter(|(o, ..)| ctx.ovs.iter().any(|(p, ..)| p == o))
+            .copied()
+            .collect();
+        prop_assert!(
+            ours.is_empty(),
+            "step {i} {step:?}: a completion routine was told of more bytes than its buffers \
+             hold (OVERLAPPED, bytes, room): {ours:?}"
+        );
         for (k, p) in procs.iter().enumerate() {
             let c = p.startup_count();
             prop_assert!(
@@ -1852,7 +2714,15 @@ fn execute(case: &Case) -> Result<String, TestCaseError> {
 /// startup; WSAIsBlocking has no failure value).
 /// The kernel32 calls among the operations: their last errors are Win32 codes.
 fn kernel32(op: &Op) -> bool {
-    matches!(op, Op::GetQueued { .. } | Op::CreatePort { .. })
+    matches!(
+        op,
+        Op::GetQueued { .. }
+            | Op::CreatePort { .. }
+            | Op::Timed {
+                what: Timed::Queued(_),
+                ..
+            }
+    )
 }
 
 fn er1_applies(op: &Op) -> bool {
@@ -1865,6 +2735,11 @@ fn er1_applies(op: &Op) -> bool {
             | Op::CreatePort { .. }
             | Op::GetQueued { .. }
             | Op::IsBlocking
+            | Op::Routine { .. }
+            | Op::Timed {
+                what: Timed::SleepEx(_) | Timed::Queued(_) | Timed::ThreadSleep,
+                ..
+            }
     )
 }
 
@@ -1877,7 +2752,7 @@ proptest! {
     /// at 0 holds nothing (CL-8); lost bytes never go down; trace seq numbers are consecutive;
     /// socket handles are never handed out twice (CS-1).
     #[test]
-    fn er_4_no_argument_value_or_call_order_panics(case in case(60)) {
+    fn er_4_no_argument_value_or_call_order_panics(case in case(60, false)) {
         execute(&case)?;
     }
 }
@@ -1888,7 +2763,7 @@ proptest! {
     /// TH-2: the same random program on two fresh Sims with the same seed gives the same
     /// trace, byte for byte.
     #[test]
-    fn th_2_random_programs_replay_identically(case in case(40)) {
+    fn th_2_random_programs_replay_identically(case in case(40, false)) {
         let first = execute(&case)?;
         let second = execute(&case)?;
         if first != second {
@@ -1899,5 +2774,90 @@ proptest! {
                 .unwrap_or(("(end)", "(end)"));
             prop_assert!(false, "the replay differs:\n  first:  {a}\n  second: {b}");
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TH-9 in a child process: threads left blocked inside routines and hooks.
+//
+// Issue 12, found by this property: a simulated thread ended (by the `Sim`'s drop, a kill or a
+// deadlock report elsewhere) while it is inside a completion routine or a blocking hook
+// sometimes goes on as if it had not been ended, makes one more call, and trips the scheduler
+// invariant ("thread N run state Finished -> Blocked { .. } is not a transition") inside the
+// user's extern "system" frame: the test binary aborts ("panic in a function that cannot
+// unwind"), at times after the test that made it has passed. It depends on OS-thread timing
+// (a wake-up already sent when the thread is ended), so a seed does not replay it. Until it is
+// fixed, those programs run here, in a child process, and the check is #[ignore]d.
+
+/// Set for the child processes that run the helper tests below.
+const CHILD_ENV: &str = "WS2SIM_ROBUSTNESS_TEST_CHILD";
+
+/// Runs the helper test `name` of this test binary in a child process.
+fn run_child(name: &str) -> std::process::Output {
+    std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args([name, "--exact", "--ignored", "--test-threads=1"])
+        .env(CHILD_ENV, "1")
+        .output()
+        .expect("the child test process runs")
+}
+
+proptest! {
+    #![proptest_config(proptest_cases(128))]
+
+    /// The property with threads left blocked inside routines and hooks (run by
+    /// `th_9_threads_ended_inside_routines_and_hooks_never_abort`).
+    #[test]
+    #[ignore = "helper: run in a child process by th_9_threads_ended_inside_routines_and_hooks_never_abort"]
+    fn th_9_helper_programs_with_threads_inside_callbacks(case in case(60, true)) {
+        if std::env::var_os(CHILD_ENV).is_some() {
+            execute(&case)?;
+        }
+    }
+}
+
+/// The smallest program found that aborts: at the end of time, a Winsock 1.1 thread blocked
+/// inside its blocking hook (`SleepEx(WSA_INFINITE, FALSE)`) when the `Sim` is dropped; about
+/// one run in three of these 30 seeds aborts.
+#[test]
+#[ignore = "helper: run in a child process by th_9_threads_ended_inside_routines_and_hooks_never_abort"]
+fn th_9_helper_sim_dropped_with_a_thread_inside_a_hook() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return;
+    }
+    for seed in 0..30 {
+        let sim = Sim::builder().seed(seed).build();
+        let a = sim.host("a");
+        let p0 = a.process("p0");
+        sim.advance(Duration::MAX);
+        p0.run(|| unsafe {
+            let mut d = WSADATA::default();
+            assert_eq!(WSAStartup(0x0202, &mut d), 0);
+        });
+        let hooked = a.process("hooked");
+        let _t = hooked.spawn(|| unsafe { block_in_hook(false) });
+        p0.run(|| ws2sim::thread::sleep(Duration::from_millis(5)));
+    }
+}
+
+/// TH-9: threads ended while they are inside completion routines and blocking hooks (by a
+/// deadlock report, `Process::kill`/`exit`, the `Sim`'s drop) never abort the process.
+#[test]
+#[ignore = "issue 12 (TH-9): aborts today, see the comment above; run with --ignored"]
+fn th_9_threads_ended_inside_routines_and_hooks_never_abort() {
+    for helper in [
+        "th_9_helper_sim_dropped_with_a_thread_inside_a_hook",
+        "th_9_helper_programs_with_threads_inside_callbacks",
+    ] {
+        let out = run_child(helper);
+        assert!(
+            out.status.success(),
+            "{helper}: {:?}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .filter(|l| l.contains("invariant") || l.contains("cannot unwind"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
 }
