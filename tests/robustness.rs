@@ -2784,10 +2784,11 @@ proptest! {
 // deadlock report elsewhere) while it is inside a completion routine or a blocking hook
 // sometimes goes on as if it had not been ended, makes one more call, and trips the scheduler
 // invariant ("thread N run state Finished -> Blocked { .. } is not a transition") inside the
-// user's extern "system" frame: the test binary aborts ("panic in a function that cannot
-// unwind"), at times after the test that made it has passed. It depends on OS-thread timing
-// (a wake-up already sent when the thread is ended), so a seed does not replay it. Until it is
-// fixed, those programs run here, in a child process, and the check is #[ignore]d.
+// user's extern "system" frame: the test binary aborted ("panic in a function that cannot
+// unwind"), at times after the test that made it had passed. It depended on OS-thread timing
+// (the thread was ended while it ran user code), so a seed did not replay it. Fixed
+// (ThreadCtx::switch notices the termination first); the programs still run in a child
+// process, so that a regression fails this test instead of aborting the whole binary.
 
 /// Set for the child processes that run the helper tests below.
 const CHILD_ENV: &str = "WS2SIM_ROBUSTNESS_TEST_CHILD";
@@ -2842,7 +2843,6 @@ fn th_9_helper_sim_dropped_with_a_thread_inside_a_hook() {
 /// TH-9: threads ended while they are inside completion routines and blocking hooks (by a
 /// deadlock report, `Process::kill`/`exit`, the `Sim`'s drop) never abort the process.
 #[test]
-#[ignore = "issue 12 (TH-9): aborts today, see the comment above; run with --ignored"]
 fn th_9_threads_ended_inside_routines_and_hooks_never_abort() {
     for helper in [
         "th_9_helper_sim_dropped_with_a_thread_inside_a_hook",
