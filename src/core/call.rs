@@ -381,6 +381,7 @@ impl Call<'_> {
             // TH-1: per thread, no WSAStartup needed.
             Call::GetLastError => Spec::of(Winsock, "WSAGetLastError")
                 .gate(Gate::None)
+                .returns(Returns::LastErrorValue)
                 .in_hook(),
             Call::SetLastError(_) => Spec::of(Winsock, "WSASetLastError")
                 .gate(Gate::None)
@@ -403,6 +404,7 @@ impl Call<'_> {
                 .win32_codes(),
             Call::Win32GetLastError => Spec::of(Kernel32, "GetLastError")
                 .gate(Gate::None)
+                .returns(Returns::LastErrorValue)
                 .in_hook(),
             Call::Win32SetLastError(_) => Spec::of(Kernel32, "SetLastError")
                 .gate(Gate::None)
@@ -728,6 +730,9 @@ pub enum Returns {
     WaitFailed,
     /// `NULL` (`WSASetBlockingHook`).
     Null,
+    /// Nothing: the call cannot fail and returns the last error itself (`WSAGetLastError`,
+    /// `GetLastError`); where it must refuse (CL-10) that value is the refusal's code.
+    LastErrorValue,
 }
 
 impl Returns {
@@ -741,6 +746,7 @@ impl Returns {
             Returns::False => "FALSE".into(),
             Returns::WaitFailed => "WSA_WAIT_FAILED".into(),
             Returns::Null => "NULL".into(),
+            Returns::LastErrorValue => error_name(e.code()),
         }
     }
 }

@@ -290,7 +290,7 @@ impl Sched {
             .values()
             .filter_map(|s| match s.run {
                 Run::Blocked { deadline, .. } => deadline,
-                _ => None,
+                Run::Ready | Run::Running | Run::Outside | Run::Finished | Run::Driver(_) => None,
             })
             .min()
     }

@@ -8,7 +8,7 @@ use crossbeam_channel::Receiver;
 
 use super::sched::{self, Run, Wake};
 use super::{Shared, State};
-use crate::core::call::Wait;
+use crate::core::call::{Returns, Wait};
 use crate::core::{Call, Cx, ProcessId, Reply, Step, ThreadId};
 use crate::error::WsaError;
 
@@ -170,11 +170,16 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
     if IN_CORE.with(Cell::get) > 0 {
         // CL-10: a service provider called Winsock from inside an SPI call the simulator is
         // running (the core is busy with that call on this thread).
-        return match call {
-            Call::GetLastError | Call::Win32GetLastError => {
-                Ok(Reply::LastError(WsaError::InProgress.code()))
-            }
-            _ => Err(WsaError::InProgress),
+        return match call.spec().returns {
+            // A call that cannot fail answers with the refusal's code as its value.
+            Returns::LastErrorValue => Ok(Reply::LastError(WsaError::InProgress.code())),
+            Returns::ErrorCode
+            | Returns::Socket
+            | Returns::Status
+            | Returns::InvalidEvent
+            | Returns::False
+            | Returns::WaitFailed
+            | Returns::Null => Err(WsaError::InProgress),
         };
     }
     let ctx = current();
