@@ -12,7 +12,7 @@ use std::net::SocketAddrV4;
 use super::events::EventHandle;
 use super::providers::net::{Sd10, Sd12};
 use super::rules::Rule;
-use super::transport::Proto;
+use super::transport::{EndpointId, Proto};
 use super::ws2::table::{Key, Socket};
 use super::{Block, Cx, Machine, ProcessId, Profile, Reply, Stop, ThreadId};
 use crate::error::WsaError;
@@ -352,46 +352,7 @@ impl Machine {
         req: OpRequest,
         fault: bool,
     ) -> Result<Reply, Stop> {
-        let st = self.process_mut(cx.process).socket_mut(cx, s)?;
-        let ep_id = st.endpoint;
-        let ep = self.transport.ep(ep_id);
-        let stream = ep.proto == Proto::Stream;
-        match &req.kind {
-            OpKind::Send { to, .. } => {
-                if stream && !ep.is_connected() {
-                    return Err(WsaError::NotConnected.into());
-                }
-                if ep.is_send_shut() {
-                    return Err(WsaError::Shutdown.into());
-                }
-                if let Some(e) = ep.reset_error() {
-                    return Err(e.into());
-                }
-                if !stream && to.is_none() && ep.peer_addr.is_none() {
-                    return Err(WsaError::NotConnected.into());
-                }
-            }
-            OpKind::Recv { .. } => {
-                if stream && !ep.is_connected() {
-                    return Err(WsaError::NotConnected.into());
-                }
-                let shut_recv = ep.is_recv_shut();
-                Machine::sd_10(cx, Sd10::NewReceive { shut_recv })?;
-                if stream {
-                    let seen = Sd12::OverlappedReceive {
-                        error: ep.reset_error(),
-                        unread: !ep.recv_q.is_empty(),
-                    };
-                    if let Some(Err(e)) = Machine::sd_12(cx, seen) {
-                        return Err(e.into());
-                    }
-                }
-            }
-        }
-        crate::core::er_3_pointers(cx, if fault { Err(WsaError::Fault) } else { Ok(()) })?;
-        if let (OpKind::Send { data, .. }, false) = (&req.kind, stream) {
-            Machine::op_7_datagram_fits(cx, data.len())?;
-        }
+        let (ep_id, stream) = self.overlapped_checks(cx, s, &req.kind, fault)?;
         cx.rule(Rule::Ov1); // OV-1
         if let Some(ev) = req.event {
             if req.routine.is_none() {
@@ -453,6 +414,59 @@ impl Machine {
             Some(Ok(n)) if !self.overlapped.pending.contains_key(&id) => Ok(Reply::Count(*n)),
             _ => Err(WsaError::IoPending.into()),
         }
+    }
+
+    /// The checks an overlapped operation passes before it starts, in Winsock's order (state,
+    /// then pointers, then sizes): an error here means no completion will ever be indicated
+    /// (OV-1). Returns the socket's endpoint and whether it is a stream.
+    fn overlapped_checks(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        kind: &OpKind,
+        fault: bool,
+    ) -> Result<(EndpointId, bool), Stop> {
+        let st = self.process_mut(cx.process).socket_mut(cx, s)?;
+        let ep_id = st.endpoint;
+        let ep = self.transport.ep(ep_id);
+        let stream = ep.proto == Proto::Stream;
+        match kind {
+            OpKind::Send { to, .. } => {
+                if stream && !ep.is_connected() {
+                    return Err(WsaError::NotConnected.into());
+                }
+                if ep.is_send_shut() {
+                    return Err(WsaError::Shutdown.into());
+                }
+                if let Some(e) = ep.reset_error() {
+                    return Err(e.into());
+                }
+                if !stream && to.is_none() && ep.peer_addr.is_none() {
+                    return Err(WsaError::NotConnected.into());
+                }
+            }
+            OpKind::Recv { .. } => {
+                if stream && !ep.is_connected() {
+                    return Err(WsaError::NotConnected.into());
+                }
+                let shut_recv = ep.is_recv_shut();
+                Machine::sd_10(cx, Sd10::NewReceive { shut_recv })?;
+                if stream {
+                    let seen = Sd12::OverlappedReceive {
+                        error: ep.reset_error(),
+                        unread: !ep.recv_q.is_empty(),
+                    };
+                    if let Some(Err(e)) = Machine::sd_12(cx, seen) {
+                        return Err(e.into());
+                    }
+                }
+            }
+        }
+        crate::core::er_3_pointers(cx, if fault { Err(WsaError::Fault) } else { Ok(()) })?;
+        if let (OpKind::Send { data, .. }, false) = (kind, stream) {
+            Machine::op_7_datagram_fits(cx, data.len())?;
+        }
+        Ok((ep_id, stream))
     }
 
     /// Completes every pending operation that can complete now, per socket in posting order.
