@@ -104,17 +104,9 @@ impl World {
     /// Adds a provider to the registry and its protocols to the catalog (after every entry
     /// already there).
     pub(crate) fn add_provider(&mut self, r: Registered) -> Result<(), ProviderError> {
+        self.check_registration(&r.info)?;
         let info = &r.info;
         let name = info.name.clone();
-        if info.protocols.is_empty() {
-            return Err(ProviderError::NoProtocols(name));
-        }
-        if info.lowest > info.highest {
-            return Err(ProviderError::Versions(name));
-        }
-        if self.providers.registry.iter().any(|o| o.info.id == info.id) {
-            return Err(ProviderError::DuplicateId(name));
-        }
         let idx = ProviderIdx(self.providers.registry.len());
         let builtin = self.providers.registry.len() < crate::core::providers::BUILTIN_PROVIDERS;
         let mut entries = Vec::new();
@@ -190,6 +182,25 @@ impl World {
             self.catalog.push(e);
         }
         self.providers.registry.push(r);
+        Ok(())
+    }
+
+    /// What a provider's descriptor must be before it joins the catalog: some protocols, a
+    /// version range, an id of its own.
+    fn check_registration(
+        &self,
+        info: &crate::core::provider::ProviderInfo,
+    ) -> Result<(), ProviderError> {
+        let name = || info.name.clone();
+        if info.protocols.is_empty() {
+            return Err(ProviderError::NoProtocols(name()));
+        }
+        if info.lowest > info.highest {
+            return Err(ProviderError::Versions(name()));
+        }
+        if self.providers.registry.iter().any(|o| o.info.id == info.id) {
+            return Err(ProviderError::DuplicateId(name()));
+        }
         Ok(())
     }
 
