@@ -9,7 +9,7 @@ use super::providers::net::Sd12;
 use super::rules::Rule;
 use super::transport::{Endpoint, Phase, Proto};
 use super::ws2::table::{Key, Socket};
-use super::{Block, Cx, Machine, Profile, Reply, Stop};
+use super::{Cx, Machine, Profile, Reply, Stop};
 use crate::consts::*;
 use crate::error::WsaError;
 
@@ -236,15 +236,10 @@ impl Machine {
         if let Some(i) = ready {
             return Ok(Reply::Count(WSA_WAIT_EVENT_0 as u32 + i as u32));
         }
-        let deadline = timeout.map(|t| cx.started.saturating_add(t));
-        if deadline.is_some_and(|d| self.now >= d) {
-            return Ok(Reply::Count(WSA_WAIT_TIMEOUT));
+        match cx.wait_until_timeout(self.now, timeout, "WSAWaitForMultipleEvents") {
+            Some(block) => Err(block),
+            None => Ok(Reply::Count(WSA_WAIT_TIMEOUT)),
         }
-        Err(Stop::Block(Block {
-            deadline,
-            what: "WSAWaitForMultipleEvents",
-            socket: None,
-        }))
     }
 
     /// `WSAEventSelect`: associates `event` with the socket for the events in `mask` (0: no
@@ -347,13 +342,10 @@ impl Machine {
             },
         );
         let n: usize = ready.iter().map(Vec::len).sum();
-        let deadline = timeout.map(|t| cx.started.saturating_add(t));
-        if closed.is_ok() && n == 0 && deadline.is_none_or(|d| self.now < d) {
-            return Err(Stop::Block(Block {
-                deadline,
-                what: "select",
-                socket: None,
-            }));
+        if closed.is_ok() && n == 0 {
+            if let Some(block) = cx.wait_until_timeout(self.now, timeout, "select") {
+                return Err(block);
+            }
         }
         // CS-7's failure reports nothing ready: every set given is emptied.
         for (set, r) in sets.into_iter().zip(ready) {
@@ -440,45 +432,48 @@ impl Machine {
         }
         let mut n = 0u32;
         for f in fds.iter_mut() {
-            f.revents = 0;
-            let Some(s) = f.fd else { continue };
-            f.revents = match self.process(cx.process).endpoint_of(s) {
-                None => {
-                    cx.rule(Rule::Pl2);
-                    POLLNVAL
-                }
-                Some(ep) => {
-                    let e = self.transport.ep(ep);
-                    let mut r = 0;
-                    if f.events & POLLRDNORM != 0 && readable(e) {
-                        r |= POLLRDNORM;
-                    }
-                    if f.events & POLLWRNORM != 0 && e.writable() {
-                        r |= POLLWRNORM;
-                    }
-                    let failed = e.failure().is_some();
-                    if failed || e.reset_error().is_some() {
-                        r |= POLLERR;
-                    }
-                    let stream = e.proto == Proto::Stream;
-                    if failed || (stream && (e.fin_received() || e.reset_error().is_some())) {
-                        cx.rule(Rule::Pl2);
-                        r |= POLLHUP;
-                    }
-                    r
-                }
+            f.revents = match f.fd {
+                None => 0,
+                Some(s) => self.pl_2_revents(cx, s, f.events),
             };
             n += u32::from(f.revents != 0);
         }
-        let deadline = timeout.map(|t| cx.started.saturating_add(t));
-        if n == 0 && deadline.is_none_or(|d| self.now < d) {
-            return Err(Stop::Block(Block {
-                deadline,
-                what: "WSAPoll",
-                socket: None,
-            }));
+        if n == 0 {
+            if let Some(block) = cx.wait_until_timeout(self.now, timeout, "WSAPoll") {
+                return Err(block);
+            }
         }
         Ok(Reply::Count(n))
+    }
+}
+
+impl Machine {
+    /// PL-2 (with PL-1's requested flags): one entry's `revents`. A socket that is no open
+    /// socket of the process is `POLLNVAL`; a failed connect `POLLHUP | POLLERR`; a reset
+    /// `POLLERR` (and `POLLHUP` on a stream); a stream the peer finished `POLLHUP`.
+    fn pl_2_revents(&self, cx: &mut Cx, s: Socket, events: i16) -> i16 {
+        use poll::*;
+        let Some(ep) = self.process(cx.process).endpoint_of(s) else {
+            cx.rule(Rule::Pl2);
+            return POLLNVAL;
+        };
+        let e = self.transport.ep(ep);
+        let mut r = 0;
+        if events & POLLRDNORM != 0 && readable(e) {
+            r |= POLLRDNORM;
+        }
+        if events & POLLWRNORM != 0 && e.writable() {
+            r |= POLLWRNORM;
+        }
+        let (failed, reset) = (e.failure().is_some(), e.reset_error().is_some());
+        if failed || reset {
+            r |= POLLERR;
+        }
+        if failed || (e.proto == Proto::Stream && (e.fin_received() || reset)) {
+            cx.rule(Rule::Pl2);
+            r |= POLLHUP;
+        }
+        r
     }
 }
 

@@ -162,6 +162,25 @@ impl Cx {
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
+
+    /// A call that waits up to `timeout` from when it was first made (`None`: for ever):
+    /// the block to return while `now` is before the deadline, `None` once it passed (the
+    /// caller then returns its own timeout result).
+    pub(crate) fn wait_until_timeout(
+        &self,
+        now: Duration,
+        timeout: Option<Duration>,
+        what: &'static str,
+    ) -> Option<Stop> {
+        let deadline = timeout.map(|t| self.started.saturating_add(t));
+        deadline
+            .is_none_or(|d| now < d)
+            .then_some(Stop::Block(Block {
+                deadline,
+                what,
+                socket: None,
+            }))
+    }
 }
 
 /// ER-3, the one place it is decided: pointer and buffer checks come after the state checks.

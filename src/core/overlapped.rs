@@ -762,14 +762,8 @@ impl Machine {
             }
             return Ok(Reply::Packet(p));
         }
-        let deadline = timeout.map(|t| cx.started.saturating_add(t));
-        if deadline.is_some_and(|d| self.now >= d) {
-            return Err(WsaError::WaitTimeout.into());
-        }
-        Err(Stop::Block(Block {
-            deadline,
-            what: "GetQueuedCompletionStatus",
-            socket: None,
-        }))
+        Err(cx
+            .wait_until_timeout(self.now, timeout, "GetQueuedCompletionStatus")
+            .unwrap_or(WsaError::WaitTimeout.into()))
     }
 }
