@@ -939,18 +939,22 @@ impl Transport {
             self.reap(to);
         } else {
             ep.recv_q.extend(bytes);
-            if let Some(host) = self.get(from).map(|f| f.host) {
-                self.schedule(
-                    now,
-                    to,
-                    Some(from),
-                    host,
-                    Packet::Ack {
-                        bytes: n,
-                        fin: false,
-                    },
-                );
-            }
+            self.acknowledge(now, to, from, n, false);
+        }
+    }
+
+    /// `to` acknowledges `bytes` of data (and the FIN, when `fin`) back to `from`, if that
+    /// endpoint still exists.
+    fn acknowledge(
+        &mut self,
+        now: Duration,
+        to: EndpointId,
+        from: EndpointId,
+        bytes: usize,
+        fin: bool,
+    ) {
+        if let Some(host) = self.get(from).map(|f| f.host) {
+            self.schedule(now, to, Some(from), host, Packet::Ack { bytes, fin });
         }
     }
 
@@ -968,18 +972,7 @@ impl Transport {
         }
         let finished = ep.fin_rcvd_phase();
         self.set_phase(to, finished);
-        if let Some(host) = self.get(from).map(|f| f.host) {
-            self.schedule(
-                now,
-                to,
-                Some(from),
-                host,
-                Packet::Ack {
-                    bytes: 0,
-                    fin: true,
-                },
-            );
-        }
+        self.acknowledge(now, to, from, 0, true);
         self.pump(now, to);
         self.reap(to);
     }
