@@ -224,17 +224,11 @@ impl World {
                 len,
             } => {
                 let (s, level, name) = (*s, *level, *name);
-                let (room, before) = (
-                    value.as_deref().map_or(0, <[u8]>::len),
-                    len.as_deref().copied(),
-                );
                 let (v, l) = (value.as_deref_mut(), len.as_deref_mut());
-                let what = "WSPGetSockOpt";
-                self.via_socket(cx, s, Wsp::call(what), |p, spi| {
+                self.via_socket_filling(cx, s, "WSPGetSockOpt", v, l, |p, spi, v, l| {
                     p.get_sock_opt(spi, s, level, name, v, l)
-                })?;
-                self.length_written(cx, s, what, len.as_deref_mut(), before, room)
-                    .map(done)
+                })
+                .map(done)
             }
             Call::IoctlSocket { s, cmd, arg } => {
                 let (s, cmd, arg) = (*s, *cmd, arg.as_deref_mut());
@@ -321,13 +315,10 @@ impl World {
                     }
                     Some((b, l)) => {
                         let what = "WSPRecvFrom";
-                        let name_room = b.as_deref().map_or(0, <[u8]>::len);
-                        let before = l.as_deref().copied();
-                        let (b, l2) = (b.as_deref_mut(), l.as_deref_mut());
-                        let n = self.via_socket(cx, s, Wsp::call(what), |p, spi| {
-                            p.recv_from(spi, s, buf, len, flags, b, l2)
+                        let (b, l) = (b.as_deref_mut(), l.as_deref_mut());
+                        let n = self.via_socket_filling(cx, s, what, b, l, |p, spi, b, l| {
+                            p.recv_from(spi, s, buf, len, flags, b, l)
                         })?;
-                        self.length_written(cx, s, what, l.as_deref_mut(), before, name_room)?;
                         (what, n)
                     }
                 };
@@ -335,27 +326,19 @@ impl World {
             }
             Call::SockName { s, addr, len } => {
                 let s = *s;
-                let (room, before) = (
-                    addr.as_deref().map_or(0, <[u8]>::len),
-                    len.as_deref().copied(),
-                );
                 let (a, l) = (addr.as_deref_mut(), len.as_deref_mut());
-                let what = "WSPGetSockName";
-                self.via_socket(cx, s, Wsp::call(what), |p, spi| p.sock_name(spi, s, a, l))?;
-                self.length_written(cx, s, what, len.as_deref_mut(), before, room)
-                    .map(done)
+                self.via_socket_filling(cx, s, "WSPGetSockName", a, l, |p, spi, a, l| {
+                    p.sock_name(spi, s, a, l)
+                })
+                .map(done)
             }
             Call::PeerName { s, addr, len } => {
                 let s = *s;
-                let (room, before) = (
-                    addr.as_deref().map_or(0, <[u8]>::len),
-                    len.as_deref().copied(),
-                );
                 let (a, l) = (addr.as_deref_mut(), len.as_deref_mut());
-                let what = "WSPGetPeerName";
-                self.via_socket(cx, s, Wsp::call(what), |p, spi| p.peer_name(spi, s, a, l))?;
-                self.length_written(cx, s, what, len.as_deref_mut(), before, room)
-                    .map(done)
+                self.via_socket_filling(cx, s, "WSPGetPeerName", a, l, |p, spi, a, l| {
+                    p.peer_name(spi, s, a, l)
+                })
+                .map(done)
             }
             Call::Shutdown { s, how } => {
                 let (s, how) = (*s, *how);

@@ -343,6 +343,33 @@ impl World {
         Ok(())
     }
 
+    /// A provider call through `s`'s chain that fills `buf` and writes how much it filled to
+    /// `len` (`WSPGetSockOpt`, `WSPGetSockName`, `WSPGetPeerName`, `WSPRecvFrom`'s address);
+    /// SP-12 then checks the length written back against `buf`'s room.
+    pub(in crate::core) fn via_socket_filling<R>(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        what: &'static str,
+        buf: Option<&mut [u8]>,
+        mut len: Option<&mut i32>,
+        f: impl FnOnce(
+            &mut dyn Provider,
+            &mut Spi<'_>,
+            Option<&mut [u8]>,
+            Option<&mut i32>,
+        ) -> Result<R, Stop>,
+    ) -> Result<R, Stop> {
+        let (room, before) = (
+            buf.as_deref().map_or(0, <[u8]>::len),
+            len.as_deref().copied(),
+        );
+        let l = len.as_deref_mut();
+        let r = self.via_socket(cx, s, Wsp::call(what), |p, spi| f(p, spi, buf, l))?;
+        self.length_written(cx, s, what, len, before, room)?;
+        Ok(r)
+    }
+
     /// SP-1: loads every provider of `chain` the process has not loaded yet, base first, with
     /// one `WSPStartup` each.
     pub(in crate::core) fn load_chain(
