@@ -275,27 +275,9 @@ impl World {
                 len,
                 flags,
                 to,
-            } => {
-                let (s, buf, len, flags) = (*s, buf.as_deref(), *len, *flags);
-                let room = buf.map_or(0, <[u8]>::len);
-                let (what, n) = match *to {
-                    None => {
-                        let what = "WSPSend";
-                        let n = self.via_socket(cx, s, Wsp::call(what), |p, spi| {
-                            p.send(spi, s, buf, len, flags)
-                        });
-                        (what, n?)
-                    }
-                    Some(to) => {
-                        let what = "WSPSendTo";
-                        let n = self.via_socket(cx, s, Wsp::call(what), |p, spi| {
-                            p.send_to(spi, s, buf, len, flags, to)
-                        });
-                        (what, n?)
-                    }
-                };
-                self.counted(cx, s, what, n, room).map(count)
-            }
+            } => self
+                .ws2_send(cx, *s, buf.as_deref(), *len, *flags, *to)
+                .map(count),
             Call::Recv {
                 s,
                 buf,
@@ -303,26 +285,11 @@ impl World {
                 flags,
                 from,
             } => {
-                let (s, buf, len, flags) = (*s, buf.as_deref_mut(), *len, *flags);
-                let room = buf.as_deref().map_or(0, <[u8]>::len);
-                let (what, n) = match from.as_mut() {
-                    None => {
-                        let what = "WSPRecv";
-                        let n = self.via_socket(cx, s, Wsp::call(what), |p, spi| {
-                            p.recv(spi, s, buf, len, flags)
-                        });
-                        (what, n?)
-                    }
-                    Some((b, l)) => {
-                        let what = "WSPRecvFrom";
-                        let (b, l) = (b.as_deref_mut(), l.as_deref_mut());
-                        let n = self.via_socket_filling(cx, s, what, b, l, |p, spi, b, l| {
-                            p.recv_from(spi, s, buf, len, flags, b, l)
-                        })?;
-                        (what, n)
-                    }
-                };
-                self.counted(cx, s, what, n, room).map(count)
+                let from = from
+                    .as_mut()
+                    .map(|(b, l)| (b.as_deref_mut(), l.as_deref_mut()));
+                self.ws2_recv(cx, *s, buf.as_deref_mut(), *len, *flags, from)
+                    .map(count)
             }
             Call::SockName { s, addr, len } => {
                 let s = *s;

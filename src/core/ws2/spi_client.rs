@@ -343,6 +343,68 @@ impl World {
         Ok(())
     }
 
+    /// `send` (`to: None`) or `sendto` through the socket's chain; SP-12 checks the count
+    /// against the data given.
+    pub(in crate::core) fn ws2_send(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        buf: Option<&[u8]>,
+        len: i32,
+        flags: i32,
+        to: Option<Option<&[u8]>>,
+    ) -> Result<usize, Stop> {
+        let room = buf.map_or(0, <[u8]>::len);
+        let (what, n) = match to {
+            None => {
+                let what = "WSPSend";
+                let n = self.via_socket(cx, s, Wsp::call(what), |p, spi| {
+                    p.send(spi, s, buf, len, flags)
+                });
+                (what, n?)
+            }
+            Some(to) => {
+                let what = "WSPSendTo";
+                let n = self.via_socket(cx, s, Wsp::call(what), |p, spi| {
+                    p.send_to(spi, s, buf, len, flags, to)
+                });
+                (what, n?)
+            }
+        };
+        self.counted(cx, s, what, n, room)
+    }
+
+    /// `recv` (`from: None`) or `recvfrom` through the socket's chain; SP-12 checks the count
+    /// against the buffer, and recvfrom's address length against its buffer.
+    pub(in crate::core) fn ws2_recv(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        buf: Option<&mut [u8]>,
+        len: i32,
+        flags: i32,
+        from: Option<(Option<&mut [u8]>, Option<&mut i32>)>,
+    ) -> Result<usize, Stop> {
+        let room = buf.as_deref().map_or(0, <[u8]>::len);
+        let (what, n) = match from {
+            None => {
+                let what = "WSPRecv";
+                let n = self.via_socket(cx, s, Wsp::call(what), |p, spi| {
+                    p.recv(spi, s, buf, len, flags)
+                });
+                (what, n?)
+            }
+            Some((b, l)) => {
+                let what = "WSPRecvFrom";
+                let n = self.via_socket_filling(cx, s, what, b, l, |p, spi, b, l| {
+                    p.recv_from(spi, s, buf, len, flags, b, l)
+                });
+                (what, n?)
+            }
+        };
+        self.counted(cx, s, what, n, room)
+    }
+
     /// A provider call through `s`'s chain that fills `buf` and writes how much it filled to
     /// `len` (`WSPGetSockOpt`, `WSPGetSockName`, `WSPGetPeerName`, `WSPRecvFrom`'s address);
     /// SP-12 then checks the length written back against `buf`'s room.
