@@ -151,17 +151,8 @@ impl World {
             Call::SpiCleanup { provider } => self.spi_cleanup(cx, *provider).map(done),
             Call::Overlapped { s, req, fault, .. } => {
                 let req = req.take().ok_or(WsaError::InvalidParameter)?;
-                let (s, op) = (*s, provider::Overlapped { req, fault: *fault });
-                let what = if op.is_send() {
-                    "WSPSend (overlapped)"
-                } else {
-                    "WSPRecv (overlapped)"
-                };
-                let room = op.len();
-                let n = self.via_socket(cx, s, Wsp::overlapped(what), |p, spi| {
-                    p.start_overlapped(spi, s, op)
-                })?;
-                self.counted(cx, s, what, n, room).map(count)
+                self.ws2_overlapped(cx, *s, provider::Overlapped { req, fault: *fault })
+                    .map(count)
             }
             Call::OverlappedResult {
                 s,
@@ -169,21 +160,7 @@ impl World {
                 record,
                 wait,
                 has_bytes,
-            } => {
-                let (s, key, record, wait, has_bytes) = (*s, *key, *record, *wait, *has_bytes);
-                if cx.resumed && self.process(cx.process).socket_chain(s).is_none() {
-                    // The socket was closed while the call waited: the outcome is in the
-                    // OVERLAPPED record, which Ws2_32 reads itself.
-                    return self.overlapped_result(cx, s, key, record, wait, has_bytes);
-                }
-                self.via_socket(
-                    cx,
-                    s,
-                    Wsp::overlapped("WSPGetOverlappedResult"),
-                    |p, spi| p.get_overlapped_result(spi, s, key, record, wait, has_bytes),
-                )
-                .map(count)
-            }
+            } => self.ws2_overlapped_result(cx, *s, *key, *record, *wait, *has_bytes),
             Call::GetOverlappedResult {
                 s,
                 record,

@@ -343,6 +343,49 @@ impl World {
         Ok(())
     }
 
+    /// An overlapped `WSASend`/`WSARecv` (and their `To`/`From` forms) through the socket's
+    /// chain; SP-12 checks the count against the buffers.
+    pub(in crate::core) fn ws2_overlapped(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        op: crate::core::provider::Overlapped,
+    ) -> Result<usize, Stop> {
+        let what = if op.is_send() {
+            "WSPSend (overlapped)"
+        } else {
+            "WSPRecv (overlapped)"
+        };
+        let room = op.len();
+        let n = self.via_socket(cx, s, Wsp::overlapped(what), |p, spi| {
+            p.start_overlapped(spi, s, op)
+        })?;
+        self.counted(cx, s, what, n, room)
+    }
+
+    /// `WSAGetOverlappedResult` through the socket's chain; when the socket was closed while
+    /// the call waited, the outcome is in the `OVERLAPPED` record, which Ws2_32 reads itself.
+    pub(in crate::core) fn ws2_overlapped_result(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        key: Option<usize>,
+        record: Option<crate::core::call::Record<'_>>,
+        wait: bool,
+        has_bytes: bool,
+    ) -> Result<crate::core::Reply, Stop> {
+        if cx.resumed && self.process(cx.process).socket_chain(s).is_none() {
+            return self.overlapped_result(cx, s, key, record, wait, has_bytes);
+        }
+        self.via_socket(
+            cx,
+            s,
+            Wsp::overlapped("WSPGetOverlappedResult"),
+            |p, spi| p.get_overlapped_result(spi, s, key, record, wait, has_bytes),
+        )
+        .map(|n| crate::core::Reply::Count(n as u32))
+    }
+
     /// `send` (`to: None`) or `sendto` through the socket's chain; SP-12 checks the count
     /// against the data given.
     pub(in crate::core) fn ws2_send(
