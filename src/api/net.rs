@@ -1,3 +1,4 @@
+use crate::core::call::{DataCall, EventCall, OptionCall, SocketCall};
 use std::net::{Shutdown, SocketAddrV4};
 
 use crate::consts::*;
@@ -92,10 +93,10 @@ impl Socket {
     /// });
     /// ```
     pub fn bind(self, addr: SocketAddrV4) -> Result<(), WsaError> {
-        call(Call::Bind {
+        call(Call::Sockets(SocketCall::Bind {
             s: self,
             addr: Some(&sockaddr::encode(addr)),
-        })
+        }))
         .map(drop)
     }
 
@@ -120,7 +121,7 @@ impl Socket {
     /// });
     /// ```
     pub fn listen(self, backlog: i32) -> Result<(), WsaError> {
-        call(Call::Listen { s: self, backlog }).map(drop)
+        call(Call::Sockets(SocketCall::Listen { s: self, backlog })).map(drop)
     }
 
     /// `accept`: the oldest connection waiting on a listening socket, as a new socket (with the
@@ -152,11 +153,11 @@ impl Socket {
     /// ```
     pub fn accept(self) -> Result<(Socket, SocketAddrV4), WsaError> {
         let (reply, peer) = addr_call(|buf, len| {
-            call(Call::Accept {
+            call(Call::Sockets(SocketCall::Accept {
                 s: self,
                 addr: Some(buf),
                 len: Some(len),
-            })
+            }))
         })?;
         match reply {
             Reply::Socket(s) => Ok((s, peer)),
@@ -192,10 +193,10 @@ impl Socket {
     /// });
     /// ```
     pub fn connect(self, addr: SocketAddrV4) -> Result<(), WsaError> {
-        call(Call::Connect {
+        call(Call::Sockets(SocketCall::Connect {
             s: self,
             addr: Some(&sockaddr::encode(addr)),
-        })
+        }))
         .map(drop)
     }
 
@@ -226,13 +227,13 @@ impl Socket {
     /// });
     /// ```
     pub fn send(self, data: &[u8]) -> Result<usize, WsaError> {
-        call(Call::Send {
+        call(Call::Data(DataCall::Send {
             s: self,
             buf: Some(data),
             len: len_i32(data.len())?,
             flags: 0,
             to: None,
-        })
+        }))
         .map(bytes)
     }
 
@@ -260,13 +261,13 @@ impl Socket {
     /// });
     /// ```
     pub fn send_to(self, data: &[u8], to: SocketAddrV4) -> Result<usize, WsaError> {
-        call(Call::Send {
+        call(Call::Data(DataCall::Send {
             s: self,
             buf: Some(data),
             len: len_i32(data.len())?,
             flags: 0,
             to: Some(Some(&sockaddr::encode(to))),
-        })
+        }))
         .map(bytes)
     }
 
@@ -303,13 +304,13 @@ impl Socket {
     /// [OP-7]: crate::rules#op-7
     pub fn recv_with(self, buf: &mut [u8], flags: i32) -> Result<usize, WsaError> {
         let len = len_i32(buf.len())?;
-        call(Call::Recv {
+        call(Call::Data(DataCall::Recv {
             s: self,
             buf: Some(buf),
             len,
             flags,
             from: None,
-        })
+        }))
         .map(bytes)
     }
 
@@ -380,13 +381,13 @@ impl Socket {
     pub fn recv_from(self, buf: &mut [u8]) -> Result<(usize, SocketAddrV4), WsaError> {
         let len = len_i32(buf.len())?;
         let (reply, from) = addr_call(|a, alen| {
-            call(Call::Recv {
+            call(Call::Data(DataCall::Recv {
                 s: self,
                 buf: Some(buf),
                 len,
                 flags: 0,
                 from: Some((Some(a), Some(alen))),
-            })
+            }))
         })?;
         Ok((bytes(reply), from))
     }
@@ -411,11 +412,11 @@ impl Socket {
     /// ```
     pub fn local_addr(self) -> Result<SocketAddrV4, WsaError> {
         addr_call(|buf, len| {
-            call(Call::SockName {
+            call(Call::Sockets(SocketCall::SockName {
                 s: self,
                 addr: Some(buf),
                 len: Some(len),
-            })
+            }))
         })
         .map(|(_, a)| a)
     }
@@ -443,11 +444,11 @@ impl Socket {
     /// ```
     pub fn peer_addr(self) -> Result<SocketAddrV4, WsaError> {
         addr_call(|buf, len| {
-            call(Call::PeerName {
+            call(Call::Sockets(SocketCall::PeerName {
                 s: self,
                 addr: Some(buf),
                 len: Some(len),
-            })
+            }))
         })
         .map(|(_, a)| a)
     }
@@ -493,7 +494,7 @@ impl Socket {
             Shutdown::Write => SD_SEND,
             Shutdown::Both => SD_BOTH,
         };
-        call(Call::Shutdown { s: self, how }).map(drop)
+        call(Call::Data(DataCall::Shutdown { s: self, how })).map(drop)
     }
 
     /// `WSASendDisconnect`: closes the sending direction, as `shutdown(SD_SEND)`, with
@@ -537,7 +538,7 @@ impl Socket {
             }),
             None => None,
         };
-        call(Call::SendDisconnect { s: self, data }).map(drop)
+        call(Call::Data(DataCall::SendDisconnect { s: self, data })).map(drop)
     }
 
     /// `WSARecvDisconnect`: shuts down receiving (as `shutdown(SD_RECEIVE)`); with a buffer,
@@ -575,20 +576,20 @@ impl Socket {
     /// [SD-9]: crate::rules#sd-9
     pub fn recv_disconnect(self, buf: Option<&mut [u8]>) -> Result<usize, WsaError> {
         match buf {
-            None => call(Call::RecvDisconnect {
+            None => call(Call::Data(DataCall::RecvDisconnect {
                 s: self,
                 data: None,
-            })
+            }))
             .map(|_| 0),
             Some(b) => {
                 let mut len = u32::try_from(b.len()).map_err(|_| WsaError::Fault)?;
-                call(Call::RecvDisconnect {
+                call(Call::Data(DataCall::RecvDisconnect {
                     s: self,
                     data: Some(WsaBufOut {
                         buf: Some(b),
                         len: &mut len,
                     }),
-                })?;
+                }))?;
                 Ok(len as usize)
             }
         }
@@ -625,11 +626,11 @@ impl Socket {
     /// });
     /// ```
     pub fn event_select(self, event: EventHandle, mask: u32) -> Result<(), WsaError> {
-        call(Call::EventSelect {
+        call(Call::Events(EventCall::EventSelect {
             s: self,
             event,
             mask: mask as i32,
-        })
+        }))
         .map(drop)
     }
 
@@ -671,11 +672,11 @@ impl Socket {
     /// [SD-12]: crate::rules#sd-12
     pub fn network_events(self, event: Option<EventHandle>) -> Result<NetworkEvents, WsaError> {
         let mut out = (0u32, [0i32; FD_MAX_EVENTS as usize]);
-        call(Call::EnumNetworkEvents {
+        call(Call::Events(EventCall::EnumNetworkEvents {
             s: self,
             event,
             out: Some(&mut out),
-        })?;
+        }))?;
         Ok(NetworkEvents {
             events: out.0,
             errors: out.1,
@@ -748,11 +749,11 @@ impl Socket {
     /// ```
     pub fn bytes_readable(self) -> Result<usize, WsaError> {
         let mut arg = 0u32;
-        call(Call::IoctlSocket {
+        call(Call::Options(OptionCall::IoctlSocket {
             s: self,
             cmd: FIONREAD,
             arg: Some(&mut arg),
-        })?;
+        }))?;
         Ok(arg as usize)
     }
 }

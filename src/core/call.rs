@@ -1,15 +1,23 @@
 //! The calls the core accepts and what they return, with the text the trace shows for each.
 //!
+//! A [`Call`] is one of eight families ([`ProcessCall`], [`KernelCall`], [`SocketCall`],
+//! [`OptionCall`], [`DataCall`], [`EventCall`], [`IoCall`], [`SpiCall`]); each family has its
+//! own rows of the call table and its own router in `ws2/mod.rs`, so no match is longer than a
+//! family.
+//!
 //! Adding a Winsock or kernel32 call touches, in this order:
-//! 1. here: a `Call` variant, its row in [`Call::spec`] and its arguments' text in `Display`
-//!    (all three matches are exhaustive, so the compiler asks for each);
-//! 2. `ws2/mod.rs`: its arm in `World::route` (exhaustive too), calling
+//! 1. here: a variant in its family, its row in that family's `spec` and its arguments' text in
+//!    that family's `Display` (all exhaustive, with no default arm, so the compiler asks for
+//!    each);
+//! 2. `ws2/mod.rs`: its arm in the family's router (`World::route_*`, exhaustive too), calling
 //! 3. its handler in the core file that owns the state it changes;
 //! 4. the `sys` wrapper (windows-sys' name and signature) and, where it makes sense, an `api`
 //!    one.
 //!
 //! Nothing else: the gate, the last error, 1.1 hooks, alertable waits and the trace read the
 //! call's row.
+//!
+//! This module decides no rule and holds no state: it only describes calls.
 
 use std::fmt;
 
@@ -27,6 +35,28 @@ use crate::consts::*;
 /// One Winsock call with its arguments; caller memory appears as byte slices (`None` for NULL).
 #[derive(Debug)]
 pub enum Call<'a> {
+    /// Ws2_32's own per-process calls.
+    Process(ProcessCall<'a>),
+    /// kernel32's thread and handle calls.
+    Kernel(KernelCall),
+    /// Calls that create, close, bind, connect or name a socket.
+    Sockets(SocketCall<'a>),
+    /// Calls that read or change a socket's options and modes.
+    Options(OptionCall<'a>),
+    /// Calls that move data or close a direction of a connection.
+    Data(DataCall<'a>),
+    /// Event objects and readiness.
+    Events(EventCall<'a>),
+    /// Overlapped operations, their results and completion ports.
+    Io(IoCall<'a>),
+    /// The service provider interface called directly ([`crate::spi::Client`]).
+    Spi(SpiCall),
+}
+
+/// Ws2_32's own per-process calls: startup, cleanup, the last error, Winsock 1.1 blocking, the
+/// catalog and the name service.
+#[derive(Debug)]
+pub enum ProcessCall<'a> {
     /// `WSAStartup(wVersionRequested, lpWSAData)`.
     Startup {
         /// The requested version.
@@ -40,6 +70,38 @@ pub enum Call<'a> {
     GetLastError,
     /// `WSASetLastError(iError)`.
     SetLastError(i32),
+    /// `WSAIsBlocking()`.
+    IsBlocking,
+    /// `WSACancelBlockingCall()`.
+    CancelBlocking,
+    /// `WSASetBlockingHook(lpBlockFunc)` or `WSAUnhookBlockingHook()`.
+    SetBlockingHook(HookChange),
+    /// Registers (`Some`) or removes (`None`) a name in the namespace (CL-9).
+    RegisterName {
+        /// The name.
+        name: String,
+        /// Its address.
+        addr: Option<SocketAddrV4>,
+    },
+    /// Looks a name up in the namespace (CL-9).
+    LookupName {
+        /// The name.
+        name: String,
+    },
+    /// `WSAEnumProtocolsW(lpiProtocols, lpProtocolBuffer, lpdwBufferLength)`.
+    EnumProtocols {
+        /// The protocol filter (without its terminating 0).
+        filter: Option<Vec<i32>>,
+        /// The buffer, `*len` bytes long.
+        buffer: Option<&'a mut [u8]>,
+        /// `*lpdwBufferLength`, read and written back.
+        len: Option<&'a mut u32>,
+    },
+}
+
+/// kernel32 calls on the thread and its handles: the last error, handle flags, clocks.
+#[derive(Debug)]
+pub enum KernelCall {
     /// kernel32 `SetHandleInformation(hObject, dwMask, dwFlags)` on a socket (DU-2).
     SetHandleInformation {
         /// `hObject`: the socket.
@@ -56,15 +118,6 @@ pub enum Call<'a> {
         /// `lpdwFlags` is not NULL.
         has_flags: bool,
     },
-    /// `WSAPoll(fdarray, fds, timeout)`.
-    Poll {
-        /// The entries (`None`: a NULL `fdarray`).
-        fds: Option<&'a mut [crate::core::events::PollEntry]>,
-        /// `fds` as passed.
-        count: u32,
-        /// `timeout` (`None`: negative, for ever).
-        timeout: Option<std::time::Duration>,
-    },
     /// A kernel32 clock read (KW-3): GetTickCount(64), QueryPerformanceCounter/Frequency,
     /// GetSystemTimeAsFileTime.
     Clock(Clock),
@@ -72,6 +125,12 @@ pub enum Call<'a> {
     Win32GetLastError,
     /// kernel32 `SetLastError(dwErrCode)`: the same slot as `WSASetLastError` (KW-1).
     Win32SetLastError(u32),
+}
+
+/// Calls that create, close, bind, connect or name a socket; all but `socket` and
+/// `closesocket` go down its provider chain.
+#[derive(Debug)]
+pub enum SocketCall<'a> {
     /// `socket(af, type, protocol)` or `WSASocketW(af, type, protocol, lpProtocolInfo, g, dwFlags)`.
     Socket {
         /// Address family.
@@ -91,6 +150,59 @@ pub enum Call<'a> {
     },
     /// `closesocket(s)`.
     CloseSocket(Socket),
+    /// `bind(s, name, namelen)`; `addr` has `max(namelen, 0)` bytes.
+    Bind {
+        /// The socket.
+        s: Socket,
+        /// The address's bytes.
+        addr: Option<&'a [u8]>,
+    },
+    /// `listen(s, backlog)`.
+    Listen {
+        /// The socket.
+        s: Socket,
+        /// The backlog.
+        backlog: i32,
+    },
+    /// `accept(s, addr, addrlen)`.
+    Accept {
+        /// The listening socket.
+        s: Socket,
+        /// Where the peer's address goes.
+        addr: Option<&'a mut [u8]>,
+        /// `*addrlen`.
+        len: Option<&'a mut i32>,
+    },
+    /// `connect(s, name, namelen)`.
+    Connect {
+        /// The socket.
+        s: Socket,
+        /// The address's bytes.
+        addr: Option<&'a [u8]>,
+    },
+    /// `getsockname(s, name, namelen)`.
+    SockName {
+        /// The socket.
+        s: Socket,
+        /// The address buffer.
+        addr: Option<&'a mut [u8]>,
+        /// `*namelen`.
+        len: Option<&'a mut i32>,
+    },
+    /// `getpeername(s, name, namelen)`.
+    PeerName {
+        /// The socket.
+        s: Socket,
+        /// The address buffer.
+        addr: Option<&'a mut [u8]>,
+        /// `*namelen`.
+        len: Option<&'a mut i32>,
+    },
+}
+
+/// Calls that read or change a socket's options and modes, through its provider chain.
+#[derive(Debug)]
+pub enum OptionCall<'a> {
     /// `setsockopt(s, level, optname, optval, optlen)`; `value` has `max(len, 0)` bytes.
     SetSockOpt {
         /// The socket.
@@ -126,36 +238,12 @@ pub enum Call<'a> {
         /// `*argp`, read and written back.
         arg: Option<&'a mut u32>,
     },
-    /// `bind(s, name, namelen)`; `addr` has `max(namelen, 0)` bytes.
-    Bind {
-        /// The socket.
-        s: Socket,
-        /// The address's bytes.
-        addr: Option<&'a [u8]>,
-    },
-    /// `listen(s, backlog)`.
-    Listen {
-        /// The socket.
-        s: Socket,
-        /// The backlog.
-        backlog: i32,
-    },
-    /// `accept(s, addr, addrlen)`.
-    Accept {
-        /// The listening socket.
-        s: Socket,
-        /// Where the peer's address goes.
-        addr: Option<&'a mut [u8]>,
-        /// `*addrlen`.
-        len: Option<&'a mut i32>,
-    },
-    /// `connect(s, name, namelen)`.
-    Connect {
-        /// The socket.
-        s: Socket,
-        /// The address's bytes.
-        addr: Option<&'a [u8]>,
-    },
+}
+
+/// Calls that move data or close a direction of a connection, through the socket's provider
+/// chain.
+#[derive(Debug)]
+pub enum DataCall<'a> {
     /// `send(s, buf, len, flags)` (`to: None`) or `sendto(.., to, tolen)` (`to: Some`).
     Send {
         /// The socket.
@@ -182,24 +270,6 @@ pub enum Call<'a> {
         /// recvfrom's address buffer and `*fromlen`.
         from: Option<(Option<&'a mut [u8]>, Option<&'a mut i32>)>,
     },
-    /// `getsockname(s, name, namelen)`.
-    SockName {
-        /// The socket.
-        s: Socket,
-        /// The address buffer.
-        addr: Option<&'a mut [u8]>,
-        /// `*namelen`.
-        len: Option<&'a mut i32>,
-    },
-    /// `getpeername(s, name, namelen)`.
-    PeerName {
-        /// The socket.
-        s: Socket,
-        /// The address buffer.
-        addr: Option<&'a mut [u8]>,
-        /// `*namelen`.
-        len: Option<&'a mut i32>,
-    },
     /// `shutdown(s, how)`.
     Shutdown {
         /// The socket.
@@ -220,6 +290,20 @@ pub enum Call<'a> {
         s: Socket,
         /// Where the peer's disconnect data goes (`None`: a NULL pointer).
         data: Option<WsaBufOut<'a>>,
+    },
+}
+
+/// Event objects and readiness: WSA events, WSAEventSelect, select and WSAPoll.
+#[derive(Debug)]
+pub enum EventCall<'a> {
+    /// `WSAPoll(fdarray, fds, timeout)`.
+    Poll {
+        /// The entries (`None`: a NULL `fdarray`).
+        fds: Option<&'a mut [crate::core::events::PollEntry]>,
+        /// `fds` as passed.
+        count: u32,
+        /// `timeout` (`None`: negative, for ever).
+        timeout: Option<std::time::Duration>,
     },
     /// `WSACreateEvent()`.
     CreateEvent,
@@ -265,6 +349,11 @@ pub enum Call<'a> {
         /// The timeout (`Ok(None)`: NULL, wait for ever; `Err`: negative).
         timeout: Result<Option<std::time::Duration>, ()>,
     },
+}
+
+/// Overlapped operations, their results and completion ports.
+#[derive(Debug)]
+pub enum IoCall<'a> {
     /// WSASend, WSARecv, WSASendTo or WSARecvFrom with an `OVERLAPPED`.
     Overlapped {
         /// The socket.
@@ -317,12 +406,11 @@ pub enum Call<'a> {
         /// The timeout (`None`: `INFINITE`).
         timeout: Option<std::time::Duration>,
     },
-    /// `WSAIsBlocking()`.
-    IsBlocking,
-    /// `WSACancelBlockingCall()`.
-    CancelBlocking,
-    /// `WSASetBlockingHook(lpBlockFunc)` or `WSAUnhookBlockingHook()`.
-    SetBlockingHook(HookChange),
+}
+
+/// The service provider interface called directly ([`crate::spi::Client`]).
+#[derive(Debug)]
+pub enum SpiCall {
     /// `WSPStartup` of a provider, made directly by a test ([`crate::spi::Client`]).
     SpiStartup {
         /// The provider's id.
@@ -335,27 +423,6 @@ pub enum Call<'a> {
         /// The provider's id.
         provider: Guid,
     },
-    /// Registers (`Some`) or removes (`None`) a name in the namespace (CL-9).
-    RegisterName {
-        /// The name.
-        name: String,
-        /// Its address.
-        addr: Option<SocketAddrV4>,
-    },
-    /// Looks a name up in the namespace (CL-9).
-    LookupName {
-        /// The name.
-        name: String,
-    },
-    /// `WSAEnumProtocolsW(lpiProtocols, lpProtocolBuffer, lpdwBufferLength)`.
-    EnumProtocols {
-        /// The protocol filter (without its terminating 0).
-        filter: Option<Vec<i32>>,
-        /// The buffer, `*len` bytes long.
-        buffer: Option<&'a mut [u8]>,
-        /// `*lpdwBufferLength`, read and written back.
-        len: Option<&'a mut u32>,
-    },
 }
 
 impl Call<'_> {
@@ -367,135 +434,15 @@ impl Call<'_> {
     /// match is exhaustive with no default arm: a new `Call` variant does not compile until
     /// its row is written.
     pub fn spec(&self) -> Spec {
-        use Family::*;
         match self {
-            Call::Startup { .. } => Spec::of(Winsock, "WSAStartup")
-                .gate(Gate::Own)
-                .returns(Returns::ErrorCode)
-                .last_error(LastError::Untouched),
-            // CL-3: a successful WSACleanup clears the last error.
-            Call::Cleanup => Spec::of(Winsock, "WSACleanup")
-                .gate(Gate::Own)
-                .last_error(LastError::SetsAndClears)
-                .cleans_up(),
-            // TH-1: per thread, no WSAStartup needed.
-            Call::GetLastError => Spec::of(Winsock, "WSAGetLastError")
-                .gate(Gate::None)
-                .returns(Returns::LastErrorValue)
-                .in_hook(),
-            Call::SetLastError(_) => Spec::of(Winsock, "WSASetLastError")
-                .gate(Gate::None)
-                .in_hook(),
-            Call::Poll { .. } => Spec::of(Winsock, "WSAPoll"),
-            // KW-3: virtual time, no WSAStartup needed.
-            Call::Clock(clock) => Spec::of(Kernel32, clock.function())
-                .gate(Gate::None)
-                .in_hook(),
-            // DU-2: kernel32 handle flags; a bad handle is ERROR_INVALID_HANDLE.
-            Call::SetHandleInformation { .. } => Spec::of(Kernel32, "SetHandleInformation")
-                .gate(Gate::None)
-                .returns(Returns::False)
-                .in_hook()
-                .win32_codes(),
-            Call::GetHandleInformation { .. } => Spec::of(Kernel32, "GetHandleInformation")
-                .gate(Gate::None)
-                .returns(Returns::False)
-                .in_hook()
-                .win32_codes(),
-            Call::Win32GetLastError => Spec::of(Kernel32, "GetLastError")
-                .gate(Gate::None)
-                .returns(Returns::LastErrorValue)
-                .in_hook(),
-            Call::Win32SetLastError(_) => Spec::of(Kernel32, "SetLastError")
-                .gate(Gate::None)
-                .in_hook(),
-            // win: sock.c test_WSASocket: a new socket leaves last error 0.
-            Call::Socket { wsa, .. } => {
-                Spec::of(Winsock, if *wsa { "WSASocketW" } else { "socket" })
-                    .returns(Returns::Socket)
-                    .last_error(LastError::SetsAndClears)
-            }
-            Call::CloseSocket(_) => Spec::of(Winsock, "closesocket"),
-            // win: sock.c test_set_getsockopt.
-            Call::SetSockOpt { .. } => {
-                Spec::of(Winsock, "setsockopt").last_error(LastError::SetsAndClears)
-            }
-            Call::GetSockOpt { .. } => Spec::of(Winsock, "getsockopt"),
-            // win: sock.c test_fionbio.
-            Call::IoctlSocket { .. } => {
-                Spec::of(Winsock, "ioctlsocket").last_error(LastError::SetsAndClears)
-            }
-            Call::EnumProtocols { .. } => Spec::of(Winsock, "WSAEnumProtocolsW"),
-            Call::Bind { .. } => Spec::of(Winsock, "bind"),
-            Call::Listen { .. } => Spec::of(Winsock, "listen"),
-            Call::Accept { .. } => Spec::of(Winsock, "accept").returns(Returns::Socket),
-            Call::Connect { .. } => Spec::of(Winsock, "connect"),
-            Call::Send { to: None, .. } => Spec::of(Winsock, "send"),
-            Call::Send { to: Some(_), .. } => Spec::of(Winsock, "sendto"),
-            Call::Recv { from: None, .. } => Spec::of(Winsock, "recv"),
-            Call::Recv { from: Some(_), .. } => Spec::of(Winsock, "recvfrom"),
-            Call::SockName { .. } => Spec::of(Winsock, "getsockname"),
-            Call::PeerName { .. } => Spec::of(Winsock, "getpeername"),
-            Call::Shutdown { .. } => Spec::of(Winsock, "shutdown"),
-            Call::SendDisconnect { .. } => Spec::of(Winsock, "WSASendDisconnect"),
-            Call::RecvDisconnect { .. } => Spec::of(Winsock, "WSARecvDisconnect"),
-            Call::CreateEvent => Spec::of(Winsock, "WSACreateEvent").returns(Returns::InvalidEvent),
-            Call::EventOp(_, op) => Spec::of(Winsock, op.function()).returns(Returns::False),
-            // OV-4: only an alertable wait returns WSA_WAIT_IO_COMPLETION after APCs ran.
-            Call::WaitEvents { alertable, .. } => Spec::of(Winsock, "WSAWaitForMultipleEvents")
-                .returns(Returns::WaitFailed)
-                .waits(if *alertable {
-                    Wait::AlertableReturns
-                } else {
-                    Wait::NotAlertable
-                }),
-            Call::EventSelect { .. } => Spec::of(Winsock, "WSAEventSelect"),
-            Call::EnumNetworkEvents { .. } => Spec::of(Winsock, "WSAEnumNetworkEvents"),
-            Call::Select { .. } => Spec::of(Winsock, "select"),
-            Call::Overlapped { name, .. } => Spec::of(Winsock, name),
-            // OV-4: waiting for a result is not alertable.
-            Call::OverlappedResult { .. } => Spec::of(Winsock, "WSAGetOverlappedResult")
-                .returns(Returns::False)
-                .waits(Wait::NotAlertable),
-            // EX-7: answers from the record, with Win32 codes; no WSAStartup needed.
-            Call::GetOverlappedResult { .. } => Spec::of(Kernel32, "GetOverlappedResult")
-                .gate(Gate::None)
-                .returns(Returns::False)
-                .in_hook()
-                .waits(Wait::NotAlertable)
-                .win32_codes(),
-            // ER-1: kernel32 objects need no WSAStartup and are never refused by TH-5.
-            Call::CreatePort { .. } => Spec::of(Kernel32, "CreateIoCompletionPort")
-                .gate(Gate::None)
-                .returns(Returns::Null)
-                .in_hook(),
-            Call::GetQueued { .. } => Spec::of(Kernel32, "GetQueuedCompletionStatus")
-                .gate(Gate::None)
-                .returns(Returns::False)
-                .in_hook()
-                .waits(Wait::NotAlertable)
-                .win32_codes(),
-            // TH-5: the two calls a blocking hook exists to make.
-            Call::IsBlocking => Spec::of(Winsock, "WSAIsBlocking")
-                .gate(Gate::None)
-                .in_hook(),
-            Call::CancelBlocking => Spec::of(Winsock, "WSACancelBlockingCall").in_hook(),
-            Call::SetBlockingHook(HookChange::Set(_)) => {
-                Spec::of(Winsock, "WSASetBlockingHook").returns(Returns::Null)
-            }
-            Call::SetBlockingHook(HookChange::Unhook) => Spec::of(Winsock, "WSAUnhookBlockingHook"),
-            // The SPI client is Ws2_32 itself: no WSAStartup; errors go to lpErrno.
-            Call::SpiStartup { .. } => Spec::of(Spi, "WSPStartup")
-                .gate(Gate::None)
-                .last_error(LastError::Untouched),
-            Call::SpiCleanup { .. } => Spec::of(Spi, "WSPCleanup")
-                .gate(Gate::None)
-                .last_error(LastError::Untouched),
-            Call::RegisterName { addr: Some(_), .. } => {
-                Spec::of(Winsock, "WSASetServiceW (register)")
-            }
-            Call::RegisterName { addr: None, .. } => Spec::of(Winsock, "WSASetServiceW (delete)"),
-            Call::LookupName { .. } => Spec::of(Winsock, "WSALookupServiceBeginW"),
+            Call::Process(c) => c.spec(),
+            Call::Kernel(c) => c.spec(),
+            Call::Sockets(c) => c.spec(),
+            Call::Options(c) => c.spec(),
+            Call::Data(c) => c.spec(),
+            Call::Events(c) => c.spec(),
+            Call::Io(c) => c.spec(),
+            Call::Spi(c) => c.spec(),
         }
     }
 }
@@ -622,7 +569,7 @@ pub enum Codes {
     Win32,
 }
 
-/// Which kernel32 clock a [`Call::Clock`] reads.
+/// Which kernel32 clock a [`KernelCall::Clock`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clock {
     /// `GetTickCount`: milliseconds of virtual time, wrapping at 2^32.
@@ -811,29 +758,174 @@ impl fmt::Display for Call<'_> {
     /// The arguments as the trace shows them, with symbolic names where Winsock has them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Call::Startup { requested, data } => {
+            Call::Process(c) => c.fmt(f),
+            Call::Kernel(c) => c.fmt(f),
+            Call::Sockets(c) => c.fmt(f),
+            Call::Options(c) => c.fmt(f),
+            Call::Data(c) => c.fmt(f),
+            Call::Events(c) => c.fmt(f),
+            Call::Io(c) => c.fmt(f),
+            Call::Spi(c) => c.fmt(f),
+        }
+    }
+}
+
+impl ProcessCall<'_> {
+    /// This family's rows of the call table ([`Call::spec`]).
+    pub fn spec(&self) -> Spec {
+        use Family::*;
+        match self {
+            ProcessCall::Startup { .. } => Spec::of(Winsock, "WSAStartup")
+                .gate(Gate::Own)
+                .returns(Returns::ErrorCode)
+                .last_error(LastError::Untouched),
+            // CL-3: a successful WSACleanup clears the last error.
+            ProcessCall::Cleanup => Spec::of(Winsock, "WSACleanup")
+                .gate(Gate::Own)
+                .last_error(LastError::SetsAndClears)
+                .cleans_up(),
+            // TH-1: per thread, no WSAStartup needed.
+            ProcessCall::GetLastError => Spec::of(Winsock, "WSAGetLastError")
+                .gate(Gate::None)
+                .returns(Returns::LastErrorValue)
+                .in_hook(),
+            ProcessCall::SetLastError(_) => Spec::of(Winsock, "WSASetLastError")
+                .gate(Gate::None)
+                .in_hook(),
+            ProcessCall::EnumProtocols { .. } => Spec::of(Winsock, "WSAEnumProtocolsW"),
+            // TH-5: the two calls a blocking hook exists to make.
+            ProcessCall::IsBlocking => Spec::of(Winsock, "WSAIsBlocking")
+                .gate(Gate::None)
+                .in_hook(),
+            ProcessCall::CancelBlocking => Spec::of(Winsock, "WSACancelBlockingCall").in_hook(),
+            ProcessCall::SetBlockingHook(HookChange::Set(_)) => {
+                Spec::of(Winsock, "WSASetBlockingHook").returns(Returns::Null)
+            }
+            ProcessCall::SetBlockingHook(HookChange::Unhook) => {
+                Spec::of(Winsock, "WSAUnhookBlockingHook")
+            }
+            ProcessCall::RegisterName { addr: Some(_), .. } => {
+                Spec::of(Winsock, "WSASetServiceW (register)")
+            }
+            ProcessCall::RegisterName { addr: None, .. } => {
+                Spec::of(Winsock, "WSASetServiceW (delete)")
+            }
+            ProcessCall::LookupName { .. } => Spec::of(Winsock, "WSALookupServiceBeginW"),
+        }
+    }
+}
+
+impl fmt::Display for ProcessCall<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProcessCall::Startup { requested, data } => {
                 write!(f, "{:#06x} ({requested}), {}", requested.word(), ptr(data))
             }
-            Call::Cleanup | Call::GetLastError | Call::Win32GetLastError => Ok(()),
-            Call::SetLastError(code) => f.write_str(&error_name(*code)),
-            Call::Win32SetLastError(code) => write!(f, "{code}"),
-            Call::Clock(_) => Ok(()),
-            Call::Poll {
-                fds,
-                count,
-                timeout,
+            ProcessCall::Cleanup | ProcessCall::GetLastError => Ok(()),
+            ProcessCall::SetLastError(code) => f.write_str(&error_name(*code)),
+            ProcessCall::IsBlocking | ProcessCall::CancelBlocking => Ok(()),
+            // Function addresses differ between runs: the trace only says whether there is one.
+            ProcessCall::SetBlockingHook(h) => match h {
+                HookChange::Set(None) => f.write_str("NULL"),
+                HookChange::Set(Some(_)) => f.write_str("hook"),
+                HookChange::Unhook => Ok(()),
+            },
+            ProcessCall::EnumProtocols {
+                filter,
+                buffer,
+                len,
             } => {
-                let fds = if fds.is_some() { "&fds" } else { "NULL" };
-                let ms = timeout.map_or(-1, |t| t.as_millis() as i64);
-                write!(f, "{fds}, {count}, {ms}")
+                match filter {
+                    Some(p) => write!(f, "{p:?}")?,
+                    None => f.write_str("NULL")?,
+                }
+                let len = len.as_ref().map_or("NULL".into(), |l| format!("&{l}"));
+                write!(f, ", {}, {len}", ptr(buffer))
             }
-            Call::SetHandleInformation { s, mask, flags } => {
+            ProcessCall::RegisterName {
+                name,
+                addr: Some(a),
+            } => write!(f, "{name:?} -> {a}"),
+            ProcessCall::RegisterName { name, addr: None } | ProcessCall::LookupName { name } => {
+                write!(f, "{name:?}")
+            }
+        }
+    }
+}
+
+impl KernelCall {
+    /// This family's rows of the call table ([`Call::spec`]).
+    pub fn spec(&self) -> Spec {
+        use Family::*;
+        match self {
+            // KW-3: virtual time, no WSAStartup needed.
+            KernelCall::Clock(clock) => Spec::of(Kernel32, clock.function())
+                .gate(Gate::None)
+                .in_hook(),
+            // DU-2: kernel32 handle flags; a bad handle is ERROR_INVALID_HANDLE.
+            KernelCall::SetHandleInformation { .. } => Spec::of(Kernel32, "SetHandleInformation")
+                .gate(Gate::None)
+                .returns(Returns::False)
+                .in_hook()
+                .win32_codes(),
+            KernelCall::GetHandleInformation { .. } => Spec::of(Kernel32, "GetHandleInformation")
+                .gate(Gate::None)
+                .returns(Returns::False)
+                .in_hook()
+                .win32_codes(),
+            KernelCall::Win32GetLastError => Spec::of(Kernel32, "GetLastError")
+                .gate(Gate::None)
+                .returns(Returns::LastErrorValue)
+                .in_hook(),
+            KernelCall::Win32SetLastError(_) => Spec::of(Kernel32, "SetLastError")
+                .gate(Gate::None)
+                .in_hook(),
+        }
+    }
+}
+
+impl fmt::Display for KernelCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KernelCall::Win32GetLastError => Ok(()),
+            KernelCall::Win32SetLastError(code) => write!(f, "{code}"),
+            KernelCall::Clock(_) => Ok(()),
+            KernelCall::SetHandleInformation { s, mask, flags } => {
                 write!(f, "{s}, {mask:#x}, {flags:#x}")
             }
-            Call::GetHandleInformation { s, has_flags } => {
+            KernelCall::GetHandleInformation { s, has_flags } => {
                 write!(f, "{s}, {}", if *has_flags { "&flags" } else { "NULL" })
             }
-            Call::Socket {
+        }
+    }
+}
+
+impl SocketCall<'_> {
+    /// This family's rows of the call table ([`Call::spec`]).
+    pub fn spec(&self) -> Spec {
+        use Family::*;
+        match self {
+            // win: sock.c test_WSASocket: a new socket leaves last error 0.
+            SocketCall::Socket { wsa, .. } => {
+                Spec::of(Winsock, if *wsa { "WSASocketW" } else { "socket" })
+                    .returns(Returns::Socket)
+                    .last_error(LastError::SetsAndClears)
+            }
+            SocketCall::CloseSocket(_) => Spec::of(Winsock, "closesocket"),
+            SocketCall::Bind { .. } => Spec::of(Winsock, "bind"),
+            SocketCall::Listen { .. } => Spec::of(Winsock, "listen"),
+            SocketCall::Accept { .. } => Spec::of(Winsock, "accept").returns(Returns::Socket),
+            SocketCall::Connect { .. } => Spec::of(Winsock, "connect"),
+            SocketCall::SockName { .. } => Spec::of(Winsock, "getsockname"),
+            SocketCall::PeerName { .. } => Spec::of(Winsock, "getpeername"),
+        }
+    }
+}
+
+impl fmt::Display for SocketCall<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SocketCall::Socket {
                 af,
                 ty,
                 protocol,
@@ -858,8 +950,43 @@ impl fmt::Display for Call<'_> {
                 }
                 Ok(())
             }
-            Call::CloseSocket(s) => write!(f, "{s}"),
-            Call::SetSockOpt {
+            SocketCall::CloseSocket(s) => write!(f, "{s}"),
+            SocketCall::Bind { s, addr } | SocketCall::Connect { s, addr } => {
+                write!(f, "{s}, {}", addr_text(*addr))
+            }
+            SocketCall::Listen { s, backlog } => write!(f, "{s}, {backlog}"),
+            SocketCall::Accept { s, addr, len }
+            | SocketCall::SockName { s, addr, len }
+            | SocketCall::PeerName { s, addr, len } => {
+                let len = len.as_ref().map_or("NULL".into(), |l| format!("&{l}"));
+                write!(f, "{s}, {}, {len}", ptr(addr))
+            }
+        }
+    }
+}
+
+impl OptionCall<'_> {
+    /// This family's rows of the call table ([`Call::spec`]).
+    pub fn spec(&self) -> Spec {
+        use Family::*;
+        match self {
+            // win: sock.c test_set_getsockopt.
+            OptionCall::SetSockOpt { .. } => {
+                Spec::of(Winsock, "setsockopt").last_error(LastError::SetsAndClears)
+            }
+            OptionCall::GetSockOpt { .. } => Spec::of(Winsock, "getsockopt"),
+            // win: sock.c test_fionbio.
+            OptionCall::IoctlSocket { .. } => {
+                Spec::of(Winsock, "ioctlsocket").last_error(LastError::SetsAndClears)
+            }
+        }
+    }
+}
+
+impl fmt::Display for OptionCall<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OptionCall::SetSockOpt {
                 s,
                 level,
                 name,
@@ -873,7 +1000,7 @@ impl fmt::Display for Call<'_> {
                 }
                 write!(f, ", {len}")
             }
-            Call::GetSockOpt {
+            OptionCall::GetSockOpt {
                 s,
                 level,
                 name,
@@ -890,21 +1017,34 @@ impl fmt::Display for Call<'_> {
                     len.map_or("NULL".into(), |l| format!("&{l}"))
                 )
             }
-            Call::IoctlSocket { s, cmd, arg } => {
+            OptionCall::IoctlSocket { s, cmd, arg } => {
                 let arg = arg.as_ref().map_or("NULL".into(), |a| format!("&{a}"));
                 write!(f, "{s}, {}, {arg}", ioctl_name(*cmd))
             }
-            Call::Bind { s, addr } | Call::Connect { s, addr } => {
-                write!(f, "{s}, {}", addr_text(*addr))
-            }
-            Call::Listen { s, backlog } => write!(f, "{s}, {backlog}"),
-            Call::Accept { s, addr, len }
-            | Call::SockName { s, addr, len }
-            | Call::PeerName { s, addr, len } => {
-                let len = len.as_ref().map_or("NULL".into(), |l| format!("&{l}"));
-                write!(f, "{s}, {}, {len}", ptr(addr))
-            }
-            Call::Send {
+        }
+    }
+}
+
+impl DataCall<'_> {
+    /// This family's rows of the call table ([`Call::spec`]).
+    pub fn spec(&self) -> Spec {
+        use Family::*;
+        match self {
+            DataCall::Send { to: None, .. } => Spec::of(Winsock, "send"),
+            DataCall::Send { to: Some(_), .. } => Spec::of(Winsock, "sendto"),
+            DataCall::Recv { from: None, .. } => Spec::of(Winsock, "recv"),
+            DataCall::Recv { from: Some(_), .. } => Spec::of(Winsock, "recvfrom"),
+            DataCall::Shutdown { .. } => Spec::of(Winsock, "shutdown"),
+            DataCall::SendDisconnect { .. } => Spec::of(Winsock, "WSASendDisconnect"),
+            DataCall::RecvDisconnect { .. } => Spec::of(Winsock, "WSARecvDisconnect"),
+        }
+    }
+}
+
+impl fmt::Display for DataCall<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DataCall::Send {
                 s,
                 buf,
                 len,
@@ -918,7 +1058,7 @@ impl fmt::Display for Call<'_> {
                     None => Ok(()),
                 }
             }
-            Call::Recv {
+            DataCall::Recv {
                 s,
                 buf,
                 len,
@@ -934,7 +1074,7 @@ impl fmt::Display for Call<'_> {
                     None => Ok(()),
                 }
             }
-            Call::Shutdown { s, how } => {
+            DataCall::Shutdown { s, how } => {
                 let how = named(
                     *how,
                     &[
@@ -945,7 +1085,7 @@ impl fmt::Display for Call<'_> {
                 );
                 write!(f, "{s}, {how}")
             }
-            Call::SendDisconnect { s, data } => match data {
+            DataCall::SendDisconnect { s, data } => match data {
                 None => write!(f, "{s}, NULL"),
                 Some(d) => {
                     let bytes = d
@@ -954,62 +1094,56 @@ impl fmt::Display for Call<'_> {
                     write!(f, "{s}, &{{len {}, {bytes}}}", d.len)
                 }
             },
-            Call::RecvDisconnect { s, data } => match data {
+            DataCall::RecvDisconnect { s, data } => match data {
                 None => write!(f, "{s}, NULL"),
                 Some(d) => write!(f, "{s}, &{{len {}, {}}}", d.len, ptr(&d.buf)),
             },
-            Call::CreateEvent | Call::IsBlocking | Call::CancelBlocking => Ok(()),
-            Call::Overlapped { s, req, .. } => match req {
-                Some(r) => {
-                    let what = match &r.kind {
-                        OpKind::Send { data, .. } => format!("{} bytes", data.len()),
-                        OpKind::Recv { capacity } => format!("room for {capacity} bytes"),
-                    };
-                    let ev = r.event.map_or("NULL".into(), |e| e.to_string());
-                    let routine = if r.routine.is_some() {
-                        "routine"
+        }
+    }
+}
+
+impl EventCall<'_> {
+    /// This family's rows of the call table ([`Call::spec`]).
+    pub fn spec(&self) -> Spec {
+        use Family::*;
+        match self {
+            EventCall::Poll { .. } => Spec::of(Winsock, "WSAPoll"),
+            EventCall::CreateEvent => {
+                Spec::of(Winsock, "WSACreateEvent").returns(Returns::InvalidEvent)
+            }
+            EventCall::EventOp(_, op) => Spec::of(Winsock, op.function()).returns(Returns::False),
+            // OV-4: only an alertable wait returns WSA_WAIT_IO_COMPLETION after APCs ran.
+            EventCall::WaitEvents { alertable, .. } => {
+                Spec::of(Winsock, "WSAWaitForMultipleEvents")
+                    .returns(Returns::WaitFailed)
+                    .waits(if *alertable {
+                        Wait::AlertableReturns
                     } else {
-                        "NULL"
-                    };
-                    write!(f, "{s}, {what}, &OVERLAPPED{{hEvent {ev}}}, {routine}")
-                }
-                None => write!(f, "{s}"),
-            },
-            Call::OverlappedResult { s, key, wait, .. } => {
-                let key = if key.is_some() { "&OVERLAPPED" } else { "NULL" };
-                write!(f, "{s}, {key}, {wait}")
+                        Wait::NotAlertable
+                    })
             }
-            Call::GetOverlappedResult {
-                s, record, wait, ..
+            EventCall::EventSelect { .. } => Spec::of(Winsock, "WSAEventSelect"),
+            EventCall::EnumNetworkEvents { .. } => Spec::of(Winsock, "WSAEnumNetworkEvents"),
+            EventCall::Select { .. } => Spec::of(Winsock, "select"),
+        }
+    }
+}
+
+impl fmt::Display for EventCall<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventCall::Poll {
+                fds,
+                count,
+                timeout,
             } => {
-                let record = if record.is_some() {
-                    "&OVERLAPPED"
-                } else {
-                    "NULL"
-                };
-                write!(f, "{s}, {record}, {wait}")
+                let fds = if fds.is_some() { "&fds" } else { "NULL" };
+                let ms = timeout.map_or(-1, |t| t.as_millis() as i64);
+                write!(f, "{fds}, {count}, {ms}")
             }
-            Call::CreatePort {
-                socket,
-                existing,
-                key,
-            } => {
-                let s = socket.map_or("INVALID_HANDLE_VALUE".into(), |s| s.to_string());
-                let p = existing.map_or("NULL".into(), |p| p.to_string());
-                write!(f, "{s}, {p}, {key:#x}")
-            }
-            Call::GetQueued { port, timeout } => {
-                let t = timeout.map_or("INFINITE".into(), |t| t.as_millis().to_string());
-                write!(f, "{port}, {t}")
-            }
-            // Function addresses differ between runs: the trace only says whether there is one.
-            Call::SetBlockingHook(h) => match h {
-                HookChange::Set(None) => f.write_str("NULL"),
-                HookChange::Set(Some(_)) => f.write_str("hook"),
-                HookChange::Unhook => Ok(()),
-            },
-            Call::EventOp(h, _) => write!(f, "{h}"),
-            Call::WaitEvents {
+            EventCall::CreateEvent => Ok(()),
+            EventCall::EventOp(h, _) => write!(f, "{h}"),
+            EventCall::WaitEvents {
                 events,
                 wait_all,
                 timeout,
@@ -1022,12 +1156,12 @@ impl fmt::Display for Call<'_> {
                 let t = timeout.map_or("WSA_INFINITE".into(), |t| format!("{}", t.as_millis()));
                 write!(f, "{list}, {wait_all}, {t}, {alertable}")
             }
-            Call::EventSelect { s, event, mask } => write!(f, "{s}, {event}, {mask:#x}"),
-            Call::EnumNetworkEvents { s, event, out } => {
+            EventCall::EventSelect { s, event, mask } => write!(f, "{s}, {event}, {mask:#x}"),
+            EventCall::EnumNetworkEvents { s, event, out } => {
                 let e = event.map_or("NULL".into(), |h| h.to_string());
                 write!(f, "{s}, {e}, {}", ptr(out))
             }
-            Call::Select {
+            EventCall::Select {
                 read,
                 write,
                 except,
@@ -1046,19 +1180,112 @@ impl fmt::Display for Call<'_> {
                 };
                 write!(f, "{}, {}, {}, {t}", set(read), set(write), set(except))
             }
-            Call::EnumProtocols {
-                filter,
-                buffer,
-                len,
-            } => {
-                match filter {
-                    Some(p) => write!(f, "{p:?}")?,
-                    None => f.write_str("NULL")?,
+        }
+    }
+}
+
+impl IoCall<'_> {
+    /// This family's rows of the call table ([`Call::spec`]).
+    pub fn spec(&self) -> Spec {
+        use Family::*;
+        match self {
+            IoCall::Overlapped { name, .. } => Spec::of(Winsock, name),
+            // OV-4: waiting for a result is not alertable.
+            IoCall::OverlappedResult { .. } => Spec::of(Winsock, "WSAGetOverlappedResult")
+                .returns(Returns::False)
+                .waits(Wait::NotAlertable),
+            // EX-7: answers from the record, with Win32 codes; no WSAStartup needed.
+            IoCall::GetOverlappedResult { .. } => Spec::of(Kernel32, "GetOverlappedResult")
+                .gate(Gate::None)
+                .returns(Returns::False)
+                .in_hook()
+                .waits(Wait::NotAlertable)
+                .win32_codes(),
+            // ER-1: kernel32 objects need no WSAStartup and are never refused by TH-5.
+            IoCall::CreatePort { .. } => Spec::of(Kernel32, "CreateIoCompletionPort")
+                .gate(Gate::None)
+                .returns(Returns::Null)
+                .in_hook(),
+            IoCall::GetQueued { .. } => Spec::of(Kernel32, "GetQueuedCompletionStatus")
+                .gate(Gate::None)
+                .returns(Returns::False)
+                .in_hook()
+                .waits(Wait::NotAlertable)
+                .win32_codes(),
+        }
+    }
+}
+
+impl fmt::Display for IoCall<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IoCall::Overlapped { s, req, .. } => match req {
+                Some(r) => {
+                    let what = match &r.kind {
+                        OpKind::Send { data, .. } => format!("{} bytes", data.len()),
+                        OpKind::Recv { capacity } => format!("room for {capacity} bytes"),
+                    };
+                    let ev = r.event.map_or("NULL".into(), |e| e.to_string());
+                    let routine = if r.routine.is_some() {
+                        "routine"
+                    } else {
+                        "NULL"
+                    };
+                    write!(f, "{s}, {what}, &OVERLAPPED{{hEvent {ev}}}, {routine}")
                 }
-                let len = len.as_ref().map_or("NULL".into(), |l| format!("&{l}"));
-                write!(f, ", {}, {len}", ptr(buffer))
+                None => write!(f, "{s}"),
+            },
+            IoCall::OverlappedResult { s, key, wait, .. } => {
+                let key = if key.is_some() { "&OVERLAPPED" } else { "NULL" };
+                write!(f, "{s}, {key}, {wait}")
             }
-            Call::SpiStartup {
+            IoCall::GetOverlappedResult {
+                s, record, wait, ..
+            } => {
+                let record = if record.is_some() {
+                    "&OVERLAPPED"
+                } else {
+                    "NULL"
+                };
+                write!(f, "{s}, {record}, {wait}")
+            }
+            IoCall::CreatePort {
+                socket,
+                existing,
+                key,
+            } => {
+                let s = socket.map_or("INVALID_HANDLE_VALUE".into(), |s| s.to_string());
+                let p = existing.map_or("NULL".into(), |p| p.to_string());
+                write!(f, "{s}, {p}, {key:#x}")
+            }
+            IoCall::GetQueued { port, timeout } => {
+                let t = timeout.map_or("INFINITE".into(), |t| t.as_millis().to_string());
+                write!(f, "{port}, {t}")
+            }
+        }
+    }
+}
+
+impl SpiCall {
+    /// This family's rows of the call table ([`Call::spec`]).
+    pub fn spec(&self) -> Spec {
+        use Family::*;
+        match self {
+            // The SPI client is Ws2_32 itself: no WSAStartup; errors go to lpErrno.
+            SpiCall::SpiStartup { .. } => Spec::of(Spi, "WSPStartup")
+                .gate(Gate::None)
+                .last_error(LastError::Untouched),
+            SpiCall::SpiCleanup { .. } => Spec::of(Spi, "WSPCleanup")
+                .gate(Gate::None)
+                .last_error(LastError::Untouched),
+        }
+    }
+}
+
+impl fmt::Display for SpiCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpiCall::SpiStartup {
                 provider,
                 requested,
             } => write!(
@@ -1066,14 +1293,7 @@ impl fmt::Display for Call<'_> {
                 "{:#06x} ({requested}), provider {provider}",
                 requested.word()
             ),
-            Call::SpiCleanup { provider } => write!(f, "provider {provider}"),
-            Call::RegisterName {
-                name,
-                addr: Some(a),
-            } => write!(f, "{name:?} -> {a}"),
-            Call::RegisterName { name, addr: None } | Call::LookupName { name } => {
-                write!(f, "{name:?}")
-            }
+            SpiCall::SpiCleanup { provider } => write!(f, "provider {provider}"),
         }
     }
 }

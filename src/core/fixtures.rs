@@ -21,6 +21,7 @@
 //! cleanup (CL-5, CL-6, SP-6) need a peer that outlives the cleanup to observe what the wire
 //! carried, and two hosts keep the two ends' addresses apart.
 
+use crate::core::call::{DataCall, EventCall, IoCall, OptionCall, ProcessCall, SocketCall};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
@@ -272,10 +273,10 @@ impl Fx {
         let mut data = [0u8; WSADATA_SIZE];
         let r = self.call_as(
             who,
-            Call::Startup {
+            Call::Process(ProcessCall::Startup {
                 requested: Version::V2_2,
                 data: Some(&mut data),
-            },
+            }),
         );
         assert_eq!(r, Ok(Reply::Version(Version::V2_2)), "fixture: WSAStartup");
         let p = self.world.process(who.pid);
@@ -297,7 +298,7 @@ impl Fx {
     pub(crate) fn tcp_socket(&mut self, who: Party) -> Socket {
         let r = self.call_as(
             who,
-            Call::Socket {
+            Call::Sockets(SocketCall::Socket {
                 af: AF_INET.into(),
                 ty: SOCK_STREAM,
                 protocol: IPPROTO_TCP,
@@ -305,7 +306,7 @@ impl Fx {
                 group: 0,
                 flags: WSA_FLAG_OVERLAPPED,
                 wsa: false,
-            },
+            }),
         );
         match r {
             Ok(Reply::Socket(s)) => s,
@@ -317,7 +318,7 @@ impl Fx {
     pub(crate) fn socket_on(&mut self, who: Party, entry: &ProtocolInfo) -> Socket {
         let r = self.call_as(
             who,
-            Call::Socket {
+            Call::Sockets(SocketCall::Socket {
                 af: FROM_PROTOCOL_INFO,
                 ty: FROM_PROTOCOL_INFO,
                 protocol: FROM_PROTOCOL_INFO,
@@ -325,7 +326,7 @@ impl Fx {
                 group: 0,
                 flags: WSA_FLAG_OVERLAPPED,
                 wsa: true,
-            },
+            }),
         );
         match r {
             Ok(Reply::Socket(s)) => s,
@@ -338,21 +339,21 @@ impl Fx {
         let mut len = 0u32;
         let sized = self.call_as(
             who,
-            Call::EnumProtocols {
+            Call::Process(ProcessCall::EnumProtocols {
                 filter: None,
                 buffer: None,
                 len: Some(&mut len),
-            },
+            }),
         );
         assert_eq!(sized, Err(WsaError::NoBufferSpace), "fixture: sizing");
         let mut buf = vec![0u8; len as usize];
         let n = match self.call_as(
             who,
-            Call::EnumProtocols {
+            Call::Process(ProcessCall::EnumProtocols {
                 filter: None,
                 buffer: Some(&mut buf),
                 len: Some(&mut len),
-            },
+            }),
         ) {
             Ok(Reply::Count(n)) => n as usize,
             other => panic!("fixture: WSAEnumProtocolsW returned {other:?}"),
@@ -369,13 +370,13 @@ impl Fx {
         let bytes = value.to_ne_bytes();
         let r = self.call_as(
             who,
-            Call::SetSockOpt {
+            Call::Options(OptionCall::SetSockOpt {
                 s,
                 level,
                 name,
                 value: Some(&bytes),
                 len: 4,
-            },
+            }),
         );
         assert_eq!(
             r,
@@ -389,18 +390,18 @@ impl Fx {
         let bytes = sockaddr::encode(addr);
         let bound = self.call_as(
             who,
-            Call::Bind {
+            Call::Sockets(SocketCall::Bind {
                 s,
                 addr: Some(&bytes),
-            },
+            }),
         );
         assert_eq!(bound, Ok(Reply::Done), "fixture: bind({addr})");
         let listening = self.call_as(
             who,
-            Call::Listen {
+            Call::Sockets(SocketCall::Listen {
                 s,
                 backlog: SOMAXCONN as i32,
-            },
+            }),
         );
         assert_eq!(listening, Ok(Reply::Done), "fixture: listen");
     }
@@ -410,10 +411,10 @@ impl Fx {
         let bytes = sockaddr::encode(to);
         let r = self.call_as(
             who,
-            Call::Connect {
+            Call::Sockets(SocketCall::Connect {
                 s,
                 addr: Some(&bytes),
-            },
+            }),
         );
         assert_eq!(r, Ok(Reply::Done), "fixture: connect({to})");
     }
@@ -422,11 +423,11 @@ impl Fx {
     pub(crate) fn accept(&mut self, who: Party, listener: Socket) -> Socket {
         let r = self.call_as(
             who,
-            Call::Accept {
+            Call::Sockets(SocketCall::Accept {
                 s: listener,
                 addr: None,
                 len: None,
-            },
+            }),
         );
         match r {
             Ok(Reply::Socket(s)) => s,
@@ -440,11 +441,11 @@ impl Fx {
         let mut len = buf.len() as i32;
         self.call_as(
             who,
-            Call::PeerName {
+            Call::Sockets(SocketCall::PeerName {
                 s,
                 addr: Some(&mut buf),
                 len: Some(&mut len),
-            },
+            }),
         )?;
         assert_eq!(len, sockaddr::SOCKADDR_IN_SIZE as i32);
         sockaddr::decode(&buf)
@@ -454,13 +455,13 @@ impl Fx {
     pub(crate) fn send(&mut self, who: Party, s: Socket, data: &[u8]) -> Result<Reply, WsaError> {
         self.call_as(
             who,
-            Call::Send {
+            Call::Data(DataCall::Send {
                 s,
                 buf: Some(data),
                 len: data.len() as i32,
                 flags: 0,
                 to: None,
-            },
+            }),
         )
     }
 
@@ -475,13 +476,13 @@ impl Fx {
         let mut buf = vec![0u8; capacity];
         let r = self.call_as(
             who,
-            Call::Recv {
+            Call::Data(DataCall::Recv {
                 s,
                 buf: Some(&mut buf),
                 len: capacity as i32,
                 flags: 0,
                 from: None,
-            },
+            }),
         )?;
         match r {
             Reply::Count(n) => {
@@ -511,11 +512,11 @@ impl Fx {
         let mut n = 0u32;
         let r = self.call_as(
             who,
-            Call::IoctlSocket {
+            Call::Options(OptionCall::IoctlSocket {
                 s,
                 cmd: FIONREAD,
                 arg: Some(&mut n),
-            },
+            }),
         );
         assert_eq!(r, Ok(Reply::Done), "fixture: FIONREAD");
         n
@@ -523,7 +524,7 @@ impl Fx {
 
     /// `WSACreateEvent()` by `who`.
     pub(crate) fn event(&mut self, who: Party) -> EventHandle {
-        match self.call_as(who, Call::CreateEvent) {
+        match self.call_as(who, Call::Events(EventCall::CreateEvent)) {
             Ok(Reply::Event(e)) => e,
             other => panic!("fixture: WSACreateEvent returned {other:?}"),
         }
@@ -534,12 +535,12 @@ impl Fx {
     pub(crate) fn is_set(&mut self, who: Party, ev: EventHandle) -> bool {
         let r = self.call_as(
             who,
-            Call::WaitEvents {
+            Call::Events(EventCall::WaitEvents {
                 events: Some(vec![ev]),
                 wait_all: false,
                 timeout: Some(Duration::ZERO),
                 alertable: false,
-            },
+            }),
         );
         match r {
             Ok(Reply::Count(n)) if n == WSA_WAIT_EVENT_0 as u32 => true,
@@ -553,22 +554,22 @@ impl Fx {
     pub(crate) fn port_for(&mut self, who: Party, s: Socket, key: usize) -> PortHandle {
         let port = match self.call_as(
             who,
-            Call::CreatePort {
+            Call::Io(IoCall::CreatePort {
                 socket: None,
                 existing: None,
                 key: 0,
-            },
+            }),
         ) {
             Ok(Reply::Port(p)) => p,
             other => panic!("fixture: CreateIoCompletionPort returned {other:?}"),
         };
         let r = self.call_as(
             who,
-            Call::CreatePort {
+            Call::Io(IoCall::CreatePort {
                 socket: Some(s),
                 existing: Some(port),
                 key,
-            },
+            }),
         );
         assert_eq!(r, Ok(Reply::Port(port)), "fixture: associating {s}");
         port
@@ -579,10 +580,10 @@ impl Fx {
     pub(crate) fn next_packet(&mut self, who: Party, port: PortHandle) -> Option<Packet> {
         let r = self.call_as(
             who,
-            Call::GetQueued {
+            Call::Io(IoCall::GetQueued {
                 port,
                 timeout: Some(Duration::ZERO),
-            },
+            }),
         );
         match r {
             Ok(Reply::Packet(p)) => Some(p),
@@ -614,12 +615,12 @@ impl Fx {
         };
         let r = self.call_as(
             who,
-            Call::Overlapped {
+            Call::Io(IoCall::Overlapped {
                 s,
                 req: Some(req),
                 fault: false,
                 name: "WSARecv",
-            },
+            }),
         );
         (r, key, memory)
     }
@@ -694,7 +695,9 @@ impl PendingRecv {
     fn build(mut conn: Connected) -> PendingRecv {
         let (me, local) = (conn.fx.me, conn.local);
         let event = conn.fx.event(me);
-        let set = conn.fx.call(Call::EventOp(event, EventOp::Set));
+        let set = conn
+            .fx
+            .call(Call::Events(EventCall::EventOp(event, EventOp::Set)));
         assert_eq!(set, Ok(Reply::Done), "fixture: WSASetEvent");
         assert!(conn.fx.is_set(me, event), "fixture: the event starts set");
         let (r, key, memory) = conn.fx.recv_overlapped(me, local, 64, Some(event), false);
@@ -724,10 +727,10 @@ impl PendingRecv {
 impl HalfClosed {
     fn build(mut conn: Connected) -> HalfClosed {
         let local = conn.local;
-        let r = conn.fx.call(Call::Shutdown {
+        let r = conn.fx.call(Call::Data(DataCall::Shutdown {
             s: local,
             how: SD_SEND,
-        });
+        }));
         assert_eq!(r, Ok(Reply::Done), "fixture: shutdown(SD_SEND)");
         conn.fx.settle();
         let (peer, remote) = (conn.peer, conn.remote);

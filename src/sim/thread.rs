@@ -1,6 +1,7 @@
 //! Which simulated thread the current OS thread is running, and the funnel every Winsock call
 //! of `sys` and `api` goes through.
 
+use crate::core::call::EventCall;
 use std::cell::{Cell, RefCell};
 use std::sync::{Arc, MutexGuard};
 
@@ -336,8 +337,10 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
 fn found_nothing(call: &Call<'_>, result: &Result<Reply, WsaError>) -> bool {
     match (call, result) {
         (_, Err(WsaError::WouldBlock | WsaError::WaitTimeout)) => true,
-        (Call::WaitEvents { .. }, Ok(Reply::Count(n))) => *n == crate::consts::WSA_WAIT_TIMEOUT,
-        (Call::Select { .. }, Ok(Reply::Count(n))) => *n == 0,
+        (Call::Events(EventCall::WaitEvents { .. }), Ok(Reply::Count(n))) => {
+            *n == crate::consts::WSA_WAIT_TIMEOUT
+        }
+        (Call::Events(EventCall::Select { .. }), Ok(Reply::Count(n))) => *n == 0,
         (_, Ok(_) | Err(_)) => false,
     }
 }

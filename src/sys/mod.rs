@@ -73,6 +73,7 @@ pub use threads::*;
 pub use types::*;
 
 use crate::core::call::Call;
+use crate::core::call::{OptionCall, ProcessCall, SocketCall};
 use crate::core::catalog::{ProtocolInfo, PROTOCOL_INFO_SIZE};
 use crate::core::ws2::table::Socket;
 use crate::core::ws2::version::{Version, WSADATA_SIZE};
@@ -152,7 +153,7 @@ pub unsafe fn WSAStartup(wversionrequested: u16, lpwsadata: *mut WSADATA) -> i32
     let mut local = [0u8; WSADATA_SIZE];
     let data = (!lpwsadata.is_null()).then_some(&mut local);
     let requested = Version::from_word(wversionrequested);
-    let r = call(Call::Startup { requested, data });
+    let r = call(Call::Process(ProcessCall::Startup { requested, data }));
     if !lpwsadata.is_null() {
         let filled = std::mem::transmute::<[u8; WSADATA_SIZE], WSADATA>(local);
         let p = lpwsadata;
@@ -228,7 +229,7 @@ pub unsafe fn WSAStartup(wversionrequested: u16, lpwsadata: *mut WSADATA) -> i32
 /// [CL-11]: crate::rules#cl-11
 /// [CL-13]: crate::rules#cl-13
 pub unsafe fn WSACleanup() -> i32 {
-    status(call(Call::Cleanup))
+    status(call(Call::Process(ProcessCall::Cleanup)))
 }
 
 /// `WSAGetLastError`: the calling thread's last error, which every failing call sets ([ER-4]).
@@ -252,7 +253,7 @@ pub unsafe fn WSACleanup() -> i32 {
 /// [ER-4]: crate::rules#er-4
 /// [TH-1]: crate::rules#th-1
 pub unsafe fn WSAGetLastError() -> WSA_ERROR {
-    match call(Call::GetLastError) {
+    match call(Call::Process(ProcessCall::GetLastError)) {
         Ok(Reply::LastError(e)) => e,
         other => unreachable!("WSAGetLastError always succeeds, got {other:?}"),
     }
@@ -276,7 +277,7 @@ pub unsafe fn WSAGetLastError() -> WSA_ERROR {
 ///
 /// [TH-1]: crate::rules#th-1
 pub unsafe fn WSASetLastError(ierror: i32) {
-    let _ = call(Call::SetLastError(ierror));
+    let _ = call(Call::Process(ProcessCall::SetLastError(ierror)));
 }
 
 fn socket_result(r: Result<Reply, WsaError>) -> SOCKET {
@@ -328,7 +329,7 @@ fn socket_result(r: Result<Reply, WsaError>) -> SOCKET {
 /// [SP-1]: crate::rules#sp-1
 /// [SP-11]: crate::rules#sp-11
 pub unsafe fn socket(af: i32, r#type: WINSOCK_SOCKET_TYPE, protocol: i32) -> SOCKET {
-    socket_result(call(Call::Socket {
+    socket_result(call(Call::Sockets(SocketCall::Socket {
         af,
         ty: r#type,
         protocol,
@@ -336,7 +337,7 @@ pub unsafe fn socket(af: i32, r#type: WINSOCK_SOCKET_TYPE, protocol: i32) -> SOC
         group: 0,
         flags: WSA_FLAG_OVERLAPPED,
         wsa: false,
-    }))
+    })))
 }
 
 /// `WSASocketW`: like `socket`, optionally from a `WSAPROTOCOL_INFOW` (arguments that are 0 or
@@ -350,7 +351,7 @@ pub unsafe fn WSASocketW(
     dwflags: u32,
 ) -> SOCKET {
     let info = read_opt(lpprotocolinfo).map(|i| ProtocolInfo::from(&i));
-    socket_result(call(Call::Socket {
+    socket_result(call(Call::Sockets(SocketCall::Socket {
         af,
         ty: r#type,
         protocol,
@@ -358,7 +359,7 @@ pub unsafe fn WSASocketW(
         group: g,
         flags: dwflags,
         wsa: true,
-    }))
+    })))
 }
 
 /// `closesocket`: closes `s` ([CS-1] to [CS-8]).
@@ -407,7 +408,9 @@ pub unsafe fn WSASocketW(
 /// [CS-7]: crate::rules#cs-7
 /// [CS-8]: crate::rules#cs-8
 pub unsafe fn closesocket(s: SOCKET) -> i32 {
-    status(call(Call::CloseSocket(Socket::from_raw(s))))
+    status(call(Call::Sockets(SocketCall::CloseSocket(
+        Socket::from_raw(s),
+    ))))
 }
 
 /// `setsockopt`: sets a `SOL_SOCKET` option from the `optlen` bytes at `optval`. `SO_LINGER`
@@ -462,13 +465,13 @@ pub unsafe fn setsockopt(
 ) -> i32 {
     let value = (!optval.is_null())
         .then(|| std::slice::from_raw_parts(optval, usize::try_from(optlen).unwrap_or(0)));
-    status(call(Call::SetSockOpt {
+    status(call(Call::Options(OptionCall::SetSockOpt {
         s: Socket::from_raw(s),
         level,
         name: optname,
         value,
         len: optlen,
-    }))
+    })))
 }
 
 /// `getsockopt`: reads a `SOL_SOCKET` option into the `*optlen` bytes at `optval` and sets
@@ -521,13 +524,13 @@ pub unsafe fn getsockopt(
     let mut len = read_opt(optlen);
     let n = len.map_or(0, |l| usize::try_from(l).unwrap_or(0));
     let value = (!optval.is_null()).then(|| std::slice::from_raw_parts_mut(optval, n));
-    let r = call(Call::GetSockOpt {
+    let r = call(Call::Options(OptionCall::GetSockOpt {
         s: Socket::from_raw(s),
         level,
         name: optname,
         value,
         len: len.as_mut(),
-    });
+    }));
     write_opt(optlen, len);
     status(r)
 }
@@ -564,11 +567,11 @@ pub unsafe fn getsockopt(
 /// ```
 pub unsafe fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
     let mut arg = read_opt(argp);
-    let r = call(Call::IoctlSocket {
+    let r = call(Call::Options(OptionCall::IoctlSocket {
         s: Socket::from_raw(s),
         cmd,
         arg: arg.as_mut(),
-    });
+    }));
     write_opt(argp, arg);
     status(r)
 }
@@ -600,11 +603,11 @@ pub unsafe fn WSAEnumProtocolsW(
     let bytes = bytes - bytes % PROTOCOL_INFO_SIZE;
     let buffer = (!lpprotocolbuffer.is_null())
         .then(|| std::slice::from_raw_parts_mut(lpprotocolbuffer.cast::<u8>(), bytes));
-    let r = call(Call::EnumProtocols {
+    let r = call(Call::Process(ProcessCall::EnumProtocols {
         filter,
         buffer,
         len: len.as_mut(),
-    });
+    }));
     write_opt(lpdwbufferlength, len);
     match r {
         Ok(Reply::Count(n)) => n as i32,

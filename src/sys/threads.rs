@@ -3,6 +3,7 @@ use super::types::{FILETIME, HANDLE_FLAGS, WIN32_ERROR};
 use super::{boolean, HANDLE};
 use crate::consts::*;
 use crate::core::call::{Call, Clock, Hook, HookChange};
+use crate::core::call::{KernelCall, ProcessCall};
 use crate::core::ws2::table::Socket;
 use crate::core::Reply;
 use crate::sim::thread::call;
@@ -17,7 +18,7 @@ pub type FARPROC = Option<unsafe extern "system" fn() -> isize>;
 /// Under Winsock 2 it also reports TRUE inside an APC that interrupted a blocking call
 /// (Windows removed blocking calls' 1.1 semantics from 2.x and documents nothing there).
 pub unsafe fn WSAIsBlocking() -> BOOL {
-    match call(Call::IsBlocking) {
+    match call(Call::Process(ProcessCall::IsBlocking)) {
         Ok(Reply::Count(n)) => n as BOOL,
         _ => FALSE,
     }
@@ -26,7 +27,7 @@ pub unsafe fn WSAIsBlocking() -> BOOL {
 /// `WSACancelBlockingCall` (CL-13): removed in Winsock 2 (`WSAEOPNOTSUPP`); under 1.1 it
 /// cancels the thread's blocking call, which then fails `WSAEINTR`.
 pub unsafe fn WSACancelBlockingCall() -> i32 {
-    status(call(Call::CancelBlocking))
+    status(call(Call::Process(ProcessCall::CancelBlocking)))
 }
 
 /// `WSASetBlockingHook` (TH-5, Winsock 1.1 only): the hook runs while the thread's blocking
@@ -39,7 +40,9 @@ pub unsafe fn WSASetBlockingHook(lpblockfunc: FARPROC) -> FARPROC {
             f();
         }),
     });
-    match call(Call::SetBlockingHook(HookChange::Set(hook))) {
+    match call(Call::Process(ProcessCall::SetBlockingHook(
+        HookChange::Set(hook),
+    ))) {
         // SAFETY: a non-zero previous value is a FARPROC stored by an earlier call.
         Ok(Reply::Hook(prev)) if prev != 0 => Some(std::mem::transmute::<
             usize,
@@ -51,7 +54,9 @@ pub unsafe fn WSASetBlockingHook(lpblockfunc: FARPROC) -> FARPROC {
 
 /// `WSAUnhookBlockingHook` (TH-5): back to the default hook.
 pub unsafe fn WSAUnhookBlockingHook() -> i32 {
-    status(call(Call::SetBlockingHook(HookChange::Unhook)))
+    status(call(Call::Process(ProcessCall::SetBlockingHook(
+        HookChange::Unhook,
+    ))))
 }
 
 /// kernel32 `GetLastError`: the calling thread's last error, the same slot as
@@ -79,7 +84,7 @@ pub unsafe fn WSAUnhookBlockingHook() -> i32 {
 ///
 /// [KW-1]: crate::rules#kw-1
 pub unsafe fn GetLastError() -> WIN32_ERROR {
-    match call(Call::Win32GetLastError) {
+    match call(Call::Kernel(KernelCall::Win32GetLastError)) {
         Ok(Reply::LastError(e)) => e as u32,
         other => unreachable!("GetLastError always succeeds, got {other:?}"),
     }
@@ -101,7 +106,7 @@ pub unsafe fn GetLastError() -> WIN32_ERROR {
 ///
 /// [KW-1]: crate::rules#kw-1
 pub unsafe fn SetLastError(dwerrcode: WIN32_ERROR) {
-    let _ = call(Call::Win32SetLastError(dwerrcode));
+    let _ = call(Call::Kernel(KernelCall::Win32SetLastError(dwerrcode)));
 }
 
 /// kernel32 `SetHandleInformation` on a socket handle ([DU-2]): changes the flags of `dwmask`
@@ -130,11 +135,11 @@ pub unsafe fn SetLastError(dwerrcode: WIN32_ERROR) {
 ///
 /// [DU-2]: crate::rules#du-2
 pub unsafe fn SetHandleInformation(hobject: HANDLE, dwmask: u32, dwflags: HANDLE_FLAGS) -> BOOL {
-    boolean(call(Call::SetHandleInformation {
+    boolean(call(Call::Kernel(KernelCall::SetHandleInformation {
         s: Socket::from_raw(hobject as usize),
         mask: dwmask,
         flags: dwflags,
-    }))
+    })))
 }
 
 /// kernel32 `GetHandleInformation` on a socket handle ([DU-2]): the flags
@@ -142,10 +147,10 @@ pub unsafe fn SetHandleInformation(hobject: HANDLE, dwmask: u32, dwflags: HANDLE
 ///
 /// [DU-2]: crate::rules#du-2
 pub unsafe fn GetHandleInformation(hobject: HANDLE, lpdwflags: *mut u32) -> BOOL {
-    let r = call(Call::GetHandleInformation {
+    let r = call(Call::Kernel(KernelCall::GetHandleInformation {
         s: Socket::from_raw(hobject as usize),
         has_flags: !lpdwflags.is_null(),
-    });
+    }));
     match r {
         Ok(Reply::Count(flags)) => {
             lpdwflags.write_unaligned(flags);
@@ -164,7 +169,7 @@ pub unsafe fn Sleep(dwmilliseconds: u32) {
 
 /// Reads a kernel32 clock through the core.
 fn clock(c: Clock) -> u64 {
-    match call(Call::Clock(c)) {
+    match call(Call::Kernel(KernelCall::Clock(c))) {
         Ok(Reply::Time(t)) => t,
         other => unreachable!("a clock read always succeeds, got {other:?}"),
     }

@@ -14,6 +14,9 @@ pub mod threads;
 pub mod version;
 
 use crate::core::call::{self, Call, Codes, Family, Gate, LastError, Reply, Spec};
+use crate::core::call::{
+    DataCall, EventCall, IoCall, KernelCall, OptionCall, ProcessCall, SocketCall, SpiCall,
+};
 use crate::core::catalog::{self, Catalog};
 use crate::core::provider;
 use crate::core::rules::Rule;
@@ -114,237 +117,14 @@ impl World {
             Gate::None | Gate::Own => {}
         }
         match call {
-            Call::Startup { requested, data } => {
-                self.ws2_startup(cx, *requested, data.as_deref_mut())
-            }
-            Call::GetLastError | Call::Win32GetLastError => {
-                Ok(self.last_error_slot(cx, spec, None))
-            }
-            Call::SetLastError(code) => Ok(self.last_error_slot(cx, spec, Some(*code))),
-            Call::Win32SetLastError(code) => Ok(self.last_error_slot(cx, spec, Some(*code as i32))),
-            Call::SetHandleInformation { s, mask, flags } => {
-                self.du_2_handle_flags(cx, *s, Some((*mask, *flags)), true)
-            }
-            Call::GetHandleInformation { s, has_flags } => {
-                self.du_2_handle_flags(cx, *s, None, *has_flags)
-            }
-            Call::Clock(clock) => Ok(Reply::Time(self.kw_3_clock(cx, *clock))),
-            Call::Poll {
-                fds,
-                count,
-                timeout,
-            } => self.pl_1_poll(cx, fds.as_deref_mut(), *count, *timeout),
-            Call::Cleanup => self.ws2_cleanup(cx),
-            Call::IsBlocking => Ok(Reply::Count(u32::from(self.is_blocking(cx.thread)))),
-            Call::CreatePort {
-                socket,
-                existing,
-                key,
-            } => self.create_port(cx, *socket, *existing, *key),
-            Call::GetQueued { port, timeout } => self.dequeue_packet(cx, *port, *timeout),
-            Call::SpiStartup {
-                provider,
-                requested,
-            } => self
-                .spi_startup(cx, *provider, *requested)
-                .map(Reply::Negotiated),
-            Call::SpiCleanup { provider } => self.spi_cleanup(cx, *provider).map(done),
-            Call::Overlapped { s, req, fault, .. } => {
-                let req = req.take().ok_or(WsaError::InvalidParameter)?;
-                self.ws2_overlapped(cx, *s, provider::Overlapped { req, fault: *fault })
-                    .map(count)
-            }
-            Call::OverlappedResult {
-                s,
-                key,
-                record,
-                wait,
-                has_bytes,
-            } => self.ws2_overlapped_result(cx, *s, *key, *record, *wait, *has_bytes),
-            Call::GetOverlappedResult {
-                s,
-                record,
-                wait,
-                has_bytes,
-            } => self.get_overlapped_result(cx, *s, *record, *wait, *has_bytes),
-            Call::CancelBlocking => self.ws2_cancel_blocking_call(cx),
-            Call::SetBlockingHook(change) => self.set_blocking_hook(cx, change.clone()),
-            Call::Socket {
-                af,
-                ty,
-                protocol,
-                info,
-                group,
-                flags,
-                ..
-            } => self.ws2_socket(cx, *af, *ty, *protocol, info.as_ref(), *group, *flags),
-            Call::CloseSocket(s) => self.ws2_close_socket(cx, *s),
-            Call::SetSockOpt {
-                s,
-                level,
-                name,
-                value,
-                len,
-            } => {
-                let (s, level, name, len) = (*s, *level, *name, *len);
-                let value = value.as_deref();
-                self.via_socket(cx, s, Wsp::call("WSPSetSockOpt"), |p, spi| {
-                    p.set_sock_opt(spi, s, level, name, value, len)
-                })
-                .map(done)
-            }
-            Call::GetSockOpt {
-                s,
-                level,
-                name,
-                value,
-                len,
-            } => {
-                let (s, level, name) = (*s, *level, *name);
-                let (v, l) = (value.as_deref_mut(), len.as_deref_mut());
-                self.via_socket_filling(cx, s, "WSPGetSockOpt", v, l, |p, spi, v, l| {
-                    p.get_sock_opt(spi, s, level, name, v, l)
-                })
-                .map(done)
-            }
-            Call::IoctlSocket { s, cmd, arg } => {
-                let (s, cmd, arg) = (*s, *cmd, arg.as_deref_mut());
-                self.via_socket(cx, s, Wsp::call("WSPIoctl"), |p, spi| {
-                    p.ioctl(spi, s, cmd, arg)
-                })
-                .map(done)
-            }
-            Call::EnumProtocols {
-                filter,
-                buffer,
-                len,
-            } => Ok(enum_protocols(
-                self.sp_11_catalog(cx),
-                filter.as_deref(),
-                buffer.as_deref_mut(),
-                len.as_deref_mut(),
-            )?),
-            Call::Bind { s, addr } => {
-                let (s, addr) = (*s, addr.as_deref());
-                self.via_socket(cx, s, Wsp::call("WSPBind"), |p, spi| p.bind(spi, s, addr))
-                    .map(done)
-            }
-            Call::Listen { s, backlog } => {
-                let (s, backlog) = (*s, *backlog);
-                self.via_socket(cx, s, Wsp::call("WSPListen"), |p, spi| {
-                    p.listen(spi, s, backlog)
-                })
-                .map(done)
-            }
-            Call::Accept { s, addr, len } => {
-                self.ws2_accept(cx, *s, addr.as_deref_mut(), len.as_deref_mut())
-            }
-            Call::Connect { s, addr } => {
-                let (s, addr) = (*s, addr.as_deref());
-                self.via_socket(cx, s, Wsp::call("WSPConnect"), |p, spi| {
-                    p.connect(spi, s, addr)
-                })
-                .map(done)
-            }
-            Call::Send {
-                s,
-                buf,
-                len,
-                flags,
-                to,
-            } => self
-                .ws2_send(cx, *s, buf.as_deref(), *len, *flags, *to)
-                .map(count),
-            Call::Recv {
-                s,
-                buf,
-                len,
-                flags,
-                from,
-            } => {
-                let from = from
-                    .as_mut()
-                    .map(|(b, l)| (b.as_deref_mut(), l.as_deref_mut()));
-                self.ws2_recv(cx, *s, buf.as_deref_mut(), *len, *flags, from)
-                    .map(count)
-            }
-            Call::SockName { s, addr, len } => {
-                let s = *s;
-                let (a, l) = (addr.as_deref_mut(), len.as_deref_mut());
-                self.via_socket_filling(cx, s, "WSPGetSockName", a, l, |p, spi, a, l| {
-                    p.sock_name(spi, s, a, l)
-                })
-                .map(done)
-            }
-            Call::PeerName { s, addr, len } => {
-                let s = *s;
-                let (a, l) = (addr.as_deref_mut(), len.as_deref_mut());
-                self.via_socket_filling(cx, s, "WSPGetPeerName", a, l, |p, spi, a, l| {
-                    p.peer_name(spi, s, a, l)
-                })
-                .map(done)
-            }
-            Call::Shutdown { s, how } => {
-                let (s, how) = (*s, *how);
-                self.via_socket(cx, s, Wsp::call("WSPShutdown"), |p, spi| {
-                    p.shutdown(spi, s, how)
-                })
-                .map(done)
-            }
-            Call::SendDisconnect { s, data } => {
-                let s = *s;
-                let data = data
-                    .as_ref()
-                    .map(|d| crate::core::providers::net::WsaBufIn {
-                        buf: d.buf,
-                        len: d.len,
-                    });
-                self.via_socket(cx, s, Wsp::call("WSPSendDisconnect"), |p, spi| {
-                    p.send_disconnect(spi, s, data)
-                })
-                .map(done)
-            }
-            Call::CreateEvent => self.create_event(cx),
-            Call::EventOp(h, op) => self.event_op(cx, *h, *op),
-            Call::WaitEvents {
-                events,
-                wait_all,
-                timeout,
-                ..
-            } => self.wait_events(cx, events.as_deref(), *wait_all, *timeout),
-            Call::EventSelect { s, event, mask } => self.event_select(cx, *s, *event, *mask),
-            Call::EnumNetworkEvents { s, event, out } => {
-                self.enum_network_events(cx, *s, *event, out.as_deref_mut())
-            }
-            Call::Select {
-                read,
-                write,
-                except,
-                timeout,
-            } => {
-                let timeout = timeout.map_err(|()| WsaError::InvalidArgument)?;
-                let sets = [
-                    read.as_deref_mut(),
-                    write.as_deref_mut(),
-                    except.as_deref_mut(),
-                ];
-                self.select(cx, sets, timeout)
-            }
-            Call::RecvDisconnect { s, data } => {
-                let s = *s;
-                let data = data
-                    .as_mut()
-                    .map(|d| crate::core::providers::net::WsaBufOut {
-                        buf: d.buf.as_deref_mut(),
-                        len: &mut *d.len,
-                    });
-                self.via_socket(cx, s, Wsp::call("WSPRecvDisconnect"), |p, spi| {
-                    p.recv_disconnect(spi, s, data)
-                })
-                .map(done)
-            }
-            Call::RegisterName { name, addr } => self.register_name(cx, name, *addr),
-            Call::LookupName { name } => self.lookup_name(cx, name),
+            Call::Process(call) => self.route_process(cx, spec, call),
+            Call::Kernel(call) => self.route_kernel(cx, spec, call),
+            Call::Sockets(call) => self.route_sockets(cx, call),
+            Call::Options(call) => self.route_options(cx, call),
+            Call::Data(call) => self.route_data(cx, call),
+            Call::Events(call) => self.route_events(cx, call),
+            Call::Io(call) => self.route_io(cx, call),
+            Call::Spi(call) => self.route_spi(cx, call),
         }
     }
 
@@ -570,6 +350,298 @@ impl World {
         self.check_new_socket(cx, new, &chain, before, what)?;
         self.length_written(cx, s, what, len, len_before, room)?;
         Ok(Reply::Socket(new))
+    }
+
+    /// Ws2_32's own per-process calls: startup and cleanup, the last error, 1.1 blocking, the
+    /// catalog and the name service.
+    fn route_process(
+        &mut self,
+        cx: &mut Cx,
+        spec: Spec,
+        call: &mut ProcessCall<'_>,
+    ) -> Result<Reply, Stop> {
+        match call {
+            ProcessCall::Startup { requested, data } => {
+                self.ws2_startup(cx, *requested, data.as_deref_mut())
+            }
+            ProcessCall::GetLastError => Ok(self.last_error_slot(cx, spec, None)),
+            ProcessCall::SetLastError(code) => Ok(self.last_error_slot(cx, spec, Some(*code))),
+            ProcessCall::Cleanup => self.ws2_cleanup(cx),
+            ProcessCall::IsBlocking => Ok(Reply::Count(u32::from(self.is_blocking(cx.thread)))),
+            ProcessCall::CancelBlocking => self.ws2_cancel_blocking_call(cx),
+            ProcessCall::SetBlockingHook(change) => self.set_blocking_hook(cx, change.clone()),
+            ProcessCall::EnumProtocols {
+                filter,
+                buffer,
+                len,
+            } => Ok(enum_protocols(
+                self.sp_11_catalog(cx),
+                filter.as_deref(),
+                buffer.as_deref_mut(),
+                len.as_deref_mut(),
+            )?),
+            ProcessCall::RegisterName { name, addr } => self.register_name(cx, name, *addr),
+            ProcessCall::LookupName { name } => self.lookup_name(cx, name),
+        }
+    }
+
+    /// kernel32's thread and handle calls: the last error, handle flags and clocks.
+    fn route_kernel(
+        &mut self,
+        cx: &mut Cx,
+        spec: Spec,
+        call: &mut KernelCall,
+    ) -> Result<Reply, Stop> {
+        match call {
+            KernelCall::Win32GetLastError => Ok(self.last_error_slot(cx, spec, None)),
+            KernelCall::Win32SetLastError(code) => {
+                Ok(self.last_error_slot(cx, spec, Some(*code as i32)))
+            }
+            KernelCall::SetHandleInformation { s, mask, flags } => {
+                self.du_2_handle_flags(cx, *s, Some((*mask, *flags)), true)
+            }
+            KernelCall::GetHandleInformation { s, has_flags } => {
+                self.du_2_handle_flags(cx, *s, None, *has_flags)
+            }
+            KernelCall::Clock(clock) => Ok(Reply::Time(self.kw_3_clock(cx, *clock))),
+        }
+    }
+
+    /// `socket`, `accept` and `closesocket` (Ws2_32's table plus the provider), and the calls that
+    /// bind, connect and name a socket, each down its provider chain.
+    fn route_sockets(&mut self, cx: &mut Cx, call: &mut SocketCall<'_>) -> Result<Reply, Stop> {
+        match call {
+            SocketCall::Socket {
+                af,
+                ty,
+                protocol,
+                info,
+                group,
+                flags,
+                ..
+            } => self.ws2_socket(cx, *af, *ty, *protocol, info.as_ref(), *group, *flags),
+            SocketCall::CloseSocket(s) => self.ws2_close_socket(cx, *s),
+            SocketCall::Bind { s, addr } => {
+                let (s, addr) = (*s, addr.as_deref());
+                self.via_socket(cx, s, Wsp::call("WSPBind"), |p, spi| p.bind(spi, s, addr))
+                    .map(done)
+            }
+            SocketCall::Listen { s, backlog } => {
+                let (s, backlog) = (*s, *backlog);
+                self.via_socket(cx, s, Wsp::call("WSPListen"), |p, spi| {
+                    p.listen(spi, s, backlog)
+                })
+                .map(done)
+            }
+            SocketCall::Accept { s, addr, len } => {
+                self.ws2_accept(cx, *s, addr.as_deref_mut(), len.as_deref_mut())
+            }
+            SocketCall::Connect { s, addr } => {
+                let (s, addr) = (*s, addr.as_deref());
+                self.via_socket(cx, s, Wsp::call("WSPConnect"), |p, spi| {
+                    p.connect(spi, s, addr)
+                })
+                .map(done)
+            }
+            SocketCall::SockName { s, addr, len } => {
+                let s = *s;
+                let (a, l) = (addr.as_deref_mut(), len.as_deref_mut());
+                self.via_socket_filling(cx, s, "WSPGetSockName", a, l, |p, spi, a, l| {
+                    p.sock_name(spi, s, a, l)
+                })
+                .map(done)
+            }
+            SocketCall::PeerName { s, addr, len } => {
+                let s = *s;
+                let (a, l) = (addr.as_deref_mut(), len.as_deref_mut());
+                self.via_socket_filling(cx, s, "WSPGetPeerName", a, l, |p, spi, a, l| {
+                    p.peer_name(spi, s, a, l)
+                })
+                .map(done)
+            }
+        }
+    }
+
+    /// `setsockopt`, `getsockopt` and `ioctlsocket`, down the socket's provider chain.
+    fn route_options(&mut self, cx: &mut Cx, call: &mut OptionCall<'_>) -> Result<Reply, Stop> {
+        match call {
+            OptionCall::SetSockOpt {
+                s,
+                level,
+                name,
+                value,
+                len,
+            } => {
+                let (s, level, name, len) = (*s, *level, *name, *len);
+                let value = value.as_deref();
+                self.via_socket(cx, s, Wsp::call("WSPSetSockOpt"), |p, spi| {
+                    p.set_sock_opt(spi, s, level, name, value, len)
+                })
+                .map(done)
+            }
+            OptionCall::GetSockOpt {
+                s,
+                level,
+                name,
+                value,
+                len,
+            } => {
+                let (s, level, name) = (*s, *level, *name);
+                let (v, l) = (value.as_deref_mut(), len.as_deref_mut());
+                self.via_socket_filling(cx, s, "WSPGetSockOpt", v, l, |p, spi, v, l| {
+                    p.get_sock_opt(spi, s, level, name, v, l)
+                })
+                .map(done)
+            }
+            OptionCall::IoctlSocket { s, cmd, arg } => {
+                let (s, cmd, arg) = (*s, *cmd, arg.as_deref_mut());
+                self.via_socket(cx, s, Wsp::call("WSPIoctl"), |p, spi| {
+                    p.ioctl(spi, s, cmd, arg)
+                })
+                .map(done)
+            }
+        }
+    }
+
+    /// Sends, receives, `shutdown` and the disconnect calls, down the socket's provider chain.
+    fn route_data(&mut self, cx: &mut Cx, call: &mut DataCall<'_>) -> Result<Reply, Stop> {
+        match call {
+            DataCall::Send {
+                s,
+                buf,
+                len,
+                flags,
+                to,
+            } => self
+                .ws2_send(cx, *s, buf.as_deref(), *len, *flags, *to)
+                .map(count),
+            DataCall::Recv {
+                s,
+                buf,
+                len,
+                flags,
+                from,
+            } => {
+                let from = from
+                    .as_mut()
+                    .map(|(b, l)| (b.as_deref_mut(), l.as_deref_mut()));
+                self.ws2_recv(cx, *s, buf.as_deref_mut(), *len, *flags, from)
+                    .map(count)
+            }
+            DataCall::Shutdown { s, how } => {
+                let (s, how) = (*s, *how);
+                self.via_socket(cx, s, Wsp::call("WSPShutdown"), |p, spi| {
+                    p.shutdown(spi, s, how)
+                })
+                .map(done)
+            }
+            DataCall::SendDisconnect { s, data } => {
+                let s = *s;
+                let data = data
+                    .as_ref()
+                    .map(|d| crate::core::providers::net::WsaBufIn {
+                        buf: d.buf,
+                        len: d.len,
+                    });
+                self.via_socket(cx, s, Wsp::call("WSPSendDisconnect"), |p, spi| {
+                    p.send_disconnect(spi, s, data)
+                })
+                .map(done)
+            }
+            DataCall::RecvDisconnect { s, data } => {
+                let s = *s;
+                let data = data
+                    .as_mut()
+                    .map(|d| crate::core::providers::net::WsaBufOut {
+                        buf: d.buf.as_deref_mut(),
+                        len: &mut *d.len,
+                    });
+                self.via_socket(cx, s, Wsp::call("WSPRecvDisconnect"), |p, spi| {
+                    p.recv_disconnect(spi, s, data)
+                })
+                .map(done)
+            }
+        }
+    }
+
+    /// Event objects, `WSAEventSelect`, `select` and `WSAPoll`.
+    fn route_events(&mut self, cx: &mut Cx, call: &mut EventCall<'_>) -> Result<Reply, Stop> {
+        match call {
+            EventCall::Poll {
+                fds,
+                count,
+                timeout,
+            } => self.pl_1_poll(cx, fds.as_deref_mut(), *count, *timeout),
+            EventCall::CreateEvent => self.create_event(cx),
+            EventCall::EventOp(h, op) => self.event_op(cx, *h, *op),
+            EventCall::WaitEvents {
+                events,
+                wait_all,
+                timeout,
+                ..
+            } => self.wait_events(cx, events.as_deref(), *wait_all, *timeout),
+            EventCall::EventSelect { s, event, mask } => self.event_select(cx, *s, *event, *mask),
+            EventCall::EnumNetworkEvents { s, event, out } => {
+                self.enum_network_events(cx, *s, *event, out.as_deref_mut())
+            }
+            EventCall::Select {
+                read,
+                write,
+                except,
+                timeout,
+            } => {
+                let timeout = timeout.map_err(|()| WsaError::InvalidArgument)?;
+                let sets = [
+                    read.as_deref_mut(),
+                    write.as_deref_mut(),
+                    except.as_deref_mut(),
+                ];
+                self.select(cx, sets, timeout)
+            }
+        }
+    }
+
+    /// Overlapped operations, their results and completion ports.
+    fn route_io(&mut self, cx: &mut Cx, call: &mut IoCall<'_>) -> Result<Reply, Stop> {
+        match call {
+            IoCall::CreatePort {
+                socket,
+                existing,
+                key,
+            } => self.create_port(cx, *socket, *existing, *key),
+            IoCall::GetQueued { port, timeout } => self.dequeue_packet(cx, *port, *timeout),
+            IoCall::Overlapped { s, req, fault, .. } => {
+                let req = req.take().ok_or(WsaError::InvalidParameter)?;
+                self.ws2_overlapped(cx, *s, provider::Overlapped { req, fault: *fault })
+                    .map(count)
+            }
+            IoCall::OverlappedResult {
+                s,
+                key,
+                record,
+                wait,
+                has_bytes,
+            } => self.ws2_overlapped_result(cx, *s, *key, *record, *wait, *has_bytes),
+            IoCall::GetOverlappedResult {
+                s,
+                record,
+                wait,
+                has_bytes,
+            } => self.get_overlapped_result(cx, *s, *record, *wait, *has_bytes),
+        }
+    }
+
+    /// The SPI client's direct `WSPStartup` / `WSPCleanup` ([`crate::spi::Client`]).
+    fn route_spi(&mut self, cx: &mut Cx, call: &mut SpiCall) -> Result<Reply, Stop> {
+        match call {
+            SpiCall::SpiStartup {
+                provider,
+                requested,
+            } => self
+                .spi_startup(cx, *provider, *requested)
+                .map(Reply::Negotiated),
+            SpiCall::SpiCleanup { provider } => self.spi_cleanup(cx, *provider).map(done),
+        }
     }
 
     /// `closesocket`: CS-1 (unknown or closed handle → `WSAENOTSOCK`), then the socket's

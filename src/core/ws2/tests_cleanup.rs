@@ -5,6 +5,7 @@
 //! provider's final cleanup, SP-4), CL-6 in `cl_6_release`, SP-6 in `checked_cleanup` and
 //! `unload`. The tests reach them only through `World::dispatch`.
 
+use crate::core::call::{EventCall, ProcessCall, SocketCall, SpiCall};
 use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
 use std::sync::Arc;
@@ -46,7 +47,10 @@ fn cl_5_final_cleanup_aborts_pending_recvs_without_event_routine_or_packet() {
     let (r, key2, memory2) = fx.recv_overlapped(me, local, 64, None, true);
     assert_eq!(r, Err(WsaError::IoPending));
 
-    assert_eq!(fx.call(Call::Cleanup), Ok(Reply::Done));
+    assert_eq!(
+        fx.call(Call::Process(ProcessCall::Cleanup)),
+        Ok(Reply::Done)
+    );
 
     // Both fail WSA_OPERATION_ABORTED, in posting order, with no routine to queue ...
     let done = fx.world.take_completions();
@@ -72,12 +76,12 @@ fn cl_5_final_cleanup_aborts_pending_recvs_without_event_routine_or_packet() {
     assert_eq!(fx.next_packet(me, port), None, "CL-5: no completion packet");
     // The event went with the rest of Ws2_32's state (CL-8); the final WSPCleanup test
     // below reads that it was not set.
-    let wait = fx.call(Call::WaitEvents {
+    let wait = fx.call(Call::Events(EventCall::WaitEvents {
         events: Some(vec![event]),
         wait_all: false,
         timeout: Some(std::time::Duration::ZERO),
         alertable: false,
-    });
+    }));
     assert_eq!(wait, Err(WsaError::NotInitialised));
     assert_eq!(fx.world.live_resources(me.pid), 0, "CL-8");
 }
@@ -95,9 +99,9 @@ fn cl_5_final_wsp_cleanup_aborts_pending_recv_and_leaves_its_event_unset() {
     let me = fx.me;
     let port = fx.port_for(me, local, PORT_KEY);
 
-    let r = fx.call(Call::SpiCleanup {
+    let r = fx.call(Call::Spi(SpiCall::SpiCleanup {
         provider: MSAFD_TCPIP_PROVIDER,
-    });
+    }));
     assert_eq!(r, Ok(Reply::Done), "the final WSPCleanup of MSAFD Tcpip");
 
     assert!(fx.world.process(me.pid).is_started());
@@ -115,7 +119,10 @@ fn cl_5_final_wsp_cleanup_aborts_pending_recv_and_leaves_its_event_unset() {
     );
     assert_eq!(fx.next_packet(me, port), None, "CL-5: no completion packet");
     // SP-4: the provider's sockets were reset and freed; the event alone is left.
-    assert_eq!(fx.call(Call::CloseSocket(local)), Err(WsaError::NotSocket));
+    assert_eq!(
+        fx.call(Call::Sockets(SocketCall::CloseSocket(local))),
+        Err(WsaError::NotSocket)
+    );
     assert_eq!(fx.world.live_resources(me.pid), 1);
 }
 
@@ -132,7 +139,10 @@ fn cl_6_final_cleanup_resets_the_open_connection_documented() {
         ..
     } = Fx::connected(7300);
     let me = fx.me;
-    assert_eq!(fx.call(Call::Cleanup), Ok(Reply::Done));
+    assert_eq!(
+        fx.call(Call::Process(ProcessCall::Cleanup)),
+        Ok(Reply::Done)
+    );
     assert_eq!(fx.world.live_resources(me.pid), 0, "deallocated");
     fx.settle();
     assert_eq!(
@@ -143,7 +153,10 @@ fn cl_6_final_cleanup_resets_the_open_connection_documented() {
     assert_eq!(fx.world.lost_bytes(), 0, "nothing was unsent");
     // The handle died with the state: after a new startup it is no socket (ER-2).
     fx.start(me);
-    assert_eq!(fx.call(Call::CloseSocket(local)), Err(WsaError::NotSocket));
+    assert_eq!(
+        fx.call(Call::Sockets(SocketCall::CloseSocket(local))),
+        Err(WsaError::NotSocket)
+    );
 }
 
 #[test]
@@ -155,7 +168,10 @@ fn cl_6_final_cleanup_closes_the_open_connection_gracefully_windows() {
         ..
     } = Fx::connected_in(Profile::Windows, 7300);
     let me = fx.me;
-    assert_eq!(fx.call(Call::Cleanup), Ok(Reply::Done));
+    assert_eq!(
+        fx.call(Call::Process(ProcessCall::Cleanup)),
+        Ok(Reply::Done)
+    );
     assert_eq!(fx.world.live_resources(me.pid), 0, "deallocated");
     fx.settle();
     assert_eq!(
@@ -192,7 +208,10 @@ fn sp_6_built_in_final_cleanup_returns_at_once_with_the_data_in_the_transport() 
         "the rest waits in the send queue"
     );
     let before = fx.world.now();
-    assert_eq!(fx.call(Call::Cleanup), Ok(Reply::Done));
+    assert_eq!(
+        fx.call(Call::Process(ProcessCall::Cleanup)),
+        Ok(Reply::Done)
+    );
     assert_eq!(fx.world.now(), before, "SP-6: nothing to wait for");
     let (got, end) = fx.recv_to_end(peer, remote);
     assert_eq!(end, Ok(()), "a graceful close after the data");
@@ -312,7 +331,7 @@ fn sp_6_final_cleanup_waits_until_a_layered_provider_flushed_to_the_transport() 
 
     let before = fx.world.now();
     let mut cx = Cx::new(me.pid, me.tid);
-    let mut cleanup = Call::Cleanup;
+    let mut cleanup = Call::Process(ProcessCall::Cleanup);
     let mut got = Vec::new();
     let mut waits = 0;
     let result = loop {
