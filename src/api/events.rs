@@ -1,8 +1,7 @@
-use crate::core::call::EventCall;
 use std::time::Duration;
 
 use crate::consts::*;
-use crate::core::call::Call;
+use crate::core::call::EventCall;
 use crate::core::events::{EventHandle, EventOp};
 use crate::core::ws2::table::Socket;
 use crate::core::Reply;
@@ -107,7 +106,7 @@ impl EventHandle {
     /// });
     /// ```
     pub fn create() -> Result<EventHandle, WsaError> {
-        match call(Call::Events(EventCall::CreateEvent))? {
+        match call(EventCall::CreateEvent)? {
             Reply::Event(h) => Ok(h),
             other => unreachable!("WSACreateEvent returned {other:?}"),
         }
@@ -137,7 +136,7 @@ impl EventHandle {
     /// });
     /// ```
     pub fn set(self) -> Result<(), WsaError> {
-        call(Call::Events(EventCall::EventOp(self, EventOp::Set))).map(drop)
+        call(EventCall::EventOp(self, EventOp::Set)).map(drop)
     }
 
     /// `WSAResetEvent`: makes the event not signalled; an unknown handle fails `InvalidHandle`.
@@ -160,7 +159,7 @@ impl EventHandle {
     /// });
     /// ```
     pub fn reset(self) -> Result<(), WsaError> {
-        call(Call::Events(EventCall::EventOp(self, EventOp::Reset))).map(drop)
+        call(EventCall::EventOp(self, EventOp::Reset)).map(drop)
     }
 
     /// `WSACloseEvent`: the handle is then unknown, and calls with it fail `InvalidHandle`.
@@ -180,7 +179,7 @@ impl EventHandle {
     /// });
     /// ```
     pub fn close(self) -> Result<(), WsaError> {
-        call(Call::Events(EventCall::EventOp(self, EventOp::Close))).map(drop)
+        call(EventCall::EventOp(self, EventOp::Close)).map(drop)
     }
 }
 
@@ -214,12 +213,12 @@ pub fn wait_for_events(
     wait_all: bool,
     timeout: Option<Duration>,
 ) -> Result<Wait, WsaError> {
-    match call(Call::Events(EventCall::WaitEvents {
+    match call(EventCall::WaitEvents {
         events: Some(events.to_vec()),
         wait_all,
         timeout,
         alertable: false,
-    }))? {
+    })? {
         Reply::Count(WSA_WAIT_TIMEOUT) => Ok(Wait::Timeout),
         Reply::Count(n) => Ok(Wait::Signaled(n as usize)),
         other => unreachable!("WSAWaitForMultipleEvents returned {other:?}"),
@@ -262,12 +261,12 @@ pub fn select(
     except: &mut Vec<Socket>,
     timeout: Option<Duration>,
 ) -> Result<usize, WsaError> {
-    match call(Call::Events(EventCall::Select {
+    match call(EventCall::Select {
         read: Some(read),
         write: Some(write),
         except: Some(except),
         timeout: Ok(timeout),
-    }))? {
+    })? {
         Reply::Count(n) => Ok(n as usize),
         other => unreachable!("select returned {other:?}"),
     }

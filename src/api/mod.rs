@@ -26,8 +26,7 @@ pub use events::*;
 pub use overlapped::*;
 
 use crate::consts::*;
-use crate::core::call::Call;
-use crate::core::call::{OptionCall, ProcessCall, SocketCall};
+use crate::core::call::{Call, OptionCall, ProcessCall, SocketCall};
 use std::net::SocketAddrV4;
 
 use crate::core::catalog::{ProtocolInfo, PROTOCOL_INFO_SIZE};
@@ -61,10 +60,10 @@ use crate::sim::thread::call;
 /// [ST-4]: crate::rules#st-4
 pub fn startup(requested: Version) -> Result<WsaData, WsaError> {
     let mut data = [0u8; WSADATA_SIZE];
-    call(Call::Process(ProcessCall::Startup {
+    call(ProcessCall::Startup {
         requested,
         data: Some(&mut data),
-    }))?;
+    })?;
     Ok(WsaData::for_request(requested))
 }
 
@@ -95,7 +94,7 @@ pub fn startup(requested: Version) -> Result<WsaData, WsaError> {
 /// [CL-6]: crate::rules#cl-6
 /// [CL-8]: crate::rules#cl-8
 pub fn cleanup() -> Result<(), WsaError> {
-    call(Call::Process(ProcessCall::Cleanup)).map(drop)
+    call(ProcessCall::Cleanup).map(drop)
 }
 
 /// `WSAGetLastError`: the calling thread's last error, as a raw value (it may be any `i32` a
@@ -117,7 +116,7 @@ pub fn cleanup() -> Result<(), WsaError> {
 ///
 /// [TH-1]: crate::rules#th-1
 pub fn last_error() -> i32 {
-    match call(Call::Process(ProcessCall::GetLastError)) {
+    match call(ProcessCall::GetLastError) {
         Ok(Reply::LastError(e)) => e,
         other => unreachable!("WSAGetLastError always succeeds, got {other:?}"),
     }
@@ -140,7 +139,7 @@ pub fn last_error() -> i32 {
 ///
 /// [TH-1]: crate::rules#th-1
 pub fn set_last_error(code: i32) {
-    let _ = call(Call::Process(ProcessCall::SetLastError(code)));
+    let _ = call(ProcessCall::SetLastError(code));
 }
 
 /// Registers `name` for `addr` in the simulation's namespace (CL-9: a stand-in for
@@ -171,10 +170,10 @@ pub fn set_last_error(code: i32) {
 /// One flat, simulation-wide map from names to IPv4 addresses instead of `WSAQUERYSETW`
 /// records and namespace providers.
 pub fn register_name(name: &str, addr: SocketAddrV4) -> Result<(), WsaError> {
-    call(Call::Process(ProcessCall::RegisterName {
+    call(ProcessCall::RegisterName {
         name: name.to_owned(),
         addr: Some(addr),
-    }))
+    })
     .map(drop)
 }
 
@@ -198,10 +197,10 @@ pub fn register_name(name: &str, addr: SocketAddrV4) -> Result<(), WsaError> {
 /// });
 /// ```
 pub fn deregister_name(name: &str) -> Result<(), WsaError> {
-    call(Call::Process(ProcessCall::RegisterName {
+    call(ProcessCall::RegisterName {
         name: name.to_owned(),
         addr: None,
-    }))
+    })
     .map(drop)
 }
 
@@ -226,9 +225,9 @@ pub fn deregister_name(name: &str) -> Result<(), WsaError> {
 /// });
 /// ```
 pub fn lookup_name(name: &str) -> Result<SocketAddrV4, WsaError> {
-    match call(Call::Process(ProcessCall::LookupName {
+    match call(ProcessCall::LookupName {
         name: name.to_owned(),
-    }))? {
+    })? {
         Reply::Addr(a) => Ok(a),
         other => unreachable!("a lookup replies with an address, got {other:?}"),
     }
@@ -259,22 +258,22 @@ pub fn lookup_name(name: &str) -> Result<SocketAddrV4, WsaError> {
 /// [SP-11]: crate::rules#sp-11
 pub fn enum_protocols(filter: Option<&[i32]>) -> Result<Vec<ProtocolInfo>, WsaError> {
     let mut len = 0u32;
-    let sized = call(Call::Process(ProcessCall::EnumProtocols {
+    let sized = call(ProcessCall::EnumProtocols {
         filter: filter.map(<[i32]>::to_vec),
         buffer: None,
         len: Some(&mut len),
-    }));
+    });
     match sized {
         Err(WsaError::NoBufferSpace) => {}
         Err(e) => return Err(e),
         Ok(other) => unreachable!("a NULL buffer never succeeds, got {other:?}"),
     }
     let mut buf = vec![0u8; len as usize];
-    let n = match call(Call::Process(ProcessCall::EnumProtocols {
+    let n = match call(ProcessCall::EnumProtocols {
         filter: filter.map(<[i32]>::to_vec),
         buffer: Some(&mut buf),
         len: Some(&mut len),
-    }))? {
+    })? {
         Reply::Count(n) => n as usize,
         other => unreachable!("WSAEnumProtocolsW returned {other:?}"),
     };
@@ -285,7 +284,7 @@ pub fn enum_protocols(filter: Option<&[i32]>) -> Result<Vec<ProtocolInfo>, WsaEr
         .collect())
 }
 
-fn new_socket(call_: Call<'_>) -> Result<Socket, WsaError> {
+fn new_socket<'a>(call_: impl Into<Call<'a>>) -> Result<Socket, WsaError> {
     match call(call_)? {
         Reply::Socket(s) => Ok(s),
         other => unreachable!("socket creation returned {other:?}"),
@@ -315,7 +314,7 @@ impl Socket {
     ///
     /// [SP-11]: crate::rules#sp-11
     pub fn new(af: i32, ty: i32, protocol: i32) -> Result<Socket, WsaError> {
-        new_socket(Call::Sockets(SocketCall::Socket {
+        new_socket(SocketCall::Socket {
             af,
             ty,
             protocol,
@@ -323,7 +322,7 @@ impl Socket {
             group: 0,
             flags: WSA_FLAG_OVERLAPPED,
             wsa: false,
-        }))
+        })
     }
 
     /// `WSASocketW(af, type, protocol, info, 0, flags)`: as [`new`](Socket::new), with
@@ -352,7 +351,7 @@ impl Socket {
         info: Option<&ProtocolInfo>,
         flags: u32,
     ) -> Result<Socket, WsaError> {
-        new_socket(Call::Sockets(SocketCall::Socket {
+        new_socket(SocketCall::Socket {
             af,
             ty,
             protocol,
@@ -360,7 +359,7 @@ impl Socket {
             group: 0,
             flags,
             wsa: true,
-        }))
+        })
     }
 
     /// `WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, info, 0, flags)`:
@@ -411,7 +410,7 @@ impl Socket {
     /// [CS-1]: crate::rules#cs-1
     /// [CS-2]: crate::rules#cs-2
     pub fn close(self) -> Result<(), WsaError> {
-        call(Call::Sockets(SocketCall::CloseSocket(self))).map(drop)
+        call(SocketCall::CloseSocket(self)).map(drop)
     }
 
     /// `setsockopt(level, name)` with the value's bytes. Only `SOL_SOCKET` options are modelled;
@@ -434,13 +433,13 @@ impl Socket {
     /// ```
     pub fn set_option(self, level: i32, name: i32, value: &[u8]) -> Result<(), WsaError> {
         let len = i32::try_from(value.len()).map_err(|_| WsaError::Fault)?;
-        call(Call::Options(OptionCall::SetSockOpt {
+        call(OptionCall::SetSockOpt {
             s: self,
             level,
             name,
             value: Some(value),
             len,
-        }))
+        })
         .map(drop)
     }
 
@@ -465,13 +464,13 @@ impl Socket {
         // A length Winsock cannot express fails before anything is allocated.
         let mut len = i32::try_from(capacity).map_err(|_| WsaError::Fault)?;
         let mut buf = vec![0u8; capacity];
-        call(Call::Options(OptionCall::GetSockOpt {
+        call(OptionCall::GetSockOpt {
             s: self,
             level,
             name,
             value: Some(&mut buf),
             len: Some(&mut len),
-        }))?;
+        })?;
         buf.truncate(usize::try_from(len).unwrap_or(0));
         Ok(buf)
     }
@@ -632,11 +631,11 @@ impl Socket {
     /// ```
     pub fn set_nonblocking(self, on: bool) -> Result<(), WsaError> {
         let mut arg = u32::from(on);
-        call(Call::Options(OptionCall::IoctlSocket {
+        call(OptionCall::IoctlSocket {
             s: self,
             cmd: FIONBIO,
             arg: Some(&mut arg),
-        }))
+        })
         .map(drop)
     }
 }

@@ -1,8 +1,7 @@
-use crate::core::call::{DataCall, EventCall, OptionCall, SocketCall};
 use std::net::{Shutdown, SocketAddrV4};
 
 use crate::consts::*;
-use crate::core::call::Call;
+use crate::core::call::{DataCall, EventCall, OptionCall, SocketCall};
 use crate::core::events::EventHandle;
 use crate::core::providers::net::{WsaBufIn, WsaBufOut};
 use crate::core::providers::sockaddr::{self, SOCKADDR_IN_SIZE};
@@ -93,10 +92,10 @@ impl Socket {
     /// });
     /// ```
     pub fn bind(self, addr: SocketAddrV4) -> Result<(), WsaError> {
-        call(Call::Sockets(SocketCall::Bind {
+        call(SocketCall::Bind {
             s: self,
             addr: Some(&sockaddr::encode(addr)),
-        }))
+        })
         .map(drop)
     }
 
@@ -121,7 +120,7 @@ impl Socket {
     /// });
     /// ```
     pub fn listen(self, backlog: i32) -> Result<(), WsaError> {
-        call(Call::Sockets(SocketCall::Listen { s: self, backlog })).map(drop)
+        call(SocketCall::Listen { s: self, backlog }).map(drop)
     }
 
     /// `accept`: the oldest connection waiting on a listening socket, as a new socket (with the
@@ -153,11 +152,11 @@ impl Socket {
     /// ```
     pub fn accept(self) -> Result<(Socket, SocketAddrV4), WsaError> {
         let (reply, peer) = addr_call(|buf, len| {
-            call(Call::Sockets(SocketCall::Accept {
+            call(SocketCall::Accept {
                 s: self,
                 addr: Some(buf),
                 len: Some(len),
-            }))
+            })
         })?;
         match reply {
             Reply::Socket(s) => Ok((s, peer)),
@@ -193,10 +192,10 @@ impl Socket {
     /// });
     /// ```
     pub fn connect(self, addr: SocketAddrV4) -> Result<(), WsaError> {
-        call(Call::Sockets(SocketCall::Connect {
+        call(SocketCall::Connect {
             s: self,
             addr: Some(&sockaddr::encode(addr)),
-        }))
+        })
         .map(drop)
     }
 
@@ -227,13 +226,13 @@ impl Socket {
     /// });
     /// ```
     pub fn send(self, data: &[u8]) -> Result<usize, WsaError> {
-        call(Call::Data(DataCall::Send {
+        call(DataCall::Send {
             s: self,
             buf: Some(data),
             len: len_i32(data.len())?,
             flags: 0,
             to: None,
-        }))
+        })
         .map(bytes)
     }
 
@@ -261,13 +260,13 @@ impl Socket {
     /// });
     /// ```
     pub fn send_to(self, data: &[u8], to: SocketAddrV4) -> Result<usize, WsaError> {
-        call(Call::Data(DataCall::Send {
+        call(DataCall::Send {
             s: self,
             buf: Some(data),
             len: len_i32(data.len())?,
             flags: 0,
             to: Some(Some(&sockaddr::encode(to))),
-        }))
+        })
         .map(bytes)
     }
 
@@ -304,13 +303,13 @@ impl Socket {
     /// [OP-7]: crate::rules#op-7
     pub fn recv_with(self, buf: &mut [u8], flags: i32) -> Result<usize, WsaError> {
         let len = len_i32(buf.len())?;
-        call(Call::Data(DataCall::Recv {
+        call(DataCall::Recv {
             s: self,
             buf: Some(buf),
             len,
             flags,
             from: None,
-        }))
+        })
         .map(bytes)
     }
 
@@ -381,13 +380,13 @@ impl Socket {
     pub fn recv_from(self, buf: &mut [u8]) -> Result<(usize, SocketAddrV4), WsaError> {
         let len = len_i32(buf.len())?;
         let (reply, from) = addr_call(|a, alen| {
-            call(Call::Data(DataCall::Recv {
+            call(DataCall::Recv {
                 s: self,
                 buf: Some(buf),
                 len,
                 flags: 0,
                 from: Some((Some(a), Some(alen))),
-            }))
+            })
         })?;
         Ok((bytes(reply), from))
     }
@@ -412,11 +411,11 @@ impl Socket {
     /// ```
     pub fn local_addr(self) -> Result<SocketAddrV4, WsaError> {
         addr_call(|buf, len| {
-            call(Call::Sockets(SocketCall::SockName {
+            call(SocketCall::SockName {
                 s: self,
                 addr: Some(buf),
                 len: Some(len),
-            }))
+            })
         })
         .map(|(_, a)| a)
     }
@@ -444,11 +443,11 @@ impl Socket {
     /// ```
     pub fn peer_addr(self) -> Result<SocketAddrV4, WsaError> {
         addr_call(|buf, len| {
-            call(Call::Sockets(SocketCall::PeerName {
+            call(SocketCall::PeerName {
                 s: self,
                 addr: Some(buf),
                 len: Some(len),
-            }))
+            })
         })
         .map(|(_, a)| a)
     }
@@ -494,7 +493,7 @@ impl Socket {
             Shutdown::Write => SD_SEND,
             Shutdown::Both => SD_BOTH,
         };
-        call(Call::Data(DataCall::Shutdown { s: self, how })).map(drop)
+        call(DataCall::Shutdown { s: self, how }).map(drop)
     }
 
     /// `WSASendDisconnect`: closes the sending direction, as `shutdown(SD_SEND)`, with
@@ -538,7 +537,7 @@ impl Socket {
             }),
             None => None,
         };
-        call(Call::Data(DataCall::SendDisconnect { s: self, data })).map(drop)
+        call(DataCall::SendDisconnect { s: self, data }).map(drop)
     }
 
     /// `WSARecvDisconnect`: shuts down receiving (as `shutdown(SD_RECEIVE)`); with a buffer,
@@ -576,20 +575,20 @@ impl Socket {
     /// [SD-9]: crate::rules#sd-9
     pub fn recv_disconnect(self, buf: Option<&mut [u8]>) -> Result<usize, WsaError> {
         match buf {
-            None => call(Call::Data(DataCall::RecvDisconnect {
+            None => call(DataCall::RecvDisconnect {
                 s: self,
                 data: None,
-            }))
+            })
             .map(|_| 0),
             Some(b) => {
                 let mut len = u32::try_from(b.len()).map_err(|_| WsaError::Fault)?;
-                call(Call::Data(DataCall::RecvDisconnect {
+                call(DataCall::RecvDisconnect {
                     s: self,
                     data: Some(WsaBufOut {
                         buf: Some(b),
                         len: &mut len,
                     }),
-                }))?;
+                })?;
                 Ok(len as usize)
             }
         }
@@ -626,11 +625,11 @@ impl Socket {
     /// });
     /// ```
     pub fn event_select(self, event: EventHandle, mask: u32) -> Result<(), WsaError> {
-        call(Call::Events(EventCall::EventSelect {
+        call(EventCall::EventSelect {
             s: self,
             event,
             mask: mask as i32,
-        }))
+        })
         .map(drop)
     }
 
@@ -672,11 +671,11 @@ impl Socket {
     /// [SD-12]: crate::rules#sd-12
     pub fn network_events(self, event: Option<EventHandle>) -> Result<NetworkEvents, WsaError> {
         let mut out = (0u32, [0i32; FD_MAX_EVENTS as usize]);
-        call(Call::Events(EventCall::EnumNetworkEvents {
+        call(EventCall::EnumNetworkEvents {
             s: self,
             event,
             out: Some(&mut out),
-        }))?;
+        })?;
         Ok(NetworkEvents {
             events: out.0,
             errors: out.1,
@@ -749,11 +748,11 @@ impl Socket {
     /// ```
     pub fn bytes_readable(self) -> Result<usize, WsaError> {
         let mut arg = 0u32;
-        call(Call::Options(OptionCall::IoctlSocket {
+        call(OptionCall::IoctlSocket {
             s: self,
             cmd: FIONREAD,
             arg: Some(&mut arg),
-        }))?;
+        })?;
         Ok(arg as usize)
     }
 }

@@ -1,8 +1,7 @@
-use crate::core::call::IoCall;
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
-use crate::core::call::Call;
+use crate::core::call::IoCall;
 use crate::core::events::EventHandle;
 use crate::core::ws2::table::Socket;
 use crate::core::Reply;
@@ -163,13 +162,13 @@ impl OverlappedOp {
     /// });
     /// ```
     pub fn wait(&self, s: Socket) -> Result<Vec<u8>, WsaError> {
-        call(Call::Io(IoCall::OverlappedResult {
+        call(IoCall::OverlappedResult {
             s,
             key: Some(self.key()),
             record: None,
             wait: true,
             has_bytes: true,
-        }))?;
+        })?;
         self.result().unwrap_or(Err(WsaError::IoIncomplete))
     }
 }
@@ -196,12 +195,12 @@ fn start_op(
         routine: None,
         memory: Memory(Box::new(owned)),
     };
-    match call(Call::Io(IoCall::Overlapped {
+    match call(IoCall::Overlapped {
         s,
         req: Some(req),
         fault: false,
         name,
-    })) {
+    }) {
         Ok(_) | Err(WsaError::IoPending) => Ok(op),
         Err(e) => Err(e),
     }
@@ -259,11 +258,11 @@ impl CompletionPort {
     ///
     /// [ER-1]: crate::rules#er-1
     pub fn new() -> Result<CompletionPort, WsaError> {
-        match call(Call::Io(IoCall::CreatePort {
+        match call(IoCall::CreatePort {
             socket: None,
             existing: None,
             key: 0,
-        }))? {
+        })? {
             Reply::Port(p) => Ok(CompletionPort(p)),
             other => unreachable!("CreateIoCompletionPort returned {other:?}"),
         }
@@ -293,11 +292,11 @@ impl CompletionPort {
     /// });
     /// ```
     pub fn associate(self, s: Socket, key: usize) -> Result<(), WsaError> {
-        call(Call::Io(IoCall::CreatePort {
+        call(IoCall::CreatePort {
             socket: Some(s),
             existing: Some(self.0),
             key,
-        }))
+        })
         .map(drop)
     }
 
@@ -319,10 +318,10 @@ impl CompletionPort {
     /// });
     /// ```
     pub fn get(self, timeout: Option<Duration>) -> Result<Option<Packet>, WsaError> {
-        match call(Call::Io(IoCall::GetQueued {
+        match call(IoCall::GetQueued {
             port: self.0,
             timeout,
-        })) {
+        }) {
             Ok(Reply::Packet(p)) => Ok(Some(p)),
             Ok(other) => unreachable!("GetQueuedCompletionStatus returned {other:?}"),
             Err(WsaError::WaitTimeout) => Ok(None),

@@ -53,6 +53,29 @@ pub enum Call<'a> {
     Spi(SpiCall),
 }
 
+/// Each family converts into [`Call`], so a construction site names its family once:
+/// `call(IoCall::CreatePort { .. })`.
+macro_rules! into_call {
+    ($($family:ident$(<$a:lifetime>)? => $variant:ident),* $(,)?) => {$(
+        impl<'a> From<$family$(<$a>)?> for Call<'a> {
+            fn from(c: $family$(<$a>)?) -> Call<'a> {
+                Call::$variant(c)
+            }
+        }
+    )*};
+}
+
+into_call! {
+    ProcessCall<'a> => Process,
+    KernelCall => Kernel,
+    SocketCall<'a> => Sockets,
+    OptionCall<'a> => Options,
+    DataCall<'a> => Data,
+    EventCall<'a> => Events,
+    IoCall<'a> => Io,
+    SpiCall => Spi,
+}
+
 /// Ws2_32's own per-process calls: startup, cleanup, the last error, Winsock 1.1 blocking, the
 /// catalog and the name service.
 #[derive(Debug)]

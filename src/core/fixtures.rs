@@ -21,12 +21,13 @@
 //! cleanup (CL-5, CL-6, SP-6) need a peer that outlives the cleanup to observe what the wire
 //! carried, and two hosts keep the two ends' addresses apart.
 
-use crate::core::call::{DataCall, EventCall, IoCall, OptionCall, ProcessCall, SocketCall};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
 use crate::consts::*;
-use crate::core::call::{Call, Reply};
+use crate::core::call::{
+    Call, DataCall, EventCall, IoCall, OptionCall, ProcessCall, Reply, SocketCall,
+};
 use crate::core::catalog::{ProtocolInfo, PROTOCOL_INFO_SIZE};
 use crate::core::events::{EventHandle, EventOp};
 use crate::core::overlapped::{
@@ -196,7 +197,8 @@ impl Fx {
     // The driver.
 
     /// Makes `call` as `me`'s main thread and drives it to its end.
-    pub(crate) fn call(&mut self, call: Call<'_>) -> Result<Reply, WsaError> {
+    pub(crate) fn call<'a>(&mut self, call: impl Into<Call<'a>>) -> Result<Reply, WsaError> {
+        let call = call.into();
         self.call_as(self.me, call)
     }
 
@@ -695,9 +697,7 @@ impl PendingRecv {
     fn build(mut conn: Connected) -> PendingRecv {
         let (me, local) = (conn.fx.me, conn.local);
         let event = conn.fx.event(me);
-        let set = conn
-            .fx
-            .call(Call::Events(EventCall::EventOp(event, EventOp::Set)));
+        let set = conn.fx.call(EventCall::EventOp(event, EventOp::Set));
         assert_eq!(set, Ok(Reply::Done), "fixture: WSASetEvent");
         assert!(conn.fx.is_set(me, event), "fixture: the event starts set");
         let (r, key, memory) = conn.fx.recv_overlapped(me, local, 64, Some(event), false);
@@ -727,10 +727,10 @@ impl PendingRecv {
 impl HalfClosed {
     fn build(mut conn: Connected) -> HalfClosed {
         let local = conn.local;
-        let r = conn.fx.call(Call::Data(DataCall::Shutdown {
+        let r = conn.fx.call(DataCall::Shutdown {
             s: local,
             how: SD_SEND,
-        }));
+        });
         assert_eq!(r, Ok(Reply::Done), "fixture: shutdown(SD_SEND)");
         conn.fx.settle();
         let (peer, remote) = (conn.peer, conn.remote);

@@ -1,7 +1,6 @@
 //! Which simulated thread the current OS thread is running, and the funnel every Winsock call
 //! of `sys` and `api` goes through.
 
-use crate::core::call::EventCall;
 use std::cell::{Cell, RefCell};
 use std::sync::{Arc, MutexGuard};
 
@@ -9,7 +8,7 @@ use crossbeam_channel::Receiver;
 
 use super::sched::{self, Run, Wake};
 use super::{Shared, State};
-use crate::core::call::{Returns, Wait};
+use crate::core::call::{EventCall, Returns, Wait};
 use crate::core::{Call, Cx, ProcessId, Reply, Step, ThreadId};
 use crate::error::WsaError;
 
@@ -163,25 +162,10 @@ impl ThreadCtx {
 /// parks its thread; others run, or virtual time moves to the next thing that happens by
 /// itself (TH-3), and the call is made again. Under Winsock 1.1 the thread's blocking hook runs
 /// while it waits (TH-5); queued APCs run inside the wait, as Winsock waits alertably.
-pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
-    if sched::ending() {
-        // TH-9: ending inside a user callback: nothing more happens on this thread.
-        return Err(WsaError::Interrupted);
-    }
-    if IN_CORE.with(Cell::get) > 0 {
-        // CL-10: a service provider called Winsock from inside an SPI call the simulator is
-        // running (the core is busy with that call on this thread).
-        return match call.spec().returns {
-            // A call that cannot fail answers with the refusal's code as its value.
-            Returns::LastErrorValue => Ok(Reply::LastError(WsaError::InProgress.code())),
-            Returns::ErrorCode
-            | Returns::Socket
-            | Returns::Status
-            | Returns::InvalidEvent
-            | Returns::False
-            | Returns::WaitFailed
-            | Returns::Null => Err(WsaError::InProgress),
-        };
+pub(crate) fn call<'a>(call: impl Into<Call<'a>>) -> Result<Reply, WsaError> {
+    let mut call = call.into();
+    if let Some(refused) = refuse_here(&call) {
+        return refused;
     }
     let ctx = current();
     let g = ctx.lock();
@@ -205,20 +189,58 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
         }
     }
     let _unwinding = Unwinding(&ctx);
-    let mut g = ctx.switch(g, Run::Ready);
+    let g = ctx.switch(g, Run::Ready);
     if sched::ending() {
         drop(g);
         return Err(WsaError::Interrupted); // TH-9: terminated inside a user callback
     }
-    let spec = call.spec();
-    let name = spec.name;
-    // The arguments as passed, for the trace: formatted only when tracing (or, below, when
-    // the call blocks and a deadlock report may need them).
+    // The arguments as passed, for the trace: formatted only when tracing (or, when the call
+    // blocks, for a deadlock report that may need them).
     let args = g.tracing.then(|| call.to_string());
     let mut cx = Cx::new(ctx.pid, ctx.tid);
     cx.in_dllmain = IN_DLLMAIN.with(Cell::get) > 0;
     cx.in_callback = IN_APC.with(Cell::get) > 0;
     let started = g.world.now();
+    let Some((g, result)) = wait_for(&ctx, g, &mut cx, &mut call, &args) else {
+        return Err(WsaError::Interrupted);
+    };
+    finish(g, &ctx, &call, &cx, args, result, started)
+}
+
+/// A call the current OS thread cannot make on the core now: TH-9 (the thread is ending
+/// inside a user callback) and CL-10 (a service provider called Winsock from inside an SPI
+/// call the simulator is running). `None`: the call goes ahead.
+fn refuse_here(call: &Call<'_>) -> Option<Result<Reply, WsaError>> {
+    if sched::ending() {
+        return Some(Err(WsaError::Interrupted));
+    }
+    if IN_CORE.with(Cell::get) == 0 {
+        return None;
+    }
+    Some(match call.spec().returns {
+        // A call that cannot fail answers with the refusal's code as its value.
+        Returns::LastErrorValue => Ok(Reply::LastError(WsaError::InProgress.code())),
+        Returns::ErrorCode
+        | Returns::Socket
+        | Returns::Status
+        | Returns::InvalidEvent
+        | Returns::False
+        | Returns::WaitFailed
+        | Returns::Null => Err(WsaError::InProgress),
+    })
+}
+
+/// Makes the call on the core until it is done, parking the thread while it waits (TH-2,
+/// TH-3), running the 1.1 blocking hook once per wait (TH-5) and the APCs an alertable wait
+/// delivers (OV-4). `None`: the thread was ended while it waited (TH-9).
+fn wait_for<'a>(
+    ctx: &'a ThreadCtx,
+    mut g: MutexGuard<'a, State>,
+    cx: &mut Cx,
+    call: &mut Call<'_>,
+    args: &Option<String>,
+) -> Option<(MutexGuard<'a, State>, Result<Reply, WsaError>)> {
+    let spec = call.spec();
     // OV-4: an alertable wait returns WSA_WAIT_IO_COMPLETION once APCs ran in it; other
     // blocking Winsock calls wait alertably too (seed 004) but go on waiting after the APCs.
     let alertable_wait = spec.wait == Wait::AlertableReturns;
@@ -227,75 +249,97 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
         Wait::NotAlertable => false,
     };
     let mut hook_ran = false;
-    let result = loop {
+    loop {
         if alertable_wait && g.sched.slot(ctx.tid).has_runnable_apc() {
             let mut holder = Some(g);
             let ran = ctx.run_apcs(&mut holder);
             g = holder.expect("run_apcs gives the lock back");
             if ran {
                 g.world.unblock(ctx.tid);
-                break Ok(Reply::Count(crate::consts::WSA_WAIT_IO_COMPLETION as u32));
+                let done = Reply::Count(crate::consts::WSA_WAIT_IO_COMPLETION as u32);
+                return Some((g, Ok(done)));
             }
         }
-        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            deeper(&IN_CORE, || g.world.dispatch(&mut cx, &mut call))
-        }));
-        for message in MISUSE.with(|m| std::mem::take(&mut *m.borrow_mut())) {
-            g.world.misuse(&mut cx, message);
-        }
-        let step = match step {
-            Ok(step) => step,
-            Err(payload) => {
-                // TH-6: a broken invariant still names the seed that reproduces it.
-                let seed = g.seed();
+        let block = match dispatch_once(&mut g, cx, call) {
+            Ok(Step::Done(result)) => return Some((g, result)),
+            Ok(Step::Blocked(block)) => block,
+            Err(broken) => {
                 drop(g);
-                let msg = payload
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| payload.downcast_ref::<&str>().copied())
-                    .unwrap_or("panic");
-                panic!("ws2sim (seed {seed}): {msg}");
+                panic!("{broken}");
             }
         };
-        match step {
-            Step::Done(result) => break result,
-            Step::Blocked(block) => {
-                if let (Some(hook), false) = (g.world.blocking_hook(ctx.pid, ctx.tid), hook_ran) {
-                    // TH-5: the hook runs outside the lock, once per wait; it may cancel the
-                    // call (WSACancelBlockingCall).
-                    drop(g);
-                    sched::foreign(|| (hook.run)());
-                    g = ctx.lock();
-                    hook_ran = true;
-                    cx.resume();
-                    continue;
-                }
-                hook_ran = false;
-                let run = Run::Blocked {
-                    call: match &args {
-                        Some(args) => format!("{name}({args})"),
-                        None => format!("{name}({call})"),
-                    },
-                    deadline: block.deadline,
-                    fresh: false,
-                    alertable,
-                };
-                g = ctx.switch(g, run);
-                if sched::ending() {
-                    // TH-9: the thread ends once the user callback it is inside returns; until
-                    // then its calls return at once and change nothing.
-                    drop(g);
-                    return Err(WsaError::Interrupted);
-                }
-                if alertable && !alertable_wait {
-                    let mut holder = Some(g);
-                    ctx.run_apcs(&mut holder);
-                    g = holder.expect("run_apcs gives the lock back");
-                }
-                cx.resume();
-            }
+        if let (Some(hook), false) = (g.world.blocking_hook(ctx.pid, ctx.tid), hook_ran) {
+            // TH-5: the hook runs outside the lock, once per wait; it may cancel the call
+            // (WSACancelBlockingCall).
+            drop(g);
+            sched::foreign(|| (hook.run)());
+            g = ctx.lock();
+            hook_ran = true;
+            cx.resume();
+            continue;
         }
-    };
+        hook_ran = false;
+        let run = Run::Blocked {
+            call: match args {
+                Some(args) => format!("{}({args})", spec.name),
+                None => format!("{}({call})", spec.name),
+            },
+            deadline: block.deadline,
+            fresh: false,
+            alertable,
+        };
+        g = ctx.switch(g, run);
+        if sched::ending() {
+            // TH-9: the thread ends once the user callback it is inside returns; until then
+            // its calls return at once and change nothing.
+            drop(g);
+            return None;
+        }
+        if alertable && !alertable_wait {
+            let mut holder = Some(g);
+            ctx.run_apcs(&mut holder);
+            g = holder.expect("run_apcs gives the lock back");
+        }
+        cx.resume();
+    }
+}
+
+/// One attempt of the call on the core, with the provider misuse it reported (CL-10) turned
+/// into diagnostics. TH-6: a broken invariant (a panic in the core) comes back as its message
+/// naming the seed that reproduces it, for the caller to panic with once it let go of the lock.
+fn dispatch_once(
+    g: &mut MutexGuard<'_, State>,
+    cx: &mut Cx,
+    call: &mut Call<'_>,
+) -> Result<Step, String> {
+    let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        deeper(&IN_CORE, || g.world.dispatch(cx, call))
+    }));
+    for message in MISUSE.with(|m| std::mem::take(&mut *m.borrow_mut())) {
+        g.world.misuse(cx, message);
+    }
+    step.map_err(|payload| {
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("panic");
+        format!("ws2sim (seed {}): {msg}", g.seed())
+    })
+}
+
+/// After the call: completions it caused, CL-8's dropped routines, the trace record and the
+/// TH-8 spin check.
+fn finish(
+    mut g: MutexGuard<'_, State>,
+    ctx: &ThreadCtx,
+    call: &Call<'_>,
+    cx: &Cx,
+    args: Option<String>,
+    result: Result<Reply, WsaError>,
+    started: std::time::Duration,
+) -> Result<Reply, WsaError> {
+    let spec = call.spec();
     g.sched.progress();
     g.apply_completions();
     if spec.cleans_up && !g.world.process(ctx.pid).is_started() {
@@ -308,13 +352,14 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
                 Ok(reply) => reply.to_string(),
                 Err(e) => spec.returns.failure(*e),
             };
+            let error = result.as_ref().err().copied();
             g.record_call(
                 ctx.pid,
                 ctx.tid,
-                name,
+                spec.name,
                 args,
                 shown,
-                result.err(),
+                error,
                 cx.rules(),
                 started,
             );
@@ -323,8 +368,8 @@ pub(crate) fn call(mut call: Call<'_>) -> Result<Reply, WsaError> {
     }
     g.record_losses();
     g.record_diagnostics();
-    if found_nothing(&call, &result) {
-        if let Some(livelock) = g.spun(ctx.tid, name) {
+    if found_nothing(call, &result) {
+        if let Some(livelock) = g.spun(ctx.tid, spec.name) {
             drop(g);
             panic!("{livelock}");
         }

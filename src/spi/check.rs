@@ -183,68 +183,11 @@ fn data<P: Provider + Clone>(provider: P, entry: &ProtocolInfo, close: bool) -> 
     let server_entry = entry.clone();
     let server = server_host
         .process("server")
-        .spawn(move || -> Result<usize, String> {
-            api::startup(Version::V2_2).map_err(|e| format!("server WSAStartup: {e}"))?;
-            let l = Socket::from_protocol_info(&server_entry, 0)
-                .map_err(|e| format!("server socket: {e}"))?;
-            l.bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 9))
-                .map_err(|e| format!("bind: {e}"))?;
-            l.listen(1).map_err(|e| format!("listen: {e}"))?;
-            let (c, _) = l.accept().map_err(|e| format!("accept: {e}"))?;
-            let mut total = 0;
-            let mut buf = [0u8; 64];
-            while let Ok(n @ 1..) = c.recv(&mut buf) {
-                total += n;
-            }
-            let _ = api::cleanup();
-            Ok(total)
-        });
-    let entry = entry.clone();
+        .spawn(move || receive_all(&server_entry));
+    let client_entry = entry.clone();
     let mut found = Vec::new();
     let client = sim.localhost().process("client");
-    let sent = client.run(|| -> Result<(), (Rule, String)> {
-        let at = |rule: Rule| move |e: String| (rule, e);
-        let before = at(rule);
-        let after = at(Rule::Sp9);
-        api::startup(Version::V2_2)
-            .map_err(|e| format!("client WSAStartup: {e}"))
-            .map_err(before)?;
-        let s = Socket::from_protocol_info(&entry, 0)
-            .map_err(|e| format!("client socket: {e}"))
-            .map_err(before)?;
-        s.connect(addr)
-            .map_err(|e| format!("connect: {e}"))
-            .map_err(before)?;
-        let msg = [0x5au8; PAYLOAD / 10];
-        for _ in 0..10 {
-            s.send(&msg)
-                .map_err(|e| format!("send: {e}"))
-                .map_err(before)?;
-        }
-        if close {
-            s.close()
-                .map_err(|e| format!("closesocket: {e}"))
-                .map_err(before)?;
-        }
-        api::cleanup()
-            .map_err(|e| format!("WSACleanup: {e}"))
-            .map_err(before)?;
-        // Restart at once (SP-9): a new socket on the provider, and a call on it.
-        api::startup(Version::V2_2)
-            .map_err(|e| format!("WSAStartup after cleanup: {e}"))
-            .map_err(after)?;
-        let again = Socket::from_protocol_info(&entry, 0)
-            .map_err(|e| format!("socket right after the final WSACleanup: {e}"))
-            .map_err(after)?;
-        again
-            .set_nonblocking(true)
-            .map_err(|e| format!("ioctlsocket after restart: {e}"))
-            .map_err(after)?;
-        api::cleanup()
-            .map_err(|e| format!("WSACleanup after restart: {e}"))
-            .map_err(after)?;
-        Ok(())
-    });
+    let sent = client.run(|| send_then_restart(&client_entry, addr, close, rule));
     if let Err((rule, e)) = sent {
         found.push(finding(rule, format!("{}: {e}", entry.name)));
     }
@@ -260,4 +203,73 @@ fn data<P: Provider + Clone>(provider: P, entry: &ProtocolInfo, close: bool) -> 
     }
     found.extend(sim.diagnostics());
     found
+}
+
+/// The server side of [`data`]: accepts one connection on port 9 and counts what arrives
+/// until the stream ends.
+fn receive_all(entry: &ProtocolInfo) -> Result<usize, String> {
+    api::startup(Version::V2_2).map_err(|e| format!("server WSAStartup: {e}"))?;
+    let l = Socket::from_protocol_info(entry, 0).map_err(|e| format!("server socket: {e}"))?;
+    l.bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 9))
+        .map_err(|e| format!("bind: {e}"))?;
+    l.listen(1).map_err(|e| format!("listen: {e}"))?;
+    let (c, _) = l.accept().map_err(|e| format!("accept: {e}"))?;
+    let mut total = 0;
+    let mut buf = [0u8; 64];
+    while let Ok(n @ 1..) = c.recv(&mut buf) {
+        total += n;
+    }
+    let _ = api::cleanup();
+    Ok(total)
+}
+
+/// The client side of [`data`]: connects, sends [`PAYLOAD`] bytes, closes the socket first or
+/// not (`close`), makes the final cleanup, then restarts at once (SP-9). A failure names the
+/// rule it breaks: `rule` before the cleanup, SP-9 after.
+fn send_then_restart(
+    entry: &ProtocolInfo,
+    addr: SocketAddrV4,
+    close: bool,
+    rule: Rule,
+) -> Result<(), (Rule, String)> {
+    let at = |rule: Rule| move |e: String| (rule, e);
+    let before = at(rule);
+    let after = at(Rule::Sp9);
+    api::startup(Version::V2_2)
+        .map_err(|e| format!("client WSAStartup: {e}"))
+        .map_err(before)?;
+    let s = Socket::from_protocol_info(entry, 0)
+        .map_err(|e| format!("client socket: {e}"))
+        .map_err(before)?;
+    s.connect(addr)
+        .map_err(|e| format!("connect: {e}"))
+        .map_err(before)?;
+    let msg = [0x5au8; PAYLOAD / 10];
+    for _ in 0..10 {
+        s.send(&msg)
+            .map_err(|e| format!("send: {e}"))
+            .map_err(before)?;
+    }
+    if close {
+        s.close()
+            .map_err(|e| format!("closesocket: {e}"))
+            .map_err(before)?;
+    }
+    api::cleanup()
+        .map_err(|e| format!("WSACleanup: {e}"))
+        .map_err(before)?;
+    api::startup(Version::V2_2)
+        .map_err(|e| format!("WSAStartup after cleanup: {e}"))
+        .map_err(after)?;
+    let again = Socket::from_protocol_info(entry, 0)
+        .map_err(|e| format!("socket right after the final WSACleanup: {e}"))
+        .map_err(after)?;
+    again
+        .set_nonblocking(true)
+        .map_err(|e| format!("ioctlsocket after restart: {e}"))
+        .map_err(after)?;
+    api::cleanup()
+        .map_err(|e| format!("WSACleanup after restart: {e}"))
+        .map_err(after)?;
+    Ok(())
 }

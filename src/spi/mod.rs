@@ -33,7 +33,6 @@ mod check;
 
 pub use check::check_provider;
 
-use crate::core::call::Call;
 use crate::core::call::SpiCall;
 use crate::core::Reply;
 use crate::sim::thread::call;
@@ -96,10 +95,10 @@ impl Client {
 
     /// `WSPStartup(requested)`: what the provider negotiated (SP-10).
     pub fn startup(&self, requested: Version) -> Result<Negotiated, WsaError> {
-        match call(Call::Spi(SpiCall::SpiStartup {
+        match call(SpiCall::SpiStartup {
             provider: self.provider,
             requested,
-        }))? {
+        })? {
             Reply::Negotiated(n) => Ok(n),
             other => unreachable!("WSPStartup replies with a negotiation, got {other:?}"),
         }
@@ -108,9 +107,9 @@ impl Client {
     /// `WSPCleanup()`: an unknown provider id fails `WSAEINVAL` (SP-3). A provider that waits
     /// (SP-6) makes the calling thread wait in virtual time.
     pub fn cleanup(&self) -> Result<(), WsaError> {
-        call(Call::Spi(SpiCall::SpiCleanup {
+        call(SpiCall::SpiCleanup {
             provider: self.provider,
-        }))
+        })
         .map(drop)
     }
 

@@ -1,7 +1,6 @@
 use super::types::*;
 use super::{boolean, count, read_opt, status, write_opt};
 use crate::consts::*;
-use crate::core::call::Call;
 use crate::core::call::EventCall;
 use crate::core::events::{EventHandle, EventOp, PollEntry};
 use crate::core::ws2::table::Socket;
@@ -40,7 +39,7 @@ use crate::sim::thread::call;
 ///
 /// [CL-8]: crate::rules#cl-8
 pub unsafe fn WSACreateEvent() -> WSAEVENT {
-    match call(Call::Events(EventCall::CreateEvent)) {
+    match call(EventCall::CreateEvent) {
         Ok(Reply::Event(h)) => h.raw(),
         Ok(other) => unreachable!("WSACreateEvent returned {other:?}"),
         Err(_) => WSA_INVALID_EVENT,
@@ -67,10 +66,10 @@ pub unsafe fn WSACreateEvent() -> WSAEVENT {
 /// });
 /// ```
 pub unsafe fn WSACloseEvent(hevent: WSAEVENT) -> BOOL {
-    boolean(call(Call::Events(EventCall::EventOp(
+    boolean(call(EventCall::EventOp(
         EventHandle::from_raw(hevent),
         EventOp::Close,
-    ))))
+    )))
 }
 
 /// `WSASetEvent`: signals an event object, waking the threads waiting for it; it stays
@@ -102,10 +101,10 @@ pub unsafe fn WSACloseEvent(hevent: WSAEVENT) -> BOOL {
 /// });
 /// ```
 pub unsafe fn WSASetEvent(hevent: WSAEVENT) -> BOOL {
-    boolean(call(Call::Events(EventCall::EventOp(
+    boolean(call(EventCall::EventOp(
         EventHandle::from_raw(hevent),
         EventOp::Set,
-    ))))
+    )))
 }
 
 /// `WSAResetEvent`: makes an event object not signalled. `FALSE` with `WSA_INVALID_HANDLE`
@@ -129,10 +128,10 @@ pub unsafe fn WSASetEvent(hevent: WSAEVENT) -> BOOL {
 /// });
 /// ```
 pub unsafe fn WSAResetEvent(hevent: WSAEVENT) -> BOOL {
-    boolean(call(Call::Events(EventCall::EventOp(
+    boolean(call(EventCall::EventOp(
         EventHandle::from_raw(hevent),
         EventOp::Reset,
-    ))))
+    )))
 }
 
 /// `WSAWaitForMultipleEvents`: waits in virtual time until one of the `cevents` events at
@@ -192,12 +191,12 @@ pub unsafe fn WSAWaitForMultipleEvents(
     });
     let timeout =
         (dwtimeout != WSA_INFINITE).then(|| std::time::Duration::from_millis(u64::from(dwtimeout)));
-    match call(Call::Events(EventCall::WaitEvents {
+    match call(EventCall::WaitEvents {
         events,
         wait_all: fwaitall != FALSE,
         timeout,
         alertable: falertable != FALSE,
-    })) {
+    }) {
         Ok(Reply::Count(n)) => n,
         Ok(other) => unreachable!("WSAWaitForMultipleEvents returned {other:?}"),
         Err(_) => WSA_WAIT_FAILED,
@@ -262,11 +261,11 @@ pub unsafe fn WSAWaitForMultipleEvents(
 ///
 /// [SD-12]: crate::rules#sd-12
 pub unsafe fn WSAEventSelect(s: SOCKET, heventobject: WSAEVENT, lnetworkevents: i32) -> i32 {
-    status(call(Call::Events(EventCall::EventSelect {
+    status(call(EventCall::EventSelect {
         s: Socket::from_raw(s),
         event: EventHandle::from_raw(heventobject),
         mask: lnetworkevents,
-    })))
+    }))
 }
 
 /// `WSAEnumNetworkEvents`: writes the `FD_*` events recorded for `s` since the last call, each
@@ -341,11 +340,11 @@ pub unsafe fn WSAEnumNetworkEvents(
 ) -> i32 {
     let mut out = (!lpnetworkevents.is_null()).then_some((0u32, [0i32; 10]));
     let event = (heventobject != 0).then(|| EventHandle::from_raw(heventobject));
-    let r = call(Call::Events(EventCall::EnumNetworkEvents {
+    let r = call(EventCall::EnumNetworkEvents {
         s: Socket::from_raw(s),
         event,
         out: out.as_mut(),
-    }));
+    });
     if let (Ok(_), Some((bits, codes))) = (&r, out) {
         write_opt(
             lpnetworkevents,
@@ -444,12 +443,12 @@ pub unsafe fn select(
                 + std::time::Duration::from_micros(t.tv_usec as u64),
         )),
     };
-    let res = call(Call::Events(EventCall::Select {
+    let res = call(EventCall::Select {
         read: r.as_mut(),
         write: w.as_mut(),
         except: e.as_mut(),
         timeout,
-    }));
+    });
     // The sets the core changed are written back (on success, and when a failure empties
     // them: CS-7).
     for ((p, v), before) in [(readfds, r), (writefds, w), (exceptfds, e)]
@@ -517,11 +516,11 @@ pub unsafe fn WSAPoll(fdarray: *mut WSAPOLLFD, fds: u32, timeout: i32) -> i32 {
             .collect()
     });
     let timeout = (timeout >= 0).then(|| std::time::Duration::from_millis(timeout as u64));
-    let r = call(Call::Events(EventCall::Poll {
+    let r = call(EventCall::Poll {
         fds: entries.as_deref_mut(),
         count: fds,
         timeout,
-    }));
+    });
     match r {
         Ok(Reply::Count(n)) => {
             for (i, e) in entries.iter().flatten().enumerate() {

@@ -72,7 +72,6 @@ pub use overlapped::*;
 pub use threads::*;
 pub use types::*;
 
-use crate::core::call::Call;
 use crate::core::call::{OptionCall, ProcessCall, SocketCall};
 use crate::core::catalog::{ProtocolInfo, PROTOCOL_INFO_SIZE};
 use crate::core::ws2::table::Socket;
@@ -153,7 +152,7 @@ pub unsafe fn WSAStartup(wversionrequested: u16, lpwsadata: *mut WSADATA) -> i32
     let mut local = [0u8; WSADATA_SIZE];
     let data = (!lpwsadata.is_null()).then_some(&mut local);
     let requested = Version::from_word(wversionrequested);
-    let r = call(Call::Process(ProcessCall::Startup { requested, data }));
+    let r = call(ProcessCall::Startup { requested, data });
     if !lpwsadata.is_null() {
         let filled = std::mem::transmute::<[u8; WSADATA_SIZE], WSADATA>(local);
         let p = lpwsadata;
@@ -229,7 +228,7 @@ pub unsafe fn WSAStartup(wversionrequested: u16, lpwsadata: *mut WSADATA) -> i32
 /// [CL-11]: crate::rules#cl-11
 /// [CL-13]: crate::rules#cl-13
 pub unsafe fn WSACleanup() -> i32 {
-    status(call(Call::Process(ProcessCall::Cleanup)))
+    status(call(ProcessCall::Cleanup))
 }
 
 /// `WSAGetLastError`: the calling thread's last error, which every failing call sets ([ER-4]).
@@ -253,7 +252,7 @@ pub unsafe fn WSACleanup() -> i32 {
 /// [ER-4]: crate::rules#er-4
 /// [TH-1]: crate::rules#th-1
 pub unsafe fn WSAGetLastError() -> WSA_ERROR {
-    match call(Call::Process(ProcessCall::GetLastError)) {
+    match call(ProcessCall::GetLastError) {
         Ok(Reply::LastError(e)) => e,
         other => unreachable!("WSAGetLastError always succeeds, got {other:?}"),
     }
@@ -277,7 +276,7 @@ pub unsafe fn WSAGetLastError() -> WSA_ERROR {
 ///
 /// [TH-1]: crate::rules#th-1
 pub unsafe fn WSASetLastError(ierror: i32) {
-    let _ = call(Call::Process(ProcessCall::SetLastError(ierror)));
+    let _ = call(ProcessCall::SetLastError(ierror));
 }
 
 fn socket_result(r: Result<Reply, WsaError>) -> SOCKET {
@@ -329,7 +328,7 @@ fn socket_result(r: Result<Reply, WsaError>) -> SOCKET {
 /// [SP-1]: crate::rules#sp-1
 /// [SP-11]: crate::rules#sp-11
 pub unsafe fn socket(af: i32, r#type: WINSOCK_SOCKET_TYPE, protocol: i32) -> SOCKET {
-    socket_result(call(Call::Sockets(SocketCall::Socket {
+    socket_result(call(SocketCall::Socket {
         af,
         ty: r#type,
         protocol,
@@ -337,7 +336,7 @@ pub unsafe fn socket(af: i32, r#type: WINSOCK_SOCKET_TYPE, protocol: i32) -> SOC
         group: 0,
         flags: WSA_FLAG_OVERLAPPED,
         wsa: false,
-    })))
+    }))
 }
 
 /// `WSASocketW`: like `socket`, optionally from a `WSAPROTOCOL_INFOW` (arguments that are 0 or
@@ -351,7 +350,7 @@ pub unsafe fn WSASocketW(
     dwflags: u32,
 ) -> SOCKET {
     let info = read_opt(lpprotocolinfo).map(|i| ProtocolInfo::from(&i));
-    socket_result(call(Call::Sockets(SocketCall::Socket {
+    socket_result(call(SocketCall::Socket {
         af,
         ty: r#type,
         protocol,
@@ -359,7 +358,7 @@ pub unsafe fn WSASocketW(
         group: g,
         flags: dwflags,
         wsa: true,
-    })))
+    }))
 }
 
 /// `closesocket`: closes `s` ([CS-1] to [CS-8]).
@@ -408,9 +407,7 @@ pub unsafe fn WSASocketW(
 /// [CS-7]: crate::rules#cs-7
 /// [CS-8]: crate::rules#cs-8
 pub unsafe fn closesocket(s: SOCKET) -> i32 {
-    status(call(Call::Sockets(SocketCall::CloseSocket(
-        Socket::from_raw(s),
-    ))))
+    status(call(SocketCall::CloseSocket(Socket::from_raw(s))))
 }
 
 /// `setsockopt`: sets a `SOL_SOCKET` option from the `optlen` bytes at `optval`. `SO_LINGER`
@@ -465,13 +462,13 @@ pub unsafe fn setsockopt(
 ) -> i32 {
     let value = (!optval.is_null())
         .then(|| std::slice::from_raw_parts(optval, usize::try_from(optlen).unwrap_or(0)));
-    status(call(Call::Options(OptionCall::SetSockOpt {
+    status(call(OptionCall::SetSockOpt {
         s: Socket::from_raw(s),
         level,
         name: optname,
         value,
         len: optlen,
-    })))
+    }))
 }
 
 /// `getsockopt`: reads a `SOL_SOCKET` option into the `*optlen` bytes at `optval` and sets
@@ -524,13 +521,13 @@ pub unsafe fn getsockopt(
     let mut len = read_opt(optlen);
     let n = len.map_or(0, |l| usize::try_from(l).unwrap_or(0));
     let value = (!optval.is_null()).then(|| std::slice::from_raw_parts_mut(optval, n));
-    let r = call(Call::Options(OptionCall::GetSockOpt {
+    let r = call(OptionCall::GetSockOpt {
         s: Socket::from_raw(s),
         level,
         name: optname,
         value,
         len: len.as_mut(),
-    }));
+    });
     write_opt(optlen, len);
     status(r)
 }
@@ -567,11 +564,11 @@ pub unsafe fn getsockopt(
 /// ```
 pub unsafe fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
     let mut arg = read_opt(argp);
-    let r = call(Call::Options(OptionCall::IoctlSocket {
+    let r = call(OptionCall::IoctlSocket {
         s: Socket::from_raw(s),
         cmd,
         arg: arg.as_mut(),
-    }));
+    });
     write_opt(argp, arg);
     status(r)
 }
@@ -603,11 +600,11 @@ pub unsafe fn WSAEnumProtocolsW(
     let bytes = bytes - bytes % PROTOCOL_INFO_SIZE;
     let buffer = (!lpprotocolbuffer.is_null())
         .then(|| std::slice::from_raw_parts_mut(lpprotocolbuffer.cast::<u8>(), bytes));
-    let r = call(Call::Process(ProcessCall::EnumProtocols {
+    let r = call(ProcessCall::EnumProtocols {
         filter,
         buffer,
         len: len.as_mut(),
-    }));
+    });
     write_opt(lpdwbufferlength, len);
     match r {
         Ok(Reply::Count(n)) => n as i32,

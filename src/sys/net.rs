@@ -1,7 +1,6 @@
 use super::types::*;
 use super::{bytes_in, bytes_out, count, read_opt, socket_result, status, with_addr_out};
 use crate::consts::*;
-use crate::core::call::Call;
 use crate::core::call::{DataCall, SocketCall};
 use crate::core::ws2::table::Socket;
 use crate::sim::thread::call;
@@ -68,10 +67,10 @@ use crate::sim::thread::call;
 /// [OP-4]: crate::rules#op-4
 pub unsafe fn bind(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
     let addr = bytes_in(name.cast(), namelen);
-    status(call(Call::Sockets(SocketCall::Bind {
+    status(call(SocketCall::Bind {
         s: Socket::from_raw(s),
         addr,
-    })))
+    }))
 }
 
 /// `listen`: makes a bound stream socket accept connections; up to `backlog` of them wait,
@@ -117,10 +116,10 @@ pub unsafe fn bind(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
 /// });
 /// ```
 pub unsafe fn listen(s: SOCKET, backlog: i32) -> i32 {
-    status(call(Call::Sockets(SocketCall::Listen {
+    status(call(SocketCall::Listen {
         s: Socket::from_raw(s),
         backlog,
-    })))
+    }))
 }
 
 /// `accept`: takes the oldest connection from a listening socket's backlog as a new socket,
@@ -179,11 +178,11 @@ pub unsafe fn listen(s: SOCKET, backlog: i32) -> i32 {
 /// [CS-8]: crate::rules#cs-8
 pub unsafe fn accept(s: SOCKET, addr: *mut SOCKADDR, addrlen: *mut i32) -> SOCKET {
     socket_result(with_addr_out(addr, addrlen, |addr, len| {
-        call(Call::Sockets(SocketCall::Accept {
+        call(SocketCall::Accept {
             s: Socket::from_raw(s),
             addr,
             len,
-        }))
+        })
     }))
 }
 
@@ -256,10 +255,10 @@ pub unsafe fn accept(s: SOCKET, addr: *mut SOCKADDR, addrlen: *mut i32) -> SOCKE
 /// [SD-7]: crate::rules#sd-7
 pub unsafe fn connect(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
     let addr = bytes_in(name.cast(), namelen);
-    status(call(Call::Sockets(SocketCall::Connect {
+    status(call(SocketCall::Connect {
         s: Socket::from_raw(s),
         addr,
-    })))
+    }))
 }
 
 /// `send`: queues `len` bytes of `buf` on a connected stream socket (or sends one datagram
@@ -314,13 +313,13 @@ pub unsafe fn connect(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
 ///
 /// [SD-1]: crate::rules#sd-1
 pub unsafe fn send(s: SOCKET, buf: *const u8, len: i32, flags: SEND_RECV_FLAGS) -> i32 {
-    count(call(Call::Data(DataCall::Send {
+    count(call(DataCall::Send {
         s: Socket::from_raw(s),
         buf: bytes_in(buf, len),
         len,
         flags,
         to: None,
-    })))
+    }))
 }
 
 /// `sendto`: sends one datagram of `len` bytes to `to` (or, when `to` is NULL, to the default
@@ -382,13 +381,13 @@ pub unsafe fn sendto(
     to: *const SOCKADDR,
     tolen: i32,
 ) -> i32 {
-    count(call(Call::Data(DataCall::Send {
+    count(call(DataCall::Send {
         s: Socket::from_raw(s),
         buf: bytes_in(buf, len),
         len,
         flags,
         to: Some(bytes_in(to.cast(), tolen)),
-    })))
+    }))
 }
 
 /// `recv`: reads up to `len` bytes into `buf` and returns how many; 0 once the peer closed
@@ -452,13 +451,13 @@ pub unsafe fn sendto(
 /// [SD-10]: crate::rules#sd-10
 /// [SD-12]: crate::rules#sd-12
 pub unsafe fn recv(s: SOCKET, buf: *mut u8, len: i32, flags: SEND_RECV_FLAGS) -> i32 {
-    count(call(Call::Data(DataCall::Recv {
+    count(call(DataCall::Recv {
         s: Socket::from_raw(s),
         buf: bytes_out(buf, Some(len)),
         len,
         flags,
         from: None,
-    })))
+    }))
 }
 
 /// `recvfrom`: [`recv`], and the sender's address into `from` (16 bytes, `*fromlen` set to 16)
@@ -517,13 +516,13 @@ pub unsafe fn recvfrom(
     fromlen: *mut i32,
 ) -> i32 {
     count(with_addr_out(from, fromlen, |addr, alen| {
-        call(Call::Data(DataCall::Recv {
+        call(DataCall::Recv {
             s: Socket::from_raw(s),
             buf: bytes_out(buf, Some(len)),
             len,
             flags,
             from: Some((addr, alen)),
-        }))
+        })
     }))
 }
 
@@ -583,11 +582,11 @@ pub unsafe fn recvfrom(
 /// ```
 pub unsafe fn getsockname(s: SOCKET, name: *mut SOCKADDR, namelen: *mut i32) -> i32 {
     status(with_addr_out(name, namelen, |addr, len| {
-        call(Call::Sockets(SocketCall::SockName {
+        call(SocketCall::SockName {
             s: Socket::from_raw(s),
             addr,
             len,
-        }))
+        })
     }))
 }
 
@@ -638,11 +637,11 @@ pub unsafe fn getsockname(s: SOCKET, name: *mut SOCKADDR, namelen: *mut i32) -> 
 /// [ER-3]: crate::rules#er-3
 pub unsafe fn getpeername(s: SOCKET, name: *mut SOCKADDR, namelen: *mut i32) -> i32 {
     status(with_addr_out(name, namelen, |addr, len| {
-        call(Call::Sockets(SocketCall::PeerName {
+        call(SocketCall::PeerName {
             s: Socket::from_raw(s),
             addr,
             len,
-        }))
+        })
     }))
 }
 
@@ -707,10 +706,10 @@ pub unsafe fn getpeername(s: SOCKET, name: *mut SOCKADDR, namelen: *mut i32) -> 
 /// [SD-10]: crate::rules#sd-10
 /// [SD-11]: crate::rules#sd-11
 pub unsafe fn shutdown(s: SOCKET, how: WINSOCK_SHUTDOWN_HOW) -> i32 {
-    status(call(Call::Data(DataCall::Shutdown {
+    status(call(DataCall::Shutdown {
         s: Socket::from_raw(s),
         how,
-    })))
+    }))
 }
 
 /// `WSASendDisconnect`: closes the sending direction of `s`, with disconnect data on providers
@@ -790,10 +789,10 @@ pub unsafe fn WSASendDisconnect(s: SOCKET, lpoutbounddisconnectdata: *const WSAB
         buf: bytes_in(b.buf, i32::try_from(b.len).unwrap_or(i32::MAX)),
         len: b.len,
     });
-    status(call(Call::Data(DataCall::SendDisconnect {
+    status(call(DataCall::SendDisconnect {
         s: Socket::from_raw(s),
         data,
-    })))
+    }))
 }
 
 /// `WSARecvDisconnect`: `shutdown(s, SD_RECEIVE)` ([SD-10], [SD-11]), and, with a `WSABUF`,
@@ -863,20 +862,20 @@ pub unsafe fn WSASendDisconnect(s: SOCKET, lpoutbounddisconnectdata: *const WSAB
 /// [SD-11]: crate::rules#sd-11
 pub unsafe fn WSARecvDisconnect(s: SOCKET, lpinbounddisconnectdata: *const WSABUF) -> i32 {
     let Some(mut wsabuf) = read_opt(lpinbounddisconnectdata) else {
-        return status(call(Call::Data(DataCall::RecvDisconnect {
+        return status(call(DataCall::RecvDisconnect {
             s: Socket::from_raw(s),
             data: None,
-        })));
+        }));
     };
     let before = wsabuf.len;
     let buf = bytes_out(wsabuf.buf, Some(i32::try_from(before).unwrap_or(i32::MAX)));
-    let r = call(Call::Data(DataCall::RecvDisconnect {
+    let r = call(DataCall::RecvDisconnect {
         s: Socket::from_raw(s),
         data: Some(crate::core::providers::net::WsaBufOut {
             buf,
             len: &mut wsabuf.len,
         }),
-    }));
+    });
     // Only a success writes back, and only the `len` it changed: the record may be a
     // constant, as a failed call leaves it alone.
     if r.is_ok() && wsabuf.len != before {

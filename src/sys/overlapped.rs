@@ -1,8 +1,7 @@
 use super::types::*;
 use super::{bytes_in, count, read_opt, with_addr_out, write_opt, wsabufs};
 use crate::consts::*;
-use crate::core::call::{Call, Record};
-use crate::core::call::{DataCall, IoCall};
+use crate::core::call::{DataCall, IoCall, Record};
 use crate::core::events::EventHandle;
 use std::net::SocketAddrV4;
 
@@ -123,12 +122,12 @@ unsafe fn start_overlapped(
             fromlen: from.1,
         })),
     };
-    let r = call(Call::Io(IoCall::Overlapped {
+    let r = call(IoCall::Overlapped {
         s: Socket::from_raw(s),
         req: Some(req),
         fault,
         name,
-    }));
+    });
     match r {
         Ok(Reply::Count(n)) => {
             write_opt(bytes_out, Some(n));
@@ -148,13 +147,13 @@ unsafe fn send_gathered(
     sent: *mut u32,
 ) -> i32 {
     let Some(bufs) = bufs else {
-        return count(call(Call::Data(DataCall::Send {
+        return count(call(DataCall::Send {
             s: Socket::from_raw(s),
             buf: None,
             len: 1,
             flags: flags as i32,
             to: to.map(Some),
-        })));
+        }));
     };
     // OP-7: one buffer goes to the core as it is, so a huge datagram is refused before any
     // byte is copied; several are gathered.
@@ -170,13 +169,13 @@ unsafe fn send_gathered(
             &gathered
         }
     };
-    let r = count(call(Call::Data(DataCall::Send {
+    let r = count(call(DataCall::Send {
         s: Socket::from_raw(s),
         buf: Some(data),
         len: i32::try_from(data.len()).unwrap_or(i32::MAX),
         flags: flags as i32,
         to: to.map(Some),
-    })));
+    }));
     if r >= 0 {
         write_opt(sent, Some(r as u32));
         0
@@ -195,32 +194,32 @@ unsafe fn recv_scattered(
 ) -> i32 {
     let f = read_opt(flags).unwrap_or(0) as i32;
     let Some(bufs) = bufs else {
-        return count(call(Call::Data(DataCall::Recv {
+        return count(call(DataCall::Recv {
             s: Socket::from_raw(s),
             buf: None,
             len: 1,
             flags: f,
             from: None,
-        })));
+        }));
     };
     let mut tmp = vec![0u8; bufs.iter().map(|b| b.1).sum()];
     let len = i32::try_from(tmp.len()).unwrap_or(i32::MAX);
     let r = match from {
-        None => count(call(Call::Data(DataCall::Recv {
+        None => count(call(DataCall::Recv {
             s: Socket::from_raw(s),
             buf: Some(&mut tmp),
             len,
             flags: f,
             from: None,
-        }))),
+        })),
         Some((name, namelen)) => count(with_addr_out(name, namelen, |a, l| {
-            call(Call::Data(DataCall::Recv {
+            call(DataCall::Recv {
                 s: Socket::from_raw(s),
                 buf: Some(&mut tmp),
                 len,
                 flags: f,
                 from: Some((a, l)),
-            }))
+            })
         })),
     };
     if r < 0 {
@@ -515,13 +514,13 @@ pub unsafe fn WSAGetOverlappedResult(
     // SAFETY: the caller passes a valid OVERLAPPED or NULL, as for the real function; the
     // core reads it only during this call.
     let read = || unsafe { ((*lpoverlapped).Internal, (*lpoverlapped).InternalHigh) };
-    let r = call(Call::Io(IoCall::OverlappedResult {
+    let r = call(IoCall::OverlappedResult {
         s: Socket::from_raw(s),
         key: (!lpoverlapped.is_null()).then_some(lpoverlapped as usize),
         record: (!lpoverlapped.is_null()).then_some(Record(&read)),
         wait: fwait != FALSE,
         has_bytes: !lpcbtransfer.is_null() && !lpdwflags.is_null(),
-    }));
+    });
     match r {
         Ok(Reply::Count(n)) => {
             write_opt(lpcbtransfer, Some(n));
@@ -570,12 +569,12 @@ pub unsafe fn GetOverlappedResult(
     // SAFETY: the caller passes a valid OVERLAPPED or NULL, as for the real function; the
     // core reads it only during this call.
     let read = || unsafe { ((*lpoverlapped).Internal, (*lpoverlapped).InternalHigh) };
-    let r = call(Call::Io(IoCall::GetOverlappedResult {
+    let r = call(IoCall::GetOverlappedResult {
         s: Socket::from_raw(hfile as usize),
         record: (!lpoverlapped.is_null()).then_some(Record(&read)),
         wait: bwait != FALSE,
         has_bytes: !lpnumberofbytestransferred.is_null(),
-    }));
+    });
     match r {
         Ok(Reply::Count(n)) => {
             write_opt(lpnumberofbytestransferred, Some(n));
@@ -631,11 +630,11 @@ pub unsafe fn CreateIoCompletionPort(
         (filehandle != INVALID_HANDLE_VALUE).then(|| Socket::from_raw(filehandle as usize));
     let existing = (!existingcompletionport.is_null())
         .then(|| PortHandle::from_raw(existingcompletionport as isize));
-    match call(Call::Io(IoCall::CreatePort {
+    match call(IoCall::CreatePort {
         socket,
         existing,
         key: completionkey,
-    })) {
+    }) {
         Ok(Reply::Port(p)) => p.raw() as HANDLE,
         _ => std::ptr::null_mut(),
     }
@@ -654,10 +653,10 @@ pub unsafe fn GetQueuedCompletionStatus(
 ) -> BOOL {
     let timeout = (dwmilliseconds != WSA_INFINITE)
         .then(|| std::time::Duration::from_millis(u64::from(dwmilliseconds)));
-    let r = call(Call::Io(IoCall::GetQueued {
+    let r = call(IoCall::GetQueued {
         port: PortHandle::from_raw(completionport as isize),
         timeout,
-    }));
+    });
     match r {
         Ok(Reply::Packet(p)) => {
             write_opt(lpnumberofbytestransferred, Some(p.bytes));

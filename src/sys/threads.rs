@@ -2,8 +2,7 @@ use super::status;
 use super::types::{FILETIME, HANDLE_FLAGS, WIN32_ERROR};
 use super::{boolean, HANDLE};
 use crate::consts::*;
-use crate::core::call::{Call, Clock, Hook, HookChange};
-use crate::core::call::{KernelCall, ProcessCall};
+use crate::core::call::{Clock, Hook, HookChange, KernelCall, ProcessCall};
 use crate::core::ws2::table::Socket;
 use crate::core::Reply;
 use crate::sim::thread::call;
@@ -18,7 +17,7 @@ pub type FARPROC = Option<unsafe extern "system" fn() -> isize>;
 /// Under Winsock 2 it also reports TRUE inside an APC that interrupted a blocking call
 /// (Windows removed blocking calls' 1.1 semantics from 2.x and documents nothing there).
 pub unsafe fn WSAIsBlocking() -> BOOL {
-    match call(Call::Process(ProcessCall::IsBlocking)) {
+    match call(ProcessCall::IsBlocking) {
         Ok(Reply::Count(n)) => n as BOOL,
         _ => FALSE,
     }
@@ -27,7 +26,7 @@ pub unsafe fn WSAIsBlocking() -> BOOL {
 /// `WSACancelBlockingCall` (CL-13): removed in Winsock 2 (`WSAEOPNOTSUPP`); under 1.1 it
 /// cancels the thread's blocking call, which then fails `WSAEINTR`.
 pub unsafe fn WSACancelBlockingCall() -> i32 {
-    status(call(Call::Process(ProcessCall::CancelBlocking)))
+    status(call(ProcessCall::CancelBlocking))
 }
 
 /// `WSASetBlockingHook` (TH-5, Winsock 1.1 only): the hook runs while the thread's blocking
@@ -40,9 +39,7 @@ pub unsafe fn WSASetBlockingHook(lpblockfunc: FARPROC) -> FARPROC {
             f();
         }),
     });
-    match call(Call::Process(ProcessCall::SetBlockingHook(
-        HookChange::Set(hook),
-    ))) {
+    match call(ProcessCall::SetBlockingHook(HookChange::Set(hook))) {
         // SAFETY: a non-zero previous value is a FARPROC stored by an earlier call.
         Ok(Reply::Hook(prev)) if prev != 0 => Some(std::mem::transmute::<
             usize,
@@ -54,9 +51,7 @@ pub unsafe fn WSASetBlockingHook(lpblockfunc: FARPROC) -> FARPROC {
 
 /// `WSAUnhookBlockingHook` (TH-5): back to the default hook.
 pub unsafe fn WSAUnhookBlockingHook() -> i32 {
-    status(call(Call::Process(ProcessCall::SetBlockingHook(
-        HookChange::Unhook,
-    ))))
+    status(call(ProcessCall::SetBlockingHook(HookChange::Unhook)))
 }
 
 /// kernel32 `GetLastError`: the calling thread's last error, the same slot as
@@ -84,7 +79,7 @@ pub unsafe fn WSAUnhookBlockingHook() -> i32 {
 ///
 /// [KW-1]: crate::rules#kw-1
 pub unsafe fn GetLastError() -> WIN32_ERROR {
-    match call(Call::Kernel(KernelCall::Win32GetLastError)) {
+    match call(KernelCall::Win32GetLastError) {
         Ok(Reply::LastError(e)) => e as u32,
         other => unreachable!("GetLastError always succeeds, got {other:?}"),
     }
@@ -106,7 +101,7 @@ pub unsafe fn GetLastError() -> WIN32_ERROR {
 ///
 /// [KW-1]: crate::rules#kw-1
 pub unsafe fn SetLastError(dwerrcode: WIN32_ERROR) {
-    let _ = call(Call::Kernel(KernelCall::Win32SetLastError(dwerrcode)));
+    let _ = call(KernelCall::Win32SetLastError(dwerrcode));
 }
 
 /// kernel32 `SetHandleInformation` on a socket handle ([DU-2]): changes the flags of `dwmask`
@@ -135,11 +130,11 @@ pub unsafe fn SetLastError(dwerrcode: WIN32_ERROR) {
 ///
 /// [DU-2]: crate::rules#du-2
 pub unsafe fn SetHandleInformation(hobject: HANDLE, dwmask: u32, dwflags: HANDLE_FLAGS) -> BOOL {
-    boolean(call(Call::Kernel(KernelCall::SetHandleInformation {
+    boolean(call(KernelCall::SetHandleInformation {
         s: Socket::from_raw(hobject as usize),
         mask: dwmask,
         flags: dwflags,
-    })))
+    }))
 }
 
 /// kernel32 `GetHandleInformation` on a socket handle ([DU-2]): the flags
@@ -147,10 +142,10 @@ pub unsafe fn SetHandleInformation(hobject: HANDLE, dwmask: u32, dwflags: HANDLE
 ///
 /// [DU-2]: crate::rules#du-2
 pub unsafe fn GetHandleInformation(hobject: HANDLE, lpdwflags: *mut u32) -> BOOL {
-    let r = call(Call::Kernel(KernelCall::GetHandleInformation {
+    let r = call(KernelCall::GetHandleInformation {
         s: Socket::from_raw(hobject as usize),
         has_flags: !lpdwflags.is_null(),
-    }));
+    });
     match r {
         Ok(Reply::Count(flags)) => {
             lpdwflags.write_unaligned(flags);
@@ -169,7 +164,7 @@ pub unsafe fn Sleep(dwmilliseconds: u32) {
 
 /// Reads a kernel32 clock through the core.
 fn clock(c: Clock) -> u64 {
-    match call(Call::Kernel(KernelCall::Clock(c))) {
+    match call(KernelCall::Clock(c)) {
         Ok(Reply::Time(t)) => t,
         other => unreachable!("a clock read always succeeds, got {other:?}"),
     }

@@ -2,8 +2,7 @@
 //! and performs their completion actions. Decided in `close_socket` (`calls.rs`), the built-in
 //! providers' `WSPCloseSocket`; the tests reach it only through `World::dispatch`.
 
-use crate::core::call::SocketCall;
-use crate::core::call::{Call, Reply};
+use crate::core::call::{Reply, SocketCall};
 use crate::core::fixtures::{Connected, Fx, PendingRecv};
 use crate::core::overlapped::Packet;
 use crate::core::Profile;
@@ -27,10 +26,7 @@ fn close_with_pending_ops(profile: Profile) -> WsaError {
     let (r, key2, _) = fx.recv_overlapped(me, local, 64, None, true);
     assert_eq!(r, Err(WsaError::IoPending));
 
-    assert_eq!(
-        fx.call(Call::Sockets(SocketCall::CloseSocket(local))),
-        Ok(Reply::Done)
-    );
+    assert_eq!(fx.call(SocketCall::CloseSocket(local)), Ok(Reply::Done));
 
     assert!(fx.is_set(me, event), "CS-6: the event IS set");
     let done = fx.world.take_completions();

@@ -2,8 +2,7 @@
 //! `shutdown(s, SD_SEND)`. Decided in `send_disconnect` (`net.rs`); the tests reach it only
 //! through `World::dispatch`.
 
-use crate::core::call::DataCall;
-use crate::core::call::{Call, Reply};
+use crate::core::call::{DataCall, Reply};
 use crate::core::fixtures::{Connected, Fx, HalfClosed};
 use crate::error::WsaError;
 
@@ -18,10 +17,10 @@ fn sd_1_send_disconnect_null_returns_0_then_sends_fail_and_the_peer_reads_to_0()
     } = Fx::connected(7600);
     let me = fx.me;
     assert_eq!(fx.send(me, local, b"tail"), Ok(Reply::Count(4)));
-    let r = fx.call(Call::Data(DataCall::SendDisconnect {
+    let r = fx.call(DataCall::SendDisconnect {
         s: local,
         data: None,
-    }));
+    });
     assert_eq!(r, Ok(Reply::Done), "SD-1: returns 0");
     assert_eq!(
         fx.send(me, local, b"more"),
@@ -45,10 +44,10 @@ fn sd_1_send_disconnect_null_leaves_the_state_shutdown_send_leaves() {
     let HalfClosed { conn: by_shutdown } = Fx::half_closed();
     let mut by_disconnect = Fx::connected(7200);
     let local = by_disconnect.local;
-    let r = by_disconnect.fx.call(Call::Data(DataCall::SendDisconnect {
+    let r = by_disconnect.fx.call(DataCall::SendDisconnect {
         s: local,
         data: None,
-    }));
+    });
     assert_eq!(r, Ok(Reply::Done));
     by_disconnect.fx.settle();
     let (peer, remote) = (by_disconnect.peer, by_disconnect.remote);

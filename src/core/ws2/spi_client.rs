@@ -126,34 +126,10 @@ impl World {
                 Protocol::Base(e) if builtin => entries.push(e.clone()),
                 Protocol::Base(_) => return Err(ProviderError::BaseProtocol(name)),
                 Protocol::Layered { over, name: proto } => {
-                    let below = self
-                        .catalog
-                        .entries()
-                        .iter()
-                        .chain(&entries)
-                        .find(|e| e.catalog_entry_id == *over && e.chain.len >= 1)
-                        .cloned()
-                        .ok_or(ProviderError::UnknownEntry {
-                            name: name.clone(),
-                            over: *over,
-                        })?;
-                    let below_len = below.chain.len as usize;
-                    if below_len + 1 > MAX_PROTOCOL_CHAIN as usize {
-                        return Err(ProviderError::ChainTooLong(name));
-                    }
+                    let (below, below_len) = self.below(&entries, &name, *over)?;
                     if layer_entry.is_none() {
                         next_id += 1;
-                        layer_entry = Some(ProtocolInfo {
-                            provider_id: info.id,
-                            catalog_entry_id: layer_id,
-                            chain: ProtocolChain {
-                                len: LAYERED_PROTOCOL as i32,
-                                entries: [0; MAX_PROTOCOL_CHAIN as usize],
-                            },
-                            provider_flags: below.provider_flags | PFL_HIDDEN,
-                            name: info.name.clone(),
-                            ..below.clone()
-                        });
+                        layer_entry = Some(Self::layer_entry(info, &below, layer_id));
                     }
                     let mut chain = [0; MAX_PROTOCOL_CHAIN as usize];
                     chain[0] = layer_id;
@@ -183,6 +159,53 @@ impl World {
         }
         self.providers.registry.push(r);
         Ok(())
+    }
+
+    /// The entry a layered protocol sits on: catalog entry `over` (registered before, or
+    /// earlier in `entries`, the provider's own), with the chain length it has. Its chain plus
+    /// the layer must fit `MAX_PROTOCOL_CHAIN`.
+    fn below(
+        &self,
+        entries: &[ProtocolInfo],
+        name: &str,
+        over: u32,
+    ) -> Result<(ProtocolInfo, usize), ProviderError> {
+        let below = self
+            .catalog
+            .entries()
+            .iter()
+            .chain(entries)
+            .find(|e| e.catalog_entry_id == over && e.chain.len >= 1)
+            .cloned()
+            .ok_or(ProviderError::UnknownEntry {
+                name: name.to_owned(),
+                over,
+            })?;
+        let below_len = below.chain.len as usize;
+        if below_len + 1 > MAX_PROTOCOL_CHAIN as usize {
+            return Err(ProviderError::ChainTooLong(name.to_owned()));
+        }
+        Ok((below, below_len))
+    }
+
+    /// A layered provider's own LAYERED_PROTOCOL entry: hidden, chain length 0, otherwise
+    /// like the first entry it layers over.
+    fn layer_entry(
+        info: &crate::core::provider::ProviderInfo,
+        below: &ProtocolInfo,
+        layer_id: u32,
+    ) -> ProtocolInfo {
+        ProtocolInfo {
+            provider_id: info.id,
+            catalog_entry_id: layer_id,
+            chain: ProtocolChain {
+                len: LAYERED_PROTOCOL as i32,
+                entries: [0; MAX_PROTOCOL_CHAIN as usize],
+            },
+            provider_flags: below.provider_flags | PFL_HIDDEN,
+            name: info.name.clone(),
+            ..below.clone()
+        }
     }
 
     /// What a provider's descriptor must be before it joins the catalog: some protocols, a

@@ -5,13 +5,12 @@
 //! provider's final cleanup, SP-4), CL-6 in `cl_6_release`, SP-6 in `checked_cleanup` and
 //! `unload`. The tests reach them only through `World::dispatch`.
 
-use crate::core::call::{EventCall, ProcessCall, SocketCall, SpiCall};
 use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
 use std::sync::Arc;
 
 use crate::consts::*;
-use crate::core::call::{Call, Reply};
+use crate::core::call::{Call, EventCall, ProcessCall, Reply, SocketCall, SpiCall};
 use crate::core::catalog::{Guid, MSAFD_TCPIP_PROVIDER};
 use crate::core::fixtures::{Connected, Fx, PendingRecv};
 use crate::core::overlapped::ntstatus;
@@ -47,10 +46,7 @@ fn cl_5_final_cleanup_aborts_pending_recvs_without_event_routine_or_packet() {
     let (r, key2, memory2) = fx.recv_overlapped(me, local, 64, None, true);
     assert_eq!(r, Err(WsaError::IoPending));
 
-    assert_eq!(
-        fx.call(Call::Process(ProcessCall::Cleanup)),
-        Ok(Reply::Done)
-    );
+    assert_eq!(fx.call(ProcessCall::Cleanup), Ok(Reply::Done));
 
     // Both fail WSA_OPERATION_ABORTED, in posting order, with no routine to queue ...
     let done = fx.world.take_completions();
@@ -76,12 +72,12 @@ fn cl_5_final_cleanup_aborts_pending_recvs_without_event_routine_or_packet() {
     assert_eq!(fx.next_packet(me, port), None, "CL-5: no completion packet");
     // The event went with the rest of Ws2_32's state (CL-8); the final WSPCleanup test
     // below reads that it was not set.
-    let wait = fx.call(Call::Events(EventCall::WaitEvents {
+    let wait = fx.call(EventCall::WaitEvents {
         events: Some(vec![event]),
         wait_all: false,
         timeout: Some(std::time::Duration::ZERO),
         alertable: false,
-    }));
+    });
     assert_eq!(wait, Err(WsaError::NotInitialised));
     assert_eq!(fx.world.live_resources(me.pid), 0, "CL-8");
 }
@@ -99,9 +95,9 @@ fn cl_5_final_wsp_cleanup_aborts_pending_recv_and_leaves_its_event_unset() {
     let me = fx.me;
     let port = fx.port_for(me, local, PORT_KEY);
 
-    let r = fx.call(Call::Spi(SpiCall::SpiCleanup {
+    let r = fx.call(SpiCall::SpiCleanup {
         provider: MSAFD_TCPIP_PROVIDER,
-    }));
+    });
     assert_eq!(r, Ok(Reply::Done), "the final WSPCleanup of MSAFD Tcpip");
 
     assert!(fx.world.process(me.pid).is_started());
@@ -120,7 +116,7 @@ fn cl_5_final_wsp_cleanup_aborts_pending_recv_and_leaves_its_event_unset() {
     assert_eq!(fx.next_packet(me, port), None, "CL-5: no completion packet");
     // SP-4: the provider's sockets were reset and freed; the event alone is left.
     assert_eq!(
-        fx.call(Call::Sockets(SocketCall::CloseSocket(local))),
+        fx.call(SocketCall::CloseSocket(local)),
         Err(WsaError::NotSocket)
     );
     assert_eq!(fx.world.live_resources(me.pid), 1);
@@ -139,10 +135,7 @@ fn cl_6_final_cleanup_resets_the_open_connection_documented() {
         ..
     } = Fx::connected(7300);
     let me = fx.me;
-    assert_eq!(
-        fx.call(Call::Process(ProcessCall::Cleanup)),
-        Ok(Reply::Done)
-    );
+    assert_eq!(fx.call(ProcessCall::Cleanup), Ok(Reply::Done));
     assert_eq!(fx.world.live_resources(me.pid), 0, "deallocated");
     fx.settle();
     assert_eq!(
@@ -154,7 +147,7 @@ fn cl_6_final_cleanup_resets_the_open_connection_documented() {
     // The handle died with the state: after a new startup it is no socket (ER-2).
     fx.start(me);
     assert_eq!(
-        fx.call(Call::Sockets(SocketCall::CloseSocket(local))),
+        fx.call(SocketCall::CloseSocket(local)),
         Err(WsaError::NotSocket)
     );
 }
@@ -168,10 +161,7 @@ fn cl_6_final_cleanup_closes_the_open_connection_gracefully_windows() {
         ..
     } = Fx::connected_in(Profile::Windows, 7300);
     let me = fx.me;
-    assert_eq!(
-        fx.call(Call::Process(ProcessCall::Cleanup)),
-        Ok(Reply::Done)
-    );
+    assert_eq!(fx.call(ProcessCall::Cleanup), Ok(Reply::Done));
     assert_eq!(fx.world.live_resources(me.pid), 0, "deallocated");
     fx.settle();
     assert_eq!(
@@ -208,10 +198,7 @@ fn sp_6_built_in_final_cleanup_returns_at_once_with_the_data_in_the_transport() 
         "the rest waits in the send queue"
     );
     let before = fx.world.now();
-    assert_eq!(
-        fx.call(Call::Process(ProcessCall::Cleanup)),
-        Ok(Reply::Done)
-    );
+    assert_eq!(fx.call(ProcessCall::Cleanup), Ok(Reply::Done));
     assert_eq!(fx.world.now(), before, "SP-6: nothing to wait for");
     let (got, end) = fx.recv_to_end(peer, remote);
     assert_eq!(end, Ok(()), "a graceful close after the data");
