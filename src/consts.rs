@@ -48,6 +48,7 @@ pub const IPPROTO_IP: IPPROTO = 0;
 pub const IPPROTO_ICMP: IPPROTO = 1;
 pub const IPPROTO_TCP: IPPROTO = 6;
 pub const IPPROTO_UDP: IPPROTO = 17;
+pub const IPPROTO_IPV6: IPPROTO = 41;
 pub const IPPROTO_RAW: IPPROTO = 255;
 /// The protocol number of ws2sim's built-in stream provider with disconnect data
 /// (253 is reserved by IANA for experimentation and testing). Not a Windows constant.
@@ -58,6 +59,7 @@ pub const FROM_PROTOCOL_INFO: i32 = -1;
 // Addresses.
 pub const INADDR_ANY: u32 = 0;
 pub const INADDR_LOOPBACK: u32 = 0x7f00_0001;
+pub const INADDR_BROADCAST: u32 = 0xffff_ffff;
 pub const SOMAXCONN: u32 = 5;
 
 // shutdown.
@@ -86,6 +88,36 @@ pub const SO_TYPE: i32 = 0x1008;
 pub const SO_MAX_MSG_SIZE: i32 = 0x2003;
 pub const SO_PROTOCOL_INFOA: i32 = 0x2004;
 pub const SO_PROTOCOL_INFOW: i32 = 0x2005;
+
+// IPPROTO_TCP options.
+pub const TCP_NODELAY: i32 = 1;
+pub const TCP_KEEPALIVE: i32 = 3;
+pub const TCP_KEEPIDLE: i32 = 3;
+pub const TCP_KEEPCNT: i32 = 16;
+pub const TCP_KEEPINTVL: i32 = 17;
+
+// IPPROTO_IP options.
+pub const IP_TOS: i32 = 3;
+pub const IP_TTL: i32 = 4;
+pub const IP_MULTICAST_IF: i32 = 9;
+pub const IP_MULTICAST_TTL: i32 = 10;
+pub const IP_MULTICAST_LOOP: i32 = 11;
+pub const IP_ADD_MEMBERSHIP: i32 = 12;
+pub const IP_DROP_MEMBERSHIP: i32 = 13;
+pub const IP_DONTFRAGMENT: i32 = 14;
+pub const IP_ADD_SOURCE_MEMBERSHIP: i32 = 15;
+pub const IP_DROP_SOURCE_MEMBERSHIP: i32 = 16;
+pub const IP_PKTINFO: i32 = 19;
+
+// IPPROTO_IPV6 options.
+pub const IPV6_UNICAST_HOPS: i32 = 4;
+pub const IPV6_MULTICAST_IF: i32 = 9;
+pub const IPV6_MULTICAST_HOPS: i32 = 10;
+pub const IPV6_MULTICAST_LOOP: i32 = 11;
+pub const IPV6_ADD_MEMBERSHIP: i32 = 12;
+pub const IPV6_DROP_MEMBERSHIP: i32 = 13;
+pub const IPV6_PKTINFO: i32 = 19;
+pub const IPV6_V6ONLY: i32 = 27;
 
 // ioctlsocket.
 pub const FIONBIO: i32 = 0x8004_667e_u32 as i32;

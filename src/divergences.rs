@@ -42,9 +42,17 @@
 //!   [`closesocket`](crate::sys::closesocket)): data counts as sent once acknowledged
 //!   ([CS-4](crate::rules#cs-4), [CS-5](crate::rules#cs-5)), and closing with unread received
 //!   data resets the connection.
-//! - `Cs8` (`src/core/providers/sockopt.rs`, internal; seen in
-//!   [`getsockopt`](crate::sys::getsockopt)): only `SOL_SOCKET` options are modelled; options of
-//!   `IPPROTO_TCP`, `IPPROTO_UDP` and `IPPROTO_IP` fail `WSAENOPROTOOPT`.
+//! - `op_1` (`src/core/providers/sockopt.rs`, internal; seen in
+//!   [`setsockopt`](crate::sys::setsockopt)): an unknown level fails `WSAEINVAL` as on Windows,
+//!   not `WSAENOPROTOOPT` as [OP-1](crate::rules#op-1) says; with no `AF_INET6` sockets,
+//!   `IPPROTO_IPV6` on an `AF_INET` socket fails `WSAEINVAL`; the IP multicast, TOS and
+//!   don't-fragment options are stored but change nothing on the network; `IPPROTO_UDP` has
+//!   no option.
+//! - `op_4` (`src/core/providers/sockopt.rs`, internal; seen in [`bind`](crate::sys::bind)):
+//!   of sockets sharing a port through `SO_REUSEADDR`, the one bound last receives
+//!   ([OP-4](crate::rules#op-4)); there is one user, so no enhanced socket security.
+//! - `op_6` (`src/core/providers/net.rs`, internal; seen in [`sendto`](crate::sys::sendto)):
+//!   multicast datagrams are not delivered ([OP-6](crate::rules#op-6)).
 //! - `set` (`src/core/providers/sockopt.rs`, internal; seen in
 //!   [`setsockopt`](crate::sys::setsockopt)): a negative `optlen` fails `WSAEFAULT` for every
 //!   option.

@@ -5,6 +5,7 @@ use crate::consts::*;
 use crate::core::call::Reply;
 use crate::core::catalog;
 use crate::core::provider;
+use crate::core::providers::net::Op6;
 use crate::core::providers::socket::SocketState;
 use crate::core::providers::{socket, sockopt};
 use crate::core::rules::Rule;
@@ -113,13 +114,17 @@ impl Machine {
         len: Option<&mut i32>,
     ) -> Result<(), Stop> {
         let ep = self.process_mut(cx.process).socket_mut(cx, s)?.endpoint;
-        let failed = self.transport.ep(ep).failure();
+        let e = self.transport.ep(ep);
+        let failed = e.failure().filter(|_| !e.error_reported);
         let st = self.process_mut(cx.process).socket_mut(cx, s)?;
         if let Some(e) = failed {
-            // SO_ERROR reports why the last connect failed.
+            // SO_ERROR reports why the last connect failed, until it is read (OP-6).
             st.set_option(SO_ERROR, e.code() as u32);
         }
         sockopt::get(cx, st, level, name, value, len)?;
+        if (level, name) == (SOL_SOCKET, SO_ERROR) {
+            self.op_6(cx, Op6::ErrorRead(s))?;
+        }
         Ok(())
     }
 

@@ -11,7 +11,7 @@ use crate::consts::*;
 use crate::core::events::NetEvents;
 use crate::core::providers::{sockaddr, sockopt};
 use crate::core::rules::Rule;
-use crate::core::transport::{EndpointId, Phase};
+use crate::core::transport::{is_broadcast, EndpointId, Phase, Share};
 use crate::core::ws2::table::Socket;
 use crate::core::{Block, Cx, Machine, Reply, Stop};
 use crate::error::WsaError;
@@ -96,6 +96,24 @@ struct Info {
     nonblocking: bool,
     stream: bool,
     disconnect_data: bool,
+    /// SO_RCVTIMEO and SO_SNDTIMEO, in milliseconds (0: none).
+    timeouts: (u32, u32),
+    /// SO_BROADCAST.
+    broadcast: bool,
+}
+
+/// What [`Machine::op_6`] is asked about.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::core) enum Op6 {
+    /// `getsockopt(SO_ERROR)` succeeded on this socket.
+    ErrorRead(Socket),
+    /// A datagram is sent to `to` by a socket whose SO_BROADCAST is `allowed`.
+    Send {
+        /// The destination.
+        to: std::net::SocketAddrV4,
+        /// SO_BROADCAST is TRUE.
+        allowed: bool,
+    },
 }
 
 /// The bytes of a data argument: `None` for NULL; a NULL buffer with a length, or a negative
@@ -116,6 +134,8 @@ impl Machine {
             nonblocking: st.nonblocking,
             stream: !st.entry.is_connectionless(),
             disconnect_data: st.entry.has_disconnect_data(),
+            timeouts: (st.option(SO_RCVTIMEO), st.option(SO_SNDTIMEO)),
+            broadcast: st.option(SO_BROADCAST) != 0,
         })
     }
 
@@ -139,6 +159,28 @@ impl Machine {
         }
     }
 
+    /// OP-2, the one place it is decided: a blocking `recv`/`recvfrom` (`send`: a blocking
+    /// `send`) that must wait waits at most SO_RCVTIMEO (SO_SNDTIMEO) milliseconds of virtual
+    /// time from when it was made, 0 meaning for ever; then it fails `WSAETIMEDOUT`. Nothing is
+    /// lost: bytes that arrive later stay queued for the next receive, and the bytes a timed-out
+    /// send had queued are still sent. A non-blocking socket fails `WSAEWOULDBLOCK` at once.
+    fn op_2(&self, cx: &mut Cx, i: Info, what: &'static str, s: Socket, send: bool) -> Stop {
+        let ms = if send { i.timeouts.1 } else { i.timeouts.0 };
+        if i.nonblocking || ms == 0 {
+            return Self::wait(i, what, s);
+        }
+        cx.rule(Rule::Op2);
+        let timeout = Some(Duration::from_millis(u64::from(ms)));
+        match cx.wait_until_timeout(self.now, timeout, what) {
+            Some(Stop::Block(b)) => Stop::Block(Block {
+                socket: Some(s),
+                ..b
+            }),
+            Some(Stop::Fail(e)) => Stop::Fail(e),
+            None => Stop::Fail(WsaError::TimedOut),
+        }
+    }
+
     /// `bind`.
     pub(in crate::core) fn bind(
         &mut self,
@@ -151,8 +193,47 @@ impl Machine {
             return Err(WsaError::InvalidArgument.into());
         }
         let addr = sockaddr::decode(addr.ok_or(WsaError::Fault)?)?;
-        self.transport.bind(i.ep, addr)?;
+        let st = self.process_mut(cx.process).socket_mut(cx, s)?;
+        let share = Share {
+            reuse: st.option(SO_REUSEADDR) != 0,
+            exclusive: st.option(SO_EXCLUSIVEADDRUSE) != 0,
+        };
+        self.transport.bind(i.ep, addr, share, |held| {
+            sockopt::op_4(cx, sockopt::Op4::Bind { later: share, held })
+        })?;
         Ok(Reply::Done)
+    }
+
+    /// OP-6, the one place it is decided. [`Op6::ErrorRead`]: reading `SO_ERROR` returns the
+    /// socket's pending error (why its last connect failed, or a value set with setsockopt)
+    /// and clears it: the next read gives 0 until another connect fails. [`Op6::Send`]: a
+    /// datagram to a broadcast address (255.255.255.255 or the simulated subnet's
+    /// 10.0.0.255) fails `WSAEACCES` unless `SO_BROADCAST` is TRUE; with it, the datagram
+    /// reaches the sockets bound to the port on every host.
+    ///
+    /// # Divergence
+    /// Multicast is not delivered: group memberships are kept (OP-1) but a datagram to a
+    /// group address is dropped like one to an address no host has.
+    pub(in crate::core) fn op_6(&mut self, cx: &mut Cx, what: Op6) -> Result<(), WsaError> {
+        match what {
+            Op6::ErrorRead(s) => {
+                cx.rule(Rule::Op6);
+                let st = self.process_mut(cx.process).socket_mut(cx, s)?;
+                st.set_option(SO_ERROR, 0);
+                let ep = st.endpoint;
+                self.transport.ep_mut(ep).error_reported = true;
+                Ok(())
+            }
+            Op6::Send { to, allowed } if is_broadcast(*to.ip()) => {
+                cx.rule(Rule::Op6);
+                if allowed {
+                    Ok(())
+                } else {
+                    Err(WsaError::AccessDenied)
+                }
+            }
+            Op6::Send { .. } => Ok(()),
+        }
     }
 
     /// `listen`: streams only; the socket must be bound and not connected.
@@ -294,7 +375,7 @@ impl Machine {
             return if ep.send_q.len() <= ep.sndbuf {
                 Ok(Reply::Count(n as u32))
             } else {
-                Err(Self::wait(i, "send", s))
+                Err(self.op_2(cx, i, "send", s, true))
             };
         }
         let data = &data.unwrap_or_default()[..n];
@@ -315,7 +396,7 @@ impl Machine {
         if i.nonblocking || ep.send_q.len() <= ep.sndbuf {
             Ok(Reply::Count(taken as u32))
         } else {
-            Err(Self::wait(i, "send", s))
+            Err(self.op_2(cx, i, "send", s, true))
         }
     }
 
@@ -339,6 +420,8 @@ impl Machine {
         }
         let n = data_len(data.is_some(), len)?;
         Self::op_7_datagram_fits(cx, n)?;
+        let allowed = i.broadcast;
+        self.op_6(cx, Op6::Send { to: dest, allowed })?;
         self.transport.bind_implicitly(i.ep)?;
         let payload = data.unwrap_or_default()[..n].to_vec();
         self.transport.send_datagram(self.now, i.ep, dest, payload);
@@ -386,7 +469,7 @@ impl Machine {
         let buf = &mut buf.unwrap_or_default()[..n];
         if !i.stream {
             let Some((sender, dgram)) = self.transport.ep(i.ep).dgrams.front().cloned() else {
-                return Err(Self::wait(i, "recvfrom", s));
+                return Err(self.op_2(cx, i, "recvfrom", s, false));
             };
             if !peek {
                 self.transport.ep_mut(i.ep).dgrams.pop_front();
@@ -416,7 +499,7 @@ impl Machine {
         };
         match Self::sd_12(cx, seen) {
             Some(r) => Ok(Reply::Count(r?)),
-            None => Err(Self::wait(i, "recv", s)),
+            None => Err(self.op_2(cx, i, "recv", s, false)),
         }
     }
 

@@ -86,8 +86,13 @@ pub struct SocketState {
     pub events: NetEvents,
     /// The completion port the socket is associated with, and its key (OV-6).
     pub port: Option<(crate::core::overlapped::PortHandle, usize)>,
-    /// The other SOL_SOCKET options, by name, as 32-bit values.
-    pub(in crate::core) options: BTreeMap<i32, u32>,
+    /// The other options that were set, by level and name, as 32-bit values (OP-1); an option
+    /// never set has its default ([`SocketState::option_at`]). Empty, and so without a heap
+    /// block, until an option is set.
+    pub(in crate::core) options: BTreeMap<(i32, i32), u32>,
+    /// The multicast groups joined (`IP_ADD_MEMBERSHIP`, `IP_ADD_SOURCE_MEMBERSHIP`): group,
+    /// source (0: any), interface, as the `IP_MREQ`/`IP_MREQ_SOURCE` gave them.
+    pub(in crate::core) groups: Vec<[u32; 3]>,
     /// DU-2: `HANDLE_FLAG_INHERIT` and `HANDLE_FLAG_PROTECT_FROM_CLOSE`, as
     /// SetHandleInformation stored them.
     pub handle_flags: u32,
@@ -96,10 +101,6 @@ pub struct SocketState {
 impl SocketState {
     /// A new socket of `entry` (served by `chain`) on `endpoint`, with Windows' defaults.
     pub fn new(entry: ProtocolInfo, chain: Vec<ProviderIdx>, endpoint: EndpointId) -> SocketState {
-        let options = BTreeMap::from([
-            (SO_SNDBUF, DEFAULT_BUFFER_SIZE),
-            (SO_RCVBUF, DEFAULT_BUFFER_SIZE),
-        ]);
         SocketState {
             entry,
             chain,
@@ -110,18 +111,80 @@ impl SocketState {
             closing: None,
             events: NetEvents::default(),
             port: None,
-            options,
+            options: BTreeMap::new(),
+            groups: Vec::new(),
             handle_flags: 0,
         }
     }
 
-    /// A stored option's value (0 when never set and without a default).
+    /// A stored `SOL_SOCKET` option's value (its default when never set).
     pub fn option(&self, name: i32) -> u32 {
-        self.options.get(&name).copied().unwrap_or(0)
+        self.option_at(SOL_SOCKET, name)
     }
 
     pub(crate) fn set_option(&mut self, name: i32, value: u32) {
-        self.options.insert(name, value);
+        self.set_option_at(SOL_SOCKET, name, value);
+    }
+
+    /// A stored option's value at `level`, or Windows' default when never set (OP-1):
+    /// `SO_SNDBUF`/`SO_RCVBUF` 64 KiB, `IP_TTL` and `IPV6_UNICAST_HOPS` 128, the multicast
+    /// TTL/hops 1, the multicast loops TRUE, `IPV6_V6ONLY` TRUE, `TCP_KEEPALIVE` 7200 s,
+    /// `TCP_KEEPINTVL` 1 s, `TCP_KEEPCNT` 10; anything else 0.
+    pub fn option_at(&self, level: i32, name: i32) -> u32 {
+        if let Some(v) = self.options.get(&(level, name)) {
+            return *v;
+        }
+        match (level, name) {
+            (SOL_SOCKET, SO_SNDBUF | SO_RCVBUF) => DEFAULT_BUFFER_SIZE,
+            (IPPROTO_IP, IP_TTL) | (IPPROTO_IPV6, IPV6_UNICAST_HOPS) => 128,
+            (IPPROTO_IP, IP_MULTICAST_TTL | IP_MULTICAST_LOOP) => 1,
+            (IPPROTO_IPV6, IPV6_MULTICAST_HOPS | IPV6_MULTICAST_LOOP | IPV6_V6ONLY) => 1,
+            (IPPROTO_TCP, TCP_KEEPALIVE) => 7200,
+            (IPPROTO_TCP, TCP_KEEPINTVL) => 1,
+            (IPPROTO_TCP, TCP_KEEPCNT) => 10,
+            _ => 0,
+        }
+    }
+
+    pub(crate) fn set_option_at(&mut self, level: i32, name: i32, value: u32) {
+        self.options.insert((level, name), value);
+    }
+
+    /// `IP_ADD_MEMBERSHIP` / `IP_DROP_MEMBERSHIP` (`add`) with an `IP_MREQ` (8 bytes), or
+    /// with `source` their `_SOURCE_` forms with an `IP_MREQ_SOURCE` (12 bytes): fewer bytes
+    /// fail `WSAEFAULT`; a group outside 224.0.0.0/4 fails `WSAEINVAL`; joining a group twice
+    /// fails `WSAEADDRINUSE` and leaving one not joined `WSAEADDRNOTAVAIL` (sim).
+    pub(crate) fn membership(&mut self, v: &[u8], add: bool, source: bool) -> Result<(), WsaError> {
+        let need = if source { 12 } else { 8 };
+        if v.len() < need {
+            return Err(WsaError::Fault);
+        }
+        let word = |i: usize| u32::from_be_bytes([v[i], v[i + 1], v[i + 2], v[i + 3]]);
+        // IP_MREQ: group, interface; IP_MREQ_SOURCE: group, source, interface.
+        let (group, src, iface) = if source {
+            (word(0), word(4), word(8))
+        } else {
+            (word(0), 0, word(4))
+        };
+        if group >> 28 != 0xe {
+            return Err(WsaError::InvalidArgument);
+        }
+        let at = self
+            .groups
+            .iter()
+            .position(|g| g[0] == group && g[1] == src);
+        match (add, at) {
+            (true, Some(_)) => Err(WsaError::AddressInUse),
+            (true, None) => {
+                self.groups.push([group, src, iface]);
+                Ok(())
+            }
+            (false, Some(i)) => {
+                self.groups.remove(i);
+                Ok(())
+            }
+            (false, None) => Err(WsaError::AddressNotAvailable),
+        }
     }
 
     /// `ioctlsocket`: FIONBIO sets the blocking mode; FIONREAD reports the bytes readable at

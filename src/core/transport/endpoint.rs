@@ -319,6 +319,10 @@ pub struct Endpoint {
     attached: bool,
     /// The bound address.
     pub local: Option<SocketAddrV4>,
+    /// The socket's address-sharing options when it was bound (OP-4).
+    pub share: super::Share,
+    /// SO_ERROR already reported the failure of the last connect (OP-6).
+    pub error_reported: bool,
     /// The peer's address (streams: once connecting; datagrams: the default peer).
     pub peer_addr: Option<SocketAddrV4>,
     /// Life phase: changed only through `set_phase`.
@@ -373,6 +377,8 @@ impl Endpoint {
             socket: None,
             attached: true,
             local: None,
+            share: super::Share::default(),
+            error_reported: false,
             peer_addr: None,
             phase,
             sndbuf: bufs.0,
@@ -408,6 +414,9 @@ impl Endpoint {
             );
         }
         self.phase = to;
+        if let Phase::Failed(_) = to {
+            self.error_reported = false; // A new failure for SO_ERROR to report (OP-6).
+        }
         log.push(Transition {
             endpoint: id,
             change: Change::Phase { from, to },

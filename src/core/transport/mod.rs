@@ -176,7 +176,9 @@ pub struct Transport {
     endpoints: Table<EndpointId, Endpoint>,
     generations: Generations,
     hosts: Vec<Ipv4Addr>,
-    ports: BTreeMap<(HostId, Proto, u16), EndpointId>,
+    /// The endpoints bound to each port, in bind order (more than one only by OP-4's
+    /// `SO_REUSEADDR`).
+    ports: BTreeMap<(HostId, Proto, u16), Vec<EndpointId>>,
     next_port: BTreeMap<(HostId, Proto), u16>,
     wire: BTreeMap<(Duration, u64), Wire>,
     wire_seq: u64,
@@ -375,10 +377,18 @@ impl Transport {
         self.set_phase(e, to);
     }
 
-    /// Binds `e` to `addr` (port 0: an ephemeral port). The address must be the wildcard, a
-    /// loopback address or the host's own (`WSAEADDRNOTAVAIL`); the port must be free on the
-    /// host for the protocol (`WSAEADDRINUSE`); binding twice fails `WSAEINVAL`.
-    pub fn bind(&mut self, e: EndpointId, addr: SocketAddrV4) -> Result<SocketAddrV4, WsaError> {
+    /// Binds `e` to `addr` (port 0: an ephemeral port) with the socket's `share` options. The
+    /// address must be the wildcard, a loopback address or the host's own
+    /// (`WSAEADDRNOTAVAIL`); when the port is taken on the host for the protocol, `check` is
+    /// given the options of the endpoints holding it and decides (OP-4); binding twice fails
+    /// `WSAEINVAL`.
+    pub fn bind(
+        &mut self,
+        e: EndpointId,
+        addr: SocketAddrV4,
+        share: Share,
+        check: impl FnOnce(&[Share]) -> Result<(), WsaError>,
+    ) -> Result<SocketAddrV4, WsaError> {
         let (host, proto, bound) = {
             let ep = self.ep(e);
             (ep.host, ep.proto, ep.local.is_some())
@@ -392,21 +402,37 @@ impl Transport {
         }
         let port = if addr.port() == 0 {
             self.ephemeral_port(host, proto)?
-        } else if self.ports.contains_key(&(host, proto, addr.port())) {
-            return Err(WsaError::AddressInUse);
         } else {
+            let holders: Vec<Share> = self
+                .holders(host, proto, addr.port())
+                .iter()
+                .filter_map(|h| self.get(*h).map(|h| h.share))
+                .collect();
+            if !holders.is_empty() {
+                check(&holders)?;
+            }
             addr.port()
         };
-        self.ports.insert((host, proto, port), e);
+        self.ports.entry((host, proto, port)).or_default().push(e);
         let local = SocketAddrV4::new(ip, port);
-        self.ep_mut(e).local = Some(local);
+        let ep = self.ep_mut(e);
+        ep.local = Some(local);
+        ep.share = share;
         Ok(local)
+    }
+
+    /// The endpoints bound to `port` on `host` for `proto`, in bind order.
+    fn holders(&self, host: HostId, proto: Proto, port: u16) -> &[EndpointId] {
+        self.ports
+            .get(&(host, proto, port))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Binds to the wildcard address and an ephemeral port unless bound already.
     pub fn bind_implicitly(&mut self, e: EndpointId) -> Result<(), WsaError> {
         if self.ep(e).local.is_none() {
-            self.bind(e, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
+            let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
+            self.bind(e, any, Share::default(), |_| Ok(()))?;
         }
         Ok(())
     }
@@ -588,12 +614,18 @@ impl Transport {
         } else {
             self.visible_addr(host, local)
         };
-        if let Some(dest) = self.host_of(host, *to.ip()) {
+        // A broadcast goes to every host, this one included (OP-6).
+        let dests: Vec<HostId> = if is_broadcast(*to.ip()) {
+            (0..self.hosts.len()).map(|h| HostId(h as u32)).collect()
+        } else {
+            self.host_of(host, *to.ip()).into_iter().collect()
+        };
+        for dest in dests {
             let packet = Packet::Datagram {
                 host: dest,
                 to,
                 from,
-                data,
+                data: data.clone(),
             };
             self.schedule(now, e, None, dest, packet);
         }
@@ -728,8 +760,12 @@ impl Transport {
                 change: Change::Removed,
             });
             if let Some(local) = ep.local {
-                if self.ports.get(&(ep.host, ep.proto, local.port())) == Some(&e) {
-                    self.ports.remove(&(ep.host, ep.proto, local.port()));
+                let key = (ep.host, ep.proto, local.port());
+                if let Some(holders) = self.ports.get_mut(&key) {
+                    holders.retain(|h| *h != e);
+                    if holders.is_empty() {
+                        self.ports.remove(&key);
+                    }
                 }
             }
         }
@@ -819,22 +855,24 @@ impl Transport {
         let Some(src) = self.get(from) else { return };
         let src_host = src.host;
         let src_addr = src.local.map(|l| self.visible_addr(src_host, l));
-        let listener = self
-            .host_of(src_host, *to.ip())
-            .and_then(|h| self.ports.get(&(h, Proto::Stream, to.port())).copied())
-            .filter(|l| {
-                self.get(*l).is_some_and(|l| {
-                    let room = match l.phase() {
-                        Phase::Listening { backlog } => l.pending_accepts() < backlog,
-                        Phase::Open { .. }
-                        | Phase::Connecting
-                        | Phase::Connected { .. }
-                        | Phase::Reset { .. }
-                        | Phase::Failed(_) => false,
-                    };
-                    room && l.is_attached() && self.accepts(l.local, l.host, *to.ip(), src_host)
-                })
-            });
+        // OP-4: of the listeners sharing the port, the one bound last takes the connection.
+        let holders = match self.host_of(src_host, *to.ip()) {
+            Some(h) => self.holders(h, Proto::Stream, to.port()),
+            None => &[],
+        };
+        let listener = holders.iter().rev().copied().find(|l| {
+            self.get(*l).is_some_and(|l| {
+                let room = match l.phase() {
+                    Phase::Listening { backlog } => l.pending_accepts() < backlog,
+                    Phase::Open { .. }
+                    | Phase::Connecting
+                    | Phase::Connected { .. }
+                    | Phase::Reset { .. }
+                    | Phase::Failed(_) => false,
+                };
+                room && l.is_attached() && self.accepts(l.local, l.host, *to.ip(), src_host)
+            })
+        });
         let Some(listener) = listener else {
             // No listener, or its backlog is full: refused.
             let dest = self.host_of(src_host, *to.ip()).unwrap_or(src_host);
@@ -1000,26 +1038,58 @@ impl Transport {
         self.reap(to);
     }
 
+    /// A datagram reaches the endpoints bound to its port on `host`: OP-4, when several share
+    /// the port, the one bound last that takes the address (and, if connected, this sender)
+    /// gets it; a broadcast (`to` is 255.255.255.255 or the host's subnet broadcast) reaches
+    /// every one of them.
     fn on_datagram(&mut self, host: HostId, to: SocketAddrV4, sender: SocketAddrV4, data: Vec<u8>) {
-        let Some(&dest) = self.ports.get(&(host, Proto::Datagram, to.port())) else {
-            return;
-        };
-        let Some(ep) = self.get(dest) else { return };
         let src_host = if sender.ip().is_loopback() {
             host
         } else {
             self.host_of(host, *sender.ip()).unwrap_or(host)
         };
-        if !self.accepts(ep.local, ep.host, *to.ip(), src_host) {
-            return;
-        }
-        let Some(ep) = self.get_mut(dest) else { return };
-        if ep.peer_addr.is_some_and(|p| p != sender) {
-            return; // A connected datagram socket only takes its peer's datagrams.
-        }
-        let queued: usize = ep.dgrams.iter().map(|d| d.1.len()).sum();
-        if queued + data.len() <= ep.rcvbuf {
-            ep.dgrams.push_back((sender, data)); // SD-11: still queued after SD_RECEIVE.
+        let broadcast = is_broadcast(*to.ip());
+        let dialled = if broadcast {
+            self.host_addr(host)
+        } else {
+            *to.ip()
+        };
+        let takers: Vec<EndpointId> = self
+            .holders(host, Proto::Datagram, to.port())
+            .iter()
+            .rev()
+            .copied()
+            .filter(|d| {
+                self.get(*d).is_some_and(|ep| {
+                    self.accepts(ep.local, ep.host, dialled, src_host)
+                        && ep.peer_addr.is_none_or(|p| p == sender)
+                })
+            })
+            .take(if broadcast { usize::MAX } else { 1 })
+            .collect();
+        for dest in takers {
+            let Some(ep) = self.get_mut(dest) else {
+                continue;
+            };
+            let queued: usize = ep.dgrams.iter().map(|d| d.1.len()).sum();
+            if queued + data.len() <= ep.rcvbuf {
+                ep.dgrams.push_back((sender, data.clone())); // SD-11: still queued after SD_RECEIVE.
+            }
         }
     }
+}
+
+/// True for 255.255.255.255 and the simulated subnet's broadcast address, 10.0.0.255 (the
+/// hosts are 10.0.0.N/24).
+pub fn is_broadcast(ip: Ipv4Addr) -> bool {
+    ip.is_broadcast() || ip == Ipv4Addr::new(10, 0, 0, 255)
+}
+
+/// A socket's address-sharing options at bind time (OP-4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Share {
+    /// `SO_REUSEADDR`.
+    pub reuse: bool,
+    /// `SO_EXCLUSIVEADDRUSE`.
+    pub exclusive: bool,
 }

@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
 use super::endpoint::RecvHalf;
-use super::{Change, Endpoint, EndpointId, Phase, Proto, SendHalf, Transition, Transport};
+use super::{Change, Endpoint, EndpointId, Phase, Proto, SendHalf, Share, Transition, Transport};
 use crate::core::rules::Rule;
 use crate::core::{HostId, ProcessId};
 use crate::error::WsaError;
@@ -211,7 +211,7 @@ fn the_transport_takes_a_connection_through_the_funnel_and_logs_it() {
     let (h, p) = (HostId(0), ProcessId(1));
     let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 5000);
     let l = t.create(h, Proto::Stream, false, p, (64, 64));
-    t.bind(l, addr).unwrap();
+    t.bind(l, addr, Share::default(), |_| Ok(())).unwrap();
     t.listen(l, 5);
     let c = t.create(h, Proto::Stream, false, p, (64, 64));
     t.bind_implicitly(c).unwrap();
@@ -265,7 +265,7 @@ fn an_abort_resets_both_sides_through_the_funnel() {
     let (h, p) = (HostId(0), ProcessId(1));
     let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 5001);
     let l = t.create(h, Proto::Stream, false, p, (64, 64));
-    t.bind(l, addr).unwrap();
+    t.bind(l, addr, Share::default(), |_| Ok(())).unwrap();
     t.listen(l, 1);
     let c = t.create(h, Proto::Stream, false, p, (64, 64));
     t.bind_implicitly(c).unwrap();
