@@ -56,6 +56,10 @@
 //! - `set` (`src/core/providers/sockopt.rs`, internal; seen in
 //!   [`setsockopt`](crate::sys::setsockopt)): a negative `optlen` fails `WSAEFAULT` for every
 //!   option.
+//! - [`setsockopt`](crate::sys::setsockopt) (`src/sys/mod.rs`): the caller-visible sum of the
+//!   `op_1` and `set` entries: a negative `optlen` fails `WSAEFAULT` for every option, an
+//!   unknown level `WSAEINVAL` (not [OP-1](crate::rules#op-1)'s `WSAENOPROTOOPT`), and the
+//!   multicast, TOS and don't-fragment options change nothing on the network.
 //! - [`register_name`](crate::api::register_name) (`src/api/mod.rs`): one flat, simulation-wide
 //!   map from names to IPv4 addresses instead of `WSAQUERYSETW` records and namespace providers.
 //! - `names` (`src/core/ws2/names.rs`, internal; seen in

@@ -410,16 +410,32 @@ pub unsafe fn closesocket(s: SOCKET) -> i32 {
     status(call(SocketCall::CloseSocket(Socket::from_raw(s))))
 }
 
-/// `setsockopt`: sets a `SOL_SOCKET` option from the `optlen` bytes at `optval`. `SO_LINGER`
-/// takes a `LINGER`, `SO_DONTLINGER` a `BOOL` (it sets `l_onoff` to its negation, keeping
-/// `l_linger`) ([CS-8]); `SO_SNDBUF`, `SO_RCVBUF`, `SO_SNDTIMEO`, `SO_RCVTIMEO` a `DWORD`;
-/// `SO_REUSEADDR`, `SO_BROADCAST`, `SO_KEEPALIVE`, ... a `BOOL`.
+/// `setsockopt`: sets an option from the `optlen` bytes at `optval`, with Windows' value
+/// types and sizes ([OP-1]):
 ///
-/// Errors, after the [checks every call makes](crate::sys#errors): `level` `IPPROTO_TCP`,
-/// `IPPROTO_UDP` or `IPPROTO_IP` `WSAENOPROTOOPT`, another level `WSAEINVAL`; an unknown
-/// option, or `SO_LINGER`/`SO_DONTLINGER` on a datagram socket ([CS-8]), `WSAENOPROTOOPT`; a
-/// read-only option (`SO_TYPE`, `SO_ACCEPTCONN`, ...) `WSAENOPROTOOPT`; then ([ER-3]) a NULL
-/// `optval`, a negative `optlen`, or fewer bytes than the option's type `WSAEFAULT`.
+/// - `SOL_SOCKET`: `SO_LINGER` takes a `LINGER`, `SO_DONTLINGER` a `BOOL` (it sets `l_onoff`
+///   to its negation, keeping `l_linger`) ([CS-8]); `SO_SNDBUF`, `SO_RCVBUF`, `SO_SNDTIMEO`,
+///   `SO_RCVTIMEO` (milliseconds, 0 = none: [OP-2]) and `SO_ERROR` a `DWORD`; `SO_REUSEADDR`,
+///   `SO_EXCLUSIVEADDRUSE` ([OP-4]), `SO_BROADCAST` ([OP-6]), `SO_OOBINLINE` a `BOOL` of 0..4
+///   bytes; `SO_KEEPALIVE` a one-byte `BOOL`.
+/// - `IPPROTO_TCP` (stream sockets): `TCP_NODELAY` a one-byte `BOOL`; `TCP_KEEPALIVE` (=
+///   `TCP_KEEPIDLE`), `TCP_KEEPINTVL`, `TCP_KEEPCNT` (at most 255) `DWORD`s.
+/// - `IPPROTO_IP`: `IP_TTL`, `IP_TOS` (0..=255, 1..4 bytes), `IP_DONTFRAGMENT` (a `BOOL`); on
+///   datagram sockets also `IP_MULTICAST_TTL`, `IP_MULTICAST_LOOP`, `IP_MULTICAST_IF` (an
+///   `IN_ADDR`), `IP_PKTINFO`, and `IP_ADD_MEMBERSHIP` / `IP_DROP_MEMBERSHIP` (an `IP_MREQ`),
+///   `IP_ADD_SOURCE_MEMBERSHIP` / `IP_DROP_SOURCE_MEMBERSHIP` (an `IP_MREQ_SOURCE`).
+/// - `IPPROTO_IPV6`: the `IPV6_*` options of [OP-1] on `AF_INET6` sockets, which the catalog
+///   does not have yet.
+///
+/// Errors, after the [checks every call makes](crate::sys#errors): an unknown level (and
+/// `IPPROTO_IPV6` on an `AF_INET` socket) `WSAEINVAL`, as Windows does; an unknown option, an
+/// option of another socket type (`IPPROTO_TCP` or `IP_MULTICAST_*` options, `SO_LINGER`
+/// on a datagram socket ([CS-8])), any `IPPROTO_UDP` option, or a read-only option
+/// (`SO_TYPE`, `SO_ACCEPTCONN`, ...) `WSAENOPROTOOPT`; `SO_REUSEADDR` and
+/// `SO_EXCLUSIVEADDRUSE` both TRUE `WSAEINVAL` ([OP-4]); a value out of range (`IP_TTL` over
+/// 255, ...) `WSAEINVAL`; joining a group twice `WSAEADDRINUSE`, leaving one not joined
+/// `WSAEADDRNOTAVAIL`, a group outside 224.0.0.0/4 `WSAEINVAL`; then ([ER-3]) a NULL `optval`,
+/// a negative `optlen`, or fewer bytes than the option's type `WSAEFAULT`.
 ///
 /// ```
 /// use ws2sim::{sys::*, Sim};
@@ -448,11 +464,19 @@ pub unsafe fn closesocket(s: SOCKET) -> i32 {
 /// });
 /// ```
 ///
+/// # Divergence
 /// A negative `optlen` fails `WSAEFAULT` for every option, where Windows 7–10 accept it for
-/// 4-byte ones ([a divergence](crate::divergences) of the core's option code).
+/// 4-byte ones; an unknown level fails `WSAEINVAL` as on Windows, not `WSAENOPROTOOPT` as
+/// [OP-1] says; the multicast, TOS and don't-fragment options are stored and read back but
+/// change nothing on the simulated network ([the divergences](crate::divergences) of the
+/// core's option code).
 ///
 /// [CS-8]: crate::rules#cs-8
 /// [ER-3]: crate::rules#er-3
+/// [OP-1]: crate::rules#op-1
+/// [OP-2]: crate::rules#op-2
+/// [OP-4]: crate::rules#op-4
+/// [OP-6]: crate::rules#op-6
 pub unsafe fn setsockopt(
     s: SOCKET,
     level: i32,
@@ -471,10 +495,14 @@ pub unsafe fn setsockopt(
     }))
 }
 
-/// `getsockopt`: reads a `SOL_SOCKET` option into the `*optlen` bytes at `optval` and sets
-/// `*optlen` to the bytes written: `SO_LINGER` (a `LINGER`), `SO_DONTLINGER` (`!l_onoff`)
-/// ([CS-8]), `SO_TYPE`, `SO_ACCEPTCONN`, `SO_SNDBUF`/`SO_RCVBUF` (64 KiB by default),
-/// `SO_ERROR`, `SO_PROTOCOL_INFOW` (the socket's catalog entry, a `WSAPROTOCOL_INFOW`), ...
+/// `getsockopt`: reads an option of [`setsockopt`]'s levels into the `*optlen` bytes at
+/// `optval` and sets `*optlen` to the bytes written ([OP-1]): `SO_LINGER` (a `LINGER`),
+/// `SO_DONTLINGER` (`!l_onoff`) ([CS-8]), `SO_TYPE`, `SO_ACCEPTCONN`, `SO_SNDBUF`/`SO_RCVBUF`
+/// (64 KiB by default), `SO_PROTOCOL_INFOW` (the socket's catalog entry, a
+/// `WSAPROTOCOL_INFOW`), `SO_ERROR` (the pending error, cleared by reading it: [OP-6]), the
+/// `BOOL`s (4 bytes; `SO_KEEPALIVE` and `TCP_NODELAY` 1 byte), and Windows' defaults for the
+/// others (`IP_TTL` 128, `TCP_KEEPALIVE` 7200 s, `TCP_KEEPINTVL` 1 s, `TCP_KEEPCNT` 10,
+/// `IP_MULTICAST_TTL` 1, `IP_MULTICAST_LOOP` TRUE). The membership options are set only.
 ///
 /// Errors, after the [checks every call makes](crate::sys#errors): the level and option
 /// errors of [`setsockopt`] (no option is read-only here); then ([ER-3]) a NULL `optval` or
@@ -505,12 +533,16 @@ pub unsafe fn setsockopt(
 ///     let mut len = 4;
 ///     assert_eq!(getsockopt(s, IPPROTO_TCP, 1, (&raw mut v).cast(), &mut len), SOCKET_ERROR);
 ///     assert_eq!(WSAGetLastError(), WSAENOPROTOOPT);
+///     assert_eq!(getsockopt(s, IPPROTO_IP, IP_TTL, (&raw mut v).cast(), &mut len), 0);
+///     assert_eq!((v, len), (128, 4));
 ///     assert_eq!(WSACleanup(), 0);
 /// });
 /// ```
 ///
 /// [CS-8]: crate::rules#cs-8
 /// [ER-3]: crate::rules#er-3
+/// [OP-1]: crate::rules#op-1
+/// [OP-6]: crate::rules#op-6
 pub unsafe fn getsockopt(
     s: SOCKET,
     level: i32,

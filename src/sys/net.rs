@@ -12,7 +12,9 @@ use crate::sim::thread::call;
 /// Errors, after the [checks every call makes](crate::sys#errors): a socket already bound
 /// `WSAEINVAL`; a NULL `name` or a `namelen` under 16 `WSAEFAULT`; a family other than
 /// `AF_INET` `WSAEAFNOSUPPORT`; an address not of this host `WSAEADDRNOTAVAIL`; a port taken
-/// on this host for the protocol `WSAEADDRINUSE` ([OP-4]).
+/// on this host for the protocol `WSAEADDRINUSE`, unless `s` set `SO_REUSEADDR`, and then
+/// `WSAEACCES` when a socket holding the port set `SO_EXCLUSIVEADDRUSE` ([OP-4]). Of sockets
+/// sharing a port, the one bound last receives (sim).
 ///
 /// ```
 /// use ws2sim::{sys::*, Sim};
@@ -269,7 +271,9 @@ pub unsafe fn connect(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
 /// Errors, after the [checks every call makes](crate::sys#errors), for a stream socket: not
 /// connected `WSAENOTCONN`; after `shutdown(SD_SEND)` or `WSASendDisconnect` `WSAESHUTDOWN`
 /// ([SD-1]); a reset connection its error (`WSAECONNRESET`, `WSAECONNABORTED`); `MSG_OOB`
-/// `WSAEOPNOTSUPP`; a NULL `buf` with `len` > 0, or `len` < 0, `WSAEFAULT`.
+/// `WSAEOPNOTSUPP`; a NULL `buf` with `len` > 0, or `len` < 0, `WSAEFAULT`; a blocking send
+/// still waiting `SO_SNDTIMEO` milliseconds after it was made `WSAETIMEDOUT`, the bytes it
+/// queued still being sent ([OP-2]).
 ///
 /// ```
 /// use ws2sim::{sys::*, Sim};
@@ -311,6 +315,7 @@ pub unsafe fn connect(s: SOCKET, name: *const SOCKADDR, namelen: i32) -> i32 {
 /// });
 /// ```
 ///
+/// [OP-2]: crate::rules#op-2
 /// [SD-1]: crate::rules#sd-1
 pub unsafe fn send(s: SOCKET, buf: *const u8, len: i32, flags: SEND_RECV_FLAGS) -> i32 {
     count(call(DataCall::Send {
@@ -331,7 +336,9 @@ pub unsafe fn send(s: SOCKET, buf: *const u8, len: i32, flags: SEND_RECV_FLAGS) 
 /// after `shutdown(SD_SEND)` `WSAESHUTDOWN` ([SD-4]); a `to` shorter than 16 bytes
 /// `WSAEFAULT`, of another family `WSAEAFNOSUPPORT`; a NULL `to` with no default destination
 /// `WSAENOTCONN`; `MSG_OOB` `WSAEOPNOTSUPP`; a NULL `buf` with `len` > 0, or `len` < 0,
-/// `WSAEFAULT`; more than 65,507 bytes `WSAEMSGSIZE`.
+/// `WSAEFAULT`; more than 65,507 bytes `WSAEMSGSIZE`; a broadcast `to` (255.255.255.255 or
+/// 10.0.0.255) without `SO_BROADCAST` `WSAEACCES` ([OP-6]). With it, the datagram reaches the
+/// sockets bound to the port on every host.
 ///
 /// ```
 /// use ws2sim::{sys::*, Sim};
@@ -371,8 +378,11 @@ pub unsafe fn send(s: SOCKET, buf: *const u8, len: i32, flags: SEND_RECV_FLAGS) 
 /// # Divergence
 /// A datagram to a port nobody has bound is dropped silently: the simulated network sends
 /// no ICMP port-unreachable, so a later `recv` never fails `WSAECONNRESET` as on Windows.
+/// Multicast datagrams are not delivered ([OP-6]; the `op_6` entry of
+/// [the divergences](crate::divergences)).
 ///
 /// [SD-4]: crate::rules#sd-4
+/// [OP-6]: crate::rules#op-6
 pub unsafe fn sendto(
     s: SOCKET,
     buf: *const u8,
@@ -400,7 +410,9 @@ pub unsafe fn sendto(
 /// connected `WSAENOTCONN`; after `shutdown(SD_RECEIVE)` `WSAESHUTDOWN` ([SD-10]); a flag
 /// other than `MSG_PEEK` and `MSG_WAITALL` `WSAEOPNOTSUPP`; a NULL `buf` with `len` > 0, or
 /// `len` < 0, `WSAEFAULT`; a reset connection, once its data is read, `WSAECONNRESET` ([SD-12]);
-/// a datagram longer than `len` `WSAEMSGSIZE`, with `len` bytes of it copied and the rest lost.
+/// a datagram longer than `len` `WSAEMSGSIZE`, with `len` bytes of it copied and the rest lost;
+/// a blocking receive still waiting `SO_RCVTIMEO` milliseconds after it was made
+/// `WSAETIMEDOUT`, nothing that arrives later being lost ([OP-2]).
 ///
 /// ```
 /// use ws2sim::{sys::*, Sim};
@@ -447,6 +459,7 @@ pub unsafe fn sendto(
 /// delivered, then a reset"). `WSAEDISCON` is never returned: no built-in provider is
 /// message-oriented and connection-based.
 ///
+/// [OP-2]: crate::rules#op-2
 /// [OP-7]: crate::rules#op-7
 /// [SD-10]: crate::rules#sd-10
 /// [SD-12]: crate::rules#sd-12

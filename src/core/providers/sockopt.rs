@@ -1,4 +1,5 @@
-//! `setsockopt` and `getsockopt` at `SOL_SOCKET` (CS-8 and the option-length behaviour Windows
+//! `setsockopt` and `getsockopt` at `SOL_SOCKET`, `IPPROTO_TCP`, `IPPROTO_IP` and `IPPROTO_IPV6`
+//! (CS-8, OP-1, OP-4 and the option-length behaviour Windows
 //! shows in Wine's sock.c `test_set_getsockopt`).
 
 use crate::consts::*;
