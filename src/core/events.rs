@@ -143,10 +143,10 @@ impl Machine {
     /// looks at the selected sockets only, so idle sockets cost nothing.
     pub fn poll_network_events(&mut self) {
         let profile = self.profile;
-        for i in 0..self.processes.len() {
-            let keys = self.processes[i].selected_sockets();
+        for pid in self.process_ids() {
+            let keys = self.process(pid).selected_sockets();
             for s in keys {
-                let Some((ep, mut ne)) = self.processes[i].net_events(s) else {
+                let Some((ep, mut ne)) = self.process(pid).net_events(s) else {
                     continue;
                 };
                 let Some((event, mask)) = ne.select else {
@@ -175,9 +175,9 @@ impl Machine {
                     }
                     fired = true;
                 }
-                self.processes[i].set_net_events(s, ne);
+                self.process_mut(pid).set_net_events(s, ne);
                 if fired {
-                    self.processes[i].signal(event, true);
+                    self.process_mut(pid).signal(event, true);
                 }
             }
         }
@@ -185,8 +185,8 @@ impl Machine {
 
     /// `WSACreateEvent`: a manual-reset event, not signalled.
     pub(super) fn create_event(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
-        let process = &mut self.processes[cx.process.0 as usize - 1];
-        Ok(Reply::Event(process.add_event(&mut self.generations)?))
+        let (process, generations) = self.process_and_generations(cx.process);
+        Ok(Reply::Event(process.add_event(generations)?))
     }
 
     /// `WSACloseEvent`, `WSASetEvent`, `WSAResetEvent`: an unknown handle fails

@@ -1,10 +1,14 @@
-//! The machine a provider call works on: the hosts, the processes (their socket tables,
-//! event objects and completion ports, with the per-process records Ws2_32 keeps there), the
-//! transport, the overlapped queue, the threads in blocking calls and virtual time.
+//! The machine a provider call works on: the hosts, the processes (their socket rows, event
+//! objects and completion ports), the transport, the overlapped queue, the threads in
+//! blocking calls and virtual time.
 //!
 //! It does not hold Ws2_32's registry — the catalog, the providers and their instances, the
 //! namespace, diagnostics — which [`World`](super::World) keeps above it: a provider reaches
 //! other providers only through [`Lower`](super::provider::Lower), and never the catalog.
+//! A process's Ws2_32-only records (its startup count and version, the providers it loaded,
+//! its threads' blocking hooks) sit in its [`ProcessState`] but are visible only inside
+//! `core::ws2`: the compiler keeps a provider (built-in or a user's) from reading or
+//! changing them.
 
 use std::time::Duration;
 
@@ -20,7 +24,10 @@ use super::{Cx, HostId, HostState, ProcessId, Profile};
 pub struct Machine {
     pub(crate) profile: Profile,
     pub(crate) hosts: Vec<HostState>,
-    pub(crate) processes: Vec<ProcessState>,
+    /// Private: Ws2_32 reaches a process through [`Machine::process_mut`]; a provider sees
+    /// only the socket rows, events and ports (the Ws2_32-only records of a process are
+    /// visible in `core::ws2` alone).
+    processes: Vec<ProcessState>,
     pub(crate) generations: Generations,
     pub(crate) transport: Transport,
     pub(crate) now: Duration,
@@ -55,6 +62,26 @@ impl Machine {
 
     pub(crate) fn process_mut(&mut self, p: ProcessId) -> &mut ProcessState {
         &mut self.processes[p.0 as usize - 1]
+    }
+
+    /// A process's state and the handle generations, borrowed together (creating a handle
+    /// needs both).
+    pub(crate) fn process_and_generations(
+        &mut self,
+        p: ProcessId,
+    ) -> (&mut ProcessState, &mut Generations) {
+        (&mut self.processes[p.0 as usize - 1], &mut self.generations)
+    }
+
+    /// The processes, by id.
+    pub(crate) fn process_ids(&self) -> impl Iterator<Item = ProcessId> {
+        (1..=self.processes.len() as u32).map(ProcessId)
+    }
+
+    /// Starts a process named `name` on `host`.
+    pub(crate) fn push_process(&mut self, host: HostId, name: &str) -> ProcessId {
+        self.processes.push(ProcessState::new(name, host));
+        ProcessId(self.processes.len() as u32)
     }
 
     /// A host's state.

@@ -34,7 +34,7 @@ pub use machine::Machine;
 use provider::Provider;
 use rules::Rule;
 use transport::Loss;
-use ws2::process::{Ending, ProcessState};
+use ws2::process::Ending;
 use ws2::table::Socket;
 
 /// Why a call is waiting.
@@ -359,9 +359,8 @@ impl World {
 
     /// Starts a process on `host`; returns it and its main thread.
     pub fn add_process(&mut self, host: HostId, name: &str) -> (ProcessId, ThreadId) {
-        let pid = ProcessId(self.processes.len() as u32 + 1);
+        let pid = self.machine.push_process(host, name);
         let main = self.new_thread_id();
-        self.processes.push(ProcessState::new(name, host));
         (pid, main)
     }
 

@@ -723,11 +723,11 @@ impl Machine {
         existing: Option<PortHandle>,
         key: usize,
     ) -> Result<Reply, Stop> {
-        let process = &mut self.processes[cx.process.0 as usize - 1];
+        let (process, generations) = self.process_and_generations(cx.process);
         let port = match existing {
             Some(p) if process.port_exists(p) => p,
             Some(_) => return Err(WsaError::InvalidParameter.into()),
-            None => process.add_port(&mut self.generations)?,
+            None => process.add_port(generations)?,
         };
         if let Some(s) = socket {
             let st = process

@@ -49,8 +49,8 @@ impl Machine {
         );
         let disc = entry.has_disconnect_data();
         let ep = self.transport.create(host, proto, disc, cx.process, bufs);
-        let process = &mut self.processes[cx.process.0 as usize - 1];
-        match process.open_socket(&mut self.generations, entry, chain, ep) {
+        let (process, generations) = self.process_and_generations(cx.process);
+        match process.open_socket(generations, entry, chain, ep) {
             Ok(s) => {
                 self.transport.ep_mut(ep).socket = Some(s);
                 Ok(Reply::Socket(s))

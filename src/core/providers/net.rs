@@ -330,8 +330,8 @@ impl Machine {
         let template = self.process_mut(cx.process).socket_mut(cx, s)?.clone();
         // The accepted socket inherits the listener's options, linger included.
         sockopt::cs_8(cx, sockopt::Cs8::Inherit)?;
-        let process = &mut self.processes[cx.process.0 as usize - 1];
-        let new = process.adopt_socket(&mut self.generations, template, child)?;
+        let (process, generations) = self.process_and_generations(cx.process);
+        let new = process.adopt_socket(generations, template, child)?;
         let ep = self.transport.ep_mut(child);
         ep.socket = Some(new);
         if let Some(peer) = ep.peer_addr {

@@ -103,19 +103,19 @@ impl ProcessState {
     }
 
     /// SP-1: true when this process's Ws2_32 has loaded provider `idx`.
-    pub(in crate::core) fn is_loaded(&self, idx: ProviderIdx) -> bool {
+    pub(in crate::core::ws2) fn is_loaded(&self, idx: ProviderIdx) -> bool {
         self.ws2.as_ref().is_some_and(|w| w.loaded.contains(&idx))
     }
 
     /// SP-1: records that provider `idx` was loaded.
-    pub(in crate::core) fn mark_loaded(&mut self, idx: ProviderIdx) {
+    pub(in crate::core::ws2) fn mark_loaded(&mut self, idx: ProviderIdx) {
         if let Some(w) = self.ws2.as_mut() {
             w.loaded.push(idx);
         }
     }
 
     /// SP-1: forgets that provider `idx` was loaded (its final `WSPCleanup` happened).
-    pub(in crate::core) fn unmark_loaded(&mut self, idx: ProviderIdx) {
+    pub(in crate::core::ws2) fn unmark_loaded(&mut self, idx: ProviderIdx) {
         if let Some(w) = self.ws2.as_mut() {
             w.loaded.retain(|&l| l != idx);
         }
@@ -153,7 +153,7 @@ impl ProcessState {
     }
 
     /// `WSAStartup`: ST-1..ST-6.
-    pub(in crate::core) fn startup(
+    pub(in crate::core::ws2) fn startup(
         &mut self,
         cx: &mut Cx,
         requested: Version,
@@ -197,7 +197,7 @@ impl ProcessState {
     /// (CL-8). Until then the state stays, with a count of 0.
     ///
     /// [`release`]: ProcessState::release
-    pub(in crate::core) fn cleanup(
+    pub(in crate::core::ws2) fn cleanup(
         &mut self,
         cx: &mut Cx,
     ) -> Result<Option<Vec<ProviderIdx>>, WsaError> {
@@ -215,7 +215,7 @@ impl ProcessState {
 
     /// Takes the whole Ws2_32 state away (final cleanup, process end), returning its open
     /// sockets, oldest first.
-    pub(in crate::core) fn release(&mut self) -> Option<Vec<(Socket, SocketState)>> {
+    pub(in crate::core::ws2) fn release(&mut self) -> Option<Vec<(Socket, SocketState)>> {
         let mut ws2 = self.ws2.take()?;
         let keys = ws2.sockets.keys();
         Some(
@@ -349,12 +349,12 @@ impl ProcessState {
     }
 
     /// TH-5: the blocking hook of `t` (`None`: the default).
-    pub(in crate::core) fn blocking_hook(&self, t: ThreadId) -> Option<Hook> {
+    pub(in crate::core::ws2) fn blocking_hook(&self, t: ThreadId) -> Option<Hook> {
         self.ws2.as_ref()?.hooks.get(&t).cloned()
     }
 
     /// Installs (`Some`) or removes (`None`) a thread's blocking hook; returns the previous.
-    pub(in crate::core) fn set_blocking_hook(
+    pub(in crate::core::ws2) fn set_blocking_hook(
         &mut self,
         t: ThreadId,
         hook: Option<Hook>,
