@@ -16,8 +16,8 @@ use std::time::Duration;
 use common::*;
 use counter::{Counter, Counts, Flaw, COUNTER_ID, COUNTER_PROTOCOL};
 use ws2sim::spi::{
-    self, DataLocation, Negotiated, Protocol, Provider, ProviderError, ProviderInfo, SocketArgs,
-    Spi, Stop, MSAFD_TCPIP_PROVIDER, TCP_ENTRY, UDP_ENTRY,
+    self, DataLocation, Negotiated, Protocol, Provider, ProviderError, ProviderInfo, Request,
+    Response, SocketArgs, Spi, Stop, MSAFD_TCPIP_PROVIDER, TCP_ENTRY, UDP_ENTRY,
 };
 use ws2sim::sys::*;
 use ws2sim::{api, Diagnostic, Guid, Profile, ProtocolInfo, Rule, Sim, Socket, Version, WsaError};
@@ -193,6 +193,76 @@ impl Provider for Passthrough {
         }
         self.clients -= 1;
         Ok(())
+    }
+}
+
+/// A layered provider over TCP that overrides only `Provider::handle`: it records the name of
+/// every request it sees and passes it down, or (`wrong`) answers each with `Response::Done`.
+#[derive(Clone, Default)]
+struct Recorder {
+    clients: u32,
+    wrong: bool,
+    seen: Arc<Mutex<Vec<&'static str>>>,
+}
+
+const RECORDER: &str = "Recorder over TCP";
+
+/// The `WSP*` function a request is.
+fn request_name(r: &Request<'_>) -> &'static str {
+    match r {
+        Request::Socket(_) => "WSPSocket",
+        Request::CloseSocket { .. } => "WSPCloseSocket",
+        Request::Bind { .. } => "WSPBind",
+        Request::Listen { .. } => "WSPListen",
+        Request::Accept { .. } => "WSPAccept",
+        Request::Connect { .. } => "WSPConnect",
+        Request::Send { .. } => "WSPSend",
+        Request::SendTo { .. } => "WSPSendTo",
+        Request::Recv { .. } => "WSPRecv",
+        Request::RecvFrom { .. } => "WSPRecvFrom",
+        Request::StartOverlapped { .. } => "overlapped",
+        Request::GetOverlappedResult { .. } => "WSPGetOverlappedResult",
+        Request::Shutdown { .. } => "WSPShutdown",
+        Request::SendDisconnect { .. } => "WSPSendDisconnect",
+        Request::RecvDisconnect { .. } => "WSPRecvDisconnect",
+        Request::GetSockOpt { .. } => "WSPGetSockOpt",
+        Request::SetSockOpt { .. } => "WSPSetSockOpt",
+        Request::Ioctl { .. } => "WSPIoctl",
+        Request::SockName { .. } => "WSPGetSockName",
+        Request::PeerName { .. } => "WSPGetPeerName",
+        Request::CancelBlockingCall => "WSPCancelBlockingCall",
+    }
+}
+
+impl Provider for Recorder {
+    fn info(&self) -> ProviderInfo {
+        let mut info = ProviderInfo::layered(gid(101), "Recorder", &[(TCP_ENTRY, RECORDER)]);
+        info.data = DataLocation::Transport;
+        info
+    }
+
+    fn startup(&mut self, _: &mut Spi<'_>, v: Version) -> Result<Negotiated, WsaError> {
+        let n = self.info().negotiate(v)?;
+        self.clients += 1;
+        Ok(n)
+    }
+
+    fn cleanup(&mut self, _: &mut Spi<'_>) -> Result<(), Stop> {
+        self.clients = self
+            .clients
+            .checked_sub(1)
+            .ok_or(WsaError::NotInitialised)?;
+        Ok(())
+    }
+
+    fn handle(&mut self, spi: &mut Spi<'_>, r: Request<'_>) -> Result<Response, Stop> {
+        if !spi.resumed() {
+            self.seen.lock().unwrap().push(request_name(&r));
+        }
+        if self.wrong {
+            return Ok(Response::Done);
+        }
+        spi.lower().handle(r)
     }
 }
 
@@ -921,6 +991,64 @@ fn sp_1_passthrough_provider_serves_every_socket_call() {
             "closesocket WSAENOTSOCK",
         ]
     );
+}
+
+#[test]
+fn sp_1_provider_overriding_only_handle_sees_every_socket_call_once() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let recorder = Recorder {
+        seen: seen.clone(),
+        ..Recorder::default()
+    };
+    let sim = builder(Profile::Documented).provider(recorder).build();
+    let n = net(sim.clone(), |_| {});
+    let c = n.connect_on(RECORDER).raw();
+    let s = n.accept();
+    n.h.client.run(|| unsafe {
+        assert_eq!(send_bytes(c, b"abc"), 3);
+        assert_eq!(shutdown(c, SD_SEND), 0);
+        let mut on = 0u32;
+        assert_eq!(ioctlsocket(c, FIONREAD, &mut on), 0);
+        assert_eq!(on, 0);
+    });
+    assert_eq!(n.h.server.run(|| recv_n(s, 8, 0)), (3, b"abc".to_vec()));
+    n.h.server.run(|| unsafe { assert_eq!(closesocket(s), 0) });
+    n.h.client.run(|| unsafe {
+        assert_eq!(recv_n(c, 8, 0), (0, Vec::new()));
+        assert_eq!(closesocket(c), 0);
+        assert_eq!(WSACleanup(), 0);
+    });
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            "WSPSocket",
+            "WSPConnect",
+            "WSPSend",
+            "WSPShutdown",
+            "WSPIoctl",
+            "WSPRecv",
+            "WSPCloseSocket",
+        ]
+    );
+    assert!(sim.diagnostics().is_empty());
+}
+
+#[test]
+fn sp_1_handle_answer_of_the_wrong_kind_fails_the_call_invalid_provider() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let recorder = Recorder {
+        wrong: true,
+        seen: seen.clone(),
+        ..Recorder::default()
+    };
+    let sim = builder(Profile::Documented).provider(recorder).build();
+    sim.localhost().process("app").run(|| unsafe {
+        startup_2_2();
+        let (s, err) = last_error_after(|| wsa_socket_on(&entry(RECORDER)));
+        assert_eq!((s, err), (INVALID_SOCKET, WSAEINVALIDPROVIDER));
+        assert_eq!(WSACleanup(), 0);
+    });
+    assert_eq!(*seen.lock().unwrap(), ["WSPSocket"]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ pub mod machine;
 pub mod overlapped;
 pub mod provider;
 pub mod providers;
+pub mod request;
 pub mod rules;
 pub mod transport;
 pub mod ws2;

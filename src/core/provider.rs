@@ -11,6 +11,7 @@ use super::call::Record;
 use super::catalog::{Guid, ProtocolInfo};
 use super::overlapped::{OpKind, OpRequest};
 use super::providers::net::{WsaBufIn, WsaBufOut};
+use super::request::{Request, Response};
 use super::ws2::spi_client::Providers;
 use super::ws2::table::Socket;
 use super::ws2::version::Version;
@@ -280,24 +281,82 @@ pub trait Provider: Send + 'static {
         0
     }
 
+    /// Every SPI call whose own method this provider does not override, as a [`Request`]:
+    /// the default passes it to the layer below ([`Lower::handle`]).
+    ///
+    /// Override it to treat all those calls alike (fail some, count or log all), or to serve
+    /// them in one place as the built-in base providers do. The [`Response`] must match the
+    /// request (a socket for `Socket` and `Accept`, a count for the data calls and
+    /// `GetOverlappedResult`, `Done` for the rest); a mismatch fails the call
+    /// `WSAEINVALIDPROVIDER`.
+    ///
+    /// ```
+    /// use ws2sim::spi::{Negotiated, Provider, ProviderInfo, Request, Response, Spi, Stop, TCP_ENTRY};
+    /// use ws2sim::{Guid, Version, WsaError};
+    ///
+    /// /// Refuses every send; everything else passes through.
+    /// #[derive(Clone)]
+    /// struct NoSend { clients: u32 }
+    ///
+    /// impl Provider for NoSend {
+    ///     fn info(&self) -> ProviderInfo {
+    ///         ProviderInfo::layered(Guid::new(0x0005_E4D0, 0, 0, *b"NO-SEND!"), "no-send",
+    ///             &[(TCP_ENTRY, "No send")])
+    ///     }
+    ///     fn startup(&mut self, _: &mut Spi<'_>, v: Version) -> Result<Negotiated, WsaError> {
+    ///         let n = self.info().negotiate(v)?;
+    ///         self.clients += 1;
+    ///         Ok(n)
+    ///     }
+    ///     fn cleanup(&mut self, _: &mut Spi<'_>) -> Result<(), Stop> {
+    ///         self.clients = self.clients.checked_sub(1).ok_or(WsaError::NotInitialised)?;
+    ///         Ok(())
+    ///     }
+    ///     fn handle(&mut self, spi: &mut Spi<'_>, r: Request<'_>) -> Result<Response, Stop> {
+    ///         match r {
+    ///             Request::Send { .. } | Request::SendTo { .. } => Err(WsaError::NetworkDown.into()),
+    ///             other => spi.lower().handle(other),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let sim = ws2sim::Sim::builder().provider(NoSend { clients: 0 }).build();
+    /// sim.localhost().process("app").run(|| unsafe {
+    ///     use ws2sim::sys::*;
+    ///     let mut d: WSADATA = std::mem::zeroed();
+    ///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+    ///     let entry = ws2sim::api::enum_protocols(None).unwrap().into_iter()
+    ///         .find(|e| e.name == "No send").unwrap();
+    ///     let s = ws2sim::Socket::from_protocol_info(&entry, 0).unwrap();
+    ///     let to = SOCKADDR_IN::from(std::net::SocketAddrV4::new([127, 0, 0, 1].into(), 9));
+    ///     let r = sendto(s.raw(), b"x".as_ptr(), 1, 0,
+    ///         (&to as *const SOCKADDR_IN).cast(), std::mem::size_of::<SOCKADDR_IN>() as i32);
+    ///     assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSAENETDOWN));
+    ///     assert_eq!(WSACleanup(), 0);
+    /// });
+    /// ```
+    fn handle(&mut self, spi: &mut Spi<'_>, request: Request<'_>) -> Result<Response, Stop> {
+        spi.lower().handle(request)
+    }
+
     /// `WSPSocket`: a new socket for `args.entry`.
     fn socket(&mut self, spi: &mut Spi<'_>, args: &SocketArgs) -> Result<Socket, Stop> {
-        spi.lower().socket(args)
+        self.handle(spi, Request::Socket(args))?.socket()
     }
 
     /// `WSPCloseSocket`.
     fn close_socket(&mut self, spi: &mut Spi<'_>, s: Socket) -> Result<(), Stop> {
-        spi.lower().close_socket(s)
+        self.handle(spi, Request::CloseSocket { s })?.done()
     }
 
     /// `WSPBind`: `addr` holds `namelen` bytes (`None`: NULL).
     fn bind(&mut self, spi: &mut Spi<'_>, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
-        spi.lower().bind(s, addr)
+        self.handle(spi, Request::Bind { s, addr })?.done()
     }
 
     /// `WSPListen`.
     fn listen(&mut self, spi: &mut Spi<'_>, s: Socket, backlog: i32) -> Result<(), Stop> {
-        spi.lower().listen(s, backlog)
+        self.handle(spi, Request::Listen { s, backlog })?.done()
     }
 
     /// `WSPAccept`: the new socket; the peer's address goes to `addr`/`len`.
@@ -308,12 +367,12 @@ pub trait Provider: Send + 'static {
         addr: Option<&mut [u8]>,
         len: Option<&mut i32>,
     ) -> Result<Socket, Stop> {
-        spi.lower().accept(s, addr, len)
+        self.handle(spi, Request::Accept { s, addr, len })?.socket()
     }
 
     /// `WSPConnect`.
     fn connect(&mut self, spi: &mut Spi<'_>, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
-        spi.lower().connect(s, addr)
+        self.handle(spi, Request::Connect { s, addr })?.done()
     }
 
     /// `WSPSend` without `lpOverlapped`: the bytes taken.
@@ -325,7 +384,8 @@ pub trait Provider: Send + 'static {
         len: i32,
         flags: i32,
     ) -> Result<usize, Stop> {
-        spi.lower().send(s, buf, len, flags)
+        self.handle(spi, Request::Send { s, buf, len, flags })?
+            .count()
     }
 
     /// `WSPSendTo` without `lpOverlapped`.
@@ -338,7 +398,17 @@ pub trait Provider: Send + 'static {
         flags: i32,
         to: Option<&[u8]>,
     ) -> Result<usize, Stop> {
-        spi.lower().send_to(s, buf, len, flags, to)
+        self.handle(
+            spi,
+            Request::SendTo {
+                s,
+                buf,
+                len,
+                flags,
+                to,
+            },
+        )?
+        .count()
     }
 
     /// `WSPRecv` without `lpOverlapped`: the bytes received (0: the peer closed).
@@ -350,7 +420,8 @@ pub trait Provider: Send + 'static {
         len: i32,
         flags: i32,
     ) -> Result<usize, Stop> {
-        spi.lower().recv(s, buf, len, flags)
+        self.handle(spi, Request::Recv { s, buf, len, flags })?
+            .count()
     }
 
     /// `WSPRecvFrom` without `lpOverlapped`.
@@ -365,7 +436,18 @@ pub trait Provider: Send + 'static {
         from: Option<&mut [u8]>,
         from_len: Option<&mut i32>,
     ) -> Result<usize, Stop> {
-        spi.lower().recv_from(s, buf, len, flags, from, from_len)
+        self.handle(
+            spi,
+            Request::RecvFrom {
+                s,
+                buf,
+                len,
+                flags,
+                from,
+                from_len,
+            },
+        )?
+        .count()
     }
 
     /// `WSPSend`/`WSPSendTo`/`WSPRecv`/`WSPRecvFrom` with `lpOverlapped`: the bytes moved when
@@ -376,7 +458,8 @@ pub trait Provider: Send + 'static {
         s: Socket,
         op: Overlapped,
     ) -> Result<usize, Stop> {
-        spi.lower().start_overlapped(s, op)
+        self.handle(spi, Request::StartOverlapped { s, op })?
+            .count()
     }
 
     /// `WSPGetOverlappedResult` for the `OVERLAPPED` at address `overlapped`, whose
@@ -391,13 +474,22 @@ pub trait Provider: Send + 'static {
         wait: bool,
         has_bytes: bool,
     ) -> Result<usize, Stop> {
-        spi.lower()
-            .get_overlapped_result(s, overlapped, record, wait, has_bytes)
+        self.handle(
+            spi,
+            Request::GetOverlappedResult {
+                s,
+                overlapped,
+                record,
+                wait,
+                has_bytes,
+            },
+        )?
+        .count()
     }
 
     /// `WSPShutdown`.
     fn shutdown(&mut self, spi: &mut Spi<'_>, s: Socket, how: i32) -> Result<(), Stop> {
-        spi.lower().shutdown(s, how)
+        self.handle(spi, Request::Shutdown { s, how })?.done()
     }
 
     /// `WSPSendDisconnect` (`None`: a NULL `lpOutboundDisconnectData`).
@@ -407,7 +499,8 @@ pub trait Provider: Send + 'static {
         s: Socket,
         data: Option<WsaBufIn<'_>>,
     ) -> Result<(), Stop> {
-        spi.lower().send_disconnect(s, data)
+        self.handle(spi, Request::SendDisconnect { s, data })?
+            .done()
     }
 
     /// `WSPRecvDisconnect` (`None`: a NULL `lpInboundDisconnectData`).
@@ -417,7 +510,8 @@ pub trait Provider: Send + 'static {
         s: Socket,
         data: Option<WsaBufOut<'_>>,
     ) -> Result<(), Stop> {
-        spi.lower().recv_disconnect(s, data)
+        self.handle(spi, Request::RecvDisconnect { s, data })?
+            .done()
     }
 
     /// `WSPGetSockOpt`: `value` has `max(*len, 0)` bytes; `*len` is written back.
@@ -430,7 +524,17 @@ pub trait Provider: Send + 'static {
         value: Option<&mut [u8]>,
         len: Option<&mut i32>,
     ) -> Result<(), Stop> {
-        spi.lower().get_sock_opt(s, level, name, value, len)
+        self.handle(
+            spi,
+            Request::GetSockOpt {
+                s,
+                level,
+                name,
+                value,
+                len,
+            },
+        )?
+        .done()
     }
 
     /// `WSPSetSockOpt`: `value` has `max(len, 0)` bytes.
@@ -443,7 +547,17 @@ pub trait Provider: Send + 'static {
         value: Option<&[u8]>,
         len: i32,
     ) -> Result<(), Stop> {
-        spi.lower().set_sock_opt(s, level, name, value, len)
+        self.handle(
+            spi,
+            Request::SetSockOpt {
+                s,
+                level,
+                name,
+                value,
+                len,
+            },
+        )?
+        .done()
     }
 
     /// `WSPIoctl` for `ioctlsocket`'s commands (`FIONBIO`, `FIONREAD`).
@@ -454,7 +568,7 @@ pub trait Provider: Send + 'static {
         cmd: i32,
         arg: Option<&mut u32>,
     ) -> Result<(), Stop> {
-        spi.lower().ioctl(s, cmd, arg)
+        self.handle(spi, Request::Ioctl { s, cmd, arg })?.done()
     }
 
     /// `WSPGetSockName`.
@@ -465,7 +579,7 @@ pub trait Provider: Send + 'static {
         addr: Option<&mut [u8]>,
         len: Option<&mut i32>,
     ) -> Result<(), Stop> {
-        spi.lower().sock_name(s, addr, len)
+        self.handle(spi, Request::SockName { s, addr, len })?.done()
     }
 
     /// `WSPGetPeerName`.
@@ -476,13 +590,13 @@ pub trait Provider: Send + 'static {
         addr: Option<&mut [u8]>,
         len: Option<&mut i32>,
     ) -> Result<(), Stop> {
-        spi.lower().peer_name(s, addr, len)
+        self.handle(spi, Request::PeerName { s, addr, len })?.done()
     }
 
     /// `WSPCancelBlockingCall` for the calling thread's blocking call on a socket of this
     /// provider (Winsock 1.1 only: CL-13 is checked by Ws2_32 first).
     fn cancel_blocking_call(&mut self, spi: &mut Spi<'_>) -> Result<(), Stop> {
-        spi.lower().cancel_blocking_call()
+        self.handle(spi, Request::CancelBlockingCall)?.done()
     }
 }
 
@@ -647,6 +761,85 @@ impl Lower<'_, '_> {
             // Not a socket of this chain: the chain the call came with decides (and the
             // provider below reports the bad handle).
             None => self.call(f),
+        }
+    }
+
+    /// Any SPI call below, as data: each request goes to the lower provider's own method
+    /// for it (so its overrides apply), and the answer comes back as a [`Response`].
+    pub fn handle(self, request: Request<'_>) -> Result<Response, Stop> {
+        match request {
+            Request::Socket(args) => self.socket(args).map(Response::Socket),
+            Request::CloseSocket { s } => self.close_socket(s).map(|()| Response::Done),
+            Request::Bind { s, addr } => self.bind(s, addr).map(|()| Response::Done),
+            Request::Listen { s, backlog } => self.listen(s, backlog).map(|()| Response::Done),
+            Request::Accept { s, addr, len } => self.accept(s, addr, len).map(Response::Socket),
+            Request::Connect { s, addr } => self.connect(s, addr).map(|()| Response::Done),
+            Request::Send { s, buf, len, flags } => {
+                self.send(s, buf, len, flags).map(Response::Count)
+            }
+            Request::SendTo {
+                s,
+                buf,
+                len,
+                flags,
+                to,
+            } => self.send_to(s, buf, len, flags, to).map(Response::Count),
+            Request::Recv { s, buf, len, flags } => {
+                self.recv(s, buf, len, flags).map(Response::Count)
+            }
+            Request::RecvFrom {
+                s,
+                buf,
+                len,
+                flags,
+                from,
+                from_len,
+            } => self
+                .recv_from(s, buf, len, flags, from, from_len)
+                .map(Response::Count),
+            Request::StartOverlapped { s, op } => self.start_overlapped(s, op).map(Response::Count),
+            Request::GetOverlappedResult {
+                s,
+                overlapped,
+                record,
+                wait,
+                has_bytes,
+            } => self
+                .get_overlapped_result(s, overlapped, record, wait, has_bytes)
+                .map(Response::Count),
+            Request::Shutdown { s, how } => self.shutdown(s, how).map(|()| Response::Done),
+            Request::SendDisconnect { s, data } => {
+                self.send_disconnect(s, data).map(|()| Response::Done)
+            }
+            Request::RecvDisconnect { s, data } => {
+                self.recv_disconnect(s, data).map(|()| Response::Done)
+            }
+            Request::GetSockOpt {
+                s,
+                level,
+                name,
+                value,
+                len,
+            } => self
+                .get_sock_opt(s, level, name, value, len)
+                .map(|()| Response::Done),
+            Request::SetSockOpt {
+                s,
+                level,
+                name,
+                value,
+                len,
+            } => self
+                .set_sock_opt(s, level, name, value, len)
+                .map(|()| Response::Done),
+            Request::Ioctl { s, cmd, arg } => self.ioctl(s, cmd, arg).map(|()| Response::Done),
+            Request::SockName { s, addr, len } => {
+                self.sock_name(s, addr, len).map(|()| Response::Done)
+            }
+            Request::PeerName { s, addr, len } => {
+                self.peer_name(s, addr, len).map(|()| Response::Done)
+            }
+            Request::CancelBlockingCall => self.cancel_blocking_call().map(|()| Response::Done),
         }
     }
 

@@ -43,6 +43,7 @@ pub use crate::core::provider::{
     DataLocation, Lower, Negotiated, Overlapped, Protocol, Provider, ProviderInfo, SocketArgs, Spi,
 };
 pub use crate::core::providers::net::{WsaBufIn, WsaBufOut};
+pub use crate::core::request::{Request, Response};
 pub use crate::core::ws2::spi_client::{ProviderError, SPI_VERSION};
 pub use crate::core::{Block, Stop};
 

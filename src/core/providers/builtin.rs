@@ -4,14 +4,11 @@
 
 use crate::core::call::Reply;
 use crate::core::catalog::{Guid, ProtocolInfo};
-use crate::core::provider::{
-    DataLocation, Negotiated, Overlapped, Protocol, Provider, ProviderInfo, SocketArgs, Spi,
-};
-use crate::core::providers::net::{WsaBufIn, WsaBufOut};
+use crate::core::provider::{DataLocation, Negotiated, Protocol, Provider, ProviderInfo, Spi};
 use crate::core::providers::{disconnect, msafd};
+use crate::core::request::{Request, Response};
 use crate::core::rules::Rule;
 use crate::core::ws2::spi_client::{sp_3, Sp3};
-use crate::core::ws2::table::Socket;
 use crate::core::ws2::version::Version;
 use crate::core::Stop;
 use crate::error::WsaError;
@@ -52,18 +49,30 @@ impl Builtin {
     }
 }
 
-fn count(r: Reply) -> usize {
+/// The SPI answer for what the machine replied: the built-in providers' calls reply with a
+/// socket, a count or nothing.
+fn response(r: Reply) -> Response {
     match r {
-        Reply::Count(n) => n as usize,
-        other => panic!("invariant: a data call replies with a count, not {other:?}"),
+        Reply::Socket(s) => Response::Socket(s),
+        Reply::Count(n) => Response::Count(n as usize),
+        Reply::Done => Response::Done,
+        other @ (Reply::Version(_)
+        | Reply::LastError(_)
+        | Reply::Event(_)
+        | Reply::Hook(_)
+        | Reply::Port(_)
+        | Reply::Packet(_)
+        | Reply::Negotiated(_)
+        | Reply::Addr(_)
+        | Reply::Time(_)) => {
+            panic!("invariant: a socket call replies with a socket, a count or 0: {other:?}")
+        }
     }
 }
 
-fn socket(r: Reply) -> Socket {
-    match r {
-        Reply::Socket(s) => s,
-        other => panic!("invariant: a socket call replies with a socket, not {other:?}"),
-    }
+/// A call whose success carries nothing: whatever the machine said beside it.
+fn done<T>(_: T) -> Reply {
+    Reply::Done
 }
 
 impl Provider for Builtin {
@@ -99,196 +108,64 @@ impl Provider for Builtin {
         Ok(())
     }
 
-    fn socket(&mut self, spi: &mut Spi<'_>, args: &SocketArgs) -> Result<Socket, Stop> {
+    /// Every socket call: the base provider serves them all here, on the machine.
+    fn handle(&mut self, spi: &mut Spi<'_>, request: Request<'_>) -> Result<Response, Stop> {
         let chain = spi.chain.clone();
-        spi.machine
-            .open_socket(spi.cx, args.entry.clone(), chain)
-            .map(socket)
-    }
-
-    fn close_socket(&mut self, spi: &mut Spi<'_>, s: Socket) -> Result<(), Stop> {
-        spi.machine.close_socket(spi.cx, s).map(drop)
-    }
-
-    fn bind(&mut self, spi: &mut Spi<'_>, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
-        spi.machine.bind(spi.cx, s, addr).map(drop)
-    }
-
-    fn listen(&mut self, spi: &mut Spi<'_>, s: Socket, backlog: i32) -> Result<(), Stop> {
-        spi.machine.listen(spi.cx, s, backlog).map(drop)
-    }
-
-    fn accept(
-        &mut self,
-        spi: &mut Spi<'_>,
-        s: Socket,
-        addr: Option<&mut [u8]>,
-        len: Option<&mut i32>,
-    ) -> Result<Socket, Stop> {
-        spi.machine.accept(spi.cx, s, addr, len).map(socket)
-    }
-
-    fn connect(&mut self, spi: &mut Spi<'_>, s: Socket, addr: Option<&[u8]>) -> Result<(), Stop> {
-        spi.machine.connect(spi.cx, s, addr).map(drop)
-    }
-
-    fn send(
-        &mut self,
-        spi: &mut Spi<'_>,
-        s: Socket,
-        buf: Option<&[u8]>,
-        len: i32,
-        flags: i32,
-    ) -> Result<usize, Stop> {
-        spi.machine
-            .send(spi.cx, s, buf, len, flags, None)
-            .map(count)
-    }
-
-    fn send_to(
-        &mut self,
-        spi: &mut Spi<'_>,
-        s: Socket,
-        buf: Option<&[u8]>,
-        len: i32,
-        flags: i32,
-        to: Option<&[u8]>,
-    ) -> Result<usize, Stop> {
-        spi.machine
-            .send(spi.cx, s, buf, len, flags, Some(to))
-            .map(count)
-    }
-
-    fn recv(
-        &mut self,
-        spi: &mut Spi<'_>,
-        s: Socket,
-        buf: Option<&mut [u8]>,
-        len: i32,
-        flags: i32,
-    ) -> Result<usize, Stop> {
-        spi.machine
-            .recv(spi.cx, s, buf, len, flags, None)
-            .map(count)
-    }
-
-    fn recv_from(
-        &mut self,
-        spi: &mut Spi<'_>,
-        s: Socket,
-        buf: Option<&mut [u8]>,
-        len: i32,
-        flags: i32,
-        from: Option<&mut [u8]>,
-        from_len: Option<&mut i32>,
-    ) -> Result<usize, Stop> {
-        spi.machine
-            .recv(spi.cx, s, buf, len, flags, Some((from, from_len)))
-            .map(count)
-    }
-
-    fn start_overlapped(
-        &mut self,
-        spi: &mut Spi<'_>,
-        s: Socket,
-        op: Overlapped,
-    ) -> Result<usize, Stop> {
-        spi.machine
-            .start_overlapped(spi.cx, s, op.req, op.fault)
-            .map(count)
-    }
-
-    fn get_overlapped_result(
-        &mut self,
-        spi: &mut Spi<'_>,
-        s: Socket,
-        overlapped: Option<usize>,
-        record: Option<crate::core::call::Record<'_>>,
-        wait: bool,
-        has_bytes: bool,
-    ) -> Result<usize, Stop> {
-        spi.machine
-            .overlapped_result(spi.cx, s, overlapped, record, wait, has_bytes)
-            .map(count)
-    }
-
-    fn shutdown(&mut self, spi: &mut Spi<'_>, s: Socket, how: i32) -> Result<(), Stop> {
-        spi.machine.shutdown(spi.cx, s, how).map(drop)
-    }
-
-    fn send_disconnect(
-        &mut self,
-        spi: &mut Spi<'_>,
-        s: Socket,
-        data: Option<WsaBufIn<'_>>,
-    ) -> Result<(), Stop> {
-        spi.machine.send_disconnect(spi.cx, s, data).map(drop)
-    }
-
-    fn recv_disconnect(
-        &mut self,
-        spi: &mut Spi<'_>,
-        s: Socket,
-        data: Option<WsaBufOut<'_>>,
-    ) -> Result<(), Stop> {
-        spi.machine.recv_disconnect(spi.cx, s, data).map(drop)
-    }
-
-    fn get_sock_opt(
-        &mut self,
-        spi: &mut Spi<'_>,
-        s: Socket,
-        level: i32,
-        name: i32,
-        value: Option<&mut [u8]>,
-        len: Option<&mut i32>,
-    ) -> Result<(), Stop> {
-        spi.machine.get_sock_opt(spi.cx, s, level, name, value, len)
-    }
-
-    fn set_sock_opt(
-        &mut self,
-        spi: &mut Spi<'_>,
-        s: Socket,
-        level: i32,
-        name: i32,
-        value: Option<&[u8]>,
-        len: i32,
-    ) -> Result<(), Stop> {
-        spi.machine.set_sock_opt(spi.cx, s, level, name, value, len)
-    }
-
-    fn ioctl(
-        &mut self,
-        spi: &mut Spi<'_>,
-        s: Socket,
-        cmd: i32,
-        arg: Option<&mut u32>,
-    ) -> Result<(), Stop> {
-        spi.machine.ioctl(spi.cx, s, cmd, arg)
-    }
-
-    fn sock_name(
-        &mut self,
-        spi: &mut Spi<'_>,
-        s: Socket,
-        addr: Option<&mut [u8]>,
-        len: Option<&mut i32>,
-    ) -> Result<(), Stop> {
-        spi.machine.sockname(spi.cx, s, addr, len).map(drop)
-    }
-
-    fn peer_name(
-        &mut self,
-        spi: &mut Spi<'_>,
-        s: Socket,
-        addr: Option<&mut [u8]>,
-        len: Option<&mut i32>,
-    ) -> Result<(), Stop> {
-        spi.machine.peername(spi.cx, s, addr, len).map(drop)
-    }
-
-    fn cancel_blocking_call(&mut self, spi: &mut Spi<'_>) -> Result<(), Stop> {
-        spi.machine.cancel_blocking_call(spi.cx).map(drop)
+        let (m, cx) = (&mut *spi.machine, &mut *spi.cx);
+        let reply = match request {
+            Request::Socket(args) => m.open_socket(cx, args.entry.clone(), chain),
+            Request::CloseSocket { s } => m.close_socket(cx, s).map(done),
+            Request::Bind { s, addr } => m.bind(cx, s, addr).map(done),
+            Request::Listen { s, backlog } => m.listen(cx, s, backlog).map(done),
+            Request::Accept { s, addr, len } => m.accept(cx, s, addr, len),
+            Request::Connect { s, addr } => m.connect(cx, s, addr).map(done),
+            Request::Send { s, buf, len, flags } => m.send(cx, s, buf, len, flags, None),
+            Request::SendTo {
+                s,
+                buf,
+                len,
+                flags,
+                to,
+            } => m.send(cx, s, buf, len, flags, Some(to)),
+            Request::Recv { s, buf, len, flags } => m.recv(cx, s, buf, len, flags, None),
+            Request::RecvFrom {
+                s,
+                buf,
+                len,
+                flags,
+                from,
+                from_len,
+            } => m.recv(cx, s, buf, len, flags, Some((from, from_len))),
+            Request::StartOverlapped { s, op } => m.start_overlapped(cx, s, op.req, op.fault),
+            Request::GetOverlappedResult {
+                s,
+                overlapped,
+                record,
+                wait,
+                has_bytes,
+            } => m.overlapped_result(cx, s, overlapped, record, wait, has_bytes),
+            Request::Shutdown { s, how } => m.shutdown(cx, s, how).map(done),
+            Request::SendDisconnect { s, data } => m.send_disconnect(cx, s, data).map(done),
+            Request::RecvDisconnect { s, data } => m.recv_disconnect(cx, s, data).map(done),
+            Request::GetSockOpt {
+                s,
+                level,
+                name,
+                value,
+                len,
+            } => m.get_sock_opt(cx, s, level, name, value, len).map(done),
+            Request::SetSockOpt {
+                s,
+                level,
+                name,
+                value,
+                len,
+            } => m.set_sock_opt(cx, s, level, name, value, len).map(done),
+            Request::Ioctl { s, cmd, arg } => m.ioctl(cx, s, cmd, arg).map(done),
+            Request::SockName { s, addr, len } => m.sockname(cx, s, addr, len).map(done),
+            Request::PeerName { s, addr, len } => m.peername(cx, s, addr, len).map(done),
+            Request::CancelBlockingCall => m.cancel_blocking_call(cx).map(done),
+        }?;
+        Ok(response(reply))
     }
 }
