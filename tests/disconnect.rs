@@ -379,6 +379,32 @@ fn sd_5_bad_disconnect_buffers_fail_efault_and_nothing_changes() {
     });
 }
 
+#[test]
+fn sd_5_wsasend_and_wsarecv_with_a_null_buffer_array_fail_efault_after_the_socket_checks() {
+    let k = tcp_conn();
+    k.client.run(|| unsafe {
+        let (mut n, mut flags) = (0u32, 0u32);
+        assert_eq!(
+            last_error_after(|| WSASend(k.c, null(), 1, &mut n, 0, null_mut(), None)),
+            (SOCKET_ERROR, WSAEFAULT)
+        );
+        assert_eq!(
+            last_error_after(|| WSARecv(k.c, null_mut(), 1, &mut n, &mut flags, null_mut(), None)),
+            (SOCKET_ERROR, WSAEFAULT)
+        );
+        // The socket checks come first: a handle that is no socket fails WSAENOTSOCK.
+        let not_a_socket = k.c + 4096;
+        assert_eq!(
+            last_error_after(|| WSASend(not_a_socket, null(), 1, &mut n, 0, null_mut(), None)),
+            (SOCKET_ERROR, WSAENOTSOCK)
+        );
+        // Nothing changed: the socket still sends.
+        assert_eq!(send_bytes(k.c, b"still"), 5);
+    });
+    k.sim.run();
+    k.server.run(|| assert_reads_only(k.s, b"still"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // SD-6
 

@@ -1048,6 +1048,34 @@ impl fmt::Display for OptionCall<'_> {
     }
 }
 
+impl<'a> DataCall<'a> {
+    /// `WSASend`/`WSASendTo` without `lpOverlapped` whose `WSABUF` array cannot be read (a
+    /// NULL `lpBuffers`, or an array or buffer outside the caller's memory). Winsock treats
+    /// it as a NULL buffer with bytes to send: the socket checks come first, then
+    /// `WSAEFAULT`, which this call produces by being exactly that.
+    pub fn send_unreadable(s: Socket, flags: i32, to: Option<&'a [u8]>) -> DataCall<'a> {
+        DataCall::Send {
+            s,
+            buf: None,
+            len: 1,
+            flags,
+            to: to.map(Some),
+        }
+    }
+
+    /// `WSARecv` without `lpOverlapped` whose `WSABUF` array cannot be written: as
+    /// [`send_unreadable`](DataCall::send_unreadable), a NULL buffer with room asked for.
+    pub fn recv_unreadable(s: Socket, flags: i32) -> DataCall<'a> {
+        DataCall::Recv {
+            s,
+            buf: None,
+            len: 1,
+            flags,
+            from: None,
+        }
+    }
+}
+
 impl DataCall<'_> {
     /// This family's rows of the call table ([`Call::spec`]).
     pub fn spec(&self) -> Spec {

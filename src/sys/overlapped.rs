@@ -147,13 +147,8 @@ unsafe fn send_gathered(
     sent: *mut u32,
 ) -> i32 {
     let Some(bufs) = bufs else {
-        return count(call(DataCall::Send {
-            s: Socket::from_raw(s),
-            buf: None,
-            len: 1,
-            flags: flags as i32,
-            to: to.map(Some),
-        }));
+        let s = Socket::from_raw(s);
+        return count(call(DataCall::send_unreadable(s, flags as i32, to)));
     };
     // OP-7: one buffer goes to the core as it is, so a huge datagram is refused before any
     // byte is copied; several are gathered.
@@ -194,13 +189,7 @@ unsafe fn recv_scattered(
 ) -> i32 {
     let f = read_opt(flags).unwrap_or(0) as i32;
     let Some(bufs) = bufs else {
-        return count(call(DataCall::Recv {
-            s: Socket::from_raw(s),
-            buf: None,
-            len: 1,
-            flags: f,
-            from: None,
-        }));
+        return count(call(DataCall::recv_unreadable(Socket::from_raw(s), f)));
     };
     let mut tmp = vec![0u8; bufs.iter().map(|b| b.1).sum()];
     let len = i32::try_from(tmp.len()).unwrap_or(i32::MAX);
