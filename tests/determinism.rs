@@ -243,7 +243,7 @@ fn th_2_same_seed_same_program_gives_byte_identical_traces() {
     let (t1, t2) = (first.trace(), second.trace());
     assert_eq!(
         t1.events().len(),
-        29,
+        38,
         "every call and harness event is recorded"
     );
     assert_eq!(t1.to_json_lines(), t2.to_json_lines());
@@ -508,8 +508,14 @@ fn th_2_mermaid_and_display_render_every_event() {
         assert_eq!(mermaid.matches(&format!("    {id}->>H")).count(), calls);
         assert_eq!(mermaid.matches(&format!("->>{id}: ")).count(), calls);
     }
-    // Per harness event: one note; no `[]` for a call without rules; the time when it moves.
-    let harness = events.iter().filter(|e| e.kind != EventKind::Call).count();
+    // Per harness event: one note (endpoint changes stay out of the diagram); no `[]` for a
+    // call without rules; the time when it moves.
+    let harness = events
+        .iter()
+        .filter(|e| !matches!(e.kind, EventKind::Call | EventKind::Endpoint))
+        .count();
+    assert!(events.iter().any(|e| e.kind == EventKind::Endpoint));
+    assert!(!mermaid.contains("Endpoint("), "{mermaid}");
     assert_eq!(mermaid.matches("    Note over H").count(), harness);
     assert!(!mermaid.contains("[]"), "{mermaid}");
     assert!(
@@ -518,12 +524,16 @@ fn th_2_mermaid_and_display_render_every_event() {
     );
     let host_events = events.iter().filter(|e| e.pid == 0).count();
     assert_eq!(host_events, 2, "network down and up");
+    let drawn: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind != EventKind::Endpoint)
+        .collect();
     let times = {
-        let mut t: Vec<_> = events.iter().map(|e| e.time).collect();
+        let mut t: Vec<_> = drawn.iter().map(|e| e.time).collect();
         t.dedup();
         t.len()
     };
-    let calls = events.len() - harness;
+    let calls = drawn.len() - harness;
     assert_eq!(
         mermaid.lines().count(),
         2 + threads.len() + 2 + times + 2 * calls + harness,

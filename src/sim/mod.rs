@@ -21,7 +21,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::core::rules::Rule;
-use crate::core::transport::Transition;
 use crate::core::{HostId, ProcessId, ThreadId, World};
 use crate::trace::{Event, EventKind, Header, HostInfo, Packet, Trace};
 use crate::{Profile, WsaError};
@@ -188,7 +187,6 @@ impl SimBuilder {
                 diagnostics: Vec::new(),
                 seed,
                 trace: Vec::new(),
-                transitions: Vec::new(),
                 seq: 0,
                 tracing: self.tracing.unwrap_or(true),
                 spin: spin::Spin::new(self.spin_limit.unwrap_or(spin::DEFAULT_SPIN_LIMIT)),
@@ -290,9 +288,6 @@ pub(crate) struct State {
     pub(crate) sched: sched::Sched,
     seed: u64,
     trace: Vec<Event>,
-    /// Every endpoint lifecycle change, with the virtual time it was drained at (kept beside
-    /// the trace, not in it: the trace holds calls and harness events only).
-    transitions: Vec<(Duration, Transition)>,
     seq: u64,
     tracing: bool,
     diagnostics: Vec<Diagnostic>,
@@ -514,8 +509,8 @@ impl State {
     }
 
     /// Records the transport's data losses as `DataLoss` events, each naming the rule that
-    /// decided it ([CL-7], [CS-3], [CS-4], [CL-6], [SD-11], [SD-12], [SP-8]), and its endpoint
-    /// transitions in the transition log.
+    /// decided it ([CL-7], [CS-3], [CS-4], [CL-6], [SD-11], [SD-12], [SP-8]), its packets as
+    /// `packet` events and its endpoint transitions as `Endpoint` events.
     ///
     /// [CL-6]: crate::rules#cl-6
     /// [CL-7]: crate::rules#cl-7
@@ -525,8 +520,16 @@ impl State {
     /// [SD-12]: crate::rules#sd-12
     /// [SP-8]: crate::rules#sp-8
     pub(crate) fn record_losses(&mut self) {
+        // In time order: the packets that left before now, then the endpoint changes (all
+        // made now: each step of virtual time is drained before the next), then the packets
+        // that left now (a change comes before the packet it causes, as a SYN after
+        // `Open -> Connecting`).
+        let now = self.world.now();
+        let (before, at_now): (Vec<_>, Vec<_>) =
+            self.world.take_sent().into_iter().partition(|p| p.at < now);
+        self.record_packets(before);
         self.record_transitions();
-        self.record_packets();
+        self.record_packets(at_now);
         for loss in self.world.take_losses() {
             let host = self.world.process(loss.process).host();
             let socket = loss.socket.map_or("?".into(), |s| s.to_string());
@@ -548,8 +551,8 @@ impl State {
 
     /// Records the packets the transport put on the wire as `packet` events, at the time each
     /// left (counted in the sequence numbers when tracing is off, as harness events are).
-    fn record_packets(&mut self) {
-        for sent in self.world.take_sent() {
+    fn record_packets(&mut self, sent: Vec<crate::core::transport::Sent>) {
+        for sent in sent {
             let seq = self.seq;
             self.seq += 1;
             if !self.tracing {
@@ -585,14 +588,25 @@ impl State {
         }
     }
 
-    /// Moves the transport's endpoint transitions into the transition log (dropped when
-    /// tracing is off, as events are).
+    /// Records the transport's endpoint transitions as `Endpoint` events (counted in the
+    /// sequence numbers when tracing is off, as harness events are; formatted only when on).
     fn record_transitions(&mut self) {
-        let now = self.world.now();
         let changes = self.world.take_transitions();
-        if self.tracing {
-            self.transitions
-                .extend(changes.into_iter().map(|t| (now, t)));
+        if !self.tracing {
+            self.seq += changes.len() as u64;
+            return;
+        }
+        for t in changes {
+            let args = t.to_string();
+            let pid = Some(t.origin);
+            self.record_harness(
+                EventKind::Endpoint,
+                t.host,
+                pid,
+                "Endpoint",
+                args,
+                Vec::new(),
+            );
         }
     }
 }
@@ -806,17 +820,6 @@ impl Sim {
         Trace::new(header, state.trace.clone())
     }
 
-    /// Every endpoint lifecycle change so far, in order, with the virtual time it was
-    /// recorded at: each one checked by the transport's phase funnel (issue 10's state
-    /// funnels). Kept out of [`Sim::trace`], whose events are calls and harness events only;
-    /// only the crate's tests read it so far.
-    #[cfg(test)]
-    pub(crate) fn endpoint_transitions(&self) -> Vec<(Duration, Transition)> {
-        let mut state = self.shared.lock();
-        state.record_transitions();
-        state.transitions.clone()
-    }
-
     /// Fails (`true`) or restores a host's network subsystem: while failed, calls of processes
     /// on it report `WSAENETDOWN` ([ER-5]) and `WSACleanup` still counts down ([CL-11]).
     ///
@@ -846,7 +849,6 @@ mod tests {
     use std::net::{Ipv4Addr, Shutdown, SocketAddrV4};
 
     use crate::consts::*;
-    use crate::core::transport::{Change, Phase};
     use crate::{api, Sim, Socket, Version};
 
     /// After WSAStartup: a TCP listener on 127.0.0.1:`port` (backlog 5) and a client
@@ -862,8 +864,10 @@ mod tests {
         (l, c)
     }
 
+    /// Every endpoint lifecycle change is an `Endpoint` event of the trace, in order, as the
+    /// transport's phase funnel checked it.
     #[test]
-    fn endpoint_transitions_are_recorded_beside_the_trace_not_in_it() {
+    fn endpoint_transitions_are_endpoint_events_of_the_trace() {
         let sim = Sim::new();
         let app = sim.localhost().process("app");
         app.run(|| {
@@ -875,33 +879,39 @@ mod tests {
             }
         });
         sim.run();
-        let log = sim.endpoint_transitions();
-        let changes: Vec<Change> = log.iter().map(|(_, t)| t.change).collect();
-        let entered = |p: Phase| {
-            changes.contains(&Change::Phase {
-                from: Phase::OPEN,
-                to: p,
-            })
-        };
-        assert!(entered(Phase::Listening { backlog: 5 }), "{changes:?}");
-        assert!(entered(Phase::Connecting), "{changes:?}");
-        assert_eq!(
-            changes.iter().filter(|c| **c == Change::Detached).count(),
-            3
-        );
-        assert!(log.windows(2).all(|w| w[0].0 <= w[1].0), "in time order");
-        let created = changes
-            .iter()
-            .filter(|c| matches!(c, Change::Created(_)))
-            .count();
-        assert_eq!(created, 3, "listener, connector, accepted connection");
-        let removed = changes.iter().filter(|c| **c == Change::Removed).count();
-        assert_eq!(removed, 3, "both FINs exchanged: every endpoint is gone");
-        assert!(sim
-            .trace()
+        let trace = sim.trace();
+        let endpoint: Vec<&str> = trace
             .events()
             .iter()
-            .all(|e| !e.call.contains("Phase")));
+            .filter(|e| e.kind == crate::EventKind::Endpoint)
+            .map(|e| e.args.as_str())
+            .collect();
+        // The listener (0.1), the connector (1.2) and the accepted connection (2.3): each
+        // created, moved only along legal transitions, detached by closesocket, and removed
+        // once both FINs were exchanged.
+        assert_eq!(
+            endpoint,
+            [
+                "endpoint 0.1: created Open",
+                "endpoint 0.1 (socket 0x400000): Open -> Listening (backlog 5)",
+                "endpoint 1.2: created Open",
+                "endpoint 1.2 (socket 0x800004): Open -> Connecting",
+                "endpoint 2.3: created Connected",
+                "endpoint 1.2 (socket 0x800004): Connecting -> Connected",
+                "endpoint 1.2 (socket 0x800004): Connected -> Connected (send shut)",
+                "endpoint 1.2 (socket 0x800004): Connected (send shut) -> Connected (send FIN sent)",
+                "endpoint 2.3 (socket 0xc00008): Connected -> Connected (send shut)",
+                "endpoint 2.3 (socket 0xc00008): Connected (send shut) -> Connected (send FIN sent)",
+                "endpoint 2.3 (socket 0xc00008): detached from its socket",
+                "endpoint 1.2 (socket 0x800004): detached from its socket",
+                "endpoint 0.1 (socket 0x400000): detached from its socket",
+                "endpoint 0.1 (socket 0x400000): removed",
+                "endpoint 2.3 (socket 0xc00008): Connected (send FIN sent) -> Connected (send FIN sent; recv FIN received)",
+                "endpoint 2.3 (socket 0xc00008): removed",
+                "endpoint 1.2 (socket 0x800004): Connected (send FIN sent) -> Connected (send FIN sent; recv FIN received)",
+                "endpoint 1.2 (socket 0x800004): removed",
+            ]
+        );
     }
 
     /// The one `Endpoint::writable`: after shutdown(SD_SEND) a send no longer blocks (it fails

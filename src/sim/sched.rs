@@ -226,6 +226,12 @@ impl Sched {
 
     /// The one place a thread's run state changes: checks `to` is a transition from its
     /// current state ([`is_transition`]) and panics naming the invariant and the seed if not.
+    ///
+    /// Unlike an endpoint's phase, a run state change is not a trace event: the state moves at
+    /// every scheduling point and on every retry of a blocked call, which is how the
+    /// scheduler works rather than what the program did (and changes when the scheduler
+    /// does). The trace shows what a wait means instead: each call's `blocked` time, the
+    /// order of the calls, and a deadlock report naming every blocked thread's call.
     pub(crate) fn set_run(&mut self, t: ThreadId, to: Run) {
         let seed = self.seed;
         let slot = self.slot(t);

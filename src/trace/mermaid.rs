@@ -119,6 +119,9 @@ pub(super) fn render(trace: &Trace) -> String {
         if e.packet.as_ref().is_some_and(|p| p.kind == PacketKind::Ack) {
             continue; // ACKs stay in the trace, out of the diagram.
         }
+        if e.kind == EventKind::Endpoint {
+            continue; // So do endpoint changes: the packets and calls show them.
+        }
         if now != Some(e.time) {
             now = Some(e.time);
             let _ = writeln!(out, "    Note over {span}: t = {}", seconds(e.time));

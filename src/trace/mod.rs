@@ -89,21 +89,26 @@ pub enum EventKind {
     Diagnostic,
     /// A packet the transport put on the wire: [`Event::packet`] says which.
     Packet,
+    /// An endpoint's lifecycle changed (`Endpoint`): created, a phase transition checked by
+    /// the transport's phase funnel, detached from its socket, or removed; `args` says which
+    /// endpoint and what changed (`endpoint 2.0 (socket 0x108): Connecting -> Connected`).
+    Endpoint,
 }
 
 impl EventKind {
     /// Every kind, in the order above.
-    pub const ALL: [EventKind; 6] = [
+    pub const ALL: [EventKind; 7] = [
         EventKind::Call,
         EventKind::ProcessEnd,
         EventKind::Network,
         EventKind::DataLoss,
         EventKind::Diagnostic,
         EventKind::Packet,
+        EventKind::Endpoint,
     ];
 
     /// The JSON `kind`: `"call"`, `"process_end"`, `"network"`, `"data_loss"`, `"diagnostic"`,
-    /// `"packet"`.
+    /// `"packet"`, `"endpoint"`.
     pub const fn name(self) -> &'static str {
         match self {
             EventKind::Call => "call",
@@ -112,6 +117,7 @@ impl EventKind {
             EventKind::DataLoss => "data_loss",
             EventKind::Diagnostic => "diagnostic",
             EventKind::Packet => "packet",
+            EventKind::Endpoint => "endpoint",
         }
     }
 
@@ -252,8 +258,9 @@ fn seconds(d: Duration) -> String {
 }
 
 impl fmt::Display for Event {
-    /// `#3 0.000000s server/app[1:1] closesocket(0x100004) = 0 [CS-1]`, or for a packet
-    /// `#9 0.000000s localhost/app[1:0] DATA 5 bytes 127.0.0.1:49152 -> localhost 127.0.0.1:9000 (arrives 0.000100s)`
+    /// `#3 0.000000s server/app[1:1] closesocket(0x100004) = 0 [CS-1]`, for a packet
+    /// `#9 0.000000s localhost/app[1:0] DATA 5 bytes 127.0.0.1:49152 -> localhost 127.0.0.1:9000 (arrives 0.000100s)`,
+    /// for an endpoint change `#4 0.000000s localhost/app[1:0] Endpoint(endpoint 0.1: created Open)`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -277,6 +284,9 @@ impl fmt::Display for Event {
                 addr(p.to),
                 seconds(p.arrives)
             );
+        }
+        if self.kind == EventKind::Endpoint {
+            return write!(f, "{}({})", self.call, self.args);
         }
         write!(
             f,
@@ -400,7 +410,7 @@ impl Trace {
     /// beside its host; a call is an arrow from the thread to its host's Winsock and the
     /// result (with the deciding rules) one back; packets between hosts are arrows from host
     /// to host (SYN, SYN-ACK, DATA and datagrams with their byte counts, FIN, and RST as a
-    /// crossed arrow; ACKs are in the trace, not in the diagram); harness events are notes
+    /// crossed arrow; ACKs and endpoint changes are in the trace, not in the diagram); harness events are notes
     /// over their host; a note spanning every participant gives the virtual time whenever it
     /// moved.
     pub fn to_mermaid(&self) -> String {

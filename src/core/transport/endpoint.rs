@@ -11,6 +11,7 @@
 //! phase through the accessors ([`Endpoint::writable`], [`Endpoint::is_send_shut`], ...).
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
@@ -293,11 +294,89 @@ pub enum Change {
     Removed,
 }
 
+impl fmt::Display for SendHalf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SendHalf::Open => "open",
+            SendHalf::Shut => "shut",
+            SendHalf::FinSent => "FIN sent",
+            SendHalf::FinAcked => "FIN acked",
+        })
+    }
+}
+
+impl fmt::Display for RecvHalf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RecvHalf::Open => "open",
+            RecvHalf::Shut => "shut",
+            RecvHalf::FinRcvd => "FIN received",
+            RecvHalf::ShutFinRcvd => "shut, FIN received",
+        })
+    }
+}
+
+/// The halves of a phase that are not open, as ` (send …, recv …)`; nothing when both are.
+fn halves_text(send: SendHalf, recv: RecvHalf) -> String {
+    match (send, recv) {
+        (SendHalf::Open, RecvHalf::Open) => String::new(),
+        (SendHalf::Open, r) => format!(" (recv {r})"),
+        (s, RecvHalf::Open) => format!(" (send {s})"),
+        (s, r) => format!(" (send {s}; recv {r})"),
+    }
+}
+
+impl fmt::Display for Phase {
+    /// The phase as the trace's `Endpoint` events show it: `Connected (send FIN sent)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Phase::Open { send, recv } => write!(f, "Open{}", halves_text(send, recv)),
+            Phase::Listening { backlog } => write!(f, "Listening (backlog {backlog})"),
+            Phase::Connecting => f.write_str("Connecting"),
+            Phase::Connected { send, recv } => {
+                write!(f, "Connected{}", halves_text(send, recv))
+            }
+            Phase::Reset { error, send, recv } => {
+                write!(f, "Reset {}{}", error.name(), halves_text(send, recv))
+            }
+            Phase::Failed(e) => write!(f, "Failed {}", e.name()),
+        }
+    }
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Created(p) => write!(f, "created {p}"),
+            Change::Phase { from, to } => write!(f, "{from} -> {to}"),
+            Change::Detached => f.write_str("detached from its socket"),
+            Change::Removed => f.write_str("removed"),
+        }
+    }
+}
+
+impl fmt::Display for Transition {
+    /// `endpoint 3.0 (socket 0x104): Connecting -> Connected`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "endpoint {}", self.endpoint)?;
+        if let Some(s) = self.socket {
+            write!(f, " (socket {s})")?;
+        }
+        write!(f, ": {}", self.change)
+    }
+}
+
 /// A [`Change`] of one endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
     /// The endpoint.
     pub endpoint: EndpointId,
+    /// The host it lives on.
+    pub host: HostId,
+    /// The process that opened it.
+    pub origin: ProcessId,
+    /// The socket handle that refers (or referred) to it, if one ever did.
+    pub socket: Option<Socket>,
     /// What changed.
     pub change: Change,
 }
@@ -417,10 +496,7 @@ impl Endpoint {
         if let Phase::Failed(_) = to {
             self.error_reported = false; // A new failure for SO_ERROR to report (OP-6).
         }
-        log.push(Transition {
-            endpoint: id,
-            change: Change::Phase { from, to },
-        });
+        log.push(self.transition(id, Change::Phase { from, to }));
     }
 
     /// Detaches the endpoint from its socket handle (once), recording it in `log`.
@@ -429,10 +505,18 @@ impl Endpoint {
             panic!("invariant: an endpoint is detached from its socket once ({id:?})");
         }
         self.attached = false;
-        log.push(Transition {
+        log.push(self.transition(id, Change::Detached));
+    }
+
+    /// The record of `change` to this endpoint.
+    pub(super) fn transition(&self, id: EndpointId, change: Change) -> Transition {
+        Transition {
             endpoint: id,
-            change: Change::Detached,
-        });
+            host: self.host,
+            origin: self.origin,
+            socket: self.socket,
+            change,
+        }
     }
 
     /// Shuts the sending half (if it has one and it is open): the phase it moves to.

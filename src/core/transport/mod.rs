@@ -40,6 +40,13 @@ const EPHEMERAL_FIRST: u16 = 49152;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EndpointId(u64);
 
+impl std::fmt::Display for EndpointId {
+    /// `slot.generation`, as in the trace's `Endpoint` events.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.0 & 0xff_ffff, self.0 >> 24)
+    }
+}
+
 impl Key for EndpointId {
     fn encode(generation: u64, slot: usize) -> Self {
         EndpointId(generation << 24 | slot as u64)
@@ -288,10 +295,9 @@ impl Transport {
             .endpoints
             .insert(&mut self.generations, ep)
             .expect("the transport has room for 2^24 endpoints per slot generation");
-        self.transitions.push(Transition {
-            endpoint: e,
-            change: Change::Created(phase),
-        });
+        let created = self.endpoints.get(e).expect("just inserted");
+        let t = created.transition(e, Change::Created(phase));
+        self.transitions.push(t);
         e
     }
 
@@ -755,10 +761,7 @@ impl Transport {
             };
         if done {
             let ep = self.endpoints.remove(e).expect("checked above");
-            self.transitions.push(Transition {
-                endpoint: e,
-                change: Change::Removed,
-            });
+            self.transitions.push(ep.transition(e, Change::Removed));
             if let Some(local) = ep.local {
                 let key = (ep.host, ep.proto, local.port());
                 if let Some(holders) = self.ports.get_mut(&key) {
