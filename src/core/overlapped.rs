@@ -353,10 +353,10 @@ impl Machine {
         fault: bool,
     ) -> Result<Reply, Stop> {
         let (ep_id, stream) = self.overlapped_checks(cx, s, &req.kind, fault)?;
-        cx.rule(Rule::Ov1); // OV-1
+        cx.rule(Rule::Ov1);
         if let Some(ev) = req.event {
             if req.routine.is_none() {
-                cx.rule(Rule::Ov3); // OV-3: reset when the operation starts.
+                cx.rule(Rule::Ov3); // Reset when the operation starts.
                 self.process_mut(cx.process).signal(ev, false);
             }
         }
@@ -667,7 +667,7 @@ impl Machine {
             // then reports the operation's own outcome.
             self.process_mut(cx.process).socket_mut(cx, s)?;
         }
-        cx.rule(Rule::Ov5); // OV-5
+        cx.rule(Rule::Ov5);
         if !has_bytes {
             return Err(WsaError::Fault.into());
         }
@@ -749,7 +749,7 @@ impl Machine {
         port: PortHandle,
         timeout: Option<std::time::Duration>,
     ) -> Result<Reply, Stop> {
-        cx.rule(Rule::Ov6); // OV-6
+        cx.rule(Rule::Ov6);
         let process = self.process_mut(cx.process);
         if !process.port_exists(port) {
             return Err(WsaError::InvalidHandle.into());

@@ -82,7 +82,7 @@ impl Provider for Builtin {
 
     /// SP-10 and SP-2: one more client.
     fn startup(&mut self, spi: &mut Spi<'_>, requested: Version) -> Result<Negotiated, WsaError> {
-        spi.cx.rule(Rule::Sp10); // SP-10
+        spi.cx.rule(Rule::Sp10);
         let n = self.info.negotiate(requested)?;
         self.clients += 1;
         Ok(n)
@@ -93,7 +93,7 @@ impl Provider for Builtin {
         if self.clients == 0 {
             return Err(sp_3(spi.cx, Sp3::NotStarted).into());
         }
-        spi.cx.rule(Rule::Sp2); // SP-2
+        spi.cx.rule(Rule::Sp2);
         self.clients -= 1;
         if self.clients == 0 {
             // SP-4: the final one cleans up.

@@ -20,7 +20,7 @@ impl Machine {
         // cleanup O((sockets + operations) log sockets).
         let set: std::collections::BTreeSet<Socket> = sockets.iter().copied().collect();
         if self.abort_ops(|p, s| p == pid && set.contains(&s), false) {
-            cx.rule(Rule::Cl5); // CL-5: no event, no routine, no packet.
+            cx.rule(Rule::Cl5); // No event, no routine, no packet.
         }
         let open: Vec<_> = sockets
             .iter()

@@ -278,7 +278,7 @@ impl Machine {
                 Phase::Listening { .. } => return Err(WsaError::InvalidArgument.into()),
                 Phase::Connected { .. } | Phase::Reset { .. } if resumed => return Ok(Reply::Done),
                 Phase::Connected { .. } | Phase::Reset { .. } => {
-                    cx.rule(Rule::Sd7); // SD-7
+                    cx.rule(Rule::Sd7);
                     return Err(WsaError::IsConnected.into());
                 }
                 Phase::Connecting if resumed => return Err(Self::wait(i, "connect", s)),
@@ -360,7 +360,7 @@ impl Machine {
             return Err(WsaError::NotConnected.into());
         }
         if ep.is_send_shut() && !resumed {
-            cx.rule(Rule::Sd1); // SD-1: sends after shutdown(SD_SEND) fail.
+            cx.rule(Rule::Sd1); // Sends after shutdown(SD_SEND) fail.
             return Err(WsaError::Shutdown.into());
         }
         if let Some(e) = ep.reset_error() {
@@ -654,7 +654,7 @@ impl Machine {
         self.transport.shut_recv(i.ep);
         let ep = self.transport.ep(i.ep);
         if i.stream && !ep.recv_q.is_empty() {
-            cx.rule(Rule::Sd11); // SD-11: the unread data can never be read: it is lost.
+            cx.rule(Rule::Sd11); // The unread data can never be read: it is lost.
             let reset = ep.reset_error().is_none();
             self.transport
                 .discard_unread(i.ep, Rule::Sd11, "unread data discarded by SD_RECEIVE");
@@ -693,16 +693,16 @@ impl Machine {
         data: Option<WsaBufIn<'_>>,
     ) -> Result<Reply, Stop> {
         let i = self.info(cx, s)?;
-        cx.rule(Rule::Sd6); // SD-6: never blocks, never closes.
+        cx.rule(Rule::Sd6); // Never blocks, never closes.
         self.sd_4(cx, i, Sd4::Disconnect)?;
         let disconnect = match data {
             None => None,
             Some(_) if !i.disconnect_data => {
-                cx.rule(Rule::Sd2); // SD-2: nothing changes.
+                cx.rule(Rule::Sd2); // Nothing changes.
                 return Err(WsaError::NoProtocolOption.into());
             }
             Some(WsaBufIn { buf, len }) => {
-                cx.rule(Rule::Sd5); // SD-5
+                cx.rule(Rule::Sd5);
                 let len = len as usize;
                 if len > MAX_DISCONNECT_DATA {
                     return Err(WsaError::Fault.into());
@@ -715,7 +715,7 @@ impl Machine {
             }
         };
         if self.transport.ep(i.ep).is_send_shut() {
-            cx.rule(Rule::Sd8); // SD-8: the second call succeeds and changes nothing.
+            cx.rule(Rule::Sd8); // The second call succeeds and changes nothing.
             return Ok(Reply::Done);
         }
         cx.rule(if disconnect.is_some() {
@@ -735,7 +735,7 @@ impl Machine {
         out: Option<WsaBufOut<'_>>,
     ) -> Result<Reply, Stop> {
         let i = self.info(cx, s)?;
-        cx.rule(Rule::Sd9); // SD-9
+        cx.rule(Rule::Sd9);
         self.check_shutdown_state(i)?;
         if out.is_some() && !i.disconnect_data {
             return Err(WsaError::NoProtocolOption.into());
@@ -760,7 +760,7 @@ impl Machine {
             }
             *len = data.len() as u32;
             if !data.is_empty() {
-                cx.rule(Rule::Sd3); // SD-3
+                cx.rule(Rule::Sd3);
             }
         }
         Ok(Reply::Done)
@@ -786,9 +786,9 @@ impl Machine {
         let connected = self.transport.ep(ep).is_live_stream();
         if let (true, Some(deadline)) = (self.threads.resumed_on(cx, s), closing) {
             if self.transport.ep(ep).drained() {
-                cx.rule(Rule::Cs4); // CS-4: sent (and acknowledged) in time.
+                cx.rule(Rule::Cs4); // Sent (and acknowledged) in time.
             } else if self.now >= deadline {
-                cx.rule(Rule::Cs4); // CS-4: timed out, reset.
+                cx.rule(Rule::Cs4); // Timed out, reset.
                 self.transport
                     .abort(self.now, ep, Rule::Cs4, "linger timeout expired");
             } else {
@@ -809,24 +809,24 @@ impl Machine {
         let queued = self.transport.ep(ep).unsent();
         match (linger.is_on(), linger.seconds) {
             (false, _) => {
-                cx.rule(Rule::Cs2); // CS-2
+                cx.rule(Rule::Cs2);
                 self.transport.shut_send(self.now, ep, None);
             }
             (true, 0) => {
-                cx.rule(Rule::Cs3); // CS-3
+                cx.rule(Rule::Cs3);
                 self.transport
                     .abort(self.now, ep, Rule::Cs3, "closesocket with linger 0");
             }
             (true, _) if !queued => {
-                cx.rule(Rule::Cs4); // CS-4: nothing to wait for.
+                cx.rule(Rule::Cs4); // Nothing to wait for.
                 self.transport.shut_send(self.now, ep, None);
             }
             (true, _) if nonblocking => {
-                cx.rule(Rule::Cs5); // CS-5
+                cx.rule(Rule::Cs5);
                 return Err(WsaError::WouldBlock.into());
             }
             (true, secs) => {
-                cx.rule(Rule::Cs4); // CS-4
+                cx.rule(Rule::Cs4);
                 self.transport.shut_send(self.now, ep, None);
                 let deadline = self
                     .now

@@ -84,7 +84,7 @@ impl World {
         match (&result, spec.last_error) {
             (_, LastError::Untouched) | (Ok(_), LastError::Sets) => {}
             (Err(e), LastError::Sets | LastError::SetsAndClears) => {
-                cx.rule(Rule::Er4); // ER-4
+                cx.rule(Rule::Er4);
                 let code = match spec.codes {
                     Codes::Winsock => e.code(),
                     Codes::Win32 => e.win32_code(),
@@ -100,7 +100,7 @@ impl World {
     fn gate(&self, cx: &mut Cx) -> Result<(), WsaError> {
         let process = self.process(cx.process);
         if !process.is_started() {
-            cx.rule(Rule::Er1); // ER-1
+            cx.rule(Rule::Er1);
             return Err(WsaError::NotInitialised);
         }
         if let Some(rule) = self.er_5_network_down(process.host()) {
@@ -264,7 +264,7 @@ impl World {
             cx.rule(Rule::Cl11);
             return Err(WsaError::NetworkDown.into());
         }
-        cx.rule(Rule::Cl3); // CL-3
+        cx.rule(Rule::Cl3);
         Ok(Reply::Done)
     }
 

@@ -161,22 +161,22 @@ impl ProcessState {
     ) -> Result<Reply, WsaError> {
         let has_data = data.is_some();
         if let Some(out) = data {
-            cx.rule(Rule::St2); // ST-2: filled whether or not the call succeeds.
+            cx.rule(Rule::St2); // Filled whether or not the call succeeds.
             WsaData::for_request(requested).write_to(out);
         }
-        cx.rule(Rule::St1); // ST-1
+        cx.rule(Rule::St1);
         let version = negotiate(requested)?;
         if !has_data {
-            cx.rule(Rule::St3); // ST-3: after the version check.
+            cx.rule(Rule::St3); // After the version check.
             return Err(WsaError::Fault);
         }
         if self.ws2.as_ref().is_some_and(|w| w.count == 0) {
             // A final cleanup is still unloading providers (SP-6) on another thread.
             return Err(WsaError::InProgress);
         }
-        cx.rule(Rule::St4); // ST-4
+        cx.rule(Rule::St4);
         let ws2 = self.ws2.get_or_insert_with(|| {
-            cx.rule(Rule::St6); // ST-6: a clean state.
+            cx.rule(Rule::St6); // A clean state.
             Ws2 {
                 count: 0,
                 lowest: version,
@@ -202,10 +202,10 @@ impl ProcessState {
         cx: &mut Cx,
     ) -> Result<Option<Vec<ProviderIdx>>, WsaError> {
         let Some(ws2) = self.ws2.as_mut().filter(|w| w.count > 0) else {
-            cx.rule(Rule::Cl1); // CL-1
+            cx.rule(Rule::Cl1);
             return Err(WsaError::NotInitialised);
         };
-        cx.rule(Rule::Cl2); // CL-2
+        cx.rule(Rule::Cl2);
         ws2.count -= 1;
         if ws2.count > 0 {
             return Ok(None);
@@ -274,7 +274,7 @@ impl ProcessState {
     ) -> Result<&mut SocketState, WsaError> {
         let ws2 = self.ws2.as_mut().ok_or(WsaError::NotInitialised)?;
         ws2.sockets.get_mut(s).ok_or_else(|| {
-            cx.rule(Rule::Er2); // ER-2
+            cx.rule(Rule::Er2);
             WsaError::NotSocket
         })
     }

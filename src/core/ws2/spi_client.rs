@@ -509,7 +509,7 @@ impl World {
             if self.process(cx.process).is_loaded(idx) {
                 continue;
             }
-            cx.rule(Rule::Sp1); // SP-1: loaded on first use.
+            cx.rule(Rule::Sp1); // Loaded on first use.
             self.checked_startup(cx, idx, SPI_VERSION)?;
             self.process_mut(cx.process).mark_loaded(idx);
         }

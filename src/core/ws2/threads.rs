@@ -238,7 +238,7 @@ impl Machine {
     /// cancels the calling thread's blocking call, which then fails `WSAEINTR`; with none in
     /// progress it fails `WSAEINVAL`.
     pub(in crate::core) fn cancel_blocking_call(&mut self, cx: &mut Cx) -> Result<Reply, Stop> {
-        cx.rule(Rule::Cl13); // CL-13
+        cx.rule(Rule::Cl13);
         if !self.winsock_1(cx.process) {
             return Err(WsaError::OperationNotSupported.into());
         }
