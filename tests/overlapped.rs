@@ -626,6 +626,97 @@ fn ov_1_refused_overlapped_calls_leave_the_record_alone() {
 }
 
 #[test]
+fn ov_1_wsasendto_with_a_malformed_lpto_fails_as_sendto_and_leaves_the_record_alone() {
+    let (p, _log) = pair(7105);
+    p.server.run(|| unsafe {
+        let u = udp();
+        let mut ov = untouched_record();
+        let unchanged = (0x5eed_0001, 0x5eed_0002);
+        let mut data = *b"datagram";
+        let wsabuf = WSABUF {
+            len: 8,
+            buf: data.as_mut_ptr(),
+        };
+        let mut n = 0u32;
+        let to = sockaddr(std::net::Ipv4Addr::LOCALHOST, 9);
+        // Too short: WSAEFAULT, as sendto with an 8-byte name.
+        assert_eq!(
+            last_error_after(|| WSASendTo(
+                u,
+                &wsabuf,
+                1,
+                &mut n,
+                0,
+                name_ptr(&to),
+                8,
+                &mut ov,
+                None
+            )),
+            (SOCKET_ERROR, WSAEFAULT)
+        );
+        assert_eq!((ov.Internal, ov.InternalHigh), unchanged);
+        // Not AF_INET: WSAEAFNOSUPPORT, as sendto.
+        let mut other = to;
+        other.sin_family = 23; // AF_INET6 in a sockaddr_in's size
+        assert_eq!(
+            last_error_after(|| WSASendTo(
+                u,
+                &wsabuf,
+                1,
+                &mut n,
+                0,
+                name_ptr(&other),
+                16,
+                &mut ov,
+                None
+            )),
+            (SOCKET_ERROR, WSAEAFNOSUPPORT)
+        );
+        assert_eq!((ov.Internal, ov.InternalHigh), unchanged);
+        // The socket checks still come first.
+        assert_eq!(
+            last_error_after(|| WSASendTo(
+                0x1234,
+                &wsabuf,
+                1,
+                &mut n,
+                0,
+                name_ptr(&to),
+                8,
+                &mut ov,
+                None
+            )),
+            (SOCKET_ERROR, WSAENOTSOCK)
+        );
+        // Nothing was registered: the UDP socket, the listener and the accepted socket.
+        assert_eq!(p.server.live_resources(), 3);
+        assert_eq!(closesocket(u), 0);
+    });
+}
+
+#[test]
+fn ov_1_wsasendto_on_a_stream_socket_ignores_a_malformed_lpto() {
+    let (p, log) = pair(7106);
+    let op = OpBox::send(b"ping", 1, &log);
+    p.server.run(|| unsafe {
+        let e = event();
+        let to = sockaddr(std::net::Ipv4Addr::LOCALHOST, 9);
+        let started = start_op(op.ptr(), e, |buf, ov, n| {
+            WSASendTo(p.s, buf, 1, n, 0, name_ptr(&to), 8, ov, None)
+        });
+        assert_eq!(
+            started,
+            Started::Now(4),
+            "the stream has its peer: sent at once"
+        );
+        assert_eq!(op.status(), OverlappedStatus::Done(4));
+        assert!(is_set(e), "set at completion");
+        assert_eq!(shutdown(p.s, SD_SEND), 0);
+    });
+    p.client_reads(b"ping", GRACEFUL);
+}
+
+#[test]
 fn ov_1_send_on_connected_socket_completes_at_once() {
     let (p, log) = pair(7104);
     let a = OpBox::send(b"ping!", 1, &log);

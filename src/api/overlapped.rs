@@ -199,6 +199,8 @@ fn start_op(
         s,
         req: Some(req),
         fault: false,
+        to: None,
+        flags: 0,
         name,
     }) {
         Ok(_) | Err(WsaError::IoPending) => Ok(op),

@@ -385,6 +385,11 @@ pub enum IoCall<'a> {
         req: Option<OpRequest>,
         /// A buffer pointer is invalid (NULL with a length): `WSAEFAULT` after the state checks.
         fault: bool,
+        /// `WSASendTo`'s `lpTo`, `iToLen` bytes as passed (`None`: any other function, or
+        /// NULL); decoded by the core into the operation's destination.
+        to: Option<&'a [u8]>,
+        /// `dwFlags`.
+        flags: i32,
         /// The function's name.
         name: &'static str,
     },

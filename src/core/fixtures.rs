@@ -621,6 +621,8 @@ impl Fx {
                 s,
                 req: Some(req),
                 fault: false,
+                to: None,
+                flags: 0,
                 name: "WSARecv",
             }),
         );

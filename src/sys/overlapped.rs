@@ -82,13 +82,20 @@ fn routine(
     }))
 }
 
-/// The overlapped path shared by the four functions.
+/// What an overlapped send carries besides its buffers: `WSASendTo`'s `lpTo` as passed
+/// (`None` for `WSASend`, or NULL) and `dwFlags`.
+struct Target<'a> {
+    to: Option<&'a [u8]>,
+    flags: u32,
+}
+
+/// The overlapped path shared by the four functions (`send`: `None` for the receives).
 #[allow(clippy::too_many_arguments)]
 unsafe fn start_overlapped(
     name: &'static str,
     s: SOCKET,
     bufs: Option<Vec<(usize, usize)>>,
-    send: Option<Option<std::net::SocketAddrV4>>,
+    send: Option<Target<'_>>,
     overlapped: *mut OVERLAPPED,
     routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
     from: (usize, usize),
@@ -97,13 +104,14 @@ unsafe fn start_overlapped(
 ) -> i32 {
     let fault = bufs.is_none();
     let bufs = bufs.unwrap_or_default();
-    let kind = match send {
-        Some(to) => {
+    let kind = match &send {
+        Some(_) => {
             let mut data = Vec::new();
             for &(p, n) in &bufs {
                 data.extend_from_slice(std::slice::from_raw_parts(p as *const u8, n));
             }
-            OpKind::Send { data, to }
+            // The core decodes the destination (`IoCall::Overlapped::to`).
+            OpKind::Send { data, to: None }
         }
         None => OpKind::Recv {
             capacity: bufs.iter().map(|b| b.1).sum(),
@@ -126,6 +134,8 @@ unsafe fn start_overlapped(
         s: Socket::from_raw(s),
         req: Some(req),
         fault,
+        to: send.as_ref().and_then(|t| t.to),
+        flags: send.as_ref().map_or(0, |t| t.flags as i32),
         name,
     });
     match r {
@@ -269,7 +279,10 @@ pub unsafe fn WSASend(
         "WSASend",
         s,
         bufs,
-        Some(None),
+        Some(Target {
+            to: None,
+            flags: dwflags,
+        }),
         lpoverlapped,
         lpcompletionroutine,
         (0, 0),
@@ -296,19 +309,11 @@ pub unsafe fn WSASendTo(
     if lpoverlapped.is_null() {
         return send_gathered(s, bufs, dwflags, to, lpnumberofbytessent);
     }
-    let dest = match to.map(crate::core::providers::sockaddr::decode) {
-        None => None,
-        Some(Ok(a)) => Some(a),
-        Some(Err(_)) => {
-            // A malformed address fails as sendto would.
-            return send_gathered(s, bufs, dwflags, to, lpnumberofbytessent);
-        }
-    };
     start_overlapped(
         "WSASendTo",
         s,
         bufs,
-        Some(dest),
+        Some(Target { to, flags: dwflags }),
         lpoverlapped,
         lpcompletionroutine,
         (0, 0),

@@ -610,8 +610,20 @@ impl World {
                 key,
             } => self.create_port(cx, *socket, *existing, *key),
             IoCall::GetQueued { port, timeout } => self.dequeue_packet(cx, *port, *timeout),
-            IoCall::Overlapped { s, req, fault, .. } => {
-                let req = req.take().ok_or(WsaError::InvalidParameter)?;
+            IoCall::Overlapped {
+                s,
+                req,
+                fault,
+                to,
+                flags,
+                ..
+            } => {
+                let mut req = req.take().ok_or(WsaError::InvalidParameter)?;
+                if let Some(raw) = *to {
+                    if let Some(failed) = self.send_to_destination(cx, *s, &mut req, raw, *flags) {
+                        return failed;
+                    }
+                }
                 self.ws2_overlapped(cx, *s, provider::Overlapped { req, fault: *fault })
                     .map(count)
             }

@@ -126,6 +126,14 @@ impl ProcessState {
         Some(&self.ws2.as_ref()?.sockets.get(s)?.chain)
     }
 
+    /// True when open socket `s` is a stream socket.
+    pub(in crate::core) fn is_stream_socket(&self, s: Socket) -> bool {
+        self.ws2
+            .as_ref()
+            .and_then(|w| w.sockets.get(s))
+            .is_some_and(|st| st.entry.socket_type == crate::consts::SOCK_STREAM)
+    }
+
     /// The startup count (ST-4).
     pub fn startup_count(&self) -> u32 {
         self.ws2.as_ref().map_or(0, |w| w.count)

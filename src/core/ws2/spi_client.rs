@@ -386,6 +386,34 @@ impl World {
         self.counted(cx, s, what, n, room)
     }
 
+    /// An overlapped `WSASendTo`'s `lpTo`: decoded into the operation's destination. One that
+    /// does not decode is ignored on a stream socket (which has its peer, as `sendto` there
+    /// ignores it); on any other socket the call fails as `sendto` with that address would
+    /// (the socket checks first, then the address's `WSAEFAULT` or `WSAEAFNOSUPPORT`), without
+    /// starting an operation or writing the `OVERLAPPED`: that outcome is returned.
+    pub(in crate::core) fn send_to_destination(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        req: &mut crate::core::overlapped::OpRequest,
+        raw: &[u8],
+        flags: i32,
+    ) -> Option<Result<crate::core::Reply, Stop>> {
+        let crate::core::overlapped::OpKind::Send { data, to } = &mut req.kind else {
+            return None;
+        };
+        match crate::core::providers::sockaddr::decode(raw) {
+            Ok(a) => *to = Some(a),
+            Err(_) if self.process(cx.process).is_stream_socket(s) => {}
+            Err(_) => {
+                let len = i32::try_from(data.len()).unwrap_or(i32::MAX);
+                let r = self.ws2_send(cx, s, Some(data), len, flags, Some(Some(raw)));
+                return Some(r.map(|n| crate::core::Reply::Count(n as u32)));
+            }
+        }
+        None
+    }
+
     /// `WSAGetOverlappedResult` through the socket's chain; when the socket was closed while
     /// the call waited, the outcome is in the `OVERLAPPED` record, which Ws2_32 reads itself.
     pub(in crate::core) fn ws2_overlapped_result(
