@@ -2,7 +2,10 @@
 //! simulation, and have Ws2_32 check its side of the contract.
 //!
 //! - [`Provider`] is the SPI procedure table (`WSPStartup`, `WSPCleanup`, `WSPSocket`, ...);
-//!   its documentation is a short guide to writing one.
+//!   its documentation is a short guide to writing one. Override the methods a provider
+//!   changes, or [`Provider::handle`] to treat every call it does not override alike (fail
+//!   some, count or log all): each such call reaches `handle` as a [`Request`] and answers
+//!   with a [`Response`].
 //! - [`ProviderInfo`] is its descriptor: protocols, provider id, SPI versions (SP-10) and where
 //!   its unsent data lives (SP-7).
 //! - [`SimBuilder::provider`](crate::SimBuilder::provider) adds one to the catalog.
@@ -12,8 +15,8 @@
 //!   violation found: the one-line conformance test for a provider.
 //!
 //! The built-in providers (MSAFD Tcpip for TCP and UDP, and ws2sim's disconnect-data stream
-//! provider) implement the same trait; every socket call of `sys` and `api` reaches them
-//! through it.
+//! provider) implement the same trait, serving every socket call in their `handle`; every
+//! socket call of `sys` and `api` reaches them through it.
 //!
 //! # Divergence
 //! - A socket has one handle for its whole protocol chain: a layered provider passes the
