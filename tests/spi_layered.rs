@@ -200,7 +200,8 @@ impl Provider for Passthrough {
 /// every request it sees and passes it down, or (`wrong`) answers each with `Response::Done`.
 #[derive(Clone, Default)]
 struct Recorder {
-    clients: u32,
+    /// Its client count, kept as the pass-through keeps it.
+    pass: Passthrough,
     wrong: bool,
     seen: Arc<Mutex<Vec<&'static str>>>,
 }
@@ -241,18 +242,12 @@ impl Provider for Recorder {
         info
     }
 
-    fn startup(&mut self, _: &mut Spi<'_>, v: Version) -> Result<Negotiated, WsaError> {
-        let n = self.info().negotiate(v)?;
-        self.clients += 1;
-        Ok(n)
+    fn startup(&mut self, spi: &mut Spi<'_>, v: Version) -> Result<Negotiated, WsaError> {
+        self.pass.startup(spi, v)
     }
 
-    fn cleanup(&mut self, _: &mut Spi<'_>) -> Result<(), Stop> {
-        self.clients = self
-            .clients
-            .checked_sub(1)
-            .ok_or(WsaError::NotInitialised)?;
-        Ok(())
+    fn cleanup(&mut self, spi: &mut Spi<'_>) -> Result<(), Stop> {
+        self.pass.cleanup(spi)
     }
 
     fn handle(&mut self, spi: &mut Spi<'_>, r: Request<'_>) -> Result<Response, Stop> {
