@@ -341,6 +341,17 @@ impl Overlapped {
     }
 }
 
+/// What `WSAGetOverlappedResult` asks about: the `OVERLAPPED` (`key`: its address, `None`
+/// for NULL; `record`: reads it, `None` for an operation of the safe API), `fWait`, and
+/// whether `lpcbTransfer` is there.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::core) struct ResultArgs<'a> {
+    pub(in crate::core) key: Option<usize>,
+    pub(in crate::core) record: Option<crate::core::call::Record<'a>>,
+    pub(in crate::core) wait: bool,
+    pub(in crate::core) has_bytes: bool,
+}
+
 impl Machine {
     /// WSASend/WSARecv/WSASendTo/WSARecvFrom with an `OVERLAPPED` (OV-1, OV-3, OV-7): completes
     /// at once (returns the byte count; the completion is still indicated) or stays pending
@@ -647,21 +658,18 @@ impl Machine {
         !ids.is_empty()
     }
 
-    /// WSAGetOverlappedResult (OV-5): the answer of the record itself ([`answer_of_record`]),
+    /// WSAGetOverlappedResult (OV-5) on socket `s`: the answer of the record itself ([`answer_of_record`]),
     /// so any record works, including one the caller filled in. A caller without a record
     /// (the safe API's [`OverlappedOp`](crate::api::OverlappedOp)) names its operation by
     /// `key`, and the record is the one the operation's outcome would have written.
     /// NULL `lpOverlapped`, `lpcbTransfer` or `lpdwFlags` → `WSAEFAULT`.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn overlapped_result(
         &mut self,
         cx: &mut Cx,
         s: Socket,
-        key: Option<usize>,
-        record: Option<crate::core::call::Record<'_>>,
-        wait: bool,
-        has_bytes: bool,
+        a: ResultArgs<'_>,
     ) -> Result<Reply, Stop> {
+        let (key, record, wait, has_bytes) = (a.key, a.record, a.wait, a.has_bytes);
         if !cx.resumed {
             // A socket closed while the call waited aborted the operation (CS-6): the call
             // then reports the operation's own outcome.

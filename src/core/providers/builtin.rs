@@ -4,7 +4,9 @@
 
 use crate::core::call::Reply;
 use crate::core::catalog::{Guid, ProtocolInfo};
+use crate::core::overlapped::ResultArgs;
 use crate::core::provider::{DataLocation, Negotiated, Protocol, Provider, ProviderInfo, Spi};
+use crate::core::providers::net::RecvArgs;
 use crate::core::providers::{disconnect, msafd};
 use crate::core::request::{Request, Response};
 use crate::core::rules::Rule;
@@ -127,7 +129,19 @@ impl Provider for Builtin {
                 flags,
                 to,
             } => m.send(cx, s, buf, len, flags, Some(to)),
-            Request::Recv { s, buf, len, flags } => m.recv(cx, s, buf, len, flags, None),
+            Request::Recv { s, buf, len, flags } => {
+                let from = None;
+                m.recv(
+                    cx,
+                    s,
+                    RecvArgs {
+                        buf,
+                        len,
+                        flags,
+                        from,
+                    },
+                )
+            }
             Request::RecvFrom {
                 s,
                 buf,
@@ -135,7 +149,19 @@ impl Provider for Builtin {
                 flags,
                 from,
                 from_len,
-            } => m.recv(cx, s, buf, len, flags, Some((from, from_len))),
+            } => {
+                let from = Some((from, from_len));
+                m.recv(
+                    cx,
+                    s,
+                    RecvArgs {
+                        buf,
+                        len,
+                        flags,
+                        from,
+                    },
+                )
+            }
             Request::StartOverlapped { s, op } => m.start_overlapped(cx, s, op.req, op.fault),
             Request::GetOverlappedResult {
                 s,
@@ -143,7 +169,16 @@ impl Provider for Builtin {
                 record,
                 wait,
                 has_bytes,
-            } => m.overlapped_result(cx, s, overlapped, record, wait, has_bytes),
+            } => {
+                let key = overlapped;
+                let a = ResultArgs {
+                    key,
+                    record,
+                    wait,
+                    has_bytes,
+                };
+                m.overlapped_result(cx, s, a)
+            }
             Request::Shutdown { s, how } => m.shutdown(cx, s, how).map(done),
             Request::SendDisconnect { s, data } => m.send_disconnect(cx, s, data).map(done),
             Request::RecvDisconnect { s, data } => m.recv_disconnect(cx, s, data).map(done),
@@ -153,14 +188,14 @@ impl Provider for Builtin {
                 name,
                 value,
                 len,
-            } => m.get_sock_opt(cx, s, level, name, value, len).map(done),
+            } => m.get_sock_opt(cx, s, (level, name), value, len).map(done),
             Request::SetSockOpt {
                 s,
                 level,
                 name,
                 value,
                 len,
-            } => m.set_sock_opt(cx, s, level, name, value, len).map(done),
+            } => m.set_sock_opt(cx, s, (level, name), value, len).map(done),
             Request::Ioctl { s, cmd, arg } => m.ioctl(cx, s, cmd, arg).map(done),
             Request::SockName { s, addr, len } => m.sockname(cx, s, addr, len).map(done),
             Request::PeerName { s, addr, len } => m.peername(cx, s, addr, len).map(done),

@@ -85,8 +85,7 @@ impl Machine {
         &mut self,
         cx: &mut Cx,
         s: Socket,
-        level: i32,
-        name: i32,
+        (level, name): (i32, i32),
         value: Option<&[u8]>,
         len: i32,
     ) -> Result<(), Stop> {
@@ -108,8 +107,7 @@ impl Machine {
         &mut self,
         cx: &mut Cx,
         s: Socket,
-        level: i32,
-        name: i32,
+        (level, name): (i32, i32),
         value: Option<&mut [u8]>,
         len: Option<&mut i32>,
     ) -> Result<(), Stop> {

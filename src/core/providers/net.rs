@@ -35,6 +35,16 @@ pub struct WsaBufIn<'a> {
     pub len: u32,
 }
 
+/// A receive as `recv`/`recvfrom` pass it: the buffer, `len`, `flags`, and recvfrom's
+/// address buffer and `*fromlen` (`from: None` for `recv`).
+#[derive(Debug)]
+pub(in crate::core) struct RecvArgs<'a> {
+    pub(in crate::core) buf: Option<&'a mut [u8]>,
+    pub(in crate::core) len: i32,
+    pub(in crate::core) flags: i32,
+    pub(in crate::core) from: Option<(Option<&'a mut [u8]>, Option<&'a mut i32>)>,
+}
+
 /// A `WSABUF` the call fills: `buf` NULL or `len` bytes; `len` is written back.
 #[derive(Debug)]
 pub struct WsaBufOut<'a> {
@@ -430,16 +440,13 @@ impl Machine {
 
     /// `recv` and `recvfrom`. SD-12: a stream whose peer closed gracefully reads 0; one that
     /// was reset fails `WSAECONNRESET` once the bytes that did arrive are read.
-    #[allow(clippy::too_many_arguments)]
     pub(in crate::core) fn recv(
         &mut self,
         cx: &mut Cx,
         s: Socket,
-        buf: Option<&mut [u8]>,
-        len: i32,
-        flags: i32,
-        from: Option<(Option<&mut [u8]>, Option<&mut i32>)>,
+        a: RecvArgs<'_>,
     ) -> Result<Reply, Stop> {
+        let (buf, len, flags, from) = (a.buf, a.len, a.flags, a.from);
         let i = self.info(cx, s)?;
         let ep = self.transport.ep(i.ep);
         if i.stream && !ep.is_connected() {

@@ -18,7 +18,9 @@ use crate::core::call::{
     DataCall, EventCall, IoCall, KernelCall, OptionCall, ProcessCall, SocketCall, SpiCall,
 };
 use crate::core::catalog::{self, Catalog};
+use crate::core::overlapped::ResultArgs;
 use crate::core::provider;
+use crate::core::providers::net::RecvArgs;
 use crate::core::rules::Rule;
 use crate::core::ws2::spi_client::Wsp;
 use crate::core::ws2::table::Generations;
@@ -525,8 +527,15 @@ impl World {
                 let from = from
                     .as_mut()
                     .map(|(b, l)| (b.as_deref_mut(), l.as_deref_mut()));
-                self.ws2_recv(cx, *s, buf.as_deref_mut(), *len, *flags, from)
-                    .map(count)
+                let buf = buf.as_deref_mut();
+                let (len, flags) = (*len, *flags);
+                let a = RecvArgs {
+                    buf,
+                    len,
+                    flags,
+                    from,
+                };
+                self.ws2_recv(cx, *s, a).map(count)
             }
             DataCall::Shutdown { s, how } => {
                 let (s, how) = (*s, *how);
@@ -633,7 +642,15 @@ impl World {
                 record,
                 wait,
                 has_bytes,
-            } => self.ws2_overlapped_result(cx, *s, *key, *record, *wait, *has_bytes),
+            } => {
+                let a = ResultArgs {
+                    key: *key,
+                    record: *record,
+                    wait: *wait,
+                    has_bytes: *has_bytes,
+                };
+                self.ws2_overlapped_result(cx, *s, a)
+            }
             IoCall::GetOverlappedResult {
                 s,
                 record,

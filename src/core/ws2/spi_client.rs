@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 
 use crate::consts::{LAYERED_PROTOCOL, MAX_PROTOCOL_CHAIN, PFL_HIDDEN};
 use crate::core::catalog::{ProtocolChain, ProtocolInfo};
+use crate::core::overlapped::ResultArgs;
 use crate::core::provider::{
     Instance, Negotiated, Protocol, Provider, ProviderIdx, Registered, Spi,
 };
+use crate::core::providers::net::RecvArgs;
 use crate::core::rules::Rule;
 use crate::core::ws2::table::Socket;
 use crate::core::ws2::version::Version;
@@ -420,14 +422,12 @@ impl World {
         &mut self,
         cx: &mut Cx,
         s: Socket,
-        key: Option<usize>,
-        record: Option<crate::core::call::Record<'_>>,
-        wait: bool,
-        has_bytes: bool,
+        a: ResultArgs<'_>,
     ) -> Result<crate::core::Reply, Stop> {
         if cx.resumed && self.process(cx.process).socket_chain(s).is_none() {
-            return self.overlapped_result(cx, s, key, record, wait, has_bytes);
+            return self.overlapped_result(cx, s, a);
         }
+        let (key, record, wait, has_bytes) = (a.key, a.record, a.wait, a.has_bytes);
         self.via_socket(
             cx,
             s,
@@ -474,11 +474,9 @@ impl World {
         &mut self,
         cx: &mut Cx,
         s: Socket,
-        buf: Option<&mut [u8]>,
-        len: i32,
-        flags: i32,
-        from: Option<(Option<&mut [u8]>, Option<&mut i32>)>,
+        a: RecvArgs<'_>,
     ) -> Result<usize, Stop> {
+        let (buf, len, flags, from) = (a.buf, a.len, a.flags, a.from);
         let room = buf.as_deref().map_or(0, <[u8]>::len);
         let (what, n) = match from {
             None => {
