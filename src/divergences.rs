@@ -62,6 +62,12 @@
 //!   multicast, TOS and don't-fragment options change nothing on the network.
 //! - [`register_name`](crate::api::register_name) (`src/api/mod.rs`): one flat, simulation-wide
 //!   map from names to IPv4 addresses instead of `WSAQUERYSETW` records and namespace providers.
+//! - `addr_text` (`src/core/ws2/addr_text.rs`, internal; seen in
+//!   [`inet_pton`](crate::sys::inet_pton) and [`WSAStringToAddressW`](crate::sys::WSAStringToAddressW)):
+//!   a malformed string leaves the buffer untouched (Windows sometimes writes part of the
+//!   address first); `inet_ntop` with a NULL or short buffer fails `WSAEINVAL`, as Windows 7
+//!   does (later versions report `STATUS_INVALID_PARAMETER`, not a Winsock code); IPv6 text
+//!   compresses the first longest run of two or more zero groups ([AD-5](crate::rules#ad-5)).
 //! - `names` (`src/core/ws2/names.rs`, internal; seen in
 //!   [`register_name`](crate::api::register_name)): the same map, kept by Ws2_32, enough to show
 //!   [CL-9](crate::rules#cl-9).

@@ -33,6 +33,10 @@ fn layout_sizes_and_alignments_match_windows_sys() {
     same!(ours::WSAPROTOCOLCHAIN, ws::WSAPROTOCOLCHAIN);
     same!(ours::GUID, windows_sys::core::GUID);
     same!(ours::LINGER, ws::LINGER);
+    same!(ours::IN6_ADDR, ws::IN6_ADDR);
+    same!(ours::SOCKADDR_IN6, ws::SOCKADDR_IN6);
+    same!(ours::SOCKADDR_STORAGE, ws::SOCKADDR_STORAGE);
+    same!(ours::SCOPE_ID, ws::SCOPE_ID);
     // The 64-bit sizes the simulator reads and writes in caller memory.
     assert_eq!(size_of::<ours::WSADATA>(), 408);
     assert_eq!(size_of::<ours::WSAPROTOCOL_INFOW>(), 628);
@@ -54,6 +58,12 @@ fn layout_field_offsets_match_windows_sys() {
             );
         )+};
     }
+    offsets!(ours::SOCKADDR_IN6, ws::SOCKADDR_IN6:
+        sin6_family, sin6_port, sin6_flowinfo, sin6_addr, Anonymous);
+    offsets!(ours::SOCKADDR_STORAGE, ws::SOCKADDR_STORAGE:
+        ss_family, __ss_pad1, __ss_align, __ss_pad2);
+    assert_eq!(size_of::<ours::SOCKADDR_IN6>(), 28);
+    assert_eq!(size_of::<ours::SOCKADDR_STORAGE>(), 128);
     offsets!(ours::WSADATA, ws::WSADATA:
         wVersion, wHighVersion, iMaxSockets, iMaxUdpDg, lpVendorInfo, szDescription,
         szSystemStatus);

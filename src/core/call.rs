@@ -111,6 +111,8 @@ pub enum ProcessCall<'a> {
         /// The name.
         name: String,
     },
+    /// An address to text conversion or back (AD-5).
+    Convert(Conversion<'a>),
     /// `WSAEnumProtocolsW(lpiProtocols, lpProtocolBuffer, lpdwBufferLength)`.
     EnumProtocols {
         /// The protocol filter (without its terminating 0).
@@ -120,6 +122,88 @@ pub enum ProcessCall<'a> {
         /// `*lpdwBufferLength`, read and written back.
         len: Option<&'a mut u32>,
     },
+}
+
+/// An address to text conversion or back (AD-5), with the caller's buffers.
+#[derive(Debug)]
+pub enum Conversion<'a> {
+    /// `inet_pton(Family, pszAddrString, pAddrBuf)`, or `InetPtonW` (`wide`).
+    Pton {
+        /// `Family`.
+        family: i32,
+        /// The string (`None`: NULL).
+        text: Option<String>,
+        /// `pAddrBuf`: 4 bytes for `AF_INET`, 16 for `AF_INET6` (`None`: NULL).
+        out: Option<&'a mut [u8]>,
+        /// True for `InetPtonW`.
+        wide: bool,
+    },
+    /// `inet_ntop(Family, pAddr, pStringBuf, StringBufSize)`, or `InetNtopW`.
+    Ntop {
+        /// `Family`.
+        family: i32,
+        /// `pAddr`: 4 or 16 bytes (`None`: NULL).
+        addr: Option<&'a [u8]>,
+        /// `pStringBuf`, `StringBufSize` characters.
+        out: TextOut<'a>,
+    },
+    /// `WSAStringToAddressW(AddressString, AddressFamily, lpProtocolInfo, lpAddress,
+    /// lpAddressLength)`.
+    StringToAddress {
+        /// The string (`None`: NULL).
+        text: Option<String>,
+        /// `AddressFamily`.
+        family: i32,
+        /// `lpAddress`, `*lpAddressLength` bytes (`None`: NULL).
+        out: Option<&'a mut [u8]>,
+        /// `lpAddressLength`, read and written back.
+        len: Option<&'a mut i32>,
+    },
+    /// `WSAAddressToStringW(lpsaAddress, dwAddressLength, lpProtocolInfo,
+    /// lpszAddressString, lpdwAddressStringLength)`.
+    AddressToString {
+        /// `lpsaAddress`, `dwAddressLength` bytes (`None`: NULL).
+        addr: Option<&'a [u8]>,
+        /// `lpszAddressString`, `*lpdwAddressStringLength` characters.
+        out: TextOut<'a>,
+        /// `lpdwAddressStringLength`, read and written back.
+        room: Option<&'a mut u32>,
+    },
+}
+
+/// A caller's string buffer: NULL, bytes (the `A` functions) or UTF-16 units (the `W` ones).
+#[derive(Debug)]
+pub enum TextOut<'a> {
+    /// A NULL buffer.
+    Null,
+    /// A `PSTR` of this many bytes.
+    Narrow(&'a mut [u8]),
+    /// A `PWSTR` of this many characters.
+    Wide(&'a mut [u16]),
+}
+
+impl TextOut<'_> {
+    /// Writes `text` (ASCII) and a NUL when the buffer holds both; false (nothing written)
+    /// when it does not.
+    pub fn write(&mut self, text: &str) -> bool {
+        let n = text.len();
+        match self {
+            TextOut::Null => false,
+            TextOut::Narrow(b) if b.len() > n => {
+                b[..n].copy_from_slice(text.as_bytes());
+                b[n] = 0;
+                true
+            }
+            TextOut::Wide(w) if w.len() > n => {
+                for (d, c) in w.iter_mut().zip(text.bytes()) {
+                    *d = u16::from(c);
+                }
+                w[n] = 0;
+                true
+            }
+            TextOut::Narrow(_) | TextOut::Wide(_) => false,
+        }
+    }
 }
 
 /// kernel32 calls on the thread and its handles: the last error, handle flags, clocks.
@@ -705,6 +789,9 @@ pub enum Returns {
     WaitFailed,
     /// `NULL` (`WSASetBlockingHook`).
     Null,
+    /// `inet_pton`'s: 0 for a malformed string (`InetPtonW` also sets `WSAEINVAL`), -1 for
+    /// the other failures.
+    Pton,
     /// Nothing: the call cannot fail and returns the last error itself (`WSAGetLastError`,
     /// `GetLastError`); where it must refuse (CL-10) that value is the refusal's code.
     LastErrorValue,
@@ -722,6 +809,8 @@ impl Returns {
             Returns::WaitFailed => "WSA_WAIT_FAILED".into(),
             Returns::Null => "NULL".into(),
             Returns::LastErrorValue => error_name(e.code()),
+            Returns::Pton if e == crate::WsaError::InvalidArgument => "0".into(),
+            Returns::Pton => "-1".into(),
         }
     }
 }
@@ -839,6 +928,7 @@ impl ProcessCall<'_> {
                 Spec::of(Winsock, "WSASetServiceW (delete)")
             }
             ProcessCall::LookupName { .. } => Spec::of(Winsock, "WSALookupServiceBeginW"),
+            ProcessCall::Convert(c) => c.spec(),
         }
     }
 }
@@ -876,6 +966,70 @@ impl fmt::Display for ProcessCall<'_> {
             } => write!(f, "{name:?} -> {a}"),
             ProcessCall::RegisterName { name, addr: None } | ProcessCall::LookupName { name } => {
                 write!(f, "{name:?}")
+            }
+            ProcessCall::Convert(c) => write!(f, "{c}"),
+        }
+    }
+}
+
+impl Conversion<'_> {
+    /// Its rows of the call table ([`Call::spec`]): AD-5, `inet_pton`/`inet_ntop` need no
+    /// `WSAStartup`; the `WSA*` pair does.
+    pub fn spec(&self) -> Spec {
+        use Family::*;
+        match self {
+            Conversion::Pton { wide, .. } => {
+                Spec::of(Winsock, if *wide { "InetPtonW" } else { "inet_pton" })
+                    .gate(Gate::None)
+                    .returns(Returns::Pton)
+                    .in_hook()
+            }
+            Conversion::Ntop { out, .. } => {
+                let wide = matches!(out, TextOut::Wide(_));
+                Spec::of(Winsock, if wide { "InetNtopW" } else { "inet_ntop" })
+                    .gate(Gate::None)
+                    .returns(Returns::Null)
+                    .in_hook()
+            }
+            Conversion::StringToAddress { .. } => Spec::of(Winsock, "WSAStringToAddressW"),
+            Conversion::AddressToString { .. } => Spec::of(Winsock, "WSAAddressToStringW"),
+        }
+    }
+}
+
+impl fmt::Display for Conversion<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = |t: &Option<String>| t.as_ref().map_or("NULL".into(), |t| format!("{t:?}"));
+        let room = |o: &TextOut<'_>| match o {
+            TextOut::Null => "NULL".to_string(),
+            TextOut::Narrow(b) => format!("buf[{}]", b.len()),
+            TextOut::Wide(w) => format!("buf[{}]", w.len()),
+        };
+        match self {
+            Conversion::Pton {
+                family,
+                text: t,
+                out,
+                ..
+            } => write!(f, "{family}, {}, {}", text(t), ptr(out)),
+            Conversion::Ntop { family, addr, out } => {
+                let a = addr.map_or("NULL".into(), hex);
+                write!(f, "{family}, {a}, {}", room(out))
+            }
+            Conversion::StringToAddress {
+                text: t,
+                family,
+                out,
+                len,
+            } => {
+                let len = len.as_ref().map_or("NULL".into(), |l| format!("&{l}"));
+                write!(f, "{}, {family}, NULL, {}, {len}", text(t), ptr(out))
+            }
+            Conversion::AddressToString { addr, out, room: r } => {
+                let a = addr.map_or("NULL".into(), hex);
+                let n = addr.map_or(0, <[u8]>::len);
+                let r = r.as_ref().map_or("NULL".into(), |l| format!("&{l}"));
+                write!(f, "{a}, {n}, NULL, {}, {r}", room(out))
             }
         }
     }

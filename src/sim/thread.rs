@@ -226,7 +226,8 @@ fn refuse_here(call: &Call<'_>) -> Option<Result<Reply, WsaError>> {
         | Returns::InvalidEvent
         | Returns::False
         | Returns::WaitFailed
-        | Returns::Null => Err(WsaError::InProgress),
+        | Returns::Null
+        | Returns::Pton => Err(WsaError::InProgress),
     })
 }
 

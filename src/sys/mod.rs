@@ -59,6 +59,7 @@
 #![allow(non_snake_case, clippy::missing_safety_doc)]
 #![allow(unsafe_code)]
 
+mod addr;
 mod events;
 mod net;
 mod overlapped;
@@ -66,6 +67,7 @@ mod threads;
 mod types;
 
 pub use crate::consts::*;
+pub use addr::*;
 pub use events::*;
 pub use net::*;
 pub use overlapped::*;

@@ -4,6 +4,7 @@
 //!
 //! It does not reach into the transport: socket calls go down a socket's provider chain.
 
+pub mod addr_text;
 pub mod names;
 pub mod process;
 pub mod spi_client;
@@ -384,6 +385,7 @@ impl World {
             )?),
             ProcessCall::RegisterName { name, addr } => self.register_name(cx, name, *addr),
             ProcessCall::LookupName { name } => self.lookup_name(cx, name),
+            ProcessCall::Convert(c) => self.ad_5_convert(cx, c),
         }
     }
 
