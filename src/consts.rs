@@ -159,6 +159,8 @@ pub const FD_SETSIZE: u32 = 64;
 
 // Waits.
 pub const WSA_INFINITE: u32 = u32::MAX;
+/// kernel32's `INFINITE`: no time limit for `GetQueuedCompletionStatus`, `SleepEx` and the other waits.
+pub const INFINITE: u32 = u32::MAX;
 pub const WSA_MAXIMUM_WAIT_EVENTS: u32 = 64;
 pub const WSA_WAIT_EVENT_0: WSA_ERROR = 0;
 pub const WSA_WAIT_IO_COMPLETION: WSA_ERROR = 0xc0;

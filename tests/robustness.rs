@@ -2861,3 +2861,38 @@ fn th_9_threads_ended_inside_routines_and_hooks_never_abort() {
         );
     }
 }
+
+/// ER-4: a Winsock call on an OS thread that runs no simulated thread panics with what to do
+/// instead, except while that thread is already unwinding: then (a RAII guard's `Drop`
+/// closing its socket as a test fails) the call fails WSANOTINITIALISED, because a second
+/// panic inside a destructor would abort the test process.
+#[test]
+fn er_4_a_call_outside_a_simulated_thread_while_unwinding_fails_instead_of_aborting() {
+    struct Guard(SOCKET, &'static Mutex<Vec<i32>>);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let r = unsafe { closesocket(self.0) };
+            let cleanup = unsafe { WSACleanup() };
+            self.1.lock().unwrap().extend([r, cleanup]);
+        }
+    }
+    static RESULTS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+    let unwound = catch_unwind(|| {
+        let _guard = Guard(5, &RESULTS);
+        panic!("the test's own assertion failed");
+    });
+    let message = unwound.unwrap_err();
+    assert_eq!(
+        message.downcast_ref::<&str>(),
+        Some(&"the test's own assertion failed")
+    );
+    assert_eq!(*RESULTS.lock().unwrap(), [SOCKET_ERROR, SOCKET_ERROR]);
+
+    let outside = catch_unwind(|| unsafe { closesocket(5) }).unwrap_err();
+    let text = outside
+        .downcast_ref::<&str>()
+        .copied()
+        .or(outside.downcast_ref::<String>().map(String::as_str))
+        .unwrap();
+    assert!(text.contains("called outside a simulated thread"), "{text}");
+}

@@ -63,15 +63,20 @@ pub(crate) fn try_current() -> Option<ThreadCtx> {
     CURRENT.with(|c| c.borrow().last().cloned())
 }
 
+/// The simulated thread the calling OS thread runs; panics outside one.
 pub(crate) fn current() -> ThreadCtx {
-    try_current().unwrap_or_else(|| {
-        panic!(
-            "ws2sim: a Winsock function was called outside a simulated thread. From test code, \
-             wrap it in Process::run (e.g. sim.localhost().process(\"app\").run(|| ...)); \
-             from a std::thread started inside a simulation, start it with \
-             ws2sim::thread::spawn instead, so it is a simulated thread of that process"
-        )
-    })
+    try_current().unwrap_or_else(|| outside_a_simulated_thread())
+}
+
+/// A Winsock function was called on an OS thread that runs no simulated thread: panics with
+/// what to do instead.
+fn outside_a_simulated_thread() -> ! {
+    panic!(
+        "ws2sim: a Winsock function was called outside a simulated thread. From test code, \
+         wrap it in Process::run (e.g. sim.localhost().process(\"app\").run(|| ...)); \
+         from a std::thread started inside a simulation, start it with \
+         ws2sim::thread::spawn instead, so it is a simulated thread of that process"
+    )
 }
 
 /// Runs `f` with a thread-local depth counter raised, lowered again even if `f` unwinds.
@@ -167,7 +172,15 @@ pub(crate) fn call<'a>(call: impl Into<Call<'a>>) -> Result<Reply, WsaError> {
     if let Some(refused) = refuse_here(&call) {
         return refused;
     }
-    let ctx = current();
+    let Some(ctx) = try_current() else {
+        // Outside a simulated thread while unwinding (a RAII guard's `Drop` calling
+        // `closesocket` or `WSACleanup` as a test fails): a second panic there would abort
+        // the test process, so the call fails as if Ws2_32 were not loaded on this thread.
+        if std::thread::panicking() {
+            return Err(WsaError::NotInitialised);
+        }
+        outside_a_simulated_thread();
+    };
     let g = ctx.lock();
     if g.sched
         .slots
@@ -409,7 +422,12 @@ pub(crate) fn sleep_ex(d: Option<std::time::Duration>, alertable: bool) -> bool 
         });
         return false;
     }
-    let ctx = current();
+    let Some(ctx) = try_current() else {
+        if std::thread::panicking() {
+            return false; // as in `call`: no second panic while unwinding
+        }
+        outside_a_simulated_thread();
+    };
     let mut g = ctx.switch(ctx.lock(), Run::Ready);
     if sched::ending() {
         return false; // TH-9, as in `call`

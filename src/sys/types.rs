@@ -18,6 +18,25 @@ pub struct GUID {
     pub data4: [u8; 8],
 }
 
+impl GUID {
+    /// The GUID whose text form is `uuid` in hex, as windows-sys' `GUID::from_u128`:
+    /// `GUID::from_u128(0xb5367df1_cbac_11cf_95ca_00805f48a192)` is `WSAID_ACCEPTEX`.
+    ///
+    /// ```
+    /// let g = ws2sim::sys::GUID::from_u128(0x01020304_0506_0708_090a_0b0c0d0e0f10);
+    /// assert_eq!((g.data1, g.data2, g.data3), (0x01020304, 0x0506, 0x0708));
+    /// assert_eq!(g.data4, [9, 10, 11, 12, 13, 14, 15, 16]);
+    /// ```
+    pub const fn from_u128(uuid: u128) -> Self {
+        Self {
+            data1: (uuid >> 96) as u32,
+            data2: (uuid >> 80) as u16,
+            data3: (uuid >> 64) as u16,
+            data4: (uuid as u64).to_be_bytes(),
+        }
+    }
+}
+
 /// `WSADATA`, as `WSAStartup` fills it (64-bit layout).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
