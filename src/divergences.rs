@@ -68,6 +68,12 @@
 //!   address first); `inet_ntop` with a NULL or short buffer fails `WSAEINVAL`, as Windows 7
 //!   does (later versions report `STATUS_INVALID_PARAMETER`, not a Winsock code); IPv6 text
 //!   compresses the first longest run of two or more zero groups ([AD-5](crate::rules#ad-5)).
+//! - `resolve` (`src/core/ws2/resolve.rs`, internal; seen in
+//!   [`getaddrinfo`](crate::sys::getaddrinfo)): no DNS, hosts or services file, so unknown
+//!   names fail `WSAHOST_NOT_FOUND` and a service must be a port number (`WSATYPE_NOT_FOUND`);
+//!   `"[addr]:port"` nodes are refused; results carry the hints' type and protocol once per
+//!   address, with `ai_flags` 0; a NULL `ppResult` fails `WSAEINVAL`
+//!   ([AD-4](crate::rules#ad-4)).
 //! - `names` (`src/core/ws2/names.rs`, internal; seen in
 //!   [`register_name`](crate::api::register_name)): the same map, kept by Ws2_32, enough to show
 //!   [CL-9](crate::rules#cl-9).

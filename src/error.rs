@@ -121,6 +121,16 @@ wsa_errors! {
     InvalidProvider = WSAEINVALIDPROVIDER 10105 "The requested service provider is invalid.",
     ProviderFailedInit = WSAEPROVIDERFAILEDINIT 10106 "The requested service provider could not be loaded or initialized.",
     ServiceNotFound = WSASERVICE_NOT_FOUND 10108 "No such service is known. The service cannot be found in the specified name space.",
+    /// `getaddrinfo`'s `EAI_SERVICE`: a service that is not a port number.
+    TypeNotFound = WSATYPE_NOT_FOUND 10109 "The specified class was not found.",
+    /// `getaddrinfo`'s `EAI_NONAME`.
+    HostNotFound = WSAHOST_NOT_FOUND 11001 "No such host is known.",
+    /// `getaddrinfo`'s `EAI_AGAIN`.
+    TryAgain = WSATRY_AGAIN 11002 "This is usually a temporary error during hostname resolution and means that the local server did not receive a response from an authoritative server.",
+    /// `getaddrinfo`'s `EAI_FAIL`: also its answer to hints whose other members are not 0.
+    NoRecovery = WSANO_RECOVERY 11003 "A non-recoverable error occurred during a database lookup.",
+    /// A name that is valid but has no data of the requested type.
+    NoData = WSANO_DATA 11004 "The requested name is valid, but no data of the requested type was found.",
 }
 
 impl From<WsaError> for std::io::Error {

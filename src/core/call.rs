@@ -113,6 +113,8 @@ pub enum ProcessCall<'a> {
     },
     /// An address to text conversion or back (AD-5).
     Convert(Conversion<'a>),
+    /// Name resolution (AD-4).
+    Resolve(Resolution<'a>),
     /// `WSAEnumProtocolsW(lpiProtocols, lpProtocolBuffer, lpdwBufferLength)`.
     EnumProtocols {
         /// The protocol filter (without its terminating 0).
@@ -169,6 +171,81 @@ pub enum Conversion<'a> {
         /// `lpdwAddressStringLength`, read and written back.
         room: Option<&'a mut u32>,
     },
+}
+
+/// Name resolution (AD-4), with the caller's arguments.
+#[derive(Debug)]
+pub enum Resolution<'a> {
+    /// `getaddrinfo(pNodeName, pServiceName, pHints, ppResult)`, or `GetAddrInfoW` (`wide`).
+    GetAddrInfo {
+        /// `pNodeName` (`None`: NULL).
+        node: Option<String>,
+        /// `pServiceName` (`None`: NULL).
+        service: Option<String>,
+        /// `*pHints` (`None`: NULL).
+        hints: Option<Hints>,
+        /// The key the result list will have (`None`: `ppResult` is NULL).
+        key: Option<AddrInfoKey>,
+        /// True for `GetAddrInfoW`.
+        wide: bool,
+    },
+    /// `freeaddrinfo(pAddrInfo)` or `FreeAddrInfoW` (`wide`) of a non-NULL list.
+    FreeAddrInfo {
+        /// The list's key.
+        key: AddrInfoKey,
+        /// True for `FreeAddrInfoW`.
+        wide: bool,
+    },
+    /// `gethostname(name, namelen)` or `GetHostNameW`, into `out`.
+    GetHostName {
+        /// The caller's buffer.
+        out: TextOut<'a>,
+    },
+}
+
+/// The hints `getaddrinfo` reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Hints {
+    /// `ai_flags`.
+    pub flags: i32,
+    /// `ai_family`.
+    pub family: i32,
+    /// `ai_socktype`.
+    pub socktype: i32,
+    /// `ai_protocol`.
+    pub protocol: i32,
+    /// True when `ai_addrlen`, `ai_canonname`, `ai_addr` or `ai_next` is not 0.
+    pub others_set: bool,
+}
+
+/// A `getaddrinfo` result list as the core knows it: the address of its first node, used as
+/// a key and never dereferenced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AddrInfoKey(pub usize);
+
+/// One `getaddrinfo` result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddrInfo {
+    /// `ai_family`: `AF_INET` or `AF_INET6`.
+    pub family: i32,
+    /// `ai_socktype`, as hinted.
+    pub socktype: i32,
+    /// `ai_protocol`, as hinted.
+    pub protocol: i32,
+    /// The address and the service's port.
+    pub addr: std::net::SocketAddr,
+    /// `ai_canonname` (the first result, with `AI_CANONNAME`).
+    pub canonname: Option<String>,
+}
+
+impl fmt::Display for AddrInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.addr)?;
+        match &self.canonname {
+            Some(c) => write!(f, " ({c:?})"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// A caller's string buffer: NULL, bytes (the `A` functions) or UTF-16 units (the `W` ones).
@@ -816,7 +893,7 @@ impl Returns {
 }
 
 /// What a successful call returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
     /// Success with nothing to return (the C function returns 0).
     Done,
@@ -843,6 +920,8 @@ pub enum Reply {
     Addr(SocketAddrV4),
     /// A clock's reading (KW-3).
     Time(u64),
+    /// `getaddrinfo`'s results, in order (AD-4).
+    AddrInfo(Vec<AddrInfo>),
 }
 
 impl fmt::Display for Reply {
@@ -867,6 +946,16 @@ impl fmt::Display for Reply {
             Reply::Negotiated(n) => write!(f, "0 (version {}, high {})", n.version, n.high),
             Reply::Addr(a) => write!(f, "{a}"),
             Reply::Time(t) => write!(f, "{t}"),
+            Reply::AddrInfo(list) => {
+                f.write_str("0 [")?;
+                for (i, a) in list.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                f.write_str("]")
+            }
         }
     }
 }
@@ -929,6 +1018,7 @@ impl ProcessCall<'_> {
             }
             ProcessCall::LookupName { .. } => Spec::of(Winsock, "WSALookupServiceBeginW"),
             ProcessCall::Convert(c) => c.spec(),
+            ProcessCall::Resolve(r) => r.spec(),
         }
     }
 }
@@ -968,6 +1058,7 @@ impl fmt::Display for ProcessCall<'_> {
                 write!(f, "{name:?}")
             }
             ProcessCall::Convert(c) => write!(f, "{c}"),
+            ProcessCall::Resolve(r) => write!(f, "{r}"),
         }
     }
 }
@@ -993,6 +1084,69 @@ impl Conversion<'_> {
             }
             Conversion::StringToAddress { .. } => Spec::of(Winsock, "WSAStringToAddressW"),
             Conversion::AddressToString { .. } => Spec::of(Winsock, "WSAAddressToStringW"),
+        }
+    }
+}
+
+impl Resolution<'_> {
+    /// Its rows of the call table ([`Call::spec`]): AD-4. `getaddrinfo` returns its error
+    /// and also sets it, and clears the last error on success (Wine's tests of Windows);
+    /// freeing a list needs no `WSAStartup` and never sets the last error.
+    pub fn spec(&self) -> Spec {
+        use Family::*;
+        match self {
+            Resolution::GetAddrInfo { wide, .. } => {
+                Spec::of(Winsock, if *wide { "GetAddrInfoW" } else { "getaddrinfo" })
+                    .returns(Returns::ErrorCode)
+                    .last_error(LastError::SetsAndClears)
+            }
+            Resolution::FreeAddrInfo { wide, .. } => Spec::of(
+                Winsock,
+                if *wide {
+                    "FreeAddrInfoW"
+                } else {
+                    "freeaddrinfo"
+                },
+            )
+            .gate(Gate::None)
+            .last_error(LastError::Untouched)
+            .in_hook(),
+            Resolution::GetHostName { out } => {
+                let wide = matches!(out, TextOut::Wide(_));
+                Spec::of(Winsock, if wide { "GetHostNameW" } else { "gethostname" })
+            }
+        }
+    }
+}
+
+impl fmt::Display for Resolution<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = |t: &Option<String>| t.as_ref().map_or("NULL".into(), |t| format!("{t:?}"));
+        match self {
+            Resolution::GetAddrInfo {
+                node,
+                service,
+                hints,
+                key,
+                ..
+            } => {
+                write!(f, "{}, {}, ", text(node), text(service))?;
+                match hints {
+                    Some(h) => write!(
+                        f,
+                        "{{flags {:#x}, family {}, socktype {}, protocol {}}}",
+                        h.flags, h.family, h.socktype, h.protocol
+                    )?,
+                    None => f.write_str("NULL")?,
+                }
+                f.write_str(if key.is_some() { ", &result" } else { ", NULL" })
+            }
+            Resolution::FreeAddrInfo { .. } => f.write_str("list"),
+            Resolution::GetHostName { out } => match out {
+                TextOut::Null => f.write_str("NULL"),
+                TextOut::Narrow(b) => write!(f, "buf, {}", b.len()),
+                TextOut::Wide(w) => write!(f, "buf, {}", w.len()),
+            },
         }
     }
 }

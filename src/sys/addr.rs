@@ -100,14 +100,14 @@ pub struct SOCKADDR_STORAGE {
 
 /// The NUL-terminated string at `p` (`None`: NULL); bytes above 0x7f are kept as U+FFFD,
 /// which no address contains.
-unsafe fn narrow(p: *const u8) -> Option<String> {
+pub(super) unsafe fn narrow(p: *const u8) -> Option<String> {
     (!p.is_null()).then(|| {
         String::from_utf8_lossy(std::ffi::CStr::from_ptr(p.cast()).to_bytes()).into_owned()
     })
 }
 
 /// The NUL-terminated UTF-16 string at `p` (`None`: NULL).
-unsafe fn wide(p: *const u16) -> Option<String> {
+pub(super) unsafe fn wide(p: *const u16) -> Option<String> {
     if p.is_null() {
         return None;
     }

@@ -63,6 +63,7 @@ mod addr;
 mod events;
 mod net;
 mod overlapped;
+mod resolve;
 mod threads;
 mod types;
 
@@ -71,6 +72,7 @@ pub use addr::*;
 pub use events::*;
 pub use net::*;
 pub use overlapped::*;
+pub use resolve::*;
 pub use threads::*;
 pub use types::*;
 

@@ -176,5 +176,25 @@ pub fn echo(ip: [u8; 4], port: u16, message: &[u8], timeout_ms: u32) -> Result<V
     }
 }
 
+/// [`echo`] to a host given by name: resolved with `getaddrinfo` (IPv4 results only).
+pub fn echo_to(host: &str, port: u16, message: &[u8], timeout_ms: u32) -> Result<Vec<u8>, Error> {
+    let node = std::ffi::CString::new(host).map_err(|_| Error(WSAEINVAL))?;
+    let hints = ADDRINFOA {
+        ai_family: AF_INET as i32,
+        ai_socktype: SOCK_STREAM,
+        ai_protocol: IPPROTO_TCP,
+        ..Default::default()
+    };
+    let mut res = null_mut();
+    match unsafe { getaddrinfo(node.as_ptr().cast(), std::ptr::null(), &hints, &mut res) } {
+        0 => {}
+        e => return Err(Error(e)),
+    }
+    let addr = unsafe { *(*res).ai_addr.cast::<SOCKADDR_IN>() };
+    unsafe { freeaddrinfo(res) };
+    let ip = unsafe { addr.sin_addr.S_un.S_addr }.to_ne_bytes();
+    echo(ip, port, message, timeout_ms)
+}
+
 /// `WSAETIMEDOUT`, for callers matching on [`Error`].
 pub const TIMED_OUT: Error = Error(WSAETIMEDOUT);

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use facade_example::{echo, listen_on, serve_one, Error, Winsock, TIMED_OUT};
+use facade_example::{echo, echo_to, listen_on, serve_one, Error, Winsock, TIMED_OUT};
 use ws2sim::Sim;
 
 /// `WSAECONNREFUSED`.
@@ -68,4 +68,26 @@ fn nobody_listening_refuses_the_connection() {
         echo(ip, 80, b"hello", 1_000)
     });
     assert_eq!(got, Err(REFUSED));
+}
+
+#[test]
+fn the_client_resolves_the_server_by_name() {
+    let sim = Sim::builder().seed(8).build();
+    let server = sim.host("echo-server").process("server");
+    let client = sim.host("client").process("client");
+    let (ws, listener) = server.run(|| (Winsock::start().unwrap(), listen_on(7).unwrap()));
+    let served = server.spawn(move || {
+        let n = serve_one(&listener);
+        drop((listener, ws));
+        n
+    });
+    let got = client.run(|| {
+        let _ws = Winsock::start().unwrap();
+        (
+            echo_to("echo-server", 7, b"ping", 1_000),
+            echo_to("nobody", 7, b"ping", 1_000),
+        )
+    });
+    assert_eq!(got, (Ok(b"ping".to_vec()), Err(Error(11001))));
+    assert_eq!(served.join(), Ok(4));
 }

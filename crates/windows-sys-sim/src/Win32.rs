@@ -78,6 +78,10 @@ pub mod Networking {
         /// windows-sys' `ADDRESS_FAMILY`.
         pub type ADDRESS_FAMILY = u16;
 
+        pub use ws2sim::sys::ADDRINFOA;
+
+        pub use ws2sim::sys::ADDRINFOW;
+
         /// [`ws2sim::sys::AF_INET`] at windows-sys' type.
         pub const AF_INET: ADDRESS_FAMILY = ws2sim::sys::AF_INET as ADDRESS_FAMILY;
 
@@ -86,6 +90,30 @@ pub mod Networking {
 
         /// [`ws2sim::sys::AF_UNSPEC`] at windows-sys' type.
         pub const AF_UNSPEC: ADDRESS_FAMILY = ws2sim::sys::AF_UNSPEC as ADDRESS_FAMILY;
+
+        /// [`ws2sim::sys::AI_ADDRCONFIG`] at windows-sys' type.
+        pub const AI_ADDRCONFIG: u32 = ws2sim::sys::AI_ADDRCONFIG as u32;
+
+        /// [`ws2sim::sys::AI_ALL`] at windows-sys' type.
+        pub const AI_ALL: u32 = ws2sim::sys::AI_ALL as u32;
+
+        /// [`ws2sim::sys::AI_CANONNAME`] at windows-sys' type.
+        pub const AI_CANONNAME: u32 = ws2sim::sys::AI_CANONNAME as u32;
+
+        /// [`ws2sim::sys::AI_FQDN`] at windows-sys' type.
+        pub const AI_FQDN: u32 = ws2sim::sys::AI_FQDN as u32;
+
+        /// [`ws2sim::sys::AI_NUMERICHOST`] at windows-sys' type.
+        pub const AI_NUMERICHOST: u32 = ws2sim::sys::AI_NUMERICHOST as u32;
+
+        /// [`ws2sim::sys::AI_NUMERICSERV`] at windows-sys' type.
+        pub const AI_NUMERICSERV: u32 = ws2sim::sys::AI_NUMERICSERV as u32;
+
+        /// [`ws2sim::sys::AI_PASSIVE`] at windows-sys' type.
+        pub const AI_PASSIVE: u32 = ws2sim::sys::AI_PASSIVE as u32;
+
+        /// [`ws2sim::sys::AI_V4MAPPED`] at windows-sys' type.
+        pub const AI_V4MAPPED: u32 = ws2sim::sys::AI_V4MAPPED as u32;
 
         /// [`ws2sim::sys::BASE_PROTOCOL`] at windows-sys' type.
         pub const BASE_PROTOCOL: u32 = ws2sim::sys::BASE_PROTOCOL as u32;
@@ -145,6 +173,29 @@ pub mod Networking {
 
         /// [`ws2sim::sys::FROM_PROTOCOL_INFO`] at windows-sys' type.
         pub const FROM_PROTOCOL_INFO: i32 = ws2sim::sys::FROM_PROTOCOL_INFO as i32;
+
+        /// [`ws2sim::sys::FreeAddrInfoW`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn FreeAddrInfoW(paddrinfo: *const ADDRINFOW) {
+            unsafe { ws2sim::sys::FreeAddrInfoW(paddrinfo) }
+        }
+
+        /// [`ws2sim::sys::GetAddrInfoW`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn GetAddrInfoW(
+            pnodename: crate::core::PCWSTR,
+            pservicename: crate::core::PCWSTR,
+            phints: *const ADDRINFOW,
+            ppresult: *mut *mut ADDRINFOW,
+        ) -> i32 {
+            unsafe { ws2sim::sys::GetAddrInfoW(pnodename, pservicename, phints, ppresult) }
+        }
+
+        /// [`ws2sim::sys::GetHostNameW`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn GetHostNameW(
+            name: crate::core::PWSTR,
+            namelen: i32,
+        ) -> i32 {
+            unsafe { ws2sim::sys::GetHostNameW(name, namelen) }
+        }
 
         pub use ws2sim::sys::IN6_ADDR;
 
@@ -695,6 +746,9 @@ pub mod Networking {
             }
         }
 
+        /// [`ws2sim::sys::WSAHOST_NOT_FOUND`] at windows-sys' type.
+        pub const WSAHOST_NOT_FOUND: WSA_ERROR = ws2sim::sys::WSAHOST_NOT_FOUND as WSA_ERROR;
+
         /// [`ws2sim::sys::WSAIsBlocking`] with windows-sys' signature.
         pub unsafe extern "system-unwind" fn WSAIsBlocking() -> crate::core::BOOL {
             unsafe { ws2sim::sys::WSAIsBlocking() }
@@ -704,6 +758,12 @@ pub mod Networking {
 
         /// [`ws2sim::sys::WSANOTINITIALISED`] at windows-sys' type.
         pub const WSANOTINITIALISED: WSA_ERROR = ws2sim::sys::WSANOTINITIALISED as WSA_ERROR;
+
+        /// [`ws2sim::sys::WSANO_DATA`] at windows-sys' type.
+        pub const WSANO_DATA: WSA_ERROR = ws2sim::sys::WSANO_DATA as WSA_ERROR;
+
+        /// [`ws2sim::sys::WSANO_RECOVERY`] at windows-sys' type.
+        pub const WSANO_RECOVERY: WSA_ERROR = ws2sim::sys::WSANO_RECOVERY as WSA_ERROR;
 
         pub use ws2sim::sys::WSAPOLLFD;
 
@@ -912,6 +972,12 @@ pub mod Networking {
             }
         }
 
+        /// [`ws2sim::sys::WSATRY_AGAIN`] at windows-sys' type.
+        pub const WSATRY_AGAIN: WSA_ERROR = ws2sim::sys::WSATRY_AGAIN as WSA_ERROR;
+
+        /// [`ws2sim::sys::WSATYPE_NOT_FOUND`] at windows-sys' type.
+        pub const WSATYPE_NOT_FOUND: WSA_ERROR = ws2sim::sys::WSATYPE_NOT_FOUND as WSA_ERROR;
+
         /// [`ws2sim::sys::WSAUnhookBlockingHook`] with windows-sys' signature.
         pub unsafe extern "system-unwind" fn WSAUnhookBlockingHook() -> i32 {
             unsafe { ws2sim::sys::WSAUnhookBlockingHook() }
@@ -1097,6 +1163,29 @@ pub mod Networking {
             namelen: i32,
         ) -> i32 {
             unsafe { ws2sim::sys::connect(s, name, namelen) }
+        }
+
+        /// [`ws2sim::sys::freeaddrinfo`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn freeaddrinfo(paddrinfo: *const ADDRINFOA) {
+            unsafe { ws2sim::sys::freeaddrinfo(paddrinfo) }
+        }
+
+        /// [`ws2sim::sys::getaddrinfo`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn getaddrinfo(
+            pnodename: crate::core::PCSTR,
+            pservicename: crate::core::PCSTR,
+            phints: *const ADDRINFOA,
+            ppresult: *mut *mut ADDRINFOA,
+        ) -> i32 {
+            unsafe { ws2sim::sys::getaddrinfo(pnodename, pservicename, phints, ppresult) }
+        }
+
+        /// [`ws2sim::sys::gethostname`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn gethostname(
+            name: crate::core::PSTR,
+            namelen: i32,
+        ) -> i32 {
+            unsafe { ws2sim::sys::gethostname(name, namelen) }
         }
 
         /// [`ws2sim::sys::getpeername`] with windows-sys' signature.

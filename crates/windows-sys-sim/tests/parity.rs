@@ -58,6 +58,46 @@ fn every_constant_has_windows_sys_value_and_type() {
         "AF_UNSPEC"
     );
     assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::AI_ADDRCONFIG,
+        windows_sys::Win32::Networking::WinSock::AI_ADDRCONFIG,
+        "AI_ADDRCONFIG"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::AI_ALL,
+        windows_sys::Win32::Networking::WinSock::AI_ALL,
+        "AI_ALL"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::AI_CANONNAME,
+        windows_sys::Win32::Networking::WinSock::AI_CANONNAME,
+        "AI_CANONNAME"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::AI_FQDN,
+        windows_sys::Win32::Networking::WinSock::AI_FQDN,
+        "AI_FQDN"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::AI_NUMERICHOST,
+        windows_sys::Win32::Networking::WinSock::AI_NUMERICHOST,
+        "AI_NUMERICHOST"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::AI_NUMERICSERV,
+        windows_sys::Win32::Networking::WinSock::AI_NUMERICSERV,
+        "AI_NUMERICSERV"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::AI_PASSIVE,
+        windows_sys::Win32::Networking::WinSock::AI_PASSIVE,
+        "AI_PASSIVE"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::AI_V4MAPPED,
+        windows_sys::Win32::Networking::WinSock::AI_V4MAPPED,
+        "AI_V4MAPPED"
+    );
+    assert_eq!(
         windows_sys_sim::Win32::Networking::WinSock::BASE_PROTOCOL,
         windows_sys::Win32::Networking::WinSock::BASE_PROTOCOL,
         "BASE_PROTOCOL"
@@ -778,9 +818,24 @@ fn every_constant_has_windows_sys_value_and_type() {
         "WSAEWOULDBLOCK"
     );
     assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::WSAHOST_NOT_FOUND,
+        windows_sys::Win32::Networking::WinSock::WSAHOST_NOT_FOUND,
+        "WSAHOST_NOT_FOUND"
+    );
+    assert_eq!(
         windows_sys_sim::Win32::Networking::WinSock::WSANOTINITIALISED,
         windows_sys::Win32::Networking::WinSock::WSANOTINITIALISED,
         "WSANOTINITIALISED"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::WSANO_DATA,
+        windows_sys::Win32::Networking::WinSock::WSANO_DATA,
+        "WSANO_DATA"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::WSANO_RECOVERY,
+        windows_sys::Win32::Networking::WinSock::WSANO_RECOVERY,
+        "WSANO_RECOVERY"
     );
     assert_eq!(
         windows_sys_sim::Win32::Networking::WinSock::WSAPROTOCOL_LEN,
@@ -801,6 +856,16 @@ fn every_constant_has_windows_sys_value_and_type() {
         windows_sys_sim::Win32::Networking::WinSock::WSASYS_STATUS_LEN,
         windows_sys::Win32::Networking::WinSock::WSASYS_STATUS_LEN,
         "WSASYS_STATUS_LEN"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::WSATRY_AGAIN,
+        windows_sys::Win32::Networking::WinSock::WSATRY_AGAIN,
+        "WSATRY_AGAIN"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::WSATYPE_NOT_FOUND,
+        windows_sys::Win32::Networking::WinSock::WSATYPE_NOT_FOUND,
+        "WSATYPE_NOT_FOUND"
     );
     assert_eq!(
         windows_sys_sim::Win32::Networking::WinSock::WSAVERNOTSUPPORTED,
@@ -1040,6 +1105,184 @@ fn every_structure_has_windows_sys_layout() {
         offset_of!(windows_sys_sim::Win32::Foundation::FILETIME, dwHighDateTime),
         offset_of!(windows_sys::Win32::Foundation::FILETIME, dwHighDateTime),
         "FILETIME.dwHighDateTime"
+    );
+    assert_eq!(
+        size_of::<windows_sys_sim::Win32::Networking::WinSock::ADDRINFOA>(),
+        size_of::<windows_sys::Win32::Networking::WinSock::ADDRINFOA>(),
+        "ADDRINFOA"
+    );
+    assert_eq!(
+        align_of::<windows_sys_sim::Win32::Networking::WinSock::ADDRINFOA>(),
+        align_of::<windows_sys::Win32::Networking::WinSock::ADDRINFOA>(),
+        "ADDRINFOA"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOA,
+            ai_flags
+        ),
+        offset_of!(windows_sys::Win32::Networking::WinSock::ADDRINFOA, ai_flags),
+        "ADDRINFOA.ai_flags"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOA,
+            ai_family
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::ADDRINFOA,
+            ai_family
+        ),
+        "ADDRINFOA.ai_family"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOA,
+            ai_socktype
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::ADDRINFOA,
+            ai_socktype
+        ),
+        "ADDRINFOA.ai_socktype"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOA,
+            ai_protocol
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::ADDRINFOA,
+            ai_protocol
+        ),
+        "ADDRINFOA.ai_protocol"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOA,
+            ai_addrlen
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::ADDRINFOA,
+            ai_addrlen
+        ),
+        "ADDRINFOA.ai_addrlen"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOA,
+            ai_canonname
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::ADDRINFOA,
+            ai_canonname
+        ),
+        "ADDRINFOA.ai_canonname"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOA,
+            ai_addr
+        ),
+        offset_of!(windows_sys::Win32::Networking::WinSock::ADDRINFOA, ai_addr),
+        "ADDRINFOA.ai_addr"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOA,
+            ai_next
+        ),
+        offset_of!(windows_sys::Win32::Networking::WinSock::ADDRINFOA, ai_next),
+        "ADDRINFOA.ai_next"
+    );
+    assert_eq!(
+        size_of::<windows_sys_sim::Win32::Networking::WinSock::ADDRINFOW>(),
+        size_of::<windows_sys::Win32::Networking::WinSock::ADDRINFOW>(),
+        "ADDRINFOW"
+    );
+    assert_eq!(
+        align_of::<windows_sys_sim::Win32::Networking::WinSock::ADDRINFOW>(),
+        align_of::<windows_sys::Win32::Networking::WinSock::ADDRINFOW>(),
+        "ADDRINFOW"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOW,
+            ai_flags
+        ),
+        offset_of!(windows_sys::Win32::Networking::WinSock::ADDRINFOW, ai_flags),
+        "ADDRINFOW.ai_flags"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOW,
+            ai_family
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::ADDRINFOW,
+            ai_family
+        ),
+        "ADDRINFOW.ai_family"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOW,
+            ai_socktype
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::ADDRINFOW,
+            ai_socktype
+        ),
+        "ADDRINFOW.ai_socktype"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOW,
+            ai_protocol
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::ADDRINFOW,
+            ai_protocol
+        ),
+        "ADDRINFOW.ai_protocol"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOW,
+            ai_addrlen
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::ADDRINFOW,
+            ai_addrlen
+        ),
+        "ADDRINFOW.ai_addrlen"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOW,
+            ai_canonname
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::ADDRINFOW,
+            ai_canonname
+        ),
+        "ADDRINFOW.ai_canonname"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOW,
+            ai_addr
+        ),
+        offset_of!(windows_sys::Win32::Networking::WinSock::ADDRINFOW, ai_addr),
+        "ADDRINFOW.ai_addr"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::ADDRINFOW,
+            ai_next
+        ),
+        offset_of!(windows_sys::Win32::Networking::WinSock::ADDRINFOW, ai_next),
+        "ADDRINFOW.ai_next"
     );
     assert_eq!(
         size_of::<windows_sys_sim::Win32::Networking::WinSock::FD_SET>(),

@@ -66,7 +66,8 @@ fn response(r: Reply) -> Response {
         | Reply::Packet(_)
         | Reply::Negotiated(_)
         | Reply::Addr(_)
-        | Reply::Time(_)) => {
+        | Reply::Time(_)
+        | Reply::AddrInfo(_)) => {
             panic!("invariant: a socket call replies with a socket, a count or 0: {other:?}")
         }
     }

@@ -7,6 +7,7 @@
 pub mod addr_text;
 pub mod names;
 pub mod process;
+pub mod resolve;
 pub mod spi_client;
 pub mod table;
 #[cfg(test)]
@@ -386,6 +387,7 @@ impl World {
             ProcessCall::RegisterName { name, addr } => self.register_name(cx, name, *addr),
             ProcessCall::LookupName { name } => self.lookup_name(cx, name),
             ProcessCall::Convert(c) => self.ad_5_convert(cx, c),
+            ProcessCall::Resolve(r) => self.ad_4_resolve(cx, r),
         }
     }
 

@@ -20,6 +20,13 @@ pub(crate) struct Names {
     map: BTreeMap<String, SocketAddrV4>,
 }
 
+impl Names {
+    /// The address registered for `name`, read without deciding CL-9 (AD-4's resolver).
+    pub(crate) fn get(&self, name: &str) -> Option<&SocketAddrV4> {
+        self.map.get(name)
+    }
+}
+
 impl World {
     /// CL-9, the one place it is decided: the namespace belongs to the simulation, not to a
     /// process's Ws2_32 state, so no cleanup touches it.

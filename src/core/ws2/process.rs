@@ -68,6 +68,9 @@ pub struct ProcessState {
     last_errors: BTreeMap<ThreadId, i32>,
     /// Completion ports: kernel objects, not Ws2_32 state.
     ports: Table<PortHandle, PortState>,
+    /// AD-4: `getaddrinfo` results not freed yet. Heap memory, not Ws2_32 state: they
+    /// survive cleanup.
+    addrinfo: super::resolve::AddrInfoLists,
 }
 
 impl ProcessState {
@@ -79,6 +82,7 @@ impl ProcessState {
             ws2: None,
             last_errors: BTreeMap::new(),
             ports: Table::default(),
+            addrinfo: Default::default(),
         }
     }
 
@@ -144,11 +148,18 @@ impl ProcessState {
         self.ws2.as_ref().map(|w| w.lowest)
     }
 
-    /// CL-8: sockets, events, pending operations and queued APCs held for this process.
+    /// CL-8: sockets, events, pending operations and queued APCs held for this process, and
+    /// (AD-4) the `getaddrinfo` lists it has not freed.
     pub fn live_resources(&self) -> usize {
         self.ws2
             .as_ref()
             .map_or(0, |w| w.sockets.len() + w.events.len())
+            + self.addrinfo.len()
+    }
+
+    /// AD-4: the `getaddrinfo` lists not freed yet.
+    pub(in crate::core::ws2) fn addrinfo_lists(&mut self) -> &mut super::resolve::AddrInfoLists {
+        &mut self.addrinfo
     }
 
     /// TH-1: a thread's last error (0 if it never had one).
