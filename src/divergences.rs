@@ -74,6 +74,10 @@
 //!   `"[addr]:port"` nodes are refused; results carry the hints' type and protocol once per
 //!   address, with `ai_flags` 0; a NULL `ppResult` fails `WSAEINVAL`
 //!   ([AD-4](crate::rules#ad-4)).
+//! - `kw_2_object` (`src/core/events.rs`, internal; seen in
+//!   [`WaitForSingleObject`](crate::sys::WaitForSingleObject)): only events and completion
+//!   ports are kernel objects (no thread, mutex or semaphore handles); `CloseHandle` on a
+//!   socket fails `ERROR_INVALID_HANDLE`; event names are ignored ([KW-2](crate::rules#kw-2)).
 //! - `names` (`src/core/ws2/names.rs`, internal; seen in
 //!   [`register_name`](crate::api::register_name)): the same map, kept by Ws2_32, enough to show
 //!   [CL-9](crate::rules#cl-9).

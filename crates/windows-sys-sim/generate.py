@@ -63,7 +63,7 @@ scan(os.path.join(WS, "src/core/mod.rs"), "core")
 
 MODULES = ["core", "Win32::Foundation", "Win32::Networking::WinSock", "Win32::System::IO",
            "Win32::System::Threading", "Win32::System::SystemInformation",
-           "Win32::System::Performance"]
+           "Win32::System::Performance", "Win32::Security"]
 
 def clean(text):
     text = re.sub(r"\s*::\s*", "::", text)

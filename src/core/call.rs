@@ -309,6 +309,129 @@ pub enum KernelCall {
     Win32GetLastError,
     /// kernel32 `SetLastError(dwErrCode)`: the same slot as `WSASetLastError` (KW-1).
     Win32SetLastError(u32),
+    /// kernel32 event objects and waits (KW-2).
+    Object(ObjectCall),
+}
+
+/// kernel32's event objects and waits (KW-2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectCall {
+    /// `CreateEventW(lpEventAttributes, bManualReset, bInitialState, lpName)`.
+    CreateEvent {
+        /// `bManualReset`.
+        manual: bool,
+        /// `bInitialState`.
+        initial: bool,
+        /// `lpName` is not NULL (names are ignored).
+        named: bool,
+    },
+    /// `SetEvent(hEvent)`.
+    SetEvent(EventHandle),
+    /// `ResetEvent(hEvent)`.
+    ResetEvent(EventHandle),
+    /// `CloseHandle(hObject)` (the raw handle: an event or a completion port).
+    CloseHandle(isize),
+    /// `WaitForSingleObject(Ex)` (`single`) or `WaitForMultipleObjects(Ex)`.
+    Wait {
+        /// The handles (`None`: a NULL array).
+        handles: Option<Vec<EventHandle>>,
+        /// `bWaitAll`.
+        wait_all: bool,
+        /// `dwMilliseconds` (`None`: `INFINITE`).
+        timeout: Option<std::time::Duration>,
+        /// `bAlertable` (the `Ex` forms; false for the others).
+        alertable: bool,
+        /// `WaitForSingleObject(Ex)`.
+        single: bool,
+        /// An `Ex` form.
+        ex: bool,
+    },
+}
+
+impl ObjectCall {
+    /// The kernel32 function.
+    pub const fn function(&self) -> &'static str {
+        match self {
+            ObjectCall::CreateEvent { .. } => "CreateEventW",
+            ObjectCall::SetEvent(_) => "SetEvent",
+            ObjectCall::ResetEvent(_) => "ResetEvent",
+            ObjectCall::CloseHandle(_) => "CloseHandle",
+            ObjectCall::Wait {
+                single: true,
+                ex: false,
+                ..
+            } => "WaitForSingleObject",
+            ObjectCall::Wait {
+                single: true,
+                ex: true,
+                ..
+            } => "WaitForSingleObjectEx",
+            ObjectCall::Wait {
+                single: false,
+                ex: false,
+                ..
+            } => "WaitForMultipleObjects",
+            ObjectCall::Wait {
+                single: false,
+                ex: true,
+                ..
+            } => "WaitForMultipleObjectsEx",
+        }
+    }
+}
+
+impl fmt::Display for ObjectCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = |v: bool| if v { "TRUE" } else { "FALSE" };
+        match self {
+            ObjectCall::CreateEvent {
+                manual,
+                initial,
+                named,
+            } => write!(
+                f,
+                "NULL, {}, {}, {}",
+                b(*manual),
+                b(*initial),
+                if *named { "name" } else { "NULL" }
+            ),
+            ObjectCall::SetEvent(h) | ObjectCall::ResetEvent(h) => write!(f, "{h}"),
+            ObjectCall::CloseHandle(h) => write!(f, "{h:#x}"),
+            ObjectCall::Wait {
+                handles,
+                wait_all,
+                timeout,
+                alertable,
+                single,
+                ex,
+            } => {
+                let list = match handles {
+                    None => "NULL".to_string(),
+                    Some(h) if *single && h.len() == 1 => h[0].to_string(),
+                    Some(h) => {
+                        let v: Vec<String> = h.iter().map(ToString::to_string).collect();
+                        format!("[{}]", v.join(", "))
+                    }
+                };
+                if !*single {
+                    let n = handles.as_ref().map_or(0, Vec::len);
+                    write!(f, "{n}, ")?;
+                }
+                write!(f, "{list}, ")?;
+                if !*single {
+                    write!(f, "{}, ", b(*wait_all))?;
+                }
+                match timeout {
+                    Some(t) => write!(f, "{}", t.as_millis())?,
+                    None => f.write_str("INFINITE")?,
+                }
+                if *ex {
+                    write!(f, ", {}", b(*alertable))?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Calls that create, close, bind, connect or name a socket; all but `socket` and
@@ -1216,6 +1339,25 @@ impl KernelCall {
             KernelCall::Win32SetLastError(_) => Spec::of(Kernel32, "SetLastError")
                 .gate(Gate::None)
                 .in_hook(),
+            // KW-2: kernel objects, no WSAStartup needed; Win32 codes.
+            KernelCall::Object(o) => {
+                let spec = Spec::of(Kernel32, o.function())
+                    .gate(Gate::None)
+                    .win32_codes();
+                match o {
+                    ObjectCall::CreateEvent { .. } => spec.returns(Returns::Null),
+                    ObjectCall::SetEvent(_)
+                    | ObjectCall::ResetEvent(_)
+                    | ObjectCall::CloseHandle(_) => spec.returns(Returns::False).in_hook(),
+                    ObjectCall::Wait { alertable, .. } => {
+                        spec.returns(Returns::WaitFailed).waits(if *alertable {
+                            Wait::AlertableReturns
+                        } else {
+                            Wait::NotAlertable
+                        })
+                    }
+                }
+            }
         }
     }
 }
@@ -1226,6 +1368,7 @@ impl fmt::Display for KernelCall {
             KernelCall::Win32GetLastError => Ok(()),
             KernelCall::Win32SetLastError(code) => write!(f, "{code}"),
             KernelCall::Clock(_) => Ok(()),
+            KernelCall::Object(o) => write!(f, "{o}"),
             KernelCall::SetHandleInformation { s, mask, flags } => {
                 write!(f, "{s}, {mask:#x}, {flags:#x}")
             }

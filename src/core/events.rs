@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use super::call::ObjectCall;
+use super::overlapped::PortHandle;
 use super::providers::calls::Cs7;
 use super::providers::net::Sd12;
 use super::rules::Rule;
@@ -63,11 +65,14 @@ impl std::fmt::Display for EventHandle {
     }
 }
 
-/// A manual-reset event object, as `WSACreateEvent` makes.
+/// An event object: manual-reset as `WSACreateEvent` makes, or either kind from kernel32's
+/// `CreateEventW` (KW-2).
 #[derive(Debug, Clone, Default)]
 pub struct EventState {
     /// Signalled or not.
     pub signaled: bool,
+    /// Auto-reset: a wait it satisfies resets it (only `CreateEventW` makes these).
+    pub auto_reset: bool,
 }
 
 /// The network events that need no call to be re-enabled after they were recorded.
@@ -210,14 +215,17 @@ impl Machine {
         }
     }
 
-    /// `WSAWaitForMultipleEvents`: the index of the signalled event (`wait_all`: once all are),
-    /// or `WSA_WAIT_TIMEOUT` when `timeout` passes (`None`: never). No event is reset.
+    /// `WSAWaitForMultipleEvents` (and kernel32's waits, named `what`): the index of the
+    /// signalled event (`wait_all`: once all are), or `WSA_WAIT_TIMEOUT` when `timeout` passes
+    /// (`None`: never). Manual-reset events stay signalled; the auto-reset ones that satisfied
+    /// the wait are reset (KW-2).
     pub(super) fn wait_events(
         &mut self,
         cx: &mut Cx,
         events: Option<&[EventHandle]>,
         wait_all: bool,
         timeout: Option<Duration>,
+        what: &'static str,
     ) -> Result<Reply, Stop> {
         let events = events.ok_or(WsaError::InvalidParameter)?;
         if events.is_empty() || events.len() > WSA_MAXIMUM_WAIT_EVENTS as usize {
@@ -234,9 +242,19 @@ impl Machine {
             states.iter().position(|s| *s)
         };
         if let Some(i) = ready {
+            // KW-2: the events the wait was satisfied by, of which auto-reset ones reset.
+            let satisfied = if wait_all {
+                events
+            } else {
+                &events[i..=i]
+            };
+            let process = self.process_mut(cx.process);
+            for h in satisfied {
+                process.consume_auto_reset(*h);
+            }
             return Ok(Reply::Count(WSA_WAIT_EVENT_0 as u32 + i as u32));
         }
-        match cx.wait_until_timeout(self.now, timeout, "WSAWaitForMultipleEvents") {
+        match cx.wait_until_timeout(self.now, timeout, what) {
             Some(block) => Err(block),
             None => Ok(Reply::Count(WSA_WAIT_TIMEOUT)),
         }
@@ -474,6 +492,56 @@ impl Machine {
             r |= POLLHUP;
         }
         r
+    }
+}
+
+impl Machine {
+    /// KW-2, the one place it is decided: kernel32's event objects and waits. `CreateEventW`
+    /// makes a manual- or auto-reset event in the given state (names are ignored);
+    /// `SetEvent`/`ResetEvent` act on it or on a WSA event (the same objects); `CloseHandle`
+    /// closes an event or a completion port; the waits are `WSAWaitForMultipleEvents`' (an
+    /// auto-reset event resets when it satisfies one). Failures are Win32 codes: an unknown
+    /// handle `ERROR_INVALID_HANDLE`, a count of 0 or above 64 or a NULL array
+    /// `ERROR_INVALID_PARAMETER`.
+    ///
+    /// # Divergence
+    /// Only events and completion ports are kernel objects here: there are no thread,
+    /// process, mutex or semaphore handles to wait on, and `CloseHandle` on a socket fails
+    /// `ERROR_INVALID_HANDLE` (use `closesocket`). Event names are ignored: each
+    /// `CreateEventW` makes a new, unnamed event.
+    pub(super) fn kw_2_object(&mut self, cx: &mut Cx, o: &ObjectCall) -> Result<Reply, Stop> {
+        cx.rule(Rule::Kw2);
+        match o {
+            ObjectCall::CreateEvent {
+                manual, initial, ..
+            } => {
+                let (process, generations) = self.process_and_generations(cx.process);
+                let h = process.add_kernel_event(generations, !*manual, *initial)?;
+                Ok(Reply::Event(h))
+            }
+            ObjectCall::SetEvent(h) | ObjectCall::ResetEvent(h) => {
+                let on = matches!(o, ObjectCall::SetEvent(_));
+                match self.process_mut(cx.process).signal(*h, on) {
+                    true => Ok(Reply::Done),
+                    false => Err(WsaError::InvalidHandle.into()),
+                }
+            }
+            ObjectCall::CloseHandle(raw) => {
+                let process = self.process_mut(cx.process);
+                let closed = process.close_event(EventHandle::from_raw(*raw))
+                    || process.close_port(PortHandle::from_raw(*raw));
+                match closed {
+                    true => Ok(Reply::Done),
+                    false => Err(WsaError::InvalidHandle.into()),
+                }
+            }
+            ObjectCall::Wait {
+                handles,
+                wait_all,
+                timeout,
+                ..
+            } => self.wait_events(cx, handles.as_deref(), *wait_all, *timeout, o.function()),
+        }
     }
 }
 

@@ -64,6 +64,7 @@ mod events;
 mod net;
 mod overlapped;
 mod resolve;
+mod sync;
 mod threads;
 mod types;
 
@@ -73,6 +74,7 @@ pub use events::*;
 pub use net::*;
 pub use overlapped::*;
 pub use resolve::*;
+pub use sync::*;
 pub use threads::*;
 pub use types::*;
 

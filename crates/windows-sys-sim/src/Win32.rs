@@ -3,6 +3,11 @@
 
 #[doc = "windows-sys' `Win32::Foundation`: the items of it that ws2sim simulates."]
 pub mod Foundation {
+    /// [`ws2sim::sys::CloseHandle`] with windows-sys' signature.
+    pub unsafe extern "system-unwind" fn CloseHandle(hobject: HANDLE) -> crate::core::BOOL {
+        unsafe { ws2sim::sys::CloseHandle(hobject) }
+    }
+
     /// [`ws2sim::sys::FALSE`] at windows-sys' type.
     pub const FALSE: crate::core::BOOL = ws2sim::sys::FALSE as crate::core::BOOL;
 
@@ -60,8 +65,14 @@ pub mod Foundation {
     /// windows-sys' `WAIT_EVENT`.
     pub type WAIT_EVENT = u32;
 
+    /// [`ws2sim::sys::WAIT_FAILED`] at windows-sys' type.
+    pub const WAIT_FAILED: WAIT_EVENT = ws2sim::sys::WAIT_FAILED as WAIT_EVENT;
+
     /// [`ws2sim::sys::WAIT_IO_COMPLETION`] at windows-sys' type.
     pub const WAIT_IO_COMPLETION: WAIT_EVENT = ws2sim::sys::WAIT_IO_COMPLETION as WAIT_EVENT;
+
+    /// [`ws2sim::sys::WAIT_OBJECT_0`] at windows-sys' type.
+    pub const WAIT_OBJECT_0: WAIT_EVENT = ws2sim::sys::WAIT_OBJECT_0 as WAIT_EVENT;
 
     /// [`ws2sim::sys::WAIT_TIMEOUT`] at windows-sys' type.
     pub const WAIT_TIMEOUT: WAIT_EVENT = ws2sim::sys::WAIT_TIMEOUT as WAIT_EVENT;
@@ -1332,6 +1343,11 @@ pub mod Networking {
     }
 }
 
+#[doc = "windows-sys' `Win32::Security`: the items of it that ws2sim simulates."]
+pub mod Security {
+    pub use ws2sim::sys::SECURITY_ATTRIBUTES;
+}
+
 #[doc = "windows-sys' `Win32::System`: the items of it that ws2sim simulates."]
 pub mod System {
 
@@ -1436,8 +1452,34 @@ pub mod System {
 
     #[doc = "windows-sys' `Win32::System::Threading`: the items of it that ws2sim simulates."]
     pub mod Threading {
+        /// [`ws2sim::sys::CreateEventW`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn CreateEventW(
+            lpeventattributes: *const super::super::Security::SECURITY_ATTRIBUTES,
+            bmanualreset: crate::core::BOOL,
+            binitialstate: crate::core::BOOL,
+            lpname: crate::core::PCWSTR,
+        ) -> super::super::Foundation::HANDLE {
+            unsafe {
+                ws2sim::sys::CreateEventW(lpeventattributes, bmanualreset, binitialstate, lpname)
+            }
+        }
+
         /// [`ws2sim::sys::INFINITE`] at windows-sys' type.
         pub const INFINITE: u32 = ws2sim::sys::INFINITE as u32;
+
+        /// [`ws2sim::sys::ResetEvent`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn ResetEvent(
+            hevent: super::super::Foundation::HANDLE,
+        ) -> crate::core::BOOL {
+            unsafe { ws2sim::sys::ResetEvent(hevent) }
+        }
+
+        /// [`ws2sim::sys::SetEvent`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn SetEvent(
+            hevent: super::super::Foundation::HANDLE,
+        ) -> crate::core::BOOL {
+            unsafe { ws2sim::sys::SetEvent(hevent) }
+        }
 
         /// [`ws2sim::sys::Sleep`] with windows-sys' signature.
         pub unsafe extern "system-unwind" fn Sleep(dwmilliseconds: u32) {
@@ -1450,6 +1492,54 @@ pub mod System {
             balertable: crate::core::BOOL,
         ) -> u32 {
             unsafe { ws2sim::sys::SleepEx(dwmilliseconds, balertable) }
+        }
+
+        /// [`ws2sim::sys::WaitForMultipleObjects`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn WaitForMultipleObjects(
+            ncount: u32,
+            lphandles: *const super::super::Foundation::HANDLE,
+            bwaitall: crate::core::BOOL,
+            dwmilliseconds: u32,
+        ) -> super::super::Foundation::WAIT_EVENT {
+            unsafe {
+                ws2sim::sys::WaitForMultipleObjects(ncount, lphandles, bwaitall, dwmilliseconds)
+            }
+        }
+
+        /// [`ws2sim::sys::WaitForMultipleObjectsEx`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn WaitForMultipleObjectsEx(
+            ncount: u32,
+            lphandles: *const super::super::Foundation::HANDLE,
+            bwaitall: crate::core::BOOL,
+            dwmilliseconds: u32,
+            balertable: crate::core::BOOL,
+        ) -> super::super::Foundation::WAIT_EVENT {
+            unsafe {
+                ws2sim::sys::WaitForMultipleObjectsEx(
+                    ncount,
+                    lphandles,
+                    bwaitall,
+                    dwmilliseconds,
+                    balertable,
+                )
+            }
+        }
+
+        /// [`ws2sim::sys::WaitForSingleObject`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn WaitForSingleObject(
+            hhandle: super::super::Foundation::HANDLE,
+            dwmilliseconds: u32,
+        ) -> super::super::Foundation::WAIT_EVENT {
+            unsafe { ws2sim::sys::WaitForSingleObject(hhandle, dwmilliseconds) }
+        }
+
+        /// [`ws2sim::sys::WaitForSingleObjectEx`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn WaitForSingleObjectEx(
+            hhandle: super::super::Foundation::HANDLE,
+            dwmilliseconds: u32,
+            balertable: crate::core::BOOL,
+        ) -> super::super::Foundation::WAIT_EVENT {
+            unsafe { ws2sim::sys::WaitForSingleObjectEx(hhandle, dwmilliseconds, balertable) }
         }
     }
 }

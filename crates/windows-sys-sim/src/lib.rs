@@ -31,7 +31,8 @@
 //! ```
 //!
 //! What is here: [`Win32::Networking::WinSock`], [`Win32::System::IO`] (overlapped results and
-//! completion ports), [`Win32::System::Threading`] (`Sleep`, `SleepEx`),
+//! completion ports), [`Win32::System::Threading`] (`Sleep`, `SleepEx`, events and waits),
+//! [`Win32::Security`] (`SECURITY_ATTRIBUTES`),
 //! [`Win32::System::SystemInformation`] and [`Win32::System::Performance`] (clocks in virtual
 //! time), [`Win32::Foundation`] (`HANDLE`, `GetLastError`, handle information) and
 //! [`core`] (`GUID`, `BOOL`, the string pointer types): every function,

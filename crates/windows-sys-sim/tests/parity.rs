@@ -33,9 +33,19 @@ fn every_constant_has_windows_sys_value_and_type() {
         "TRUE"
     );
     assert_eq!(
+        windows_sys_sim::Win32::Foundation::WAIT_FAILED,
+        windows_sys::Win32::Foundation::WAIT_FAILED,
+        "WAIT_FAILED"
+    );
+    assert_eq!(
         windows_sys_sim::Win32::Foundation::WAIT_IO_COMPLETION,
         windows_sys::Win32::Foundation::WAIT_IO_COMPLETION,
         "WAIT_IO_COMPLETION"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Foundation::WAIT_OBJECT_0,
+        windows_sys::Win32::Foundation::WAIT_OBJECT_0,
+        "WAIT_OBJECT_0"
     );
     assert_eq!(
         windows_sys_sim::Win32::Foundation::WAIT_TIMEOUT,
@@ -2238,6 +2248,46 @@ fn every_structure_has_windows_sys_layout() {
             szProtocol
         ),
         "WSAPROTOCOL_INFOW.szProtocol"
+    );
+    assert_eq!(
+        size_of::<windows_sys_sim::Win32::Security::SECURITY_ATTRIBUTES>(),
+        size_of::<windows_sys::Win32::Security::SECURITY_ATTRIBUTES>(),
+        "SECURITY_ATTRIBUTES"
+    );
+    assert_eq!(
+        align_of::<windows_sys_sim::Win32::Security::SECURITY_ATTRIBUTES>(),
+        align_of::<windows_sys::Win32::Security::SECURITY_ATTRIBUTES>(),
+        "SECURITY_ATTRIBUTES"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Security::SECURITY_ATTRIBUTES,
+            nLength
+        ),
+        offset_of!(windows_sys::Win32::Security::SECURITY_ATTRIBUTES, nLength),
+        "SECURITY_ATTRIBUTES.nLength"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Security::SECURITY_ATTRIBUTES,
+            lpSecurityDescriptor
+        ),
+        offset_of!(
+            windows_sys::Win32::Security::SECURITY_ATTRIBUTES,
+            lpSecurityDescriptor
+        ),
+        "SECURITY_ATTRIBUTES.lpSecurityDescriptor"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Security::SECURITY_ATTRIBUTES,
+            bInheritHandle
+        ),
+        offset_of!(
+            windows_sys::Win32::Security::SECURITY_ATTRIBUTES,
+            bInheritHandle
+        ),
+        "SECURITY_ATTRIBUTES.bInheritHandle"
     );
     assert_eq!(
         size_of::<windows_sys_sim::Win32::System::IO::OVERLAPPED>(),

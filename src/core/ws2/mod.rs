@@ -410,6 +410,7 @@ impl World {
                 self.du_2_handle_flags(cx, *s, None, *has_flags)
             }
             KernelCall::Clock(clock) => Ok(Reply::Time(self.kw_3_clock(cx, *clock))),
+            KernelCall::Object(o) => self.kw_2_object(cx, o),
         }
     }
 
@@ -592,7 +593,13 @@ impl World {
                 wait_all,
                 timeout,
                 ..
-            } => self.wait_events(cx, events.as_deref(), *wait_all, *timeout),
+            } => self.wait_events(
+                cx,
+                events.as_deref(),
+                *wait_all,
+                *timeout,
+                "WSAWaitForMultipleEvents",
+            ),
             EventCall::EventSelect { s, event, mask } => self.event_select(cx, *s, *event, *mask),
             EventCall::EnumNetworkEvents { s, event, out } => {
                 self.enum_network_events(cx, *s, *event, out.as_deref_mut())

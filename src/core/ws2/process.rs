@@ -68,6 +68,9 @@ pub struct ProcessState {
     last_errors: BTreeMap<ThreadId, i32>,
     /// Completion ports: kernel objects, not Ws2_32 state.
     ports: Table<PortHandle, PortState>,
+    /// KW-2: kernel32's event objects (`CreateEventW`). Kernel objects, not Ws2_32 state:
+    /// they need no startup and survive cleanup.
+    kernel_events: Table<EventHandle, EventState>,
     /// AD-4: `getaddrinfo` results not freed yet. Heap memory, not Ws2_32 state: they
     /// survive cleanup.
     addrinfo: super::resolve::AddrInfoLists,
@@ -82,6 +85,7 @@ impl ProcessState {
             ws2: None,
             last_errors: BTreeMap::new(),
             ports: Table::default(),
+            kernel_events: Table::default(),
             addrinfo: Default::default(),
         }
     }
@@ -155,6 +159,7 @@ impl ProcessState {
             .as_ref()
             .map_or(0, |w| w.sockets.len() + w.events.len())
             + self.addrinfo.len()
+            + self.kernel_events.len()
     }
 
     /// AD-4: the `getaddrinfo` lists not freed yet.
@@ -346,14 +351,43 @@ impl ProcessState {
         ws2.events.insert(generations, EventState::default())
     }
 
+    /// KW-2: a new kernel32 event object (`CreateEventW`).
+    pub(in crate::core) fn add_kernel_event(
+        &mut self,
+        generations: &mut Generations,
+        auto_reset: bool,
+        signaled: bool,
+    ) -> Result<EventHandle, WsaError> {
+        let state = EventState {
+            signaled,
+            auto_reset,
+        };
+        self.kernel_events.insert(generations, state)
+    }
+
+    /// The event object behind a handle: a Winsock one (while started) or a kernel32 one
+    /// (KW-2: they are the same kind of object).
+    fn event_mut(&mut self, h: EventHandle) -> Option<&mut EventState> {
+        match self.ws2.as_mut().and_then(|w| w.events.get_mut(h)) {
+            Some(e) => Some(e),
+            None => self.kernel_events.get_mut(h),
+        }
+    }
+
     /// Closes an event object; false for an unknown handle.
     pub(in crate::core) fn close_event(&mut self, h: EventHandle) -> bool {
         self.ws2.as_mut().and_then(|w| w.events.remove(h)).is_some()
+            || self.kernel_events.remove(h).is_some()
+    }
+
+    /// Closes a completion port (kernel32 `CloseHandle`); false for an unknown handle.
+    pub(in crate::core) fn close_port(&mut self, p: PortHandle) -> bool {
+        self.ports.remove(p).is_some()
     }
 
     /// Sets or resets an event object; false for an unknown handle.
     pub(in crate::core) fn signal(&mut self, h: EventHandle, on: bool) -> bool {
-        match self.ws2.as_mut().and_then(|w| w.events.get_mut(h)) {
+        match self.event_mut(h) {
             Some(e) => {
                 e.signaled = on;
                 true
@@ -362,9 +396,20 @@ impl ProcessState {
         }
     }
 
+    /// KW-2: a wait was satisfied by `h`: an auto-reset event resets.
+    pub(in crate::core) fn consume_auto_reset(&mut self, h: EventHandle) {
+        if let Some(e) = self.event_mut(h) {
+            if e.auto_reset {
+                e.signaled = false;
+            }
+        }
+    }
+
     /// Whether an event object is signalled; `None` for an unknown handle.
     pub(in crate::core) fn event_signaled(&self, h: EventHandle) -> Option<bool> {
-        self.ws2.as_ref()?.events.get(h).map(|e| e.signaled)
+        let ws2 = self.ws2.as_ref().and_then(|w| w.events.get(h));
+        ws2.or_else(|| self.kernel_events.get(h))
+            .map(|e| e.signaled)
     }
 
     /// TH-5: the blocking hook of `t` (`None`: the default).
