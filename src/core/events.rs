@@ -243,11 +243,7 @@ impl Machine {
         };
         if let Some(i) = ready {
             // KW-2: the events the wait was satisfied by, of which auto-reset ones reset.
-            let satisfied = if wait_all {
-                events
-            } else {
-                &events[i..=i]
-            };
+            let satisfied = if wait_all { events } else { &events[i..=i] };
             let process = self.process_mut(cx.process);
             for h in satisfied {
                 process.consume_auto_reset(*h);
