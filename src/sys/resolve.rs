@@ -101,6 +101,7 @@ trait Info: Copy + Default {
     fn next(&self) -> *mut Self;
     fn set_next(&mut self, next: *mut Self);
     fn encode(s: &str) -> Vec<Self::Char>;
+    fn hints(&self) -> Hints;
 }
 
 macro_rules! info {
@@ -126,6 +127,18 @@ macro_rules! info {
             }
             fn encode(s: &str) -> Vec<$c> {
                 $encode(s)
+            }
+            fn hints(&self) -> Hints {
+                Hints {
+                    flags: self.ai_flags,
+                    family: self.ai_family,
+                    socktype: self.ai_socktype,
+                    protocol: self.ai_protocol,
+                    others_set: self.ai_addrlen != 0
+                        || !self.ai_canonname.is_null()
+                        || !self.ai_addr.is_null()
+                        || !self.ai_next.is_null(),
+                }
             }
         }
     };
@@ -175,34 +188,8 @@ impl<I: Info> Node<I> {
 }
 
 /// The hints at `p` (`None`: NULL).
-unsafe fn hints<I: Info>(p: *const I, read: impl Fn(&I) -> Hints) -> Option<Hints> {
-    (!p.is_null()).then(|| read(&p.read_unaligned()))
-}
-
-fn hints_a(h: &ADDRINFOA) -> Hints {
-    Hints {
-        flags: h.ai_flags,
-        family: h.ai_family,
-        socktype: h.ai_socktype,
-        protocol: h.ai_protocol,
-        others_set: h.ai_addrlen != 0
-            || !h.ai_canonname.is_null()
-            || !h.ai_addr.is_null()
-            || !h.ai_next.is_null(),
-    }
-}
-
-fn hints_w(h: &ADDRINFOW) -> Hints {
-    Hints {
-        flags: h.ai_flags,
-        family: h.ai_family,
-        socktype: h.ai_socktype,
-        protocol: h.ai_protocol,
-        others_set: h.ai_addrlen != 0
-            || !h.ai_canonname.is_null()
-            || !h.ai_addr.is_null()
-            || !h.ai_next.is_null(),
-    }
+unsafe fn hints<I: Info>(p: *const I) -> Option<Hints> {
+    (!p.is_null()).then(|| p.read_unaligned().hints())
 }
 
 /// `getaddrinfo` for either structure: the core answers, this builds the list.
@@ -303,7 +290,7 @@ pub unsafe fn getaddrinfo(
     resolve(
         super::addr::narrow(pnodename),
         super::addr::narrow(pservicename),
-        hints(phints, hints_a),
+        hints(phints),
         ppresult,
         false,
     )
@@ -319,7 +306,7 @@ pub unsafe fn GetAddrInfoW(
     resolve(
         super::addr::wide(pnodename),
         super::addr::wide(pservicename),
-        hints(phints, hints_w),
+        hints(phints),
         ppresult,
         true,
     )
