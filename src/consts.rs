@@ -124,6 +124,14 @@ pub const FIONBIO: i32 = 0x8004_667e_u32 as i32;
 pub const FIONREAD: i32 = 0x4004_667f;
 pub const SIOCATMARK: i32 = 0x4004_7307;
 
+// WSAIoctl (EX-1).
+pub const SIO_GET_EXTENSION_FUNCTION_POINTER: u32 = 0xc800_0006;
+pub const SIO_KEEPALIVE_VALS: u32 = 0x9800_0004;
+pub const SIO_BASE_HANDLE: u32 = 0x4800_0022;
+pub const SIO_BSP_HANDLE: u32 = 0x4800_001b;
+pub const SIO_BSP_HANDLE_SELECT: u32 = 0x4800_001c;
+pub const SIO_BSP_HANDLE_POLL: u32 = 0x4800_001d;
+
 // send/recv flags.
 pub const MSG_OOB: SEND_RECV_FLAGS = 1;
 pub const MSG_PEEK: SEND_RECV_FLAGS = 2;

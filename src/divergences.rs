@@ -36,6 +36,14 @@
 //!   after 21 s of virtual time; a full backlog refuses at once (`WSAECONNREFUSED`).
 //! - [`sendto`](crate::sys::sendto) (`src/sys/net.rs`): a datagram to an unbound port is dropped
 //!   silently; there is no ICMP port-unreachable, so no later `WSAECONNRESET`.
+//! - [`WSAIoctl`](crate::sys::WSAIoctl) (`src/sys/control.rs`): AcceptEx, ConnectEx,
+//!   DisconnectEx, GetAcceptExSockaddrs and the TransmitFile functions are not served yet
+//!   (their GUIDs fail `WSAEINVAL`); an overlapped `SIO_KEEPALIVE_VALS` writes
+//!   `*lpcbBytesReturned`; the extension functions are `extern "system-unwind"`.
+//! - [`WSARecvMsg`](crate::sys::WSARecvMsg) (`src/sys/control.rs`): no control data is
+//!   delivered (`Control.len` 0) and a truncated datagram does not set `MSG_TRUNC`.
+//! - [`WSASendMsg`](crate::sys::WSASendMsg) (`src/sys/control.rs`): the control data is not
+//!   interpreted (no source address chosen by `IN_PKTINFO`).
 //! - [`recv`](crate::sys::recv) (`src/sys/net.rs`): after a reset, bytes already received stay
 //!   readable and `WSAECONNRESET` comes once they are read; `WSAEDISCON` is never returned.
 //! - `close_network` (`src/core/providers/net.rs`, internal; seen in

@@ -164,7 +164,8 @@ impl WsaError {
             WsaError::MessageSize => 234,
             WsaError::Disconnected => 1226,
             WsaError::NotSocket | WsaError::InvalidHandle => 6,
-            WsaError::Fault => 998, // ERROR_NOACCESS
+            WsaError::Fault => 998,                // ERROR_NOACCESS
+            WsaError::OperationNotSupported => 50, // ERROR_NOT_SUPPORTED
             other => other.code(),
         }
     }

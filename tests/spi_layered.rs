@@ -228,7 +228,7 @@ fn request_name(r: &Request<'_>) -> &'static str {
         Request::RecvDisconnect { .. } => "WSPRecvDisconnect",
         Request::GetSockOpt { .. } => "WSPGetSockOpt",
         Request::SetSockOpt { .. } => "WSPSetSockOpt",
-        Request::Ioctl { .. } => "WSPIoctl",
+        Request::Ioctl { .. } | Request::Control { .. } => "WSPIoctl",
         Request::SockName { .. } => "WSPGetSockName",
         Request::PeerName { .. } => "WSPGetPeerName",
         Request::CancelBlockingCall => "WSPCancelBlockingCall",

@@ -93,9 +93,11 @@ for name in sorted(ours["const"]):
         ty = clean(ty)
         if module in items:
             parity.append(("const", module, name, None))
+        # A GUID is a structure: no `as` cast, the facade's GUID is ws2sim's.
+        value = f"ws2sim::sys::{name}" if ty.endswith("GUID") else f"ws2sim::sys::{name} as {ty}"
         place(module, name,
               f"/// [`ws2sim::sys::{name}`] at windows-sys' type.\n"
-              f"pub const {name}: {ty} = ws2sim::sys::{name} as {ty};")
+              f"pub const {name}: {ty} = {value};")
 
 for name in sorted(ours["struct"] | ours["union"]):
     for module, shape in decls.get(("struct", name), []):
@@ -165,7 +167,11 @@ def path(crate, module):
 consts, layouts = [], []
 for kind, module, name, shape in sorted(set((k, m, n, repr(d)) for k, m, n, d in parity)):
     sim, real = path("windows_sys_sim", module), path("windows_sys", module)
-    if kind == "const":
+    if kind == "const" and name.startswith("WSAID_"):
+        # GUIDs: the same four fields (the two crates' GUID types differ).
+        g = lambda c: f"({c}::{name}.data1, {c}::{name}.data2, {c}::{name}.data3, {c}::{name}.data4)"
+        consts.append(f"    assert_eq!({g(sim)}, {g(real)}, \"{name}\");")
+    elif kind == "const":
         consts.append(f"    assert_eq!({sim}::{name}, {real}::{name}, \"{name}\");")
     else:
         what, fields = eval(shape)

@@ -187,6 +187,7 @@ fn start_op(
         crate::core::overlapped::OpKind::Send { to: Some(_), .. } => "WSASendTo",
         crate::core::overlapped::OpKind::Send { .. } => "WSASend",
         crate::core::overlapped::OpKind::Recv { .. } => "WSARecv",
+        crate::core::overlapped::OpKind::Control => "WSAIoctl",
     };
     let req = OpRequest {
         kind,

@@ -27,6 +27,7 @@ use super::catalog::{Guid, ProtocolInfo};
 use super::events::{EventHandle, EventOp};
 use super::overlapped::{OpKind, OpRequest, Packet, PortHandle};
 use super::provider::Negotiated;
+use super::providers::control::Control;
 use super::providers::net::{WsaBufIn, WsaBufOut};
 use super::ws2::table::Socket;
 use super::ws2::version::{Version, WSADATA_SIZE};
@@ -545,6 +546,24 @@ pub enum OptionCall<'a> {
         /// `*argp`, read and written back.
         arg: Option<&'a mut u32>,
     },
+    /// `WSAIoctl(s, code, in, cbIn, out, cbOut, lpcbBytesReturned, lpOverlapped,
+    /// lpCompletionRoutine)` (EX-1): `input` has `cbInBuffer` bytes and `output`
+    /// `cbOutBuffer`; the reply is a [`Reply::Control`].
+    WsaIoctl {
+        /// The socket.
+        s: Socket,
+        /// `dwIoControlCode`.
+        code: u32,
+        /// `lpvInBuffer` (`None`: NULL).
+        input: Option<&'a [u8]>,
+        /// `lpvOutBuffer` (`None`: NULL).
+        output: Option<&'a mut [u8]>,
+        /// `*lpcbBytesReturned`, written by the call.
+        returned: Option<&'a mut u32>,
+        /// The overlapped call's operation (`None`: `lpOverlapped` NULL): indicated as
+        /// completed at once.
+        req: Option<OpRequest>,
+    },
 }
 
 /// Calls that move data or close a direction of a connection, through the socket's provider
@@ -1045,6 +1064,8 @@ pub enum Reply {
     Time(u64),
     /// `getaddrinfo`'s results, in order (AD-4).
     AddrInfo(Vec<AddrInfo>),
+    /// `WSAIoctl`'s outcome (EX-1).
+    Control(Control),
 }
 
 impl fmt::Display for Reply {
@@ -1069,6 +1090,7 @@ impl fmt::Display for Reply {
             Reply::Negotiated(n) => write!(f, "0 (version {}, high {})", n.version, n.high),
             Reply::Addr(a) => write!(f, "{a}"),
             Reply::Time(t) => write!(f, "{t}"),
+            Reply::Control(c) => write!(f, "{c}"),
             Reply::AddrInfo(list) => {
                 f.write_str("0 [")?;
                 for (i, a) in list.iter().enumerate() {
@@ -1458,6 +1480,7 @@ impl OptionCall<'_> {
             OptionCall::IoctlSocket { .. } => {
                 Spec::of(Winsock, "ioctlsocket").last_error(LastError::SetsAndClears)
             }
+            OptionCall::WsaIoctl { .. } => Spec::of(Winsock, "WSAIoctl"),
         }
     }
 }
@@ -1499,6 +1522,26 @@ impl fmt::Display for OptionCall<'_> {
             OptionCall::IoctlSocket { s, cmd, arg } => {
                 let arg = arg.as_ref().map_or("NULL".into(), |a| format!("&{a}"));
                 write!(f, "{s}, {}, {arg}", ioctl_name(*cmd))
+            }
+            OptionCall::WsaIoctl {
+                s,
+                code,
+                input,
+                output,
+                returned,
+                req,
+            } => {
+                write!(f, "{s}, {}, ", ioctl_name(*code as i32))?;
+                match input {
+                    Some(v) => write!(f, "{}, {}, ", hex(v), v.len())?,
+                    None => f.write_str("NULL, 0, ")?,
+                }
+                let out = output.as_ref().map_or(0, |o| o.len());
+                let ov = req
+                    .as_ref()
+                    .map_or("NULL".into(), |r| format!("{:#x}", r.key));
+                let returned = if returned.is_some() { "&n" } else { "NULL" };
+                write!(f, "{}, {out}, {returned}, {ov}", ptr(output))
             }
         }
     }
@@ -1731,6 +1774,7 @@ impl fmt::Display for IoCall<'_> {
                     let what = match &r.kind {
                         OpKind::Send { data, .. } => format!("{} bytes", data.len()),
                         OpKind::Recv { capacity } => format!("room for {capacity} bytes"),
+                        OpKind::Control => "a control code".to_string(),
                     };
                     let ev = r.event.map_or("NULL".into(), |e| e.to_string());
                     let routine = if r.routine.is_some() {
@@ -1931,6 +1975,15 @@ fn ioctl_name(v: i32) -> String {
             (FIONBIO, "FIONBIO"),
             (FIONREAD, "FIONREAD"),
             (SIOCATMARK, "SIOCATMARK"),
+            (SIO_KEEPALIVE_VALS as i32, "SIO_KEEPALIVE_VALS"),
+            (SIO_BASE_HANDLE as i32, "SIO_BASE_HANDLE"),
+            (SIO_BSP_HANDLE as i32, "SIO_BSP_HANDLE"),
+            (SIO_BSP_HANDLE_SELECT as i32, "SIO_BSP_HANDLE_SELECT"),
+            (SIO_BSP_HANDLE_POLL as i32, "SIO_BSP_HANDLE_POLL"),
+            (
+                SIO_GET_EXTENSION_FUNCTION_POINTER as i32,
+                "SIO_GET_EXTENSION_FUNCTION_POINTER",
+            ),
         ],
     )
 }

@@ -104,6 +104,9 @@ pub enum OpKind {
         /// The buffers' total size.
         capacity: usize,
     },
+    /// An overlapped `WSAIoctl` (EX-1): it has done its work when the call returns, and
+    /// only its completion is indicated.
+    Control,
 }
 
 /// A WSASend/WSARecv call with an `OVERLAPPED`.
@@ -220,16 +223,17 @@ pub mod status {
 
 /// The NTSTATUS values used, with the error each stands for (OV-5's status map). The first
 /// entry of an error is the one written for it.
-const NTSTATUS: [(u32, WsaError); 9] = [
-    (0xC000_0120, WsaError::OperationAborted), // STATUS_CANCELLED
-    (0xC000_020D, WsaError::ConnectionReset),  // STATUS_CONNECTION_RESET
-    (0xC000_0241, WsaError::ConnectionAborted), // STATUS_CONNECTION_ABORTED
-    (0x8000_0005, WsaError::MessageSize),      // STATUS_BUFFER_OVERFLOW
-    (0xC000_0237, WsaError::Disconnected),     // STATUS_GRACEFUL_DISCONNECT
-    (0xC000_023C, WsaError::NetworkDown),      // STATUS_NETWORK_UNREACHABLE
-    (0xC000_020C, WsaError::Shutdown),         // STATUS_CONNECTION_DISCONNECTED
-    (0xC000_013B, WsaError::ConnectionAborted), // STATUS_LOCAL_DISCONNECT
-    (0xC000_013C, WsaError::ConnectionReset),  // STATUS_REMOTE_DISCONNECT
+const NTSTATUS: [(u32, WsaError); 10] = [
+    (0xC000_00BB, WsaError::OperationNotSupported), // STATUS_NOT_SUPPORTED
+    (0xC000_0120, WsaError::OperationAborted),      // STATUS_CANCELLED
+    (0xC000_020D, WsaError::ConnectionReset),       // STATUS_CONNECTION_RESET
+    (0xC000_0241, WsaError::ConnectionAborted),     // STATUS_CONNECTION_ABORTED
+    (0x8000_0005, WsaError::MessageSize),           // STATUS_BUFFER_OVERFLOW
+    (0xC000_0237, WsaError::Disconnected),          // STATUS_GRACEFUL_DISCONNECT
+    (0xC000_023C, WsaError::NetworkDown),           // STATUS_NETWORK_UNREACHABLE
+    (0xC000_020C, WsaError::Shutdown),              // STATUS_CONNECTION_DISCONNECTED
+    (0xC000_013B, WsaError::ConnectionAborted),     // STATUS_LOCAL_DISCONNECT
+    (0xC000_013C, WsaError::ConnectionReset),       // STATUS_REMOTE_DISCONNECT
 ];
 
 /// `NTSTATUS_FROM_WIN32`: the NTSTATUS of facility `FACILITY_NTWIN32` carrying a Win32 (or
@@ -391,7 +395,7 @@ impl Machine {
         } else {
             let capacity = match req.kind {
                 OpKind::Recv { capacity } => capacity,
-                OpKind::Send { .. } => 0,
+                OpKind::Send { .. } | OpKind::Control => 0,
             };
             let e = self.transport.ep_mut(ep_id);
             e.pending_recvs += 1;
@@ -425,6 +429,28 @@ impl Machine {
             Some(Ok(n)) if !self.overlapped.pending.contains_key(&id) => Ok(Reply::Count(*n)),
             _ => Err(WsaError::IoPending.into()),
         }
+    }
+
+    /// An overlapped call that completed while it ran (EX-1: `WSAIoctl`): its completion
+    /// is indicated at once, like any operation's (OV-2 .. OV-6), with `result`.
+    pub(in crate::core) fn complete_at_once(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        req: OpRequest,
+        result: Result<u32, WsaError>,
+    ) {
+        self.overlapped.next += 1;
+        let id = OpId(self.overlapped.next);
+        req.memory.0.pending();
+        let pending = Pending {
+            process: cx.process,
+            thread: cx.thread,
+            socket: s,
+            req,
+        };
+        self.overlapped.pending.insert(id, pending);
+        self.complete(id, result, Vec::new(), None, true);
     }
 
     /// The checks an overlapped operation passes before it starts, in Winsock's order (state,
@@ -472,6 +498,8 @@ impl Machine {
                     }
                 }
             }
+            // Started only by `WSAIoctl`, which has decided before it gets here.
+            OpKind::Control => {}
         }
         crate::core::er_3_pointers(cx, if fault { Err(WsaError::Fault) } else { Ok(()) })?;
         if let (OpKind::Send { data, .. }, false) = (kind, stream) {

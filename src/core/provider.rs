@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::call::Record;
 use super::catalog::{Guid, ProtocolInfo};
 use super::overlapped::{OpKind, OpRequest};
+use super::providers::control::Control;
 use super::providers::net::{WsaBufIn, WsaBufOut};
 use super::request::{Request, Response};
 use super::ws2::spi_client::Providers;
@@ -171,6 +172,7 @@ impl Overlapped {
         match &self.req.kind {
             OpKind::Send { data, .. } => data.len(),
             OpKind::Recv { capacity } => *capacity,
+            OpKind::Control => 0,
         }
     }
 
@@ -571,6 +573,29 @@ pub trait Provider: Send + 'static {
         self.handle(spi, Request::Ioctl { s, cmd, arg })?.done()
     }
 
+    /// `WSPIoctl` for `WSAIoctl` (EX-1): the control `code` with the caller's input and
+    /// output buffers; the built-in providers serve the codes listed at
+    /// [`WSAIoctl`](crate::sys::WSAIoctl).
+    fn control(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        code: u32,
+        input: Option<&[u8]>,
+        output: Option<&mut [u8]>,
+    ) -> Result<Control, Stop> {
+        self.handle(
+            spi,
+            Request::Control {
+                s,
+                code,
+                input,
+                output,
+            },
+        )?
+        .control()
+    }
+
     /// `WSPGetSockName`.
     fn sock_name(
         &mut self,
@@ -833,6 +858,12 @@ impl Lower<'_, '_> {
                 .set_sock_opt(s, level, name, value, len)
                 .map(|()| Response::Done),
             Request::Ioctl { s, cmd, arg } => self.ioctl(s, cmd, arg).map(|()| Response::Done),
+            Request::Control {
+                s,
+                code,
+                input,
+                output,
+            } => self.control(s, code, input, output).map(Response::Control),
             Request::SockName { s, addr, len } => {
                 self.sock_name(s, addr, len).map(|()| Response::Done)
             }
@@ -982,6 +1013,17 @@ impl Lower<'_, '_> {
     /// `WSPIoctl` below.
     pub fn ioctl(self, s: Socket, cmd: i32, arg: Option<&mut u32>) -> Result<(), Stop> {
         self.call_on(s, |p, spi| p.ioctl(spi, s, cmd, arg))
+    }
+
+    /// `WSPIoctl` for `WSAIoctl` below.
+    pub fn control(
+        self,
+        s: Socket,
+        code: u32,
+        input: Option<&[u8]>,
+        output: Option<&mut [u8]>,
+    ) -> Result<Control, Stop> {
+        self.call_on(s, |p, spi| p.control(spi, s, code, input, output))
     }
 
     /// `WSPGetSockName` below.

@@ -14,6 +14,7 @@
 
 use super::call::Record;
 use super::provider::{Overlapped, SocketArgs};
+use super::providers::control::Control;
 use super::providers::net::{WsaBufIn, WsaBufOut};
 use super::ws2::table::Socket;
 use super::Stop;
@@ -186,6 +187,19 @@ pub enum Request<'a> {
         /// `argp`.
         arg: Option<&'a mut u32>,
     },
+    /// `WSPIoctl` as `WSAIoctl` calls it (EX-1): `input` has `cbInBuffer` bytes, `output`
+    /// `cbOutBuffer`; the answer is a [`Response::Control`]. Ws2_32 indicates the completion
+    /// of an overlapped call itself, so the provider answers at once.
+    Control {
+        /// The socket.
+        s: Socket,
+        /// `dwIoControlCode`.
+        code: u32,
+        /// `lpvInBuffer`.
+        input: Option<&'a [u8]>,
+        /// `lpvOutBuffer`.
+        output: Option<&'a mut [u8]>,
+    },
     /// `WSPGetSockName`.
     SockName {
         /// The socket.
@@ -217,6 +231,8 @@ pub enum Response {
     Count(usize),
     /// Success with nothing to return.
     Done,
+    /// What a `WSPIoctl` for `WSAIoctl` produced.
+    Control(Control),
 }
 
 impl Response {
@@ -225,7 +241,9 @@ impl Response {
     pub fn socket(self) -> Result<Socket, Stop> {
         match self {
             Response::Socket(s) => Ok(s),
-            Response::Count(_) | Response::Done => Err(WsaError::InvalidProvider.into()),
+            Response::Count(_) | Response::Done | Response::Control(_) => {
+                Err(WsaError::InvalidProvider.into())
+            }
         }
     }
 
@@ -233,7 +251,9 @@ impl Response {
     pub fn count(self) -> Result<usize, Stop> {
         match self {
             Response::Count(n) => Ok(n),
-            Response::Socket(_) | Response::Done => Err(WsaError::InvalidProvider.into()),
+            Response::Socket(_) | Response::Done | Response::Control(_) => {
+                Err(WsaError::InvalidProvider.into())
+            }
         }
     }
 
@@ -241,7 +261,19 @@ impl Response {
     pub fn done(self) -> Result<(), Stop> {
         match self {
             Response::Done => Ok(()),
-            Response::Socket(_) | Response::Count(_) => Err(WsaError::InvalidProvider.into()),
+            Response::Socket(_) | Response::Count(_) | Response::Control(_) => {
+                Err(WsaError::InvalidProvider.into())
+            }
+        }
+    }
+
+    /// The outcome of a [`Response::Control`]; any other answer fails `WSAEINVALIDPROVIDER`.
+    pub fn control(self) -> Result<Control, Stop> {
+        match self {
+            Response::Control(c) => Ok(c),
+            Response::Socket(_) | Response::Count(_) | Response::Done => {
+                Err(WsaError::InvalidProvider.into())
+            }
         }
     }
 }

@@ -45,6 +45,7 @@ pub use crate::core::catalog::{DISCONNECT_DATA_PROVIDER, MSAFD_TCPIP_PROVIDER};
 pub use crate::core::provider::{
     DataLocation, Lower, Negotiated, Overlapped, Protocol, Provider, ProviderInfo, SocketArgs, Spi,
 };
+pub use crate::core::providers::control::{Control, Extension};
 pub use crate::core::providers::net::{WsaBufIn, WsaBufOut};
 pub use crate::core::request::{Request, Response};
 pub use crate::core::ws2::spi_client::{ProviderError, SPI_VERSION};

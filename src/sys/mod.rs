@@ -60,6 +60,7 @@
 #![allow(unsafe_code)]
 
 mod addr;
+mod control;
 mod events;
 mod net;
 mod overlapped;
@@ -70,6 +71,7 @@ mod types;
 
 pub use crate::consts::*;
 pub use addr::*;
+pub use control::*;
 pub use events::*;
 pub use net::*;
 pub use overlapped::*;

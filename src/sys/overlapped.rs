@@ -82,6 +82,31 @@ fn routine(
     }))
 }
 
+/// The operation of an overlapped call that writes no buffers when it completes (EX-1:
+/// `WSAIoctl`): only the status into `*overlapped`, `hEvent` and `routine` as passed.
+///
+/// # Safety
+/// `overlapped` is a valid `OVERLAPPED` that stays valid until the operation completed.
+pub(super) unsafe fn status_only(
+    kind: OpKind,
+    overlapped: *mut OVERLAPPED,
+    routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> OpRequest {
+    let event = (*overlapped).hEvent as isize;
+    OpRequest {
+        kind,
+        key: overlapped as usize,
+        event: (event != 0).then(|| EventHandle::from_raw(event)),
+        routine: routine.map(|f| self::routine(f, overlapped)),
+        memory: Memory(Box::new(OpMemory {
+            overlapped: overlapped as usize,
+            bufs: Vec::new(),
+            from: 0,
+            fromlen: 0,
+        })),
+    }
+}
+
 /// What an overlapped send carries besides its buffers: `WSASendTo`'s `lpTo` as passed
 /// (`None` for `WSASend`, or NULL) and `dwFlags`.
 struct Target<'a> {

@@ -337,6 +337,17 @@ pub mod Networking {
         /// [`ws2sim::sys::LITTLEENDIAN`] at windows-sys' type.
         pub const LITTLEENDIAN: u32 = ws2sim::sys::LITTLEENDIAN as u32;
 
+        /// windows-sys' `LPFN_WSARECVMSG`.
+        pub type LPFN_WSARECVMSG = Option<
+            unsafe extern "system" fn(
+                s: SOCKET,
+                lpmsg: *mut WSAMSG,
+                lpdwnumberofbytesrecvd: *mut u32,
+                lpoverlapped: *mut super::super::System::IO::OVERLAPPED,
+                lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+            ) -> i32,
+        >;
+
         /// windows-sys' `LPWSAOVERLAPPED_COMPLETION_ROUTINE`.
         pub type LPWSAOVERLAPPED_COMPLETION_ROUTINE = Option<
             unsafe extern "system" fn(
@@ -435,6 +446,25 @@ pub mod Networking {
 
         /// [`ws2sim::sys::SIOCATMARK`] at windows-sys' type.
         pub const SIOCATMARK: i32 = ws2sim::sys::SIOCATMARK as i32;
+
+        /// [`ws2sim::sys::SIO_BASE_HANDLE`] at windows-sys' type.
+        pub const SIO_BASE_HANDLE: u32 = ws2sim::sys::SIO_BASE_HANDLE as u32;
+
+        /// [`ws2sim::sys::SIO_BSP_HANDLE`] at windows-sys' type.
+        pub const SIO_BSP_HANDLE: u32 = ws2sim::sys::SIO_BSP_HANDLE as u32;
+
+        /// [`ws2sim::sys::SIO_BSP_HANDLE_POLL`] at windows-sys' type.
+        pub const SIO_BSP_HANDLE_POLL: u32 = ws2sim::sys::SIO_BSP_HANDLE_POLL as u32;
+
+        /// [`ws2sim::sys::SIO_BSP_HANDLE_SELECT`] at windows-sys' type.
+        pub const SIO_BSP_HANDLE_SELECT: u32 = ws2sim::sys::SIO_BSP_HANDLE_SELECT as u32;
+
+        /// [`ws2sim::sys::SIO_GET_EXTENSION_FUNCTION_POINTER`] at windows-sys' type.
+        pub const SIO_GET_EXTENSION_FUNCTION_POINTER: u32 =
+            ws2sim::sys::SIO_GET_EXTENSION_FUNCTION_POINTER as u32;
+
+        /// [`ws2sim::sys::SIO_KEEPALIVE_VALS`] at windows-sys' type.
+        pub const SIO_KEEPALIVE_VALS: u32 = ws2sim::sys::SIO_KEEPALIVE_VALS as u32;
 
         pub use ws2sim::sys::SOCKADDR;
 
@@ -760,10 +790,55 @@ pub mod Networking {
         /// [`ws2sim::sys::WSAHOST_NOT_FOUND`] at windows-sys' type.
         pub const WSAHOST_NOT_FOUND: WSA_ERROR = ws2sim::sys::WSAHOST_NOT_FOUND as WSA_ERROR;
 
+        /// [`ws2sim::sys::WSAID_ACCEPTEX`] at windows-sys' type.
+        pub const WSAID_ACCEPTEX: crate::core::GUID = ws2sim::sys::WSAID_ACCEPTEX;
+
+        /// [`ws2sim::sys::WSAID_CONNECTEX`] at windows-sys' type.
+        pub const WSAID_CONNECTEX: crate::core::GUID = ws2sim::sys::WSAID_CONNECTEX;
+
+        /// [`ws2sim::sys::WSAID_DISCONNECTEX`] at windows-sys' type.
+        pub const WSAID_DISCONNECTEX: crate::core::GUID = ws2sim::sys::WSAID_DISCONNECTEX;
+
+        /// [`ws2sim::sys::WSAID_GETACCEPTEXSOCKADDRS`] at windows-sys' type.
+        pub const WSAID_GETACCEPTEXSOCKADDRS: crate::core::GUID =
+            ws2sim::sys::WSAID_GETACCEPTEXSOCKADDRS;
+
+        /// [`ws2sim::sys::WSAID_WSARECVMSG`] at windows-sys' type.
+        pub const WSAID_WSARECVMSG: crate::core::GUID = ws2sim::sys::WSAID_WSARECVMSG;
+
+        /// [`ws2sim::sys::WSAIoctl`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn WSAIoctl(
+            s: SOCKET,
+            dwiocontrolcode: u32,
+            lpvinbuffer: *const core::ffi::c_void,
+            cbinbuffer: u32,
+            lpvoutbuffer: *mut core::ffi::c_void,
+            cboutbuffer: u32,
+            lpcbbytesreturned: *mut u32,
+            lpoverlapped: *mut super::super::System::IO::OVERLAPPED,
+            lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+        ) -> i32 {
+            unsafe {
+                ws2sim::sys::WSAIoctl(
+                    s,
+                    dwiocontrolcode,
+                    lpvinbuffer,
+                    cbinbuffer,
+                    lpvoutbuffer,
+                    cboutbuffer,
+                    lpcbbytesreturned,
+                    lpoverlapped,
+                    lpcompletionroutine,
+                )
+            }
+        }
+
         /// [`ws2sim::sys::WSAIsBlocking`] with windows-sys' signature.
         pub unsafe extern "system-unwind" fn WSAIsBlocking() -> crate::core::BOOL {
             unsafe { ws2sim::sys::WSAIsBlocking() }
         }
+
+        pub use ws2sim::sys::WSAMSG;
 
         pub use ws2sim::sys::WSANETWORKEVENTS;
 
@@ -898,6 +973,27 @@ pub mod Networking {
             lpoutbounddisconnectdata: *const WSABUF,
         ) -> i32 {
             unsafe { ws2sim::sys::WSASendDisconnect(s, lpoutbounddisconnectdata) }
+        }
+
+        /// [`ws2sim::sys::WSASendMsg`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn WSASendMsg(
+            handle: SOCKET,
+            lpmsg: *const WSAMSG,
+            dwflags: u32,
+            lpnumberofbytessent: *mut u32,
+            lpoverlapped: *mut super::super::System::IO::OVERLAPPED,
+            lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+        ) -> i32 {
+            unsafe {
+                ws2sim::sys::WSASendMsg(
+                    handle,
+                    lpmsg,
+                    dwflags,
+                    lpnumberofbytessent,
+                    lpoverlapped,
+                    lpcompletionroutine,
+                )
+            }
         }
 
         /// [`ws2sim::sys::WSASendTo`] with windows-sys' signature.
@@ -1340,6 +1436,8 @@ pub mod Networking {
         ) -> SOCKET {
             unsafe { ws2sim::sys::socket(af, r#type, protocol) }
         }
+
+        pub use ws2sim::sys::tcp_keepalive;
     }
 }
 

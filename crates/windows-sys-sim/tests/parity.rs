@@ -488,6 +488,36 @@ fn every_constant_has_windows_sys_value_and_type() {
         "SIOCATMARK"
     );
     assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::SIO_BASE_HANDLE,
+        windows_sys::Win32::Networking::WinSock::SIO_BASE_HANDLE,
+        "SIO_BASE_HANDLE"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::SIO_BSP_HANDLE,
+        windows_sys::Win32::Networking::WinSock::SIO_BSP_HANDLE,
+        "SIO_BSP_HANDLE"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::SIO_BSP_HANDLE_POLL,
+        windows_sys::Win32::Networking::WinSock::SIO_BSP_HANDLE_POLL,
+        "SIO_BSP_HANDLE_POLL"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::SIO_BSP_HANDLE_SELECT,
+        windows_sys::Win32::Networking::WinSock::SIO_BSP_HANDLE_SELECT,
+        "SIO_BSP_HANDLE_SELECT"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::SIO_GET_EXTENSION_FUNCTION_POINTER,
+        windows_sys::Win32::Networking::WinSock::SIO_GET_EXTENSION_FUNCTION_POINTER,
+        "SIO_GET_EXTENSION_FUNCTION_POINTER"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::SIO_KEEPALIVE_VALS,
+        windows_sys::Win32::Networking::WinSock::SIO_KEEPALIVE_VALS,
+        "SIO_KEEPALIVE_VALS"
+    );
+    assert_eq!(
         windows_sys_sim::Win32::Networking::WinSock::SOCKET_ERROR,
         windows_sys::Win32::Networking::WinSock::SOCKET_ERROR,
         "SOCKET_ERROR"
@@ -831,6 +861,81 @@ fn every_constant_has_windows_sys_value_and_type() {
         windows_sys_sim::Win32::Networking::WinSock::WSAHOST_NOT_FOUND,
         windows_sys::Win32::Networking::WinSock::WSAHOST_NOT_FOUND,
         "WSAHOST_NOT_FOUND"
+    );
+    assert_eq!(
+        (
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_ACCEPTEX.data1,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_ACCEPTEX.data2,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_ACCEPTEX.data3,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_ACCEPTEX.data4
+        ),
+        (
+            windows_sys::Win32::Networking::WinSock::WSAID_ACCEPTEX.data1,
+            windows_sys::Win32::Networking::WinSock::WSAID_ACCEPTEX.data2,
+            windows_sys::Win32::Networking::WinSock::WSAID_ACCEPTEX.data3,
+            windows_sys::Win32::Networking::WinSock::WSAID_ACCEPTEX.data4
+        ),
+        "WSAID_ACCEPTEX"
+    );
+    assert_eq!(
+        (
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_CONNECTEX.data1,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_CONNECTEX.data2,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_CONNECTEX.data3,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_CONNECTEX.data4
+        ),
+        (
+            windows_sys::Win32::Networking::WinSock::WSAID_CONNECTEX.data1,
+            windows_sys::Win32::Networking::WinSock::WSAID_CONNECTEX.data2,
+            windows_sys::Win32::Networking::WinSock::WSAID_CONNECTEX.data3,
+            windows_sys::Win32::Networking::WinSock::WSAID_CONNECTEX.data4
+        ),
+        "WSAID_CONNECTEX"
+    );
+    assert_eq!(
+        (
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_DISCONNECTEX.data1,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_DISCONNECTEX.data2,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_DISCONNECTEX.data3,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_DISCONNECTEX.data4
+        ),
+        (
+            windows_sys::Win32::Networking::WinSock::WSAID_DISCONNECTEX.data1,
+            windows_sys::Win32::Networking::WinSock::WSAID_DISCONNECTEX.data2,
+            windows_sys::Win32::Networking::WinSock::WSAID_DISCONNECTEX.data3,
+            windows_sys::Win32::Networking::WinSock::WSAID_DISCONNECTEX.data4
+        ),
+        "WSAID_DISCONNECTEX"
+    );
+    assert_eq!(
+        (
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_GETACCEPTEXSOCKADDRS.data1,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_GETACCEPTEXSOCKADDRS.data2,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_GETACCEPTEXSOCKADDRS.data3,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_GETACCEPTEXSOCKADDRS.data4
+        ),
+        (
+            windows_sys::Win32::Networking::WinSock::WSAID_GETACCEPTEXSOCKADDRS.data1,
+            windows_sys::Win32::Networking::WinSock::WSAID_GETACCEPTEXSOCKADDRS.data2,
+            windows_sys::Win32::Networking::WinSock::WSAID_GETACCEPTEXSOCKADDRS.data3,
+            windows_sys::Win32::Networking::WinSock::WSAID_GETACCEPTEXSOCKADDRS.data4
+        ),
+        "WSAID_GETACCEPTEXSOCKADDRS"
+    );
+    assert_eq!(
+        (
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_WSARECVMSG.data1,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_WSARECVMSG.data2,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_WSARECVMSG.data3,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_WSARECVMSG.data4
+        ),
+        (
+            windows_sys::Win32::Networking::WinSock::WSAID_WSARECVMSG.data1,
+            windows_sys::Win32::Networking::WinSock::WSAID_WSARECVMSG.data2,
+            windows_sys::Win32::Networking::WinSock::WSAID_WSARECVMSG.data3,
+            windows_sys::Win32::Networking::WinSock::WSAID_WSARECVMSG.data4
+        ),
+        "WSAID_WSARECVMSG"
     );
     assert_eq!(
         windows_sys_sim::Win32::Networking::WinSock::WSANOTINITIALISED,
@@ -1925,6 +2030,55 @@ fn every_structure_has_windows_sys_layout() {
         "WSADATA.lpVendorInfo"
     );
     assert_eq!(
+        size_of::<windows_sys_sim::Win32::Networking::WinSock::WSAMSG>(),
+        size_of::<windows_sys::Win32::Networking::WinSock::WSAMSG>(),
+        "WSAMSG"
+    );
+    assert_eq!(
+        align_of::<windows_sys_sim::Win32::Networking::WinSock::WSAMSG>(),
+        align_of::<windows_sys::Win32::Networking::WinSock::WSAMSG>(),
+        "WSAMSG"
+    );
+    assert_eq!(
+        offset_of!(windows_sys_sim::Win32::Networking::WinSock::WSAMSG, name),
+        offset_of!(windows_sys::Win32::Networking::WinSock::WSAMSG, name),
+        "WSAMSG.name"
+    );
+    assert_eq!(
+        offset_of!(windows_sys_sim::Win32::Networking::WinSock::WSAMSG, namelen),
+        offset_of!(windows_sys::Win32::Networking::WinSock::WSAMSG, namelen),
+        "WSAMSG.namelen"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::WSAMSG,
+            lpBuffers
+        ),
+        offset_of!(windows_sys::Win32::Networking::WinSock::WSAMSG, lpBuffers),
+        "WSAMSG.lpBuffers"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::WSAMSG,
+            dwBufferCount
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::WSAMSG,
+            dwBufferCount
+        ),
+        "WSAMSG.dwBufferCount"
+    );
+    assert_eq!(
+        offset_of!(windows_sys_sim::Win32::Networking::WinSock::WSAMSG, Control),
+        offset_of!(windows_sys::Win32::Networking::WinSock::WSAMSG, Control),
+        "WSAMSG.Control"
+    );
+    assert_eq!(
+        offset_of!(windows_sys_sim::Win32::Networking::WinSock::WSAMSG, dwFlags),
+        offset_of!(windows_sys::Win32::Networking::WinSock::WSAMSG, dwFlags),
+        "WSAMSG.dwFlags"
+    );
+    assert_eq!(
         size_of::<windows_sys_sim::Win32::Networking::WinSock::WSANETWORKEVENTS>(),
         size_of::<windows_sys::Win32::Networking::WinSock::WSANETWORKEVENTS>(),
         "WSANETWORKEVENTS"
@@ -2248,6 +2402,49 @@ fn every_structure_has_windows_sys_layout() {
             szProtocol
         ),
         "WSAPROTOCOL_INFOW.szProtocol"
+    );
+    assert_eq!(
+        size_of::<windows_sys_sim::Win32::Networking::WinSock::tcp_keepalive>(),
+        size_of::<windows_sys::Win32::Networking::WinSock::tcp_keepalive>(),
+        "tcp_keepalive"
+    );
+    assert_eq!(
+        align_of::<windows_sys_sim::Win32::Networking::WinSock::tcp_keepalive>(),
+        align_of::<windows_sys::Win32::Networking::WinSock::tcp_keepalive>(),
+        "tcp_keepalive"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::tcp_keepalive,
+            onoff
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::tcp_keepalive,
+            onoff
+        ),
+        "tcp_keepalive.onoff"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::tcp_keepalive,
+            keepalivetime
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::tcp_keepalive,
+            keepalivetime
+        ),
+        "tcp_keepalive.keepalivetime"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::tcp_keepalive,
+            keepaliveinterval
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::tcp_keepalive,
+            keepaliveinterval
+        ),
+        "tcp_keepalive.keepaliveinterval"
     );
     assert_eq!(
         size_of::<windows_sys_sim::Win32::Security::SECURITY_ATTRIBUTES>(),

@@ -67,7 +67,8 @@ fn response(r: Reply) -> Response {
         | Reply::Negotiated(_)
         | Reply::Addr(_)
         | Reply::Time(_)
-        | Reply::AddrInfo(_)) => {
+        | Reply::AddrInfo(_)
+        | Reply::Control(_)) => {
             panic!("invariant: a socket call replies with a socket, a count or 0: {other:?}")
         }
     }
@@ -198,6 +199,16 @@ impl Provider for Builtin {
                 len,
             } => m.set_sock_opt(cx, s, (level, name), value, len).map(done),
             Request::Ioctl { s, cmd, arg } => m.ioctl(cx, s, cmd, arg).map(done),
+            Request::Control {
+                s,
+                code,
+                input,
+                output,
+            } => {
+                return m
+                    .ex_1_control(cx, s, code, input, output)
+                    .map(Response::Control)
+            }
             Request::SockName { s, addr, len } => m.sockname(cx, s, addr, len).map(done),
             Request::PeerName { s, addr, len } => m.peername(cx, s, addr, len).map(done),
             Request::CancelBlockingCall => m.cancel_blocking_call(cx).map(done),

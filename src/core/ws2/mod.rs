@@ -22,6 +22,7 @@ use crate::core::call::{
 use crate::core::catalog::{self, Catalog};
 use crate::core::overlapped::ResultArgs;
 use crate::core::provider;
+use crate::core::providers::control::{ex_1_count_on_failure, ex_1_served_overlapped};
 use crate::core::providers::net::RecvArgs;
 use crate::core::rules::Rule;
 use crate::core::ws2::spi_client::Wsp;
@@ -506,6 +507,50 @@ impl World {
                     p.ioctl(spi, s, cmd, arg)
                 })
                 .map(done)
+            }
+            OptionCall::WsaIoctl {
+                s,
+                code,
+                input,
+                output,
+                returned,
+                req,
+            } => {
+                let (s, code, req) = (*s, *code, req.take());
+                let (input, output) = (input.as_deref(), output.as_deref_mut());
+                // Checked first, with or without an OVERLAPPED (win: sock.c).
+                let returned = returned.as_deref_mut().ok_or(WsaError::Fault);
+                let returned = crate::core::er_3_pointers(cx, returned)?;
+                let r = if req.is_some() && !ex_1_served_overlapped(code) {
+                    self.process_mut(cx.process).socket_mut(cx, s)?;
+                    Err(WsaError::OperationNotSupported.into())
+                } else {
+                    self.via_socket(cx, s, Wsp::call("WSPIoctl"), |p, spi| {
+                        p.control(spi, s, code, input, output)
+                    })
+                };
+                match (r, req) {
+                    (Ok(c), req) => {
+                        *returned = c.bytes();
+                        if let Some(req) = req {
+                            // The completion reports no bytes (win: sock.c).
+                            self.complete_at_once(cx, s, req, Ok(0));
+                        }
+                        Ok(Reply::Control(c))
+                    }
+                    (Err(Stop::Fail(WsaError::OperationNotSupported)), Some(req)) => {
+                        let e = WsaError::OperationNotSupported;
+                        self.complete_at_once(cx, s, req, Err(e));
+                        Err(WsaError::IoPending.into())
+                    }
+                    (Err(Stop::Fail(e)), None) => {
+                        if let Some(n) = ex_1_count_on_failure(code, e) {
+                            *returned = n;
+                        }
+                        Err(e.into())
+                    }
+                    (Err(stop), _) => Err(stop),
+                }
             }
         }
     }

@@ -1,0 +1,266 @@
+//! `WSAIoctl` (EX-1) and the message functions: `WSASendMsg`, and `WSARecvMsg`, the
+//! extension function `SIO_GET_EXTENSION_FUNCTION_POINTER` hands out.
+//!
+//! This module only translates: the control codes are decided in the core
+//! (`Machine::ex_1_control`), and the message functions are `WSASendTo`/`WSARecvFrom` over the
+//! `WSAMSG`'s buffers and address.
+#![allow(non_snake_case, non_camel_case_types)]
+
+use core::ffi::c_void;
+
+use super::overlapped::status_only;
+use super::types::*;
+use super::{WSARecvFrom, WSASendTo, WSASetLastError};
+use crate::consts::*;
+use crate::core::call::OptionCall;
+use crate::core::overlapped::OpKind;
+use crate::core::providers::control::{Control, Extension};
+use crate::core::ws2::table::Socket;
+use crate::core::Reply;
+use crate::sim::thread::call;
+
+/// `WSAID_WSARECVMSG`: the GUID of `WSARecvMsg` for `SIO_GET_EXTENSION_FUNCTION_POINTER`.
+pub const WSAID_WSARECVMSG: GUID = GUID::from_u128(0xf689d7c8_6f1f_436b_8a53_e54fe351c322);
+/// `WSAID_ACCEPTEX` (not served yet: see [`WSAIoctl`]).
+pub const WSAID_ACCEPTEX: GUID = GUID::from_u128(0xb5367df1_cbac_11cf_95ca_00805f48a192);
+/// `WSAID_CONNECTEX` (not served yet: see [`WSAIoctl`]).
+pub const WSAID_CONNECTEX: GUID = GUID::from_u128(0x25a207b9_ddf3_4660_8ee9_76e58c74063e);
+/// `WSAID_DISCONNECTEX` (not served yet: see [`WSAIoctl`]).
+pub const WSAID_DISCONNECTEX: GUID = GUID::from_u128(0x7fda2e11_8630_436f_a031_f536a6eec157);
+/// `WSAID_GETACCEPTEXSOCKADDRS` (not served yet: see [`WSAIoctl`]).
+pub const WSAID_GETACCEPTEXSOCKADDRS: GUID =
+    GUID::from_u128(0xb5367df2_cbac_11cf_95ca_00805f48a192);
+
+/// `tcp_keepalive`: `SIO_KEEPALIVE_VALS`' input.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct tcp_keepalive {
+    /// Non-zero: keep-alive on.
+    pub onoff: u32,
+    /// Idle time before the first probe, in milliseconds.
+    pub keepalivetime: u32,
+    /// Time between probes, in milliseconds.
+    pub keepaliveinterval: u32,
+}
+
+/// `WSAMSG`: the message of `WSASendMsg` and `WSARecvMsg`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct WSAMSG {
+    /// The peer's address (NULL: none wanted or given).
+    pub name: *mut SOCKADDR,
+    /// The address's size in bytes.
+    pub namelen: i32,
+    /// The data buffers.
+    pub lpBuffers: *mut WSABUF,
+    /// How many buffers.
+    pub dwBufferCount: u32,
+    /// The control data (ancillary data).
+    pub Control: WSABUF,
+    /// The message's flags.
+    pub dwFlags: u32,
+}
+
+impl Default for WSAMSG {
+    fn default() -> Self {
+        WSAMSG {
+            name: std::ptr::null_mut(),
+            namelen: 0,
+            lpBuffers: std::ptr::null_mut(),
+            dwBufferCount: 0,
+            Control: WSABUF::default(),
+            dwFlags: 0,
+        }
+    }
+}
+
+/// `LPFN_WSARECVMSG`: the type of the function `WSAID_WSARECVMSG` names.
+pub type LPFN_WSARECVMSG = Option<
+    unsafe extern "system-unwind" fn(
+        SOCKET,
+        *mut WSAMSG,
+        *mut u32,
+        *mut OVERLAPPED,
+        LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+    ) -> i32,
+>;
+
+/// `WSAIoctl`: the control code `dwIoControlCode` with an input and an output buffer
+/// (SPEC EX-1). Served by the built-in providers:
+///
+/// | code | input | output |
+/// |---|---|---|
+/// | `FIONBIO` | a `u32`, zero for blocking | — |
+/// | `FIONREAD` | — | a `u32`: the bytes one `recv` can read at once |
+/// | `SIOCATMARK` | — | a `BOOL`: TRUE (no urgent data waits) |
+/// | `SIO_KEEPALIVE_VALS` | a [`tcp_keepalive`] | — |
+/// | `SIO_BASE_HANDLE`, `SIO_BSP_HANDLE`, `_SELECT`, `_POLL` | — | the `SOCKET` itself |
+/// | `SIO_GET_EXTENSION_FUNCTION_POINTER` | a `GUID` | the function's address |
+///
+/// `*lpcbBytesReturned` gets the bytes written. A NULL `lpcbBytesReturned` fails `WSAEFAULT`
+/// before anything else, with or without an `OVERLAPPED`; a NULL or too small buffer fails
+/// `WSAEFAULT`, an unknown GUID `WSAEINVAL`, any other code `WSAEOPNOTSUPP` (a failure of the
+/// last kind, or of `SIO_KEEPALIVE_VALS`, sets `*lpcbBytesReturned` to 0; the others leave it).
+///
+/// With an `OVERLAPPED`, a served code completes at once: the call returns 0 and the
+/// completion is indicated as any overlapped operation's, with 0 bytes (the event set, the
+/// completion routine queued, a packet posted to the socket's completion port). An
+/// unsupported code, and the base-handle codes, return `WSA_IO_PENDING` instead and complete
+/// with `WSAEOPNOTSUPP` (`STATUS_NOT_SUPPORTED`; `GetQueuedCompletionStatus` reports
+/// `ERROR_NOT_SUPPORTED`). A call refused by a check indicates nothing (win: sock.c
+/// `test_get_extension_func`, `test_base_handle`, `test_unsupported_ioctls`).
+///
+/// The extension functions served: `WSAID_WSARECVMSG` ([`WSARecvMsg`]).
+///
+/// # Divergence
+/// AcceptEx, ConnectEx, DisconnectEx, GetAcceptExSockaddrs, TransmitFile and TransmitPackets
+/// are not served yet: their GUIDs fail `WSAEINVAL`, Windows' answer for a GUID the provider
+/// does not know. A successful overlapped `SIO_KEEPALIVE_VALS` writes 0 into
+/// `*lpcbBytesReturned`, which Windows leaves alone (win: sock.c `test_keepalive_vals`). The
+/// functions handed out are `extern "system-unwind"`, like the facade's, so the simulation
+/// can end a thread inside one; windows-sys' `LPFN_*` types say `"system"`, through which
+/// such an ending aborts instead (sim).
+///
+/// ```
+/// use ws2sim::sys::*;
+/// let sim = ws2sim::Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut d);
+///     let s = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     let (mut f, mut n): (LPFN_WSARECVMSG, u32) = (None, 0);
+///     let r = WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER,
+///         (&WSAID_WSARECVMSG as *const GUID).cast(), 16,
+///         (&mut f as *mut LPFN_WSARECVMSG).cast(), 8, &mut n,
+///         std::ptr::null_mut(), None);
+///     assert_eq!((r, n), (0, 8));
+///     assert!(f.is_some());
+///     let mut base: SOCKET = 0;
+///     let r = WSAIoctl(s, SIO_BASE_HANDLE, std::ptr::null(), 0,
+///         (&mut base as *mut SOCKET).cast(), 8, &mut n, std::ptr::null_mut(), None);
+///     assert_eq!((r, base), (0, s));
+///     let r = WSAIoctl(s, 0x1234, std::ptr::null(), 0, std::ptr::null_mut(), 0, &mut n,
+///         std::ptr::null_mut(), None);
+///     assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSAEOPNOTSUPP));
+///     WSACleanup();
+/// });
+/// ```
+///
+/// # Safety
+/// The buffers hold the sizes given; `lpcbBytesReturned` is NULL or writable; an
+/// `OVERLAPPED` stays valid until its completion was indicated.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn WSAIoctl(
+    s: SOCKET,
+    dwiocontrolcode: u32,
+    lpvinbuffer: *const c_void,
+    cbinbuffer: u32,
+    lpvoutbuffer: *mut c_void,
+    cboutbuffer: u32,
+    lpcbbytesreturned: *mut u32,
+    lpoverlapped: *mut OVERLAPPED,
+    lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> i32 {
+    // The input is copied: a caller may pass one buffer as both.
+    let input = (!lpvinbuffer.is_null()).then(|| {
+        std::slice::from_raw_parts(lpvinbuffer as *const u8, cbinbuffer as usize).to_vec()
+    });
+    let output = (!lpvoutbuffer.is_null())
+        .then(|| std::slice::from_raw_parts_mut(lpvoutbuffer as *mut u8, cboutbuffer as usize));
+    let req = (!lpoverlapped.is_null())
+        .then(|| status_only(OpKind::Control, lpoverlapped, lpcompletionroutine));
+    let r = call(OptionCall::WsaIoctl {
+        s: Socket::from_raw(s),
+        code: dwiocontrolcode,
+        input: input.as_deref(),
+        output,
+        returned: lpcbbytesreturned.as_mut(),
+        req,
+    });
+    let Ok(Reply::Control(c)) = r else {
+        return SOCKET_ERROR;
+    };
+    if let Control::Extension(e) = c {
+        let f: usize = match e {
+            Extension::RecvMsg => WSARecvMsg as *const () as usize,
+        };
+        // The core checked that the output holds a pointer.
+        (lpvoutbuffer as *mut usize).write_unaligned(f);
+    }
+    0
+}
+
+/// `WSARecvMsg` (the extension function of `WSAID_WSARECVMSG`, EX-5): `WSARecvFrom` into the
+/// message's buffers, the sender into `name`/`namelen`, overlapped or not.
+///
+/// # Divergence
+/// No control data is delivered yet: `Control.len` is set to 0 (none), as Windows does when
+/// no option asked for any (sim: `IP_PKTINFO` is stored but does not produce `IN_PKTINFO`).
+/// A truncated datagram fails `WSAEMSGSIZE` without setting `MSG_TRUNC` in `dwFlags` (sim).
+///
+/// # Safety
+/// `lpmsg` is NULL or a valid `WSAMSG` whose buffers are valid, all until the operation
+/// completed.
+pub unsafe extern "system-unwind" fn WSARecvMsg(
+    s: SOCKET,
+    lpmsg: *mut WSAMSG,
+    lpdwnumberofbytesrecvd: *mut u32,
+    lpoverlapped: *mut OVERLAPPED,
+    lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> i32 {
+    let Some(m) = lpmsg.as_mut() else {
+        WSASetLastError(WSAEFAULT);
+        return SOCKET_ERROR;
+    };
+    m.Control.len = 0;
+    let namelen: *mut i32 = if m.name.is_null() {
+        std::ptr::null_mut()
+    } else {
+        &mut m.namelen
+    };
+    WSARecvFrom(
+        s,
+        m.lpBuffers,
+        m.dwBufferCount,
+        lpdwnumberofbytesrecvd,
+        &mut m.dwFlags,
+        m.name,
+        namelen,
+        lpoverlapped,
+        lpcompletionroutine,
+    )
+}
+
+/// `WSASendMsg` (EX-5): `WSASendTo` from the message's buffers to `name` (NULL: the
+/// connected peer), overlapped or not.
+///
+/// # Divergence
+/// The control data is not interpreted (sim: an `IN_PKTINFO` choosing the source address
+/// is ignored; the simulated hosts have one address per family).
+///
+/// # Safety
+/// `lpmsg` is NULL or a valid `WSAMSG`; an `OVERLAPPED` stays valid until its completion.
+pub unsafe fn WSASendMsg(
+    handle: SOCKET,
+    lpmsg: *const WSAMSG,
+    dwflags: u32,
+    lpnumberofbytessent: *mut u32,
+    lpoverlapped: *mut OVERLAPPED,
+    lpcompletionroutine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> i32 {
+    let Some(m) = lpmsg.as_ref() else {
+        WSASetLastError(WSAEFAULT);
+        return SOCKET_ERROR;
+    };
+    WSASendTo(
+        handle,
+        m.lpBuffers,
+        m.dwBufferCount,
+        lpnumberofbytessent,
+        dwflags,
+        m.name,
+        if m.name.is_null() { 0 } else { m.namelen },
+        lpoverlapped,
+        lpcompletionroutine,
+    )
+}
