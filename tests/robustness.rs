@@ -268,6 +268,28 @@ enum Op {
         cmd: i32,
         arg: Option<u32>,
     },
+    /// `WSAIoctl` (EX-1); `guid`: the input is `WSAID_WSARECVMSG` rather than `input`.
+    WsaIoctl {
+        s: H,
+        code: u32,
+        guid: bool,
+        input: Buf,
+        output: Buf,
+        returned: bool,
+        ov: Option<Ov>,
+    },
+    /// `inet_pton` (AD-5) of `text` (NUL-terminated), into a buffer or NULL.
+    InetPton {
+        af: i32,
+        text: Vec<u8>,
+        out: bool,
+    },
+    /// `getaddrinfo(node, service, hints)` (AD-4), and `freeaddrinfo` of what it returned.
+    GetAddrInfo {
+        node: Option<Vec<u8>>,
+        service: Option<Vec<u8>>,
+        hints: Option<(i32, i32, i32, i32)>,
+    },
     EnumProtocols {
         filter: Option<Vec<i32>>,
         entries: Option<u32>,
@@ -850,6 +872,57 @@ fn call_op(spawn: bool) -> BoxedStrategy<Op> {
         3 => (port(), any::<bool>(), any::<bool>(), any::<bool>())
             .prop_map(|(port, bytes, key, ov)| Op::GetQueued { port, bytes, key, ov }),
         3 => any::<bool>().prop_map(|udp| Op::LayeredSocket { udp }),
+        3 => (
+            sock(),
+            prop_oneof![
+                2 => Just(SIO_GET_EXTENSION_FUNCTION_POINTER),
+                2 => Just(FIONBIO as u32),
+                1 => Just(FIONREAD as u32),
+                1 => Just(SIOCATMARK as u32),
+                1 => Just(SIO_KEEPALIVE_VALS),
+                1 => Just(SIO_BASE_HANDLE),
+                1 => any::<u32>(),
+            ],
+            any::<bool>(),
+            (buf(24), buf(16)),
+            proptest::bool::weighted(0.9),
+            ov(),
+        )
+            .prop_map(|(s, code, guid, (input, output), returned, ov)| Op::WsaIoctl {
+                s, code, guid, input, output, returned, ov,
+            }),
+        2 => (
+            prop_oneof![Just(AF_INET as i32), Just(AF_INET6 as i32), any::<i32>()],
+            prop_oneof![
+                Just(b"127.0.0.1".to_vec()),
+                Just(b"::ffff:1.2.3.4".to_vec()),
+                Just(b"fe80::1%2".to_vec()),
+                prop::collection::vec(prop_oneof![Just(b':'), Just(b'.'), Just(b'1'), Just(b'f'), any::<u8>()], 0..48),
+            ],
+            proptest::bool::weighted(0.9),
+        )
+            .prop_map(|(af, text, out)| Op::InetPton { af, text, out }),
+        2 => (
+            proptest::option::weighted(0.9, prop_oneof![
+                Just(b"localhost".to_vec()),
+                Just(b"10.0.0.1".to_vec()),
+                Just(b"::1".to_vec()),
+                Just(b"nowhere".to_vec()),
+                prop::collection::vec(any::<u8>(), 0..12),
+            ]),
+            proptest::option::weighted(0.6, prop_oneof![
+                Just(b"80".to_vec()),
+                Just(b"http".to_vec()),
+                prop::collection::vec(any::<u8>(), 0..6),
+            ]),
+            proptest::option::weighted(0.7, (
+                prop_oneof![Just(0i32), Just(1), Just(0x400), any::<i32>()],
+                prop_oneof![Just(0i32), Just(AF_INET as i32), Just(AF_INET6 as i32), any::<i32>()],
+                prop_oneof![Just(0i32), Just(SOCK_STREAM), Just(SOCK_DGRAM), any::<i32>()],
+                prop_oneof![Just(0i32), Just(IPPROTO_TCP), Just(IPPROTO_UDP), any::<i32>()],
+            )),
+        )
+            .prop_map(|(node, service, hints)| Op::GetAddrInfo { node, service, hints }),
         3 => timed(),
         1 => (block(), proptest::bool::weighted(if spawn { 0.5 } else { 0.0 }))
             .prop_map(|(block, spawned)| Op::Routine { block, spawned }),
@@ -2214,6 +2287,109 @@ impl Ctx {
                 }
                 c
             }
+            Op::WsaIoctl {
+                s,
+                code,
+                guid,
+                input,
+                output,
+                returned,
+                ov,
+            } => {
+                let (ip, il) = if *guid {
+                    let g = arena.bytes(16, 0);
+                    let id = WSAID_WSARECVMSG;
+                    let mut b = [0u8; 16];
+                    b[..4].copy_from_slice(&id.data1.to_ne_bytes());
+                    b[4..6].copy_from_slice(&id.data2.to_ne_bytes());
+                    b[6..8].copy_from_slice(&id.data3.to_ne_bytes());
+                    b[8..].copy_from_slice(&id.data4);
+                    g.copy_from_nonoverlapping(b.as_ptr(), 16);
+                    (g, 16)
+                } else {
+                    // A length never claims more memory than the buffer has.
+                    let (p, len) = Self::buf(&mut arena, *input, 1);
+                    (
+                        p,
+                        if p.is_null() {
+                            len as u32
+                        } else {
+                            len.max(0) as u32
+                        },
+                    )
+                };
+                let (op, ol) = Self::buf(&mut arena, *output, 0xcc);
+                let ol = if op.is_null() {
+                    ol as u32
+                } else {
+                    ol.max(0) as u32
+                };
+                let rp = arena.zeroed::<u32>(*returned);
+                let h = self.h(me, *s);
+                let (o, r) = self.overlapped(me, h, *ov, 0);
+                let c = status(
+                    "WSAIoctl",
+                    WSAIoctl(h, *code, ip.cast(), il, op.cast(), ol, rp, o, r),
+                );
+                if *code == FIONBIO as u32 {
+                    // Keep every socket non-blocking: a blocking call would wait for ever.
+                    let mut on = 1u32;
+                    ioctlsocket(h, FIONBIO, &mut on);
+                }
+                written_in("WSAIoctl", c, rp, u64::from(ol))
+            }
+            Op::InetPton { af, text, out } => {
+                let mut t = text.clone();
+                t.push(0);
+                let mut buf = [0u8; 16];
+                let bp = if *out {
+                    buf.as_mut_ptr().cast()
+                } else {
+                    null_mut()
+                };
+                match inet_pton(*af, t.as_ptr(), bp) {
+                    1 | 0 => Check::Ok,
+                    -1 => on(true),
+                    r => Check::Bad(format!("inet_pton returned {r}")),
+                }
+            }
+            Op::GetAddrInfo {
+                node,
+                service,
+                hints,
+            } => {
+                let z = |v: &Option<Vec<u8>>| {
+                    v.as_ref().map(|v| {
+                        let mut v: Vec<u8> = v.iter().map(|&b| b.max(1)).collect();
+                        v.push(0);
+                        v
+                    })
+                };
+                let (n, sv) = (z(node), z(service));
+                let h = hints.map(|(flags, family, socktype, protocol)| ADDRINFOA {
+                    ai_flags: flags,
+                    ai_family: family,
+                    ai_socktype: socktype,
+                    ai_protocol: protocol,
+                    ..ADDRINFOA::default()
+                });
+                let hp = h.as_ref().map_or(null(), |h| h as *const ADDRINFOA);
+                let mut res: *mut ADDRINFOA = null_mut();
+                let np = n.as_ref().map_or(null(), |v| v.as_ptr());
+                let sp = sv.as_ref().map_or(null(), |v| v.as_ptr());
+                let r = getaddrinfo(np, sp, hp, &mut res);
+                if r == 0 {
+                    if res.is_null() {
+                        return Check::Bad("getaddrinfo succeeded with no list".into());
+                    }
+                    freeaddrinfo(res);
+                    Check::Ok
+                } else if res.is_null() {
+                    Check::LastError(r)
+                } else {
+                    Check::Bad(format!("getaddrinfo failed {r} but returned a list"))
+                }
+            }
             Op::EnumProtocols {
                 filter,
                 entries,
@@ -2736,6 +2912,8 @@ fn er1_applies(op: &Op) -> bool {
             | Op::GetQueued { .. }
             | Op::IsBlocking
             | Op::Routine { .. }
+            // AD-5: the address conversions need no WSAStartup.
+            | Op::InetPton { .. }
             | Op::Timed {
                 what: Timed::SleepEx(_) | Timed::Queued(_) | Timed::ThreadSleep,
                 ..
