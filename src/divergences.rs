@@ -36,8 +36,8 @@
 //!   after 21 s of virtual time; a full backlog refuses at once (`WSAECONNREFUSED`).
 //! - [`sendto`](crate::sys::sendto) (`src/sys/net.rs`): a datagram to an unbound port is dropped
 //!   silently; there is no ICMP port-unreachable, so no later `WSAECONNRESET`.
-//! - [`WSAIoctl`](crate::sys::WSAIoctl) (`src/sys/control.rs`): AcceptEx, ConnectEx,
-//!   DisconnectEx, GetAcceptExSockaddrs and the TransmitFile functions are not served yet
+//! - [`WSAIoctl`](crate::sys::WSAIoctl) (`src/sys/control.rs`): AcceptEx, DisconnectEx,
+//!   GetAcceptExSockaddrs and the TransmitFile functions are not served yet
 //!   (their GUIDs fail `WSAEINVAL`); an overlapped `SIO_KEEPALIVE_VALS` writes
 //!   `*lpcbBytesReturned`; the extension functions are `extern "system-unwind"`.
 //! - [`WSARecvMsg`](crate::sys::WSARecvMsg) (`src/sys/control.rs`): no control data is

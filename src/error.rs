@@ -166,6 +166,8 @@ impl WsaError {
             WsaError::NotSocket | WsaError::InvalidHandle => 6,
             WsaError::Fault => 998,                // ERROR_NOACCESS
             WsaError::OperationNotSupported => 50, // ERROR_NOT_SUPPORTED
+            WsaError::ConnectionRefused => 1225,   // ERROR_CONNECTION_REFUSED
+            WsaError::TimedOut => 121,             // ERROR_SEM_TIMEOUT
             other => other.code(),
         }
     }

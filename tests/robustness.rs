@@ -278,6 +278,13 @@ enum Op {
         returned: bool,
         ov: Option<Ov>,
     },
+    /// `ConnectEx` (EX-3), as `WSAID_CONNECTEX` hands it out.
+    ConnectEx {
+        s: H,
+        to: Addr,
+        data: Buf,
+        ov: Option<Ov>,
+    },
     /// `inet_pton` (AD-5) of `text` (NUL-terminated), into a buffer or NULL.
     InetPton {
         af: i32,
@@ -891,6 +898,8 @@ fn call_op(spawn: bool) -> BoxedStrategy<Op> {
             .prop_map(|(s, code, guid, (input, output), returned, ov)| Op::WsaIoctl {
                 s, code, guid, input, output, returned, ov,
             }),
+        3 => (sock(), addr(), buf(64), prop_oneof![1 => Just(None), 6 => ov()])
+            .prop_map(|(s, to, data, ov)| Op::ConnectEx { s, to, data, ov }),
         2 => (
             prop_oneof![Just(AF_INET as i32), Just(AF_INET6 as i32), any::<i32>()],
             prop_oneof![
@@ -2337,6 +2346,25 @@ impl Ctx {
                     ioctlsocket(h, FIONBIO, &mut on);
                 }
                 written_in("WSAIoctl", c, rp, u64::from(ol))
+            }
+            Op::ConnectEx { s, to, data, ov } => {
+                let (p, len) = self.addr(&mut arena, to);
+                let (dp, dl) = Self::buf(&mut arena, *data, 7);
+                let dl = if dp.is_null() {
+                    dl as u32
+                } else {
+                    dl.max(0) as u32
+                };
+                let h = self.h(me, *s);
+                // The room is the send data: the completion reports at most that.
+                let (o, _) = self.overlapped(me, h, *ov, u64::from(dl));
+                let sent = arena.zeroed::<u32>(true);
+                let r = ConnectEx(h, p, len, dp.cast(), dl, sent, o);
+                match r {
+                    TRUE => Check::Bad("ConnectEx completed at once".into()),
+                    FALSE => on(true),
+                    r => Check::Bad(format!("ConnectEx returned {r}")),
+                }
             }
             Op::InetPton { af, text, out } => {
                 let mut t = text.clone();

@@ -188,6 +188,7 @@ fn start_op(
         crate::core::overlapped::OpKind::Send { .. } => "WSASend",
         crate::core::overlapped::OpKind::Recv { .. } => "WSARecv",
         crate::core::overlapped::OpKind::Control => "WSAIoctl",
+        crate::core::overlapped::OpKind::Connect { .. } => "ConnectEx",
     };
     let req = OpRequest {
         kind,

@@ -1774,6 +1774,9 @@ impl fmt::Display for IoCall<'_> {
                         OpKind::Send { data, .. } => format!("{} bytes", data.len()),
                         OpKind::Recv { capacity } => format!("room for {capacity} bytes"),
                         OpKind::Control => "a control code".to_string(),
+                        OpKind::Connect { data, .. } => {
+                            format!("connect, then {} bytes", data.len())
+                        }
                     };
                     let ev = r.event.map_or("NULL".into(), |e| e.to_string());
                     let routine = if r.routine.is_some() {

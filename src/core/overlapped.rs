@@ -12,7 +12,7 @@ use std::net::SocketAddrV4;
 use super::events::EventHandle;
 use super::providers::net::{Sd10, Sd12};
 use super::rules::Rule;
-use super::transport::{EndpointId, Proto};
+use super::transport::{EndpointId, Phase, Proto};
 use super::ws2::table::{Key, Socket};
 use super::{Block, Cx, Machine, ProcessId, Profile, Reply, Stop, ThreadId};
 use crate::error::WsaError;
@@ -107,6 +107,14 @@ pub enum OpKind {
     /// An overlapped `WSAIoctl` (EX-1): it has done its work when the call returns, and
     /// only its completion is indicated.
     Control,
+    /// `ConnectEx` (EX-3): a connection to the address in `to` (a `SOCKADDR` as passed), then
+    /// `data` sent on it; completes with `data`'s length once connected.
+    Connect {
+        /// The `SOCKADDR` bytes, decoded by the provider.
+        to: Vec<u8>,
+        /// `lpSendBuffer`'s bytes.
+        data: Vec<u8>,
+    },
 }
 
 /// A WSASend/WSARecv call with an `OVERLAPPED`.
@@ -302,6 +310,8 @@ pub struct Overlapped {
     /// Per socket, pending receives and sends in posting order (OV-7).
     recvs: BTreeMap<Socket, VecDeque<OpId>>,
     sends: BTreeMap<Socket, VecDeque<OpId>>,
+    /// Per socket, a pending `ConnectEx` (EX-3).
+    connects: BTreeMap<Socket, VecDeque<OpId>>,
     /// The last outcome of each `OVERLAPPED` address: whether an operation completed at once,
     /// and the answer of `WSAGetOverlappedResult` for the safe API's operations (no record).
     finished: BTreeMap<usize, Result<u32, WsaError>>,
@@ -367,6 +377,9 @@ impl Machine {
         req: OpRequest,
         fault: bool,
     ) -> Result<Reply, Stop> {
+        if let OpKind::Connect { .. } = req.kind {
+            return self.ex_3_connect(cx, s, req);
+        }
         let (ep_id, stream) = self.overlapped_checks(cx, s, &req.kind, fault)?;
         cx.rule(Rule::Ov1);
         if let Some(ev) = req.event {
@@ -395,7 +408,7 @@ impl Machine {
         } else {
             let capacity = match req.kind {
                 OpKind::Recv { capacity } => capacity,
-                OpKind::Send { .. } | OpKind::Control => 0,
+                OpKind::Send { .. } | OpKind::Control | OpKind::Connect { .. } => 0,
             };
             let e = self.transport.ep_mut(ep_id);
             e.pending_recvs += 1;
@@ -453,6 +466,22 @@ impl Machine {
         self.complete(id, result, Vec::new(), None, true);
     }
 
+    /// A `ConnectEx` (EX-3) that the provider started: pending until [`Machine::poll_socket_ops`]
+    /// sees its connection established or failed.
+    pub(in crate::core) fn pend_connect(&mut self, cx: &mut Cx, s: Socket, req: OpRequest) {
+        self.overlapped.next += 1;
+        let id = OpId(self.overlapped.next);
+        req.memory.0.pending();
+        let pending = Pending {
+            process: cx.process,
+            thread: cx.thread,
+            socket: s,
+            req,
+        };
+        self.overlapped.pending.insert(id, pending);
+        self.overlapped.connects.entry(s).or_default().push_back(id);
+    }
+
     /// The checks an overlapped operation passes before it starts, in Winsock's order (state,
     /// then pointers, then sizes): an error here means no completion will ever be indicated
     /// (OV-1). Returns the socket's endpoint and whether it is a stream.
@@ -498,8 +527,8 @@ impl Machine {
                     }
                 }
             }
-            // Started only by `WSAIoctl`, which has decided before it gets here.
-            OpKind::Control => {}
+            // Started by `WSAIoctl` and `ConnectEx`, which decide before they get here.
+            OpKind::Control | OpKind::Connect { .. } => {}
         }
         crate::core::er_3_pointers(cx, if fault { Err(WsaError::Fault) } else { Ok(()) })?;
         if let (OpKind::Send { data, .. }, false) = (kind, stream) {
@@ -515,6 +544,7 @@ impl Machine {
             .recvs
             .keys()
             .chain(self.overlapped.sends.keys())
+            .chain(self.overlapped.connects.keys())
             .copied()
             .collect();
         for s in sockets {
@@ -523,6 +553,32 @@ impl Machine {
     }
 
     pub(in crate::core) fn poll_socket_ops(&mut self, s: Socket) {
+        // A ConnectEx, once its connection is decided.
+        while let Some(&id) = self.overlapped.connects.get(&s).and_then(|q| q.front()) {
+            let Some(op) = self.overlapped.pending.get(&id) else {
+                break;
+            };
+            let Some(ep_id) = self.process(op.process).endpoint_of(s) else {
+                break;
+            };
+            let OpKind::Connect { ref data, .. } = op.req.kind else {
+                break;
+            };
+            let ep = self.transport.ep(ep_id);
+            let result = match ep.phase() {
+                Phase::Connecting => break,
+                Phase::Failed(e) => Err(e),
+                Phase::Connected { .. } => {
+                    let data = data.clone();
+                    self.transport.ep_mut(ep_id).send_q.extend(&data);
+                    self.transport.pump(self.now, ep_id);
+                    Ok(data.len() as u32)
+                }
+                Phase::Reset { error, .. } => Err(error),
+                Phase::Open { .. } | Phase::Listening { .. } => Err(WsaError::ConnectionAborted),
+            };
+            self.complete(id, result, Vec::new(), None, true);
+        }
         // Receives, in posting order (OV-7).
         while let Some(&id) = self.overlapped.recvs.get(&s).and_then(|q| q.front()) {
             let Some(op) = self.overlapped.pending.get(&id) else {
@@ -605,7 +661,11 @@ impl Machine {
             self.overlapped.pending.remove(&id).unwrap_or_else(|| {
                 panic!("invariant OV-2 broken: operation {id:?} completed twice")
             });
-        for q in [&mut self.overlapped.recvs, &mut self.overlapped.sends] {
+        for q in [
+            &mut self.overlapped.recvs,
+            &mut self.overlapped.sends,
+            &mut self.overlapped.connects,
+        ] {
             if let Some(queue) = q.get_mut(&op.socket) {
                 queue.retain(|o| *o != id);
                 if queue.is_empty() {

@@ -173,6 +173,7 @@ impl Overlapped {
             OpKind::Send { data, .. } => data.len(),
             OpKind::Recv { capacity } => *capacity,
             OpKind::Control => 0,
+            OpKind::Connect { data, .. } => data.len(),
         }
     }
 

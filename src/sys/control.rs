@@ -12,7 +12,7 @@ use super::overlapped::status_only;
 use super::types::*;
 use super::{WSARecvFrom, WSASendTo, WSASetLastError};
 use crate::consts::*;
-use crate::core::call::OptionCall;
+use crate::core::call::{IoCall, OptionCall};
 use crate::core::overlapped::OpKind;
 use crate::core::providers::control::{Control, Extension};
 use crate::core::ws2::table::Socket;
@@ -23,7 +23,7 @@ use crate::sim::thread::call;
 pub const WSAID_WSARECVMSG: GUID = GUID::from_u128(0xf689d7c8_6f1f_436b_8a53_e54fe351c322);
 /// `WSAID_ACCEPTEX` (not served yet: see [`WSAIoctl`]).
 pub const WSAID_ACCEPTEX: GUID = GUID::from_u128(0xb5367df1_cbac_11cf_95ca_00805f48a192);
-/// `WSAID_CONNECTEX` (not served yet: see [`WSAIoctl`]).
+/// `WSAID_CONNECTEX`: the GUID of [`ConnectEx`].
 pub const WSAID_CONNECTEX: GUID = GUID::from_u128(0x25a207b9_ddf3_4660_8ee9_76e58c74063e);
 /// `WSAID_DISCONNECTEX` (not served yet: see [`WSAIoctl`]).
 pub const WSAID_DISCONNECTEX: GUID = GUID::from_u128(0x7fda2e11_8630_436f_a031_f536a6eec157);
@@ -110,11 +110,12 @@ pub type LPFN_WSARECVMSG = Option<
 /// `ERROR_NOT_SUPPORTED`). A call refused by a check indicates nothing (win: sock.c
 /// `test_get_extension_func`, `test_base_handle`, `test_unsupported_ioctls`).
 ///
-/// The extension functions served: `WSAID_WSARECVMSG` ([`WSARecvMsg`]).
+/// The extension functions served: `WSAID_WSARECVMSG` ([`WSARecvMsg`]) and
+/// `WSAID_CONNECTEX` ([`ConnectEx`]).
 ///
 /// # Divergence
-/// AcceptEx, ConnectEx, DisconnectEx, GetAcceptExSockaddrs, TransmitFile and TransmitPackets
-/// are not served yet: their GUIDs fail `WSAEINVAL`, Windows' answer for a GUID the provider
+/// AcceptEx, DisconnectEx, GetAcceptExSockaddrs, TransmitFile and TransmitPackets are not
+/// served yet: their GUIDs fail `WSAEINVAL`, Windows' answer for a GUID the provider
 /// does not know. A successful overlapped `SIO_KEEPALIVE_VALS` writes 0 into
 /// `*lpcbBytesReturned`, which Windows leaves alone (win: sock.c `test_keepalive_vals`). The
 /// functions handed out are `extern "system-unwind"`, like the facade's, so the simulation
@@ -183,6 +184,7 @@ pub unsafe fn WSAIoctl(
     if let Control::Extension(e) = c {
         let f: usize = match e {
             Extension::RecvMsg => WSARecvMsg as *const () as usize,
+            Extension::ConnectEx => ConnectEx as *const () as usize,
         };
         // The core checked that the output holds a pointer.
         (lpvoutbuffer as *mut usize).write_unaligned(f);
@@ -263,4 +265,94 @@ pub unsafe fn WSASendMsg(
         lpoverlapped,
         lpcompletionroutine,
     )
+}
+
+/// `LPFN_CONNECTEX`: the type of the function `WSAID_CONNECTEX` names.
+pub type LPFN_CONNECTEX = Option<
+    unsafe extern "system-unwind" fn(
+        SOCKET,
+        *const SOCKADDR,
+        i32,
+        *const c_void,
+        u32,
+        *mut u32,
+        *mut OVERLAPPED,
+    ) -> BOOL,
+>;
+
+/// `ConnectEx` (the extension function of `WSAID_CONNECTEX`, SPEC EX-3): connects the bound,
+/// unconnected stream socket `s` to `name` as an overlapped operation, then sends the
+/// `dwSendDataLength` bytes at `lpSendBuffer` on the new connection. Returns FALSE with
+/// `WSA_IO_PENDING` once started; the operation completes (event, completion routine
+/// none, completion port packet) with the bytes sent once the connection is established,
+/// or with its error (`WSAECONNREFUSED`, `WSAETIMEDOUT`). Refused at once: a NULL
+/// `lpOverlapped` (`WSA_INVALID_PARAMETER`), an unbound, datagram or listening socket
+/// (`WSAEINVAL`), a connected one (`WSAEISCONN`), a short address (`WSAEFAULT`).
+///
+/// ```
+/// use ws2sim::sys::*;
+/// let sim = ws2sim::Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut d);
+///     let any = SOCKADDR_IN::from("0.0.0.0:0".parse::<std::net::SocketAddrV4>().unwrap());
+///     let to = SOCKADDR_IN::from("127.0.0.1:80".parse::<std::net::SocketAddrV4>().unwrap());
+///     let s = socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP);
+///     let mut ov = OVERLAPPED::default();
+///     let name = (&to as *const SOCKADDR_IN).cast();
+///     let r = ConnectEx(s, name, 16, std::ptr::null(), 0, std::ptr::null_mut(), &mut ov);
+///     assert_eq!((r, WSAGetLastError()), (FALSE, WSAEINVAL)); // not bound
+///     bind(s, (&any as *const SOCKADDR_IN).cast(), 16);
+///     let r = ConnectEx(s, name, 16, std::ptr::null(), 0, std::ptr::null_mut(), &mut ov);
+///     assert_eq!((r, WSAGetLastError()), (FALSE, WSA_IO_PENDING));
+///     // Nobody listens on port 80: the operation completes refused.
+///     let (mut n, mut flags) = (0, 0);
+///     assert_eq!(WSAGetOverlappedResult(s, &ov, &mut n, TRUE, &mut flags), FALSE);
+///     assert_eq!(WSAGetLastError(), WSAECONNREFUSED);
+///     WSACleanup();
+/// });
+/// ```
+///
+/// # Safety
+/// `name` holds `namelen` bytes, `lpSendBuffer` `dwSendDataLength`; the `OVERLAPPED` stays
+/// valid until the operation completed.
+pub unsafe extern "system-unwind" fn ConnectEx(
+    s: SOCKET,
+    name: *const SOCKADDR,
+    namelen: i32,
+    lpsendbuffer: *const c_void,
+    dwsenddatalength: u32,
+    lpdwbytessent: *mut u32,
+    lpoverlapped: *mut OVERLAPPED,
+) -> BOOL {
+    let to = if name.is_null() || namelen <= 0 {
+        Vec::new()
+    } else {
+        std::slice::from_raw_parts(name as *const u8, namelen as usize).to_vec()
+    };
+    let data = if lpsendbuffer.is_null() {
+        Vec::new()
+    } else {
+        std::slice::from_raw_parts(lpsendbuffer as *const u8, dwsenddatalength as usize).to_vec()
+    };
+    let req = (!lpoverlapped.is_null())
+        .then(|| status_only(OpKind::Connect { to, data }, lpoverlapped, None));
+    let r = call(IoCall::Overlapped {
+        s: Socket::from_raw(s),
+        req,
+        fault: false,
+        to: None,
+        flags: 0,
+        name: "ConnectEx",
+    });
+    match r {
+        Ok(Reply::Count(n)) => {
+            if !lpdwbytessent.is_null() {
+                lpdwbytessent.write_unaligned(n);
+            }
+            TRUE
+        }
+        _ => FALSE,
+    }
 }

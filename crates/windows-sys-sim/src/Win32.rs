@@ -337,6 +337,19 @@ pub mod Networking {
         /// [`ws2sim::sys::LITTLEENDIAN`] at windows-sys' type.
         pub const LITTLEENDIAN: u32 = ws2sim::sys::LITTLEENDIAN as u32;
 
+        /// windows-sys' `LPFN_CONNECTEX`.
+        pub type LPFN_CONNECTEX = Option<
+            unsafe extern "system" fn(
+                s: SOCKET,
+                name: *const SOCKADDR,
+                namelen: i32,
+                lpsendbuffer: *const core::ffi::c_void,
+                dwsenddatalength: u32,
+                lpdwbytessent: *mut u32,
+                lpoverlapped: *mut super::super::System::IO::OVERLAPPED,
+            ) -> crate::core::BOOL,
+        >;
+
         /// windows-sys' `LPFN_WSARECVMSG`.
         pub type LPFN_WSARECVMSG = Option<
             unsafe extern "system" fn(

@@ -18,16 +18,20 @@ use crate::error::WsaError;
 pub enum Extension {
     /// `WSAID_WSARECVMSG`: `WSARecvMsg`.
     RecvMsg,
+    /// `WSAID_CONNECTEX`: `ConnectEx` (EX-3).
+    ConnectEx,
 }
 
 impl Extension {
     /// The `WSAID_*` GUIDs, as windows-sys' `GUID::from_u128` writes them, with the functions
-    /// the built-in providers serve. `WSAID_ACCEPTEX`, `WSAID_CONNECTEX`,
-    /// `WSAID_DISCONNECTEX`, `WSAID_GETACCEPTEXSOCKADDRS`, `WSAID_TRANSMITFILE` and
-    /// `WSAID_TRANSMITPACKETS` are not served yet: asking for them fails `WSAEINVAL`, as for
-    /// any GUID the provider does not know (see [`Machine::ex_1_control`]).
-    pub const SERVED: [(u128, Extension); 1] =
-        [(0xf689d7c8_6f1f_436b_8a53_e54fe351c322, Extension::RecvMsg)];
+    /// the built-in providers serve. `WSAID_ACCEPTEX`, `WSAID_DISCONNECTEX`,
+    /// `WSAID_GETACCEPTEXSOCKADDRS`, `WSAID_TRANSMITFILE` and `WSAID_TRANSMITPACKETS` are not
+    /// served yet: asking for them fails `WSAEINVAL`, as for any GUID the provider does not
+    /// know (EX-1, see [`crate::sys::WSAIoctl`]).
+    pub const SERVED: [(u128, Extension); 2] = [
+        (0xf689d7c8_6f1f_436b_8a53_e54fe351c322, Extension::RecvMsg),
+        (0x25a207b9_ddf3_4660_8ee9_76e58c74063e, Extension::ConnectEx),
+    ];
 
     /// The extension of a GUID given as its 16 bytes in memory (`Data1`, `Data2`, `Data3`
     /// native-endian, then `Data4`).
@@ -51,6 +55,7 @@ impl Extension {
     pub const fn name(self) -> &'static str {
         match self {
             Extension::RecvMsg => "WSARecvMsg",
+            Extension::ConnectEx => "ConnectEx",
         }
     }
 }

@@ -10,6 +10,7 @@
 pub mod builtin;
 pub mod calls;
 pub mod cleanup;
+pub mod connect_ex;
 pub mod control;
 pub mod disconnect;
 pub mod msafd;

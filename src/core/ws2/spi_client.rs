@@ -376,10 +376,11 @@ impl World {
         s: Socket,
         op: crate::core::provider::Overlapped,
     ) -> Result<usize, Stop> {
-        let what = if op.is_send() {
-            "WSPSend (overlapped)"
-        } else {
-            "WSPRecv (overlapped)"
+        let what = match op.req.kind {
+            crate::core::overlapped::OpKind::Send { .. } => "WSPSend (overlapped)",
+            crate::core::overlapped::OpKind::Recv { .. } => "WSPRecv (overlapped)",
+            crate::core::overlapped::OpKind::Control => "WSPIoctl (overlapped)",
+            crate::core::overlapped::OpKind::Connect { .. } => "ConnectEx",
         };
         let room = op.len();
         let n = self.via_socket(cx, s, Wsp::overlapped(what), |p, spi| {
