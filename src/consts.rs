@@ -88,6 +88,17 @@ pub const SO_TYPE: i32 = 0x1008;
 pub const SO_MAX_MSG_SIZE: i32 = 0x2003;
 pub const SO_PROTOCOL_INFOA: i32 = 0x2004;
 pub const SO_PROTOCOL_INFOW: i32 = 0x2005;
+/// `setsockopt(accepted, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, &listener, sizeof(SOCKET))`
+/// after `AcceptEx` (EX-2).
+pub const SO_UPDATE_ACCEPT_CONTEXT: i32 = 0x700B;
+/// `setsockopt(s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0)` after `ConnectEx` (EX-3).
+pub const SO_UPDATE_CONNECT_CONTEXT: i32 = 0x7010;
+
+// DisconnectEx and TransmitFile flags (EX-4).
+/// Close the connection after the operation.
+pub const TF_DISCONNECT: u32 = 1;
+/// The socket may be used again by `AcceptEx` or `ConnectEx` once the operation completed.
+pub const TF_REUSE_SOCKET: u32 = 2;
 
 // IPPROTO_TCP options.
 pub const TCP_NODELAY: i32 = 1;

@@ -36,10 +36,27 @@
 //!   after 21 s of virtual time; a full backlog refuses at once (`WSAECONNREFUSED`).
 //! - [`sendto`](crate::sys::sendto) (`src/sys/net.rs`): a datagram to an unbound port is dropped
 //!   silently; there is no ICMP port-unreachable, so no later `WSAECONNRESET`.
-//! - [`WSAIoctl`](crate::sys::WSAIoctl) (`src/sys/control.rs`): AcceptEx, DisconnectEx,
-//!   GetAcceptExSockaddrs and the TransmitFile functions are not served yet
-//!   (their GUIDs fail `WSAEINVAL`); an overlapped `SIO_KEEPALIVE_VALS` writes
-//!   `*lpcbBytesReturned`; the extension functions are `extern "system-unwind"`.
+//! - [`WSAIoctl`](crate::sys::WSAIoctl) (`src/sys/control.rs`): the TransmitFile and
+//!   TransmitPackets functions are not served (their GUIDs fail `WSAEINVAL`); an overlapped
+//!   `SIO_KEEPALIVE_VALS` writes `*lpcbBytesReturned`; the extension functions are
+//!   `extern "system-unwind"`.
+//! - [`AcceptEx`](crate::sys::AcceptEx) (`src/sys/mswsock.rs`): [EX-2](crate::rules#ex-2) says
+//!   an address length below `sizeof(SOCKADDR_IN) + 16` fails `WSAEINVAL`; Windows accepts a
+//!   local length of 0, fails a remote length of 0 `WSAEFAULT` at once, and fails a short
+//!   non-zero length only when a connection arrives (`STATUS_BUFFER_TOO_SMALL`, leaving the
+//!   connection queued), and the simulator follows Windows (win: `test_AcceptEx`). That
+//!   completion reads `WSAEFAULT` from `WSAGetOverlappedResult` as on Windows, but kernel32
+//!   reports `ERROR_NOACCESS` (998) where Windows reports `ERROR_INSUFFICIENT_BUFFER` (122).
+//!   The output buffer's address layout is Wine's (an `i32` length, then the `SOCKADDR`).
+//!   `SO_UPDATE_ACCEPT_CONTEXT`'s own errors (a short value `WSAEFAULT`, no socket
+//!   `WSAENOTSOCK`, not a listener `WSAEINVAL`, not connected `WSAENOTCONN`) are the
+//!   simulator's choice; Windows' tests show only the success.
+//! - [`ConnectEx`](crate::sys::ConnectEx) (`src/sys/control.rs`): `SO_UPDATE_CONNECT_CONTEXT`
+//!   is accepted but gates nothing: `getpeername` and `shutdown` work right after the
+//!   connection, as under Wine, although [EX-3](crate::rules#ex-3) says the option enables them.
+//! - [`DisconnectEx`](crate::sys::DisconnectEx) (`src/sys/mswsock.rs`): the close completes
+//!   when the FIN is acknowledged (the simulator's reading of "when the close completes");
+//!   `TF_REUSE_SOCKET` gives the handle a fresh endpoint at once instead of after TIME_WAIT.
 //! - [`WSARecvMsg`](crate::sys::WSARecvMsg) (`src/sys/control.rs`): no control data is
 //!   delivered (`Control.len` 0) and a truncated datagram does not set `MSG_TRUNC`.
 //! - [`WSASendMsg`](crate::sys::WSASendMsg) (`src/sys/control.rs`): the control data is not

@@ -11,10 +11,7 @@ use ws2sim::sys::*;
 mod common;
 use common::*;
 
-const STATUS_PENDING: usize = 0x103;
-const STATUS_CANCELLED: usize = 0xC000_0120;
 const ERROR_CONNECTION_REFUSED: u32 = 1225;
-const ERROR_OPERATION_ABORTED: u32 = 995;
 
 /// `ConnectEx`, looked up through `WSAIoctl` on `s`.
 unsafe fn connect_ex(
@@ -52,15 +49,6 @@ fn bound_tcp() -> SOCKET {
     let any = sockaddr(Ipv4Addr::UNSPECIFIED, 0);
     assert_eq!(unsafe { bind(s, name_ptr(&any), 16) }, 0);
     s
-}
-
-/// An `OVERLAPPED` with a new event and `Internal` preset to 0xdead.
-fn ov_with_event() -> OVERLAPPED {
-    OVERLAPPED {
-        Internal: 0xdead,
-        hEvent: event() as HANDLE,
-        ..OVERLAPPED::default()
-    }
 }
 
 #[test]
@@ -145,6 +133,19 @@ fn ex_3_connectex_connects_then_sends_its_data_and_completes_with_the_count() {
         assert_eq!(peer.sin_port, 7310u16.to_be());
         let r = ce(s, name_ptr(&to), 16, null(), 0, null_mut(), &mut ov);
         assert_eq!((r, WSAGetLastError()), (FALSE, WSAEISCONN), "connected now");
+        // SO_UPDATE_CONNECT_CONTEXT: accepted on the connected socket, not on another.
+        let r = setsockopt(s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, null(), 0);
+        assert_eq!(r, 0);
+        let unconnected = bound_tcp();
+        let r = setsockopt(
+            unconnected,
+            SOL_SOCKET,
+            SO_UPDATE_CONNECT_CONTEXT,
+            null(),
+            0,
+        );
+        assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSAENOTCONN));
+        closesocket(unconnected);
         for s in [l, s, a] {
             closesocket(s);
         }

@@ -285,6 +285,22 @@ enum Op {
         data: Buf,
         ov: Option<Ov>,
     },
+    /// `AcceptEx` (EX-2) on `l` into `a`, with an output buffer of exactly the three lengths
+    /// (or NULL), then `GetAcceptExSockaddrs` on that buffer.
+    AcceptEx {
+        l: H,
+        a: H,
+        lengths: (u32, u32, u32),
+        null_buffer: bool,
+        ov: Option<Ov>,
+    },
+    /// `DisconnectEx` (EX-4).
+    DisconnectEx {
+        s: H,
+        ov: Option<Ov>,
+        flags: u32,
+        reserved: u32,
+    },
     /// `inet_pton` (AD-5) of `text` (NUL-terminated), into a buffer or NULL.
     InetPton {
         af: i32,
@@ -679,6 +695,8 @@ fn optname() -> BoxedStrategy<i32> {
         SO_MAX_MSG_SIZE,
         SO_PROTOCOL_INFOA,
         SO_PROTOCOL_INFOW,
+        SO_UPDATE_ACCEPT_CONTEXT,
+        SO_UPDATE_CONNECT_CONTEXT,
         0,
         -1,
         0x7fff_ffff,
@@ -900,6 +918,31 @@ fn call_op(spawn: bool) -> BoxedStrategy<Op> {
             }),
         3 => (sock(), addr(), buf(64), prop_oneof![1 => Just(None), 6 => ov()])
             .prop_map(|(s, to, data, ov)| Op::ConnectEx { s, to, data, ov }),
+        3 => (
+            sock(),
+            sock(),
+            (
+                prop_oneof![3 => Just(0u32), 2 => 1u32..64],
+                prop::sample::select(vec![0u32, 3, 20, 32, 48]),
+                prop::sample::select(vec![0u32, 3, 32, 48]),
+            ),
+            proptest::bool::weighted(0.05),
+            prop_oneof![1 => Just(None), 6 => ov()],
+        )
+            .prop_map(|(l, a, lengths, null_buffer, ov)| Op::AcceptEx {
+                l,
+                a,
+                lengths,
+                null_buffer,
+                ov
+            }),
+        2 => (
+            sock(),
+            prop_oneof![1 => Just(None), 3 => ov()],
+            prop_oneof![4 => Just(0u32), 2 => Just(TF_REUSE_SOCKET), 1 => any::<u32>()],
+            prop_oneof![6 => Just(0u32), 1 => any::<u32>()],
+        )
+            .prop_map(|(s, ov, flags, reserved)| Op::DisconnectEx { s, ov, flags, reserved }),
         2 => (
             prop_oneof![Just(AF_INET as i32), Just(AF_INET6 as i32), any::<i32>()],
             prop_oneof![
@@ -2346,6 +2389,59 @@ impl Ctx {
                     ioctlsocket(h, FIONBIO, &mut on);
                 }
                 written_in("WSAIoctl", c, rp, u64::from(ol))
+            }
+            Op::AcceptEx {
+                l,
+                a,
+                lengths: (data, local, remote),
+                null_buffer,
+                ov,
+            } => {
+                let (lh, ah) = (self.h(me, *l), self.h(me, *a));
+                let total = (data + local + remote) as usize;
+                // The buffer lives as long as the case: the completion may come much later.
+                let buf: *mut u8 = if *null_buffer {
+                    null_mut()
+                } else {
+                    Box::leak(vec![0u8; total.max(1)].into_boxed_slice()).as_mut_ptr()
+                };
+                let (o, _) = self.overlapped(me, lh, *ov, u64::from(*data));
+                let got = arena.zeroed::<u32>(true);
+                let r = AcceptEx(lh, ah, buf.cast(), *data, *local, *remote, got, o);
+                if !buf.is_null() {
+                    let (mut lp, mut rp) = (null_mut(), null_mut());
+                    let (mut ll, mut rl) = (0, 0);
+                    GetAcceptExSockaddrs(
+                        buf.cast(),
+                        *data,
+                        *local,
+                        *remote,
+                        &mut lp,
+                        &mut ll,
+                        &mut rp,
+                        &mut rl,
+                    );
+                }
+                match r {
+                    TRUE => Check::Bad("AcceptEx completed at once".into()),
+                    FALSE => on(true),
+                    r => Check::Bad(format!("AcceptEx returned {r}")),
+                }
+            }
+            Op::DisconnectEx {
+                s,
+                ov,
+                flags,
+                reserved,
+            } => {
+                let h = self.h(me, *s);
+                let (o, _) = self.overlapped(me, h, *ov, 0);
+                match DisconnectEx(h, o, *flags, *reserved) {
+                    TRUE if o.is_null() => Check::Ok,
+                    TRUE => Check::Bad("an overlapped DisconnectEx completed at once".into()),
+                    FALSE => on(true),
+                    r => Check::Bad(format!("DisconnectEx returned {r}")),
+                }
             }
             Op::ConnectEx { s, to, data, ov } => {
                 let (p, len) = self.addr(&mut arena, to);

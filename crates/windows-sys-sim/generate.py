@@ -31,7 +31,7 @@ WS = windows_sys_dir()
 # --- ws2sim::sys: the public items, by kind
 ours = {"fn": set(), "const": set(), "struct": set(), "union": set(), "type": set()}
 for f in glob.glob(os.path.join(ROOT, "src/sys/*.rs")) + [os.path.join(ROOT, "src/consts.rs")]:
-    for m in re.finditer(r'^pub (?:unsafe )?(?:extern "system" )?(fn|const|struct|union|type) (\w+)',
+    for m in re.finditer(r'^pub (?:unsafe )?(?:extern "system(?:-unwind)?" )?(fn|const|struct|union|type) (\w+)',
                          open(f).read(), re.M):
         ours[m.group(1)].add(m.group(2))
 

@@ -189,6 +189,8 @@ fn start_op(
         crate::core::overlapped::OpKind::Recv { .. } => "WSARecv",
         crate::core::overlapped::OpKind::Control => "WSAIoctl",
         crate::core::overlapped::OpKind::Connect { .. } => "ConnectEx",
+        crate::core::overlapped::OpKind::Accept { .. } => "AcceptEx",
+        crate::core::overlapped::OpKind::Disconnect { .. } => "DisconnectEx",
     };
     let req = OpRequest {
         kind,

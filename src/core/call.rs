@@ -1777,7 +1777,17 @@ impl fmt::Display for IoCall<'_> {
                         OpKind::Connect { data, .. } => {
                             format!("connect, then {} bytes", data.len())
                         }
+                        OpKind::Accept {
+                            accept, lengths, ..
+                        } => format!(
+                            "accept into {accept}, room for {} bytes, {} + {} for addresses",
+                            lengths.data, lengths.local, lengths.remote
+                        ),
+                        OpKind::Disconnect { flags, .. } => format!("flags {flags:#x}"),
                     };
+                    if let OpKind::Disconnect { blocking: true, .. } = r.kind {
+                        return write!(f, "{s}, {what}, NULL");
+                    }
                     let ev = r.event.map_or("NULL".into(), |e| e.to_string());
                     let routine = if r.routine.is_some() {
                         "routine"

@@ -6,13 +6,15 @@
 //! token made by `sys` and hands it back in a [`Completion`], which the harness applies (data
 //! into the buffers, status into the `OVERLAPPED`) and whose routine it queues as an APC.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddrV4;
 
 use super::events::EventHandle;
+use super::providers::accept_ex::{Ex2, Ex2Step};
+use super::providers::connect_ex::Ex3;
 use super::providers::net::{Sd10, Sd12};
 use super::rules::Rule;
-use super::transport::{EndpointId, Phase, Proto};
+use super::transport::{EndpointId, Proto};
 use super::ws2::table::{Key, Socket};
 use super::{Block, Cx, Machine, ProcessId, Profile, Reply, Stop, ThreadId};
 use crate::error::WsaError;
@@ -115,6 +117,45 @@ pub enum OpKind {
         /// `lpSendBuffer`'s bytes.
         data: Vec<u8>,
     },
+    /// `AcceptEx` (EX-2), an operation of the listening socket: its next connection becomes
+    /// `accept`'s, and the first data and both addresses go into the output buffer.
+    Accept {
+        /// `sAcceptSocket`.
+        accept: Socket,
+        /// The output buffer's three parts.
+        lengths: AcceptLengths,
+        /// The connection taken for it while it waits for the first data.
+        taken: Option<EndpointId>,
+    },
+    /// `DisconnectEx` (EX-4): a graceful close of the sending half that completes when the
+    /// close does.
+    Disconnect {
+        /// `dwFlags`: `TF_REUSE_SOCKET` (or 0); anything else fails `WSAEINVAL`.
+        flags: u32,
+        /// `dwReserved`: must be 0.
+        reserved: u32,
+        /// `lpOverlapped` was NULL: the call itself waits, and no completion is indicated.
+        blocking: bool,
+    },
+}
+
+/// `AcceptEx`'s `dwReceiveDataLength`, `dwLocalAddressLength` and `dwRemoteAddressLength`:
+/// the output buffer holds the first data, then the local address, then the remote one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcceptLengths {
+    /// Room for the first data (0: complete as soon as a connection is accepted).
+    pub data: u32,
+    /// Room for the local address.
+    pub local: u32,
+    /// Room for the remote address.
+    pub remote: u32,
+}
+
+impl AcceptLengths {
+    /// The output buffer's size.
+    pub fn total(self) -> usize {
+        self.data as usize + self.local as usize + self.remote as usize
+    }
 }
 
 /// A WSASend/WSARecv call with an `OVERLAPPED`.
@@ -130,6 +171,52 @@ pub struct OpRequest {
     pub routine: Option<Routine>,
     /// The caller's memory the completion writes.
     pub memory: Memory,
+}
+
+impl OpRequest {
+    /// A call that waits for its work itself, with no `OVERLAPPED` (a blocking
+    /// `DisconnectEx`): no record, no event, no routine. A blocked call is made again when it
+    /// may go on, so the request it passes each time is made anew from its arguments.
+    pub fn without_record(kind: OpKind) -> OpRequest {
+        OpRequest {
+            kind,
+            key: 0,
+            event: None,
+            routine: None,
+            memory: Memory(Box::new(NoRecord)),
+        }
+    }
+
+    /// The request of a call that itself waits (see [`OpRequest::without_record`]) made
+    /// again: the same request.
+    pub fn again(&self) -> Option<OpRequest> {
+        match self.kind {
+            OpKind::Disconnect {
+                flags,
+                reserved,
+                blocking: true,
+            } => Some(OpRequest::without_record(OpKind::Disconnect {
+                flags,
+                reserved,
+                blocking: true,
+            })),
+            OpKind::Disconnect { .. }
+            | OpKind::Send { .. }
+            | OpKind::Recv { .. }
+            | OpKind::Control
+            | OpKind::Connect { .. }
+            | OpKind::Accept { .. } => None,
+        }
+    }
+}
+
+/// The memory of a call with no `OVERLAPPED`: nothing to write.
+struct NoRecord;
+
+impl Sink for NoRecord {
+    fn pending(&self) {}
+
+    fn write(&self, _: Result<u32, WsaError>, _: &[u8], _: Option<SocketAddrV4>) {}
 }
 
 /// A pending operation.
@@ -231,7 +318,7 @@ pub mod status {
 
 /// The NTSTATUS values used, with the error each stands for (OV-5's status map). The first
 /// entry of an error is the one written for it.
-const NTSTATUS: [(u32, WsaError); 10] = [
+const NTSTATUS: [(u32, WsaError); 11] = [
     (0xC000_00BB, WsaError::OperationNotSupported), // STATUS_NOT_SUPPORTED
     (0xC000_0120, WsaError::OperationAborted),      // STATUS_CANCELLED
     (0xC000_020D, WsaError::ConnectionReset),       // STATUS_CONNECTION_RESET
@@ -242,6 +329,7 @@ const NTSTATUS: [(u32, WsaError); 10] = [
     (0xC000_020C, WsaError::Shutdown),              // STATUS_CONNECTION_DISCONNECTED
     (0xC000_013B, WsaError::ConnectionAborted),     // STATUS_LOCAL_DISCONNECT
     (0xC000_013C, WsaError::ConnectionReset),       // STATUS_REMOTE_DISCONNECT
+    (0xC000_0023, WsaError::Fault),                 // STATUS_BUFFER_TOO_SMALL (EX-2)
 ];
 
 /// `NTSTATUS_FROM_WIN32`: the NTSTATUS of facility `FACILITY_NTWIN32` carrying a Win32 (or
@@ -310,8 +398,11 @@ pub struct Overlapped {
     /// Per socket, pending receives and sends in posting order (OV-7).
     recvs: BTreeMap<Socket, VecDeque<OpId>>,
     sends: BTreeMap<Socket, VecDeque<OpId>>,
-    /// Per socket, a pending `ConnectEx` (EX-3).
-    connects: BTreeMap<Socket, VecDeque<OpId>>,
+    /// Per socket, its pending extension operations in posting order: `ConnectEx` (EX-3),
+    /// `DisconnectEx` (EX-4), and on a listener its `AcceptEx`s (EX-2).
+    extensions: BTreeMap<Socket, VecDeque<OpId>>,
+    /// The accept sockets of the pending `AcceptEx`s (EX-2: one at a time).
+    accept_sockets: BTreeSet<(ProcessId, Socket)>,
     /// The last outcome of each `OVERLAPPED` address: whether an operation completed at once,
     /// and the answer of `WSAGetOverlappedResult` for the safe API's operations (no record).
     finished: BTreeMap<usize, Result<u32, WsaError>>,
@@ -319,6 +410,11 @@ pub struct Overlapped {
 }
 
 impl Overlapped {
+    /// EX-2: whether a pending `AcceptEx` names `s` as its accept socket.
+    pub(in crate::core) fn is_accept_socket(&self, p: ProcessId, s: Socket) -> bool {
+        self.accept_sockets.contains(&(p, s))
+    }
+
     /// Pending operations of a process (CL-8 counts them).
     pub fn pending_of(&self, p: ProcessId) -> usize {
         self.pending.values().filter(|o| o.process == p).count()
@@ -377,17 +473,22 @@ impl Machine {
         req: OpRequest,
         fault: bool,
     ) -> Result<Reply, Stop> {
-        if let OpKind::Connect { .. } = req.kind {
-            return self.ex_3_connect(cx, s, req);
+        match req.kind {
+            OpKind::Connect { .. } => return self.ex_3(cx, Ex3::Connect { s, req }),
+            OpKind::Accept { .. } => {
+                let what = Ex2::Accept {
+                    listener: s,
+                    req,
+                    fault,
+                };
+                return self.ex_2(cx, what);
+            }
+            OpKind::Disconnect { .. } => return self.ex_4_disconnect(cx, s, req),
+            OpKind::Send { .. } | OpKind::Recv { .. } | OpKind::Control => {}
         }
         let (ep_id, stream) = self.overlapped_checks(cx, s, &req.kind, fault)?;
         cx.rule(Rule::Ov1);
-        if let Some(ev) = req.event {
-            if req.routine.is_none() {
-                cx.rule(Rule::Ov3); // Reset when the operation starts.
-                self.process_mut(cx.process).signal(ev, false);
-            }
-        }
+        self.ov_3_started(cx, &req);
         self.overlapped.next += 1;
         let id = OpId(self.overlapped.next);
         let is_send = matches!(req.kind, OpKind::Send { .. });
@@ -408,7 +509,11 @@ impl Machine {
         } else {
             let capacity = match req.kind {
                 OpKind::Recv { capacity } => capacity,
-                OpKind::Send { .. } | OpKind::Control | OpKind::Connect { .. } => 0,
+                OpKind::Send { .. }
+                | OpKind::Control
+                | OpKind::Connect { .. }
+                | OpKind::Accept { .. }
+                | OpKind::Disconnect { .. } => 0,
             };
             let e = self.transport.ep_mut(ep_id);
             e.pending_recvs += 1;
@@ -466,12 +571,26 @@ impl Machine {
         self.complete(id, result, Vec::new(), None, true);
     }
 
-    /// A `ConnectEx` (EX-3) that the provider started: pending until [`Machine::poll_socket_ops`]
-    /// sees its connection established or failed.
-    pub(in crate::core) fn pend_connect(&mut self, cx: &mut Cx, s: Socket, req: OpRequest) {
+    /// OV-3, the part decided as an operation starts: its `hEvent` is reset, unless a
+    /// completion routine was given (then the event is the caller's to use). The other part,
+    /// signalling it on completion, is [`Machine::complete`]'s.
+    fn ov_3_started(&mut self, cx: &mut Cx, req: &OpRequest) {
+        if let (Some(ev), None) = (req.event, &req.routine) {
+            cx.rule(Rule::Ov3);
+            self.process_mut(cx.process).signal(ev, false);
+        }
+    }
+
+    /// An extension operation (EX-2..EX-4) that the provider started: pending until
+    /// [`Machine::poll_socket_ops`] sees it done. Its event is reset as it starts (OV-3).
+    pub(in crate::core) fn pend_extension(&mut self, cx: &mut Cx, s: Socket, req: OpRequest) {
+        self.ov_3_started(cx, &req);
         self.overlapped.next += 1;
         let id = OpId(self.overlapped.next);
         req.memory.0.pending();
+        if let OpKind::Accept { accept, .. } = req.kind {
+            self.overlapped.accept_sockets.insert((cx.process, accept));
+        }
         let pending = Pending {
             process: cx.process,
             thread: cx.thread,
@@ -479,7 +598,13 @@ impl Machine {
             req,
         };
         self.overlapped.pending.insert(id, pending);
-        self.overlapped.connects.entry(s).or_default().push_back(id);
+        self.overlapped
+            .extensions
+            .entry(s)
+            .or_default()
+            .push_back(id);
+        // It may be done at once (a connection already queued for an AcceptEx).
+        self.poll_socket_ops(s);
     }
 
     /// The checks an overlapped operation passes before it starts, in Winsock's order (state,
@@ -527,8 +652,12 @@ impl Machine {
                     }
                 }
             }
-            // Started by `WSAIoctl` and `ConnectEx`, which decide before they get here.
-            OpKind::Control | OpKind::Connect { .. } => {}
+            // Started by `WSAIoctl` and the extension functions, which decide before they
+            // get here.
+            OpKind::Control
+            | OpKind::Connect { .. }
+            | OpKind::Accept { .. }
+            | OpKind::Disconnect { .. } => {}
         }
         crate::core::er_3_pointers(cx, if fault { Err(WsaError::Fault) } else { Ok(()) })?;
         if let (OpKind::Send { data, .. }, false) = (kind, stream) {
@@ -544,7 +673,7 @@ impl Machine {
             .recvs
             .keys()
             .chain(self.overlapped.sends.keys())
-            .chain(self.overlapped.connects.keys())
+            .chain(self.overlapped.extensions.keys())
             .copied()
             .collect();
         for s in sockets {
@@ -552,32 +681,49 @@ impl Machine {
         }
     }
 
-    pub(in crate::core) fn poll_socket_ops(&mut self, s: Socket) {
-        // A ConnectEx, once its connection is decided.
-        while let Some(&id) = self.overlapped.connects.get(&s).and_then(|q| q.front()) {
-            let Some(op) = self.overlapped.pending.get(&id) else {
-                break;
-            };
-            let Some(ep_id) = self.process(op.process).endpoint_of(s) else {
-                break;
-            };
-            let OpKind::Connect { ref data, .. } = op.req.kind else {
-                break;
-            };
-            let ep = self.transport.ep(ep_id);
-            let result = match ep.phase() {
-                Phase::Connecting => break,
-                Phase::Failed(e) => Err(e),
-                Phase::Connected { .. } => {
-                    let data = data.clone();
-                    self.transport.ep_mut(ep_id).send_q.extend(&data);
-                    self.transport.pump(self.now, ep_id);
-                    Ok(data.len() as u32)
+    /// Whether the extension operation `id` is done, and how: its result and the bytes for
+    /// its buffer. `None` while it waits. Each kind is decided by its rule's function.
+    fn extension_outcome(&mut self, id: OpId) -> Option<(Result<u32, WsaError>, Vec<u8>)> {
+        let op = self.overlapped.pending.get(&id)?;
+        let (process, s) = (op.process, op.socket);
+        match op.req.kind {
+            OpKind::Connect { ref data, .. } => {
+                let data = data.clone();
+                self.ex_3_outcome(process, s, &data)
+                    .map(|r| (r, Vec::new()))
+            }
+            OpKind::Accept {
+                accept,
+                lengths,
+                taken,
+            } => match self.ex_2_outcome(process, s, accept, lengths, taken) {
+                Ex2Step::Wait(now_taken) => {
+                    if let Some(op) = self.overlapped.pending.get_mut(&id) {
+                        if let OpKind::Accept { ref mut taken, .. } = op.req.kind {
+                            *taken = now_taken;
+                        }
+                    }
+                    None
                 }
-                Phase::Reset { error, .. } => Err(error),
-                Phase::Open { .. } | Phase::Listening { .. } => Err(WsaError::ConnectionAborted),
-            };
-            self.complete(id, result, Vec::new(), None, true);
+                Ex2Step::Done(result, image) => Some((result, image)),
+            },
+            OpKind::Disconnect { flags, .. } => self
+                .ex_4_outcome(process, s, flags)
+                .map(|r| (r, Vec::new())),
+            OpKind::Send { .. } | OpKind::Recv { .. } | OpKind::Control => None,
+        }
+    }
+
+    pub(in crate::core) fn poll_socket_ops(&mut self, s: Socket) {
+        // Extension operations, each once it is decided (AcceptEx in posting order).
+        let ids: Vec<OpId> = match self.overlapped.extensions.get(&s) {
+            Some(q) => q.iter().copied().collect(),
+            None => Vec::new(),
+        };
+        for id in ids {
+            if let Some((result, data)) = self.extension_outcome(id) {
+                self.complete(id, result, data, None, true);
+            }
         }
         // Receives, in posting order (OV-7).
         while let Some(&id) = self.overlapped.recvs.get(&s).and_then(|q| q.front()) {
@@ -664,7 +810,7 @@ impl Machine {
         for q in [
             &mut self.overlapped.recvs,
             &mut self.overlapped.sends,
-            &mut self.overlapped.connects,
+            &mut self.overlapped.extensions,
         ] {
             if let Some(queue) = q.get_mut(&op.socket) {
                 queue.retain(|o| *o != id);
@@ -672,6 +818,9 @@ impl Machine {
                     q.remove(&op.socket);
                 }
             }
+        }
+        if let OpKind::Accept { accept, .. } = op.req.kind {
+            self.overlapped.accept_sockets.remove(&(op.process, accept));
         }
         if let OpKind::Recv { capacity } = op.req.kind {
             if let Some(ep) = self.process(op.process).endpoint_of(op.socket) {
@@ -723,7 +872,19 @@ impl Machine {
             .overlapped
             .pending
             .iter()
-            .filter(|(_, o)| pick(o.process, o.socket))
+            .filter(|(_, o)| {
+                // An AcceptEx is also its accept socket's operation (win: closing either
+                // aborts it).
+                let accept = match o.req.kind {
+                    OpKind::Accept { accept, .. } => Some(accept),
+                    OpKind::Send { .. }
+                    | OpKind::Recv { .. }
+                    | OpKind::Control
+                    | OpKind::Connect { .. }
+                    | OpKind::Disconnect { .. } => None,
+                };
+                pick(o.process, o.socket) || accept.is_some_and(|a| pick(o.process, a))
+            })
             .map(|(id, _)| *id)
             .collect();
         for &id in &ids {

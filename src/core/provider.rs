@@ -174,6 +174,8 @@ impl Overlapped {
             OpKind::Recv { capacity } => *capacity,
             OpKind::Control => 0,
             OpKind::Connect { data, .. } => data.len(),
+            OpKind::Accept { lengths, .. } => lengths.data as usize,
+            OpKind::Disconnect { .. } => 0,
         }
     }
 

@@ -10,7 +10,9 @@ use core::ffi::c_void;
 
 use super::overlapped::status_only;
 use super::types::*;
-use super::{WSARecvFrom, WSASendTo, WSASetLastError};
+use super::{
+    AcceptEx, DisconnectEx, GetAcceptExSockaddrs, WSARecvFrom, WSASendTo, WSASetLastError,
+};
 use crate::consts::*;
 use crate::core::call::{IoCall, OptionCall};
 use crate::core::overlapped::OpKind;
@@ -21,15 +23,19 @@ use crate::sim::thread::call;
 
 /// `WSAID_WSARECVMSG`: the GUID of `WSARecvMsg` for `SIO_GET_EXTENSION_FUNCTION_POINTER`.
 pub const WSAID_WSARECVMSG: GUID = GUID::from_u128(0xf689d7c8_6f1f_436b_8a53_e54fe351c322);
-/// `WSAID_ACCEPTEX` (not served yet: see [`WSAIoctl`]).
+/// `WSAID_ACCEPTEX`: the GUID of [`AcceptEx`].
 pub const WSAID_ACCEPTEX: GUID = GUID::from_u128(0xb5367df1_cbac_11cf_95ca_00805f48a192);
 /// `WSAID_CONNECTEX`: the GUID of [`ConnectEx`].
 pub const WSAID_CONNECTEX: GUID = GUID::from_u128(0x25a207b9_ddf3_4660_8ee9_76e58c74063e);
-/// `WSAID_DISCONNECTEX` (not served yet: see [`WSAIoctl`]).
+/// `WSAID_DISCONNECTEX`: the GUID of [`DisconnectEx`].
 pub const WSAID_DISCONNECTEX: GUID = GUID::from_u128(0x7fda2e11_8630_436f_a031_f536a6eec157);
-/// `WSAID_GETACCEPTEXSOCKADDRS` (not served yet: see [`WSAIoctl`]).
+/// `WSAID_GETACCEPTEXSOCKADDRS`: the GUID of [`GetAcceptExSockaddrs`].
 pub const WSAID_GETACCEPTEXSOCKADDRS: GUID =
     GUID::from_u128(0xb5367df2_cbac_11cf_95ca_00805f48a192);
+/// `WSAID_TRANSMITFILE` (not served: `WSAIoctl` fails it `WSAEINVAL`).
+pub const WSAID_TRANSMITFILE: GUID = GUID::from_u128(0xb5367df0_cbac_11cf_95ca_00805f48a192);
+/// `WSAID_TRANSMITPACKETS` (not served: `WSAIoctl` fails it `WSAEINVAL`).
+pub const WSAID_TRANSMITPACKETS: GUID = GUID::from_u128(0xd9689da0_1f90_11d3_9971_00c04f68c876);
 
 /// `tcp_keepalive`: `SIO_KEEPALIVE_VALS`' input.
 #[repr(C)]
@@ -185,6 +191,9 @@ pub unsafe fn WSAIoctl(
         let f: usize = match e {
             Extension::RecvMsg => WSARecvMsg as *const () as usize,
             Extension::ConnectEx => ConnectEx as *const () as usize,
+            Extension::AcceptEx => AcceptEx as *const () as usize,
+            Extension::GetAcceptExSockaddrs => GetAcceptExSockaddrs as *const () as usize,
+            Extension::DisconnectEx => DisconnectEx as *const () as usize,
         };
         // The core checked that the output holds a pointer.
         (lpvoutbuffer as *mut usize).write_unaligned(f);
@@ -288,6 +297,11 @@ pub type LPFN_CONNECTEX = Option<
 /// or with its error (`WSAECONNREFUSED`, `WSAETIMEDOUT`). Refused at once: a NULL
 /// `lpOverlapped` (`WSA_INVALID_PARAMETER`), an unbound, datagram or listening socket
 /// (`WSAEINVAL`), a connected one (`WSAEISCONN`), a short address (`WSAEFAULT`).
+///
+/// # Divergence
+/// `SO_UPDATE_CONNECT_CONTEXT` is accepted on the connected socket but gates nothing:
+/// `getpeername` and `shutdown` work as soon as the connection is up, as under Wine, where
+/// [EX-3](crate::rules#ex-3) says the option enables them (sim).
 ///
 /// ```
 /// use ws2sim::sys::*;

@@ -62,6 +62,7 @@
 mod addr;
 mod control;
 mod events;
+mod mswsock;
 mod net;
 mod overlapped;
 mod resolve;
@@ -73,6 +74,7 @@ pub use crate::consts::*;
 pub use addr::*;
 pub use control::*;
 pub use events::*;
+pub use mswsock::*;
 pub use net::*;
 pub use overlapped::*;
 pub use resolve::*;

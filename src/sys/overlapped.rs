@@ -107,6 +107,40 @@ pub(super) unsafe fn status_only(
     }
 }
 
+/// An operation that fills one buffer of `len` bytes at `buf` on completion (`AcceptEx`;
+/// `DisconnectEx` with none).
+///
+/// # Safety
+/// `overlapped` is NULL or valid; `buf` holds `len` bytes until the operation completes.
+pub(super) unsafe fn into_buffer(
+    kind: OpKind,
+    overlapped: *mut OVERLAPPED,
+    buf: usize,
+    len: usize,
+) -> OpRequest {
+    let event = if overlapped.is_null() {
+        0
+    } else {
+        (*overlapped).hEvent as isize
+    };
+    OpRequest {
+        kind,
+        key: overlapped as usize,
+        event: (event != 0).then(|| EventHandle::from_raw(event)),
+        routine: None,
+        memory: Memory(Box::new(OpMemory {
+            overlapped: overlapped as usize,
+            bufs: if buf == 0 || len == 0 {
+                Vec::new()
+            } else {
+                vec![(buf, len)]
+            },
+            from: 0,
+            fromlen: 0,
+        })),
+    }
+}
+
 /// What an overlapped send carries besides its buffers: `WSASendTo`'s `lpTo` as passed
 /// (`None` for `WSASend`, or NULL) and `dwFlags`.
 struct Target<'a> {

@@ -556,3 +556,20 @@ pub fn assert_no_loss(sim: &Sim) {
     let losses = data_losses(&sim.trace());
     assert!(losses.is_empty(), "{losses:?}");
 }
+
+/// `OVERLAPPED.Internal` of a pending operation (`STATUS_PENDING`).
+pub const STATUS_PENDING: usize = 0x103;
+/// `OVERLAPPED.Internal` of an aborted operation (`STATUS_CANCELLED`).
+pub const STATUS_CANCELLED: usize = 0xC000_0120;
+/// kernel32's code for an aborted operation.
+pub const ERROR_OPERATION_ABORTED: u32 = 995;
+
+/// An `OVERLAPPED` with a new event and `Internal` preset to 0xdead, so what an operation
+/// writes (or leaves alone) shows.
+pub fn ov_with_event() -> OVERLAPPED {
+    OVERLAPPED {
+        Internal: 0xdead,
+        hEvent: event() as HANDLE,
+        ..OVERLAPPED::default()
+    }
+}

@@ -126,6 +126,31 @@ pub mod Networking {
         /// [`ws2sim::sys::AI_V4MAPPED`] at windows-sys' type.
         pub const AI_V4MAPPED: u32 = ws2sim::sys::AI_V4MAPPED as u32;
 
+        /// [`ws2sim::sys::AcceptEx`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn AcceptEx(
+            slistensocket: SOCKET,
+            sacceptsocket: SOCKET,
+            lpoutputbuffer: *mut core::ffi::c_void,
+            dwreceivedatalength: u32,
+            dwlocaladdresslength: u32,
+            dwremoteaddresslength: u32,
+            lpdwbytesreceived: *mut u32,
+            lpoverlapped: *mut super::super::System::IO::OVERLAPPED,
+        ) -> crate::core::BOOL {
+            unsafe {
+                ws2sim::sys::AcceptEx(
+                    slistensocket,
+                    sacceptsocket,
+                    lpoutputbuffer,
+                    dwreceivedatalength,
+                    dwlocaladdresslength,
+                    dwremoteaddresslength,
+                    lpdwbytesreceived,
+                    lpoverlapped,
+                )
+            }
+        }
+
         /// [`ws2sim::sys::BASE_PROTOCOL`] at windows-sys' type.
         pub const BASE_PROTOCOL: u32 = ws2sim::sys::BASE_PROTOCOL as u32;
 
@@ -188,6 +213,31 @@ pub mod Networking {
         /// [`ws2sim::sys::FreeAddrInfoW`] with windows-sys' signature.
         pub unsafe extern "system-unwind" fn FreeAddrInfoW(paddrinfo: *const ADDRINFOW) {
             unsafe { ws2sim::sys::FreeAddrInfoW(paddrinfo) }
+        }
+
+        /// [`ws2sim::sys::GetAcceptExSockaddrs`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn GetAcceptExSockaddrs(
+            lpoutputbuffer: *const core::ffi::c_void,
+            dwreceivedatalength: u32,
+            dwlocaladdresslength: u32,
+            dwremoteaddresslength: u32,
+            localsockaddr: *mut *mut SOCKADDR,
+            localsockaddrlength: *mut i32,
+            remotesockaddr: *mut *mut SOCKADDR,
+            remotesockaddrlength: *mut i32,
+        ) {
+            unsafe {
+                ws2sim::sys::GetAcceptExSockaddrs(
+                    lpoutputbuffer,
+                    dwreceivedatalength,
+                    dwlocaladdresslength,
+                    dwremoteaddresslength,
+                    localsockaddr,
+                    localsockaddrlength,
+                    remotesockaddr,
+                    remotesockaddrlength,
+                )
+            }
         }
 
         /// [`ws2sim::sys::GetAddrInfoW`] with windows-sys' signature.
@@ -337,6 +387,20 @@ pub mod Networking {
         /// [`ws2sim::sys::LITTLEENDIAN`] at windows-sys' type.
         pub const LITTLEENDIAN: u32 = ws2sim::sys::LITTLEENDIAN as u32;
 
+        /// windows-sys' `LPFN_ACCEPTEX`.
+        pub type LPFN_ACCEPTEX = Option<
+            unsafe extern "system" fn(
+                slistensocket: SOCKET,
+                sacceptsocket: SOCKET,
+                lpoutputbuffer: *mut core::ffi::c_void,
+                dwreceivedatalength: u32,
+                dwlocaladdresslength: u32,
+                dwremoteaddresslength: u32,
+                lpdwbytesreceived: *mut u32,
+                lpoverlapped: *mut super::super::System::IO::OVERLAPPED,
+            ) -> crate::core::BOOL,
+        >;
+
         /// windows-sys' `LPFN_CONNECTEX`.
         pub type LPFN_CONNECTEX = Option<
             unsafe extern "system" fn(
@@ -348,6 +412,30 @@ pub mod Networking {
                 lpdwbytessent: *mut u32,
                 lpoverlapped: *mut super::super::System::IO::OVERLAPPED,
             ) -> crate::core::BOOL,
+        >;
+
+        /// windows-sys' `LPFN_DISCONNECTEX`.
+        pub type LPFN_DISCONNECTEX = Option<
+            unsafe extern "system" fn(
+                s: SOCKET,
+                lpoverlapped: *mut super::super::System::IO::OVERLAPPED,
+                dwflags: u32,
+                dwreserved: u32,
+            ) -> crate::core::BOOL,
+        >;
+
+        /// windows-sys' `LPFN_GETACCEPTEXSOCKADDRS`.
+        pub type LPFN_GETACCEPTEXSOCKADDRS = Option<
+            unsafe extern "system" fn(
+                lpoutputbuffer: *const core::ffi::c_void,
+                dwreceivedatalength: u32,
+                dwlocaladdresslength: u32,
+                dwremoteaddresslength: u32,
+                localsockaddr: *mut *mut SOCKADDR,
+                localsockaddrlength: *mut i32,
+                remotesockaddr: *mut *mut SOCKADDR,
+                remotesockaddrlength: *mut i32,
+            ),
         >;
 
         /// windows-sys' `LPFN_WSARECVMSG`.
@@ -575,6 +663,12 @@ pub mod Networking {
         /// [`ws2sim::sys::SO_TYPE`] at windows-sys' type.
         pub const SO_TYPE: i32 = ws2sim::sys::SO_TYPE as i32;
 
+        /// [`ws2sim::sys::SO_UPDATE_ACCEPT_CONTEXT`] at windows-sys' type.
+        pub const SO_UPDATE_ACCEPT_CONTEXT: i32 = ws2sim::sys::SO_UPDATE_ACCEPT_CONTEXT as i32;
+
+        /// [`ws2sim::sys::SO_UPDATE_CONNECT_CONTEXT`] at windows-sys' type.
+        pub const SO_UPDATE_CONNECT_CONTEXT: i32 = ws2sim::sys::SO_UPDATE_CONNECT_CONTEXT as i32;
+
         /// [`ws2sim::sys::TCP_KEEPALIVE`] at windows-sys' type.
         pub const TCP_KEEPALIVE: i32 = ws2sim::sys::TCP_KEEPALIVE as i32;
 
@@ -589,6 +683,12 @@ pub mod Networking {
 
         /// [`ws2sim::sys::TCP_NODELAY`] at windows-sys' type.
         pub const TCP_NODELAY: i32 = ws2sim::sys::TCP_NODELAY as i32;
+
+        /// [`ws2sim::sys::TF_DISCONNECT`] at windows-sys' type.
+        pub const TF_DISCONNECT: u32 = ws2sim::sys::TF_DISCONNECT as u32;
+
+        /// [`ws2sim::sys::TF_REUSE_SOCKET`] at windows-sys' type.
+        pub const TF_REUSE_SOCKET: u32 = ws2sim::sys::TF_REUSE_SOCKET as u32;
 
         pub use ws2sim::sys::TIMEVAL;
 
@@ -815,6 +915,12 @@ pub mod Networking {
         /// [`ws2sim::sys::WSAID_GETACCEPTEXSOCKADDRS`] at windows-sys' type.
         pub const WSAID_GETACCEPTEXSOCKADDRS: crate::core::GUID =
             ws2sim::sys::WSAID_GETACCEPTEXSOCKADDRS;
+
+        /// [`ws2sim::sys::WSAID_TRANSMITFILE`] at windows-sys' type.
+        pub const WSAID_TRANSMITFILE: crate::core::GUID = ws2sim::sys::WSAID_TRANSMITFILE;
+
+        /// [`ws2sim::sys::WSAID_TRANSMITPACKETS`] at windows-sys' type.
+        pub const WSAID_TRANSMITPACKETS: crate::core::GUID = ws2sim::sys::WSAID_TRANSMITPACKETS;
 
         /// [`ws2sim::sys::WSAID_WSARECVMSG`] at windows-sys' type.
         pub const WSAID_WSARECVMSG: crate::core::GUID = ws2sim::sys::WSAID_WSARECVMSG;

@@ -653,6 +653,16 @@ fn every_constant_has_windows_sys_value_and_type() {
         "SO_TYPE"
     );
     assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::SO_UPDATE_ACCEPT_CONTEXT,
+        windows_sys::Win32::Networking::WinSock::SO_UPDATE_ACCEPT_CONTEXT,
+        "SO_UPDATE_ACCEPT_CONTEXT"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::SO_UPDATE_CONNECT_CONTEXT,
+        windows_sys::Win32::Networking::WinSock::SO_UPDATE_CONNECT_CONTEXT,
+        "SO_UPDATE_CONNECT_CONTEXT"
+    );
+    assert_eq!(
         windows_sys_sim::Win32::Networking::WinSock::TCP_KEEPALIVE,
         windows_sys::Win32::Networking::WinSock::TCP_KEEPALIVE,
         "TCP_KEEPALIVE"
@@ -676,6 +686,16 @@ fn every_constant_has_windows_sys_value_and_type() {
         windows_sys_sim::Win32::Networking::WinSock::TCP_NODELAY,
         windows_sys::Win32::Networking::WinSock::TCP_NODELAY,
         "TCP_NODELAY"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::TF_DISCONNECT,
+        windows_sys::Win32::Networking::WinSock::TF_DISCONNECT,
+        "TF_DISCONNECT"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::TF_REUSE_SOCKET,
+        windows_sys::Win32::Networking::WinSock::TF_REUSE_SOCKET,
+        "TF_REUSE_SOCKET"
     );
     assert_eq!(
         windows_sys_sim::Win32::Networking::WinSock::WSADESCRIPTION_LEN,
@@ -921,6 +941,36 @@ fn every_constant_has_windows_sys_value_and_type() {
             windows_sys::Win32::Networking::WinSock::WSAID_GETACCEPTEXSOCKADDRS.data4
         ),
         "WSAID_GETACCEPTEXSOCKADDRS"
+    );
+    assert_eq!(
+        (
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_TRANSMITFILE.data1,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_TRANSMITFILE.data2,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_TRANSMITFILE.data3,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_TRANSMITFILE.data4
+        ),
+        (
+            windows_sys::Win32::Networking::WinSock::WSAID_TRANSMITFILE.data1,
+            windows_sys::Win32::Networking::WinSock::WSAID_TRANSMITFILE.data2,
+            windows_sys::Win32::Networking::WinSock::WSAID_TRANSMITFILE.data3,
+            windows_sys::Win32::Networking::WinSock::WSAID_TRANSMITFILE.data4
+        ),
+        "WSAID_TRANSMITFILE"
+    );
+    assert_eq!(
+        (
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_TRANSMITPACKETS.data1,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_TRANSMITPACKETS.data2,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_TRANSMITPACKETS.data3,
+            windows_sys_sim::Win32::Networking::WinSock::WSAID_TRANSMITPACKETS.data4
+        ),
+        (
+            windows_sys::Win32::Networking::WinSock::WSAID_TRANSMITPACKETS.data1,
+            windows_sys::Win32::Networking::WinSock::WSAID_TRANSMITPACKETS.data2,
+            windows_sys::Win32::Networking::WinSock::WSAID_TRANSMITPACKETS.data3,
+            windows_sys::Win32::Networking::WinSock::WSAID_TRANSMITPACKETS.data4
+        ),
+        "WSAID_TRANSMITPACKETS"
     );
     assert_eq!(
         (

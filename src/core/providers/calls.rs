@@ -5,6 +5,8 @@ use crate::consts::*;
 use crate::core::call::Reply;
 use crate::core::catalog;
 use crate::core::provider;
+use crate::core::providers::accept_ex::Ex2;
+use crate::core::providers::connect_ex::Ex3;
 use crate::core::providers::net::Op6;
 use crate::core::providers::socket::SocketState;
 use crate::core::providers::{socket, sockopt};
@@ -89,6 +91,16 @@ impl Machine {
         value: Option<&[u8]>,
         len: i32,
     ) -> Result<(), Stop> {
+        match (level, name) {
+            (SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT) => {
+                let what = Ex2::UpdateContext { s, value, len };
+                return self.ex_2(cx, what).map(drop);
+            }
+            (SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT) => {
+                return self.ex_3(cx, Ex3::UpdateContext(s)).map(drop);
+            }
+            _ => {}
+        }
         let st = self.process_mut(cx.process).socket_mut(cx, s)?;
         sockopt::set(cx, st, level, name, value, len)?;
         // The transport uses the buffer sizes.

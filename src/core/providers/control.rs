@@ -20,17 +20,31 @@ pub enum Extension {
     RecvMsg,
     /// `WSAID_CONNECTEX`: `ConnectEx` (EX-3).
     ConnectEx,
+    /// `WSAID_ACCEPTEX`: `AcceptEx` (EX-2).
+    AcceptEx,
+    /// `WSAID_GETACCEPTEXSOCKADDRS`: `GetAcceptExSockaddrs` (EX-2).
+    GetAcceptExSockaddrs,
+    /// `WSAID_DISCONNECTEX`: `DisconnectEx` (EX-4).
+    DisconnectEx,
 }
 
 impl Extension {
     /// The `WSAID_*` GUIDs, as windows-sys' `GUID::from_u128` writes them, with the functions
-    /// the built-in providers serve. `WSAID_ACCEPTEX`, `WSAID_DISCONNECTEX`,
-    /// `WSAID_GETACCEPTEXSOCKADDRS`, `WSAID_TRANSMITFILE` and `WSAID_TRANSMITPACKETS` are not
-    /// served yet: asking for them fails `WSAEINVAL`, as for any GUID the provider does not
+    /// the built-in providers serve. `WSAID_TRANSMITFILE` and `WSAID_TRANSMITPACKETS` are
+    /// not served: asking for them fails `WSAEINVAL`, as for any GUID the provider does not
     /// know (EX-1, see [`crate::sys::WSAIoctl`]).
-    pub const SERVED: [(u128, Extension); 2] = [
+    pub const SERVED: [(u128, Extension); 5] = [
         (0xf689d7c8_6f1f_436b_8a53_e54fe351c322, Extension::RecvMsg),
         (0x25a207b9_ddf3_4660_8ee9_76e58c74063e, Extension::ConnectEx),
+        (0xb5367df1_cbac_11cf_95ca_00805f48a192, Extension::AcceptEx),
+        (
+            0xb5367df2_cbac_11cf_95ca_00805f48a192,
+            Extension::GetAcceptExSockaddrs,
+        ),
+        (
+            0x7fda2e11_8630_436f_a031_f536a6eec157,
+            Extension::DisconnectEx,
+        ),
     ];
 
     /// The extension of a GUID given as its 16 bytes in memory (`Data1`, `Data2`, `Data3`
@@ -56,6 +70,9 @@ impl Extension {
         match self {
             Extension::RecvMsg => "WSARecvMsg",
             Extension::ConnectEx => "ConnectEx",
+            Extension::AcceptEx => "AcceptEx",
+            Extension::GetAcceptExSockaddrs => "GetAcceptExSockaddrs",
+            Extension::DisconnectEx => "DisconnectEx",
         }
     }
 }

@@ -7,12 +7,14 @@
 //! A base provider never touches Ws2_32's state (startup counts, the catalog, other
 //! providers); it reaches the network only through the transport.
 
+pub mod accept_ex;
 pub mod builtin;
 pub mod calls;
 pub mod cleanup;
 pub mod connect_ex;
 pub mod control;
 pub mod disconnect;
+pub mod disconnect_ex;
 pub mod msafd;
 pub mod net;
 pub mod sockaddr;

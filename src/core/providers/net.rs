@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::consts::*;
 use crate::core::events::NetEvents;
+use crate::core::providers::accept_ex::Ex2;
 use crate::core::providers::{sockaddr, sockopt};
 use crate::core::rules::Rule;
 use crate::core::transport::{is_broadcast, EndpointId, Phase, Share};
@@ -101,15 +102,15 @@ pub enum Sd10 {
 
 /// What the calls need to know of a socket, copied out of the process's table.
 #[derive(Debug, Clone, Copy)]
-struct Info {
-    ep: EndpointId,
-    nonblocking: bool,
-    stream: bool,
-    disconnect_data: bool,
+pub(in crate::core) struct Info {
+    pub(in crate::core) ep: EndpointId,
+    pub(in crate::core) nonblocking: bool,
+    pub(in crate::core) stream: bool,
+    pub(in crate::core) disconnect_data: bool,
     /// SO_RCVTIMEO and SO_SNDTIMEO, in milliseconds (0: none).
-    timeouts: (u32, u32),
+    pub(in crate::core) timeouts: (u32, u32),
     /// SO_BROADCAST.
-    broadcast: bool,
+    pub(in crate::core) broadcast: bool,
 }
 
 /// What [`Machine::op_6`] is asked about.
@@ -137,7 +138,7 @@ fn data_len(present: bool, len: i32) -> Result<usize, WsaError> {
 }
 
 impl Machine {
-    fn info(&mut self, cx: &mut Cx, s: Socket) -> Result<Info, WsaError> {
+    pub(in crate::core) fn info(&mut self, cx: &mut Cx, s: Socket) -> Result<Info, WsaError> {
         let st = self.process_mut(cx.process).socket_mut(cx, s)?;
         Ok(Info {
             ep: st.endpoint,
@@ -157,7 +158,7 @@ impl Machine {
     }
 
     /// Blocks the call, or fails `WSAEWOULDBLOCK` on a non-blocking socket.
-    fn wait(i: Info, what: &'static str, s: Socket) -> Stop {
+    pub(in crate::core) fn wait(i: Info, what: &'static str, s: Socket) -> Stop {
         if i.nonblocking {
             Stop::Fail(WsaError::WouldBlock)
         } else {
@@ -299,6 +300,7 @@ impl Machine {
                 }
                 Phase::Open { .. } | Phase::Failed(_) => {}
             }
+            self.ex_2(cx, Ex2::Connect(s))?;
         }
         let to = sockaddr::decode(addr.ok_or(WsaError::Fault)?)?;
         if to.ip().is_unspecified() || to.port() == 0 {
@@ -538,6 +540,7 @@ impl Machine {
         len: Option<&mut i32>,
     ) -> Result<Reply, Stop> {
         let i = self.info(cx, s)?;
+        self.ex_2(cx, Ex2::PeerName(s))?;
         let ep = self.transport.ep(i.ep);
         let peer = ep
             .peer_addr

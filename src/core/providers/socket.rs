@@ -96,6 +96,9 @@ pub struct SocketState {
     /// DU-2: `HANDLE_FLAG_INHERIT` and `HANDLE_FLAG_PROTECT_FROM_CLOSE`, as
     /// SetHandleInformation stored them.
     pub handle_flags: u32,
+    /// EX-2: `AcceptEx` gave this socket a connection of this listener, and
+    /// `SO_UPDATE_ACCEPT_CONTEXT` has not been set on it yet.
+    pub accept_context: Option<crate::core::ws2::table::Socket>,
 }
 
 impl SocketState {
@@ -114,6 +117,7 @@ impl SocketState {
             options: BTreeMap::new(),
             groups: Vec::new(),
             handle_flags: 0,
+            accept_context: None,
         }
     }
 

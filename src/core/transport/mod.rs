@@ -345,6 +345,11 @@ impl Transport {
         self.set_phase(e, Phase::Listening { backlog });
     }
 
+    /// The next established connection waiting on listener `e`, left in the queue.
+    pub fn peek_accept(&self, e: EndpointId) -> Option<EndpointId> {
+        self.ep(e).accept_q.front().copied()
+    }
+
     /// The next established connection waiting on listener `e`, if any.
     pub fn pop_accept(&mut self, e: EndpointId) -> Option<EndpointId> {
         self.ep_mut(e).accept_q.pop_front()

@@ -20,7 +20,7 @@ use crate::core::call::{
     DataCall, EventCall, IoCall, KernelCall, OptionCall, ProcessCall, SocketCall, SpiCall,
 };
 use crate::core::catalog::{self, Catalog};
-use crate::core::overlapped::ResultArgs;
+use crate::core::overlapped::{OpRequest, ResultArgs};
 use crate::core::provider;
 use crate::core::providers::control::{ex_1_count_on_failure, ex_1_served_overlapped};
 use crate::core::providers::net::RecvArgs;
@@ -683,7 +683,12 @@ impl World {
                 flags,
                 ..
             } => {
-                let mut req = req.take().ok_or(WsaError::InvalidParameter)?;
+                // A call that waits itself keeps its request for when it is made again.
+                let again = req.as_ref().and_then(OpRequest::again);
+                let mut req = match again {
+                    Some(r) => r,
+                    None => req.take().ok_or(WsaError::InvalidParameter)?,
+                };
                 if let Some(raw) = *to {
                     if let Some(failed) = self.send_to_destination(cx, *s, &mut req, raw, *flags) {
                         return failed;

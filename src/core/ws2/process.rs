@@ -303,6 +303,12 @@ impl ProcessState {
         })
     }
 
+    /// The row of live socket `s`, if it is one (for the core's own bookkeeping; calls check
+    /// their handles with [`ProcessState::socket_mut`]).
+    pub(in crate::core) fn row_mut(&mut self, s: Socket) -> Option<&mut SocketState> {
+        self.ws2.as_mut()?.sockets.get_mut(s)
+    }
+
     /// Every open socket, oldest first.
     pub(in crate::core) fn socket_keys(&self) -> Vec<Socket> {
         self.ws2

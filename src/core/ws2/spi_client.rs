@@ -381,6 +381,8 @@ impl World {
             crate::core::overlapped::OpKind::Recv { .. } => "WSPRecv (overlapped)",
             crate::core::overlapped::OpKind::Control => "WSPIoctl (overlapped)",
             crate::core::overlapped::OpKind::Connect { .. } => "ConnectEx",
+            crate::core::overlapped::OpKind::Accept { .. } => "AcceptEx",
+            crate::core::overlapped::OpKind::Disconnect { .. } => "DisconnectEx",
         };
         let room = op.len();
         let n = self.via_socket(cx, s, Wsp::overlapped(what), |p, spi| {
