@@ -136,10 +136,11 @@
 //! - [`CreateIoCompletionPort`](crate::sys::CreateIoCompletionPort) (`src/sys/overlapped.rs`):
 //!   an operation with a completion routine on an associated socket posts its packet too, and
 //!   its `hEvent` is left alone.
-//! - `get_overlapped_result` (`src/core/overlapped.rs`, internal; seen in
-//!   [`GetOverlappedResult`](crate::sys::GetOverlappedResult)): NULL pointers fail
-//!   `ERROR_INVALID_PARAMETER` instead of an access violation; waiting on a record nothing will
-//!   complete is reported as a deadlock.
+//! - `ex_7` (`src/core/ports.rs`, internal; seen in
+//!   [`GetOverlappedResult`](crate::sys::GetOverlappedResult),
+//!   [`GetQueuedCompletionStatusEx`](crate::sys::GetQueuedCompletionStatusEx)): NULL pointers
+//!   and an empty entry array fail `ERROR_INVALID_PARAMETER` instead of an access violation;
+//!   waiting on a record nothing will complete is reported as a deadlock.
 //! - [`WsaError::win32_code`](crate::WsaError::win32_code) (`src/error.rs`): errors no
 //!   overlapped operation ends with keep their Winsock value.
 //! - `pl_1_poll` (`src/core/events.rs`, internal; seen in [`WSAPoll`](crate::sys::WSAPoll)):

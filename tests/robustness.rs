@@ -388,6 +388,27 @@ enum Op {
         key: bool,
         ov: bool,
     },
+    /// `GetQueuedCompletionStatusEx` (EX-7) with room for `max` entries (or a NULL array),
+    /// not waiting.
+    GetQueuedEx {
+        port: H,
+        max: u32,
+        null_array: bool,
+        removed: bool,
+    },
+    /// `PostQueuedCompletionStatus` (EX-7) with a NULL `OVERLAPPED`.
+    Post {
+        port: H,
+        bytes: u32,
+        key: u64,
+    },
+    /// `CancelIo` (`which` 0), `CancelIoEx(s, NULL)` (1) or `CancelIoEx(s, ov)` of one of the
+    /// case's `OVERLAPPED`s (EX-7).
+    Cancel {
+        s: H,
+        which: u8,
+        ov: u8,
+    },
     /// `WSASocketW` on the liar's entry over UDP or TCP (found with `WSAEnumProtocolsW`;
     /// without a liar, a zeroed `WSAPROTOCOL_INFOW`).
     LayeredSocket {
@@ -896,6 +917,11 @@ fn call_op(spawn: bool) -> BoxedStrategy<Op> {
             .prop_map(|(file, existing, key, threads)| Op::CreatePort { file, existing, key, threads }),
         3 => (port(), any::<bool>(), any::<bool>(), any::<bool>())
             .prop_map(|(port, bytes, key, ov)| Op::GetQueued { port, bytes, key, ov }),
+        2 => (port(), 0u32..5, proptest::bool::weighted(0.1), any::<bool>())
+            .prop_map(|(port, max, null_array, removed)| Op::GetQueuedEx { port, max, null_array, removed }),
+        2 => (port(), any::<u32>(), any::<u64>())
+            .prop_map(|(port, bytes, key)| Op::Post { port, bytes, key }),
+        2 => (sock(), 0u8..3, any::<u8>()).prop_map(|(s, which, ov)| Op::Cancel { s, which, ov }),
         3 => any::<bool>().prop_map(|udp| Op::LayeredSocket { udp }),
         3 => (
             sock(),
@@ -2760,6 +2786,55 @@ impl Ctx {
                 );
                 self.packet_in(c, bp, op)
             }
+            Op::GetQueuedEx {
+                port,
+                max,
+                null_array,
+                removed,
+            } => {
+                let mut entries = vec![OVERLAPPED_ENTRY::default(); *max as usize];
+                let ep = if *null_array {
+                    null_mut()
+                } else {
+                    entries.as_mut_ptr()
+                };
+                let rp = arena.zeroed::<u32>(*removed);
+                let r =
+                    GetQueuedCompletionStatusEx(self.handle_ptr(me, *port), ep, *max, rp, 0, FALSE);
+                let mut c = boolean("GetQueuedCompletionStatusEx", r);
+                if r == TRUE && !rp.is_null() && *rp > *max {
+                    c = Check::Bad(format!("{} entries removed into room for {max}", *rp));
+                }
+                for e in entries.iter().filter(|e| !e.lpOverlapped.is_null()) {
+                    let (bytes, ov) = (e.dwNumberOfBytesTransferred, e.lpOverlapped);
+                    c = self.packet_in(c, &bytes, &ov);
+                }
+                c
+            }
+            Op::Post { port, bytes, key } => boolean(
+                "PostQueuedCompletionStatus",
+                PostQueuedCompletionStatus(
+                    self.handle_ptr(me, *port),
+                    *bytes,
+                    *key as usize,
+                    null(),
+                ),
+            ),
+            Op::Cancel { s, which, ov } => {
+                let h = self.h(me, *s) as HANDLE;
+                match which {
+                    0 => boolean("CancelIo", CancelIo(h)),
+                    1 => boolean("CancelIoEx", CancelIoEx(h, null())),
+                    _ => {
+                        let o = if self.ovs.is_empty() {
+                            null()
+                        } else {
+                            self.ovs[usize::from(*ov) % self.ovs.len()].0 as *const OVERLAPPED
+                        };
+                        boolean("CancelIoEx", CancelIoEx(h, o))
+                    }
+                }
+            }
             Op::LayeredSocket { udp } => {
                 let name = if *udp { LIAR_UDP } else { LIAR_TCP };
                 let entry = api::enum_protocols(None)
@@ -3017,6 +3092,9 @@ fn kernel32(op: &Op) -> bool {
     matches!(
         op,
         Op::GetQueued { .. }
+            | Op::GetQueuedEx { .. }
+            | Op::Post { .. }
+            | Op::Cancel { .. }
             | Op::CreatePort { .. }
             | Op::Timed {
                 what: Timed::Queued(_),
@@ -3034,6 +3112,9 @@ fn er1_applies(op: &Op) -> bool {
             | Op::Sleep(_)
             | Op::CreatePort { .. }
             | Op::GetQueued { .. }
+            | Op::GetQueuedEx { .. }
+            | Op::Post { .. }
+            | Op::Cancel { .. }
             | Op::IsBlocking
             | Op::Routine { .. }
             // AD-5: the address conversions need no WSAStartup.

@@ -721,6 +721,46 @@ pub enum IoCall<'a> {
         /// `lpNumberOfBytesTransferred` is not NULL.
         has_bytes: bool,
     },
+    /// kernel32 `GetOverlappedResultEx(hFile, lpOverlapped, lpNumberOfBytesTransferred,
+    /// dwMilliseconds, bAlertable)`.
+    GetOverlappedResultEx {
+        /// `hFile`: the socket.
+        s: Socket,
+        /// Reads the record's `(Internal, InternalHigh)` (`None`: NULL `lpOverlapped`).
+        record: Option<Record<'a>>,
+        /// `dwMilliseconds` (`None`: `INFINITE`).
+        timeout: Option<std::time::Duration>,
+        /// `bAlertable`.
+        alertable: bool,
+        /// `lpNumberOfBytesTransferred` is not NULL.
+        has_bytes: bool,
+    },
+    /// kernel32 `GetQueuedCompletionStatusEx(port, entries, ulCount, .., dwMilliseconds,
+    /// fAlertable)`.
+    GetQueuedEx {
+        /// The port.
+        port: PortHandle,
+        /// `ulCount` (the entries' room; 0 when the array is NULL).
+        max: u32,
+        /// `dwMilliseconds` (`None`: `INFINITE`).
+        timeout: Option<std::time::Duration>,
+        /// `fAlertable`.
+        alertable: bool,
+    },
+    /// kernel32 `PostQueuedCompletionStatus(port, bytes, key, lpOverlapped)`.
+    PostPacket {
+        /// The port.
+        port: PortHandle,
+        /// The packet to queue.
+        packet: Packet,
+    },
+    /// kernel32 `CancelIo(hFile)` and `CancelIoEx(hFile, lpOverlapped)`.
+    Cancel {
+        /// `hFile`: the socket.
+        s: Socket,
+        /// Which of its operations.
+        which: Cancel,
+    },
     /// `CreateIoCompletionPort(FileHandle, ExistingCompletionPort, CompletionKey, n)`.
     CreatePort {
         /// The socket to associate (`None`: `INVALID_HANDLE_VALUE`).
@@ -1034,6 +1074,17 @@ impl Returns {
     }
 }
 
+/// Which operations `CancelIo` / `CancelIoEx` cancel (EX-7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancel {
+    /// `CancelIo`: the calling thread's operations on the handle.
+    ThreadOps,
+    /// `CancelIoEx(h, NULL)`: every operation on the handle.
+    All,
+    /// `CancelIoEx(h, lpOverlapped)`: the operation of this `OVERLAPPED`.
+    One(usize),
+}
+
 /// What a successful call returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reply {
@@ -1056,6 +1107,11 @@ pub enum Reply {
     Port(PortHandle),
     /// A dequeued completion packet.
     Packet(Packet),
+    /// `GetQueuedCompletionStatusEx`'s packets, oldest first (at least one).
+    Packets(Vec<Packet>),
+    /// An alertable wait ended because APCs ran in it (OV-4): the wait functions return
+    /// `WAIT_IO_COMPLETION`, the others FALSE with it as the last error.
+    Alerted,
     /// `WSPStartup`'s answer.
     Negotiated(Negotiated),
     /// A namespace lookup's address (CL-9).
@@ -1087,6 +1143,8 @@ impl fmt::Display for Reply {
                 None => write!(f, "TRUE ({} bytes, key {:#x})", p.bytes, p.key),
                 Some(e) => write!(f, "FALSE ({}, key {:#x})", e.name(), p.key),
             },
+            Reply::Packets(list) => write!(f, "TRUE ({} entries)", list.len()),
+            Reply::Alerted => f.write_str("WAIT_IO_COMPLETION"),
             Reply::Negotiated(n) => write!(f, "0 (version {}, high {})", n.version, n.high),
             Reply::Addr(a) => write!(f, "{a}"),
             Reply::Time(t) => write!(f, "{t}"),
@@ -1750,6 +1808,47 @@ impl IoCall<'_> {
                 .in_hook()
                 .waits(Wait::NotAlertable)
                 .win32_codes(),
+            // EX-7: GetOverlappedResult with a timeout, alertable as asked.
+            IoCall::GetOverlappedResultEx { alertable, .. } => {
+                Spec::of(Kernel32, "GetOverlappedResultEx")
+                    .gate(Gate::None)
+                    .returns(Returns::False)
+                    .in_hook()
+                    .waits(if *alertable {
+                        Wait::AlertableReturns
+                    } else {
+                        Wait::NotAlertable
+                    })
+                    .win32_codes()
+            }
+            IoCall::GetQueuedEx { alertable, .. } => {
+                Spec::of(Kernel32, "GetQueuedCompletionStatusEx")
+                    .gate(Gate::None)
+                    .returns(Returns::False)
+                    .in_hook()
+                    .waits(if *alertable {
+                        Wait::AlertableReturns
+                    } else {
+                        Wait::NotAlertable
+                    })
+                    .win32_codes()
+            }
+            IoCall::PostPacket { .. } => Spec::of(Kernel32, "PostQueuedCompletionStatus")
+                .gate(Gate::None)
+                .returns(Returns::False)
+                .in_hook()
+                .win32_codes(),
+            IoCall::Cancel { which, .. } => Spec::of(
+                Kernel32,
+                match which {
+                    Cancel::ThreadOps => "CancelIo",
+                    Cancel::All | Cancel::One(_) => "CancelIoEx",
+                },
+            )
+            .gate(Gate::None)
+            .returns(Returns::False)
+            .in_hook()
+            .win32_codes(),
             // ER-1: kernel32 objects need no WSAStartup and are never refused by TH-5.
             IoCall::CreatePort { .. } => Spec::of(Kernel32, "CreateIoCompletionPort")
                 .gate(Gate::None)
@@ -1825,6 +1924,43 @@ impl fmt::Display for IoCall<'_> {
                 let t = timeout.map_or("INFINITE".into(), |t| t.as_millis().to_string());
                 write!(f, "{port}, {t}")
             }
+            IoCall::GetOverlappedResultEx {
+                s,
+                record,
+                timeout,
+                alertable,
+                ..
+            } => {
+                let record = if record.is_some() {
+                    "&OVERLAPPED"
+                } else {
+                    "NULL"
+                };
+                let t = timeout.map_or("INFINITE".into(), |t| t.as_millis().to_string());
+                write!(f, "{s}, {record}, {t}, {alertable}")
+            }
+            IoCall::GetQueuedEx {
+                port,
+                max,
+                timeout,
+                alertable,
+            } => {
+                let t = timeout.map_or("INFINITE".into(), |t| t.as_millis().to_string());
+                write!(f, "{port}, room for {max}, {t}, {alertable}")
+            }
+            IoCall::PostPacket { port, packet } => {
+                let ov = if packet.overlapped == 0 {
+                    "NULL"
+                } else {
+                    "&OVERLAPPED"
+                };
+                write!(f, "{port}, {}, {:#x}, {ov}", packet.bytes, packet.key)
+            }
+            IoCall::Cancel { s, which } => match which {
+                Cancel::ThreadOps => write!(f, "{s}"),
+                Cancel::All => write!(f, "{s}, NULL"),
+                Cancel::One(_) => write!(f, "{s}, &OVERLAPPED"),
+            },
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod events;
 pub(crate) mod fixtures;
 pub mod machine;
 pub mod overlapped;
+mod ports;
 pub mod provider;
 pub mod providers;
 pub mod request;

@@ -907,6 +907,34 @@ impl Machine {
         !ids.is_empty()
     }
 
+    /// Cancels the pending operations of `process` on `s` (EX-7's `CancelIo`/`CancelIoEx`):
+    /// those `thread` issued (`None`: any), or the one of the `OVERLAPPED` at `key`. Each
+    /// completes with `WSA_OPERATION_ABORTED` and its completion indicated. Returns how many.
+    pub(super) fn cancel_ops(
+        &mut self,
+        process: ProcessId,
+        s: Socket,
+        thread: Option<ThreadId>,
+        key: Option<usize>,
+    ) -> usize {
+        let ids: Vec<OpId> = self
+            .overlapped
+            .pending
+            .iter()
+            .filter(|(_, o)| {
+                o.process == process
+                    && o.socket == s
+                    && thread.is_none_or(|t| o.thread == t)
+                    && key.is_none_or(|k| o.req.key == k)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for &id in &ids {
+            self.complete(id, Err(WsaError::OperationAborted), Vec::new(), None, true);
+        }
+        ids.len()
+    }
+
     /// WSAGetOverlappedResult (OV-5) on socket `s`: the answer of the record itself ([`answer_of_record`]),
     /// so any record works, including one the caller filled in. A caller without a record
     /// (the safe API's [`OverlappedOp`](crate::api::OverlappedOp)) names its operation by
@@ -938,37 +966,6 @@ impl Machine {
             (None, None) => return Err(WsaError::Fault.into()),
         };
         answer_of_record(read, wait, "WSAGetOverlappedResult")
-    }
-
-    /// EX-7, kernel32 `GetOverlappedResult`: answers from the record itself, as OV-5 has it
-    /// for `WSAGetOverlappedResult`, with Win32 codes (the call table's `Codes::Win32`).
-    ///
-    /// A handle that is no socket of the process → `ERROR_INVALID_HANDLE`. `Internal` still
-    /// `STATUS_PENDING` → `ERROR_IO_INCOMPLETE`, or with `bWait` a wait until the record
-    /// changes. `STATUS_SUCCESS` → TRUE with `InternalHigh` bytes; another status → FALSE
-    /// with its error. Works on any record, including one the caller filled in.
-    ///
-    /// # Divergence
-    /// A NULL `lpOverlapped` or `lpNumberOfBytesTransferred` is an access violation on
-    /// Windows; the simulator fails `ERROR_INVALID_PARAMETER` (87). A wait on a record no
-    /// operation will complete is reported as a deadlock (Windows waits for ever).
-    pub(in crate::core) fn get_overlapped_result(
-        &mut self,
-        cx: &mut Cx,
-        s: Socket,
-        record: Option<crate::core::call::Record<'_>>,
-        wait: bool,
-        has_bytes: bool,
-    ) -> Result<Reply, Stop> {
-        cx.rule(Rule::Ex7);
-        // A socket closed while the call waited: the record holds the outcome (CS-6).
-        if !cx.resumed && self.process(cx.process).socket_chain(s).is_none() {
-            return Err(WsaError::InvalidHandle.into());
-        }
-        let (Some(record), true) = (record, has_bytes) else {
-            return Err(WsaError::InvalidParameter.into());
-        };
-        answer_of_record(record.read(), wait, "GetOverlappedResult")
     }
 
     /// CreateIoCompletionPort: a new port (no socket), or `socket` associated with `existing`

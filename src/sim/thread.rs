@@ -270,8 +270,7 @@ fn wait_for<'a>(
             g = holder.expect("run_apcs gives the lock back");
             if ran {
                 g.world.unblock(ctx.tid);
-                let done = Reply::Count(crate::consts::WSA_WAIT_IO_COMPLETION as u32);
-                return Some((g, Ok(done)));
+                return Some((g, Ok(Reply::Alerted)));
             }
         }
         let block = match dispatch_once(&mut g, cx, call) {

@@ -198,6 +198,7 @@ pub unsafe fn WSAWaitForMultipleEvents(
         alertable: falertable != FALSE,
     }) {
         Ok(Reply::Count(n)) => n,
+        Ok(Reply::Alerted) => WSA_WAIT_IO_COMPLETION as u32,
         Ok(other) => unreachable!("WSAWaitForMultipleEvents returned {other:?}"),
         Err(_) => WSA_WAIT_FAILED,
     }

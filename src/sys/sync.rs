@@ -131,6 +131,7 @@ unsafe fn wait(
         ex: alertable.is_some(),
     }) {
         Ok(Reply::Count(n)) => n,
+        Ok(Reply::Alerted) => crate::sys::WAIT_IO_COMPLETION,
         Ok(_) | Err(_) => WAIT_FAILED,
     }
 }

@@ -8,6 +8,9 @@ pub mod Foundation {
         unsafe { ws2sim::sys::CloseHandle(hobject) }
     }
 
+    /// [`ws2sim::sys::ERROR_NOT_FOUND`] at windows-sys' type.
+    pub const ERROR_NOT_FOUND: WIN32_ERROR = ws2sim::sys::ERROR_NOT_FOUND as WIN32_ERROR;
+
     /// [`ws2sim::sys::FALSE`] at windows-sys' type.
     pub const FALSE: crate::core::BOOL = ws2sim::sys::FALSE as crate::core::BOOL;
 
@@ -1570,6 +1573,21 @@ pub mod System {
 
     #[doc = "windows-sys' `Win32::System::IO`: the items of it that ws2sim simulates."]
     pub mod IO {
+        /// [`ws2sim::sys::CancelIo`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn CancelIo(
+            hfile: super::super::Foundation::HANDLE,
+        ) -> crate::core::BOOL {
+            unsafe { ws2sim::sys::CancelIo(hfile) }
+        }
+
+        /// [`ws2sim::sys::CancelIoEx`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn CancelIoEx(
+            hfile: super::super::Foundation::HANDLE,
+            lpoverlapped: *const OVERLAPPED,
+        ) -> crate::core::BOOL {
+            unsafe { ws2sim::sys::CancelIoEx(hfile, lpoverlapped) }
+        }
+
         /// [`ws2sim::sys::CreateIoCompletionPort`] with windows-sys' signature.
         pub unsafe extern "system-unwind" fn CreateIoCompletionPort(
             filehandle: super::super::Foundation::HANDLE,
@@ -1604,6 +1622,25 @@ pub mod System {
             }
         }
 
+        /// [`ws2sim::sys::GetOverlappedResultEx`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn GetOverlappedResultEx(
+            hfile: super::super::Foundation::HANDLE,
+            lpoverlapped: *const OVERLAPPED,
+            lpnumberofbytestransferred: *mut u32,
+            dwmilliseconds: u32,
+            balertable: crate::core::BOOL,
+        ) -> crate::core::BOOL {
+            unsafe {
+                ws2sim::sys::GetOverlappedResultEx(
+                    hfile,
+                    lpoverlapped,
+                    lpnumberofbytestransferred,
+                    dwmilliseconds,
+                    balertable,
+                )
+            }
+        }
+
         /// [`ws2sim::sys::GetQueuedCompletionStatus`] with windows-sys' signature.
         pub unsafe extern "system-unwind" fn GetQueuedCompletionStatus(
             completionport: super::super::Foundation::HANDLE,
@@ -1623,11 +1660,51 @@ pub mod System {
             }
         }
 
+        /// [`ws2sim::sys::GetQueuedCompletionStatusEx`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn GetQueuedCompletionStatusEx(
+            completionport: super::super::Foundation::HANDLE,
+            lpcompletionportentries: *mut OVERLAPPED_ENTRY,
+            ulcount: u32,
+            ulnumentriesremoved: *mut u32,
+            dwmilliseconds: u32,
+            falertable: crate::core::BOOL,
+        ) -> crate::core::BOOL {
+            unsafe {
+                ws2sim::sys::GetQueuedCompletionStatusEx(
+                    completionport,
+                    lpcompletionportentries,
+                    ulcount,
+                    ulnumentriesremoved,
+                    dwmilliseconds,
+                    falertable,
+                )
+            }
+        }
+
         pub use ws2sim::sys::OVERLAPPED;
 
         pub use ws2sim::sys::OVERLAPPED_0;
 
         pub use ws2sim::sys::OVERLAPPED_0_0;
+
+        pub use ws2sim::sys::OVERLAPPED_ENTRY;
+
+        /// [`ws2sim::sys::PostQueuedCompletionStatus`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn PostQueuedCompletionStatus(
+            completionport: super::super::Foundation::HANDLE,
+            dwnumberofbytestransferred: u32,
+            dwcompletionkey: usize,
+            lpoverlapped: *const OVERLAPPED,
+        ) -> crate::core::BOOL {
+            unsafe {
+                ws2sim::sys::PostQueuedCompletionStatus(
+                    completionport,
+                    dwnumberofbytestransferred,
+                    dwcompletionkey,
+                    lpoverlapped,
+                )
+            }
+        }
     }
 
     #[doc = "windows-sys' `Win32::System::Performance`: the items of it that ws2sim simulates."]

@@ -8,6 +8,11 @@ use std::mem::{align_of, offset_of, size_of};
 #[test]
 fn every_constant_has_windows_sys_value_and_type() {
     assert_eq!(
+        windows_sys_sim::Win32::Foundation::ERROR_NOT_FOUND,
+        windows_sys::Win32::Foundation::ERROR_NOT_FOUND,
+        "ERROR_NOT_FOUND"
+    );
+    assert_eq!(
         windows_sys_sim::Win32::Foundation::FALSE,
         windows_sys::Win32::Foundation::FALSE,
         "FALSE"
@@ -2598,6 +2603,57 @@ fn every_structure_has_windows_sys_layout() {
         ),
         offset_of!(windows_sys::Win32::System::IO::OVERLAPPED_0_0, OffsetHigh),
         "OVERLAPPED_0_0.OffsetHigh"
+    );
+    assert_eq!(
+        size_of::<windows_sys_sim::Win32::System::IO::OVERLAPPED_ENTRY>(),
+        size_of::<windows_sys::Win32::System::IO::OVERLAPPED_ENTRY>(),
+        "OVERLAPPED_ENTRY"
+    );
+    assert_eq!(
+        align_of::<windows_sys_sim::Win32::System::IO::OVERLAPPED_ENTRY>(),
+        align_of::<windows_sys::Win32::System::IO::OVERLAPPED_ENTRY>(),
+        "OVERLAPPED_ENTRY"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::System::IO::OVERLAPPED_ENTRY,
+            lpCompletionKey
+        ),
+        offset_of!(
+            windows_sys::Win32::System::IO::OVERLAPPED_ENTRY,
+            lpCompletionKey
+        ),
+        "OVERLAPPED_ENTRY.lpCompletionKey"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::System::IO::OVERLAPPED_ENTRY,
+            lpOverlapped
+        ),
+        offset_of!(
+            windows_sys::Win32::System::IO::OVERLAPPED_ENTRY,
+            lpOverlapped
+        ),
+        "OVERLAPPED_ENTRY.lpOverlapped"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::System::IO::OVERLAPPED_ENTRY,
+            Internal
+        ),
+        offset_of!(windows_sys::Win32::System::IO::OVERLAPPED_ENTRY, Internal),
+        "OVERLAPPED_ENTRY.Internal"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::System::IO::OVERLAPPED_ENTRY,
+            dwNumberOfBytesTransferred
+        ),
+        offset_of!(
+            windows_sys::Win32::System::IO::OVERLAPPED_ENTRY,
+            dwNumberOfBytesTransferred
+        ),
+        "OVERLAPPED_ENTRY.dwNumberOfBytesTransferred"
     );
     assert_eq!(
         size_of::<windows_sys_sim::core::GUID>(),

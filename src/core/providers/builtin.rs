@@ -64,6 +64,8 @@ fn response(r: Reply) -> Response {
         | Reply::Hook(_)
         | Reply::Port(_)
         | Reply::Packet(_)
+        | Reply::Packets(_)
+        | Reply::Alerted
         | Reply::Negotiated(_)
         | Reply::Addr(_)
         | Reply::Time(_)

@@ -21,6 +21,7 @@ use crate::core::call::{
 };
 use crate::core::catalog::{self, Catalog};
 use crate::core::overlapped::{OpRequest, ResultArgs};
+use crate::core::ports::{Ex7, ResultWait};
 use crate::core::provider;
 use crate::core::providers::control::{ex_1_count_on_failure, ex_1_served_overlapped};
 use crate::core::providers::net::RecvArgs;
@@ -717,7 +718,63 @@ impl World {
                 record,
                 wait,
                 has_bytes,
-            } => self.get_overlapped_result(cx, *s, *record, *wait, *has_bytes),
+            } => {
+                let wait = if *wait {
+                    ResultWait::Until(None)
+                } else {
+                    ResultWait::No
+                };
+                let what = Ex7::Result {
+                    s: *s,
+                    record: *record,
+                    wait,
+                    has_bytes: *has_bytes,
+                };
+                self.ex_7(cx, what)
+            }
+            IoCall::GetOverlappedResultEx {
+                s,
+                record,
+                timeout,
+                has_bytes,
+                ..
+            } => {
+                let wait = match timeout {
+                    Some(t) if t.is_zero() => ResultWait::No,
+                    t => ResultWait::Until(*t),
+                };
+                let what = Ex7::Result {
+                    s: *s,
+                    record: *record,
+                    wait,
+                    has_bytes: *has_bytes,
+                };
+                self.ex_7(cx, what)
+            }
+            IoCall::GetQueuedEx {
+                port, max, timeout, ..
+            } => {
+                let what = Ex7::Dequeue {
+                    port: *port,
+                    max: *max,
+                    timeout: *timeout,
+                };
+                self.ex_7(cx, what)
+            }
+            IoCall::PostPacket { port, packet } => self.ex_7(
+                cx,
+                Ex7::Post {
+                    port: *port,
+                    packet: *packet,
+                },
+            ),
+            IoCall::Cancel { s, which } => self.ex_7(
+                cx,
+                Ex7::Cancel {
+                    s: *s,
+                    which: *which,
+                },
+            ),
         }
     }
 
