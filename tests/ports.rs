@@ -264,3 +264,28 @@ fn ex_7_cancel_io_cancels_the_calling_threads_operations_cancel_io_ex_any() {
         closesocket(s);
     });
 }
+
+#[test]
+fn cl_4_final_cleanup_leaves_a_kernel32_wait_on_a_port_alone() {
+    let (_sim, p) = app();
+    let port = p.run(|| unsafe {
+        startup_2_2();
+        CreateIoCompletionPort(INVALID_HANDLE_VALUE, null_mut(), 0, 0) as usize
+    });
+    let worker = p.spawn(move || unsafe {
+        let (mut bytes, mut key, mut ov) = (0, 0, null_mut());
+        let r =
+            GetQueuedCompletionStatus(port as HANDLE, &mut bytes, &mut key, &mut ov, WSA_INFINITE);
+        (r, key, GetLastError())
+    });
+    p.run(|| unsafe {
+        SleepEx(5, FALSE); // the worker is waiting
+        assert_eq!(WSACleanup(), 0);
+        // GetQueuedCompletionStatus is no Winsock call: CL-4 does not cancel it.
+        assert_eq!(
+            PostQueuedCompletionStatus(port as HANDLE, 0, 42, null()),
+            TRUE
+        );
+    });
+    assert_eq!(worker.join(), (TRUE, 42, 0));
+}

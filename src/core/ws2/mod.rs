@@ -77,6 +77,7 @@ impl World {
                 let blocked = threads::BlockedCall {
                     process: cx.process,
                     socket: b.socket,
+                    family: spec.family,
                 };
                 self.threads.block(cx.thread, blocked);
                 return Step::Blocked(b);
@@ -248,10 +249,12 @@ impl World {
         // A final cleanup that waited for a provider (SP-6) goes on where it stopped.
         if !self.is_unloading(pid) {
             if let Some(loaded) = self.process_mut(pid).cleanup(cx)? {
-                // CL-4: every blocking call of the process's other threads returns WSAEINTR.
+                // CL-4: every blocking Winsock call of the process's other threads returns
+                // WSAEINTR (kernel32's waits are not Winsock calls, and go on).
                 let me = cx.thread;
-                self.threads
-                    .interrupt(cx, Rule::Cl4, |t, b| b.process == pid && t != me);
+                self.threads.interrupt(cx, Rule::Cl4, |t, b| {
+                    b.process == pid && t != me && b.family == Family::Winsock
+                });
                 self.begin_unload(pid, loaded);
             }
         }

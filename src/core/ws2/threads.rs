@@ -17,6 +17,9 @@ pub struct BlockedCall {
     pub process: ProcessId,
     /// The socket the call waits on, if one.
     pub socket: Option<Socket>,
+    /// Whose call it is: only Winsock's are cancelled by a final `WSACleanup` (CL-4); a
+    /// kernel32 wait (`GetQueuedCompletionStatus`, `WaitForSingleObject`, ...) goes on.
+    pub family: crate::core::call::Family,
 }
 
 /// What [`World::th_5`] is asked about.
