@@ -54,6 +54,13 @@
 //! - [`ConnectEx`](crate::sys::ConnectEx) (`src/sys/control.rs`): `SO_UPDATE_CONNECT_CONTEXT`
 //!   is accepted but gates nothing: `getpeername` and `shutdown` work right after the
 //!   connection, as under Wine, although [EX-3](crate::rules#ex-3) says the option enables them.
+//! - [`WSADuplicateSocketW`](crate::sys::WSADuplicateSocketW) (`src/sys/mod.rs`): the
+//!   `WSAPROTOCOL_INFOW` must be used while a handle of the socket is open.
+//! - `du_1` (`src/core/providers/duplicate.rs`, internal; seen in
+//!   [`WSADuplicateSocketW`](crate::sys::WSADuplicateSocketW)): the info is an offer, not a
+//!   handle: once the socket's last open handle closes, an unused one lapses and `WSASocketW`
+//!   with it fails `WSAEINVAL` (Windows duplicates the handle at once). Network events are
+//!   reported to the oldest open handle only.
 //! - [`DisconnectEx`](crate::sys::DisconnectEx) (`src/sys/mswsock.rs`): the close completes
 //!   when the FIN is acknowledged (the simulator's reading of "when the close completes");
 //!   `TF_REUSE_SOCKET` gives the handle a fresh endpoint at once instead of after TIME_WAIT.

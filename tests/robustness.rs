@@ -402,6 +402,14 @@ enum Op {
         bytes: u32,
         key: u64,
     },
+    /// `WSADuplicateSocketW` (DU-1) for the case's process `to` (or a random pid), into a
+    /// `WSAPROTOCOL_INFOW` that later `WSASocketW` calls may pick (or NULL).
+    Duplicate {
+        s: H,
+        to: u8,
+        random_pid: Option<u32>,
+        null_info: bool,
+    },
     /// `CancelIo` (`which` 0), `CancelIoEx(s, NULL)` (1) or `CancelIoEx(s, ov)` of one of the
     /// case's `OVERLAPPED`s (EX-7).
     Cancel {
@@ -922,6 +930,13 @@ fn call_op(spawn: bool) -> BoxedStrategy<Op> {
         2 => (port(), any::<u32>(), any::<u64>())
             .prop_map(|(port, bytes, key)| Op::Post { port, bytes, key }),
         2 => (sock(), 0u8..3, any::<u8>()).prop_map(|(s, which, ov)| Op::Cancel { s, which, ov }),
+        2 => (
+            sock(),
+            any::<u8>(),
+            proptest::option::weighted(0.15, any::<u32>()),
+            proptest::bool::weighted(0.05),
+        )
+            .prop_map(|(s, to, random_pid, null_info)| Op::Duplicate { s, to, random_pid, null_info }),
         3 => any::<bool>().prop_map(|udp| Op::LayeredSocket { udp }),
         3 => (
             sock(),
@@ -1838,6 +1853,8 @@ struct Ctx {
     reused: Option<usize>,
     /// Successful `WSAStartup`s per process.
     startups: Vec<u32>,
+    /// Each process's id (`Process::pid`), for `WSADuplicateSocketW`.
+    pids: Vec<u32>,
 }
 
 /// `failed`: the last error, else `Ok`.
@@ -1953,6 +1970,7 @@ impl Ctx {
             sockets: BTreeSet::new(),
             reused: None,
             startups: vec![0; nproc],
+            pids: Vec::new(),
         }
     }
 
@@ -2820,6 +2838,23 @@ impl Ctx {
                     null(),
                 ),
             ),
+            Op::Duplicate {
+                s,
+                to,
+                random_pid,
+                null_info,
+            } => {
+                let h = self.h(me, *s);
+                let pid = random_pid.unwrap_or(self.pids[usize::from(*to) % self.pids.len()]);
+                let mut info = WSAPROTOCOL_INFOW::default();
+                let p: *mut WSAPROTOCOL_INFOW = if *null_info { null_mut() } else { &mut info };
+                let r = WSADuplicateSocketW(h, pid, p);
+                if r == 0 {
+                    // Later WSASocketW(FROM_PROTOCOL_INFO) steps may open it, anywhere.
+                    self.infos.push(info);
+                }
+                status("WSADuplicateSocketW", r)
+            }
             Op::Cancel { s, which, ov } => {
                 let h = self.h(me, *s) as HANDLE;
                 match which {
@@ -2902,6 +2937,7 @@ fn execute(case: &Case) -> Result<String, TestCaseError> {
         .map(|i| u32::from(hosts[i % 2].addr()))
         .collect();
     let mut ctx = Ctx::new(case.nproc, ips);
+    ctx.pids = procs.iter().map(Process::pid).collect();
     let mut running = vec![true; case.nproc];
     let mut lost = 0u64;
     let mut seen = 0usize;

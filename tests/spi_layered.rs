@@ -229,6 +229,7 @@ fn request_name(r: &Request<'_>) -> &'static str {
         Request::GetSockOpt { .. } => "WSPGetSockOpt",
         Request::SetSockOpt { .. } => "WSPSetSockOpt",
         Request::Ioctl { .. } | Request::Control { .. } => "WSPIoctl",
+        Request::DuplicateSocket { .. } => "WSPDuplicateSocket",
         Request::SockName { .. } => "WSPGetSockName",
         Request::PeerName { .. } => "WSPGetPeerName",
         Request::CancelBlockingCall => "WSPCancelBlockingCall",

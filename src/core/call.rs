@@ -308,6 +308,9 @@ pub enum KernelCall {
     Clock(Clock),
     /// kernel32 `GetLastError()`: the same slot as `WSAGetLastError` (KW-1).
     Win32GetLastError,
+    /// kernel32 `GetCurrentProcessId()`: the calling process's id, as
+    /// [`Process::pid`](crate::Process::pid) gives it (DU-1's `dwProcessId`).
+    CurrentProcessId,
     /// kernel32 `SetLastError(dwErrCode)`: the same slot as `WSASetLastError` (KW-1).
     Win32SetLastError(u32),
     /// kernel32 event objects and waits (KW-2).
@@ -458,6 +461,16 @@ pub enum SocketCall<'a> {
     },
     /// `closesocket(s)`.
     CloseSocket(Socket),
+    /// `WSADuplicateSocketW(s, dwProcessId, lpProtocolInfo)` (DU-1); `info` is the
+    /// `WSAPROTOCOL_INFOW`'s bytes (`None`: NULL).
+    Duplicate {
+        /// The socket.
+        s: Socket,
+        /// `dwProcessId`.
+        process: u32,
+        /// `lpProtocolInfo`.
+        info: Option<&'a mut [u8]>,
+    },
     /// `bind(s, name, namelen)`; `addr` has `max(namelen, 0)` bytes.
     Bind {
         /// The socket.
@@ -1401,6 +1414,10 @@ impl KernelCall {
             KernelCall::Clock(clock) => Spec::of(Kernel32, clock.function())
                 .gate(Gate::None)
                 .in_hook(),
+            KernelCall::CurrentProcessId => Spec::of(Kernel32, "GetCurrentProcessId")
+                .gate(Gate::None)
+                .last_error(LastError::Untouched)
+                .in_hook(),
             // DU-2: kernel32 handle flags; a bad handle is ERROR_INVALID_HANDLE.
             KernelCall::SetHandleInformation { .. } => Spec::of(Kernel32, "SetHandleInformation")
                 .gate(Gate::None)
@@ -1447,7 +1464,7 @@ impl fmt::Display for KernelCall {
         match self {
             KernelCall::Win32GetLastError => Ok(()),
             KernelCall::Win32SetLastError(code) => write!(f, "{code}"),
-            KernelCall::Clock(_) => Ok(()),
+            KernelCall::Clock(_) | KernelCall::CurrentProcessId => Ok(()),
             KernelCall::Object(o) => write!(f, "{o}"),
             KernelCall::SetHandleInformation { s, mask, flags } => {
                 write!(f, "{s}, {mask:#x}, {flags:#x}")
@@ -1471,6 +1488,7 @@ impl SocketCall<'_> {
                     .last_error(LastError::SetsAndClears)
             }
             SocketCall::CloseSocket(_) => Spec::of(Winsock, "closesocket"),
+            SocketCall::Duplicate { .. } => Spec::of(Winsock, "WSADuplicateSocketW"),
             SocketCall::Bind { .. } => Spec::of(Winsock, "bind"),
             SocketCall::Listen { .. } => Spec::of(Winsock, "listen"),
             SocketCall::Accept { .. } => Spec::of(Winsock, "accept").returns(Returns::Socket),
@@ -1510,6 +1528,14 @@ impl fmt::Display for SocketCall<'_> {
                 Ok(())
             }
             SocketCall::CloseSocket(s) => write!(f, "{s}"),
+            SocketCall::Duplicate { s, process, info } => {
+                let info = if info.is_some() {
+                    "&WSAPROTOCOL_INFOW"
+                } else {
+                    "NULL"
+                };
+                write!(f, "{s}, {process}, {info}")
+            }
             SocketCall::Bind { s, addr } | SocketCall::Connect { s, addr } => {
                 write!(f, "{s}, {}", addr_text(*addr))
             }

@@ -37,6 +37,8 @@ pub struct Machine {
     /// overlapped operations the call can have made completable (a delivery can complete
     /// any, and polls all of them).
     pub(crate) touched: Vec<crate::core::ws2::table::Socket>,
+    /// The sockets shared between processes (DU-1).
+    pub(crate) duplicates: crate::core::providers::duplicate::Duplicates,
 }
 
 impl Machine {
@@ -52,12 +54,18 @@ impl Machine {
             overlapped: Overlapped::default(),
             threads: Threads::default(),
             touched: Vec::new(),
+            duplicates: Default::default(),
         }
     }
 
     /// A process's state.
     pub fn process(&self, p: ProcessId) -> &ProcessState {
         &self.processes[p.0 as usize - 1]
+    }
+
+    /// How many processes the simulation made (their ids are 1..=this).
+    pub(crate) fn process_count(&self) -> usize {
+        self.processes.len()
     }
 
     pub(crate) fn process_mut(&mut self, p: ProcessId) -> &mut ProcessState {

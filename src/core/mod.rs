@@ -399,8 +399,8 @@ impl World {
         rules.push(rule);
         // SP-7: the provider DLLs go with the process; data one held in it is lost.
         rules.extend(self.drop_instances(p));
-        for (_, st) in sockets {
-            self.release_socket(&st, reset, rule);
+        for (s, st) in sockets {
+            self.release_socket((p, s), &st, reset, rule);
         }
         if self.profile == Profile::Documented {
             for ep in self.transport.orphans_with_data(p) {

@@ -146,6 +146,9 @@ pub struct SocketArgs {
     pub group: u32,
     /// `dwFlags`.
     pub flags: u32,
+    /// `lpProtocolInfo->dwProviderReserved` when `WSASocketW` was given one (DU-1: a
+    /// `WSADuplicateSocketW` token opens the duplicated socket).
+    pub reserved: Option<u32>,
 }
 
 /// An overlapped `WSPSend`/`WSPSendTo`/`WSPRecv`/`WSPRecvFrom` on its way to the base
@@ -576,6 +579,20 @@ pub trait Provider: Send + 'static {
         self.handle(spi, Request::Ioctl { s, cmd, arg })?.done()
     }
 
+    /// `WSPDuplicateSocket` (DU-1): a token for `process`'s `WSPSocket` to open the same
+    /// socket by; the built-in providers share the endpoint.
+    fn duplicate_socket(
+        &mut self,
+        spi: &mut Spi<'_>,
+        s: Socket,
+        process: u32,
+    ) -> Result<u32, Stop> {
+        let n = self
+            .handle(spi, Request::DuplicateSocket { s, process })?
+            .count()?;
+        Ok(n as u32)
+    }
+
     /// `WSPIoctl` for `WSAIoctl` (EX-1): the control `code` with the caller's input and
     /// output buffers; the built-in providers serve the codes listed at
     /// [`WSAIoctl`](crate::sys::WSAIoctl).
@@ -861,6 +878,9 @@ impl Lower<'_, '_> {
                 .set_sock_opt(s, level, name, value, len)
                 .map(|()| Response::Done),
             Request::Ioctl { s, cmd, arg } => self.ioctl(s, cmd, arg).map(|()| Response::Done),
+            Request::DuplicateSocket { s, process } => self
+                .duplicate_socket(s, process)
+                .map(|t| Response::Count(t as usize)),
             Request::Control {
                 s,
                 code,
@@ -1016,6 +1036,11 @@ impl Lower<'_, '_> {
     /// `WSPIoctl` below.
     pub fn ioctl(self, s: Socket, cmd: i32, arg: Option<&mut u32>) -> Result<(), Stop> {
         self.call_on(s, |p, spi| p.ioctl(spi, s, cmd, arg))
+    }
+
+    /// `WSPDuplicateSocket` below.
+    pub fn duplicate_socket(self, s: Socket, process: u32) -> Result<u32, Stop> {
+        self.call_on(s, |p, spi| p.duplicate_socket(spi, s, process))
     }
 
     /// `WSPIoctl` for `WSAIoctl` below.

@@ -187,6 +187,14 @@ pub enum Request<'a> {
         /// `argp`.
         arg: Option<&'a mut u32>,
     },
+    /// `WSPDuplicateSocket` (DU-1): the token, answered as a [`Response::Count`], that a
+    /// `WSPSocket` in process `process` names the socket by (`dwProviderReserved`).
+    DuplicateSocket {
+        /// The socket.
+        s: Socket,
+        /// `dwProcessId`.
+        process: u32,
+    },
     /// `WSPIoctl` as `WSAIoctl` calls it (EX-1): `input` has `cbInBuffer` bytes, `output`
     /// `cbOutBuffer`; the answer is a [`Response::Control`]. Ws2_32 indicates the completion
     /// of an overlapped call itself, so the provider answers at once.

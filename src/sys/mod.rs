@@ -373,6 +373,66 @@ pub unsafe fn WSASocketW(
     }))
 }
 
+/// `WSADuplicateSocketW` ([DU-1]): fills `*lpProtocolInfo` so that process `dwProcessId`
+/// opens the same socket with `WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO,
+/// FROM_PROTOCOL_INFO, &info, 0, 0)`: its own handle to the same endpoint, connection and
+/// data. The connection is closed only when its last handle is closed, and a process's final
+/// `WSACleanup` destroys its own handles only. Each call's info opens one handle, in the
+/// process it names. A bad handle fails `WSAENOTSOCK`; a NULL `lpProtocolInfo`
+/// `WSAEFAULT`; a process id that names no running process `WSAEINVAL`.
+///
+/// ```
+/// use ws2sim::{sys::*, Sim};
+/// let sim = Sim::new();
+/// let host = sim.localhost();
+/// let (parent, child) = (host.process("parent"), host.process("child"));
+/// let start = || unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut d);
+/// };
+/// child.run(start);
+/// let child_pid = child.run(|| unsafe { GetCurrentProcessId() });
+/// let info = parent.run(|| unsafe {
+///     start();
+///     let s = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     let mut info = WSAPROTOCOL_INFOW::default();
+///     assert_eq!(WSADuplicateSocketW(s, child_pid, &mut info), 0);
+///     assert_eq!(WSADuplicateSocketW(s, 999, &mut info), SOCKET_ERROR);
+///     assert_eq!(WSAGetLastError(), WSAEINVAL);
+///     (s, info)
+/// });
+/// let dup = child.run(|| unsafe {
+///     let s = WSASocketW(FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, &info.1, 0, 0);
+///     assert_ne!(s, INVALID_SOCKET);
+///     s
+/// });
+/// parent.run(|| unsafe { assert_eq!(closesocket(info.0), 0) }); // the child's handle keeps it
+/// child.run(|| unsafe { assert_eq!(closesocket(dup), 0) }); // the last handle: closed
+/// ```
+///
+/// # Divergence
+/// The `WSAPROTOCOL_INFOW` must be used while a handle of the socket is still open: here an
+/// unused one lapses when the last handle closes (Windows duplicates the handle at once).
+///
+/// [DU-1]: crate::rules#du-1
+pub unsafe fn WSADuplicateSocketW(
+    s: SOCKET,
+    dwprocessid: u32,
+    lpprotocolinfo: *mut WSAPROTOCOL_INFOW,
+) -> i32 {
+    let info = (!lpprotocolinfo.is_null()).then(|| {
+        std::slice::from_raw_parts_mut(
+            lpprotocolinfo.cast::<u8>(),
+            std::mem::size_of::<WSAPROTOCOL_INFOW>(),
+        )
+    });
+    status(call(SocketCall::Duplicate {
+        s: Socket::from_raw(s),
+        process: dwprocessid,
+        info,
+    }))
+}
+
 /// `closesocket`: closes `s` ([CS-1] to [CS-8]).
 ///
 /// An unknown or closed handle fails `WSAENOTSOCK`, and a closed socket's handle is never

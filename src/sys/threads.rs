@@ -199,6 +199,16 @@ pub unsafe fn GetTickCount() -> u32 {
     clock(Clock::TickCount) as u32
 }
 
+/// kernel32 `GetCurrentProcessId`: the calling process's id, the one
+/// [`Process::pid`](crate::Process::pid) gives and [`WSADuplicateSocketW`](super::WSADuplicateSocketW)
+/// takes. Never fails.
+pub unsafe fn GetCurrentProcessId() -> u32 {
+    match call(KernelCall::CurrentProcessId) {
+        Ok(Reply::Count(pid)) => pid,
+        other => unreachable!("GetCurrentProcessId always succeeds, got {other:?}"),
+    }
+}
+
 /// kernel32 `GetTickCount64`: milliseconds of virtual time since the simulation started
 /// ([KW-3]).
 ///

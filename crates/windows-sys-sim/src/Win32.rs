@@ -747,6 +747,15 @@ pub mod Networking {
         /// [`ws2sim::sys::WSADESCRIPTION_LEN`] at windows-sys' type.
         pub const WSADESCRIPTION_LEN: u32 = ws2sim::sys::WSADESCRIPTION_LEN as u32;
 
+        /// [`ws2sim::sys::WSADuplicateSocketW`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn WSADuplicateSocketW(
+            s: SOCKET,
+            dwprocessid: u32,
+            lpprotocolinfo: *mut WSAPROTOCOL_INFOW,
+        ) -> i32 {
+            unsafe { ws2sim::sys::WSADuplicateSocketW(s, dwprocessid, lpprotocolinfo) }
+        }
+
         /// [`ws2sim::sys::WSAEACCES`] at windows-sys' type.
         pub const WSAEACCES: WSA_ERROR = ws2sim::sys::WSAEACCES as WSA_ERROR;
 
@@ -1756,6 +1765,11 @@ pub mod System {
             unsafe {
                 ws2sim::sys::CreateEventW(lpeventattributes, bmanualreset, binitialstate, lpname)
             }
+        }
+
+        /// [`ws2sim::sys::GetCurrentProcessId`] with windows-sys' signature.
+        pub unsafe extern "system-unwind" fn GetCurrentProcessId() -> u32 {
+            unsafe { ws2sim::sys::GetCurrentProcessId() }
         }
 
         /// [`ws2sim::sys::INFINITE`] at windows-sys' type.

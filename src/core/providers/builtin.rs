@@ -6,6 +6,7 @@ use crate::core::call::Reply;
 use crate::core::catalog::{Guid, ProtocolInfo};
 use crate::core::overlapped::ResultArgs;
 use crate::core::provider::{DataLocation, Negotiated, Protocol, Provider, ProviderInfo, Spi};
+use crate::core::providers::duplicate::{Du1, Du1Outcome};
 use crate::core::providers::net::RecvArgs;
 use crate::core::providers::{disconnect, msafd};
 use crate::core::request::{Request, Response};
@@ -119,7 +120,13 @@ impl Provider for Builtin {
         let chain = spi.chain.clone();
         let (m, cx) = (&mut *spi.machine, &mut *spi.cx);
         let reply = match request {
-            Request::Socket(args) => m.open_socket(cx, args.entry.clone(), chain),
+            Request::Socket(args) => {
+                let token = args.reserved.map(|token| Du1::Open { token });
+                match token.map(|t| m.du_1(Some(cx), t)).transpose()? {
+                    Some(Du1Outcome::Opened(s)) => Ok(Reply::Socket(s)),
+                    Some(_) | None => m.open_socket(cx, args.entry.clone(), chain),
+                }
+            }
             Request::CloseSocket { s } => m.close_socket(cx, s).map(done),
             Request::Bind { s, addr } => m.bind(cx, s, addr).map(done),
             Request::Listen { s, backlog } => m.listen(cx, s, backlog).map(done),
@@ -201,6 +208,13 @@ impl Provider for Builtin {
                 len,
             } => m.set_sock_opt(cx, s, (level, name), value, len).map(done),
             Request::Ioctl { s, cmd, arg } => m.ioctl(cx, s, cmd, arg).map(done),
+            Request::DuplicateSocket { s, process } => {
+                let what = Du1::Duplicate { s, target: process };
+                match m.du_1(Some(cx), what)? {
+                    Du1Outcome::Token(t) => Ok(Reply::Count(t)),
+                    other => panic!("invariant: a duplication answers a token: {other:?}"),
+                }
+            }
             Request::Control {
                 s,
                 code,

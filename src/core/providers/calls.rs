@@ -7,13 +7,14 @@ use crate::core::catalog;
 use crate::core::provider;
 use crate::core::providers::accept_ex::Ex2;
 use crate::core::providers::connect_ex::Ex3;
+use crate::core::providers::duplicate::{Du1, Du1Outcome};
 use crate::core::providers::net::Op6;
 use crate::core::providers::socket::SocketState;
 use crate::core::providers::{socket, sockopt};
 use crate::core::rules::Rule;
 use crate::core::transport::Proto;
 use crate::core::ws2::table::Socket;
-use crate::core::{Cx, Machine, Stop};
+use crate::core::{Cx, Machine, ProcessId, Stop};
 use crate::error::WsaError;
 
 /// What [`Machine::cs_7`] is asked about.
@@ -75,7 +76,15 @@ impl Machine {
             // CS-6: pending operations fail and their completion action IS performed.
             cx.rule(Rule::Cs6);
         }
-        self.close_network(cx, s)?;
+        let endpoint = self.process_mut(pid).socket_mut(cx, s)?.endpoint;
+        let release = Du1::Release {
+            process: pid,
+            s,
+            endpoint,
+        };
+        if self.du_1(Some(cx), release)? == Du1Outcome::Last {
+            self.close_network(cx, s)?;
+        }
         self.process_mut(cx.process).remove_socket(s);
         self.cs_7(cx, Cs7::Closed(s))?;
         Machine::cs_1(cx, Ok(()))?;
@@ -155,8 +164,22 @@ impl Machine {
 
     /// Frees the endpoint of a socket that is going away without closesocket: reset, or closed
     /// as closesocket would without waiting (linger 0 resets; anything else is graceful).
-    pub(in crate::core) fn release_socket(&mut self, st: &SocketState, reset: bool, rule: Rule) {
+    pub(in crate::core) fn release_socket(
+        &mut self,
+        (process, s): (ProcessId, Socket),
+        st: &SocketState,
+        reset: bool,
+        rule: Rule,
+    ) {
         let (ep, now) = (st.endpoint, self.now);
+        let release = Du1::Release {
+            process,
+            s,
+            endpoint: ep,
+        };
+        if let Ok(Du1Outcome::StillShared) = self.du_1(None, release) {
+            return; // DU-1: another process's handle keeps the socket.
+        }
         let abortive = reset || (st.linger.is_on() && st.linger.seconds == 0);
         let e = self.transport.ep(ep);
         let connected = e.proto == Proto::Stream && e.is_connected();

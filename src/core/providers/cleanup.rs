@@ -24,7 +24,7 @@ impl Machine {
         }
         let open: Vec<_> = sockets
             .iter()
-            .filter_map(|&s| self.process_mut(pid).remove_socket(s))
+            .filter_map(|&s| self.process_mut(pid).remove_socket(s).map(|st| (s, st)))
             .collect();
         self.cl_6_release(cx, open);
         // SP-4 → CL-4: blocking calls on those sockets in other threads return WSAEINTR.
@@ -41,15 +41,15 @@ impl Machine {
     pub(in crate::core) fn cl_6_release(
         &mut self,
         cx: &mut Cx,
-        open: Vec<crate::core::providers::socket::SocketState>,
+        open: Vec<(Socket, crate::core::providers::socket::SocketState)>,
     ) {
         if open.is_empty() {
             return;
         }
         cx.rule(Rule::Cl6);
         let reset = self.profile == Profile::Documented;
-        for st in open {
-            self.release_socket(&st, reset, Rule::Cl6);
+        for (s, st) in open {
+            self.release_socket((cx.process, s), &st, reset, Rule::Cl6);
         }
     }
 

@@ -15,6 +15,7 @@ pub mod connect_ex;
 pub mod control;
 pub mod disconnect;
 pub mod disconnect_ex;
+pub mod duplicate;
 pub mod msafd;
 pub mod net;
 pub mod sockaddr;

@@ -263,7 +263,7 @@ impl World {
             // CL-8: nothing of the process's Ws2_32 state survives. Sockets a provider left
             // (one still started by a direct SPI client) are freed as CL-6 says.
             let left = self.process_mut(pid).release().unwrap_or_default();
-            self.cl_6_release(cx, left.into_iter().map(|(_, st)| st).collect());
+            self.cl_6_release(cx, left);
             // CL-5 for those left sockets too: their operations end silently.
             self.abort_ops(|p, _| p == pid, false);
             cx.rule(Rule::Cl8);
@@ -303,6 +303,7 @@ impl World {
             entry,
             group,
             flags,
+            reserved: info.map(|i| i.provider_reserved),
         };
         let before = self.generations.current();
         let s = self.call_provider(cx, chain.clone(), 0, |p, spi| p.socket(spi, &args))?;
@@ -333,6 +334,37 @@ impl World {
             return Err(WsaError::ProviderFailedInit);
         }
         Ok(())
+    }
+
+    /// `WSADuplicateSocketW`: the socket's provider makes the token (`WSPDuplicateSocket`),
+    /// and Ws2_32 writes the socket's catalog entry with it as `dwProviderReserved`. A bad
+    /// handle fails `WSAENOTSOCK`, then a NULL or short `lpProtocolInfo` `WSAEFAULT` (ER-3),
+    /// then the provider's answer (DU-1: an unknown process `WSAEINVAL`).
+    fn ws2_duplicate(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        process: u32,
+        info: Option<&mut [u8]>,
+    ) -> Result<Reply, Stop> {
+        let entry = self
+            .process_mut(cx.process)
+            .socket_mut(cx, s)?
+            .entry
+            .clone();
+        let out = crate::core::er_3_pointers(
+            cx,
+            info.filter(|b| b.len() >= catalog::PROTOCOL_INFO_SIZE)
+                .ok_or(WsaError::Fault),
+        )?;
+        let what = Wsp::call("WSPDuplicateSocket");
+        let token = self.via_socket(cx, s, what, |p, spi| p.duplicate_socket(spi, s, process))?;
+        let shared = catalog::ProtocolInfo {
+            provider_reserved: token,
+            ..entry
+        };
+        out[..catalog::PROTOCOL_INFO_SIZE].copy_from_slice(&shared.encode());
+        Ok(Reply::Done)
     }
 
     /// `accept` through the listener's provider.
@@ -415,6 +447,7 @@ impl World {
                 self.du_2_handle_flags(cx, *s, None, *has_flags)
             }
             KernelCall::Clock(clock) => Ok(Reply::Time(self.kw_3_clock(cx, *clock))),
+            KernelCall::CurrentProcessId => Ok(Reply::Count(cx.process.0)),
             KernelCall::Object(o) => self.kw_2_object(cx, o),
         }
     }
@@ -433,6 +466,9 @@ impl World {
                 ..
             } => self.ws2_socket(cx, *af, *ty, *protocol, info.as_ref(), *group, *flags),
             SocketCall::CloseSocket(s) => self.ws2_close_socket(cx, *s),
+            SocketCall::Duplicate { s, process, info } => {
+                self.ws2_duplicate(cx, *s, *process, info.as_deref_mut())
+            }
             SocketCall::Bind { s, addr } => {
                 let (s, addr) = (*s, addr.as_deref());
                 self.via_socket(cx, s, Wsp::call("WSPBind"), |p, spi| p.bind(spi, s, addr))
