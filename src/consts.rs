@@ -149,6 +149,10 @@ pub const MSG_PEEK: SEND_RECV_FLAGS = 2;
 pub const MSG_DONTROUTE: SEND_RECV_FLAGS = 4;
 pub const MSG_WAITALL: SEND_RECV_FLAGS = 8;
 pub const MSG_PARTIAL: u32 = 0x8000;
+/// `WSARecvMsg`'s `dwFlags`: the datagram was larger than the buffers (EX-5).
+pub const MSG_TRUNC: u32 = 0x0100;
+/// `WSARecvMsg`'s `dwFlags`: the control data did not fit `Control` (EX-5).
+pub const MSG_CTRUNC: u32 = 0x0200;
 
 // WSASocket flags.
 pub const WSA_FLAG_OVERLAPPED: u32 = 0x01;

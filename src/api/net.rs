@@ -309,6 +309,7 @@ impl Socket {
             len,
             flags,
             from: None,
+            msg: None,
         })
         .map(bytes)
     }
@@ -386,6 +387,7 @@ impl Socket {
                 len,
                 flags: 0,
                 from: Some((Some(a), Some(alen))),
+                msg: None,
             })
         })?;
         Ok((bytes(reply), from))

@@ -608,6 +608,8 @@ pub enum DataCall<'a> {
         flags: i32,
         /// recvfrom's address buffer and `*fromlen`.
         from: Option<(Option<&'a mut [u8]>, Option<&'a mut i32>)>,
+        /// `WSARecvMsg`'s control data and flags (EX-5; `None`: any other function).
+        msg: Option<&'a mut MsgOut>,
     },
     /// `shutdown(s, how)`.
     Shutdown {
@@ -1085,6 +1087,17 @@ impl Returns {
             Returns::Pton => "-1".into(),
         }
     }
+}
+
+/// What `WSARecvMsg` gets back besides the data (EX-5): `WSAMSG.Control` and `dwFlags`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MsgOut {
+    /// `Control.len` as passed: the room for control data.
+    pub room: usize,
+    /// The control data: `WSACMSGHDR`s with their data, as they go into `Control.buf`.
+    pub control: Vec<u8>,
+    /// `MSG_TRUNC`, `MSG_CTRUNC` as they go into `dwFlags`.
+    pub flags: u32,
 }
 
 /// Which operations `CancelIo` / `CancelIoEx` cancel (EX-7).
@@ -1654,6 +1667,7 @@ impl<'a> DataCall<'a> {
             len: 1,
             flags,
             from: None,
+            msg: None,
         }
     }
 }
@@ -1665,6 +1679,7 @@ impl DataCall<'_> {
         match self {
             DataCall::Send { to: None, .. } => Spec::of(Winsock, "send"),
             DataCall::Send { to: Some(_), .. } => Spec::of(Winsock, "sendto"),
+            DataCall::Recv { msg: Some(_), .. } => Spec::of(Winsock, "WSARecvMsg"),
             DataCall::Recv { from: None, .. } => Spec::of(Winsock, "recv"),
             DataCall::Recv { from: Some(_), .. } => Spec::of(Winsock, "recvfrom"),
             DataCall::Shutdown { .. } => Spec::of(Winsock, "shutdown"),
@@ -1697,6 +1712,7 @@ impl fmt::Display for DataCall<'_> {
                 len,
                 flags,
                 from,
+                ..
             } => {
                 write!(f, "{s}, {}, {len}, {flags:#x}", ptr(buf))?;
                 match from {

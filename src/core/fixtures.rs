@@ -484,6 +484,7 @@ impl Fx {
                 len: capacity as i32,
                 flags: 0,
                 from: None,
+                msg: None,
             }),
         )?;
         match r {

@@ -37,6 +37,8 @@ pub struct Machine {
     /// overlapped operations the call can have made completable (a delivery can complete
     /// any, and polls all of them).
     pub(crate) touched: Vec<crate::core::ws2::table::Socket>,
+    /// Where the datagram the current call received was sent (EX-5's `IN_PKTINFO`).
+    pub(crate) received_to: Option<std::net::Ipv4Addr>,
     /// The sockets shared between processes (DU-1).
     pub(crate) duplicates: crate::core::providers::duplicate::Duplicates,
 }
@@ -54,6 +56,7 @@ impl Machine {
             overlapped: Overlapped::default(),
             threads: Threads::default(),
             touched: Vec::new(),
+            received_to: None,
             duplicates: Default::default(),
         }
     }

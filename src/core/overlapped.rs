@@ -738,7 +738,7 @@ impl Machine {
             };
             let ep = self.transport.ep(ep_id);
             let outcome = match ep.proto {
-                Proto::Datagram => ep.dgrams.front().cloned().map(|(from, d)| {
+                Proto::Datagram => ep.dgrams.front().cloned().map(|(from, d, _)| {
                     let n = d.len().min(capacity);
                     let result = if n < d.len() {
                         Err(WsaError::MessageSize)

@@ -10,11 +10,12 @@ use core::ffi::c_void;
 
 use super::overlapped::status_only;
 use super::types::*;
+use super::{count, with_addr_out, wsabufs};
 use super::{
     AcceptEx, DisconnectEx, GetAcceptExSockaddrs, WSARecvFrom, WSASendTo, WSASetLastError,
 };
 use crate::consts::*;
-use crate::core::call::{IoCall, OptionCall};
+use crate::core::call::{DataCall, IoCall, MsgOut, OptionCall};
 use crate::core::overlapped::OpKind;
 use crate::core::providers::control::{Control, Extension};
 use crate::core::ws2::table::Socket;
@@ -36,6 +37,29 @@ pub const WSAID_GETACCEPTEXSOCKADDRS: GUID =
 pub const WSAID_TRANSMITFILE: GUID = GUID::from_u128(0xb5367df0_cbac_11cf_95ca_00805f48a192);
 /// `WSAID_TRANSMITPACKETS` (not served: `WSAIoctl` fails it `WSAEINVAL`).
 pub const WSAID_TRANSMITPACKETS: GUID = GUID::from_u128(0xd9689da0_1f90_11d3_9971_00c04f68c876);
+
+/// `CMSGHDR` (`WSACMSGHDR`): the header of one control message in `WSAMSG.Control`; its
+/// data starts 16 bytes in (`WSA_CMSGDATA_ALIGN` of the header on 64-bit Windows).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CMSGHDR {
+    /// The header's and the data's size in bytes.
+    pub cmsg_len: usize,
+    /// The protocol level (`IPPROTO_IP`).
+    pub cmsg_level: i32,
+    /// The message type (`IP_PKTINFO`).
+    pub cmsg_type: i32,
+}
+
+/// `IN_PKTINFO`: the data of an `IP_PKTINFO` control message (EX-5).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct IN_PKTINFO {
+    /// The address the datagram was sent to.
+    pub ipi_addr: IN_ADDR,
+    /// The interface it arrived on.
+    pub ipi_ifindex: u32,
+}
 
 /// `tcp_keepalive`: `SIO_KEEPALIVE_VALS`' input.
 #[repr(C)]
@@ -201,13 +225,54 @@ pub unsafe fn WSAIoctl(
     0
 }
 
-/// `WSARecvMsg` (the extension function of `WSAID_WSARECVMSG`, EX-5): `WSARecvFrom` into the
-/// message's buffers, the sender into `name`/`namelen`, overlapped or not.
+/// `WSARecvMsg` (the extension function of `WSAID_WSARECVMSG`, SPEC EX-5): `WSARecvFrom` into
+/// the message's buffers, the sender into `name`/`namelen`, and on return the message's
+/// `dwFlags` and control data. Without an `OVERLAPPED`: `Control` receives an `IN_PKTINFO`
+/// message (`cmsg_level` `IPPROTO_IP`, `cmsg_type` `IP_PKTINFO`: the address the datagram was
+/// sent to and the interface index, 1 for loopback, 2 otherwise) when `IP_PKTINFO` is set on
+/// the socket, `Control.len` says how many bytes, and `dwFlags` is `MSG_TRUNC` for a datagram
+/// larger than the buffers (the call fails `WSAEMSGSIZE`, the buffers filled) and
+/// `MSG_CTRUNC` when `Control` had no room for the `IN_PKTINFO` (24 bytes).
+///
+/// ```
+/// use std::net::SocketAddrV4;
+/// use ws2sim::sys::*;
+/// let sim = ws2sim::Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut d);
+///     let at = SOCKADDR_IN::from("127.0.0.1:7006".parse::<SocketAddrV4>().unwrap());
+///     let rx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     bind(rx, (&at as *const SOCKADDR_IN).cast(), 16);
+///     let on: u32 = 1;
+///     setsockopt(rx, IPPROTO_IP, IP_PKTINFO, (&on as *const u32).cast(), 4);
+///     let tx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     sendto(tx, b"hi".as_ptr(), 2, 0, (&at as *const SOCKADDR_IN).cast(), 16);
+///     let mut data = [0u8; 8];
+///     let mut control = [0u8; 64];
+///     let mut buf = WSABUF { len: 8, buf: data.as_mut_ptr() };
+///     let mut msg = WSAMSG {
+///         lpBuffers: &mut buf,
+///         dwBufferCount: 1,
+///         Control: WSABUF { len: 64, buf: control.as_mut_ptr() },
+///         ..WSAMSG::default()
+///     };
+///     let mut n = 0;
+///     assert_eq!(WSARecvMsg(rx, &mut msg, &mut n, std::ptr::null_mut(), None), 0);
+///     assert_eq!((n, msg.Control.len, msg.dwFlags), (2, 24, 0));
+///     let hdr = (control.as_ptr() as *const CMSGHDR).read_unaligned();
+///     assert_eq!((hdr.cmsg_len, hdr.cmsg_level, hdr.cmsg_type), (24, IPPROTO_IP, IP_PKTINFO));
+///     let info = (control.as_ptr().add(16) as *const IN_PKTINFO).read_unaligned();
+///     assert_eq!((info.ipi_addr.S_un.S_addr, info.ipi_ifindex), (INADDR_LOOPBACK.to_be(), 1));
+///     WSACleanup();
+/// });
+/// ```
 ///
 /// # Divergence
-/// No control data is delivered yet: `Control.len` is set to 0 (none), as Windows does when
-/// no option asked for any (sim: `IP_PKTINFO` is stored but does not produce `IN_PKTINFO`).
-/// A truncated datagram fails `WSAEMSGSIZE` without setting `MSG_TRUNC` in `dwFlags` (sim).
+/// With an `OVERLAPPED` no control data is delivered (`Control.len` 0) and `MSG_TRUNC` is not
+/// set (sim: the completion carries the data and the sender only). `IPV6_PKTINFO` waits for
+/// `AF_INET6` sockets. The interface indexes are the simulator's (1 and 2).
 ///
 /// # Safety
 /// `lpmsg` is NULL or a valid `WSAMSG` whose buffers are valid, all until the operation
@@ -223,23 +288,75 @@ pub unsafe extern "system-unwind" fn WSARecvMsg(
         WSASetLastError(WSAEFAULT);
         return SOCKET_ERROR;
     };
-    m.Control.len = 0;
     let namelen: *mut i32 = if m.name.is_null() {
         std::ptr::null_mut()
     } else {
         &mut m.namelen
     };
-    WSARecvFrom(
-        s,
-        m.lpBuffers,
-        m.dwBufferCount,
-        lpdwnumberofbytesrecvd,
-        &mut m.dwFlags,
-        m.name,
-        namelen,
-        lpoverlapped,
-        lpcompletionroutine,
-    )
+    if !lpoverlapped.is_null() {
+        m.Control.len = 0;
+        return WSARecvFrom(
+            s,
+            m.lpBuffers,
+            m.dwBufferCount,
+            lpdwnumberofbytesrecvd,
+            &mut m.dwFlags,
+            m.name,
+            namelen,
+            lpoverlapped,
+            lpcompletionroutine,
+        );
+    }
+    let Some(bufs) = wsabufs(m.lpBuffers, m.dwBufferCount) else {
+        WSASetLastError(WSAEFAULT);
+        return SOCKET_ERROR;
+    };
+    let mut tmp = vec![0u8; bufs.iter().map(|b| b.1).sum()];
+    let len = i32::try_from(tmp.len()).unwrap_or(i32::MAX);
+    let room = if m.Control.buf.is_null() {
+        0
+    } else {
+        m.Control.len as usize
+    };
+    let mut out = MsgOut {
+        room,
+        ..MsgOut::default()
+    };
+    let flags = m.dwFlags as i32;
+    let r = count(with_addr_out(m.name, namelen, |a, l| {
+        call(DataCall::Recv {
+            s: Socket::from_raw(s),
+            buf: Some(&mut tmp),
+            len,
+            flags,
+            from: Some((a, l)),
+            msg: Some(&mut out),
+        })
+    }));
+    let truncated = out.flags & MSG_TRUNC != 0;
+    if r < 0 && !truncated {
+        return r;
+    }
+    let got = if r < 0 { tmp.len() } else { r as usize };
+    let mut rest = &tmp[..got.min(tmp.len())];
+    for &(p, n) in &bufs {
+        let k = n.min(rest.len());
+        std::ptr::copy_nonoverlapping(rest.as_ptr(), p as *mut u8, k);
+        rest = &rest[k..];
+    }
+    if !out.control.is_empty() {
+        std::ptr::copy_nonoverlapping(out.control.as_ptr(), m.Control.buf, out.control.len());
+    }
+    m.Control.len = out.control.len() as u32;
+    m.dwFlags = out.flags;
+    if r < 0 {
+        // WSAEMSGSIZE, with the buffers filled and MSG_TRUNC set.
+        return r;
+    }
+    if !lpdwnumberofbytesrecvd.is_null() {
+        lpdwnumberofbytesrecvd.write_unaligned(r as u32);
+    }
+    0
 }
 
 /// `WSASendMsg` (EX-5): `WSASendTo` from the message's buffers to `name` (NULL: the

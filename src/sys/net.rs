@@ -470,6 +470,7 @@ pub unsafe fn recv(s: SOCKET, buf: *mut u8, len: i32, flags: SEND_RECV_FLAGS) ->
         len,
         flags,
         from: None,
+        msg: None,
     }))
 }
 
@@ -535,6 +536,7 @@ pub unsafe fn recvfrom(
             len,
             flags,
             from: Some((addr, alen)),
+            msg: None,
         })
     }))
 }

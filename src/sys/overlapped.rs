@@ -269,6 +269,7 @@ unsafe fn recv_scattered(
             len,
             flags: f,
             from: None,
+            msg: None,
         })),
         Some((name, namelen)) => count(with_addr_out(name, namelen, |a, l| {
             call(DataCall::Recv {
@@ -277,6 +278,7 @@ unsafe fn recv_scattered(
                 len,
                 flags: f,
                 from: Some((a, l)),
+                msg: None,
             })
         })),
     };

@@ -160,6 +160,8 @@ pub mod Networking {
         /// [`ws2sim::sys::BIGENDIAN`] at windows-sys' type.
         pub const BIGENDIAN: u32 = ws2sim::sys::BIGENDIAN as u32;
 
+        pub use ws2sim::sys::CMSGHDR;
+
         /// [`ws2sim::sys::FD_ACCEPT`] at windows-sys' type.
         pub const FD_ACCEPT: u32 = ws2sim::sys::FD_ACCEPT as u32;
 
@@ -284,6 +286,8 @@ pub mod Networking {
         pub use ws2sim::sys::IN_ADDR_0_0;
 
         pub use ws2sim::sys::IN_ADDR_0_1;
+
+        pub use ws2sim::sys::IN_PKTINFO;
 
         /// windows-sys' `IPPROTO`.
         pub type IPPROTO = i32;
@@ -465,6 +469,9 @@ pub mod Networking {
         /// [`ws2sim::sys::MAX_PROTOCOL_CHAIN`] at windows-sys' type.
         pub const MAX_PROTOCOL_CHAIN: u32 = ws2sim::sys::MAX_PROTOCOL_CHAIN as u32;
 
+        /// [`ws2sim::sys::MSG_CTRUNC`] at windows-sys' type.
+        pub const MSG_CTRUNC: u32 = ws2sim::sys::MSG_CTRUNC as u32;
+
         /// [`ws2sim::sys::MSG_DONTROUTE`] at windows-sys' type.
         pub const MSG_DONTROUTE: SEND_RECV_FLAGS = ws2sim::sys::MSG_DONTROUTE as SEND_RECV_FLAGS;
 
@@ -476,6 +483,9 @@ pub mod Networking {
 
         /// [`ws2sim::sys::MSG_PEEK`] at windows-sys' type.
         pub const MSG_PEEK: SEND_RECV_FLAGS = ws2sim::sys::MSG_PEEK as SEND_RECV_FLAGS;
+
+        /// [`ws2sim::sys::MSG_TRUNC`] at windows-sys' type.
+        pub const MSG_TRUNC: u32 = ws2sim::sys::MSG_TRUNC as u32;
 
         /// [`ws2sim::sys::MSG_WAITALL`] at windows-sys' type.
         pub const MSG_WAITALL: SEND_RECV_FLAGS = ws2sim::sys::MSG_WAITALL as SEND_RECV_FLAGS;

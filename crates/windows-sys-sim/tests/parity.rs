@@ -368,6 +368,11 @@ fn every_constant_has_windows_sys_value_and_type() {
         "MAX_PROTOCOL_CHAIN"
     );
     assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::MSG_CTRUNC,
+        windows_sys::Win32::Networking::WinSock::MSG_CTRUNC,
+        "MSG_CTRUNC"
+    );
+    assert_eq!(
         windows_sys_sim::Win32::Networking::WinSock::MSG_DONTROUTE,
         windows_sys::Win32::Networking::WinSock::MSG_DONTROUTE,
         "MSG_DONTROUTE"
@@ -386,6 +391,11 @@ fn every_constant_has_windows_sys_value_and_type() {
         windows_sys_sim::Win32::Networking::WinSock::MSG_PEEK,
         windows_sys::Win32::Networking::WinSock::MSG_PEEK,
         "MSG_PEEK"
+    );
+    assert_eq!(
+        windows_sys_sim::Win32::Networking::WinSock::MSG_TRUNC,
+        windows_sys::Win32::Networking::WinSock::MSG_TRUNC,
+        "MSG_TRUNC"
     );
     assert_eq!(
         windows_sys_sim::Win32::Networking::WinSock::MSG_WAITALL,
@@ -1455,6 +1465,40 @@ fn every_structure_has_windows_sys_layout() {
         "ADDRINFOW.ai_next"
     );
     assert_eq!(
+        size_of::<windows_sys_sim::Win32::Networking::WinSock::CMSGHDR>(),
+        size_of::<windows_sys::Win32::Networking::WinSock::CMSGHDR>(),
+        "CMSGHDR"
+    );
+    assert_eq!(
+        align_of::<windows_sys_sim::Win32::Networking::WinSock::CMSGHDR>(),
+        align_of::<windows_sys::Win32::Networking::WinSock::CMSGHDR>(),
+        "CMSGHDR"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::CMSGHDR,
+            cmsg_len
+        ),
+        offset_of!(windows_sys::Win32::Networking::WinSock::CMSGHDR, cmsg_len),
+        "CMSGHDR.cmsg_len"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::CMSGHDR,
+            cmsg_level
+        ),
+        offset_of!(windows_sys::Win32::Networking::WinSock::CMSGHDR, cmsg_level),
+        "CMSGHDR.cmsg_level"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::CMSGHDR,
+            cmsg_type
+        ),
+        offset_of!(windows_sys::Win32::Networking::WinSock::CMSGHDR, cmsg_type),
+        "CMSGHDR.cmsg_type"
+    );
+    assert_eq!(
         size_of::<windows_sys_sim::Win32::Networking::WinSock::FD_SET>(),
         size_of::<windows_sys::Win32::Networking::WinSock::FD_SET>(),
         "FD_SET"
@@ -1597,6 +1641,38 @@ fn every_structure_has_windows_sys_layout() {
         ),
         offset_of!(windows_sys::Win32::Networking::WinSock::IN_ADDR_0_1, s_w2),
         "IN_ADDR_0_1.s_w2"
+    );
+    assert_eq!(
+        size_of::<windows_sys_sim::Win32::Networking::WinSock::IN_PKTINFO>(),
+        size_of::<windows_sys::Win32::Networking::WinSock::IN_PKTINFO>(),
+        "IN_PKTINFO"
+    );
+    assert_eq!(
+        align_of::<windows_sys_sim::Win32::Networking::WinSock::IN_PKTINFO>(),
+        align_of::<windows_sys::Win32::Networking::WinSock::IN_PKTINFO>(),
+        "IN_PKTINFO"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::IN_PKTINFO,
+            ipi_addr
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::IN_PKTINFO,
+            ipi_addr
+        ),
+        "IN_PKTINFO.ipi_addr"
+    );
+    assert_eq!(
+        offset_of!(
+            windows_sys_sim::Win32::Networking::WinSock::IN_PKTINFO,
+            ipi_ifindex
+        ),
+        offset_of!(
+            windows_sys::Win32::Networking::WinSock::IN_PKTINFO,
+            ipi_ifindex
+        ),
+        "IN_PKTINFO.ipi_ifindex"
     );
     assert_eq!(
         size_of::<windows_sys_sim::Win32::Networking::WinSock::LINGER>(),

@@ -16,6 +16,7 @@ pub mod control;
 pub mod disconnect;
 pub mod disconnect_ex;
 pub mod duplicate;
+pub mod message;
 pub mod msafd;
 pub mod net;
 pub mod sockaddr;

@@ -477,9 +477,11 @@ impl Machine {
         self.net_events(cx, s, |e| e.reenable(FD_READ));
         let buf = &mut buf.unwrap_or_default()[..n];
         if !i.stream {
-            let Some((sender, dgram)) = self.transport.ep(i.ep).dgrams.front().cloned() else {
+            let Some((sender, dgram, to)) = self.transport.ep(i.ep).dgrams.front().cloned() else {
                 return Err(self.op_2(cx, i, "recvfrom", s, false));
             };
+            // For WSARecvMsg's control data (EX-5): where the datagram was sent.
+            self.received_to = Some(to);
             if !peek {
                 self.transport.ep_mut(i.ep).dgrams.pop_front();
             }

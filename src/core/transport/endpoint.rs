@@ -432,8 +432,9 @@ pub struct Endpoint {
     pub disc_in: Option<Vec<u8>>,
     /// Established connections not yet accepted (while listening).
     pub(super) accept_q: VecDeque<EndpointId>,
-    /// Datagrams received, not yet read, with their sender.
-    pub dgrams: VecDeque<(SocketAddrV4, Vec<u8>)>,
+    /// Datagrams received, not yet read, with their sender and the address they were sent
+    /// to.
+    pub dgrams: VecDeque<(SocketAddrV4, Vec<u8>, std::net::Ipv4Addr)>,
     /// The arrival time of the last packet this endpoint sent (keeps its packets in order).
     pub(super) last_arrival: Duration,
 }

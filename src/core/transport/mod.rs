@@ -1081,7 +1081,7 @@ impl Transport {
             };
             let queued: usize = ep.dgrams.iter().map(|d| d.1.len()).sum();
             if queued + data.len() <= ep.rcvbuf {
-                ep.dgrams.push_back((sender, data.clone())); // SD-11: still queued after SD_RECEIVE.
+                ep.dgrams.push_back((sender, data.clone(), *to.ip())); // SD-11: still queued after SD_RECEIVE.
             }
         }
     }

@@ -613,6 +613,7 @@ impl World {
                 len,
                 flags,
                 from,
+                msg,
             } => {
                 let from = from
                     .as_mut()
@@ -625,7 +626,12 @@ impl World {
                     flags,
                     from,
                 };
-                self.ws2_recv(cx, *s, a).map(count)
+                self.received_to = None;
+                let r = self.ws2_recv(cx, *s, a);
+                if let Some(m) = msg.as_deref_mut() {
+                    self.ex_5_message(cx, *s, &r, m);
+                }
+                r.map(count)
             }
             DataCall::Shutdown { s, how } => {
                 let (s, how) = (*s, *how);
