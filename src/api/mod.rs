@@ -19,10 +19,12 @@
 //! ```
 
 mod events;
+mod extensions;
 mod net;
 mod overlapped;
 
 pub use events::*;
+pub use extensions::*;
 pub use overlapped::*;
 
 use crate::consts::*;

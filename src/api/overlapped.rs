@@ -45,6 +45,12 @@ impl OverlappedOp {
         std::sync::Arc::as_ptr(&self.owned) as usize
     }
 
+    /// The value this operation's completion packet carries as [`Packet::overlapped`]: how a
+    /// worker draining a [`CompletionPort`] tells its operations apart.
+    pub fn id(&self) -> usize {
+        self.key()
+    }
+
     /// The outcome once the operation completed: the bytes received (for a send: empty), or
     /// the error. `None` while pending. Closing the socket aborts a pending operation
     /// (`OperationAborted`, [CS-6]).
@@ -173,7 +179,7 @@ impl OverlappedOp {
     }
 }
 
-fn start_op(
+pub(super) fn start_op(
     s: Socket,
     kind: crate::core::overlapped::OpKind,
     event: Option<EventHandle>,
@@ -247,6 +253,10 @@ pub struct CompletionPort(crate::core::overlapped::PortHandle);
 pub use crate::core::overlapped::Packet;
 
 impl CompletionPort {
+    pub(super) fn raw_handle(self) -> crate::core::overlapped::PortHandle {
+        self.0
+    }
+
     /// A new port, with no socket associated. A kernel32 object: no `WSAStartup` needed ([ER-1]).
     ///
     /// ```
