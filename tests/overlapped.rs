@@ -1847,6 +1847,13 @@ enum Step {
     Cleanup {
         p: usize,
     },
+    /// EX-7: `CancelIoEx` of the `nth` latest operation of process `p` (or, with `all`, of
+    /// every one on its socket): a cancelled operation still completes exactly once.
+    Cancel {
+        p: usize,
+        nth: usize,
+        all: bool,
+    },
 }
 
 fn mode() -> impl Strategy<Value = Mode> {
@@ -1861,6 +1868,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0..2usize).prop_map(|p| Step::Close { p }),
         1 => (0..2usize).prop_map(|p| Step::Startup { p }),
         1 => (0..2usize).prop_map(|p| Step::Cleanup { p }),
+        2 => (0..2usize, 0..4usize, proptest::bool::weighted(0.2))
+            .prop_map(|(p, nth, all)| Step::Cancel { p, nth, all }),
     ]
 }
 
@@ -2181,6 +2190,24 @@ impl World {
                 Ok(())
             }
             Step::Cleanup { p } => self.cleanup(p),
+            Step::Cancel { p, nth, all } => {
+                let ov = self
+                    .recs
+                    .iter()
+                    .rev()
+                    .filter(|r| r.p == p)
+                    .nth(nth)
+                    .map_or(std::ptr::null_mut(), |r| r.op.ov());
+                let s = self.procs[p].s;
+                let ov = if all { std::ptr::null_mut() } else { ov };
+                let (r, e) = self.procs[p].proc.run(|| unsafe {
+                    let r = CancelIoEx(s as HANDLE, ov);
+                    (r, GetLastError())
+                });
+                // Done, nothing left to cancel, or a socket already closed.
+                prop_assert!(r == TRUE || e == 1168 || e == 6, "CancelIoEx: {} {}", r, e);
+                Ok(())
+            }
         }
     }
 
