@@ -474,18 +474,30 @@ impl Machine {
         fault: bool,
     ) -> Result<Reply, Stop> {
         match req.kind {
-            OpKind::Connect { .. } => return self.ex_3(cx, Ex3::Connect { s, req }),
+            OpKind::Connect { .. } => self.ex_3(cx, Ex3::Connect { s, req }),
             OpKind::Accept { .. } => {
                 let what = Ex2::Accept {
                     listener: s,
                     req,
                     fault,
                 };
-                return self.ex_2(cx, what);
+                self.ex_2(cx, what)
             }
-            OpKind::Disconnect { .. } => return self.ex_4_disconnect(cx, s, req),
-            OpKind::Send { .. } | OpKind::Recv { .. } | OpKind::Control => {}
+            OpKind::Disconnect { .. } => self.ex_4_disconnect(cx, s, req),
+            OpKind::Send { .. } | OpKind::Recv { .. } | OpKind::Control => {
+                self.start_transfer(cx, s, req, fault)
+            }
         }
+    }
+
+    /// [`Machine::start_overlapped`] for a send or a receive (and `WSAIoctl`'s record).
+    fn start_transfer(
+        &mut self,
+        cx: &mut Cx,
+        s: Socket,
+        req: OpRequest,
+        fault: bool,
+    ) -> Result<Reply, Stop> {
         let (ep_id, stream) = self.overlapped_checks(cx, s, &req.kind, fault)?;
         cx.rule(Rule::Ov1);
         self.ov_3_started(cx, &req);

@@ -8,7 +8,7 @@
 
 use core::ffi::c_void;
 
-use super::overlapped::status_only;
+use super::overlapped::{scatter, status_only};
 use super::types::*;
 use super::{count, with_addr_out, wsabufs};
 use super::{
@@ -338,12 +338,7 @@ pub unsafe extern "system-unwind" fn WSARecvMsg(
         return r;
     }
     let got = if r < 0 { tmp.len() } else { r as usize };
-    let mut rest = &tmp[..got.min(tmp.len())];
-    for &(p, n) in &bufs {
-        let k = n.min(rest.len());
-        std::ptr::copy_nonoverlapping(rest.as_ptr(), p as *mut u8, k);
-        rest = &rest[k..];
-    }
+    scatter(&tmp[..got.min(tmp.len())], &bufs);
     if !out.control.is_empty() {
         std::ptr::copy_nonoverlapping(out.control.as_ptr(), m.Control.buf, out.control.len());
     }

@@ -248,6 +248,19 @@ unsafe fn send_gathered(
     }
 }
 
+/// Copies `data` into the buffers `bufs` (address, length), in order.
+///
+/// # Safety
+/// Each buffer holds its length in bytes.
+pub(super) unsafe fn scatter(data: &[u8], bufs: &[(usize, usize)]) {
+    let mut rest = data;
+    for &(p, n) in bufs {
+        let k = n.min(rest.len());
+        std::ptr::copy_nonoverlapping(rest.as_ptr(), p as *mut u8, k);
+        rest = &rest[k..];
+    }
+}
+
 /// The non-overlapped path: a plain recv scattered into the buffers.
 unsafe fn recv_scattered(
     s: SOCKET,
@@ -286,12 +299,7 @@ unsafe fn recv_scattered(
         return r;
     }
     // SP-12: Ws2_32 checked the count against `tmp`; slicing never goes past it.
-    let mut rest = &tmp[..(r as usize).min(tmp.len())];
-    for &(p, n) in &bufs {
-        let k = n.min(rest.len());
-        std::ptr::copy_nonoverlapping(rest.as_ptr(), p as *mut u8, k);
-        rest = &rest[k..];
-    }
+    scatter(&tmp[..(r as usize).min(tmp.len())], &bufs);
     write_opt(recvd, Some(r as u32));
     write_opt(flags, Some(0));
     0

@@ -117,23 +117,7 @@ impl Machine {
                     return Err(WsaError::InvalidParameter);
                 };
                 cx.rule(Rule::Du1);
-                let target = ProcessId(target);
-                let running = (1..=self.process_count() as u32).contains(&target.0)
-                    && self.process(target).life() == Life::Running;
-                let template = self.process_mut(cx.process).socket_mut(cx, s)?.clone();
-                if !running {
-                    return Err(WsaError::InvalidArgument);
-                }
-                let d = &mut self.duplicates;
-                d.next = (d.next + 1) & 0x00FF_FFFF;
-                let token = TOKEN_TAG | d.next;
-                let offer = Offer {
-                    target,
-                    endpoint: template.endpoint,
-                    template,
-                };
-                d.offers.insert(token, offer);
-                Ok(Du1Outcome::Token(token))
+                self.offer(cx, s, ProcessId(target)).map(Du1Outcome::Token)
             }
             Du1::Open { token } => {
                 let Some(cx) = cx else {
@@ -143,60 +127,95 @@ impl Machine {
                     return Ok(Du1Outcome::NotAToken);
                 }
                 cx.rule(Rule::Du1);
-                let offer = match self.duplicates.offers.get(&token) {
-                    Some(o) if o.target == cx.process => {
-                        self.duplicates.offers.remove(&token).expect("just found")
-                    }
-                    Some(_) | None => return Err(WsaError::InvalidArgument),
-                };
-                let (process, generations) = self.process_and_generations(cx.process);
-                let new =
-                    process.adopt_socket(generations, offer.template.clone(), offer.endpoint)?;
-                if let Some(row) = self.process_mut(cx.process).row_mut(new) {
-                    // adopt_socket resets what accept's sockets do not inherit; a duplicate
-                    // keeps the socket's options.
-                    row.listening = offer.template.listening;
-                    row.port = None;
-                }
-                let list = self.duplicates.handles.entry(offer.endpoint).or_default();
-                if list.is_empty() {
-                    if let Some(owner) = self.transport.get(offer.endpoint).and_then(|e| e.socket) {
-                        list.push((self.transport.ep(offer.endpoint).origin, owner));
-                    }
-                }
-                list.push((cx.process, new));
-                Ok(Du1Outcome::Opened(new))
+                self.open_offer(cx, token).map(Du1Outcome::Opened)
             }
             Du1::Release {
                 process,
                 s,
                 endpoint,
             } => {
-                let d = &mut self.duplicates;
-                let Some(list) = d.handles.get_mut(&endpoint) else {
-                    // The last handle: what was offered of it lapses (see the divergence).
-                    d.offers.retain(|_, o| o.endpoint != endpoint);
-                    return Ok(Du1Outcome::Last);
-                };
-                list.retain(|h| *h != (process, s));
-                if list.is_empty() {
-                    d.handles.remove(&endpoint);
-                    d.offers.retain(|_, o| o.endpoint != endpoint);
-                    return Ok(Du1Outcome::Last);
-                }
-                if let Some(cx) = cx {
+                let outcome = self.release_handle(process, s, endpoint);
+                if let (Du1Outcome::StillShared, Some(cx)) = (&outcome, cx) {
                     cx.rule(Rule::Du1);
                 }
-                // The endpoint now answers to the oldest handle left.
-                let (p, owner) = list[0];
-                if list.len() == 1 {
-                    self.duplicates.handles.remove(&endpoint);
-                }
-                let ep = self.transport.ep_mut(endpoint);
-                ep.socket = Some(owner);
-                ep.origin = p;
-                Ok(Du1Outcome::StillShared)
+                Ok(outcome)
             }
         }
+    }
+
+    /// [`Du1::Duplicate`]'s work: a token for `target`, if it is a running process.
+    fn offer(&mut self, cx: &mut Cx, s: Socket, target: ProcessId) -> Result<u32, WsaError> {
+        let running = (1..=self.process_count() as u32).contains(&target.0)
+            && self.process(target).life() == Life::Running;
+        let template = self.process_mut(cx.process).socket_mut(cx, s)?.clone();
+        if !running {
+            return Err(WsaError::InvalidArgument);
+        }
+        let d = &mut self.duplicates;
+        d.next = (d.next + 1) & 0x00FF_FFFF;
+        let token = TOKEN_TAG | d.next;
+        let offer = Offer {
+            target,
+            endpoint: template.endpoint,
+            template,
+        };
+        d.offers.insert(token, offer);
+        Ok(token)
+    }
+
+    /// [`Du1::Open`]'s work: the new handle for a token issued to the calling process.
+    fn open_offer(&mut self, cx: &mut Cx, token: u32) -> Result<Socket, WsaError> {
+        let offer = match self.duplicates.offers.get(&token) {
+            Some(o) if o.target == cx.process => {
+                self.duplicates.offers.remove(&token).expect("just found")
+            }
+            Some(_) | None => return Err(WsaError::InvalidArgument),
+        };
+        let (process, generations) = self.process_and_generations(cx.process);
+        let new = process.adopt_socket(generations, offer.template.clone(), offer.endpoint)?;
+        if let Some(row) = self.process_mut(cx.process).row_mut(new) {
+            // adopt_socket resets what accept's sockets do not inherit; a duplicate keeps
+            // the socket's options.
+            row.listening = offer.template.listening;
+            row.port = None;
+        }
+        let list = self.duplicates.handles.entry(offer.endpoint).or_default();
+        if list.is_empty() {
+            if let Some(owner) = self.transport.get(offer.endpoint).and_then(|e| e.socket) {
+                list.push((self.transport.ep(offer.endpoint).origin, owner));
+            }
+        }
+        list.push((cx.process, new));
+        Ok(new)
+    }
+
+    /// [`Du1::Release`]'s work.
+    fn release_handle(
+        &mut self,
+        process: ProcessId,
+        s: Socket,
+        endpoint: EndpointId,
+    ) -> Du1Outcome {
+        let d = &mut self.duplicates;
+        let Some(list) = d.handles.get_mut(&endpoint) else {
+            // The last handle: what was offered of it lapses (see the divergence).
+            d.offers.retain(|_, o| o.endpoint != endpoint);
+            return Du1Outcome::Last;
+        };
+        list.retain(|h| *h != (process, s));
+        if list.is_empty() {
+            d.handles.remove(&endpoint);
+            d.offers.retain(|_, o| o.endpoint != endpoint);
+            return Du1Outcome::Last;
+        }
+        // The endpoint now answers to the oldest handle left.
+        let (p, owner) = list[0];
+        if list.len() == 1 {
+            d.handles.remove(&endpoint);
+        }
+        let ep = self.transport.ep_mut(endpoint);
+        ep.socket = Some(owner);
+        ep.origin = p;
+        Du1Outcome::StillShared
     }
 }
