@@ -758,6 +758,17 @@ impl World {
                 };
                 self.ws2_overlapped_result(cx, *s, a)
             }
+            IoCall::GetOverlappedResult { .. }
+            | IoCall::GetOverlappedResultEx { .. }
+            | IoCall::GetQueuedEx { .. }
+            | IoCall::PostPacket { .. }
+            | IoCall::Cancel { .. } => self.route_kernel_io(cx, call),
+        }
+    }
+
+    /// kernel32's side of overlapped I/O (EX-7), from [`World::route_io`].
+    fn route_kernel_io(&mut self, cx: &mut Cx, call: &mut IoCall<'_>) -> Result<Reply, Stop> {
+        match call {
             IoCall::GetOverlappedResult {
                 s,
                 record,
@@ -820,6 +831,12 @@ impl World {
                     which: *which,
                 },
             ),
+            IoCall::CreatePort { .. }
+            | IoCall::GetQueued { .. }
+            | IoCall::Overlapped { .. }
+            | IoCall::OverlappedResult { .. } => {
+                unreachable!("route_io routes these itself")
+            }
         }
     }
 
