@@ -64,9 +64,8 @@
 //! - [`DisconnectEx`](crate::sys::DisconnectEx) (`src/sys/mswsock.rs`): the close completes
 //!   when the FIN is acknowledged (the simulator's reading of "when the close completes");
 //!   `TF_REUSE_SOCKET` gives the handle a fresh endpoint at once instead of after TIME_WAIT.
-//! - [`WSARecvMsg`](crate::sys::WSARecvMsg) (`src/sys/control.rs`): with an `OVERLAPPED`
-//!   no control data is delivered and `MSG_TRUNC` is not set; no `IPV6_PKTINFO` yet; the
-//!   interface indexes are 1 (loopback) and 2.
+//! - [`WSARecvMsg`](crate::sys::WSARecvMsg) (`src/sys/control.rs`): no `IPV6_PKTINFO` yet;
+//!   the interface indexes are 1 (loopback) and 2.
 //! - [`WSASendMsg`](crate::sys::WSASendMsg) (`src/sys/control.rs`): the control data is not
 //!   interpreted (no source address chosen by `IN_PKTINFO`).
 //! - [`recv`](crate::sys::recv) (`src/sys/net.rs`): after a reset, bytes already received stay

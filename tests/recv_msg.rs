@@ -119,3 +119,43 @@ fn ex_5_msg_trunc_for_a_large_datagram_msg_ctrunc_for_a_small_control_buffer() {
         assert_eq!((r, n, control, flags), (0, 3, Vec::new(), MSG_CTRUNC));
     });
 }
+
+#[test]
+fn ex_5_an_overlapped_wsarecvmsg_gets_its_control_data_and_flags_at_completion() {
+    started(|| unsafe {
+        let at = sockaddr(std::net::Ipv4Addr::LOCALHOST, 7820);
+        let rx = udp_bound(&at);
+        set_pktinfo(rx);
+        let mut data = [0u8; 4];
+        let mut control = [0u8; 64];
+        let mut buf = WSABUF {
+            len: 4,
+            buf: data.as_mut_ptr(),
+        };
+        let mut msg = WSAMSG {
+            lpBuffers: &mut buf,
+            dwBufferCount: 1,
+            Control: WSABUF {
+                len: 64,
+                buf: control.as_mut_ptr(),
+            },
+            dwFlags: 0xdead,
+            ..WSAMSG::default()
+        };
+        let mut ov = ov_with_event();
+        let r = WSARecvMsg(rx, &mut msg, null_mut(), &mut ov, None);
+        assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSA_IO_PENDING));
+        let tx = udp();
+        assert_eq!(send_to(tx, b"0123456789", &at), 10);
+        assert_eq!(wait_one(ov.hEvent as WSAEVENT, 1000), SIGNALLED);
+        let (mut n, mut flags) = (0, 0);
+        assert_eq!(
+            WSAGetOverlappedResult(rx, &ov, &mut n, FALSE, &mut flags),
+            FALSE
+        );
+        assert_eq!(WSAGetLastError(), WSAEMSGSIZE);
+        assert_eq!((&data, msg.dwFlags), (b"0123", MSG_TRUNC));
+        let got = control[..msg.Control.len as usize].to_vec();
+        assert_eq!(got, pktinfo([127, 0, 0, 1], 1));
+    });
+}

@@ -386,7 +386,10 @@ impl Socket {
     ) -> Result<OverlappedOp, WsaError> {
         start_op(
             self,
-            crate::core::overlapped::OpKind::Recv { capacity },
+            crate::core::overlapped::OpKind::Recv {
+                capacity,
+                control: None,
+            },
             event,
         )
     }

@@ -1913,7 +1913,7 @@ impl fmt::Display for IoCall<'_> {
                 Some(r) => {
                     let what = match &r.kind {
                         OpKind::Send { data, .. } => format!("{} bytes", data.len()),
-                        OpKind::Recv { capacity } => format!("room for {capacity} bytes"),
+                        OpKind::Recv { capacity, .. } => format!("room for {capacity} bytes"),
                         OpKind::Control => "a control code".to_string(),
                         OpKind::Connect { data, .. } => {
                             format!("connect, then {} bytes", data.len())

@@ -609,7 +609,10 @@ impl Fx {
         let memory = OwnedMemory::default();
         let key = std::sync::Arc::as_ptr(&memory) as usize;
         let req = OpRequest {
-            kind: OpKind::Recv { capacity },
+            kind: OpKind::Recv {
+                capacity,
+                control: None,
+            },
             key,
             event,
             // The core only hands a routine back; it never calls it.

@@ -31,6 +31,10 @@ pub trait Sink: Send {
     /// Writes the outcome: `data` into the buffers, `from` as the sender, `result` as the
     /// status.
     fn write(&self, result: Result<u32, WsaError>, data: &[u8], from: Option<SocketAddrV4>);
+
+    /// An overlapped `WSARecvMsg`'s control data and flags (EX-5), written before
+    /// [`Sink::write`]. Memory without a `WSAMSG` ignores them.
+    fn write_message(&self, _control: &[u8], _flags: u32) {}
 }
 
 /// The caller's memory an operation writes when it completes ([`Sink`]).
@@ -83,6 +87,9 @@ impl Sink for OwnedMemory {
 impl Completion {
     /// Writes the outcome into the caller's memory.
     pub fn write_memory(&self) {
+        if let Some(m) = &self.message {
+            self.memory.0.write_message(&m.control, m.flags);
+        }
         self.memory.0.write(self.result, &self.data, self.from);
     }
 }
@@ -105,6 +112,8 @@ pub enum OpKind {
     Recv {
         /// The buffers' total size.
         capacity: usize,
+        /// `WSARecvMsg`: the room in `WSAMSG.Control` (`None`: another function).
+        control: Option<usize>,
     },
     /// An overlapped `WSAIoctl` (EX-1): it has done its work when the call returns, and
     /// only its completion is indicated.
@@ -245,6 +254,8 @@ pub struct Completion {
     pub data: Vec<u8>,
     /// WSARecvFrom's sender.
     pub from: Option<SocketAddrV4>,
+    /// An overlapped `WSARecvMsg`'s control data and flags (EX-5).
+    pub message: Option<crate::core::call::MsgOut>,
     /// The completion routine to queue (None: none, or not notified: CL-5).
     pub routine: Option<Routine>,
     /// The `OVERLAPPED`'s address: which operation this is (the core's tests tell completions
@@ -520,7 +531,7 @@ impl Machine {
             }
         } else {
             let capacity = match req.kind {
-                OpKind::Recv { capacity } => capacity,
+                OpKind::Recv { capacity, .. } => capacity,
                 OpKind::Send { .. }
                 | OpKind::Control
                 | OpKind::Connect { .. }
@@ -745,18 +756,21 @@ impl Machine {
             let Some(ep_id) = self.process(op.process).endpoint_of(s) else {
                 break;
             };
-            let OpKind::Recv { capacity } = op.req.kind else {
+            let OpKind::Recv { capacity, control } = op.req.kind else {
                 break;
             };
+            let process = op.process;
             let ep = self.transport.ep(ep_id);
+            let mut received = None;
             let outcome = match ep.proto {
-                Proto::Datagram => ep.dgrams.front().cloned().map(|(from, d, _)| {
+                Proto::Datagram => ep.dgrams.front().cloned().map(|(from, d, to)| {
                     let n = d.len().min(capacity);
                     let result = if n < d.len() {
                         Err(WsaError::MessageSize)
                     } else {
                         Ok(n as u32)
                     };
+                    received = Some((to, n < d.len()));
                     (result, d[..n].to_vec(), Some(from), true)
                 }),
                 Proto::Stream if !ep.recv_q.is_empty() => {
@@ -777,7 +791,14 @@ impl Machine {
             if pop_dgram {
                 self.transport.ep_mut(ep_id).dgrams.pop_front();
             }
+            let message = control.map(|room| {
+                let (to, truncated) = received.map_or((None, false), |(t, tr)| (Some(t), tr));
+                self.message_for(process, s, to, truncated, room)
+            });
             self.complete(id, result, data, from, true);
+            if let (Some(m), Some(c)) = (message, self.overlapped.completions.last_mut()) {
+                c.message = Some(m);
+            }
         }
         // Sends complete once their bytes fit in the send buffer.
         while let Some(&id) = self.overlapped.sends.get(&s).and_then(|q| q.front()) {
@@ -834,7 +855,7 @@ impl Machine {
         if let OpKind::Accept { accept, .. } = op.req.kind {
             self.overlapped.accept_sockets.remove(&(op.process, accept));
         }
-        if let OpKind::Recv { capacity } = op.req.kind {
+        if let OpKind::Recv { capacity, .. } = op.req.kind {
             if let Some(ep) = self.process(op.process).endpoint_of(op.socket) {
                 if let Some(e) = self.transport.get_mut(ep) {
                     e.pending_recvs = e.pending_recvs.saturating_sub(1);
@@ -866,6 +887,7 @@ impl Machine {
             result,
             data,
             from,
+            message: None,
             routine: if notify { op.req.routine } else { None },
             key: op.req.key,
             memory: op.req.memory,

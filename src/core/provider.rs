@@ -174,7 +174,7 @@ impl Overlapped {
     pub fn len(&self) -> usize {
         match &self.req.kind {
             OpKind::Send { data, .. } => data.len(),
-            OpKind::Recv { capacity } => *capacity,
+            OpKind::Recv { capacity, .. } => *capacity,
             OpKind::Control => 0,
             OpKind::Connect { data, .. } => data.len(),
             OpKind::Accept { lengths, .. } => lengths.data as usize,

@@ -8,12 +8,10 @@
 
 use core::ffi::c_void;
 
-use super::overlapped::{scatter, status_only};
+use super::overlapped::{recv_msg_overlapped, scatter, status_only};
 use super::types::*;
 use super::{count, with_addr_out, wsabufs};
-use super::{
-    AcceptEx, DisconnectEx, GetAcceptExSockaddrs, WSARecvFrom, WSASendTo, WSASetLastError,
-};
+use super::{AcceptEx, DisconnectEx, GetAcceptExSockaddrs, WSASendTo, WSASetLastError};
 use crate::consts::*;
 use crate::core::call::{DataCall, IoCall, MsgOut, OptionCall};
 use crate::core::overlapped::OpKind;
@@ -269,10 +267,11 @@ pub unsafe fn WSAIoctl(
 /// });
 /// ```
 ///
+/// With an `OVERLAPPED` the same lands in the `WSAMSG` when the operation completes.
+///
 /// # Divergence
-/// With an `OVERLAPPED` no control data is delivered (`Control.len` 0) and `MSG_TRUNC` is not
-/// set (sim: the completion carries the data and the sender only). `IPV6_PKTINFO` waits for
-/// `AF_INET6` sockets. The interface indexes are the simulator's (1 and 2).
+/// `IPV6_PKTINFO` waits for `AF_INET6` sockets. The interface indexes are the simulator's
+/// (1 and 2).
 ///
 /// # Safety
 /// `lpmsg` is NULL or a valid `WSAMSG` whose buffers are valid, all until the operation
@@ -294,15 +293,10 @@ pub unsafe extern "system-unwind" fn WSARecvMsg(
         &mut m.namelen
     };
     if !lpoverlapped.is_null() {
-        m.Control.len = 0;
-        return WSARecvFrom(
+        return recv_msg_overlapped(
             s,
-            m.lpBuffers,
-            m.dwBufferCount,
+            m,
             lpdwnumberofbytesrecvd,
-            &mut m.dwFlags,
-            m.name,
-            namelen,
             lpoverlapped,
             lpcompletionroutine,
         );

@@ -21,6 +21,8 @@ struct OpMemory {
     bufs: Vec<(usize, usize)>,
     from: usize,
     fromlen: usize,
+    /// `WSARecvMsg`'s `WSAMSG` (0: another function), for its control data and flags.
+    msg: usize,
 }
 
 impl Sink for OpMemory {
@@ -34,6 +36,24 @@ impl Sink for OpMemory {
                 (*ov).Internal = crate::core::overlapped::status::PENDING;
                 (*ov).InternalHigh = 0;
             }
+        }
+    }
+
+    /// An overlapped `WSARecvMsg`'s control data into `Control.buf`, its length into
+    /// `Control.len`, the flags into `dwFlags`.
+    fn write_message(&self, control: &[u8], flags: u32) {
+        let m = self.msg as *mut super::WSAMSG;
+        if m.is_null() {
+            return;
+        }
+        // SAFETY: the caller of WSARecvMsg promised that the WSAMSG and its buffers stay
+        // valid until the operation completes; the core wrote no more than `Control.len`.
+        unsafe {
+            if !control.is_empty() {
+                std::ptr::copy_nonoverlapping(control.as_ptr(), (*m).Control.buf, control.len());
+            }
+            (*m).Control.len = control.len() as u32;
+            (*m).dwFlags = flags;
         }
     }
 
@@ -103,6 +123,7 @@ pub(super) unsafe fn status_only(
             bufs: Vec::new(),
             from: 0,
             fromlen: 0,
+            msg: 0,
         })),
     }
 }
@@ -137,6 +158,7 @@ pub(super) unsafe fn into_buffer(
             },
             from: 0,
             fromlen: 0,
+            msg: 0,
         })),
     }
 }
@@ -160,6 +182,7 @@ unsafe fn start_overlapped(
     from: (usize, usize),
     bytes_out: *mut u32,
     flags_out: *mut u32,
+    msg: *mut super::WSAMSG,
 ) -> i32 {
     let fault = bufs.is_none();
     let bufs = bufs.unwrap_or_default();
@@ -174,8 +197,16 @@ unsafe fn start_overlapped(
         }
         None => OpKind::Recv {
             capacity: bufs.iter().map(|b| b.1).sum(),
+            control: msg.as_ref().map(|m| {
+                if m.Control.buf.is_null() {
+                    0
+                } else {
+                    m.Control.len as usize
+                }
+            }),
         },
     };
+    let msg = msg as usize;
     let event = (*overlapped).hEvent as isize;
     let req = OpRequest {
         kind,
@@ -187,6 +218,7 @@ unsafe fn start_overlapped(
             bufs: if send.is_some() { Vec::new() } else { bufs },
             from: from.0,
             fromlen: from.1,
+            msg,
         })),
     };
     let r = call(IoCall::Overlapped {
@@ -246,6 +278,38 @@ unsafe fn send_gathered(
     } else {
         r
     }
+}
+
+/// An overlapped `WSARecvMsg` (EX-5): `WSARecvFrom` into the message's buffers and address,
+/// and at completion its control data and flags into the `WSAMSG`.
+///
+/// # Safety
+/// `m` is a valid `WSAMSG` whose buffers, like the `OVERLAPPED`, stay valid until completion.
+pub(super) unsafe fn recv_msg_overlapped(
+    s: SOCKET,
+    m: *mut super::WSAMSG,
+    recvd: *mut u32,
+    overlapped: *mut OVERLAPPED,
+    routine: LPWSAOVERLAPPED_COMPLETION_ROUTINE,
+) -> i32 {
+    let namelen: *mut i32 = if (*m).name.is_null() {
+        std::ptr::null_mut()
+    } else {
+        &mut (*m).namelen
+    };
+    let from = ((*m).name as usize, namelen as usize);
+    start_overlapped(
+        "WSARecvMsg",
+        s,
+        wsabufs((*m).lpBuffers, (*m).dwBufferCount),
+        None,
+        overlapped,
+        routine,
+        from,
+        recvd,
+        &mut (*m).dwFlags,
+        m,
+    )
 }
 
 /// Copies `data` into the buffers `bufs` (address, length), in order.
@@ -357,6 +421,7 @@ pub unsafe fn WSASend(
         (0, 0),
         lpnumberofbytessent,
         std::ptr::null_mut(),
+        std::ptr::null_mut(),
     )
 }
 
@@ -387,6 +452,7 @@ pub unsafe fn WSASendTo(
         lpcompletionroutine,
         (0, 0),
         lpnumberofbytessent,
+        std::ptr::null_mut(),
         std::ptr::null_mut(),
     )
 }
@@ -456,6 +522,7 @@ pub unsafe fn WSARecv(
         (0, 0),
         lpnumberofbytesrecvd,
         lpflags,
+        std::ptr::null_mut(),
     )
 }
 
@@ -524,6 +591,7 @@ pub unsafe fn WSARecvFrom(
         from,
         lpnumberofbytesrecvd,
         lpflags,
+        std::ptr::null_mut(),
     )
 }
 

@@ -46,28 +46,45 @@ impl Machine {
         m: &mut MsgOut,
     ) {
         cx.rule(Rule::Ex5);
-        m.control.clear();
-        m.flags = 0;
-        if let Err(Stop::Fail(WsaError::MessageSize)) = result {
-            m.flags |= MSG_TRUNC;
-        }
-        let received = matches!(result, Ok(_) | Err(Stop::Fail(WsaError::MessageSize)));
+        let truncated = matches!(result, Err(Stop::Fail(WsaError::MessageSize)));
+        let received = result.is_ok() || truncated;
+        let to = self.received_to.take().filter(|_| received);
+        *m = self.message_for(cx.process, s, to, truncated, m.room);
+    }
+
+    /// EX-5's answer for a datagram sent to `to` (`None`: none was received) that was
+    /// `truncated` or not, with `room` bytes of `Control`: the same for an overlapped
+    /// `WSARecvMsg`, whose completion carries it.
+    pub(in crate::core) fn message_for(
+        &mut self,
+        process: crate::core::ProcessId,
+        s: Socket,
+        to: Option<Ipv4Addr>,
+        truncated: bool,
+        room: usize,
+    ) -> MsgOut {
+        let mut m = MsgOut {
+            room,
+            control: Vec::new(),
+            flags: if truncated { MSG_TRUNC } else { 0 },
+        };
         let wants = self
-            .process_mut(cx.process)
+            .process_mut(process)
             .row_mut(s)
             .is_some_and(|row| row.option_at(IPPROTO_IP, IP_PKTINFO) != 0);
-        let Some(to) = self.received_to.take().filter(|_| received && wants) else {
-            return;
+        let Some(to) = to.filter(|_| wants) else {
+            return m;
         };
         let len = CMSG_HEADER + PKTINFO;
-        if m.room < len {
+        if room < len {
             m.flags |= MSG_CTRUNC;
-            return;
+            return m;
         }
         m.control.extend_from_slice(&len.to_ne_bytes());
         m.control.extend_from_slice(&IPPROTO_IP.to_ne_bytes());
         m.control.extend_from_slice(&IP_PKTINFO.to_ne_bytes());
         m.control.extend_from_slice(&to.octets());
         m.control.extend_from_slice(&interface_of(to).to_ne_bytes());
+        m
     }
 }
