@@ -256,3 +256,40 @@ fn kw_2_kernel_objects_survive_cleanup_count_as_live_and_close_with_close_handle
     });
     assert_eq!(p.live_resources(), 0);
 }
+
+#[test]
+fn kw_3_waits_on_simulated_thread_handles_end_when_the_threads_do() {
+    let sim = ws2sim::Sim::new();
+    let p = sim.localhost().process("app");
+    let a = p.spawn(|| unsafe { SleepEx(10, FALSE) });
+    let b = p.spawn(|| unsafe { SleepEx(40, FALSE) });
+    let handles = [a.raw_handle() as HANDLE, b.raw_handle() as HANDLE];
+    assert_eq!(p.live_resources(), 0, "a thread's object is not a leak");
+    p.run(|| unsafe {
+        assert_eq!(
+            WaitForMultipleObjects(2, handles.as_ptr(), FALSE, WSA_INFINITE),
+            WAIT_OBJECT_0
+        );
+        assert_eq!(GetTickCount64(), 10);
+        assert_eq!(
+            WaitForMultipleObjects(2, handles.as_ptr(), TRUE, 5),
+            WAIT_TIMEOUT as u32
+        );
+        assert_eq!(
+            WaitForMultipleObjects(2, handles.as_ptr(), TRUE, WSA_INFINITE),
+            WAIT_OBJECT_0
+        );
+        assert_eq!(GetTickCount64(), 40);
+        // Signalled for good, and only by the thread's end.
+        assert_eq!(WaitForSingleObject(handles[0], 0), WAIT_OBJECT_0);
+        assert_eq!(ResetEvent(handles[0]), FALSE);
+        assert_eq!(GetLastError(), 6);
+        assert_eq!(SetEvent(handles[1]), FALSE);
+        assert_eq!(GetLastError(), 6);
+        assert_eq!(WaitForSingleObject(handles[0], 0), WAIT_OBJECT_0);
+        assert_eq!(CloseHandle(handles[0]), TRUE);
+        assert_eq!(WaitForSingleObject(handles[0], 0), WAIT_FAILED);
+    });
+    a.join();
+    b.join();
+}

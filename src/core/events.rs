@@ -517,7 +517,12 @@ impl Machine {
             }
             ObjectCall::SetEvent(h) | ObjectCall::ResetEvent(h) => {
                 let on = matches!(o, ObjectCall::SetEvent(_));
-                match self.process_mut(cx.process).signal(*h, on) {
+                let process = self.process_mut(cx.process);
+                // A thread's object is signalled by its end alone (KW-3).
+                if process.is_thread_object(*h) {
+                    return Err(WsaError::InvalidHandle.into());
+                }
+                match process.signal(*h, on) {
                     true => Ok(Reply::Done),
                     false => Err(WsaError::InvalidHandle.into()),
                 }

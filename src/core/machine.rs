@@ -66,6 +66,19 @@ impl Machine {
         &self.processes[p.0 as usize - 1]
     }
 
+    /// KW-3: a new simulated thread's object in process `p`, the kernel32 `HANDLE` that
+    /// `WaitForSingleObject` waits on until the thread ends (`None`: the process's handle
+    /// table is full).
+    pub fn thread_object(&mut self, p: ProcessId) -> Option<crate::core::events::EventHandle> {
+        let (process, generations) = self.process_and_generations(p);
+        process.add_thread_object(generations).ok()
+    }
+
+    /// KW-3: the thread whose object is `h` ended: the object is signalled for good.
+    pub fn thread_ended(&mut self, p: ProcessId, h: crate::core::events::EventHandle) {
+        self.process_mut(p).signal(h, true);
+    }
+
     /// How many processes the simulation made (their ids are 1..=this).
     pub(crate) fn process_count(&self) -> usize {
         self.processes.len()

@@ -27,6 +27,8 @@ pub struct ThreadHandle<T> {
     /// Keeps the simulation's threads alive while the handle is (see `Owner`).
     _owner: Option<Arc<super::Owner>>,
     tid: ThreadId,
+    /// KW-3: the thread's kernel32 object.
+    object: Option<crate::core::events::EventHandle>,
     outcome: Outcome<T>,
     os: Option<std::thread::JoinHandle<()>>,
 }
@@ -43,6 +45,28 @@ impl<T> ThreadHandle<T> {
     /// The simulated thread's id (as the trace shows it).
     pub fn id(&self) -> ThreadId {
         self.tid
+    }
+
+    /// The thread's kernel32 `HANDLE` value (KW-3), for `WaitForSingleObject(h as HANDLE,
+    /// ..)` and `WaitForMultipleObjects` from the threads of its process: signalled once the
+    /// thread has ended, for good. `SetEvent`/`ResetEvent` on it fail `ERROR_INVALID_HANDLE`;
+    /// `CloseHandle` closes it. 0 only if its process's handle table was full.
+    ///
+    /// ```
+    /// use ws2sim::{sys::*, Sim};
+    /// let sim = Sim::new();
+    /// let p = sim.localhost().process("app");
+    /// let worker = p.spawn(|| unsafe { SleepEx(30, FALSE) });
+    /// let h = worker.raw_handle();
+    /// p.run(|| unsafe {
+    ///     assert_eq!(WaitForSingleObject(h as HANDLE, 10), WAIT_TIMEOUT as u32);
+    ///     assert_eq!(WaitForSingleObject(h as HANDLE, WSA_INFINITE), WAIT_OBJECT_0);
+    ///     assert_eq!(GetTickCount64(), 30);
+    ///     assert_eq!(CloseHandle(h as HANDLE), TRUE);
+    /// });
+    /// ```
+    pub fn raw_handle(&self) -> isize {
+        self.object.map_or(0, |h| h.raw())
     }
 
     /// True once the thread has finished (or was terminated).
@@ -145,14 +169,15 @@ pub(crate) fn spawn<T: Send + 'static>(
     pid: ProcessId,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<ThreadHandle<T>, String> {
-    let (tid, rx) = {
+    let (tid, rx, object) = {
         let mut g = shared.lock();
         if g.world.process(pid).life() != Life::Running {
             return Err(format!("spawn in process {pid}, which has ended"));
         }
         let tid = g.world.new_thread_id();
+        let object = g.world.thread_object(pid);
         let rx = g.sched.add(tid, Some(pid), Run::Ready, true);
-        (tid, rx)
+        (tid, rx, object)
     };
     let ctx = ThreadCtx {
         shared: shared.clone(),
@@ -182,6 +207,9 @@ pub(crate) fn spawn<T: Send + 'static>(
                 if let Some(message) = panicked {
                     g.thread_panicked(tid, pid, message);
                 }
+                if let Some(h) = object {
+                    g.world.thread_ended(pid, h);
+                }
                 g.sched.set_run(tid, Run::Finished);
                 g.sched.progress();
                 sched::leave(g);
@@ -192,6 +220,7 @@ pub(crate) fn spawn<T: Send + 'static>(
         shared: shared.clone(),
         _owner: shared.owner(),
         tid,
+        object,
         outcome,
         os: Some(os),
     })

@@ -71,6 +71,9 @@ pub struct ProcessState {
     /// KW-2: kernel32's event objects (`CreateEventW`). Kernel objects, not Ws2_32 state:
     /// they need no startup and survive cleanup.
     kernel_events: Table<EventHandle, EventState>,
+    /// KW-3: the simulated threads' objects among `kernel_events` (signalled when the thread
+    /// ends; not counted as live resources, not set or reset by `SetEvent`/`ResetEvent`).
+    thread_objects: std::collections::BTreeSet<EventHandle>,
     /// AD-4: `getaddrinfo` results not freed yet. Heap memory, not Ws2_32 state: they
     /// survive cleanup.
     addrinfo: super::resolve::AddrInfoLists,
@@ -86,6 +89,7 @@ impl ProcessState {
             last_errors: BTreeMap::new(),
             ports: Table::default(),
             kernel_events: Table::default(),
+            thread_objects: Default::default(),
             addrinfo: Default::default(),
         }
     }
@@ -160,6 +164,22 @@ impl ProcessState {
             .map_or(0, |w| w.sockets.len() + w.events.len())
             + self.addrinfo.len()
             + self.kernel_events.len()
+            - self.thread_objects.len()
+    }
+
+    /// KW-3: a new thread's object, to wait on until the thread ends.
+    pub(in crate::core) fn add_thread_object(
+        &mut self,
+        generations: &mut Generations,
+    ) -> Result<EventHandle, WsaError> {
+        let h = self.add_kernel_event(generations, false, false)?;
+        self.thread_objects.insert(h);
+        Ok(h)
+    }
+
+    /// True for a thread's object (KW-3).
+    pub(in crate::core) fn is_thread_object(&self, h: EventHandle) -> bool {
+        self.thread_objects.contains(&h)
     }
 
     /// AD-4: the `getaddrinfo` lists not freed yet.
@@ -383,7 +403,10 @@ impl ProcessState {
     /// Closes an event object; false for an unknown handle.
     pub(in crate::core) fn close_event(&mut self, h: EventHandle) -> bool {
         self.ws2.as_mut().and_then(|w| w.events.remove(h)).is_some()
-            || self.kernel_events.remove(h).is_some()
+            || (self.kernel_events.remove(h).is_some() && {
+                self.thread_objects.remove(&h);
+                true
+            })
     }
 
     /// Closes a completion port (kernel32 `CloseHandle`); false for an unknown handle.
