@@ -229,6 +229,18 @@ unsafe fn send_op(
     start_op(op, ev, |buf, ov, n| WSASend(s, buf, 1, n, 0, ov, routine))
 }
 
+/// `DisconnectEx(s, &op.ov, 0, 0)` with `hEvent = ev` (EX-4): no data, no routine.
+unsafe fn disconnect_op(s: SOCKET, op: *mut Op, ev: WSAEVENT) -> Started {
+    start_op(op, ev, |_, ov, n| {
+        if DisconnectEx(s, ov, 0, 0) == TRUE {
+            *n = 0;
+            0
+        } else {
+            SOCKET_ERROR
+        }
+    })
+}
+
 /// `WSARecvFrom` into the op's buffer, the sender into `from`.
 unsafe fn recv_from_op(
     s: SOCKET,
@@ -1836,6 +1848,11 @@ enum Step {
         mode: Mode,
         cap: usize,
     },
+    /// EX-4/EX-6: an overlapped `DisconnectEx` (event or plain: it takes no routine).
+    Disconnect {
+        p: usize,
+        event: bool,
+    },
     /// Deliver everything in flight, then collect every notification.
     Deliver,
     Close {
@@ -1865,12 +1882,21 @@ fn step() -> impl Strategy<Value = Step> {
         6 => (0..2usize, mode(), 1..48usize).prop_map(|(p, mode, len)| Step::Send { p, mode, len }),
         6 => (0..2usize, mode(), 1..48usize).prop_map(|(p, mode, cap)| Step::Recv { p, mode, cap }),
         4 => Just(Step::Deliver),
+        1 => (0..2usize, any::<bool>()).prop_map(|(p, event)| Step::Disconnect { p, event }),
         1 => (0..2usize).prop_map(|p| Step::Close { p }),
         1 => (0..2usize).prop_map(|p| Step::Startup { p }),
         1 => (0..2usize).prop_map(|p| Step::Cleanup { p }),
         2 => (0..2usize, 0..4usize, proptest::bool::weighted(0.2))
             .prop_map(|(p, nth, all)| Step::Cancel { p, nth, all }),
     ]
+}
+
+/// What [`World::post`] starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Post {
+    Send,
+    Recv,
+    Disconnect,
 }
 
 /// How an operation of the program ended up.
@@ -1956,7 +1982,8 @@ impl World {
         }
     }
 
-    fn post(&mut self, p: usize, send: bool, mode: Mode, len: usize) -> Result<(), TestCaseError> {
+    fn post(&mut self, p: usize, what: Post, mode: Mode, len: usize) -> Result<(), TestCaseError> {
+        let send = what == Post::Send;
         let tag = self.recs.len();
         let pr = &mut self.procs[p];
         let data: Vec<u8> = (pr.sent.len()..pr.sent.len() + len)
@@ -1978,10 +2005,10 @@ impl World {
             } else {
                 NO_ROUTINE
             };
-            let start = if send {
-                send_op(s, ptr, ev, routine)
-            } else {
-                recv_op(s, ptr, ev, routine)
+            let start = match what {
+                Post::Send => send_op(s, ptr, ev, routine),
+                Post::Recv => recv_op(s, ptr, ev, routine),
+                Post::Disconnect => disconnect_op(s, ptr, ev),
             };
             (ev, start)
         });
@@ -2170,8 +2197,12 @@ impl World {
 
     fn step(&mut self, step: &Step) -> Result<(), TestCaseError> {
         match *step {
-            Step::Send { p, mode, len } => self.post(p, true, mode, len),
-            Step::Recv { p, mode, cap } => self.post(p, false, mode, cap),
+            Step::Send { p, mode, len } => self.post(p, Post::Send, mode, len),
+            Step::Recv { p, mode, cap } => self.post(p, Post::Recv, mode, cap),
+            Step::Disconnect { p, event } => {
+                let mode = if event { Mode::Event } else { Mode::Plain };
+                self.post(p, Post::Disconnect, mode, 1)
+            }
             Step::Deliver => {
                 self.sim.run();
                 self.collect_all()
