@@ -875,6 +875,22 @@ impl Spec {
         }
     }
 
+    /// A kernel32 wait returning `BOOL` with Win32 codes (EX-7): no `WSAStartup` needed,
+    /// allowed in a blocking hook, and with `alertable` returning `WAIT_IO_COMPLETION` once
+    /// APCs ran.
+    const fn kernel32_wait(name: &'static str, alertable: bool) -> Spec {
+        Spec::of(Family::Kernel32, name)
+            .gate(Gate::None)
+            .returns(Returns::False)
+            .in_hook()
+            .waits(if alertable {
+                Wait::AlertableReturns
+            } else {
+                Wait::NotAlertable
+            })
+            .win32_codes()
+    }
+
     const fn win32_codes(self) -> Spec {
         Spec {
             codes: Codes::Win32,
@@ -1852,28 +1868,10 @@ impl IoCall<'_> {
                 .win32_codes(),
             // EX-7: GetOverlappedResult with a timeout, alertable as asked.
             IoCall::GetOverlappedResultEx { alertable, .. } => {
-                Spec::of(Kernel32, "GetOverlappedResultEx")
-                    .gate(Gate::None)
-                    .returns(Returns::False)
-                    .in_hook()
-                    .waits(if *alertable {
-                        Wait::AlertableReturns
-                    } else {
-                        Wait::NotAlertable
-                    })
-                    .win32_codes()
+                Spec::kernel32_wait("GetOverlappedResultEx", *alertable)
             }
             IoCall::GetQueuedEx { alertable, .. } => {
-                Spec::of(Kernel32, "GetQueuedCompletionStatusEx")
-                    .gate(Gate::None)
-                    .returns(Returns::False)
-                    .in_hook()
-                    .waits(if *alertable {
-                        Wait::AlertableReturns
-                    } else {
-                        Wait::NotAlertable
-                    })
-                    .win32_codes()
+                Spec::kernel32_wait("GetQueuedCompletionStatusEx", *alertable)
             }
             IoCall::PostPacket { .. } => Spec::of(Kernel32, "PostQueuedCompletionStatus")
                 .gate(Gate::None)
