@@ -622,3 +622,25 @@ fn op_6_multicast_is_not_delivered_divergence() {
         assert_eq!(r, ((FAIL, vec![]), WSAEWOULDBLOCK));
     });
 }
+
+#[test]
+fn op_1_so_rcvbuf_0_still_delivers_into_a_waiting_blocking_recv() {
+    let sim = ws2sim::Sim::new();
+    let pair = tcp_pair(&sim, 7990, 0);
+    let reader = pair.server.spawn(move || recv_n(pair.s, 16, 0));
+    pair.client
+        .run(|| assert_eq!(send_bytes(pair.c, b"hello"), 5));
+    // With no receive buffer the data goes into the waiting call's buffer (as on Windows).
+    assert_eq!(reader.join(), (5, b"hello".to_vec()));
+    // With no call waiting, nothing is buffered: a non-blocking recv would block.
+    pair.client
+        .run(|| assert_eq!(send_bytes(pair.c, b"again"), 5));
+    sim.advance(std::time::Duration::from_millis(20));
+    pair.server.run(|| {
+        set_nonblocking(pair.s, true);
+        assert_eq!(recv_n(pair.s, 16, 0), (SOCKET_ERROR, Vec::new()));
+        assert_eq!(unsafe { WSAGetLastError() }, WSAEWOULDBLOCK);
+        set_nonblocking(pair.s, false);
+        assert_eq!(recv_n(pair.s, 16, 0), (5, b"again".to_vec()));
+    });
+}

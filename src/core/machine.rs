@@ -37,6 +37,11 @@ pub struct Machine {
     /// overlapped operations the call can have made completable (a delivery can complete
     /// any, and polls all of them).
     pub(crate) touched: Vec<crate::core::ws2::table::Socket>,
+    /// The buffers blocking stream receives posted while they wait, by thread.
+    pub(crate) blocked_posts: std::collections::BTreeMap<
+        crate::core::ThreadId,
+        (crate::core::transport::EndpointId, usize),
+    >,
     /// Where the datagram the current call received was sent (EX-5's `IN_PKTINFO`).
     pub(crate) received_to: Option<std::net::Ipv4Addr>,
     /// The sockets shared between processes (DU-1).
@@ -56,6 +61,7 @@ impl Machine {
             overlapped: Overlapped::default(),
             threads: Threads::default(),
             touched: Vec::new(),
+            blocked_posts: Default::default(),
             received_to: None,
             duplicates: Default::default(),
         }

@@ -510,7 +510,40 @@ impl Machine {
         };
         match Self::sd_12(cx, seen) {
             Some(r) => Ok(Reply::Count(r?)),
-            None => Err(self.op_2(cx, i, "recv", s, false)),
+            None => {
+                let stop = self.op_2(cx, i, "recv", s, false);
+                if let Stop::Block(_) = stop {
+                    self.post_while_blocked(cx, i.ep, n);
+                }
+                Err(stop)
+            }
+        }
+    }
+
+    /// A blocking stream `recv` that waits on a socket with `SO_RCVBUF` 0 posts its buffer,
+    /// as an overlapped receive does: with no receive buffer the data goes straight into the
+    /// waiting call's, as on Windows (before, `SO_RCVBUF` 0 stopped delivery for good). With
+    /// a receive buffer the data flows into it, and the flow control stays the buffer's.
+    /// Taken back when the call ends ([`Machine::release_blocked_post`]).
+    fn post_while_blocked(&mut self, cx: &mut Cx, ep: EndpointId, n: usize) {
+        if self.blocked_posts.contains_key(&cx.thread) || self.transport.ep(ep).rcvbuf > 0 {
+            return;
+        }
+        self.blocked_posts.insert(cx.thread, (ep, n));
+        let e = self.transport.ep_mut(ep);
+        e.posted = e.posted.saturating_add(n);
+        if let Some(peer) = e.peer {
+            self.transport.pump(self.now, peer);
+        }
+    }
+
+    /// The buffer a blocking `recv` of `thread` posted while it waited, taken back once the
+    /// call ended (done, failed, interrupted or timed out).
+    pub(in crate::core) fn release_blocked_post(&mut self, thread: crate::core::ThreadId) {
+        if let Some((ep, n)) = self.blocked_posts.remove(&thread) {
+            if let Some(e) = self.transport.get_mut(ep) {
+                e.posted = e.posted.saturating_sub(n);
+            }
         }
     }
 

@@ -85,6 +85,7 @@ impl World {
         };
         if !nested {
             self.threads.unblock(cx.thread);
+            self.release_blocked_post(cx.thread);
         }
         let thread = cx.thread;
         let process = self.process_mut(cx.process);
