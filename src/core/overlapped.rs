@@ -512,8 +512,6 @@ impl Machine {
         let (ep_id, stream) = self.overlapped_checks(cx, s, &req.kind, fault)?;
         cx.rule(Rule::Ov1);
         self.ov_3_started(cx, &req);
-        self.overlapped.next += 1;
-        let id = OpId(self.overlapped.next);
         let is_send = matches!(req.kind, OpKind::Send { .. });
         if let OpKind::Send { data, to } = &req.kind {
             // The bytes go to the transport at once; the send completes once they fit the
@@ -547,17 +545,7 @@ impl Machine {
             }
         }
         let key = req.key;
-        // OV-1: accepted. The record says so before the operation can complete below.
-        req.memory.0.pending();
-        self.overlapped.pending.insert(
-            id,
-            Pending {
-                process: cx.process,
-                thread: cx.thread,
-                socket: s,
-                req,
-            },
-        );
+        let id = self.register(cx, s, req);
         let queue = if is_send {
             &mut self.overlapped.sends
         } else {
@@ -581,9 +569,19 @@ impl Machine {
         req: OpRequest,
         result: Result<u32, WsaError>,
     ) {
+        let id = self.register(cx, s, req);
+        self.complete(id, result, Vec::new(), None, true);
+    }
+
+    /// OV-1: an accepted operation of `cx`'s thread on `s` becomes pending. Its record says
+    /// so (`STATUS_PENDING`) before it can complete.
+    fn register(&mut self, cx: &Cx, s: Socket, req: OpRequest) -> OpId {
         self.overlapped.next += 1;
         let id = OpId(self.overlapped.next);
         req.memory.0.pending();
+        if let OpKind::Accept { accept, .. } = req.kind {
+            self.overlapped.accept_sockets.insert((cx.process, accept));
+        }
         let pending = Pending {
             process: cx.process,
             thread: cx.thread,
@@ -591,7 +589,7 @@ impl Machine {
             req,
         };
         self.overlapped.pending.insert(id, pending);
-        self.complete(id, result, Vec::new(), None, true);
+        id
     }
 
     /// OV-3, the part decided as an operation starts: its `hEvent` is reset, unless a
@@ -608,19 +606,7 @@ impl Machine {
     /// [`Machine::poll_socket_ops`] sees it done. Its event is reset as it starts (OV-3).
     pub(in crate::core) fn pend_extension(&mut self, cx: &mut Cx, s: Socket, req: OpRequest) {
         self.ov_3_started(cx, &req);
-        self.overlapped.next += 1;
-        let id = OpId(self.overlapped.next);
-        req.memory.0.pending();
-        if let OpKind::Accept { accept, .. } = req.kind {
-            self.overlapped.accept_sockets.insert((cx.process, accept));
-        }
-        let pending = Pending {
-            process: cx.process,
-            thread: cx.thread,
-            socket: s,
-            req,
-        };
-        self.overlapped.pending.insert(id, pending);
+        let id = self.register(cx, s, req);
         self.overlapped
             .extensions
             .entry(s)
