@@ -133,11 +133,6 @@ pub unsafe extern "system-unwind" fn AcceptEx(
         lengths,
         taken: None,
     };
-    if !lpoverlapped.is_null() {
-        // EX-2: mswsock marks the record pending before any check, so a refused call
-        // leaves `STATUS_PENDING` in it too (win: test_AcceptEx).
-        (*lpoverlapped).Internal = crate::core::overlapped::status::PENDING;
-    }
     let buf = lpoutputbuffer as usize;
     let req =
         (!lpoverlapped.is_null()).then(|| into_buffer(kind, lpoverlapped, buf, lengths.total()));

@@ -87,10 +87,10 @@ impl Machine {
     /// EX-2, the one place it is decided: `AcceptEx(listener, accept, ...)`, its accept
     /// socket's context, and what that socket can do meanwhile.
     ///
-    /// [`Ex2::Accept`]: Its `OVERLAPPED` reads `STATUS_PENDING` even when a check below fails (win; `sys`
-    /// writes it before the call, as mswsock does). Then, in this order: a listener or accept socket that is no socket fails `WSAENOTSOCK`; a
-    /// listener that is not listening `WSAEINVAL`; a NULL output buffer `WSAEFAULT`; a
-    /// remote address length of 0 `WSAEFAULT`; an accept socket that is not a fresh stream
+    /// [`Ex2::Accept`]: its `OVERLAPPED` reads `STATUS_PENDING` even when a check below fails
+    /// (win; see [`pending_before_checks`]). Then, in this order: a listener or accept
+    /// socket that is no socket fails `WSAENOTSOCK`; a listener that is not listening
+    /// `WSAEINVAL`; a NULL output buffer `WSAEFAULT`; a remote address length of 0 `WSAEFAULT`; an accept socket that is not a fresh stream
     /// socket (a datagram socket, a bound, listening or connected one, or one another
     /// `AcceptEx` already names) `WSAEINVAL`. Otherwise the operation pends
     /// (`WSA_IO_PENDING`) and completes, as the listener's operation (its completion key),
@@ -281,6 +281,15 @@ impl Machine {
         e.sndbuf = snd as usize;
         e.rcvbuf = rcv as usize;
         Ok(())
+    }
+}
+
+/// EX-2's first step, before Ws2_32 or the provider checks anything: mswsock marks an
+/// `AcceptEx`'s record `STATUS_PENDING`, so a refused call leaves it there too (win:
+/// `test_AcceptEx`). Other operations' records are marked only once accepted (OV-1).
+pub(in crate::core) fn pending_before_checks(req: &OpRequest) {
+    if let OpKind::Accept { .. } = req.kind {
+        req.memory.0.pending();
     }
 }
 

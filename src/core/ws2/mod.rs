@@ -736,6 +736,7 @@ impl World {
                     Some(r) => r,
                     None => req.take().ok_or(WsaError::InvalidParameter)?,
                 };
+                crate::core::providers::accept_ex::pending_before_checks(&req);
                 if let Some(raw) = *to {
                     if let Some(failed) = self.send_to_destination(cx, *s, &mut req, raw, *flags) {
                         return failed;
