@@ -122,7 +122,7 @@ impl Provider for Builtin {
         let reply = match request {
             Request::Socket(args) => {
                 let token = args.reserved.map(|token| Du1::Open { token });
-                match token.map(|t| m.du_1(Some(cx), t)).transpose()? {
+                match token.map(|t| m.du_1(cx, t)).transpose()? {
                     Some(Du1Outcome::Opened(s)) => Ok(Reply::Socket(s)),
                     Some(_) | None => m.open_socket(cx, args.entry.clone(), chain),
                 }
@@ -210,7 +210,7 @@ impl Provider for Builtin {
             Request::Ioctl { s, cmd, arg } => m.ioctl(cx, s, cmd, arg).map(done),
             Request::DuplicateSocket { s, process } => {
                 let what = Du1::Duplicate { s, target: process };
-                match m.du_1(Some(cx), what)? {
+                match m.du_1(cx, what)? {
                     Du1Outcome::Token(t) => Ok(Reply::Count(t)),
                     other => panic!("invariant: a duplication answers a token: {other:?}"),
                 }

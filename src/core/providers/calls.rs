@@ -82,7 +82,7 @@ impl Machine {
             s,
             endpoint,
         };
-        if self.du_1(Some(cx), release)? == Du1Outcome::Last {
+        if self.du_1(cx, release)? == Du1Outcome::Last {
             self.close_network(cx, s)?;
         }
         self.process_mut(cx.process).remove_socket(s);
@@ -172,12 +172,7 @@ impl Machine {
         rule: Rule,
     ) {
         let (ep, now) = (st.endpoint, self.now);
-        let release = Du1::Release {
-            process,
-            s,
-            endpoint: ep,
-        };
-        if let Ok(Du1Outcome::StillShared) = self.du_1(None, release) {
+        if self.release_handle(process, s, ep) == Du1Outcome::StillShared {
             return; // DU-1: another process's handle keeps the socket.
         }
         let abortive = reset || (st.linger.is_on() && st.linger.seconds == 0);

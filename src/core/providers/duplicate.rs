@@ -106,23 +106,13 @@ impl Machine {
     /// source may close its handle before the target opens its own. Here the offer is not a
     /// handle: once the socket's last open handle is closed, an unused `WSAPROTOCOL_INFOW`
     /// lapses and `WSASocketW` with it fails `WSAEINVAL` (sim). Open the duplicate first.
-    pub(in crate::core) fn du_1(
-        &mut self,
-        cx: Option<&mut Cx>,
-        what: Du1,
-    ) -> Result<Du1Outcome, WsaError> {
+    pub(in crate::core) fn du_1(&mut self, cx: &mut Cx, what: Du1) -> Result<Du1Outcome, WsaError> {
         match what {
             Du1::Duplicate { s, target } => {
-                let Some(cx) = cx else {
-                    return Err(WsaError::InvalidParameter);
-                };
                 cx.rule(Rule::Du1);
                 self.offer(cx, s, ProcessId(target)).map(Du1Outcome::Token)
             }
             Du1::Open { token } => {
-                let Some(cx) = cx else {
-                    return Err(WsaError::InvalidParameter);
-                };
                 if token & 0xFF00_0000 != TOKEN_TAG {
                     return Ok(Du1Outcome::NotAToken);
                 }
@@ -135,7 +125,7 @@ impl Machine {
                 endpoint,
             } => {
                 let outcome = self.release_handle(process, s, endpoint);
-                if let (Du1Outcome::StillShared, Some(cx)) = (&outcome, cx) {
+                if outcome == Du1Outcome::StillShared {
                     cx.rule(Rule::Du1);
                 }
                 Ok(outcome)
@@ -189,8 +179,9 @@ impl Machine {
         Ok(new)
     }
 
-    /// [`Du1::Release`]'s work.
-    fn release_handle(
+    /// [`Du1::Release`]'s work, also for the handles a final cleanup or the process's end
+    /// takes, which have no call to tag.
+    pub(in crate::core) fn release_handle(
         &mut self,
         process: ProcessId,
         s: Socket,
