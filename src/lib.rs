@@ -107,7 +107,8 @@ pub use sim::{
 };
 pub use thread::dllmain;
 pub use trace::{
-    Event, EventKind, Header, HostInfo, Packet, PacketKind, Trace, TraceError, TRACE_FORMAT_VERSION,
+    Argument, Event, EventKind, Header, HostInfo, Packet, PacketKind, Trace, TraceError,
+    TRACE_FORMAT_VERSION,
 };
 
 /// The README's examples, compiled and run as doc tests so they cannot go stale.

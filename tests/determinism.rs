@@ -9,7 +9,7 @@ mod common;
 use common::*;
 
 /// The JSON keys of one event line, in order (packet events add `packet`).
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 16] = [
     "kind",
     "seq",
     "time_ns",
@@ -19,7 +19,9 @@ const KEYS: [&str; 14] = [
     "thread",
     "call",
     "args",
+    "arguments",
     "result",
+    "returned",
     "error",
     "error_code",
     "rules",
@@ -123,7 +125,23 @@ fn parse_line(line: &str) -> Result<Vec<(String, String)>, String> {
                 p.eat(b'[')?;
                 if p.peek()? != b']' {
                     loop {
-                        p.string()?;
+                        if p.peek()? == b'{' {
+                            // An argument: {"name": "...", "value": "..."}.
+                            p.eat(b'{')?;
+                            for (k, key) in ["name", "value"].into_iter().enumerate() {
+                                if k > 0 {
+                                    p.eat(b',')?;
+                                }
+                                if p.string()? != key {
+                                    return Err(format!("expected key {key:?} at {}", p.i));
+                                }
+                                p.eat(b':')?;
+                                p.string()?;
+                            }
+                            p.eat(b'}')?;
+                        } else {
+                            p.string()?;
+                        }
                         if p.peek()? == b',' {
                             p.eat(b',')?;
                         } else {
@@ -291,7 +309,7 @@ fn th_2_json_lines_parse_with_every_key_and_consecutive_seq() {
     assert_eq!(
         lines[0],
         format!(
-            "{{\"kind\":\"header\",\"format\":\"ws2sim-trace\",\"version\":1,\"seed\":3,\
+            "{{\"kind\":\"header\",\"format\":\"ws2sim-trace\",\"version\":2,\"seed\":3,\
              \"profile\":\"Documented\",\"scheduler\":\"random\",\"hosts\":[\
              {{\"name\":\"localhost\",\"addr\":\"10.0.0.1\"}},\
              {{\"name\":\"server\",\"addr\":\"10.0.0.2\"}}]}}"

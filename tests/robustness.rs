@@ -3114,10 +3114,51 @@ fn execute(case: &Case) -> Result<String, TestCaseError> {
                 i,
                 step
             );
+            structured_call_event(e)
+                .map_err(|m| TestCaseError::fail(format!("step {i} {step:?}: {m}: {e:?}")))?;
         }
         seen = events.len();
     }
     Ok(sim.trace().to_json_lines())
+}
+
+/// A call event's structured form agrees with its text (issue 16): `args` is the named
+/// arguments' values joined, every argument has a distinct name, and `returned` is the result
+/// as a number wherever the result text is one (decimal, hex, or a named failure value).
+fn structured_call_event(e: &ws2sim::Event) -> Result<(), String> {
+    if e.kind != ws2sim::EventKind::Call {
+        return match (e.arguments.is_empty(), e.returned) {
+            (true, None) => Ok(()),
+            _ => Err("a non-call event has arguments or a returned value".into()),
+        };
+    }
+    let values: Vec<&str> = e.arguments.iter().map(|a| a.value.as_str()).collect();
+    if values.join(", ") != e.args {
+        return Err(format!(
+            "args {:?} are not the arguments {values:?}",
+            e.args
+        ));
+    }
+    let names: BTreeSet<&str> = e.arguments.iter().map(|a| a.name.as_str()).collect();
+    if names.len() != e.arguments.len() || names.contains("") {
+        return Err("argument names are empty or repeated".into());
+    }
+    let head = e.result.split(' ').next().unwrap_or("");
+    let number = match head {
+        "SOCKET_ERROR" | "INVALID_SOCKET" => Some(-1),
+        "FALSE" | "NULL" | "WSA_INVALID_EVENT" => Some(0),
+        "TRUE" => Some(1),
+        "WSA_WAIT_FAILED" => Some(0xFFFF_FFFF),
+        "WAIT_IO_COMPLETION" => Some(0xC0),
+        h => match h.strip_prefix("0x") {
+            Some(hex) => i64::from_str_radix(hex, 16).ok(),
+            None => h.parse::<i64>().ok(),
+        },
+    };
+    match number {
+        Some(n) if e.returned != Some(n) => Err(format!("returned {:?}, not {n}", e.returned)),
+        Some(_) | None => Ok(()),
+    }
 }
 
 /// ER-1 applies to the step's call: a Winsock function other than WSAStartup,

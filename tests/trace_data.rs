@@ -6,7 +6,7 @@
 use std::net::{Ipv4Addr, Shutdown, SocketAddrV4};
 
 use ws2sim::consts::*;
-use ws2sim::{api, EventKind, PacketKind, Profile, Sim, Socket, Trace, Version};
+use ws2sim::{api, Event, EventKind, PacketKind, Profile, Sim, Socket, Trace, Version};
 
 /// The quick start, through `api`: counted startups, a socket with linger, the final cleanup,
 /// a stale handle, one cleanup too many.
@@ -127,7 +127,7 @@ fn the_header_names_the_run_and_its_hosts() {
     );
     assert_eq!(
         trace.to_json_lines().lines().next().unwrap(),
-        "{\"kind\":\"header\",\"format\":\"ws2sim-trace\",\"version\":1,\"seed\":3,\
+        "{\"kind\":\"header\",\"format\":\"ws2sim-trace\",\"version\":2,\"seed\":3,\
          \"profile\":\"Documented\",\"scheduler\":\"random\",\"hosts\":[\
          {\"name\":\"localhost\",\"addr\":\"10.0.0.1\"},{\"name\":\"server\",\"addr\":\"10.0.0.2\"}]}"
     );
@@ -219,5 +219,112 @@ fn a_data_loss_is_an_event_and_the_reset_an_arrow() {
     assert!(m.contains("    H0-xH0: RST"), "{m}");
     assert!(m.contains("Note over H0: DataLoss app[1]: "), "{m}");
     assert!(m.contains(" [SD-11]"), "{m}");
+    reads_back_exactly(&trace);
+}
+
+/// `(name, value)` of each argument.
+fn named(e: &Event) -> Vec<(&str, &str)> {
+    e.arguments
+        .iter()
+        .map(|a| (a.name.as_str(), a.value.as_str()))
+        .collect()
+}
+
+#[test]
+fn call_events_carry_named_arguments_and_the_returned_number() {
+    use ws2sim::sys::*;
+    let sim = Sim::builder().seed(5).build();
+    sim.localhost().process("app").run(|| unsafe {
+        let mut data: WSADATA = std::mem::zeroed();
+        assert_eq!(WSAStartup(0x0202, &mut data), 0);
+        let s = socket(AF_INET.into(), SOCK_DGRAM, IPPROTO_UDP);
+        let on: u32 = 1;
+        let len = 4;
+        assert_eq!(
+            setsockopt(s, SOL_SOCKET, SO_BROADCAST, (&on as *const u32).cast(), len),
+            0
+        );
+        assert_eq!(closesocket(0x1234), SOCKET_ERROR);
+        let none: [HANDLE; 0] = [];
+        assert_eq!(
+            WSAWaitForMultipleEvents(0, none.as_ptr(), 0, 0, 0),
+            WSA_WAIT_FAILED
+        );
+        assert_eq!(closesocket(s), 0);
+    });
+    let trace = sim.trace();
+    let calls: Vec<&Event> = trace
+        .events()
+        .iter()
+        .filter(|e| e.kind == EventKind::Call)
+        .collect();
+    let [startup, sock, opt, bad_close, wait, close, ..] = calls[..] else {
+        panic!("{trace}")
+    };
+    assert_eq!(
+        named(startup),
+        [("wVersionRequested", "0x0202 (2.2)"), ("lpWSAData", "buf")]
+    );
+    assert_eq!(startup.returned, Some(0));
+    assert_eq!(
+        named(sock),
+        [
+            ("af", "AF_INET"),
+            ("type", "SOCK_DGRAM"),
+            ("protocol", "IPPROTO_UDP")
+        ]
+    );
+    assert_eq!(
+        sock.returned,
+        Some(i64::from_str_radix(&sock.result[2..], 16).unwrap())
+    );
+    assert_eq!(
+        named(opt),
+        [
+            ("s", sock.result.as_str()),
+            ("level", "SOL_SOCKET"),
+            ("optname", "SO_BROADCAST"),
+            ("optval", "[01 00 00 00]"),
+            ("optlen", "4")
+        ]
+    );
+    assert_eq!(
+        opt.args,
+        "0x400000, SOL_SOCKET, SO_BROADCAST, [01 00 00 00], 4"
+    );
+    assert_eq!(named(bad_close), [("s", "0x1234")]);
+    assert_eq!(
+        (bad_close.result.as_str(), bad_close.returned),
+        ("SOCKET_ERROR", Some(-1))
+    );
+    assert_eq!(
+        named(wait),
+        [
+            ("lphEvents", "[]"),
+            ("fWaitAll", "false"),
+            ("dwTimeout", "0"),
+            ("fAlertable", "false")
+        ]
+    );
+    assert_eq!(
+        (wait.result.as_str(), wait.returned),
+        ("WSA_WAIT_FAILED", Some(0xFFFF_FFFF))
+    );
+    assert_eq!(close.returned, Some(0));
+    let json = trace.to_json_lines();
+    let line = json
+        .lines()
+        .find(|l| l.contains("\"call\":\"setsockopt\""))
+        .unwrap();
+    assert!(
+        line.contains(
+            "\"arguments\":[{\"name\":\"s\",\"value\":\"0x400000\"},\
+             {\"name\":\"level\",\"value\":\"SOL_SOCKET\"},\
+             {\"name\":\"optname\",\"value\":\"SO_BROADCAST\"},\
+             {\"name\":\"optval\",\"value\":\"[01 00 00 00]\"},\
+             {\"name\":\"optlen\",\"value\":\"4\"}],\"result\":\"0\",\"returned\":0,"
+        ),
+        "{line}"
+    );
     reads_back_exactly(&trace);
 }

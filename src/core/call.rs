@@ -1,4 +1,5 @@
-//! The calls the core accepts and what they return, with the text the trace shows for each.
+//! The calls the core accepts and what they return; `call_args.rs` has the arguments' text the
+//! trace shows for each.
 //!
 //! A [`Call`] is one of eight families ([`ProcessCall`], [`KernelCall`], [`SocketCall`],
 //! [`OptionCall`], [`DataCall`], [`EventCall`], [`IoCall`], [`SpiCall`]); each family has its
@@ -6,9 +7,8 @@
 //! family.
 //!
 //! Adding a Winsock or kernel32 call touches, in this order:
-//! 1. here: a variant in its family, its row in that family's `spec` and its arguments' text in
-//!    that family's `Display` (all exhaustive, with no default arm, so the compiler asks for
-//!    each);
+//! 1. here: a variant in its family and its row in that family's `spec`, and in `call_args.rs`
+//!    its named arguments (all exhaustive, with no default arm, so the compiler asks for each);
 //! 2. `ws2/mod.rs`: its arm in the family's router (`World::route_*`, exhaustive too), calling
 //! 3. its handler in the core file that owns the state it changes;
 //! 4. the `sys` wrapper (windows-sys' name and signature) and, where it makes sense, an `api`
@@ -23,9 +23,10 @@ use std::fmt;
 
 use std::net::SocketAddrV4;
 
+pub use super::call_args::error_name;
 use super::catalog::{Guid, ProtocolInfo};
 use super::events::{EventHandle, EventOp};
-use super::overlapped::{OpKind, OpRequest, Packet, PortHandle};
+use super::overlapped::{OpRequest, Packet, PortHandle};
 use super::provider::Negotiated;
 use super::providers::control::Control;
 use super::providers::net::{WsaBufIn, WsaBufOut};
@@ -380,60 +381,6 @@ impl ObjectCall {
                 ex: true,
                 ..
             } => "WaitForMultipleObjectsEx",
-        }
-    }
-}
-
-impl fmt::Display for ObjectCall {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = |v: bool| if v { "TRUE" } else { "FALSE" };
-        match self {
-            ObjectCall::CreateEvent {
-                manual,
-                initial,
-                named,
-            } => write!(
-                f,
-                "NULL, {}, {}, {}",
-                b(*manual),
-                b(*initial),
-                if *named { "name" } else { "NULL" }
-            ),
-            ObjectCall::SetEvent(h) | ObjectCall::ResetEvent(h) => write!(f, "{h}"),
-            ObjectCall::CloseHandle(h) => write!(f, "{h:#x}"),
-            ObjectCall::Wait {
-                handles,
-                wait_all,
-                timeout,
-                alertable,
-                single,
-                ex,
-            } => {
-                let list = match handles {
-                    None => "NULL".to_string(),
-                    Some(h) if *single && h.len() == 1 => h[0].to_string(),
-                    Some(h) => {
-                        let v: Vec<String> = h.iter().map(ToString::to_string).collect();
-                        format!("[{}]", v.join(", "))
-                    }
-                };
-                if !*single {
-                    let n = handles.as_ref().map_or(0, Vec::len);
-                    write!(f, "{n}, ")?;
-                }
-                write!(f, "{list}, ")?;
-                if !*single {
-                    write!(f, "{}, ", b(*wait_all))?;
-                }
-                match timeout {
-                    Some(t) => write!(f, "{}", t.as_millis())?,
-                    None => f.write_str("INFINITE")?,
-                }
-                if *ex {
-                    write!(f, ", {}", b(*alertable))?;
-                }
-                Ok(())
-            }
         }
     }
 }
@@ -1105,6 +1052,22 @@ impl Returns {
     }
 }
 
+impl Returns {
+    /// The number a failure with `e` returns ([`Returns::failure`]'s text as a number):
+    /// `SOCKET_ERROR` and `INVALID_SOCKET` are -1 (`INVALID_SOCKET` is `(SOCKET)~0`),
+    /// `WSA_WAIT_FAILED` 0xFFFFFFFF, `FALSE`, `NULL` and `WSA_INVALID_EVENT` 0.
+    pub fn failure_value(self, e: crate::WsaError) -> i64 {
+        match self {
+            Returns::ErrorCode | Returns::LastErrorValue => i64::from(e.code()),
+            Returns::Socket | Returns::Status => -1,
+            Returns::InvalidEvent | Returns::False | Returns::Null => 0,
+            Returns::WaitFailed => i64::from(u32::MAX),
+            Returns::Pton if e == crate::WsaError::InvalidArgument => 0,
+            Returns::Pton => -1,
+        }
+    }
+}
+
 /// What `WSARecvMsg` gets back besides the data (EX-5): `WSAMSG.Control` and `dwFlags`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MsgOut {
@@ -1166,6 +1129,35 @@ pub enum Reply {
     Control(Control),
 }
 
+impl Reply {
+    /// The result as a number: what the C function returns for this reply; for a clock
+    /// (KW-3), its reading, which `QueryPerformanceCounter` and `GetSystemTimeAsFileTime`
+    /// write through their pointer. `None` for a blocking hook's address, which differs
+    /// between runs (TH-2).
+    pub fn returned(&self) -> Option<i64> {
+        const TRUE: i64 = 1;
+        Some(match self {
+            Reply::Done
+            | Reply::Version(_)
+            | Reply::Negotiated(_)
+            | Reply::Addr(_)
+            | Reply::AddrInfo(_)
+            | Reply::Control(_) => 0,
+            Reply::Socket(s) => s.raw() as i64,
+            Reply::LastError(e) => i64::from(*e),
+            Reply::Count(n) => i64::from(*n),
+            Reply::Event(h) => h.raw() as i64,
+            Reply::Hook(0) => 0,
+            Reply::Hook(_) => return None,
+            Reply::Port(p) => p.raw() as i64,
+            Reply::Packet(p) => i64::from(p.error.is_none()),
+            Reply::Packets(_) => TRUE,
+            Reply::Alerted => i64::from(WAIT_IO_COMPLETION),
+            Reply::Time(t) => i64::try_from(*t).unwrap_or(i64::MAX),
+        })
+    }
+}
+
 impl fmt::Display for Reply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1201,22 +1193,6 @@ impl fmt::Display for Reply {
                 }
                 f.write_str("]")
             }
-        }
-    }
-}
-
-impl fmt::Display for Call<'_> {
-    /// The arguments as the trace shows them, with symbolic names where Winsock has them.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Call::Process(c) => c.fmt(f),
-            Call::Kernel(c) => c.fmt(f),
-            Call::Sockets(c) => c.fmt(f),
-            Call::Options(c) => c.fmt(f),
-            Call::Data(c) => c.fmt(f),
-            Call::Events(c) => c.fmt(f),
-            Call::Io(c) => c.fmt(f),
-            Call::Spi(c) => c.fmt(f),
         }
     }
 }
@@ -1264,46 +1240,6 @@ impl ProcessCall<'_> {
             ProcessCall::LookupName { .. } => Spec::of(Winsock, "WSALookupServiceBeginW"),
             ProcessCall::Convert(c) => c.spec(),
             ProcessCall::Resolve(r) => r.spec(),
-        }
-    }
-}
-
-impl fmt::Display for ProcessCall<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ProcessCall::Startup { requested, data } => {
-                write!(f, "{:#06x} ({requested}), {}", requested.word(), ptr(data))
-            }
-            ProcessCall::Cleanup | ProcessCall::GetLastError => Ok(()),
-            ProcessCall::SetLastError(code) => f.write_str(&error_name(*code)),
-            ProcessCall::IsBlocking | ProcessCall::CancelBlocking => Ok(()),
-            // Function addresses differ between runs: the trace only says whether there is one.
-            ProcessCall::SetBlockingHook(h) => match h {
-                HookChange::Set(None) => f.write_str("NULL"),
-                HookChange::Set(Some(_)) => f.write_str("hook"),
-                HookChange::Unhook => Ok(()),
-            },
-            ProcessCall::EnumProtocols {
-                filter,
-                buffer,
-                len,
-            } => {
-                match filter {
-                    Some(p) => write!(f, "{p:?}")?,
-                    None => f.write_str("NULL")?,
-                }
-                let len = len.as_ref().map_or("NULL".into(), |l| format!("&{l}"));
-                write!(f, ", {}, {len}", ptr(buffer))
-            }
-            ProcessCall::RegisterName {
-                name,
-                addr: Some(a),
-            } => write!(f, "{name:?} -> {a}"),
-            ProcessCall::RegisterName { name, addr: None } | ProcessCall::LookupName { name } => {
-                write!(f, "{name:?}")
-            }
-            ProcessCall::Convert(c) => write!(f, "{c}"),
-            ProcessCall::Resolve(r) => write!(f, "{r}"),
         }
     }
 }
@@ -1364,76 +1300,6 @@ impl Resolution<'_> {
     }
 }
 
-impl fmt::Display for Resolution<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = |t: &Option<String>| t.as_ref().map_or("NULL".into(), |t| format!("{t:?}"));
-        match self {
-            Resolution::GetAddrInfo {
-                node,
-                service,
-                hints,
-                key,
-                ..
-            } => {
-                write!(f, "{}, {}, ", text(node), text(service))?;
-                match hints {
-                    Some(h) => write!(
-                        f,
-                        "{{flags {:#x}, family {}, socktype {}, protocol {}}}",
-                        h.flags, h.family, h.socktype, h.protocol
-                    )?,
-                    None => f.write_str("NULL")?,
-                }
-                f.write_str(if key.is_some() { ", &result" } else { ", NULL" })
-            }
-            Resolution::FreeAddrInfo { .. } => f.write_str("list"),
-            Resolution::GetHostName { out } => match out {
-                TextOut::Null => f.write_str("NULL"),
-                TextOut::Narrow(b) => write!(f, "buf, {}", b.len()),
-                TextOut::Wide(w) => write!(f, "buf, {}", w.len()),
-            },
-        }
-    }
-}
-
-impl fmt::Display for Conversion<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = |t: &Option<String>| t.as_ref().map_or("NULL".into(), |t| format!("{t:?}"));
-        let room = |o: &TextOut<'_>| match o {
-            TextOut::Null => "NULL".to_string(),
-            TextOut::Narrow(b) => format!("buf[{}]", b.len()),
-            TextOut::Wide(w) => format!("buf[{}]", w.len()),
-        };
-        match self {
-            Conversion::Pton {
-                family,
-                text: t,
-                out,
-                ..
-            } => write!(f, "{family}, {}, {}", text(t), ptr(out)),
-            Conversion::Ntop { family, addr, out } => {
-                let a = addr.map_or("NULL".into(), hex);
-                write!(f, "{family}, {a}, {}", room(out))
-            }
-            Conversion::StringToAddress {
-                text: t,
-                family,
-                out,
-                len,
-            } => {
-                let len = len.as_ref().map_or("NULL".into(), |l| format!("&{l}"));
-                write!(f, "{}, {family}, NULL, {}, {len}", text(t), ptr(out))
-            }
-            Conversion::AddressToString { addr, out, room: r } => {
-                let a = addr.map_or("NULL".into(), hex);
-                let n = addr.map_or(0, <[u8]>::len);
-                let r = r.as_ref().map_or("NULL".into(), |l| format!("&{l}"));
-                write!(f, "{a}, {n}, NULL, {}, {r}", room(out))
-            }
-        }
-    }
-}
-
 impl KernelCall {
     /// This family's rows of the call table ([`Call::spec`]).
     pub fn spec(&self) -> Spec {
@@ -1488,23 +1354,6 @@ impl KernelCall {
     }
 }
 
-impl fmt::Display for KernelCall {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KernelCall::Win32GetLastError => Ok(()),
-            KernelCall::Win32SetLastError(code) => write!(f, "{code}"),
-            KernelCall::Clock(_) | KernelCall::CurrentProcessId => Ok(()),
-            KernelCall::Object(o) => write!(f, "{o}"),
-            KernelCall::SetHandleInformation { s, mask, flags } => {
-                write!(f, "{s}, {mask:#x}, {flags:#x}")
-            }
-            KernelCall::GetHandleInformation { s, has_flags } => {
-                write!(f, "{s}, {}", if *has_flags { "&flags" } else { "NULL" })
-            }
-        }
-    }
-}
-
 impl SocketCall<'_> {
     /// This family's rows of the call table ([`Call::spec`]).
     pub fn spec(&self) -> Spec {
@@ -1528,57 +1377,6 @@ impl SocketCall<'_> {
     }
 }
 
-impl fmt::Display for SocketCall<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SocketCall::Socket {
-                af,
-                ty,
-                protocol,
-                info,
-                group,
-                flags,
-                wsa,
-            } => {
-                write!(
-                    f,
-                    "{}, {}, {}",
-                    af_name(*af),
-                    type_name(*ty),
-                    proto_name(*protocol)
-                )?;
-                if *wsa {
-                    match info {
-                        Some(i) => write!(f, ", &{{catalog entry {}}}", i.catalog_entry_id)?,
-                        None => f.write_str(", NULL")?,
-                    }
-                    write!(f, ", {group}, {flags:#x}")?;
-                }
-                Ok(())
-            }
-            SocketCall::CloseSocket(s) => write!(f, "{s}"),
-            SocketCall::Duplicate { s, process, info } => {
-                let info = if info.is_some() {
-                    "&WSAPROTOCOL_INFOW"
-                } else {
-                    "NULL"
-                };
-                write!(f, "{s}, {process}, {info}")
-            }
-            SocketCall::Bind { s, addr } | SocketCall::Connect { s, addr } => {
-                write!(f, "{s}, {}", addr_text(*addr))
-            }
-            SocketCall::Listen { s, backlog } => write!(f, "{s}, {backlog}"),
-            SocketCall::Accept { s, addr, len }
-            | SocketCall::SockName { s, addr, len }
-            | SocketCall::PeerName { s, addr, len } => {
-                let len = len.as_ref().map_or("NULL".into(), |l| format!("&{l}"));
-                write!(f, "{s}, {}, {len}", ptr(addr))
-            }
-        }
-    }
-}
-
 impl OptionCall<'_> {
     /// This family's rows of the call table ([`Call::spec`]).
     pub fn spec(&self) -> Spec {
@@ -1594,67 +1392,6 @@ impl OptionCall<'_> {
                 Spec::of(Winsock, "ioctlsocket").last_error(LastError::SetsAndClears)
             }
             OptionCall::WsaIoctl { .. } => Spec::of(Winsock, "WSAIoctl"),
-        }
-    }
-}
-
-impl fmt::Display for OptionCall<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            OptionCall::SetSockOpt {
-                s,
-                level,
-                name,
-                value,
-                len,
-            } => {
-                write!(f, "{s}, {}, {}, ", level_name(*level), opt_name(*name))?;
-                match value {
-                    Some(v) => write!(f, "{}", hex(v))?,
-                    None => f.write_str("NULL")?,
-                }
-                write!(f, ", {len}")
-            }
-            OptionCall::GetSockOpt {
-                s,
-                level,
-                name,
-                value,
-                len,
-            } => {
-                let len = len.as_ref().map(|l| l.to_string());
-                write!(
-                    f,
-                    "{s}, {}, {}, {}, {}",
-                    level_name(*level),
-                    opt_name(*name),
-                    ptr(value),
-                    len.map_or("NULL".into(), |l| format!("&{l}"))
-                )
-            }
-            OptionCall::IoctlSocket { s, cmd, arg } => {
-                let arg = arg.as_ref().map_or("NULL".into(), |a| format!("&{a}"));
-                write!(f, "{s}, {}, {arg}", ioctl_name(*cmd))
-            }
-            OptionCall::WsaIoctl {
-                s,
-                code,
-                input,
-                output,
-                returned,
-                req,
-            } => {
-                write!(f, "{s}, {}, ", ioctl_name(*code as i32))?;
-                match input {
-                    Some(v) => write!(f, "{}, {}, ", hex(v), v.len())?,
-                    None => f.write_str("NULL, 0, ")?,
-                }
-                let out = output.as_ref().map_or(0, |o| o.len());
-                // Never the address: traces are the same on every run (TH-2).
-                let ov = if req.is_some() { "&ov" } else { "NULL" };
-                let returned = if returned.is_some() { "&n" } else { "NULL" };
-                write!(f, "{}, {out}, {returned}, {ov}", ptr(output))
-            }
         }
     }
 }
@@ -1705,68 +1442,6 @@ impl DataCall<'_> {
     }
 }
 
-impl fmt::Display for DataCall<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DataCall::Send {
-                s,
-                buf,
-                len,
-                flags,
-                to,
-            } => {
-                let data = buf.map_or("NULL".into(), hex);
-                write!(f, "{s}, {data}, {len}, {flags:#x}")?;
-                match to {
-                    Some(to) => write!(f, ", {}", addr_text(*to)),
-                    None => Ok(()),
-                }
-            }
-            DataCall::Recv {
-                s,
-                buf,
-                len,
-                flags,
-                from,
-                ..
-            } => {
-                write!(f, "{s}, {}, {len}, {flags:#x}", ptr(buf))?;
-                match from {
-                    Some((b, l)) => {
-                        let l = l.as_ref().map_or("NULL".into(), |l| format!("&{l}"));
-                        write!(f, ", {}, {l}", ptr(b))
-                    }
-                    None => Ok(()),
-                }
-            }
-            DataCall::Shutdown { s, how } => {
-                let how = named(
-                    *how,
-                    &[
-                        (SD_RECEIVE, "SD_RECEIVE"),
-                        (SD_SEND, "SD_SEND"),
-                        (SD_BOTH, "SD_BOTH"),
-                    ],
-                );
-                write!(f, "{s}, {how}")
-            }
-            DataCall::SendDisconnect { s, data } => match data {
-                None => write!(f, "{s}, NULL"),
-                Some(d) => {
-                    let bytes = d
-                        .buf
-                        .map_or("NULL".into(), |b| hex(&b[..b.len().min(d.len as usize)]));
-                    write!(f, "{s}, &{{len {}, {bytes}}}", d.len)
-                }
-            },
-            DataCall::RecvDisconnect { s, data } => match data {
-                None => write!(f, "{s}, NULL"),
-                Some(d) => write!(f, "{s}, &{{len {}, {}}}", d.len, ptr(&d.buf)),
-            },
-        }
-    }
-}
-
 impl EventCall<'_> {
     /// This family's rows of the call table ([`Call::spec`]).
     pub fn spec(&self) -> Spec {
@@ -1790,61 +1465,6 @@ impl EventCall<'_> {
             EventCall::EventSelect { .. } => Spec::of(Winsock, "WSAEventSelect"),
             EventCall::EnumNetworkEvents { .. } => Spec::of(Winsock, "WSAEnumNetworkEvents"),
             EventCall::Select { .. } => Spec::of(Winsock, "select"),
-        }
-    }
-}
-
-impl fmt::Display for EventCall<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EventCall::Poll {
-                fds,
-                count,
-                timeout,
-            } => {
-                let fds = if fds.is_some() { "&fds" } else { "NULL" };
-                let ms = timeout.map_or(-1, |t| t.as_millis() as i64);
-                write!(f, "{fds}, {count}, {ms}")
-            }
-            EventCall::CreateEvent => Ok(()),
-            EventCall::EventOp(h, _) => write!(f, "{h}"),
-            EventCall::WaitEvents {
-                events,
-                wait_all,
-                timeout,
-                alertable,
-            } => {
-                let list = events.as_ref().map_or("NULL".into(), |v| {
-                    let hs: Vec<String> = v.iter().map(|h| h.to_string()).collect();
-                    format!("[{}]", hs.join(", "))
-                });
-                let t = timeout.map_or("WSA_INFINITE".into(), |t| format!("{}", t.as_millis()));
-                write!(f, "{list}, {wait_all}, {t}, {alertable}")
-            }
-            EventCall::EventSelect { s, event, mask } => write!(f, "{s}, {event}, {mask:#x}"),
-            EventCall::EnumNetworkEvents { s, event, out } => {
-                let e = event.map_or("NULL".into(), |h| h.to_string());
-                write!(f, "{s}, {e}, {}", ptr(out))
-            }
-            EventCall::Select {
-                read,
-                write,
-                except,
-                timeout,
-            } => {
-                let set = |v: &Option<&mut Vec<Socket>>| {
-                    v.as_ref().map_or("NULL".into(), |v| {
-                        let s: Vec<String> = v.iter().map(|s| s.to_string()).collect();
-                        format!("{{{}}}", s.join(", "))
-                    })
-                };
-                let t = match timeout {
-                    Ok(None) => "NULL".into(),
-                    Ok(Some(t)) => format!("{t:?}"),
-                    Err(()) => "negative".into(),
-                };
-                write!(f, "{}, {}, {}, {t}", set(read), set(write), set(except))
-            }
         }
     }
 }
@@ -1904,107 +1524,6 @@ impl IoCall<'_> {
     }
 }
 
-impl fmt::Display for IoCall<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            IoCall::Overlapped { s, req, .. } => match req {
-                Some(r) => {
-                    let what = match &r.kind {
-                        OpKind::Send { data, .. } => format!("{} bytes", data.len()),
-                        OpKind::Recv { capacity, .. } => format!("room for {capacity} bytes"),
-                        OpKind::Control => "a control code".to_string(),
-                        OpKind::Connect { data, .. } => {
-                            format!("connect, then {} bytes", data.len())
-                        }
-                        OpKind::Accept {
-                            accept, lengths, ..
-                        } => format!(
-                            "accept into {accept}, room for {} bytes, {} + {} for addresses",
-                            lengths.data, lengths.local, lengths.remote
-                        ),
-                        OpKind::Disconnect { flags, .. } => format!("flags {flags:#x}"),
-                    };
-                    if let OpKind::Disconnect { blocking: true, .. } = r.kind {
-                        return write!(f, "{s}, {what}, NULL");
-                    }
-                    let ev = r.event.map_or("NULL".into(), |e| e.to_string());
-                    let routine = if r.routine.is_some() {
-                        "routine"
-                    } else {
-                        "NULL"
-                    };
-                    write!(f, "{s}, {what}, &OVERLAPPED{{hEvent {ev}}}, {routine}")
-                }
-                None => write!(f, "{s}"),
-            },
-            IoCall::OverlappedResult { s, key, wait, .. } => {
-                let key = if key.is_some() { "&OVERLAPPED" } else { "NULL" };
-                write!(f, "{s}, {key}, {wait}")
-            }
-            IoCall::GetOverlappedResult {
-                s, record, wait, ..
-            } => {
-                let record = if record.is_some() {
-                    "&OVERLAPPED"
-                } else {
-                    "NULL"
-                };
-                write!(f, "{s}, {record}, {wait}")
-            }
-            IoCall::CreatePort {
-                socket,
-                existing,
-                key,
-            } => {
-                let s = socket.map_or("INVALID_HANDLE_VALUE".into(), |s| s.to_string());
-                let p = existing.map_or("NULL".into(), |p| p.to_string());
-                write!(f, "{s}, {p}, {key:#x}")
-            }
-            IoCall::GetQueued { port, timeout } => {
-                let t = timeout.map_or("INFINITE".into(), |t| t.as_millis().to_string());
-                write!(f, "{port}, {t}")
-            }
-            IoCall::GetOverlappedResultEx {
-                s,
-                record,
-                timeout,
-                alertable,
-                ..
-            } => {
-                let record = if record.is_some() {
-                    "&OVERLAPPED"
-                } else {
-                    "NULL"
-                };
-                let t = timeout.map_or("INFINITE".into(), |t| t.as_millis().to_string());
-                write!(f, "{s}, {record}, {t}, {alertable}")
-            }
-            IoCall::GetQueuedEx {
-                port,
-                max,
-                timeout,
-                alertable,
-            } => {
-                let t = timeout.map_or("INFINITE".into(), |t| t.as_millis().to_string());
-                write!(f, "{port}, room for {max}, {t}, {alertable}")
-            }
-            IoCall::PostPacket { port, packet } => {
-                let ov = if packet.overlapped == 0 {
-                    "NULL"
-                } else {
-                    "&OVERLAPPED"
-                };
-                write!(f, "{port}, {}, {:#x}, {ov}", packet.bytes, packet.key)
-            }
-            IoCall::Cancel { s, which } => match which {
-                Cancel::ThreadOps => write!(f, "{s}"),
-                Cancel::All => write!(f, "{s}, NULL"),
-                Cancel::One(_) => write!(f, "{s}, &OVERLAPPED"),
-            },
-        }
-    }
-}
-
 impl SpiCall {
     /// This family's rows of the call table ([`Call::spec`]).
     pub fn spec(&self) -> Spec {
@@ -2019,159 +1538,4 @@ impl SpiCall {
                 .last_error(LastError::Untouched),
         }
     }
-}
-
-impl fmt::Display for SpiCall {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SpiCall::SpiStartup {
-                provider,
-                requested,
-            } => write!(
-                f,
-                "{:#06x} ({requested}), provider {provider}",
-                requested.word()
-            ),
-            SpiCall::SpiCleanup { provider } => write!(f, "provider {provider}"),
-        }
-    }
-}
-
-/// An address argument as the trace shows it: `10.0.0.2:80`, or how it is malformed.
-fn addr_text(addr: Option<&[u8]>) -> String {
-    match addr {
-        None => "NULL".into(),
-        Some(b) => match super::providers::sockaddr::decode(b) {
-            Ok(a) => a.to_string(),
-            Err(_) => format!("{} bytes", b.len()),
-        },
-    }
-}
-
-fn ptr<T>(p: &Option<T>) -> &'static str {
-    if p.is_some() {
-        "buf"
-    } else {
-        "NULL"
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let shown: Vec<String> = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    let more = if bytes.len() > 16 { " .." } else { "" };
-    format!("[{}{more}]", shown.join(" "))
-}
-
-/// `WSAENOTSOCK` for 10038, the number itself for values the simulator never reports.
-pub fn error_name(code: i32) -> String {
-    match crate::WsaError::from_code(code) {
-        Some(e) => e.name().to_owned(),
-        None => code.to_string(),
-    }
-}
-
-fn named(v: i32, names: &[(i32, &str)]) -> String {
-    names
-        .iter()
-        .find(|(k, _)| *k == v)
-        .map_or_else(|| format!("{v:#x}"), |(_, n)| (*n).to_owned())
-}
-
-fn af_name(v: i32) -> String {
-    named(
-        v,
-        &[
-            (i32::from(AF_UNSPEC), "AF_UNSPEC"),
-            (i32::from(AF_INET), "AF_INET"),
-            (i32::from(AF_INET6), "AF_INET6"),
-            (FROM_PROTOCOL_INFO, "FROM_PROTOCOL_INFO"),
-        ],
-    )
-}
-
-fn type_name(v: i32) -> String {
-    named(
-        v,
-        &[
-            (0, "0"),
-            (SOCK_STREAM, "SOCK_STREAM"),
-            (SOCK_DGRAM, "SOCK_DGRAM"),
-            (SOCK_RAW, "SOCK_RAW"),
-            (FROM_PROTOCOL_INFO, "FROM_PROTOCOL_INFO"),
-        ],
-    )
-}
-
-fn proto_name(v: i32) -> String {
-    named(
-        v,
-        &[
-            (0, "0"),
-            (IPPROTO_TCP, "IPPROTO_TCP"),
-            (IPPROTO_UDP, "IPPROTO_UDP"),
-            (
-                IPPROTO_WS2SIM_DISCONNECT_DATA,
-                "IPPROTO_WS2SIM_DISCONNECT_DATA",
-            ),
-            (FROM_PROTOCOL_INFO, "FROM_PROTOCOL_INFO"),
-        ],
-    )
-}
-
-fn level_name(v: i32) -> String {
-    named(
-        v,
-        &[
-            (SOL_SOCKET, "SOL_SOCKET"),
-            (IPPROTO_TCP, "IPPROTO_TCP"),
-            (IPPROTO_UDP, "IPPROTO_UDP"),
-            (IPPROTO_IP, "IPPROTO_IP"),
-        ],
-    )
-}
-
-fn opt_name(v: i32) -> String {
-    named(
-        v,
-        &[
-            (SO_DEBUG, "SO_DEBUG"),
-            (SO_ACCEPTCONN, "SO_ACCEPTCONN"),
-            (SO_REUSEADDR, "SO_REUSEADDR"),
-            (SO_KEEPALIVE, "SO_KEEPALIVE"),
-            (SO_DONTROUTE, "SO_DONTROUTE"),
-            (SO_BROADCAST, "SO_BROADCAST"),
-            (SO_LINGER, "SO_LINGER"),
-            (SO_OOBINLINE, "SO_OOBINLINE"),
-            (SO_DONTLINGER, "SO_DONTLINGER"),
-            (SO_EXCLUSIVEADDRUSE, "SO_EXCLUSIVEADDRUSE"),
-            (SO_SNDBUF, "SO_SNDBUF"),
-            (SO_RCVBUF, "SO_RCVBUF"),
-            (SO_SNDTIMEO, "SO_SNDTIMEO"),
-            (SO_RCVTIMEO, "SO_RCVTIMEO"),
-            (SO_ERROR, "SO_ERROR"),
-            (SO_TYPE, "SO_TYPE"),
-            (SO_MAX_MSG_SIZE, "SO_MAX_MSG_SIZE"),
-            (SO_PROTOCOL_INFOW, "SO_PROTOCOL_INFOW"),
-        ],
-    )
-}
-
-fn ioctl_name(v: i32) -> String {
-    named(
-        v,
-        &[
-            (FIONBIO, "FIONBIO"),
-            (FIONREAD, "FIONREAD"),
-            (SIOCATMARK, "SIOCATMARK"),
-            (SIO_KEEPALIVE_VALS as i32, "SIO_KEEPALIVE_VALS"),
-            (SIO_BASE_HANDLE as i32, "SIO_BASE_HANDLE"),
-            (SIO_BSP_HANDLE as i32, "SIO_BSP_HANDLE"),
-            (SIO_BSP_HANDLE_SELECT as i32, "SIO_BSP_HANDLE_SELECT"),
-            (SIO_BSP_HANDLE_POLL as i32, "SIO_BSP_HANDLE_POLL"),
-            (
-                SIO_GET_EXTENSION_FUNCTION_POINTER as i32,
-                "SIO_GET_EXTENSION_FUNCTION_POINTER",
-            ),
-        ],
-    )
 }

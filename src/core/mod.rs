@@ -13,6 +13,7 @@
 //!   and event objects; `catalog.rs`, `provider.rs`, `rules.rs`.
 
 pub mod call;
+pub mod call_args;
 pub mod catalog;
 pub mod events;
 #[cfg(test)]

@@ -20,9 +20,10 @@ pub use process::{Host, Process};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::core::call_args::Args;
 use crate::core::rules::Rule;
 use crate::core::{HostId, ProcessId, ThreadId, World};
-use crate::trace::{Event, EventKind, Header, HostInfo, Packet, Trace};
+use crate::trace::{Argument, Event, EventKind, Header, HostInfo, Packet, Trace};
 use crate::{Profile, WsaError};
 
 /// The environment variable that gives the seed when [`SimBuilder::seed`] was not called ([TH-6]).
@@ -333,8 +334,8 @@ impl State {
         pid: ProcessId,
         tid: ThreadId,
         call: &str,
-        args: String,
-        result: String,
+        args: Args,
+        (result, returned): (String, Option<i64>),
         error: Option<WsaError>,
         rules: &[Rule],
         started: Duration,
@@ -356,8 +357,17 @@ impl State {
             pid: pid.0,
             thread: tid.0,
             call: call.to_owned(),
-            args,
+            args: args.to_string(),
+            arguments: args
+                .into_vec()
+                .into_iter()
+                .map(|a| Argument {
+                    name: a.name.to_owned(),
+                    value: a.value,
+                })
+                .collect(),
             result,
+            returned,
             error,
             rules: rules.to_vec(),
             blocked: now - started,
@@ -394,7 +404,9 @@ impl State {
             thread: 0,
             call: call.to_owned(),
             args,
+            arguments: Vec::new(),
             result: String::new(),
+            returned: None,
             error: None,
             rules,
             blocked: Duration::ZERO,
@@ -572,7 +584,9 @@ impl State {
                 thread: 0,
                 call: sent.kind.name().to_owned(),
                 args: String::new(),
+                arguments: Vec::new(),
                 result: String::new(),
+                returned: None,
                 error: None,
                 rules: Vec::new(),
                 blocked: Duration::ZERO,

@@ -8,7 +8,9 @@ use crossbeam_channel::Receiver;
 
 use super::sched::{self, Run, Wake};
 use super::{Shared, State};
+use crate::consts::WAIT_IO_COMPLETION;
 use crate::core::call::{EventCall, Returns, Wait};
+use crate::core::call_args::Args;
 use crate::core::{Call, Cx, ProcessId, Reply, Step, ThreadId};
 use crate::error::WsaError;
 
@@ -209,7 +211,7 @@ pub(crate) fn call<'a>(call: impl Into<Call<'a>>) -> Result<Reply, WsaError> {
     }
     // The arguments as passed, for the trace: formatted only when tracing (or, when the call
     // blocks, for a deadlock report that may need them).
-    let args = g.tracing.then(|| call.to_string());
+    let args = g.tracing.then(|| call.arguments());
     let mut cx = Cx::new(ctx.pid, ctx.tid);
     cx.in_dllmain = IN_DLLMAIN.with(Cell::get) > 0;
     cx.in_callback = IN_APC.with(Cell::get) > 0;
@@ -252,7 +254,7 @@ fn wait_for<'a>(
     mut g: MutexGuard<'a, State>,
     cx: &mut Cx,
     call: &mut Call<'_>,
-    args: &Option<String>,
+    args: &Option<Args>,
 ) -> Option<(MutexGuard<'a, State>, Result<Reply, WsaError>)> {
     let spec = call.spec();
     // OV-4: an alertable wait returns WSA_WAIT_IO_COMPLETION once APCs ran in it; other
@@ -348,7 +350,7 @@ fn finish(
     ctx: &ThreadCtx,
     call: &Call<'_>,
     cx: &Cx,
-    args: Option<String>,
+    args: Option<Args>,
     result: Result<Reply, WsaError>,
     started: std::time::Duration,
 ) -> Result<Reply, WsaError> {
@@ -362,8 +364,11 @@ fn finish(
     match args {
         Some(args) => {
             let shown = match &result {
-                Ok(reply) => reply.to_string(),
-                Err(e) => spec.returns.failure(*e),
+                Ok(reply) => (reply.to_string(), reply.returned()),
+                Err(e) => (
+                    spec.returns.failure(*e),
+                    Some(spec.returns.failure_value(*e)),
+                ),
             };
             let error = result.as_ref().err().copied();
             g.record_call(
@@ -458,18 +463,26 @@ pub(crate) fn sleep_ex(d: Option<std::time::Duration>, alertable: bool) -> bool 
         }
     };
     g.sched.progress();
-    let args = format!(
-        "{}, {}",
+    let mut args = Args::default();
+    args.arg(
+        "dwMilliseconds",
         d.map_or("INFINITE".into(), |d| d.as_millis().to_string()),
-        if alertable { "TRUE" } else { "FALSE" }
-    );
-    let result = if ran { "WAIT_IO_COMPLETION" } else { "0" };
+    )
+    .arg("bAlertable", if alertable { "TRUE" } else { "FALSE" });
+    let result = if ran {
+        (
+            "WAIT_IO_COMPLETION".into(),
+            Some(i64::from(WAIT_IO_COMPLETION)),
+        )
+    } else {
+        ("0".into(), Some(0))
+    };
     g.record_call(
         ctx.pid,
         ctx.tid,
         "SleepEx",
         args,
-        result.into(),
+        result,
         None,
         &[],
         started,

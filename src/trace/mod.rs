@@ -19,8 +19,9 @@ mod write;
 pub use read::TraceError;
 
 /// The version of the JSON-lines format [`Trace::to_json_lines`] writes (the header's
-/// `version`). [`Trace::from_json_lines`] reads this version only.
-pub const TRACE_FORMAT_VERSION: u32 = 1;
+/// `version`). [`Trace::from_json_lines`] reads this version only. Version 2 added each
+/// event's `arguments` (named) and `returned` (the result as a number).
+pub const TRACE_FORMAT_VERSION: u32 = 2;
 
 /// How a simulation ran: the first line of its JSON-lines trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,6 +199,32 @@ pub struct Packet {
     pub arrives: Duration,
 }
 
+/// One argument of a call event.
+///
+/// ```
+/// use ws2sim::{sys::*, Sim};
+///
+/// let sim = Sim::builder().build();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let mut data: WSADATA = std::mem::zeroed();
+///     WSAStartup(0x0202, &mut data);
+///     closesocket(0x1234);
+/// });
+/// let close = sim.trace().events().iter().find(|e| e.call == "closesocket").unwrap().clone();
+/// assert_eq!(close.arguments[0].name, "s");
+/// assert_eq!(close.arguments[0].value, "0x1234");
+/// assert_eq!(close.result, "SOCKET_ERROR");
+/// assert_eq!(close.returned, Some(-1));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Argument {
+    /// The parameter's name as Microsoft's reference gives it (`s`, `level`, `lpOverlapped`),
+    /// or a short description where the value sums several up (`lpBuffers`: `5 bytes`).
+    pub name: String,
+    /// Its value as the trace shows it (`0x400000`, `SOL_SOCKET`, `NULL`, `[68 69]`).
+    pub value: String,
+}
+
 /// One recorded event: a Winsock call with its outcome, a harness event (a process ending,
 /// the network failing, data lost, a diagnostic) or a packet on the wire; [`Event::kind`]
 /// says which.
@@ -220,12 +247,19 @@ pub struct Event {
     /// The function called (`"closesocket"`), the harness event (`"ExitProcess"`), or the
     /// packet's [`PacketKind::name`] (`"SYN"`).
     pub call: String,
-    /// The arguments as passed, with symbolic names where Winsock has them (harness events:
-    /// what happened; packets: empty).
+    /// The arguments as passed, with symbolic names where Winsock has them, as one line:
+    /// the [`arguments`](Event::arguments)' values joined with `", "` (harness events: what
+    /// happened; packets: empty).
     pub args: String,
+    /// A call's arguments one by one, named (empty for other kinds).
+    pub arguments: Vec<Argument>,
     /// What the function returned (`"0"`, a socket handle, `"SOCKET_ERROR"`, ...; empty for
     /// other kinds).
     pub result: String,
+    /// The result as a number: the C function's return value (`SOCKET_ERROR` and
+    /// `INVALID_SOCKET` are -1, `TRUE` 1, a handle its value); for a clock, its reading.
+    /// `None` for other kinds and for a blocking hook's address, which differs between runs.
+    pub returned: Option<i64>,
     /// The error the call reported, if it failed.
     pub error: Option<crate::WsaError>,
     /// The SPEC rules that decided the outcome, in the order they fired.
@@ -327,7 +361,7 @@ impl fmt::Display for Event {
 /// assert_eq!(last.call, "WSACleanup");
 /// assert_eq!(last.error, Some(ws2sim::WsaError::NotInitialised));
 /// let json = trace.to_json_lines();
-/// assert!(json.starts_with("{\"kind\":\"header\",\"format\":\"ws2sim-trace\",\"version\":1,\"seed\":7,"));
+/// assert!(json.starts_with("{\"kind\":\"header\",\"format\":\"ws2sim-trace\",\"version\":2,\"seed\":7,"));
 /// assert!(json.contains("\"error\":\"WSANOTINITIALISED\""));
 /// // Read back exactly.
 /// assert_eq!(Trace::from_json_lines(&json).unwrap(), trace);
@@ -369,12 +403,14 @@ impl Trace {
     /// One JSON object per line. The first is the header:
     ///
     /// ```text
-    /// {"kind":"header","format":"ws2sim-trace","version":1,"seed":7,"profile":"Documented",
+    /// {"kind":"header","format":"ws2sim-trace","version":2,"seed":7,"profile":"Documented",
     ///  "scheduler":"random","hosts":[{"name":"localhost","addr":"10.0.0.1"}]}
     /// ```
     ///
     /// (one line), then one per event, keys in this order: `kind` ([`EventKind::name`]),
-    /// `seq`, `time_ns`, `host`, `process`, `pid`, `thread`, `call`, `args`, `result`, `error`
+    /// `seq`, `time_ns`, `host`, `process`, `pid`, `thread`, `call`, `args`, `arguments` (an
+    /// array of `{"name": ..., "value": ...}` objects, [`Argument`]), `result`, `returned`
+    /// (the result as a number or `null`, [`Event::returned`]), `error`
     /// (the error's name or `null`), `error_code` (its code or `null`), `rules` (an array of
     /// rule ids), `blocked_ns`, and on `packet` events `packet`: an object with `kind`
     /// ([`PacketKind::name`]), `bytes`, `from`, `to_host`, `to` (addresses as `"ip:port"` or

@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
 use super::{
-    profile_from_name, Event, EventKind, Header, HostInfo, Packet, PacketKind, Trace,
+    profile_from_name, Argument, Event, EventKind, Header, HostInfo, Packet, PacketKind, Trace,
     TRACE_FORMAT_VERSION,
 };
 use crate::core::rules::Rule;
@@ -414,7 +414,27 @@ fn event(line: &str) -> Result<Event, String> {
     let thread = f.int("thread")?;
     let call = f.string("call")?;
     let args = f.string("args")?;
+    let arguments = match f.take("arguments")? {
+        Value::Arr(items) => items
+            .into_iter()
+            .map(|a| {
+                let mut a = Fields::of(a, "an argument")?;
+                let name = a.string("name")?;
+                let value = a.string("value")?;
+                a.done()?;
+                Ok(Argument { name, value })
+            })
+            .collect::<Result<Vec<_>, String>>()?,
+        v => return Err(format!("\"arguments\" is not an array: {v:?}")),
+    };
     let result = f.string("result")?;
+    let returned = match f.take("returned")? {
+        Value::Null => None,
+        Value::Int(n) => {
+            Some(i64::try_from(n).map_err(|_| format!("\"returned\" {n} is out of range"))?)
+        }
+        v => return Err(format!("\"returned\" is not an integer or null: {v:?}")),
+    };
     let error = match (f.take("error")?, f.take("error_code")?) {
         (Value::Null, Value::Null) => None,
         (Value::Str(name), Value::Int(code)) => {
@@ -472,7 +492,9 @@ fn event(line: &str) -> Result<Event, String> {
         thread,
         call,
         args,
+        arguments,
         result,
+        returned,
         error,
         rules,
         blocked,

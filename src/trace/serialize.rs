@@ -6,7 +6,7 @@ use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 
 use super::write::nanos;
-use super::{profile_name, Event, Header, HostInfo, Packet, Trace, TRACE_FORMAT_VERSION};
+use super::{profile_name, Argument, Event, Header, HostInfo, Packet, Trace, TRACE_FORMAT_VERSION};
 
 impl Serialize for Header {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -44,9 +44,18 @@ impl Serialize for Packet {
     }
 }
 
+impl Serialize for Argument {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Argument", 2)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("value", &self.value)?;
+        st.end()
+    }
+}
+
 impl Serialize for Event {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Event", 15)?;
+        let mut st = s.serialize_struct("Event", 17)?;
         st.serialize_field("kind", self.kind.name())?;
         st.serialize_field("seq", &self.seq)?;
         st.serialize_field("time_ns", &nanos(self.time))?;
@@ -56,7 +65,9 @@ impl Serialize for Event {
         st.serialize_field("thread", &self.thread)?;
         st.serialize_field("call", &self.call)?;
         st.serialize_field("args", &self.args)?;
+        st.serialize_field("arguments", &self.arguments)?;
         st.serialize_field("result", &self.result)?;
+        st.serialize_field("returned", &self.returned)?;
         st.serialize_field("error", &self.error.map(|e| e.name()))?;
         st.serialize_field("error_code", &self.error.map(|e| e.code()))?;
         let rules: Vec<&str> = self.rules.iter().map(|r| r.id()).collect();

@@ -18,7 +18,12 @@ fn event(host: &str, args: &str, error: Option<crate::WsaError>, rules: Vec<Rule
         thread: 2,
         call: "closesocket".into(),
         args: args.into(),
+        arguments: vec![Argument {
+            name: "s".into(),
+            value: args.into(),
+        }],
         result: "SOCKET_ERROR".into(),
+        returned: Some(-1),
         error,
         rules,
         blocked: Duration::from_nanos(u64::MAX),
@@ -31,7 +36,9 @@ fn packet_event() -> Event {
         kind: EventKind::Packet,
         call: "DATA".into(),
         args: String::new(),
+        arguments: vec![],
         result: String::new(),
+        returned: None,
         error: None,
         rules: vec![],
         blocked: Duration::ZERO,
@@ -86,6 +93,11 @@ fn json_line_is_what_serde_json_reads() {
     assert_eq!(v["time_ns"], 2_000_000_005u64);
     assert_eq!(v["host"], e.host.as_str());
     assert_eq!(v["args"], e.args.as_str());
+    assert_eq!(
+        v["arguments"],
+        serde_json::json!([{"name": "s", "value": e.args.as_str()}])
+    );
+    assert_eq!(v["returned"], -1);
     assert_eq!(v["error"], "WSAENOTSOCK");
     assert_eq!(v["error_code"], 10038);
     assert_eq!(v["rules"].as_array().unwrap().len(), 3);
@@ -97,6 +109,8 @@ fn json_line_is_what_serde_json_reads() {
     assert_eq!(v["rules"], serde_json::json!([]));
     let v: serde_json::Value = serde_json::from_str(&line(&packet_event())).unwrap();
     assert_eq!(v["kind"], "packet");
+    assert_eq!(v["arguments"], serde_json::json!([]));
+    assert!(v["returned"].is_null());
     assert_eq!(
         v["packet"],
         serde_json::json!({"kind": "DATA", "bytes": 5, "from": "10.0.0.1:49152",
@@ -152,10 +166,27 @@ fn bad_traces_are_refused_with_their_line() {
     };
     fails("", 1, "no header");
     fails(ev, 1, "header");
+    let newer = TRACE_FORMAT_VERSION + 1;
     fails(
-        &head.replace("\"version\":1", "\"version\":2"),
+        &head.replace(
+            &format!("\"version\":{TRACE_FORMAT_VERSION}"),
+            &format!("\"version\":{newer}"),
+        ),
         1,
-        "version 2",
+        &format!("version {newer}"),
+    );
+    fails(
+        &format!(
+            "{head}\n{}",
+            ev.replace("\"returned\":-1", "\"returned\":\"-1\"")
+        ),
+        2,
+        "\"returned\" is not an integer",
+    );
+    fails(
+        &format!("{head}\n{}", ev.replace("\"name\":\"s\",", "")),
+        2,
+        "missing key \"name\"",
     );
     fails(
         &format!("{head}\n{}", ev.replace("\"seq\":3", "\"seq\":3.5")),
@@ -234,12 +265,16 @@ proptest! {
         pid in any::<u32>(),
         rules in proptest::collection::vec(0..Rule::ALL.len(), 0..4),
         error in proptest::option::of(0..3usize),
+        arguments in proptest::collection::vec((any::<String>(), any::<String>()), 0..4),
+        returned in proptest::option::of(any::<i64>()),
     ) {
         let errors = [crate::WsaError::NotSocket, crate::WsaError::NotInitialised, crate::WsaError::NetworkDown];
         let e = Event {
             seq,
             time: Duration::from_nanos(nanos),
             pid,
+            arguments: arguments.into_iter().map(|(name, value)| Argument { name, value }).collect(),
+            returned,
             ..event(&host, &args, error.map(|i| errors[i]), rules.into_iter().map(|i| Rule::ALL[i]).collect())
         };
         let t = Trace::new(header(), vec![e, packet_event()]);

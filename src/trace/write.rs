@@ -105,7 +105,23 @@ pub(super) fn event(out: &mut String, e: &Event) {
     num_field(out, "thread", e.thread);
     str_field(out, "call", &e.call);
     str_field(out, "args", &e.args);
+    key(out, "arguments");
+    out.push('[');
+    for (i, a) in e.arguments.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        str_field(out, "name", &a.name);
+        str_field(out, "value", &a.value);
+        out.push('}');
+    }
+    out.push(']');
     str_field(out, "result", &e.result);
+    match e.returned {
+        None => out.push_str(",\"returned\":null"),
+        Some(n) => num_field(out, "returned", n),
+    }
     match e.error {
         None => out.push_str(",\"error\":null,\"error_code\":null"),
         Some(err) => {
