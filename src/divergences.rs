@@ -138,6 +138,9 @@
 //!
 //! ## Overlapped I/O and errors
 //!
+//! - [`WSASend`](crate::sys::WSASend) (`src/sys/overlapped.rs`): a send's bytes reach the
+//!   providers as one slice; a non-overlapped send with several `WSABUF`s is gathered before a
+//!   too-large datagram fails `WSAEMSGSIZE` (overlapped sends and single buffers are not).
 //! - [`WSARecv`](crate::sys::WSARecv) (`src/sys/overlapped.rs`): every socket accepts overlapped
 //!   operations, with or without `WSA_FLAG_OVERLAPPED`.
 //! - [`CreateIoCompletionPort`](crate::sys::CreateIoCompletionPort) (`src/sys/overlapped.rs`):

@@ -49,8 +49,16 @@ unsafe impl GlobalAlloc for Peak {
 #[global_allocator]
 static ALLOC: Peak = Peak;
 
+/// The counters are the whole binary's: one measuring test at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn op_7_a_huge_datagram_fails_msgsize_before_any_copy() {
+    let _one = serial();
     let (sim, p) = app();
     // 3 GiB of zeroed memory: the pages are only mapped when touched, so this costs nothing
     // unless someone copies it.
@@ -85,4 +93,51 @@ fn op_7_a_huge_datagram_fails_msgsize_before_any_copy() {
     // A non-overlapped WSASendTo is traced as the sendto it makes.
     let ev = &events_of(&sim, "sendto", &p)[0];
     assert!(ev.rules.contains(&Rule::Op7), "{ev}");
+}
+
+#[test]
+fn op_7_a_huge_overlapped_datagram_fails_msgsize_before_any_copy() {
+    let _one = serial();
+    let (sim, p) = app();
+    let huge = vec![0u8; 3 << 30];
+    p.run(|| unsafe {
+        startup_2_2();
+        let s = udp();
+        let to = sockaddr(std::net::Ipv4Addr::LOCALHOST, 7401);
+        // Two buffers of 1.5 GiB each: gathered, they would be a 3 GiB copy.
+        let half = huge.len() / 2;
+        let bufs = [
+            WSABUF {
+                len: half as u32,
+                buf: huge.as_ptr().cast_mut(),
+            },
+            WSABUF {
+                len: half as u32,
+                buf: huge.as_ptr().add(half).cast_mut(),
+            },
+        ];
+        let mut ov: OVERLAPPED = std::mem::zeroed();
+        PEAK.store(LIVE.load(Ordering::SeqCst), Ordering::SeqCst);
+        let before = LIVE.load(Ordering::SeqCst);
+        let r = WSASendTo(
+            s,
+            bufs.as_ptr(),
+            2,
+            std::ptr::null_mut(),
+            0,
+            name_ptr(&to),
+            16,
+            &mut ov,
+            None,
+        );
+        let peak = PEAK.load(Ordering::SeqCst) - before;
+        assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSAEMSGSIZE));
+        assert!(peak < 1 << 20, "the call took {peak} bytes of heap");
+        // Refused, so never started: the record is left as it was (OV-1).
+        assert_eq!(ov.Internal, 0);
+        assert_eq!(WSACleanup(), 0);
+    });
+    let ev = &events_of(&sim, "WSASendTo", &p)[0];
+    assert!(ev.rules.contains(&Rule::Op7), "{ev}");
+    assert_eq!(ev.arguments[1].value, "3221225472 bytes", "{ev}");
 }

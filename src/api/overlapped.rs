@@ -424,7 +424,7 @@ impl Socket {
         event: Option<EventHandle>,
     ) -> Result<OverlappedOp, WsaError> {
         let kind = crate::core::overlapped::OpKind::Send {
-            data: data.to_vec(),
+            data: crate::core::overlapped::Payload::bytes(data.to_vec()),
             to,
         };
         start_op(self, kind, event)

@@ -98,13 +98,83 @@ impl Completion {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OpId(u64);
 
+/// An overlapped send's bytes: their count is known at once, but they are read from the
+/// caller's buffers only when the operation is accepted, so a datagram too large for the
+/// protocol fails `WSAEMSGSIZE` (OP-7) before any byte is copied.
+pub struct Payload {
+    len: usize,
+    bytes: Unread,
+}
+
+enum Unread {
+    /// Read already (or never in the caller's memory).
+    Bytes(Vec<u8>),
+    /// Reads the buffers: made by `sys` from the `WSABUF` array.
+    Later(Box<dyn FnOnce() -> Vec<u8> + Send>),
+}
+
+impl Payload {
+    /// Bytes the caller handed over as they are.
+    pub fn bytes(data: Vec<u8>) -> Payload {
+        Payload {
+            len: data.len(),
+            bytes: Unread::Bytes(data),
+        }
+    }
+
+    /// `len` bytes that `read` gathers from the caller's buffers when they are needed; `read`
+    /// must return exactly `len` bytes.
+    pub fn later(len: usize, read: Box<dyn FnOnce() -> Vec<u8> + Send>) -> Payload {
+        Payload {
+            len,
+            bytes: Unread::Later(read),
+        }
+    }
+
+    /// How many bytes the send carries (read or not).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The bytes, read from the caller's buffers now if they were not yet.
+    pub fn read(&mut self) -> &[u8] {
+        if let Unread::Later(_) = self.bytes {
+            let Unread::Later(read) = std::mem::replace(&mut self.bytes, Unread::Bytes(Vec::new()))
+            else {
+                unreachable!("matched above")
+            };
+            self.bytes = Unread::Bytes(read());
+        }
+        match &self.bytes {
+            Unread::Bytes(b) => b,
+            Unread::Later(_) => unreachable!("read above"),
+        }
+    }
+
+    /// Takes the bytes (reading them now if they were not yet); [`len`](Payload::len) keeps
+    /// the count.
+    pub fn take(&mut self) -> Vec<u8> {
+        self.read();
+        match std::mem::replace(&mut self.bytes, Unread::Bytes(Vec::new())) {
+            Unread::Bytes(b) => b,
+            Unread::Later(_) => unreachable!("read above"),
+        }
+    }
+}
+
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Payload({} bytes)", self.len)
+    }
+}
+
 /// What an overlapped operation does.
 #[derive(Debug)]
 pub enum OpKind {
     /// WSASend / WSASendTo: these bytes (to this address for an unconnected datagram socket).
     Send {
-        /// The bytes gathered from the buffers.
-        data: Vec<u8>,
+        /// The bytes of the buffers, read once the operation is accepted.
+        data: Payload,
         /// WSASendTo's destination.
         to: Option<SocketAddrV4>,
     },
@@ -506,17 +576,17 @@ impl Machine {
         &mut self,
         cx: &mut Cx,
         s: Socket,
-        req: OpRequest,
+        mut req: OpRequest,
         fault: bool,
     ) -> Result<Reply, Stop> {
         let (ep_id, stream) = self.overlapped_checks(cx, s, &req.kind, fault)?;
         cx.rule(Rule::Ov1);
         self.ov_3_started(cx, &req);
         let is_send = matches!(req.kind, OpKind::Send { .. });
-        if let OpKind::Send { data, to } = &req.kind {
-            // The bytes go to the transport at once; the send completes once they fit the
-            // send buffer.
-            let (data, to) = (data.clone(), *to);
+        if let OpKind::Send { data, to } = &mut req.kind {
+            // The bytes go to the transport at once (read from the caller's buffers now that
+            // the operation is accepted); the send completes once they fit the send buffer.
+            let (data, to) = (data.take(), *to);
             if stream {
                 self.transport.ep_mut(ep_id).send_q.extend(&data);
                 self.transport.pump(self.now, ep_id);

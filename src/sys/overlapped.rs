@@ -5,7 +5,7 @@ use crate::core::call::{DataCall, IoCall, Record};
 use crate::core::events::EventHandle;
 use std::net::SocketAddrV4;
 
-use crate::core::overlapped::{Memory, OpKind, OpRequest, PortHandle, Routine, Sink};
+use crate::core::overlapped::{Memory, OpKind, OpRequest, Payload, PortHandle, Routine, Sink};
 use crate::core::ws2::table::Socket;
 use crate::core::Reply;
 use crate::error::WsaError;
@@ -188,12 +188,26 @@ unsafe fn start_overlapped(
     let bufs = bufs.unwrap_or_default();
     let kind = match &send {
         Some(_) => {
-            let mut data = Vec::new();
-            for &(p, n) in &bufs {
-                data.extend_from_slice(std::slice::from_raw_parts(p as *const u8, n));
-            }
+            let len = bufs.iter().map(|b| b.1).sum();
+            let parts = bufs.clone();
+            // Read only once the core accepted the operation (OP-7: a datagram too large
+            // fails before any byte is copied); the buffers are the caller's until it
+            // completes (WSASend's contract).
+            let read = move || {
+                let mut data = Vec::with_capacity(len);
+                for &(p, n) in &parts {
+                    // SAFETY: `wsabufs` checked each buffer is the caller's readable memory.
+                    data.extend_from_slice(unsafe {
+                        std::slice::from_raw_parts(p as *const u8, n)
+                    });
+                }
+                data
+            };
             // The core decodes the destination (`IoCall::Overlapped::to`).
-            OpKind::Send { data, to: None }
+            OpKind::Send {
+                data: Payload::later(len, Box::new(read)),
+                to: None,
+            }
         }
         None => OpKind::Recv {
             capacity: bufs.iter().map(|b| b.1).sum(),
@@ -394,6 +408,13 @@ unsafe fn recv_scattered(
 ///     WSACleanup();
 /// });
 /// ```
+///
+/// # Divergence
+/// The service provider interface takes a send's bytes as one slice, not Windows' `WSABUF`
+/// array. An overlapped send is read from its buffers only once it is accepted, and a
+/// non-overlapped one with one buffer is passed as it is, so a datagram over the limit fails
+/// `WSAEMSGSIZE` (OP-7) before any byte is copied. A non-overlapped send with several buffers
+/// gathers them first: the outcome is the same, only the copy is made.
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn WSASend(
     s: SOCKET,

@@ -412,7 +412,7 @@ impl World {
             Err(_) if self.process(cx.process).is_stream_socket(s) => {}
             Err(_) => {
                 let len = i32::try_from(data.len()).unwrap_or(i32::MAX);
-                let r = self.ws2_send(cx, s, Some(data), len, flags, Some(Some(raw)));
+                let r = self.ws2_send(cx, s, Some(data.read()), len, flags, Some(Some(raw)));
                 return Some(r.map(|n| crate::core::Reply::Count(n as u32)));
             }
         }
