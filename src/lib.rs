@@ -87,6 +87,7 @@ pub mod rules {
 mod sim;
 pub mod spi;
 pub mod sys;
+pub mod testing;
 pub mod thread;
 mod trace;
 
@@ -110,6 +111,8 @@ pub use trace::{
     Argument, Event, EventKind, Header, HostInfo, Packet, PacketKind, Trace, TraceError,
     TRACE_FORMAT_VERSION,
 };
+/// Runs a test function once per seed: see [`testing`] and [`testing::sweep`].
+pub use ws2sim_macros::test;
 
 /// The README's examples, compiled and run as doc tests so they cannot go stale.
 #[cfg(doctest)]

@@ -187,9 +187,12 @@ pub(crate) fn spawn<T: Send + 'static>(
     };
     let outcome: Outcome<T> = Arc::new(Mutex::new(None));
     let out = outcome.clone();
+    // A sweep's quiet panics (testing::sweep) stay quiet in the threads its seed spawns.
+    let quiet = crate::testing::quiet::is_quiet();
     let os = std::thread::Builder::new()
         .name(format!("ws2sim-thread-{tid}"))
         .spawn(move || {
+            let _quiet = crate::testing::quiet::Quiet::set(quiet);
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 // Deadlock reports only ever go to entry contexts, never to a spawned thread.
                 let _ = sched::wait(&ctx.rx);

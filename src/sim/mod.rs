@@ -5,7 +5,7 @@
 //! sharing one simulation.
 
 mod determinism;
-mod failure;
+pub(crate) mod failure;
 pub(crate) mod handle;
 mod process;
 pub(crate) mod sched;
@@ -674,6 +674,11 @@ impl Sim {
         self.shared.seed
     }
 
+    /// True when the simulation records its trace ([`SimBuilder::tracing`]).
+    pub(crate) fn is_tracing(&self) -> bool {
+        self.shared.lock().tracing
+    }
+
     /// The profile this simulation follows.
     pub fn profile(&self) -> Profile {
         self.shared.lock().world.profile()
@@ -776,6 +781,76 @@ impl Sim {
                 Ok(())
             }
             None => handle::try_drive(&self.shared, sched::Goal::Quiet),
+        }
+    }
+
+    /// Ends the simulation's threads now: every simulated thread still parked (blocked in a
+    /// call, or never scheduled) is terminated and its OS thread ends, and every completion
+    /// routine still queued is dropped unrun. What the simulation recorded (its trace,
+    /// diagnostics, counters) stays readable.
+    ///
+    /// Dropping a simulation's last handle does the same ([TH-4]). Call `end` when a handle
+    /// may still be held *inside* the simulation (a clone moved into a thread that blocks for
+    /// ever, or captured by a queued routine): that handle keeps the simulation alive, so
+    /// dropping the others would leave its threads parked. [`testing::sweep`] ends each
+    /// simulation it runs.
+    ///
+    /// Returns the panic of a simulated thread that nobody joined ([TH-7]), if there was one.
+    ///
+    /// ```
+    /// use ws2sim::{api, Sim, Socket, Version};
+    /// use ws2sim::consts::*;
+    ///
+    /// let sim = Sim::builder().seed(1).build();
+    /// let server = sim.localhost().process("server");
+    /// let inside = server.clone(); // moved into the thread: it keeps the simulation alive
+    /// let h = server.run(|| {
+    ///     let h = ws2sim::thread::spawn(move || {
+    ///         let _keeps = inside;
+    ///         api::startup(Version::V2_2).unwrap();
+    ///         let s = Socket::new(AF_INET.into(), SOCK_DGRAM, IPPROTO_UDP).unwrap();
+    ///         s.bind("127.0.0.1:9".parse().unwrap()).unwrap();
+    ///         let mut buf = [0u8; 4];
+    ///         s.recv(&mut buf) // nothing is ever sent
+    ///     });
+    ///     ws2sim::thread::sleep(std::time::Duration::from_millis(1)); // it runs and blocks
+    ///     h
+    /// });
+    /// assert!(!h.is_finished());
+    /// assert_eq!(sim.end(), Ok(()));
+    /// assert!(h.is_finished()); // terminated; its OS thread is gone
+    /// ```
+    ///
+    /// # Panics
+    /// Called from inside a simulated thread: a thread cannot end the simulation it runs in
+    /// (`Process::kill` ends a process).
+    ///
+    /// [TH-4]: crate::rules#th-4
+    /// [TH-7]: crate::rules#th-7
+    /// [`testing::sweep`]: crate::testing::sweep
+    pub fn end(&self) -> Result<(), SimError> {
+        assert!(
+            thread::try_current().is_none(),
+            "ws2sim: Sim::end called from inside a simulated thread; it ends the simulation's \
+             threads from outside (Process::kill ends a process)"
+        );
+        let (routines, unseen) = {
+            let mut g = self.shared.lock();
+            self.shared.check_idle(&g);
+            g.abort_threads(None, None);
+            let routines: Vec<_> = g
+                .sched
+                .slots
+                .values_mut()
+                .flat_map(|slot| std::mem::take(&mut slot.apcs))
+                .collect();
+            (routines, g.take_panicked(None))
+        };
+        // Outside the lock: a routine may hold the simulation's last other handle.
+        drop(routines);
+        match unseen {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 

@@ -200,7 +200,7 @@ impl Process {
             Err(payload) => {
                 // TH-6: the seed that replays a failure goes with it.
                 let text = super::failure::panic_text(&*payload);
-                if !text.contains("ws2sim (seed") {
+                if !text.contains("ws2sim (seed") && !crate::testing::quiet::is_quiet() {
                     let seed = self.sim.seed();
                     eprintln!(
                         "ws2sim: process {:?} panicked (seed {seed}; replay with \

@@ -400,6 +400,20 @@ impl Trace {
             .filter_map(|e| e.packet.as_ref().map(|p| (e, p)))
     }
 
+    /// A hash of the events (not the header, which names the seed): equal for two runs
+    /// whose schedules and outcomes were the same. Stable across runs and platforms.
+    pub(crate) fn schedule_hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        let mut line = String::new();
+        for e in &self.events {
+            line.clear();
+            write::event(&mut line, e);
+            line.hash(&mut h);
+        }
+        h.finish()
+    }
+
     /// One JSON object per line. The first is the header:
     ///
     /// ```text

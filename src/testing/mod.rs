@@ -1,0 +1,45 @@
+//! The testing kit: run a test over many seeds and learn which one fails.
+//!
+//! A simulation is deterministic: one seed, one schedule of its simulated threads, one
+//! trace. A race in the code under test shows under some schedules only, so a test should
+//! run under many seeds. [`sweep`] does that: a fresh [`Sim`](crate::Sim) per seed, the first
+//! failing seed reported with the command that replays it, and a count of the distinct
+//! schedules the seeds produced, so a test whose seeds all give the same schedule is seen for
+//! what it is. [`Seeds`] come from the code or from `WS2SIM_SEEDS` ([`SEEDS_ENV`]), so CI
+//! jobs can split one campaign:
+//!
+//! ```sh
+//! WS2SIM_SEEDS=0..5000 cargo test        # job 1
+//! WS2SIM_SEEDS=5000..10000 cargo test    # job 2
+//! WS2SIM_SEEDS=17..=17 cargo test -- --exact echo::replies   # replay one seed
+//! ```
+//!
+//! In a GitHub Actions matrix, give each job its range (`WS2SIM_SEEDS: ${{ matrix.seeds }}`
+//! with `seeds: ["0..5000", "5000..10000"]`); with cargo-nextest, `cargo nextest run
+//! --partition count:1/2` splits the tests instead, and each runs its own seeds.
+//!
+//! The [`test`](crate::test) attribute makes a sweep a `#[test]`:
+//!
+//! ```
+//! use ws2sim::{api, Sim, Version};
+//!
+//! #[ws2sim::test(seeds = 20)]
+//! fn startup_counts(sim: &Sim) {
+//!     let p = sim.localhost().process("app");
+//!     p.run(|| {
+//!         api::startup(Version::V2_2).unwrap();
+//!         api::cleanup().unwrap();
+//!     });
+//!     assert_eq!(p.startup_count(), 0);
+//! }
+//! ```
+//!
+//! This module does not generate programs or check a reference model; it runs what the test
+//! does, under many schedules.
+
+pub(crate) mod quiet;
+mod seeds;
+mod sweep;
+
+pub use seeds::{Seeds, SeedsError, SEEDS_ENV};
+pub use sweep::{sweep, sweep_with, try_sweep_with, SweepFailure, SweepReport};

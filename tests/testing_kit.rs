@@ -1,0 +1,295 @@
+//! The testing kit (issue 15 item 2): seed sweeps with `testing::sweep` and
+//! `#[ws2sim::test]`, `WS2SIM_SEEDS`, the failure report and its replay command, the count of
+//! distinct schedules, and `Sim::end` ending threads that hold a handle of their own
+//! simulation (issue 12 item 4).
+//!
+//! The report's quietness and the environment variable are checked in a child process: this
+//! test binary runs itself with `KIT_CHILD` naming one of the `child_*` tests.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use ws2sim::consts::*;
+use ws2sim::testing::{sweep, try_sweep_with, Seeds, SweepReport};
+use ws2sim::{api, Sim, Socket, Version};
+
+/// One thread: every seed gives the same schedule.
+fn lone_udp_echo(sim: &Sim) {
+    let p = sim.localhost().process("app");
+    p.run(|| {
+        api::startup(Version::V2_2).unwrap();
+        let s = Socket::new(AF_INET.into(), SOCK_DGRAM, IPPROTO_UDP).unwrap();
+        s.bind("127.0.0.1:7".parse().unwrap()).unwrap();
+        s.send_to(b"ping", "127.0.0.1:7".parse().unwrap()).unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(s.recv(&mut buf).unwrap(), 4);
+        api::cleanup().unwrap();
+    });
+}
+
+/// Two threads of one process racing: each starts Winsock, makes a socket and cleans up, so
+/// the handles each gets depend on the schedule.
+fn racing_threads(sim: &Sim) -> (Socket, Socket) {
+    let p = sim.localhost().process("app");
+    let worker = || {
+        api::startup(Version::V2_2).unwrap();
+        let s = Socket::new(AF_INET.into(), SOCK_DGRAM, IPPROTO_UDP).unwrap();
+        std::thread::yield_now();
+        let _ = api::last_error();
+        s
+    };
+    let a = p.spawn(worker);
+    let b = p.spawn(worker);
+    (a.join(), b.join())
+}
+
+#[test]
+fn a_sweep_runs_every_seed_and_counts_distinct_schedules() {
+    let seen = AtomicUsize::new(0);
+    let lone = try_sweep_with(Sim::builder(), 3..11, |sim| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        lone_udp_echo(sim);
+    })
+    .unwrap();
+    assert_eq!(seen.load(Ordering::SeqCst), 8);
+    assert_eq!(
+        lone,
+        SweepReport {
+            seeds: Seeds::from(3..11),
+            distinct_schedules: Some(1)
+        }
+    );
+    assert_eq!(
+        lone.to_string(),
+        "ws2sim: seeds 3..11 passed (1 distinct schedule: the seed changes nothing here, no \
+         two threads race)"
+    );
+    let racing = try_sweep_with(Sim::builder(), 0..32, |sim| {
+        racing_threads(sim);
+    })
+    .unwrap();
+    let n = racing.distinct_schedules.unwrap();
+    assert!(n > 1 && n <= 32, "{racing}");
+    // Tracing off: nothing to count schedules by.
+    let off = try_sweep_with(Sim::builder().tracing(false), 0..4, lone_udp_echo).unwrap();
+    assert_eq!(off.distinct_schedules, None);
+}
+
+#[test]
+fn a_sweep_stops_at_the_first_failing_seed_and_says_how_to_replay_it() {
+    let mut ran = Vec::new();
+    let failure = try_sweep_with(Sim::builder(), 10..100, |sim| {
+        ran.push(sim.seed());
+        assert_ne!(sim.seed(), 13, "seed thirteen");
+    })
+    .unwrap_err();
+    assert_eq!(ran, [10, 11, 12, 13], "no seed after the failing one runs");
+    assert_eq!((failure.seed, failure.passed), (13, 3));
+    assert_eq!(failure.seeds, Seeds::from(10..100));
+    assert!(failure.message.contains("seed thirteen"), "{failure}");
+    let at = failure.location.as_deref().unwrap();
+    assert!(at.starts_with("tests/testing_kit.rs:"), "{at}");
+    let name = "a_sweep_stops_at_the_first_failing_seed_and_says_how_to_replay_it";
+    assert_eq!(failure.test.as_deref(), Some(name));
+    assert_eq!(
+        failure.replay_command(),
+        format!("WS2SIM_SEEDS=13..=13 cargo test -- --exact {name}")
+    );
+    let text = failure.to_string();
+    assert!(
+        text.ends_with(&format!("\n  replay: {}", failure.replay_command())),
+        "{text}"
+    );
+    assert!(
+        text.starts_with(
+            "ws2sim: seed 13 failed (seeds 10..100: 3 passed before it, 1 distinct schedule \
+             so far)\n  panicked at tests/testing_kit.rs:"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn th_7_a_sweep_fails_the_seed_whose_unjoined_thread_panicked() {
+    let failure = try_sweep_with(Sim::builder(), 0..10, |sim| {
+        let p = sim.localhost().process("app");
+        let seed = sim.seed();
+        let _never_joined = p.spawn(move || {
+            if seed == 4 {
+                panic!("worker fell over");
+            }
+        });
+        sim.run();
+    })
+    .unwrap_err();
+    assert_eq!(failure.seed, 4);
+    assert!(
+        failure.message.contains("panicked: worker fell over"),
+        "{failure}"
+    );
+}
+
+#[test]
+fn seeds_parse_counts_and_ranges() {
+    assert_eq!("1000".parse::<Seeds>(), Ok(Seeds::from(0..1000)));
+    assert_eq!(
+        " 5000 .. 6000 ".parse::<Seeds>(),
+        Ok(Seeds::from(5000..6000))
+    );
+    assert_eq!("7..=9".parse::<Seeds>(), Ok(Seeds::from(7..10)));
+    assert_eq!("9..7".parse::<Seeds>().map(|s| s.len()), Ok(0));
+    assert_eq!(
+        "0..=18446744073709551615".parse::<Seeds>().map(|s| s.end()),
+        Ok(u64::MAX)
+    );
+    for bad in ["", "ten", "1..", "..5", "-1", "1...3", "1..=x"] {
+        let e = bad.parse::<Seeds>().unwrap_err();
+        assert!(
+            e.to_string().contains("is not a seed count or range"),
+            "{bad}: {e}"
+        );
+    }
+}
+
+/// TH-4 with a handle inside: a thread holding a clone of its own process blocks for ever;
+/// dropping every outside handle would leave it parked, `Sim::end` ends its OS thread.
+#[test]
+fn th_4_end_terminates_threads_that_hold_a_handle_of_their_simulation() {
+    let (alive_tx, alive_rx) = std::sync::mpsc::channel::<()>();
+    let sim = Sim::builder().seed(2).build();
+    let p = sim.localhost().process("app");
+    let inside = p.clone();
+    let h = p.run(|| {
+        let h = ws2sim::thread::spawn(move || {
+            let _alive = alive_tx;
+            let _keeps = inside;
+            api::startup(Version::V2_2).unwrap();
+            let s = Socket::new(AF_INET.into(), SOCK_DGRAM, IPPROTO_UDP).unwrap();
+            s.bind("127.0.0.1:9".parse().unwrap()).unwrap();
+            let mut buf = [0u8; 4];
+            s.recv(&mut buf)
+        });
+        // Let it run until it blocks; then walk away from it.
+        ws2sim::thread::sleep(Duration::from_millis(1));
+        h
+    });
+    assert!(!h.is_finished());
+    drop(h);
+    // `inside` keeps the simulation alive: dropping every outside handle ends nothing.
+    assert_eq!(
+        alive_rx.recv_timeout(Duration::from_millis(50)),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+    );
+    assert_eq!(sim.end(), Ok(()));
+    drop((p, sim));
+    let r = alive_rx.recv_timeout(Duration::from_secs(10));
+    assert_eq!(r, Err(std::sync::mpsc::RecvTimeoutError::Disconnected));
+}
+
+#[ws2sim::test(seeds = 5..9)]
+fn the_attribute_sweeps_its_seeds(sim: &Sim) {
+    assert!((5..9).contains(&sim.seed()) || std::env::var_os("WS2SIM_SEEDS").is_some());
+    lone_udp_echo(sim);
+}
+
+#[ws2sim::test(seeds = 3)]
+#[should_panic(expected = "ws2sim: seed 0 failed")]
+fn the_attribute_passes_other_attributes_on(sim: &Sim) {
+    panic!("seed {} fails", sim.seed());
+}
+
+#[ws2sim::test]
+fn the_attribute_defaults_to_100_seeds(sim: &Sim) {
+    if std::env::var_os("WS2SIM_SEEDS").is_none() {
+        assert!(sim.seed() < 100);
+    }
+}
+
+/// Runs this test binary's test `name` alone in a child process with `KIT_CHILD` set.
+fn child(name: &str, env: &[(&str, &str)]) -> (bool, String) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env("KIT_CHILD", name)
+        .env_remove("WS2SIM_SEEDS");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let o = cmd.output().unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn in_child(name: &str) -> bool {
+    std::env::var("KIT_CHILD").as_deref() == Ok(name)
+}
+
+#[test]
+fn child_failing_sweep() {
+    if in_child("child_failing_sweep") {
+        sweep(0..50, |sim| {
+            let p = sim.localhost().process("app");
+            let seed = sim.seed();
+            p.run(|| assert!(seed != 6, "the bug shows at seed {seed}"));
+        });
+    }
+}
+
+#[test]
+fn child_seed_list() {
+    if in_child("child_seed_list") {
+        let mut seen = Vec::new();
+        sweep(0..3, |sim| seen.push(sim.seed()));
+        eprintln!("seeds run: {seen:?}");
+    }
+}
+
+#[test]
+fn a_failing_sweep_prints_one_short_report_whatever_rust_backtrace_says() {
+    if std::env::var_os("KIT_CHILD").is_some() {
+        return;
+    }
+    for backtrace in ["0", "1", "full"] {
+        let (ok, err) = child("child_failing_sweep", &[("RUST_BACKTRACE", backtrace)]);
+        assert!(!ok, "{err}");
+        assert!(
+            !err.contains("stack backtrace"),
+            "RUST_BACKTRACE={backtrace}:\n{err}"
+        );
+        assert!(!err.contains("replay with WS2SIM_SEED="), "{err}");
+        let report: Vec<&str> = err.lines().filter(|l| l.starts_with("ws2sim:")).collect();
+        assert_eq!(
+            report,
+            ["ws2sim: seed 6 failed (seeds 0..50: 6 passed before it, 1 distinct schedule so far)"],
+            "{err}"
+        );
+        assert_eq!(err.matches("the bug shows at seed 6").count(), 1, "{err}");
+        assert!(
+            err.contains("  replay: WS2SIM_SEEDS=6..=6 cargo test -- --exact child_failing_sweep")
+                || err.contains("  replay: WS2SIM_SEEDS=6..=6 cargo test\n"),
+            "{err}"
+        );
+        assert!(err.lines().count() < 12, "a short report:\n{err}");
+    }
+}
+
+#[test]
+fn ws2sim_seeds_replaces_the_sweeps_seeds() {
+    if std::env::var_os("KIT_CHILD").is_some() {
+        return;
+    }
+    let (ok, err) = child("child_seed_list", &[("WS2SIM_SEEDS", "40..=42")]);
+    assert!(ok, "{err}");
+    assert!(err.contains("seeds run: [40, 41, 42]"), "{err}");
+    assert!(err.contains("ws2sim: seeds 40..43 passed"), "{err}");
+    let (ok, err) = child("child_seed_list", &[("WS2SIM_SEEDS", "2")]);
+    assert!(ok && err.contains("seeds run: [0, 1]"), "{err}");
+    let (ok, err) = child("child_seed_list", &[("WS2SIM_SEEDS", "lots")]);
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("\"lots\" is not a seed count or range"),
+        "{err}"
+    );
+}
