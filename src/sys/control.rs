@@ -351,6 +351,44 @@ pub unsafe extern "system-unwind" fn WSARecvMsg(
 /// `WSASendMsg` (EX-5): `WSASendTo` from the message's buffers to `name` (NULL: the
 /// connected peer), overlapped or not.
 ///
+/// ```
+/// use std::net::SocketAddrV4;
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+///     let mut at = SOCKADDR_IN::from("127.0.0.1:7000".parse::<SocketAddrV4>().unwrap());
+///     let rx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     bind(rx, (&at as *const SOCKADDR_IN).cast(), 16);
+///     let tx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     // A header and a payload, gathered into one datagram to `name`.
+///     let (mut head, mut body) = (*b"v1:", *b"data");
+///     let mut bufs = [
+///         WSABUF { len: 3, buf: head.as_mut_ptr() },
+///         WSABUF { len: 4, buf: body.as_mut_ptr() },
+///     ];
+///     let msg = WSAMSG {
+///         name: (&mut at as *mut SOCKADDR_IN).cast(),
+///         namelen: 16,
+///         lpBuffers: bufs.as_mut_ptr(),
+///         dwBufferCount: 2,
+///         ..WSAMSG::default()
+///     };
+///     let mut sent = 0;
+///     let r = WSASendMsg(tx, &msg, 0, &mut sent, std::ptr::null_mut(), None);
+///     assert_eq!((r, sent), (0, 7));
+///     let mut got = [0u8; 16];
+///     assert_eq!(recv(rx, got.as_mut_ptr(), 16, 0), 7);
+///     assert_eq!(&got[..7], b"v1:data");
+///     let r = WSASendMsg(tx, std::ptr::null(), 0, &mut sent, std::ptr::null_mut(), None);
+///     assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSAEFAULT));
+///     WSACleanup();
+/// });
+/// ```
+///
 /// # Divergence
 /// The control data is not interpreted (sim: an `IN_PKTINFO` choosing the source address
 /// is ignored; the simulated hosts have one address per family).

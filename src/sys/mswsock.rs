@@ -161,6 +161,49 @@ pub unsafe extern "system-unwind" fn AcceptEx(
 /// and length are left as they were (win). Any of the four out-pointers may be NULL. Not a
 /// Winsock call: it needs no `WSAStartup` and sets no error.
 ///
+/// ```
+/// use std::net::SocketAddrV4;
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+///     let addr = SOCKADDR_IN::from("127.0.0.1:7000".parse::<SocketAddrV4>().unwrap());
+///     let name = (&addr as *const SOCKADDR_IN).cast();
+///     let l = socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP);
+///     bind(l, name, 16);
+///     listen(l, 4);
+///     // Accept with the client's first 4 bytes, then two address rooms of 32 bytes.
+///     let a = socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP);
+///     let mut ov = OVERLAPPED::default();
+///     let mut out = [0u8; 4 + 2 * 32];
+///     let r = AcceptEx(l, a, out.as_mut_ptr().cast(), 4, 32, 32, std::ptr::null_mut(), &mut ov);
+///     assert_eq!((r, WSAGetLastError()), (FALSE, WSA_IO_PENDING));
+///     let c = socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP);
+///     assert_eq!(connect(c, name, 16), 0);
+///     assert_eq!(send(c, b"GET /".as_ptr(), 5, 0), 5);
+///     let (mut n, mut flags) = (0, 0);
+///     assert_eq!(WSAGetOverlappedResult(l, &ov, &mut n, TRUE, &mut flags), TRUE);
+///     assert_eq!((n, &out[..4]), (4, &b"GET "[..]));
+///     // Where the connection came in and where it came from, from the same buffer.
+///     let (mut local, mut remote) = (std::ptr::null_mut(), std::ptr::null_mut());
+///     let (mut local_len, mut remote_len) = (0, 0);
+///     GetAcceptExSockaddrs(out.as_ptr().cast(), 4, 32, 32,
+///         &mut local, &mut local_len, &mut remote, &mut remote_len);
+///     assert_eq!((local_len, remote_len), (16, 16));
+///     let local = SocketAddrV4::from(*local.cast::<SOCKADDR_IN>());
+///     assert_eq!(local, "127.0.0.1:7000".parse().unwrap());
+///     let mut client = SOCKADDR_IN::default();
+///     let mut len = 16;
+///     getsockname(c, (&mut client as *mut SOCKADDR_IN).cast(), &mut len);
+///     let remote = SocketAddrV4::from(*remote.cast::<SOCKADDR_IN>());
+///     assert_eq!(remote, SocketAddrV4::from(client));
+///     WSACleanup();
+/// });
+/// ```
+///
 /// # Safety
 /// `lpOutputBuffer` holds the three lengths' sum of bytes as `AcceptEx` filled them; the
 /// out-pointers are NULL or valid.

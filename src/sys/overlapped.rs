@@ -447,6 +447,44 @@ pub unsafe fn WSASend(
 }
 
 /// `WSASendTo`: `WSASend` to an address (datagram sockets).
+///
+/// ```
+/// use std::net::SocketAddrV4;
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+///     let at = SOCKADDR_IN::from("127.0.0.1:7000".parse::<SocketAddrV4>().unwrap());
+///     let rx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     bind(rx, (&at as *const SOCKADDR_IN).cast(), 16);
+///     let tx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     // Two buffers, one datagram, overlapped with an event.
+///     let (mut head, mut body) = (*b"he", *b"llo");
+///     let bufs = [
+///         WSABUF { len: 2, buf: head.as_mut_ptr() },
+///         WSABUF { len: 3, buf: body.as_mut_ptr() },
+///     ];
+///     let mut ov = OVERLAPPED::default();
+///     ov.hEvent = WSACreateEvent() as HANDLE;
+///     let mut sent = 0;
+///     let to = (&at as *const SOCKADDR_IN).cast();
+///     assert_eq!(WSASendTo(tx, bufs.as_ptr(), 2, &mut sent, 0, to, 16, &mut ov, None), 0);
+///     assert_eq!(sent, 5);
+///     let (mut n, mut flags) = (0, 0);
+///     assert_eq!(WSAGetOverlappedResult(tx, &ov, &mut n, TRUE, &mut flags), TRUE);
+///     assert_eq!(n, 5);
+///     let mut got = [0u8; 8];
+///     assert_eq!(recv(rx, got.as_mut_ptr(), 8, 0), 5);
+///     assert_eq!(&got[..5], b"hello");
+///     // No address, and no connected peer to send to.
+///     let r = WSASendTo(tx, bufs.as_ptr(), 2, &mut sent, 0, std::ptr::null(), 0, &mut ov, None);
+///     assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSAENOTCONN));
+///     WSACleanup();
+/// });
+/// ```
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn WSASendTo(
     s: SOCKET,
@@ -796,6 +834,45 @@ pub unsafe fn CreateIoCompletionPort(
 /// `dwmilliseconds` of virtual time (`INFINITE`: no limit). TRUE for a successful operation;
 /// FALSE with `*lpoverlapped` set and the operation's error for a failed one; FALSE with
 /// `*lpoverlapped` NULL and `WAIT_TIMEOUT` on timeout.
+///
+/// ```
+/// use std::net::SocketAddrV4;
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+///     let at = SOCKADDR_IN::from("127.0.0.1:7000".parse::<SocketAddrV4>().unwrap());
+///     let rx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     bind(rx, (&at as *const SOCKADDR_IN).cast(), 16);
+///     let port = CreateIoCompletionPort(rx as HANDLE, std::ptr::null_mut(), 7, 0);
+///     let mut data = [0u8; 16];
+///     let buf = WSABUF { len: 16, buf: data.as_mut_ptr() };
+///     let mut ov = OVERLAPPED::default();
+///     let mut flags = 0;
+///     let r = WSARecv(rx, &buf, 1, std::ptr::null_mut(), &mut flags, &mut ov, None);
+///     assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSA_IO_PENDING));
+///     let tx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     sendto(tx, b"hello".as_ptr(), 5, 0, (&at as *const SOCKADDR_IN).cast(), 16);
+///     // A worker's loop: the packet names the socket (its key) and the operation.
+///     let (mut n, mut key, mut done) = (0u32, 0usize, std::ptr::null_mut());
+///     assert_eq!(GetQueuedCompletionStatus(port, &mut n, &mut key, &mut done, INFINITE), TRUE);
+///     assert_eq!((n, key, done), (5, 7, &mut ov as *mut OVERLAPPED));
+///     assert_eq!(&data[..5], b"hello");
+///     // A failed operation's packet: FALSE, with the operation and its error.
+///     WSARecv(rx, &buf, 1, std::ptr::null_mut(), &mut flags, &mut ov, None);
+///     CancelIoEx(rx as HANDLE, &ov);
+///     assert_eq!(GetQueuedCompletionStatus(port, &mut n, &mut key, &mut done, 0), FALSE);
+///     assert_eq!((done, GetLastError()), (&mut ov as *mut OVERLAPPED, 995));
+///     // Nothing queued: FALSE, no operation, WAIT_TIMEOUT.
+///     assert_eq!(GetQueuedCompletionStatus(port, &mut n, &mut key, &mut done, 10), FALSE);
+///     assert_eq!((done, GetLastError()), (std::ptr::null_mut(), WAIT_TIMEOUT as u32));
+///     WSACleanup();
+///     CloseHandle(port);
+/// });
+/// ```
 pub unsafe fn GetQueuedCompletionStatus(
     completionport: HANDLE,
     lpnumberofbytestransferred: *mut u32,
@@ -841,6 +918,37 @@ pub enum OverlappedStatus {
 
 /// Reads an `OVERLAPPED` record's `Internal`/`InternalHigh` as ws2sim and Windows write them
 /// (NTSTATUS values), e.g. to check that the final cleanup left WSA_OPERATION_ABORTED (CL-5).
+///
+/// ```
+/// use std::net::SocketAddrV4;
+/// use ws2sim::sys::*;
+/// use ws2sim::{Sim, WsaError};
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+///     let at = SOCKADDR_IN::from("127.0.0.1:7000".parse::<SocketAddrV4>().unwrap());
+///     let rx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     bind(rx, (&at as *const SOCKADDR_IN).cast(), 16);
+///     let mut data = [0u8; 8];
+///     let buf = WSABUF { len: 8, buf: data.as_mut_ptr() };
+///     let (mut first, mut second) = (OVERLAPPED::default(), OVERLAPPED::default());
+///     let mut flags = 0;
+///     WSARecv(rx, &buf, 1, std::ptr::null_mut(), &mut flags, &mut first, None);
+///     WSARecv(rx, &buf, 1, std::ptr::null_mut(), &mut flags, &mut second, None);
+///     assert_eq!(overlapped_status(&first), OverlappedStatus::Pending);
+///     let tx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     sendto(tx, b"abc".as_ptr(), 3, 0, (&at as *const SOCKADDR_IN).cast(), 16);
+///     Sleep(1); // the datagram arrives and completes the first receive
+///     assert_eq!(overlapped_status(&first), OverlappedStatus::Done(3));
+///     assert_eq!(overlapped_status(&second), OverlappedStatus::Pending);
+///     // The final cleanup aborts the second: only the record can tell, the socket is gone.
+///     assert_eq!(WSACleanup(), 0);
+///     let aborted = OverlappedStatus::Failed(WsaError::OperationAborted);
+///     assert_eq!(overlapped_status(&second), aborted);
+/// });
+/// ```
 pub fn overlapped_status(ov: &OVERLAPPED) -> OverlappedStatus {
     use crate::core::overlapped::{error_of_ntstatus, status};
     if ov.Internal == status::PENDING {

@@ -133,6 +133,40 @@ pub unsafe fn GetQueuedCompletionStatusEx(
 /// `ERROR_INVALID_HANDLE`. A worker pool's usual shutdown signal (see
 /// [`GetQueuedCompletionStatusEx`]'s example).
 ///
+/// ```
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// const JOB: usize = 1;
+/// const STOP: usize = 0;
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, std::ptr::null_mut(), 0, 0);
+///     let p = port as usize;
+///     // A worker takes packets until the stop packet, and adds up the jobs' byte counts.
+///     let worker = ws2sim::thread::spawn(move || unsafe {
+///         let mut total = 0;
+///         loop {
+///             let (mut n, mut key, mut ov) = (0u32, 0usize, std::ptr::null_mut());
+///             let r = GetQueuedCompletionStatus(p as HANDLE, &mut n, &mut key, &mut ov, INFINITE);
+///             assert_eq!(r, TRUE);
+///             match key {
+///                 STOP => return total,
+///                 _ => total += n,
+///             }
+///         }
+///     });
+///     assert_eq!(PostQueuedCompletionStatus(port, 10, JOB, std::ptr::null()), TRUE);
+///     assert_eq!(PostQueuedCompletionStatus(port, 32, JOB, std::ptr::null()), TRUE);
+///     assert_eq!(PostQueuedCompletionStatus(port, 0, STOP, std::ptr::null()), TRUE);
+///     assert_eq!(worker.join(), 42);
+///     CloseHandle(port);
+///     assert_eq!(PostQueuedCompletionStatus(port, 0, STOP, std::ptr::null()), FALSE);
+///     assert_eq!(GetLastError(), 6); // ERROR_INVALID_HANDLE
+/// });
+/// ```
+///
 /// # Safety
 /// Nothing is dereferenced.
 pub unsafe fn PostQueuedCompletionStatus(
@@ -158,6 +192,38 @@ pub unsafe fn PostQueuedCompletionStatus(
 /// socket; each completes with `ERROR_OPERATION_ABORTED` (`WSA_OPERATION_ABORTED`) through its
 /// completion action (event, routine, completion packet). TRUE even with nothing to cancel;
 /// FALSE, `ERROR_INVALID_HANDLE` for a handle that is no socket.
+///
+/// ```
+/// use std::net::SocketAddrV4;
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+///     let at = SOCKADDR_IN::from("127.0.0.1:7000".parse::<SocketAddrV4>().unwrap());
+///     let s = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     bind(s, (&at as *const SOCKADDR_IN).cast(), 16);
+///     let mut data = [0u8; 8];
+///     let buf = WSABUF { len: 8, buf: data.as_mut_ptr() };
+///     let mut ov = OVERLAPPED::default();
+///     ov.hEvent = WSACreateEvent() as HANDLE;
+///     let mut flags = 0;
+///     let r = WSARecv(s, &buf, 1, std::ptr::null_mut(), &mut flags, &mut ov, None);
+///     assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSA_IO_PENDING));
+///     // Give up on the receive: it completes at once, aborted, and sets its event.
+///     assert_eq!(CancelIo(s as HANDLE), TRUE);
+///     assert_eq!(WaitForSingleObject(ov.hEvent, 0), WAIT_OBJECT_0);
+///     let mut n = 0;
+///     assert_eq!(GetOverlappedResult(s as HANDLE, &ov, &mut n, FALSE), FALSE);
+///     assert_eq!(GetLastError(), 995); // ERROR_OPERATION_ABORTED
+///     assert_eq!(CancelIo(s as HANDLE), TRUE); // nothing left to cancel
+///     assert_eq!(CancelIo(0x4242 as HANDLE), FALSE);
+///     assert_eq!(GetLastError(), 6); // ERROR_INVALID_HANDLE
+///     WSACleanup();
+/// });
+/// ```
 ///
 /// # Safety
 /// Nothing is dereferenced.
@@ -219,6 +285,41 @@ pub unsafe fn CancelIoEx(hfile: HANDLE, lpoverlapped: *const OVERLAPPED) -> BOOL
 /// `ERROR_IO_INCOMPLETE`; `INFINITE`: for ever), then fails `WAIT_TIMEOUT`; with
 /// `bAlertable`, APCs and completion routines run during the wait, which then fails
 /// `WAIT_IO_COMPLETION`.
+///
+/// ```
+/// use std::net::SocketAddrV4;
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+///     let at = SOCKADDR_IN::from("127.0.0.1:7000".parse::<SocketAddrV4>().unwrap());
+///     let rx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     bind(rx, (&at as *const SOCKADDR_IN).cast(), 16);
+///     let mut data = [0u8; 8];
+///     let buf = WSABUF { len: 8, buf: data.as_mut_ptr() };
+///     let mut ov = OVERLAPPED::default();
+///     let mut flags = 0;
+///     WSARecv(rx, &buf, 1, std::ptr::null_mut(), &mut flags, &mut ov, None);
+///     let h = rx as HANDLE;
+///     let mut n = 0;
+///     // 0 ms: just a look.
+///     assert_eq!(GetOverlappedResultEx(h, &ov, &mut n, 0, FALSE), FALSE);
+///     assert_eq!(GetLastError(), 996); // ERROR_IO_INCOMPLETE
+///     // Wait at most 50 ms: nothing arrives.
+///     let t0 = GetTickCount64();
+///     assert_eq!(GetOverlappedResultEx(h, &ov, &mut n, 50, FALSE), FALSE);
+///     assert_eq!((GetLastError(), GetTickCount64() - t0), (WAIT_TIMEOUT as u32, 50));
+///     let tx = socket(AF_INET as i32, SOCK_DGRAM, IPPROTO_UDP);
+///     sendto(tx, b"abc".as_ptr(), 3, 0, (&at as *const SOCKADDR_IN).cast(), 16);
+///     // The datagram arrives 1 ms later, well within the limit.
+///     assert_eq!(GetOverlappedResultEx(h, &ov, &mut n, 50, FALSE), TRUE);
+///     assert_eq!((n, GetTickCount64() - t0), (3, 51));
+///     WSACleanup();
+/// });
+/// ```
 ///
 /// # Safety
 /// `lpOverlapped` is valid or NULL and stays valid during the call; the count pointer too.
