@@ -184,6 +184,27 @@ pub unsafe fn inet_pton(
 
 /// `InetPtonW`: [`inet_pton`] for a UTF-16 string, except that a malformed string also sets
 /// `WSAEINVAL` (it still returns 0), as Windows does.
+///
+/// ```
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let w = |text: &str| text.encode_utf16().chain(Some(0)).collect::<Vec<u16>>();
+///     let mut v6 = [0u8; 16];
+///     assert_eq!(InetPtonW(AF_INET6 as i32, w("fe80::1").as_ptr(), v6.as_mut_ptr().cast()), 1);
+///     assert_eq!((v6[0], v6[1], v6[15]), (0xfe, 0x80, 1));
+///     let mut v4 = [0u8; 4];
+///     let r = InetPtonW(AF_INET as i32, w("192.168.1.20").as_ptr(), v4.as_mut_ptr().cast());
+///     assert_eq!((r, v4), (1, [192, 168, 1, 20]));
+///     // Not an address: 0, and unlike inet_pton the last error says so.
+///     let r = InetPtonW(AF_INET as i32, w("example.com").as_ptr(), v4.as_mut_ptr().cast());
+///     assert_eq!((r, WSAGetLastError()), (0, WSAEINVAL));
+///     let r = InetPtonW(99, w("10.0.0.1").as_ptr(), v4.as_mut_ptr().cast());
+///     assert_eq!((r, WSAGetLastError()), (-1, WSAEAFNOSUPPORT));
+/// });
+/// ```
 pub unsafe fn InetPtonW(
     family: i32,
     pszaddrstring: *const u16,
@@ -239,6 +260,25 @@ pub unsafe fn inet_ntop(
 }
 
 /// `InetNtopW`: [`inet_ntop`] into a UTF-16 buffer of `StringBufSize` characters.
+///
+/// ```
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let addr = [0xfdu8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x2a];
+///     let mut text = [0u16; 46]; // INET6_ADDRSTRLEN
+///     let p = InetNtopW(AF_INET6 as i32, addr.as_ptr().cast(), text.as_mut_ptr(), 46);
+///     assert_eq!(p, text.as_ptr());
+///     let len = text.iter().position(|&c| c == 0).unwrap();
+///     assert_eq!(String::from_utf16_lossy(&text[..len]), "fd00::2a");
+///     // "fd00::2a" and its NUL need 9 characters.
+///     let p = InetNtopW(AF_INET6 as i32, addr.as_ptr().cast(), text.as_mut_ptr(), 8);
+///     assert!(p.is_null());
+///     assert_eq!(WSAGetLastError(), WSAEINVAL);
+/// });
+/// ```
 pub unsafe fn InetNtopW(
     family: i32,
     paddr: *const core::ffi::c_void,

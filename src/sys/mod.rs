@@ -353,6 +353,34 @@ pub unsafe fn socket(af: i32, r#type: WINSOCK_SOCKET_TYPE, protocol: i32) -> SOC
 
 /// `WSASocketW`: like `socket`, optionally from a `WSAPROTOCOL_INFOW` (arguments that are 0 or
 /// `FROM_PROTOCOL_INFO` are taken from it).
+///
+/// ```
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+///     let flags = WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT;
+///     let s = WSASocketW(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP, std::ptr::null(), 0, flags);
+///     assert_ne!(s, INVALID_SOCKET);
+///     // From a catalog entry: the UDP one, found with WSAEnumProtocolsW.
+///     let udp = [IPPROTO_UDP, 0];
+///     let mut info = WSAPROTOCOL_INFOW::default();
+///     let mut len = std::mem::size_of::<WSAPROTOCOL_INFOW>() as u32;
+///     assert_eq!(WSAEnumProtocolsW(udp.as_ptr(), &mut info, &mut len), 1);
+///     let any = FROM_PROTOCOL_INFO;
+///     let u = WSASocketW(any, any, any, &info, 0, WSA_FLAG_OVERLAPPED);
+///     let (mut ty, mut optlen) = (0i32, 4);
+///     assert_eq!(getsockopt(u, SOL_SOCKET, SO_TYPE, (&raw mut ty).cast(), &mut optlen), 0);
+///     assert_eq!(ty, SOCK_DGRAM);
+///     assert_eq!(WSASocketW(AF_INET as i32, SOCK_DGRAM, IPPROTO_TCP, std::ptr::null(), 0, 0),
+///         INVALID_SOCKET);
+///     assert_eq!(WSAGetLastError(), WSAEPROTONOSUPPORT);
+///     WSACleanup();
+/// });
+/// ```
 pub unsafe fn WSASocketW(
     af: i32,
     r#type: i32,
@@ -679,6 +707,36 @@ pub unsafe fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
 
 /// `WSAEnumProtocolsW`: the visible catalog entries (SP-11); `lpiprotocols` is NULL or a
 /// 0-terminated array; the buffer holds `*lpdwbufferlength` bytes.
+///
+/// ```
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+///     // First ask how much room the whole catalog takes ...
+///     let mut len = 0;
+///     let r = WSAEnumProtocolsW(std::ptr::null(), std::ptr::null_mut(), &mut len);
+///     assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSAENOBUFS));
+///     let size = std::mem::size_of::<WSAPROTOCOL_INFOW>() as u32;
+///     assert_eq!(len, 3 * size);
+///     // ... then read it.
+///     let mut entries = vec![WSAPROTOCOL_INFOW::default(); (len / size) as usize];
+///     assert_eq!(WSAEnumProtocolsW(std::ptr::null(), entries.as_mut_ptr(), &mut len), 3);
+///     let tcp = &entries[0];
+///     let entry = (tcp.iAddressFamily, tcp.iSocketType, tcp.iProtocol);
+///     assert_eq!(entry, (AF_INET as i32, SOCK_STREAM, IPPROTO_TCP));
+///     let name = &tcp.szProtocol[..tcp.szProtocol.iter().position(|&c| c == 0).unwrap()];
+///     assert_eq!(String::from_utf16_lossy(name), "MSAFD Tcpip [TCP/IP]");
+///     // Only the UDP entries.
+///     let udp = [IPPROTO_UDP, 0];
+///     assert_eq!(WSAEnumProtocolsW(udp.as_ptr(), entries.as_mut_ptr(), &mut len), 1);
+///     assert_eq!(entries[0].iSocketType, SOCK_DGRAM);
+///     WSACleanup();
+/// });
+/// ```
 ///
 /// # Divergence
 /// A NULL `lpdwBufferLength` fails `WSAEFAULT` (Windows' behaviour is undocumented); with a

@@ -297,6 +297,35 @@ pub unsafe fn getaddrinfo(
 }
 
 /// `GetAddrInfoW`: [`getaddrinfo`] with UTF-16 strings and [`ADDRINFOW`] results.
+///
+/// ```
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// let db = sim.host("db");
+/// sim.localhost().process("app").run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+///     let w = |text: &str| text.encode_utf16().chain(Some(0)).collect::<Vec<u16>>();
+///     let hints = ADDRINFOW { ai_socktype: SOCK_STREAM, ..Default::default() };
+///     let mut res = std::ptr::null_mut();
+///     assert_eq!(GetAddrInfoW(w("db").as_ptr(), w("5432").as_ptr(), &hints, &mut res), 0);
+///     // Any family: the host's IPv6 address first, then its IPv4 one.
+///     let (first, second) = (*res, *(*res).ai_next);
+///     assert_eq!((first.ai_family, first.ai_addrlen), (AF_INET6 as i32, 28));
+///     assert_eq!((second.ai_family, second.ai_addrlen), (AF_INET as i32, 16));
+///     assert!(second.ai_next.is_null());
+///     let v4 = *second.ai_addr.cast::<SOCKADDR_IN>();
+///     assert_eq!(std::net::Ipv4Addr::from(u32::from_be(v4.sin_addr.S_un.S_addr)), db.addr());
+///     assert_eq!(u16::from_be(v4.sin_port), 5432);
+///     FreeAddrInfoW(res);
+///     assert_eq!(GetAddrInfoW(w("nowhere").as_ptr(), std::ptr::null(), &hints, &mut res),
+///         WSAHOST_NOT_FOUND);
+///     assert!(res.is_null());
+///     WSACleanup();
+/// });
+/// ```
 pub unsafe fn GetAddrInfoW(
     pnodename: *const u16,
     pservicename: *const u16,
@@ -316,12 +345,56 @@ pub unsafe fn GetAddrInfoW(
 /// freed, or a pointer that is not such a list is ignored (Windows would corrupt its heap).
 /// Needs no `WSAStartup`, and lists survive `WSACleanup`.
 ///
+/// ```
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+///     let hints = ADDRINFOA { ai_family: AF_INET as i32, ..Default::default() };
+///     let mut res = std::ptr::null_mut();
+///     let node = c"localhost".as_ptr().cast();
+///     assert_eq!(getaddrinfo(node, std::ptr::null(), &hints, &mut res), 0);
+///     assert_eq!(WSACleanup(), 0);
+///     // The list outlives the cleanup, and is the process's until it is freed.
+///     assert_eq!((*res).ai_family, AF_INET as i32);
+///     assert_eq!(p.live_resources(), 1);
+///     freeaddrinfo(res);
+///     assert_eq!(p.live_resources(), 0);
+///     freeaddrinfo(res); // a second free is ignored
+///     freeaddrinfo(std::ptr::null());
+/// });
+/// ```
+///
 /// [AD-4]: crate::rules#ad-4
 pub unsafe fn freeaddrinfo(paddrinfo: *const ADDRINFOA) {
     free(paddrinfo, false)
 }
 
 /// `FreeAddrInfoW`: [`freeaddrinfo`] for a [`GetAddrInfoW`] list.
+///
+/// ```
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// let p = sim.localhost().process("app");
+/// p.run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+///     let node = "::1".encode_utf16().chain(Some(0)).collect::<Vec<u16>>();
+///     let mut res = std::ptr::null_mut();
+///     assert_eq!(GetAddrInfoW(node.as_ptr(), std::ptr::null(), std::ptr::null(), &mut res), 0);
+///     assert_eq!((*res).ai_family, AF_INET6 as i32);
+///     assert_eq!(p.live_resources(), 1);
+///     FreeAddrInfoW(res);
+///     assert_eq!(p.live_resources(), 0);
+///     WSACleanup();
+/// });
+/// ```
 pub unsafe fn FreeAddrInfoW(paddrinfo: *const ADDRINFOW) {
     free(paddrinfo, true)
 }
@@ -361,6 +434,25 @@ pub unsafe fn gethostname(name: *mut u8, namelen: i32) -> i32 {
 }
 
 /// `GetHostNameW`: [`gethostname`] into `namelen` UTF-16 characters.
+///
+/// ```
+/// use ws2sim::sys::*;
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// sim.host("web").process("app").run(|| unsafe {
+///     let mut d: WSADATA = std::mem::zeroed();
+///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
+///     let mut name = [0u16; 256];
+///     assert_eq!(GetHostNameW(name.as_mut_ptr(), 256), 0);
+///     let web = "web".encode_utf16().chain(Some(0)).collect::<Vec<u16>>();
+///     assert_eq!(name[..4], web[..]);
+///     // Room for "web" but not its NUL.
+///     assert_eq!(GetHostNameW(name.as_mut_ptr(), 3), SOCKET_ERROR);
+///     assert_eq!(WSAGetLastError(), WSAEFAULT);
+///     WSACleanup();
+/// });
+/// ```
 pub unsafe fn GetHostNameW(name: *mut u16, namelen: i32) -> i32 {
     let out = match name.is_null() {
         true => TextOut::Null,
