@@ -1622,7 +1622,8 @@ fn du_2_handle_information_round_trips_and_a_bad_handle_fails_6() {
             let mut f = 0xdead_u32;
             (GetHandleInformation(h, &mut f), f)
         };
-        assert_eq!(flags(s), (TRUE, 0));
+        // A new socket's handle is inheritable (WSASocketW's reference).
+        assert_eq!(flags(s), (TRUE, HANDLE_FLAG_INHERIT));
         let both = HANDLE_FLAG_INHERIT | HANDLE_FLAG_PROTECT_FROM_CLOSE;
         assert_eq!(SetHandleInformation(s, both, both), TRUE);
         assert_eq!(flags(s), (TRUE, both));
@@ -1644,6 +1645,52 @@ fn du_2_handle_information_round_trips_and_a_bad_handle_fails_6() {
     });
     let ev = &events_of(&sim, "SetHandleInformation", &p)[1];
     assert!(ev.rules.contains(&Rule::Du2), "{ev}");
+}
+
+/// DU-2: "a socket handle created by the WSASocket or the socket function is inheritable by
+/// default" (Microsoft's WSASocketW reference) unless WSA_FLAG_NO_HANDLE_INHERIT is given;
+/// an accepted socket takes its listener's flags.
+#[test]
+fn du_2_new_sockets_are_inheritable_unless_wsa_flag_no_handle_inherit() {
+    let (_sim, p) = app();
+    p.run(|| unsafe {
+        startup_2_2();
+        let flags = |s: SOCKET| {
+            let mut f = 0xdead_u32;
+            (GetHandleInformation(s as HANDLE, &mut f), f)
+        };
+        let plain = udp();
+        assert_eq!(flags(plain), (TRUE, HANDLE_FLAG_INHERIT));
+        let overlapped = WSASocketW(
+            AF_INET.into(),
+            SOCK_STREAM,
+            IPPROTO_TCP,
+            std::ptr::null(),
+            0,
+            WSA_FLAG_OVERLAPPED,
+        );
+        assert_eq!(flags(overlapped), (TRUE, HANDLE_FLAG_INHERIT));
+        let private = WSASocketW(
+            AF_INET.into(),
+            SOCK_STREAM,
+            IPPROTO_TCP,
+            std::ptr::null(),
+            0,
+            WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT,
+        );
+        assert_eq!(flags(private), (TRUE, 0));
+        // Accepted from a non-inheritable listener: non-inheritable too.
+        let addr = sockaddr(std::net::Ipv4Addr::LOCALHOST, 7600);
+        assert_eq!(bind(private, name_ptr(&addr), 16), 0);
+        assert_eq!(listen(private, 1), 0);
+        let c = tcp();
+        assert_eq!(connect(c, name_ptr(&addr), 16), 0);
+        let a = accept(private, std::ptr::null_mut(), std::ptr::null_mut());
+        assert_ne!(a, INVALID_SOCKET);
+        assert_eq!(flags(a), (TRUE, 0));
+        assert_eq!(flags(c), (TRUE, HANDLE_FLAG_INHERIT));
+        assert_eq!(WSACleanup(), 0);
+    });
 }
 
 /// KW-3: Sleep, the tick counts, the performance counter and the system time all read

@@ -281,8 +281,9 @@ pub unsafe fn SetHandleInformation(hobject: HANDLE, dwmask: u32, dwflags: HANDLE
     }))
 }
 
-/// kernel32 `GetHandleInformation` on a socket handle ([DU-2]): the flags
-/// [`SetHandleInformation`] stored, into `*lpdwflags`.
+/// kernel32 `GetHandleInformation` on a socket handle ([DU-2]): its flags into `*lpdwflags`:
+/// `HANDLE_FLAG_INHERIT` for a new socket (none with `WSA_FLAG_NO_HANDLE_INHERIT`; an accepted
+/// socket has its listener's), then what [`SetHandleInformation`] stored.
 ///
 /// ```
 /// use ws2sim::sys::*;
@@ -293,9 +294,12 @@ pub unsafe fn SetHandleInformation(hobject: HANDLE, dwmask: u32, dwflags: HANDLE
 ///     let mut d: WSADATA = std::mem::zeroed();
 ///     assert_eq!(WSAStartup(0x0202, &mut d), 0);
 ///     let s = socket(AF_INET as i32, SOCK_STREAM, IPPROTO_TCP);
+///     let mut flags = 0xFFFF;
+///     // A new socket is inheritable, unless WSASocketW had WSA_FLAG_NO_HANDLE_INHERIT.
+///     assert_eq!(GetHandleInformation(s as HANDLE, &mut flags), TRUE);
+///     assert_eq!(flags, HANDLE_FLAG_INHERIT);
 ///     let both = HANDLE_FLAG_INHERIT | HANDLE_FLAG_PROTECT_FROM_CLOSE;
 ///     assert_eq!(SetHandleInformation(s as HANDLE, both, HANDLE_FLAG_PROTECT_FROM_CLOSE), TRUE);
-///     let mut flags = 0xFFFF;
 ///     assert_eq!(GetHandleInformation(s as HANDLE, &mut flags), TRUE);
 ///     assert_eq!(flags, HANDLE_FLAG_PROTECT_FROM_CLOSE);
 ///     // Only the flags of the mask change.

@@ -32,6 +32,17 @@ use crate::core::Socket;
 use crate::core::{Cx, Machine, Step, Stop, World};
 use crate::error::WsaError;
 
+/// What [`World::du_2_handle_flags`] does to a socket handle's flags (DU-2).
+#[derive(Debug, Clone, Copy)]
+enum Du2 {
+    /// `socket`/`WSASocketW` made it, with these `dwFlags`.
+    Created { flags: u32 },
+    /// `SetHandleInformation(s, mask, flags)`.
+    Set { mask: u32, flags: u32 },
+    /// `GetHandleInformation`, `has_flags` false for a NULL `lpdwFlags`.
+    Get { has_flags: bool },
+}
+
 impl World {
     /// The funnel every Winsock call goes through.
     ///
@@ -167,34 +178,43 @@ impl World {
     }
 
     /// DU-2, the one place it is decided: a socket handle stores `HANDLE_FLAG_INHERIT` and
-    /// `HANDLE_FLAG_PROTECT_FROM_CLOSE`; `set` changes the flags of `mask` (other bits are
-    /// ignored), else they are read (`Reply::Count`). A handle that is no open socket of the
-    /// process fails `ERROR_INVALID_HANDLE`; a NULL `lpdwFlags` fails
+    /// `HANDLE_FLAG_PROTECT_FROM_CLOSE`. A new socket's handle is inheritable unless
+    /// `WSASocketW` had `WSA_FLAG_NO_HANDLE_INHERIT` (Microsoft's `WSASocketW` reference; an
+    /// accepted socket takes its listener's flags); `Set` changes the flags of `mask` (other
+    /// bits are ignored), `Get` reads them (`Reply::Count`). A handle that is no open socket
+    /// of the process fails `ERROR_INVALID_HANDLE`; a NULL `lpdwFlags` fails
     /// `ERROR_INVALID_PARAMETER`.
     ///
     /// # Divergence
     /// `HANDLE_FLAG_PROTECT_FROM_CLOSE` is stored and read back but does not stop
     /// `closesocket` (Windows documents the flag for `CloseHandle`).
-    fn du_2_handle_flags(
-        &mut self,
-        cx: &mut Cx,
-        s: Socket,
-        set: Option<(u32, u32)>,
-        has_flags: bool,
-    ) -> Result<Reply, Stop> {
-        cx.rule(Rule::Du2);
-        const KNOWN: u32 = 0x1 | 0x2; // HANDLE_FLAG_INHERIT | HANDLE_FLAG_PROTECT_FROM_CLOSE
+    fn du_2_handle_flags(&mut self, cx: &mut Cx, s: Socket, what: Du2) -> Result<Reply, Stop> {
+        // HANDLE_FLAG_INHERIT, HANDLE_FLAG_PROTECT_FROM_CLOSE.
+        const INHERIT: u32 = 0x1;
+        const KNOWN: u32 = INHERIT | 0x2;
+        if let Du2::Set { .. } | Du2::Get { .. } = what {
+            cx.rule(Rule::Du2);
+        }
         let Ok(st) = self.process_mut(cx.process).socket_mut(cx, s) else {
             return Err(WsaError::InvalidHandle.into());
         };
-        match set {
-            Some((mask, flags)) => {
+        match what {
+            // A new handle is inheritable unless `WSASocketW` was told otherwise.
+            Du2::Created { flags } if flags & crate::consts::WSA_FLAG_NO_HANDLE_INHERIT != 0 => {
+                st.handle_flags = 0;
+                Ok(Reply::Done)
+            }
+            Du2::Created { .. } => {
+                st.handle_flags = INHERIT;
+                Ok(Reply::Done)
+            }
+            Du2::Set { mask, flags } => {
                 let mask = mask & KNOWN;
                 st.handle_flags = (st.handle_flags & !mask) | (flags & mask);
                 Ok(Reply::Done)
             }
-            None if has_flags => Ok(Reply::Count(st.handle_flags)),
-            None => Err(WsaError::InvalidParameter.into()),
+            Du2::Get { has_flags: true } => Ok(Reply::Count(st.handle_flags)),
+            Du2::Get { has_flags: false } => Err(WsaError::InvalidParameter.into()),
         }
     }
 
@@ -442,10 +462,12 @@ impl World {
                 Ok(self.last_error_slot(cx, spec, Some(*code as i32)))
             }
             KernelCall::SetHandleInformation { s, mask, flags } => {
-                self.du_2_handle_flags(cx, *s, Some((*mask, *flags)), true)
+                let (mask, flags) = (*mask, *flags);
+                self.du_2_handle_flags(cx, *s, Du2::Set { mask, flags })
             }
             KernelCall::GetHandleInformation { s, has_flags } => {
-                self.du_2_handle_flags(cx, *s, None, *has_flags)
+                let has_flags = *has_flags;
+                self.du_2_handle_flags(cx, *s, Du2::Get { has_flags })
             }
             KernelCall::Clock(clock) => Ok(Reply::Time(self.kw_3_clock(cx, *clock))),
             KernelCall::CurrentProcessId => Ok(Reply::Count(cx.process.0)),
@@ -465,7 +487,14 @@ impl World {
                 group,
                 flags,
                 ..
-            } => self.ws2_socket(cx, *af, *ty, *protocol, info.as_ref(), *group, *flags),
+            } => {
+                let r = self.ws2_socket(cx, *af, *ty, *protocol, info.as_ref(), *group, *flags);
+                if let Ok(Reply::Socket(s)) = r {
+                    let created = Du2::Created { flags: *flags };
+                    self.du_2_handle_flags(cx, s, created)?;
+                }
+                r
+            }
             SocketCall::CloseSocket(s) => self.ws2_close_socket(cx, *s),
             SocketCall::Duplicate { s, process, info } => {
                 self.ws2_duplicate(cx, *s, *process, info.as_deref_mut())
