@@ -23,6 +23,33 @@ use crate::sim::thread::call;
 
 /// A pending `AcceptEx` started with [`Socket::accept_overlapped`]: its outcome is the
 /// connection's first data and both addresses ([`Accepted`]).
+///
+/// ```
+/// use std::net::{Ipv4Addr, SocketAddrV4};
+/// use ws2sim::{api, consts::*, Sim, Socket, Version, WsaError};
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| {
+///     api::startup(Version::V2_2).unwrap();
+///     let at = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7100);
+///     let tcp = || Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+///     let l = tcp();
+///     l.bind(at).unwrap();
+///     l.listen(1).unwrap();
+///     let a = tcp();
+///     let op = l.accept_overlapped(a, 0, None).unwrap();
+///     assert_eq!(op.result(), None); // pending: nobody connected yet
+///     let c = tcp();
+///     c.connect(at).unwrap();
+///     let got = op.result().unwrap().unwrap(); // no data room: done at the connection
+///     assert_eq!((got.local, got.remote), (at, c.local_addr().unwrap()));
+///     // Closing the listener aborts a pending AcceptEx.
+///     let again = l.accept_overlapped(tcp(), 0, None).unwrap();
+///     l.close().unwrap();
+///     assert_eq!(again.result(), Some(Err(WsaError::OperationAborted)));
+///     api::cleanup().unwrap();
+/// });
+/// ```
 #[derive(Debug)]
 pub struct AcceptOp {
     op: OverlappedOp,
@@ -31,6 +58,29 @@ pub struct AcceptOp {
 
 /// What a completed `AcceptEx` gives: its first data and both addresses, as
 /// `GetAcceptExSockaddrs` reads them.
+///
+/// ```
+/// use std::net::{Ipv4Addr, SocketAddrV4};
+/// use ws2sim::{api, consts::*, Sim, Socket, Version};
+///
+/// let sim = Sim::new();
+/// sim.localhost().process("app").run(|| {
+///     api::startup(Version::V2_2).unwrap();
+///     let at = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7101);
+///     let tcp = || Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+///     let l = tcp();
+///     l.bind(at).unwrap();
+///     l.listen(1).unwrap();
+///     let op = l.accept_overlapped(tcp(), 64, None).unwrap();
+///     let c = tcp();
+///     c.connect(at).unwrap();
+///     c.send(b"GET /").unwrap();
+///     let got = op.wait(l).unwrap(); // completes with the first data
+///     assert_eq!(got.data, b"GET /");
+///     assert_eq!(got.remote, c.local_addr().unwrap());
+///     api::cleanup().unwrap();
+/// });
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
     /// The first data (empty when no room was asked for, or the client closed first).
@@ -135,7 +185,32 @@ impl Socket {
     }
 
     /// `setsockopt(SO_UPDATE_ACCEPT_CONTEXT)` with `listener`, after this socket's `AcceptEx`
-    /// completed (EX-2).
+    /// completed (EX-2); [`accept_overlapped`](Socket::accept_overlapped) shows it in use.
+    /// Before, the accepted socket is not connected as far as `getpeername` goes.
+    ///
+    /// ```
+    /// use std::net::{Ipv4Addr, SocketAddrV4};
+    /// use ws2sim::{api, consts::*, Sim, Socket, Version, WsaError};
+    ///
+    /// let sim = Sim::new();
+    /// sim.localhost().process("app").run(|| {
+    ///     api::startup(Version::V2_2).unwrap();
+    ///     let at = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7102);
+    ///     let tcp = || Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+    ///     let l = tcp();
+    ///     l.bind(at).unwrap();
+    ///     l.listen(1).unwrap();
+    ///     let a = tcp();
+    ///     let op = l.accept_overlapped(a, 0, None).unwrap();
+    ///     let c = tcp();
+    ///     c.connect(at).unwrap();
+    ///     op.wait(l).unwrap();
+    ///     assert_eq!(a.peer_addr(), Err(WsaError::NotConnected));
+    ///     a.update_accept_context(l).unwrap();
+    ///     assert_eq!(a.peer_addr(), Ok(c.local_addr().unwrap()));
+    ///     api::cleanup().unwrap();
+    /// });
+    /// ```
     pub fn update_accept_context(self, listener: Socket) -> Result<(), WsaError> {
         self.set_option(
             SOL_SOCKET,
@@ -185,6 +260,33 @@ impl Socket {
     /// the close is acknowledged; with `reuse` (`TF_REUSE_SOCKET`) the socket is fresh
     /// afterwards, for [`accept_overlapped`](Socket::accept_overlapped) or
     /// [`connect_overlapped`](Socket::connect_overlapped) (EX-4).
+    ///
+    /// ```
+    /// use std::net::{Ipv4Addr, SocketAddrV4};
+    /// use ws2sim::{api, consts::*, Sim, Socket, Version};
+    ///
+    /// let sim = Sim::new();
+    /// sim.localhost().process("app").run(|| {
+    ///     api::startup(Version::V2_2).unwrap();
+    ///     let at = SocketAddrV4::new(Ipv4Addr::LOCALHOST, 7103);
+    ///     let tcp = || Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+    ///     let l = tcp();
+    ///     l.bind(at).unwrap();
+    ///     l.listen(2).unwrap();
+    ///     let c = tcp();
+    ///     c.connect(at).unwrap();
+    ///     let (server_side, _) = l.accept().unwrap();
+    ///     let op = c.disconnect_overlapped(true, None).unwrap();
+    ///     assert_eq!(op.wait(c), Ok(vec![])); // the FIN was acknowledged
+    ///     let mut buf = [0u8; 4];
+    ///     assert_eq!(server_side.recv(&mut buf), Ok(0)); // the peer sees a graceful close
+    ///     // TF_REUSE_SOCKET: the same socket connects again.
+    ///     c.bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)).unwrap();
+    ///     let again = c.connect_overlapped(at, b"", None).unwrap();
+    ///     assert_eq!(again.wait(c), Ok(vec![]));
+    ///     api::cleanup().unwrap();
+    /// });
+    /// ```
     pub fn disconnect_overlapped(
         self,
         reuse: bool,
