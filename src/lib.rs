@@ -103,8 +103,8 @@ pub use crate::core::Profile;
 pub use error::WsaError;
 pub use sim::handle::ThreadHandle;
 pub use sim::{
-    check_determinism, Diagnostic, Host, Process, Sim, SimBuilder, SimError, DEFAULT_LATENCY,
-    DEFAULT_SPIN_LIMIT, SEED_ENV,
+    check_determinism, Diagnostic, Host, Process, Scheduler, Sim, SimBuilder, SimError,
+    DEFAULT_LATENCY, DEFAULT_SPIN_LIMIT, SEED_ENV,
 };
 pub use thread::dllmain;
 pub use trace::{

@@ -103,7 +103,7 @@ fn a_sweep_stops_at_the_first_failing_seed_and_says_how_to_replay_it() {
     );
     assert!(
         text.starts_with(
-            "ws2sim: seed 13 failed (seeds 10..100: 3 passed before it, 1 distinct schedule \
+            "ws2sim: seed 13 failed (scheduler random; seeds 10..100: 3 passed before it, 1 distinct schedule \
              so far)\n  panicked at tests/testing_kit.rs:"
         ),
         "{text}"
@@ -262,7 +262,8 @@ fn a_failing_sweep_prints_one_short_report_whatever_rust_backtrace_says() {
         let report: Vec<&str> = err.lines().filter(|l| l.starts_with("ws2sim:")).collect();
         assert_eq!(
             report,
-            ["ws2sim: seed 6 failed (seeds 0..50: 6 passed before it, 1 distinct schedule so far)"],
+            ["ws2sim: seed 6 failed (scheduler random; seeds 0..50: 6 passed before it, 1 distinct \
+             schedule so far)"],
             "{err}"
         );
         assert_eq!(err.matches("the bug shows at seed 6").count(), 1, "{err}");

@@ -5,6 +5,8 @@
 //! sharing one simulation.
 
 mod determinism;
+mod policy;
+pub use policy::Scheduler;
 pub(crate) mod failure;
 pub(crate) mod handle;
 mod process;
@@ -47,6 +49,7 @@ pub struct SimBuilder {
     tracing: Option<bool>,
     latency: Option<Duration>,
     spin_limit: Option<u64>,
+    scheduler: Scheduler,
     providers: Vec<crate::core::provider::Registered>,
 }
 
@@ -99,6 +102,38 @@ impl SimBuilder {
     pub fn spin_limit(mut self, calls: u64) -> SimBuilder {
         self.spin_limit = Some(calls);
         self
+    }
+
+    /// How simulated threads are scheduled: [`Scheduler::Random`] (the default) or
+    /// [`Scheduler::pct`]. Seed and scheduler together fix the schedule; the trace header
+    /// and a sweep's failure report name both.
+    ///
+    /// ```
+    /// use ws2sim::{api, Scheduler, Sim};
+    ///
+    /// // PCT with depth 1 never preempts: the first thread to run finishes its calls
+    /// // before the other starts.
+    /// let sim = Sim::builder().seed(4).scheduler(Scheduler::pct(1)).build();
+    /// let p = sim.localhost().process("app");
+    /// let worker = || {
+    ///     for _ in 0..3 {
+    ///         api::last_error();
+    ///     }
+    /// };
+    /// let (a, b) = (p.spawn(worker), p.spawn(worker));
+    /// a.join();
+    /// b.join();
+    /// let threads: Vec<u32> = sim.trace().events().iter().map(|e| e.thread).collect();
+    /// assert!(threads.windows(2).filter(|w| w[0] != w[1]).count() <= 1, "{threads:?}");
+    /// ```
+    pub fn scheduler(mut self, scheduler: Scheduler) -> SimBuilder {
+        self.scheduler = scheduler;
+        self
+    }
+
+    /// The scheduler simulations of this builder use.
+    pub(crate) fn scheduler_of(&self) -> Scheduler {
+        self.scheduler
     }
 
     /// How long every packet takes, on every link and loopback (default 1 ms of virtual time).
@@ -184,7 +219,8 @@ impl SimBuilder {
             seed,
             state: Mutex::new(State {
                 world,
-                sched: sched::Sched::new(seed),
+                sched: sched::Sched::new(seed, self.scheduler),
+                scheduler: self.scheduler,
                 diagnostics: Vec::new(),
                 seed,
                 trace: Vec::new(),
@@ -295,6 +331,8 @@ pub(crate) struct State {
     spin: spin::Spin,
     /// Simulated threads that panicked, until the panic is raised somewhere (TH-7).
     panicked: Vec<failure::Panicked>,
+    /// How threads are scheduled (the trace header names it).
+    scheduler: Scheduler,
 }
 
 /// A misuse the simulator detected where Windows would deadlock or behave in an undefined way
@@ -895,7 +933,7 @@ impl Sim {
         let header = Header {
             seed: self.shared.seed,
             profile: state.world.profile(),
-            scheduler: "random".into(),
+            scheduler: state.scheduler.to_string(),
             hosts: state
                 .world
                 .hosts()

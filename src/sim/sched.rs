@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
+use super::policy::{Policy, Scheduler};
 use super::State;
 use crate::core::ws2::table::Socket;
 use crate::core::{ProcessId, ThreadId};
@@ -172,33 +173,52 @@ impl Slot {
     }
 }
 
+/// splitmix64: small, seedable and the same on every platform.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// The scheduler's state, kept with the rest of the simulation under one lock.
 pub(crate) struct Sched {
     /// The simulation's seed, for invariant panics.
     seed: u64,
     rng: u64,
+    /// How the next thread is chosen when several can run.
+    policy: Policy,
     pub(crate) slots: BTreeMap<ThreadId, Slot>,
     /// The contexts that entered the simulation from outside, innermost last.
     pub(crate) entry: Vec<ThreadId>,
 }
 
 impl Sched {
-    pub(crate) fn new(seed: u64) -> Sched {
+    pub(crate) fn new(seed: u64, scheduler: Scheduler) -> Sched {
+        let mut rng = seed;
+        let policy = Policy::new(scheduler, &mut || splitmix(&mut rng));
         Sched {
             seed,
-            rng: seed,
+            rng,
+            policy,
             slots: BTreeMap::new(),
             entry: Vec::new(),
         }
     }
 
-    /// splitmix64: small, seedable and the same on every platform.
-    fn next_u64(&mut self) -> u64 {
-        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+    /// The thread to run next (TH-2): the only candidate, or the policy's choice among
+    /// several (`candidates` sorted).
+    fn choose(&mut self, candidates: &[ThreadId]) -> ThreadId {
+        let t = match candidates {
+            [only] => *only,
+            _ => {
+                let rng = &mut self.rng;
+                self.policy.choose(candidates, &mut || splitmix(rng))
+            }
+        };
+        self.policy.ran(t);
+        t
     }
 
     /// Adds a thread; returns the receiving end of its wake channel.
@@ -358,13 +378,8 @@ impl State {
     fn pick(&mut self) -> Option<ThreadId> {
         loop {
             let c = self.sched.candidates();
-            match c.len() {
-                0 => {}
-                1 => return Some(c[0]),
-                n => {
-                    let i = (self.sched.next_u64() % n as u64) as usize;
-                    return Some(c[i]);
-                }
+            if !c.is_empty() {
+                return Some(self.sched.choose(&c));
             }
             if self.let_time_pass() {
                 continue;
@@ -561,7 +576,7 @@ mod tests {
     }
 
     fn sched_with(run: Run) -> (Sched, ThreadId) {
-        let mut s = Sched::new(42);
+        let mut s = Sched::new(42, crate::Scheduler::Random);
         let t = ThreadId(1);
         drop(s.add(t, None, run, false));
         (s, t)

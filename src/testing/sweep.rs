@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use super::quiet::{self, Quiet};
 use super::seeds::{Seeds, SEEDS_ENV};
 use crate::sim::failure::panic_text;
-use crate::{Sim, SimBuilder};
+use crate::{Scheduler, Sim, SimBuilder};
 
 /// What a sweep that passed ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,8 @@ pub struct SweepFailure {
     pub seed: u64,
     /// The seeds the sweep was to run.
     pub seeds: Seeds,
+    /// The scheduler every seed ran under: with the seed, it fixes the schedule.
+    pub scheduler: Scheduler,
     /// How many seeds passed before it.
     pub passed: u64,
     /// Distinct schedules among the seeds run, the failing one included (`None`: tracing
@@ -76,12 +78,13 @@ impl SweepFailure {
 }
 
 impl fmt::Display for SweepFailure {
-    /// Three lines: the seed, the panic, the replay command.
+    /// The seed and scheduler, the panic (its message may take several lines), the replay
+    /// command.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "ws2sim: seed {} failed (seeds {}: {} passed before it",
-            self.seed, self.seeds, self.passed
+            "ws2sim: seed {} failed (scheduler {}; seeds {}: {} passed before it",
+            self.seed, self.scheduler, self.seeds, self.passed
         )?;
         if let Some(n) = self.distinct_schedules {
             write!(f, ", {n} distinct schedule{} so far", plural(n))?;
@@ -187,12 +190,12 @@ pub fn sweep_with(
 /// ```
 ///
 /// # Errors
-/// The first failing seed.
+/// The first failing seed (boxed: the report is large).
 pub fn try_sweep_with(
     builder: SimBuilder,
     seeds: impl Into<Seeds>,
     mut test: impl FnMut(&Sim),
-) -> Result<SweepReport, SweepFailure> {
+) -> Result<SweepReport, Box<SweepFailure>> {
     let seeds = seeds.into();
     let mut schedules = BTreeSet::new();
     let mut traced = true;
@@ -213,15 +216,16 @@ pub fn try_sweep_with(
         schedules.insert(sim.trace().schedule_hash());
         let distinct_schedules = traced.then_some(schedules.len() as u64);
         if let Err((message, location)) = outcome {
-            return Err(SweepFailure {
+            return Err(Box::new(SweepFailure {
                 seed,
                 seeds,
+                scheduler: builder.scheduler_of(),
                 passed: passed as u64,
                 distinct_schedules,
                 message,
                 location,
                 test: test_name(),
-            });
+            }));
         }
     }
     Ok(SweepReport {
