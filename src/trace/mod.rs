@@ -30,7 +30,8 @@ pub struct Header {
     pub seed: u64,
     /// The profile the simulation followed.
     pub profile: Profile,
-    /// How the scheduler picks the next thread: `"random"` (seeded) is the only one so far.
+    /// How the scheduler picks the next thread: [`Scheduler`](crate::Scheduler)'s text,
+    /// `"random"` or `"pct(depth=3, steps=1000)"`.
     pub scheduler: String,
     /// Every host of the simulation when the trace was taken, by creation order.
     pub hosts: Vec<HostInfo>,
