@@ -33,7 +33,7 @@ use ws2sim::spi::{
     self, DataLocation, Negotiated, Provider, ProviderInfo, Spi, Stop, TCP_ENTRY, UDP_ENTRY,
 };
 use ws2sim::sys::*;
-use ws2sim::{api, Guid, Process, Profile, Sim, Socket, ThreadHandle, Version, WsaError};
+use ws2sim::{api, Guid, Process, Profile, Rule, Sim, Socket, ThreadHandle, Version, WsaError};
 
 mod common;
 use common::{name_mut, name_ptr, proptest_cases, sockaddr};
@@ -3066,6 +3066,14 @@ fn execute(case: &Case) -> Result<String, TestCaseError> {
 
         // Invariants after every step.
         prop_assert_eq!(ctx.reused, None, "CS-1: a socket handle handed out twice");
+        // The kit's own check agrees (diagnostics are what hostile programs are for).
+        if let Err(v) = ws2sim::testing::check_invariants(&sim) {
+            let broken: Vec<_> = v
+                .iter()
+                .filter(|v| matches!(v.rule, Rule::Ov2 | Rule::Cl8 | Rule::Cs1))
+                .collect();
+            prop_assert!(broken.is_empty(), "step {} {:?}: {:?}", i, step, broken);
+        }
         let ours: Vec<(usize, u32, u64)> = lock(&OVERFLOWS)
             .iter()
             .filter(|(o, ..)| ctx.ovs.iter().any(|(p, ..)| p == o))

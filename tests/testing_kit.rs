@@ -294,3 +294,82 @@ fn ws2sim_seeds_replaces_the_sweeps_seeds() {
         "{err}"
     );
 }
+
+/// OV-2's books: operations completed, aborted by closesocket, silently aborted by the final
+/// cleanup, and forgotten with an exited process all balance; CL-8 holds after each.
+#[test]
+fn ov_2_check_invariants_balances_every_way_an_operation_ends() {
+    use ws2sim::sys::*;
+    use ws2sim::testing::check_invariants;
+    let sim = Sim::builder().seed(3).build();
+    let start_recv = |s: SOCKET, ov: &mut OVERLAPPED, buf: &mut [u8; 8]| unsafe {
+        let b = WSABUF {
+            len: 8,
+            buf: buf.as_mut_ptr(),
+        };
+        let mut flags = 0u32;
+        let r = WSARecv(s, &b, 1, std::ptr::null_mut(), &mut flags, ov, None);
+        assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSA_IO_PENDING));
+    };
+    let udp_at = |port: u16| unsafe {
+        let s = socket(AF_INET.into(), SOCK_DGRAM, IPPROTO_UDP);
+        let a = SOCKADDR_IN {
+            sin_family: AF_INET,
+            sin_port: port.to_be(),
+            sin_addr: IN_ADDR {
+                S_un: IN_ADDR_0 {
+                    S_addr: u32::from_ne_bytes([127, 0, 0, 1]),
+                },
+            },
+            sin_zero: [0; 8],
+        };
+        assert_eq!(bind(s, (&a as *const SOCKADDR_IN).cast(), 16), 0);
+        (s, a)
+    };
+    let app = sim.localhost().process("app");
+    // Heap-held records: they must outlive the process's calls.
+    let mut ovs: Vec<Box<(OVERLAPPED, [u8; 8])>> = (0..4)
+        .map(|_| Box::new((unsafe { std::mem::zeroed() }, [0u8; 8])))
+        .collect();
+    app.run(|| unsafe {
+        let mut d: WSADATA = std::mem::zeroed();
+        assert_eq!(WSAStartup(0x0202, &mut d), 0);
+        // Completed: data arrives.
+        let (s, a) = udp_at(7700);
+        let (ov, buf) = &mut *ovs[0];
+        start_recv(s, ov, buf);
+        sendto(
+            s,
+            b"hi".as_ptr(),
+            2,
+            0,
+            (&a as *const SOCKADDR_IN).cast(),
+            16,
+        );
+        // Aborted by closesocket.
+        let (t, _) = udp_at(7701);
+        let (ov, buf) = &mut *ovs[1];
+        start_recv(t, ov, buf);
+        assert_eq!(closesocket(t), 0);
+        // Aborted silently by the final cleanup.
+        let (u, _) = udp_at(7702);
+        let (ov, buf) = &mut *ovs[2];
+        start_recv(u, ov, buf);
+        ws2sim::thread::sleep(Duration::from_millis(5));
+        assert_eq!(WSACleanup(), 0);
+    });
+    assert_eq!(check_invariants(&sim), Ok(()));
+    // Forgotten: the process exits with an operation pending.
+    let other = sim.localhost().process("other");
+    other.run(|| unsafe {
+        let mut d: WSADATA = std::mem::zeroed();
+        assert_eq!(WSAStartup(0x0202, &mut d), 0);
+        let (s, _) = udp_at(7703);
+        let (ov, buf) = &mut *ovs[3];
+        start_recv(s, ov, buf);
+    });
+    assert_eq!(check_invariants(&sim), Ok(()), "pending is still pending");
+    other.exit();
+    assert_eq!(check_invariants(&sim), Ok(()));
+    assert_eq!(other.live_resources(), 0);
+}

@@ -488,12 +488,32 @@ pub struct Overlapped {
     /// and the answer of `WSAGetOverlappedResult` for the safe API's operations (no record).
     finished: BTreeMap<usize, Result<u32, WsaError>>,
     completions: Vec<Completion>,
+    /// OV-2's books: operations made pending, completed, and forgotten with their process.
+    books: Books,
+}
+
+/// How many operations were made pending, completed (with or without their completion
+/// action), and forgotten because their process's memory went away (OV-2: started =
+/// completed + forgotten + still pending).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Books {
+    /// Made pending (`register` counts them).
+    pub started: u64,
+    /// Completed, each once.
+    pub completed: u64,
+    /// Forgotten with their process (it exited: no memory to complete into).
+    pub forgotten: u64,
 }
 
 impl Overlapped {
     /// EX-2: whether a pending `AcceptEx` names `s` as its accept socket.
     pub(in crate::core) fn is_accept_socket(&self, p: ProcessId, s: Socket) -> bool {
         self.accept_sockets.contains(&(p, s))
+    }
+
+    /// OV-2's books, and how many operations are pending now.
+    pub fn books(&self) -> (Books, usize) {
+        (self.books, self.pending.len())
     }
 
     /// Pending operations of a process (CL-8 counts them).
@@ -516,6 +536,7 @@ impl Overlapped {
             .collect();
         for id in ids {
             if let Some(op) = self.pending.remove(&id) {
+                self.books.forgotten += 1;
                 for q in [&mut self.recvs, &mut self.sends] {
                     if let Some(queue) = q.get_mut(&op.socket) {
                         queue.retain(|o| *o != id);
@@ -659,6 +680,7 @@ impl Machine {
             req,
         };
         self.overlapped.pending.insert(id, pending);
+        self.overlapped.books.started += 1;
         id
     }
 
@@ -896,6 +918,7 @@ impl Machine {
             self.overlapped.pending.remove(&id).unwrap_or_else(|| {
                 panic!("invariant OV-2 broken: operation {id:?} completed twice")
             });
+        self.overlapped.books.completed += 1;
         for q in [
             &mut self.overlapped.recvs,
             &mut self.overlapped.sends,

@@ -240,6 +240,14 @@ impl SimBuilder {
     }
 }
 
+/// What [`Sim::invariant_facts`] reads.
+pub(crate) struct InvariantFacts {
+    pub(crate) books: crate::core::overlapped::Books,
+    pub(crate) pending: usize,
+    /// Per process, by id from 1: name, startup count, live resources.
+    pub(crate) processes: Vec<(String, u32, usize)>,
+}
+
 /// What every handle of one simulation shares.
 pub(crate) struct Shared {
     seed: u64,
@@ -889,6 +897,36 @@ impl Sim {
         match unseen {
             Some(e) => Err(e),
             None => Ok(()),
+        }
+    }
+
+    /// What `testing::check_invariants` checks, read under one lock: OV-2's books and the
+    /// pending count, and per process (by id) its name, startup count and live resources.
+    pub(crate) fn invariant_facts(&self) -> InvariantFacts {
+        let state = self.shared.lock();
+        let (books, pending) = state.world.overlapped.books();
+        let processes = (1..=state.world.process_count() as u32)
+            .map(|id| {
+                let p = ProcessId(id);
+                let apcs = state
+                    .sched
+                    .slots
+                    .values()
+                    .flat_map(|s| s.apcs.iter())
+                    .filter(|a| a.winsock.is_some_and(|(q, _)| q == p))
+                    .count();
+                let proc_ = state.world.process(p);
+                (
+                    proc_.name().to_owned(),
+                    proc_.startup_count(),
+                    state.world.live_resources(p) + apcs,
+                )
+            })
+            .collect();
+        InvariantFacts {
+            books,
+            pending,
+            processes,
         }
     }
 

@@ -34,12 +34,18 @@
 //! }
 //! ```
 //!
+//! [`check_invariants`] checks what every run must keep (OV-2, CL-8, CS-1, no diagnostics);
+//! call it at the end of each seed.
+//!
 //! This module does not generate programs or check a reference model; it runs what the test
 //! does, under many schedules.
 
+mod invariants;
 pub(crate) mod quiet;
 mod seeds;
 mod sweep;
+
+pub use invariants::{check_invariants, Violation};
 
 pub use seeds::{Seeds, SeedsError, SEEDS_ENV};
 pub use sweep::{sweep, sweep_with, try_sweep_with, SweepFailure, SweepReport};
