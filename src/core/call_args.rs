@@ -606,57 +606,9 @@ impl IoCall<'_> {
         match self {
             IoCall::Overlapped { s, req, .. } => {
                 a.arg("s", s);
-                let Some(r) = req else { return };
-                match &r.kind {
-                    OpKind::Send { data, .. } => {
-                        a.arg("lpBuffers", format_args!("{} bytes", data.len()));
-                    }
-                    OpKind::Recv { capacity, .. } => {
-                        a.arg("lpBuffers", format_args!("room for {capacity} bytes"));
-                    }
-                    OpKind::Control => {
-                        a.arg("dwIoControlCode", "a control code");
-                    }
-                    OpKind::Connect { data, .. } => {
-                        a.arg(
-                            "lpSendBuffer",
-                            format_args!("connect, then {} bytes", data.len()),
-                        );
-                    }
-                    OpKind::Accept {
-                        accept, lengths, ..
-                    } => {
-                        a.arg("sAcceptSocket", format_args!("accept into {accept}"))
-                            .arg(
-                                "dwReceiveDataLength",
-                                format_args!("room for {} bytes", lengths.data),
-                            )
-                            .arg(
-                                "dwLocalAddressLength",
-                                format_args!(
-                                    "{} + {} for addresses",
-                                    lengths.local, lengths.remote
-                                ),
-                            );
-                    }
-                    OpKind::Disconnect { flags, .. } => {
-                        a.arg("dwFlags", format_args!("flags {flags:#x}"));
-                    }
+                if let Some(r) = req {
+                    overlapped_op(r, a);
                 }
-                if let OpKind::Disconnect { blocking: true, .. } = r.kind {
-                    a.arg("lpOverlapped", "NULL");
-                    return;
-                }
-                let ev = r.event.map_or("NULL".into(), |e| e.to_string());
-                a.arg("lpOverlapped", format_args!("&OVERLAPPED{{hEvent {ev}}}"))
-                    .arg(
-                        "lpCompletionRoutine",
-                        if r.routine.is_some() {
-                            "routine"
-                        } else {
-                            "NULL"
-                        },
-                    );
             }
             IoCall::OverlappedResult { s, key, wait, .. } => {
                 a.arg("s", s)
@@ -737,6 +689,57 @@ impl IoCall<'_> {
             }
         }
     }
+}
+
+/// An overlapped operation's own arguments: what it moves, its `OVERLAPPED` and routine.
+fn overlapped_op(r: &super::overlapped::OpRequest, a: &mut Args) {
+    match &r.kind {
+        OpKind::Send { data, .. } => {
+            a.arg("lpBuffers", format_args!("{} bytes", data.len()));
+        }
+        OpKind::Recv { capacity, .. } => {
+            a.arg("lpBuffers", format_args!("room for {capacity} bytes"));
+        }
+        OpKind::Control => {
+            a.arg("dwIoControlCode", "a control code");
+        }
+        OpKind::Connect { data, .. } => {
+            a.arg(
+                "lpSendBuffer",
+                format_args!("connect, then {} bytes", data.len()),
+            );
+        }
+        OpKind::Accept {
+            accept, lengths, ..
+        } => {
+            a.arg("sAcceptSocket", format_args!("accept into {accept}"))
+                .arg(
+                    "dwReceiveDataLength",
+                    format_args!("room for {} bytes", lengths.data),
+                )
+                .arg(
+                    "dwLocalAddressLength",
+                    format_args!("{} + {} for addresses", lengths.local, lengths.remote),
+                );
+        }
+        OpKind::Disconnect { flags, .. } => {
+            a.arg("dwFlags", format_args!("flags {flags:#x}"));
+        }
+    }
+    if let OpKind::Disconnect { blocking: true, .. } = r.kind {
+        a.arg("lpOverlapped", "NULL");
+        return;
+    }
+    let ev = r.event.map_or("NULL".into(), |e| e.to_string());
+    a.arg("lpOverlapped", format_args!("&OVERLAPPED{{hEvent {ev}}}"))
+        .arg(
+            "lpCompletionRoutine",
+            if r.routine.is_some() {
+                "routine"
+            } else {
+                "NULL"
+            },
+        );
 }
 
 impl SpiCall {

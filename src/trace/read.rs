@@ -414,41 +414,10 @@ fn event(line: &str) -> Result<Event, String> {
     let thread = f.int("thread")?;
     let call = f.string("call")?;
     let args = f.string("args")?;
-    let arguments = match f.take("arguments")? {
-        Value::Arr(items) => items
-            .into_iter()
-            .map(|a| {
-                let mut a = Fields::of(a, "an argument")?;
-                let name = a.string("name")?;
-                let value = a.string("value")?;
-                a.done()?;
-                Ok(Argument { name, value })
-            })
-            .collect::<Result<Vec<_>, String>>()?,
-        v => return Err(format!("\"arguments\" is not an array: {v:?}")),
-    };
+    let arguments = arguments(f.take("arguments")?)?;
     let result = f.string("result")?;
-    let returned = match f.take("returned")? {
-        Value::Null => None,
-        Value::Int(n) => {
-            Some(i64::try_from(n).map_err(|_| format!("\"returned\" {n} is out of range"))?)
-        }
-        v => return Err(format!("\"returned\" is not an integer or null: {v:?}")),
-    };
-    let error = match (f.take("error")?, f.take("error_code")?) {
-        (Value::Null, Value::Null) => None,
-        (Value::Str(name), Value::Int(code)) => {
-            let e = i32::try_from(code)
-                .ok()
-                .and_then(WsaError::from_code)
-                .ok_or(format!("unknown error code {code}"))?;
-            if e.name() != name {
-                return Err(format!("error {name:?} does not match code {code}"));
-            }
-            Some(e)
-        }
-        (e, c) => return Err(format!("bad error/error_code pair: {e:?}, {c:?}")),
-    };
+    let returned = returned(f.take("returned")?)?;
+    let error = error(f.take("error")?, f.take("error_code")?)?;
     let rules = match f.take("rules")? {
         Value::Arr(ids) => ids
             .into_iter()
@@ -460,24 +429,7 @@ fn event(line: &str) -> Result<Event, String> {
         v => return Err(format!("\"rules\" is not an array: {v:?}")),
     };
     let blocked = f.nanos("blocked_ns")?;
-    let packet = match f.take_opt("packet")? {
-        None => None,
-        Some(p) => {
-            let mut p = Fields::of(p, "\"packet\"")?;
-            let kind = p.string("kind")?;
-            let kind = PacketKind::from_name(&kind).ok_or(format!("unknown packet {kind:?}"))?;
-            let packet = Packet {
-                kind,
-                bytes: p.int("bytes")?,
-                from: p.addr("from")?,
-                to_host: p.string("to_host")?,
-                to: p.addr("to")?,
-                arrives: p.nanos("arrives_ns")?,
-            };
-            p.done()?;
-            Some(packet)
-        }
-    };
+    let packet = f.take_opt("packet")?.map(packet).transpose()?;
     f.done()?;
     if (kind == EventKind::Packet) != packet.is_some() {
         return Err("a \"packet\" object goes with kind \"packet\" and only with it".into());
@@ -500,4 +452,63 @@ fn event(line: &str) -> Result<Event, String> {
         blocked,
         packet,
     })
+}
+
+fn arguments(v: Value) -> Result<Vec<Argument>, String> {
+    match v {
+        Value::Arr(items) => items
+            .into_iter()
+            .map(|a| {
+                let mut a = Fields::of(a, "an argument")?;
+                let name = a.string("name")?;
+                let value = a.string("value")?;
+                a.done()?;
+                Ok(Argument { name, value })
+            })
+            .collect(),
+        v => Err(format!("\"arguments\" is not an array: {v:?}")),
+    }
+}
+
+fn returned(v: Value) -> Result<Option<i64>, String> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Int(n) => i64::try_from(n)
+            .map(Some)
+            .map_err(|_| format!("\"returned\" {n} is out of range")),
+        v => Err(format!("\"returned\" is not an integer or null: {v:?}")),
+    }
+}
+
+fn error(name: Value, code: Value) -> Result<Option<WsaError>, String> {
+    match (name, code) {
+        (Value::Null, Value::Null) => Ok(None),
+        (Value::Str(name), Value::Int(code)) => {
+            let e = i32::try_from(code)
+                .ok()
+                .and_then(WsaError::from_code)
+                .ok_or(format!("unknown error code {code}"))?;
+            if e.name() != name {
+                return Err(format!("error {name:?} does not match code {code}"));
+            }
+            Ok(Some(e))
+        }
+        (e, c) => Err(format!("bad error/error_code pair: {e:?}, {c:?}")),
+    }
+}
+
+fn packet(p: Value) -> Result<Packet, String> {
+    let mut p = Fields::of(p, "\"packet\"")?;
+    let kind = p.string("kind")?;
+    let kind = PacketKind::from_name(&kind).ok_or(format!("unknown packet {kind:?}"))?;
+    let packet = Packet {
+        kind,
+        bytes: p.int("bytes")?,
+        from: p.addr("from")?,
+        to_host: p.string("to_host")?,
+        to: p.addr("to")?,
+        arrives: p.nanos("arrives_ns")?,
+    };
+    p.done()?;
+    Ok(packet)
 }

@@ -5,7 +5,9 @@
 use crate::core::call::Reply;
 use crate::core::catalog::{Guid, ProtocolInfo};
 use crate::core::overlapped::ResultArgs;
-use crate::core::provider::{DataLocation, Negotiated, Protocol, Provider, ProviderInfo, Spi};
+use crate::core::provider::{
+    DataLocation, Negotiated, Protocol, Provider, ProviderIdx, ProviderInfo, SocketArgs, Spi,
+};
 use crate::core::providers::duplicate::{Du1, Du1Outcome};
 use crate::core::providers::net::RecvArgs;
 use crate::core::providers::{disconnect, msafd};
@@ -13,7 +15,7 @@ use crate::core::request::{Request, Response};
 use crate::core::rules::Rule;
 use crate::core::ws2::spi_client::{sp_3, Sp3};
 use crate::core::ws2::version::Version;
-use crate::core::Stop;
+use crate::core::{Cx, Machine, Socket, Stop};
 use crate::error::WsaError;
 
 /// How many built-in providers there are: they register first.
@@ -120,13 +122,7 @@ impl Provider for Builtin {
         let chain = spi.chain.clone();
         let (m, cx) = (&mut *spi.machine, &mut *spi.cx);
         let reply = match request {
-            Request::Socket(args) => {
-                let token = args.reserved.map(|token| Du1::Open { token });
-                match token.map(|t| m.du_1(cx, t)).transpose()? {
-                    Some(Du1Outcome::Opened(s)) => Ok(Reply::Socket(s)),
-                    Some(_) | None => m.open_socket(cx, args.entry.clone(), chain),
-                }
-            }
+            Request::Socket(args) => socket(m, cx, args, chain),
             Request::CloseSocket { s } => m.close_socket(cx, s).map(done),
             Request::Bind { s, addr } => m.bind(cx, s, addr).map(done),
             Request::Listen { s, backlog } => m.listen(cx, s, backlog).map(done),
@@ -140,19 +136,7 @@ impl Provider for Builtin {
                 flags,
                 to,
             } => m.send(cx, s, buf, len, flags, Some(to)),
-            Request::Recv { s, buf, len, flags } => {
-                let from = None;
-                m.recv(
-                    cx,
-                    s,
-                    RecvArgs {
-                        buf,
-                        len,
-                        flags,
-                        from,
-                    },
-                )
-            }
+            Request::Recv { s, buf, len, flags } => m.recv(cx, s, recv_args(buf, len, flags, None)),
             Request::RecvFrom {
                 s,
                 buf,
@@ -160,19 +144,7 @@ impl Provider for Builtin {
                 flags,
                 from,
                 from_len,
-            } => {
-                let from = Some((from, from_len));
-                m.recv(
-                    cx,
-                    s,
-                    RecvArgs {
-                        buf,
-                        len,
-                        flags,
-                        from,
-                    },
-                )
-            }
+            } => m.recv(cx, s, recv_args(buf, len, flags, Some((from, from_len)))),
             Request::StartOverlapped { s, op } => m.start_overlapped(cx, s, op.req, op.fault),
             Request::GetOverlappedResult {
                 s,
@@ -182,13 +154,16 @@ impl Provider for Builtin {
                 has_bytes,
             } => {
                 let key = overlapped;
-                let a = ResultArgs {
-                    key,
-                    record,
-                    wait,
-                    has_bytes,
-                };
-                m.overlapped_result(cx, s, a)
+                m.overlapped_result(
+                    cx,
+                    s,
+                    ResultArgs {
+                        key,
+                        record,
+                        wait,
+                        has_bytes,
+                    },
+                )
             }
             Request::Shutdown { s, how } => m.shutdown(cx, s, how).map(done),
             Request::SendDisconnect { s, data } => m.send_disconnect(cx, s, data).map(done),
@@ -208,13 +183,7 @@ impl Provider for Builtin {
                 len,
             } => m.set_sock_opt(cx, s, (level, name), value, len).map(done),
             Request::Ioctl { s, cmd, arg } => m.ioctl(cx, s, cmd, arg).map(done),
-            Request::DuplicateSocket { s, process } => {
-                let what = Du1::Duplicate { s, target: process };
-                match m.du_1(cx, what)? {
-                    Du1Outcome::Token(t) => Ok(Reply::Count(t)),
-                    other => panic!("invariant: a duplication answers a token: {other:?}"),
-                }
-            }
+            Request::DuplicateSocket { s, process } => duplicate(m, cx, s, process),
             Request::Control {
                 s,
                 code,
@@ -230,5 +199,41 @@ impl Provider for Builtin {
             Request::CancelBlockingCall => m.cancel_blocking_call(cx).map(done),
         }?;
         Ok(response(reply))
+    }
+}
+
+/// `WSPSocket`: a duplicated socket's token opens it (DU-1), else a fresh socket.
+fn socket(
+    m: &mut Machine,
+    cx: &mut Cx,
+    args: &SocketArgs,
+    chain: Vec<ProviderIdx>,
+) -> Result<Reply, Stop> {
+    let token = args.reserved.map(|token| Du1::Open { token });
+    match token.map(|t| m.du_1(cx, t)).transpose()? {
+        Some(Du1Outcome::Opened(s)) => Ok(Reply::Socket(s)),
+        Some(_) | None => m.open_socket(cx, args.entry.clone(), chain),
+    }
+}
+
+/// `WSPDuplicateSocket` (DU-1): the token the target process opens the socket with.
+fn duplicate(m: &mut Machine, cx: &mut Cx, s: Socket, target: u32) -> Result<Reply, Stop> {
+    match m.du_1(cx, Du1::Duplicate { s, target })? {
+        Du1Outcome::Token(t) => Ok(Reply::Count(t)),
+        other => panic!("invariant: a duplication answers a token: {other:?}"),
+    }
+}
+
+fn recv_args<'a>(
+    buf: Option<&'a mut [u8]>,
+    len: i32,
+    flags: i32,
+    from: Option<(Option<&'a mut [u8]>, Option<&'a mut i32>)>,
+) -> RecvArgs<'a> {
+    RecvArgs {
+        buf,
+        len,
+        flags,
+        from,
     }
 }
