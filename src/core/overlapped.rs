@@ -826,7 +826,12 @@ impl Machine {
                 self.complete(id, result, data, None, true);
             }
         }
-        // Receives, in posting order (OV-7).
+        self.poll_recvs(s);
+        self.poll_sends(s);
+    }
+
+    /// The pending receives of `s` that can complete now, in posting order (OV-7).
+    fn poll_recvs(&mut self, s: Socket) {
         while let Some(&id) = self.overlapped.recvs.get(&s).and_then(|q| q.front()) {
             let Some(op) = self.overlapped.pending.get(&id) else {
                 break;
@@ -878,7 +883,11 @@ impl Machine {
                 c.message = Some(m);
             }
         }
-        // Sends complete once their bytes fit in the send buffer.
+    }
+
+    /// The pending sends of `s` that can complete now: once their bytes fit in the send
+    /// buffer, in posting order.
+    fn poll_sends(&mut self, s: Socket) {
         while let Some(&id) = self.overlapped.sends.get(&s).and_then(|q| q.front()) {
             let Some(op) = self.overlapped.pending.get(&id) else {
                 break;

@@ -812,13 +812,14 @@ impl Lower<'_, '_> {
     /// Any SPI call below, as data: each request goes to the lower provider's own method
     /// for it (so its overrides apply), and the answer comes back as a [`Response`].
     pub fn handle(self, request: Request<'_>) -> Result<Response, Stop> {
+        let done = |r: Result<(), Stop>| r.map(|()| Response::Done);
         match request {
             Request::Socket(args) => self.socket(args).map(Response::Socket),
-            Request::CloseSocket { s } => self.close_socket(s).map(|()| Response::Done),
-            Request::Bind { s, addr } => self.bind(s, addr).map(|()| Response::Done),
-            Request::Listen { s, backlog } => self.listen(s, backlog).map(|()| Response::Done),
+            Request::CloseSocket { s } => done(self.close_socket(s)),
+            Request::Bind { s, addr } => done(self.bind(s, addr)),
+            Request::Listen { s, backlog } => done(self.listen(s, backlog)),
             Request::Accept { s, addr, len } => self.accept(s, addr, len).map(Response::Socket),
-            Request::Connect { s, addr } => self.connect(s, addr).map(|()| Response::Done),
+            Request::Connect { s, addr } => done(self.connect(s, addr)),
             Request::Send { s, buf, len, flags } => {
                 self.send(s, buf, len, flags).map(Response::Count)
             }
@@ -852,32 +853,24 @@ impl Lower<'_, '_> {
             } => self
                 .get_overlapped_result(s, overlapped, record, wait, has_bytes)
                 .map(Response::Count),
-            Request::Shutdown { s, how } => self.shutdown(s, how).map(|()| Response::Done),
-            Request::SendDisconnect { s, data } => {
-                self.send_disconnect(s, data).map(|()| Response::Done)
-            }
-            Request::RecvDisconnect { s, data } => {
-                self.recv_disconnect(s, data).map(|()| Response::Done)
-            }
+            Request::Shutdown { s, how } => done(self.shutdown(s, how)),
+            Request::SendDisconnect { s, data } => done(self.send_disconnect(s, data)),
+            Request::RecvDisconnect { s, data } => done(self.recv_disconnect(s, data)),
             Request::GetSockOpt {
                 s,
                 level,
                 name,
                 value,
                 len,
-            } => self
-                .get_sock_opt(s, level, name, value, len)
-                .map(|()| Response::Done),
+            } => done(self.get_sock_opt(s, level, name, value, len)),
             Request::SetSockOpt {
                 s,
                 level,
                 name,
                 value,
                 len,
-            } => self
-                .set_sock_opt(s, level, name, value, len)
-                .map(|()| Response::Done),
-            Request::Ioctl { s, cmd, arg } => self.ioctl(s, cmd, arg).map(|()| Response::Done),
+            } => done(self.set_sock_opt(s, level, name, value, len)),
+            Request::Ioctl { s, cmd, arg } => done(self.ioctl(s, cmd, arg)),
             Request::DuplicateSocket { s, process } => self
                 .duplicate_socket(s, process)
                 .map(|t| Response::Count(t as usize)),
@@ -887,13 +880,9 @@ impl Lower<'_, '_> {
                 input,
                 output,
             } => self.control(s, code, input, output).map(Response::Control),
-            Request::SockName { s, addr, len } => {
-                self.sock_name(s, addr, len).map(|()| Response::Done)
-            }
-            Request::PeerName { s, addr, len } => {
-                self.peer_name(s, addr, len).map(|()| Response::Done)
-            }
-            Request::CancelBlockingCall => self.cancel_blocking_call().map(|()| Response::Done),
+            Request::SockName { s, addr, len } => done(self.sock_name(s, addr, len)),
+            Request::PeerName { s, addr, len } => done(self.peer_name(s, addr, len)),
+            Request::CancelBlockingCall => done(self.cancel_blocking_call()),
         }
     }
 
