@@ -627,15 +627,11 @@ impl IoCall<'_> {
                 existing,
                 key,
             } => {
-                a.arg(
-                    "FileHandle",
-                    socket.map_or("INVALID_HANDLE_VALUE".into(), |s| s.to_string()),
-                )
-                .arg(
-                    "ExistingCompletionPort",
-                    existing.map_or("NULL".into(), |p| p.to_string()),
-                )
-                .arg("CompletionKey", format_args!("{key:#x}"));
+                let file = socket.map_or("INVALID_HANDLE_VALUE".into(), |s| s.to_string());
+                let port = existing.map_or("NULL".into(), |p| p.to_string());
+                a.arg("FileHandle", file)
+                    .arg("ExistingCompletionPort", port);
+                a.arg("CompletionKey", format_args!("{key:#x}"));
             }
             IoCall::GetQueued { port, timeout } => {
                 a.arg("CompletionPort", port)
@@ -665,11 +661,7 @@ impl IoCall<'_> {
                     .arg("fAlertable", alertable);
             }
             IoCall::PostPacket { port, packet } => {
-                let ov = if packet.overlapped == 0 {
-                    "NULL"
-                } else {
-                    "&OVERLAPPED"
-                };
+                let ov = overlapped(&(packet.overlapped != 0).then_some(()));
                 a.arg("CompletionPort", port)
                     .arg("dwNumberOfBytesTransferred", packet.bytes)
                     .arg("dwCompletionKey", format_args!("{:#x}", packet.key))
@@ -677,14 +669,12 @@ impl IoCall<'_> {
             }
             IoCall::Cancel { s, which } => {
                 a.arg("hFile", s);
-                match which {
-                    Cancel::ThreadOps => {}
-                    Cancel::All => {
-                        a.arg("lpOverlapped", "NULL");
-                    }
-                    Cancel::One(_) => {
-                        a.arg("lpOverlapped", "&OVERLAPPED");
-                    }
+                // CancelIoEx names an OVERLAPPED or NULL (all); CancelIo has no such argument.
+                if let Cancel::All | Cancel::One(_) = which {
+                    a.arg(
+                        "lpOverlapped",
+                        overlapped(&Some(which).filter(|w| **w != Cancel::All)),
+                    );
                 }
             }
         }

@@ -61,6 +61,7 @@ fn response(r: Reply) -> Response {
         Reply::Socket(s) => Response::Socket(s),
         Reply::Count(n) => Response::Count(n as usize),
         Reply::Done => Response::Done,
+        Reply::Control(c) => Response::Control(c),
         other @ (Reply::Version(_)
         | Reply::LastError(_)
         | Reply::Event(_)
@@ -72,9 +73,8 @@ fn response(r: Reply) -> Response {
         | Reply::Negotiated(_)
         | Reply::Addr(_)
         | Reply::Time(_)
-        | Reply::AddrInfo(_)
-        | Reply::Control(_)) => {
-            panic!("invariant: a socket call replies with a socket, a count or 0: {other:?}")
+        | Reply::AddrInfo(_)) => {
+            panic!("invariant: a socket call replies with a socket, a count, 0 or a control: {other:?}")
         }
     }
 }
@@ -119,10 +119,9 @@ impl Provider for Builtin {
 
     /// Every socket call: the base provider serves them all here, on the machine.
     fn handle(&mut self, spi: &mut Spi<'_>, request: Request<'_>) -> Result<Response, Stop> {
-        let chain = spi.chain.clone();
         let (m, cx) = (&mut *spi.machine, &mut *spi.cx);
         let reply = match request {
-            Request::Socket(args) => socket(m, cx, args, chain),
+            Request::Socket(args) => socket(m, cx, args, spi.chain.clone()),
             Request::CloseSocket { s } => m.close_socket(cx, s).map(done),
             Request::Bind { s, addr } => m.bind(cx, s, addr).map(done),
             Request::Listen { s, backlog } => m.listen(cx, s, backlog).map(done),
@@ -189,11 +188,9 @@ impl Provider for Builtin {
                 code,
                 input,
                 output,
-            } => {
-                return m
-                    .ex_1_control(cx, s, code, input, output)
-                    .map(Response::Control)
-            }
+            } => m
+                .ex_1_control(cx, s, code, input, output)
+                .map(Reply::Control),
             Request::SockName { s, addr, len } => m.sockname(cx, s, addr, len).map(done),
             Request::PeerName { s, addr, len } => m.peername(cx, s, addr, len).map(done),
             Request::CancelBlockingCall => m.cancel_blocking_call(cx).map(done),
