@@ -165,7 +165,7 @@ impl Resolution<'_> {
                     ),
                     None => a.arg("pHints", "NULL"),
                 };
-                a.arg("ppResult", if key.is_some() { "&result" } else { "NULL" });
+                a.arg("ppResult", or_null(key.is_some(), "&result"));
             }
             Resolution::FreeAddrInfo { .. } => {
                 a.arg("pAddrInfo", "list");
@@ -251,7 +251,7 @@ impl KernelCall {
             }
             KernelCall::GetHandleInformation { s, has_flags } => {
                 a.arg("hObject", s)
-                    .arg("lpdwFlags", if *has_flags { "&flags" } else { "NULL" });
+                    .arg("lpdwFlags", or_null(*has_flags, "&flags"));
             }
         }
     }
@@ -266,6 +266,15 @@ fn b(v: bool) -> &'static str {
     }
 }
 
+/// `what` when the pointer is there, else `NULL` (never an address: TH-2).
+fn or_null(present: bool, what: &'static str) -> &'static str {
+    if present {
+        what
+    } else {
+        "NULL"
+    }
+}
+
 impl ObjectCall {
     fn args(&self, a: &mut Args) {
         match self {
@@ -277,7 +286,7 @@ impl ObjectCall {
                 a.arg("lpEventAttributes", "NULL")
                     .arg("bManualReset", b(*manual))
                     .arg("bInitialState", b(*initial))
-                    .arg("lpName", if *named { "name" } else { "NULL" });
+                    .arg("lpName", or_null(*named, "name"));
             }
             ObjectCall::SetEvent(h) | ObjectCall::ResetEvent(h) => {
                 a.arg("hEvent", h);
@@ -358,11 +367,7 @@ impl SocketCall<'_> {
             SocketCall::Duplicate { s, process, info } => {
                 a.arg("s", s).arg("dwProcessId", process).arg(
                     "lpProtocolInfo",
-                    if info.is_some() {
-                        "&WSAPROTOCOL_INFOW"
-                    } else {
-                        "NULL"
-                    },
+                    or_null(info.is_some(), "&WSAPROTOCOL_INFOW"),
                 );
             }
             SocketCall::Bind { s, addr } | SocketCall::Connect { s, addr } => {
@@ -430,12 +435,9 @@ impl OptionCall<'_> {
                     .arg("cbInBuffer", input.map_or(0, <[u8]>::len))
                     .arg("lpvOutBuffer", ptr(output))
                     .arg("cbOutBuffer", output.as_ref().map_or(0, |o| o.len()))
-                    .arg(
-                        "lpcbBytesReturned",
-                        if returned.is_some() { "&n" } else { "NULL" },
-                    )
+                    .arg("lpcbBytesReturned", or_null(returned.is_some(), "&n"))
                     // Never the address: traces are the same on every run (TH-2).
-                    .arg("lpOverlapped", if req.is_some() { "&ov" } else { "NULL" });
+                    .arg("lpOverlapped", or_null(req.is_some(), "&ov"));
             }
         }
     }
@@ -523,7 +525,7 @@ impl EventCall<'_> {
                 count,
                 timeout,
             } => {
-                a.arg("fdArray", if fds.is_some() { "&fds" } else { "NULL" })
+                a.arg("fdArray", or_null(fds.is_some(), "&fds"))
                     .arg("fds", count)
                     .arg("timeout", timeout.map_or(-1, |t| t.as_millis() as i64));
             }
@@ -594,11 +596,7 @@ fn millis(t: &Option<std::time::Duration>) -> String {
 
 /// `&OVERLAPPED` or `NULL`: whether the call names one (never its address, TH-2).
 fn overlapped<T>(p: &Option<T>) -> &'static str {
-    if p.is_some() {
-        "&OVERLAPPED"
-    } else {
-        "NULL"
-    }
+    or_null(p.is_some(), "&OVERLAPPED")
 }
 
 impl IoCall<'_> {
@@ -724,11 +722,7 @@ fn overlapped_op(r: &super::overlapped::OpRequest, a: &mut Args) {
     a.arg("lpOverlapped", format_args!("&OVERLAPPED{{hEvent {ev}}}"))
         .arg(
             "lpCompletionRoutine",
-            if r.routine.is_some() {
-                "routine"
-            } else {
-                "NULL"
-            },
+            or_null(r.routine.is_some(), "routine"),
         );
 }
 
@@ -769,11 +763,7 @@ fn addr_text(addr: Option<&[u8]>) -> String {
 }
 
 fn ptr<T>(p: &Option<T>) -> &'static str {
-    if p.is_some() {
-        "buf"
-    } else {
-        "NULL"
-    }
+    or_null(p.is_some(), "buf")
 }
 
 fn hex(bytes: &[u8]) -> String {
