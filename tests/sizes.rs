@@ -56,6 +56,14 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// `f`'s result and the most heap it held at once above what was live before it.
+fn heap_taken<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    let before = LIVE.load(Ordering::SeqCst);
+    PEAK.store(before, Ordering::SeqCst);
+    let r = f();
+    (r, PEAK.load(Ordering::SeqCst) - before)
+}
+
 #[test]
 fn op_7_a_huge_datagram_fails_msgsize_before_any_copy() {
     let _one = serial();
@@ -72,20 +80,10 @@ fn op_7_a_huge_datagram_fails_msgsize_before_any_copy() {
             buf: huge.as_ptr().cast_mut(),
         };
         let mut sent = 0u32;
-        PEAK.store(LIVE.load(Ordering::SeqCst), Ordering::SeqCst);
-        let before = LIVE.load(Ordering::SeqCst);
-        let r = WSASendTo(
-            s,
-            &buf,
-            1,
-            &mut sent,
-            0,
-            name_ptr(&to),
-            16,
-            std::ptr::null_mut(),
-            None,
-        );
-        let peak = PEAK.load(Ordering::SeqCst) - before;
+        let (r, peak) = heap_taken(|| {
+            let none = std::ptr::null_mut();
+            WSASendTo(s, &buf, 1, &mut sent, 0, name_ptr(&to), 16, none, None)
+        });
         assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSAEMSGSIZE));
         assert!(peak < 1 << 20, "the call took {peak} bytes of heap");
         assert_eq!(WSACleanup(), 0);
@@ -117,20 +115,20 @@ fn op_7_a_huge_overlapped_datagram_fails_msgsize_before_any_copy() {
             },
         ];
         let mut ov: OVERLAPPED = std::mem::zeroed();
-        PEAK.store(LIVE.load(Ordering::SeqCst), Ordering::SeqCst);
-        let before = LIVE.load(Ordering::SeqCst);
-        let r = WSASendTo(
-            s,
-            bufs.as_ptr(),
-            2,
-            std::ptr::null_mut(),
-            0,
-            name_ptr(&to),
-            16,
-            &mut ov,
-            None,
-        );
-        let peak = PEAK.load(Ordering::SeqCst) - before;
+        let (r, peak) = heap_taken(|| {
+            let none = std::ptr::null_mut();
+            WSASendTo(
+                s,
+                bufs.as_ptr(),
+                2,
+                none,
+                0,
+                name_ptr(&to),
+                16,
+                &mut ov,
+                None,
+            )
+        });
         assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSAEMSGSIZE));
         assert!(peak < 1 << 20, "the call took {peak} bytes of heap");
         // Refused, so never started: the record is left as it was (OV-1).
