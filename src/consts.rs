@@ -89,9 +89,13 @@ pub const SO_MAX_MSG_SIZE: i32 = 0x2003;
 pub const SO_PROTOCOL_INFOA: i32 = 0x2004;
 pub const SO_PROTOCOL_INFOW: i32 = 0x2005;
 /// `setsockopt(accepted, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, &listener, sizeof(SOCKET))`
-/// after `AcceptEx` (EX-2).
+/// after `AcceptEx` ([EX-2]).
+///
+/// [EX-2]: crate::rules#ex-2
 pub const SO_UPDATE_ACCEPT_CONTEXT: i32 = 0x700B;
-/// `setsockopt(s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0)` after `ConnectEx` (EX-3).
+/// `setsockopt(s, SOL_SOCKET, SO_UPDATE_CONNECT_CONTEXT, NULL, 0)` after `ConnectEx` ([EX-3]).
+///
+/// [EX-3]: crate::rules#ex-3
 pub const SO_UPDATE_CONNECT_CONTEXT: i32 = 0x7010;
 
 // DisconnectEx and TransmitFile flags (EX-4).
@@ -149,9 +153,13 @@ pub const MSG_PEEK: SEND_RECV_FLAGS = 2;
 pub const MSG_DONTROUTE: SEND_RECV_FLAGS = 4;
 pub const MSG_WAITALL: SEND_RECV_FLAGS = 8;
 pub const MSG_PARTIAL: u32 = 0x8000;
-/// `WSARecvMsg`'s `dwFlags`: the datagram was larger than the buffers (EX-5).
+/// `WSARecvMsg`'s `dwFlags`: the datagram was larger than the buffers ([EX-5]).
+///
+/// [EX-5]: crate::rules#ex-5
 pub const MSG_TRUNC: u32 = 0x0100;
-/// `WSARecvMsg`'s `dwFlags`: the control data did not fit `Control` (EX-5).
+/// `WSARecvMsg`'s `dwFlags`: the control data did not fit `Control` ([EX-5]).
+///
+/// [EX-5]: crate::rules#ex-5
 pub const MSG_CTRUNC: u32 = 0x0200;
 
 // WSASocket flags.

@@ -79,7 +79,9 @@ wsa_errors! {
     InvalidParameter = WSA_INVALID_PARAMETER 87 "The parameter is incorrect.",
     /// `GetQueuedCompletionStatus` timing out sets `WAIT_TIMEOUT` as the last error.
     WaitTimeout = WAIT_TIMEOUT 258 "The wait operation timed out.",
-    /// kernel32's (`CancelIoEx` found no such operation, EX-7).
+    /// kernel32's (`CancelIoEx` found no such operation, [EX-7]).
+    ///
+    /// [EX-7]: crate::rules#ex-7
     NotFound = ERROR_NOT_FOUND 1168 "Element not found.",
     OperationAborted = WSA_OPERATION_ABORTED 995 "The I/O operation has been aborted because of either a thread exit or an application request.",
     IoIncomplete = WSA_IO_INCOMPLETE 996 "Overlapped I/O event is not in a signaled state.",

@@ -3,7 +3,7 @@
 //!
 //! Each simulated thread runs on an OS thread of its own, but only one at a time: every
 //! Winsock call is a scheduling point where the simulation's seeded scheduler picks who runs
-//! next (TH-2), so the same seed gives the same interleaving and the same trace.
+//! next ([TH-2]), so the same seed gives the same interleaving and the same trace.
 //!
 //! ```
 //! use ws2sim::{api, thread, Sim, Version};
@@ -16,6 +16,8 @@
 //! });
 //! assert_eq!(total, 60);
 //! ```
+//!
+//! [TH-2]: crate::rules#th-2
 
 use std::time::Duration;
 
@@ -61,8 +63,10 @@ pub fn sleep(d: Duration) {
 }
 
 /// Runs `f` as if it were a DLL's `DllMain`: the loader lock is held, and calling
-/// `WSAStartup` or `WSACleanup` there is reported as a CL-12 diagnostic
+/// `WSAStartup` or `WSACleanup` there is reported as a [CL-12] diagnostic
 /// ([`Sim::diagnostics`](crate::Sim::diagnostics)) instead of risking a deadlock.
+///
+/// [CL-12]: crate::rules#cl-12
 pub fn dllmain<T>(f: impl FnOnce() -> T) -> T {
     thread::in_dllmain(f)
 }

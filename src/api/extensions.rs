@@ -1,10 +1,14 @@
-//! The extension operations through the safe API (EX-2..EX-4, EX-7): `AcceptEx`
+//! The extension operations through the safe API ([EX-2]..[EX-4], [EX-7]): `AcceptEx`
 //! ([`Socket::accept_overlapped`]), `ConnectEx` ([`Socket::connect_overlapped`]),
 //! `DisconnectEx` ([`Socket::disconnect_overlapped`]), `SO_UPDATE_ACCEPT_CONTEXT`, and the
 //! batch and user packets of a [`CompletionPort`].
 //!
 //! This module only translates: the operations are decided in the core, as the `sys`
 //! functions of the same names are.
+//!
+//! [EX-2]: crate::rules#ex-2
+//! [EX-4]: crate::rules#ex-4
+//! [EX-7]: crate::rules#ex-7
 
 use std::net::SocketAddrV4;
 use std::time::Duration;
@@ -126,7 +130,10 @@ impl AcceptOp {
     }
 }
 
-/// The extension operations (EX-2..EX-4) through the safe API.
+/// The extension operations ([EX-2]..[EX-4]) through the safe API.
+///
+/// [EX-2]: crate::rules#ex-2
+/// [EX-4]: crate::rules#ex-4
 impl Socket {
     /// `AcceptEx` on this listening socket: the next connection becomes `accept`'s (a fresh
     /// TCP socket), with up to `data_room` bytes of its first data (0: complete at the
@@ -185,7 +192,7 @@ impl Socket {
     }
 
     /// `setsockopt(SO_UPDATE_ACCEPT_CONTEXT)` with `listener`, after this socket's `AcceptEx`
-    /// completed (EX-2); [`accept_overlapped`](Socket::accept_overlapped) shows it in use.
+    /// completed ([EX-2]); [`accept_overlapped`](Socket::accept_overlapped) shows it in use.
     /// Before, the accepted socket is not connected as far as `getpeername` goes.
     ///
     /// ```
@@ -211,6 +218,8 @@ impl Socket {
     ///     api::cleanup().unwrap();
     /// });
     /// ```
+    ///
+    /// [EX-2]: crate::rules#ex-2
     pub fn update_accept_context(self, listener: Socket) -> Result<(), WsaError> {
         self.set_option(
             SOL_SOCKET,
@@ -220,7 +229,7 @@ impl Socket {
     }
 
     /// `ConnectEx`: connects this bound, unconnected TCP socket to `to`, then sends `data`;
-    /// completes with `data`'s length once connected (EX-3).
+    /// completes with `data`'s length once connected ([EX-3]).
     ///
     /// ```
     /// use std::net::{Ipv4Addr, SocketAddrV4};
@@ -243,6 +252,8 @@ impl Socket {
     ///     api::cleanup().unwrap();
     /// });
     /// ```
+    ///
+    /// [EX-3]: crate::rules#ex-3
     pub fn connect_overlapped(
         self,
         to: SocketAddrV4,
@@ -259,7 +270,7 @@ impl Socket {
     /// `DisconnectEx` with an `OVERLAPPED`: shuts sending down and completes (0 bytes) once
     /// the close is acknowledged; with `reuse` (`TF_REUSE_SOCKET`) the socket is fresh
     /// afterwards, for [`accept_overlapped`](Socket::accept_overlapped) or
-    /// [`connect_overlapped`](Socket::connect_overlapped) (EX-4).
+    /// [`connect_overlapped`](Socket::connect_overlapped) ([EX-4]).
     ///
     /// ```
     /// use std::net::{Ipv4Addr, SocketAddrV4};
@@ -287,6 +298,8 @@ impl Socket {
     ///     api::cleanup().unwrap();
     /// });
     /// ```
+    ///
+    /// [EX-4]: crate::rules#ex-4
     pub fn disconnect_overlapped(
         self,
         reuse: bool,
@@ -301,7 +314,9 @@ impl Socket {
     }
 }
 
-/// The batch and user packets of a completion port (EX-7).
+/// The batch and user packets of a completion port ([EX-7]).
+///
+/// [EX-7]: crate::rules#ex-7
 impl CompletionPort {
     /// `GetQueuedCompletionStatusEx`: up to `max` packets at once, oldest first, waiting up
     /// to `timeout` (`None`: no limit) for the first; an empty list when the timeout passed.

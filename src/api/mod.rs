@@ -144,12 +144,12 @@ pub fn set_last_error(code: i32) {
     let _ = call(ProcessCall::SetLastError(code));
 }
 
-/// Registers `name` for `addr` in the simulation's namespace (CL-9: a stand-in for
+/// Registers `name` for `addr` in the simulation's namespace ([CL-9]: a stand-in for
 /// `WSASetServiceW(.., RNRSERVICE_REGISTER, ..)`). Registering a name again replaces its
-/// address. Needs `WSAStartup` (ER-1); an empty name fails `WSAEINVAL`.
+/// address. Needs `WSAStartup` ([ER-1]); an empty name fails `WSAEINVAL`.
 ///
 /// Names belong to the namespace, not to the process's Ws2_32 state, so they survive
-/// `WSACleanup` (CL-9) and the process:
+/// `WSACleanup` ([CL-9]) and the process:
 ///
 /// ```
 /// use std::net::{Ipv4Addr, SocketAddrV4};
@@ -171,6 +171,9 @@ pub fn set_last_error(code: i32) {
 /// # Divergence
 /// One flat, simulation-wide map from names to IPv4 addresses instead of `WSAQUERYSETW`
 /// records and namespace providers.
+///
+/// [CL-9]: crate::rules#cl-9
+/// [ER-1]: crate::rules#er-1
 pub fn register_name(name: &str, addr: SocketAddrV4) -> Result<(), WsaError> {
     call(ProcessCall::RegisterName {
         name: name.to_owned(),

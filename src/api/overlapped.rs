@@ -346,7 +346,10 @@ impl CompletionPort {
     }
 }
 
-/// Overlapped operations (OV-1..OV-7) through the safe API.
+/// Overlapped operations ([OV-1]..[OV-7]) through the safe API.
+///
+/// [OV-1]: crate::rules#ov-1
+/// [OV-7]: crate::rules#ov-7
 impl Socket {
     /// `WSARecv` with an `OVERLAPPED`: receives up to `capacity` bytes; `event` (if any) is reset
     /// now and set at completion ([OV-3]). Buffers posted on one socket are filled in posting

@@ -1,7 +1,7 @@
 use super::Sim;
 
 /// Runs `program` `runs` times on fresh simulations with the same seed and panics, naming the
-/// first event that differs, unless every run gives the same trace byte for byte (TH-2).
+/// first event that differs, unless every run gives the same trace byte for byte ([TH-2]).
 ///
 /// The seed is `WS2SIM_SEED`'s or 0, as for [`Sim::new`]; the program builds its hosts and
 /// processes on the `Sim` it is given.
@@ -14,6 +14,8 @@ use super::Sim;
 ///     h.join();
 /// });
 /// ```
+///
+/// [TH-2]: crate::rules#th-2
 pub fn check_determinism(runs: usize, program: impl Fn(&Sim)) {
     let builder = Sim::builder();
     let mut first: Option<(u64, Vec<String>)> = None;

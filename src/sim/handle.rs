@@ -27,7 +27,8 @@ pub struct ThreadHandle<T> {
     /// Keeps the simulation's threads alive while the handle is (see `Owner`).
     _owner: Option<Arc<super::Owner>>,
     tid: ThreadId,
-    /// KW-3: the thread's kernel32 object.
+    /// [KW-3]: the thread's kernel32 object.
+    /// [KW-3]: crate::rules#kw-3
     object: Option<crate::core::events::EventHandle>,
     outcome: Outcome<T>,
     os: Option<std::thread::JoinHandle<()>>,
@@ -47,7 +48,7 @@ impl<T> ThreadHandle<T> {
         self.tid
     }
 
-    /// The thread's kernel32 `HANDLE` value (KW-3), for `WaitForSingleObject(h as HANDLE,
+    /// The thread's kernel32 `HANDLE` value ([KW-3]), for `WaitForSingleObject(h as HANDLE,
     /// ..)` and `WaitForMultipleObjects` from the threads of its process: signalled once the
     /// thread has ended, for good. `SetEvent`/`ResetEvent` on it fail `ERROR_INVALID_HANDLE`;
     /// `CloseHandle` closes it. 0 only if its process's handle table was full.
@@ -65,6 +66,8 @@ impl<T> ThreadHandle<T> {
     ///     assert_eq!(CloseHandle(h as HANDLE), TRUE);
     /// });
     /// ```
+    ///
+    /// [KW-3]: crate::rules#kw-3
     pub fn raw_handle(&self) -> isize {
         self.object.map_or(0, |h| h.raw())
     }
@@ -98,8 +101,10 @@ impl<T> ThreadHandle<T> {
     /// runs the simulation until the thread is done.
     ///
     /// # Panics
-    /// On a deadlock (TH-4), with the report and the seed; with the thread's own panic; and
+    /// On a deadlock ([TH-4]), with the report and the seed; with the thread's own panic; and
     /// when the thread was terminated (its process exited or was killed).
+    ///
+    /// [TH-4]: crate::rules#th-4
     pub fn join(mut self) -> T {
         match thread::try_current() {
             Some(ctx) => {

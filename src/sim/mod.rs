@@ -313,7 +313,9 @@ impl Shared {
     /// On a thread that is inside a call the core is running (a service provider's callback
     /// calling back into the harness: `Sim::run`, `thread::spawn`, `Process::run` ...): the
     /// lock is held further up this very thread, so waiting for it would hang for ever
-    /// (CL-10's situation; Winsock calls get `WSAEINPROGRESS` instead, `SleepEx` returns).
+    /// ([CL-10]'s situation; Winsock calls get `WSAEINPROGRESS` instead, `SleepEx` returns).
+    ///
+    /// [CL-10]: crate::rules#cl-10
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         if thread::in_core() {
             panic!(
@@ -337,7 +339,9 @@ pub(crate) struct State {
     tracing: bool,
     diagnostics: Vec<Diagnostic>,
     spin: spin::Spin,
-    /// Simulated threads that panicked, until the panic is raised somewhere (TH-7).
+    /// Simulated threads that panicked, until the panic is raised somewhere ([TH-7]).
+    ///
+    /// [TH-7]: crate::rules#th-7
     panicked: Vec<failure::Panicked>,
     /// How threads are scheduled (the trace header names it).
     scheduler: Scheduler,
@@ -467,7 +471,8 @@ impl State {
         self.seed
     }
 
-    /// TH-7: records that simulated thread `t` of `pid` panicked with `message`.
+    /// [TH-7]: records that simulated thread `t` of `pid` panicked with `message`.
+    /// [TH-7]: crate::rules#th-7
     pub(crate) fn thread_panicked(&mut self, t: ThreadId, pid: ProcessId, message: String) {
         let process = self.world.process(pid).name().to_owned();
         self.panicked.push(failure::Panicked {
@@ -477,8 +482,10 @@ impl State {
         });
     }
 
-    /// TH-7: the oldest panic not raised yet, other than `except`'s (which its `join`
+    /// [TH-7]: the oldest panic not raised yet, other than `except`'s (which its `join`
     /// raises), taken.
+    ///
+    /// [TH-7]: crate::rules#th-7
     pub(crate) fn take_panicked(&mut self, except: Option<ThreadId>) -> Option<SimError> {
         let i = self
             .panicked
@@ -900,8 +907,10 @@ impl Sim {
         }
     }
 
-    /// What `testing::check_invariants` checks, read under one lock: OV-2's books and the
+    /// What `testing::check_invariants` checks, read under one lock: [OV-2]'s books and the
     /// pending count, and per process (by id) its name, startup count and live resources.
+    ///
+    /// [OV-2]: crate::rules#ov-2
     pub(crate) fn invariant_facts(&self) -> InvariantFacts {
         let state = self.shared.lock();
         let (books, pending) = state.world.overlapped.books();

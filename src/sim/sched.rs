@@ -1,8 +1,8 @@
 //! The scheduler: simulated threads run on OS threads of their own, but only one at a time —
 //! the one holding the baton. Every Winsock call is a scheduling point where a seeded
-//! generator picks the next thread to run (TH-2); virtual time moves only when no thread can
-//! run (TH-3); when nothing can ever run again, the context that entered the simulation gets a
-//! deadlock report naming every blocked thread (TH-4) and the seed (TH-6).
+//! generator picks the next thread to run ([TH-2]); virtual time moves only when no thread can
+//! run ([TH-3]); when nothing can ever run again, the context that entered the simulation gets a
+//! deadlock report naming every blocked thread ([TH-4]) and the seed ([TH-6]).
 //!
 //! Hand-offs use crossbeam channels: the holder sends `Go` to the next thread and waits on its
 //! own channel until the baton comes back.
@@ -10,6 +10,11 @@
 //! A thread's [`Run`] state changes only through [`Sched::set_run`], which checks the change
 //! against the state machine (`is_transition`) and panics naming the invariant and the seed.
 //! The changes are not recorded yet (the endpoint funnel's are, in the transport).
+//!
+//! [TH-2]: crate::rules#th-2
+//! [TH-3]: crate::rules#th-3
+//! [TH-4]: crate::rules#th-4
+//! [TH-6]: crate::rules#th-6
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::MutexGuard;
@@ -34,14 +39,19 @@ pub(crate) enum Wake {
 }
 
 thread_local! {
-    /// TH-9: how deep the calling OS thread is inside user `extern "system"` callbacks
+    /// [TH-9]: how deep the calling OS thread is inside user `extern "system"` callbacks
     /// (completion routines, blocking hooks), which must never be unwound through.
+    ///
+    /// [TH-9]: crate::rules#th-9
     static FOREIGN: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-    /// TH-9: how the thread must end, once the user callbacks it is inside have returned.
+    /// [TH-9]: how the thread must end, once the user callbacks it is inside have returned.
+    /// [TH-9]: crate::rules#th-9
     static ENDING: std::cell::RefCell<Option<Ending>> = const { std::cell::RefCell::new(None) };
 }
 
-/// How a thread inside a user callback ends once the callback returned (TH-9).
+/// How a thread inside a user callback ends once the callback returned ([TH-9]).
+///
+/// [TH-9]: crate::rules#th-9
 #[derive(Debug)]
 enum Ending {
     /// With this deadlock report (the thread that entered the simulation).
@@ -72,9 +82,11 @@ fn end_later(how: Ending) {
     });
 }
 
-/// TH-9: the thread found itself terminated at a scheduling point (it was running user code
+/// [TH-9]: the thread found itself terminated at a scheduling point (it was running user code
 /// when its process ended or the simulation deadlocked): it ends now, or, inside a user
 /// callback, once the callback returned. Returns the guard only in that second case.
+///
+/// [TH-9]: crate::rules#th-9
 pub(crate) fn terminated(g: MutexGuard<'_, State>) -> MutexGuard<'_, State> {
     if in_foreign() {
         end_later(Ending::Abort);
@@ -84,10 +96,12 @@ pub(crate) fn terminated(g: MutexGuard<'_, State>) -> MutexGuard<'_, State> {
     std::panic::resume_unwind(Box::new(Aborted))
 }
 
-/// TH-9: runs a user `extern "system"` callback (a completion routine, a blocking hook).
+/// [TH-9]: runs a user `extern "system"` callback (a completion routine, a blocking hook).
 /// A thread that must end while inside it is not unwound through it: its calls return at once
 /// until it returns, and the ending (a deadlock report, a termination) happens here, in the
 /// simulator's own frames, once no user callback is left on the stack.
+///
+/// [TH-9]: crate::rules#th-9
 pub(crate) fn foreign<T>(f: impl FnOnce() -> T) -> T {
     struct Depth;
     impl Drop for Depth {
@@ -115,8 +129,11 @@ pub(crate) struct Aborted;
 
 /// An asynchronous procedure call queued to a thread (QueueUserAPC, completion routines).
 pub(crate) struct Apc {
-    /// For a completion routine: its socket (routines of one socket never nest, OV-4) and
-    /// process (the final cleanup drops them, CL-8).
+    /// For a completion routine: its socket (routines of one socket never nest, [OV-4]) and
+    /// process (the final cleanup drops them, [CL-8]).
+    ///
+    /// [OV-4]: crate::rules#ov-4
+    /// [CL-8]: crate::rules#cl-8
     pub(crate) winsock: Option<(ProcessId, Socket)>,
     pub(crate) run: Box<dyn FnOnce() + Send>,
 }
@@ -158,7 +175,9 @@ pub(crate) struct Slot {
     pub(crate) run: Run,
     pub(crate) tx: Sender<Wake>,
     pub(crate) apcs: VecDeque<Apc>,
-    /// The sockets whose completion routine runs on this thread now (OV-4: no nesting).
+    /// The sockets whose completion routine runs on this thread now ([OV-4]: no nesting).
+    ///
+    /// [OV-4]: crate::rules#ov-4
     pub(crate) routines: Vec<Socket>,
     /// True for threads made by `spawn` (they have an OS thread of their own).
     pub(crate) spawned: bool,
@@ -207,8 +226,10 @@ impl Sched {
         }
     }
 
-    /// The thread to run next (TH-2): the only candidate, or the policy's choice among
+    /// The thread to run next ([TH-2]): the only candidate, or the policy's choice among
     /// several (`candidates` sorted).
+    ///
+    /// [TH-2]: crate::rules#th-2
     fn choose(&mut self, candidates: &[ThreadId]) -> ThreadId {
         let t = match candidates {
             [only] => *only,
@@ -332,9 +353,11 @@ impl Sched {
 }
 
 impl State {
-    /// TH-8: counts call `name` by `t`; once every runnable thread has spun (made the limit
+    /// [TH-8]: counts call `name` by `t`; once every runnable thread has spun (made the limit
     /// of calls while time stood still), moves time to the next timer or delivery, or, with
     /// nothing pending, returns the livelock report.
+    ///
+    /// [TH-8]: crate::rules#th-8
     pub(crate) fn spun(&mut self, t: ThreadId, name: &'static str) -> Option<String> {
         let now = self.world.now();
         if !self.spin.count(t, name, now) {
@@ -358,8 +381,10 @@ impl State {
         Some(self.spin.report(&runnable, self.seed))
     }
 
-    /// TH-3: moves virtual time to the next thing that happens by itself (a packet, a
+    /// [TH-3]: moves virtual time to the next thing that happens by itself (a packet, a
     /// deadline); false when nothing is pending.
+    ///
+    /// [TH-3]: crate::rules#th-3
     fn let_time_pass(&mut self) -> bool {
         let next = match (self.world.next_event(), self.sched.earliest_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -374,7 +399,11 @@ impl State {
     }
 
     /// The next thread to run: among those that can, chosen by the seeded generator when there
-    /// is a choice (TH-2); time passes while none can (TH-3); `None` is a deadlock (TH-4).
+    /// is a choice ([TH-2]); time passes while none can ([TH-3]); `None` is a deadlock ([TH-4]).
+    ///
+    /// [TH-2]: crate::rules#th-2
+    /// [TH-3]: crate::rules#th-3
+    /// [TH-4]: crate::rules#th-4
     fn pick(&mut self) -> Option<ThreadId> {
         loop {
             let c = self.sched.candidates();
@@ -388,7 +417,8 @@ impl State {
         }
     }
 
-    /// TH-4: every blocked thread with its call and socket, the virtual time and the seed.
+    /// [TH-4]: every blocked thread with its call and socket, the virtual time and the seed.
+    /// [TH-4]: crate::rules#th-4
     pub(crate) fn deadlock_report(&self) -> String {
         let mut lines = Vec::new();
         for (t, s) in self.sched.blocked() {

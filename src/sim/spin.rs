@@ -1,15 +1,18 @@
-//! TH-8, spinning: threads that poll call after call while virtual time stands still (a loop
+//! [TH-8], spinning: threads that poll call after call while virtual time stands still (a loop
 //! of non-blocking `recv`s waiting for data) would spin for ever, since time moves only when
-//! no thread can run (TH-3). Once every runnable thread has made the limit of such calls
+//! no thread can run ([TH-3]). Once every runnable thread has made the limit of such calls
 //! since time last moved, time jumps to the next timer or delivery, as if they had spun until
 //! then; with nothing pending, the simulation reports a livelock.
 //!
 //! # Divergence
-//! SPEC's TH-8 counts "calls"; the simulator counts polls that found nothing to do (a
+//! SPEC's [TH-8] counts "calls"; the simulator counts polls that found nothing to do (a
 //! `WSAEWOULDBLOCK`, a wait or `select` that timed out), so a long straight run of calls
 //! that all make progress (65,536 `WSAStartup`s) is no livelock.
 //!
 //! This module only counts; the jump and the report are the harness's (`State::spun`).
+//!
+//! [TH-8]: crate::rules#th-8
+//! [TH-3]: crate::rules#th-3
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -26,11 +26,17 @@ pub(crate) struct ThreadCtx {
 thread_local! {
     /// A stack: `Process::run` may nest (a test driving two processes from one closure).
     static CURRENT: RefCell<Vec<ThreadCtx>> = const { RefCell::new(Vec::new()) };
-    /// How deep the thread is in simulated DllMain calls (CL-12).
+    /// How deep the thread is in simulated DllMain calls ([CL-12]).
+    ///
+    /// [CL-12]: crate::rules#cl-12
     static IN_DLLMAIN: Cell<u32> = const { Cell::new(0) };
-    /// How deep the thread is in APCs the simulator runs (CL-10).
+    /// How deep the thread is in APCs the simulator runs ([CL-10]).
+    ///
+    /// [CL-10]: crate::rules#cl-10
     static IN_APC: Cell<u32> = const { Cell::new(0) };
-    /// How deep the thread is in the core (a provider's method runs there: CL-10).
+    /// How deep the thread is in the core (a provider's method runs there: [CL-10]).
+    ///
+    /// [CL-10]: crate::rules#cl-10
     static IN_CORE: Cell<u32> = const { Cell::new(0) };
 }
 
@@ -55,8 +61,10 @@ pub(crate) fn in_core() -> bool {
 }
 
 thread_local! {
-    /// CL-10: what a provider's callback tried that the harness could not do from there, for
+    /// [CL-10]: what a provider's callback tried that the harness could not do from there, for
     /// the call to report as diagnostics once the core returns.
+    ///
+    /// [CL-10]: crate::rules#cl-10
     static MISUSE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -94,7 +102,9 @@ fn deeper<T>(depth: &'static std::thread::LocalKey<Cell<u32>>, f: impl FnOnce() 
     f()
 }
 
-/// Runs `f` as if the loader lock were held, as in a DLL's `DllMain` (CL-12).
+/// Runs `f` as if the loader lock were held, as in a DLL's `DllMain` ([CL-12]).
+///
+/// [CL-12]: crate::rules#cl-12
 pub(crate) fn in_dllmain<T>(f: impl FnOnce() -> T) -> T {
     deeper(&IN_DLLMAIN, f)
 }
@@ -124,8 +134,10 @@ impl ThreadCtx {
     }
 
     /// Runs the APCs queued to this thread that may run now, in order, outside the lock; true
-    /// when any ran. OV-4: a completion routine is not started while one of the same socket
+    /// when any ran. [OV-4]: a completion routine is not started while one of the same socket
     /// runs on this thread (it stays queued).
+    ///
+    /// [OV-4]: crate::rules#ov-4
     pub(crate) fn run_apcs<'a>(&'a self, g: &mut Option<MutexGuard<'a, State>>) -> bool {
         let Some(guard) = g.as_mut() else {
             return false;
@@ -165,10 +177,14 @@ impl ThreadCtx {
 
 /// Runs one Winsock call on the core for the current simulated thread and records it.
 ///
-/// TH-2: the call is a scheduling point: another thread may run first. A call that must wait
+/// [TH-2]: the call is a scheduling point: another thread may run first. A call that must wait
 /// parks its thread; others run, or virtual time moves to the next thing that happens by
-/// itself (TH-3), and the call is made again. Under Winsock 1.1 the thread's blocking hook runs
-/// while it waits (TH-5); queued APCs run inside the wait, as Winsock waits alertably.
+/// itself ([TH-3]), and the call is made again. Under Winsock 1.1 the thread's blocking hook runs
+/// while it waits ([TH-5]); queued APCs run inside the wait, as Winsock waits alertably.
+///
+/// [TH-2]: crate::rules#th-2
+/// [TH-3]: crate::rules#th-3
+/// [TH-5]: crate::rules#th-5
 pub(crate) fn call<'a>(call: impl Into<Call<'a>>) -> Result<Reply, WsaError> {
     let mut call = call.into();
     if let Some(refused) = refuse_here(&call) {
@@ -222,9 +238,12 @@ pub(crate) fn call<'a>(call: impl Into<Call<'a>>) -> Result<Reply, WsaError> {
     finish(g, &ctx, &call, &cx, args, result, started)
 }
 
-/// A call the current OS thread cannot make on the core now: TH-9 (the thread is ending
-/// inside a user callback) and CL-10 (a service provider called Winsock from inside an SPI
+/// A call the current OS thread cannot make on the core now: [TH-9] (the thread is ending
+/// inside a user callback) and [CL-10] (a service provider called Winsock from inside an SPI
 /// call the simulator is running). `None`: the call goes ahead.
+///
+/// [TH-9]: crate::rules#th-9
+/// [CL-10]: crate::rules#cl-10
 fn refuse_here(call: &Call<'_>) -> Option<Result<Reply, WsaError>> {
     if sched::ending() {
         return Some(Err(WsaError::Interrupted));
@@ -246,9 +265,15 @@ fn refuse_here(call: &Call<'_>) -> Option<Result<Reply, WsaError>> {
     })
 }
 
-/// Makes the call on the core until it is done, parking the thread while it waits (TH-2,
-/// TH-3), running the 1.1 blocking hook once per wait (TH-5) and the APCs an alertable wait
-/// delivers (OV-4). `None`: the thread was ended while it waited (TH-9).
+/// Makes the call on the core until it is done, parking the thread while it waits ([TH-2],
+/// [TH-3]), running the 1.1 blocking hook once per wait ([TH-5]) and the APCs an alertable wait
+/// delivers ([OV-4]). `None`: the thread was ended while it waited ([TH-9]).
+///
+/// [TH-2]: crate::rules#th-2
+/// [TH-3]: crate::rules#th-3
+/// [TH-5]: crate::rules#th-5
+/// [OV-4]: crate::rules#ov-4
+/// [TH-9]: crate::rules#th-9
 fn wait_for<'a>(
     ctx: &'a ThreadCtx,
     mut g: MutexGuard<'a, State>,
@@ -319,9 +344,12 @@ fn wait_for<'a>(
     }
 }
 
-/// One attempt of the call on the core, with the provider misuse it reported (CL-10) turned
-/// into diagnostics. TH-6: a broken invariant (a panic in the core) comes back as its message
+/// One attempt of the call on the core, with the provider misuse it reported ([CL-10]) turned
+/// into diagnostics. [TH-6]: a broken invariant (a panic in the core) comes back as its message
 /// naming the seed that reproduces it, for the caller to panic with once it let go of the lock.
+///
+/// [CL-10]: crate::rules#cl-10
+/// [TH-6]: crate::rules#th-6
 fn dispatch_once(
     g: &mut MutexGuard<'_, State>,
     cx: &mut Cx,
@@ -343,8 +371,11 @@ fn dispatch_once(
     })
 }
 
-/// After the call: completions it caused, CL-8's dropped routines, the trace record and the
-/// TH-8 spin check.
+/// After the call: completions it caused, [CL-8]'s dropped routines, the trace record and the
+/// [TH-8] spin check.
+///
+/// [CL-8]: crate::rules#cl-8
+/// [TH-8]: crate::rules#th-8
 fn finish(
     mut g: MutexGuard<'_, State>,
     ctx: &ThreadCtx,
@@ -395,8 +426,10 @@ fn finish(
     result
 }
 
-/// TH-8: a poll that found nothing to do — a non-blocking call that would have blocked, a
+/// [TH-8]: a poll that found nothing to do — a non-blocking call that would have blocked, a
 /// wait or `select` that timed out. Only such calls count towards spinning.
+///
+/// [TH-8]: crate::rules#th-8
 fn found_nothing(call: &Call<'_>, result: &Result<Reply, WsaError>) -> bool {
     match (call, result) {
         (_, Err(WsaError::WouldBlock | WsaError::WaitTimeout)) => true,

@@ -1,5 +1,12 @@
-//! The provider conformance check: standard scenarios that exercise SP-2, SP-3, SP-5, SP-6,
-//! SP-9 and SP-10 against a provider, through Ws2_32 and through [`Client`].
+//! The provider conformance check: standard scenarios that exercise [SP-2], [SP-3], [SP-5], [SP-6],
+//! [SP-9] and [SP-10] against a provider, through Ws2_32 and through [`Client`].
+//!
+//! [SP-2]: crate::rules#sp-2
+//! [SP-3]: crate::rules#sp-3
+//! [SP-5]: crate::rules#sp-5
+//! [SP-6]: crate::rules#sp-6
+//! [SP-9]: crate::rules#sp-9
+//! [SP-10]: crate::rules#sp-10
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 
@@ -16,16 +23,16 @@ const PAYLOAD: usize = 100;
 /// `WSACleanup` closes open sockets gracefully, so data a provider flushes still arrives):
 ///
 /// 1. **Counting** through [`Client`]: `WSPCleanup` without a startup fails
-///    `WSANOTINITIALISED` (SP-3); two startups and two cleanups succeed and a third cleanup
-///    fails (SP-2); a startup right after the final cleanup succeeds (SP-9); negotiation
-///    follows SP-10.
+///    `WSANOTINITIALISED` ([SP-3]); two startups and two cleanups succeed and a third cleanup
+///    fails ([SP-2]); a startup right after the final cleanup succeeds ([SP-9]); negotiation
+///    follows [SP-10].
 /// 2. **Data left open**, for each stream protocol of the provider: a client sends 100 bytes
 ///    in ten messages on a socket of the provider to a server on another socket of the
 ///    provider, then calls `WSACleanup` without closing: the server must get every byte
-///    (SP-6: the final `WSPCleanup` flushes first).
-/// 3. **Data closed**: the same, with `closesocket` before `WSACleanup` (SP-5).
+///    ([SP-6]: the final `WSPCleanup` flushes first).
+/// 3. **Data closed**: the same, with `closesocket` before `WSACleanup` ([SP-5]).
 /// 4. **Restart**: after the final `WSACleanup`, `WSAStartup` and a new socket on the
-///    provider work at once (SP-9).
+///    provider work at once ([SP-9]).
 ///
 /// Violations Ws2_32 reports as it calls the provider ([`Sim::diagnostics`]) are included, as
 /// are the scenarios' own findings (bytes missing, a call failing).
@@ -49,6 +56,13 @@ const PAYLOAD: usize = 100;
 /// let found = check_provider(Forgetful);
 /// assert!(found.iter().any(|d| d.rule == Rule::Sp3));
 /// ```
+///
+/// [SP-3]: crate::rules#sp-3
+/// [SP-2]: crate::rules#sp-2
+/// [SP-9]: crate::rules#sp-9
+/// [SP-10]: crate::rules#sp-10
+/// [SP-6]: crate::rules#sp-6
+/// [SP-5]: crate::rules#sp-5
 pub fn check_provider<P: Provider + Clone>(provider: P) -> Vec<Diagnostic> {
     let info = provider.info();
     let mut found = Vec::new();
@@ -224,8 +238,10 @@ fn receive_all(entry: &ProtocolInfo) -> Result<usize, String> {
 }
 
 /// The client side of [`data`]: connects, sends [`PAYLOAD`] bytes, closes the socket first or
-/// not (`close`), makes the final cleanup, then restarts at once (SP-9). A failure names the
-/// rule it breaks: `rule` before the cleanup, SP-9 after.
+/// not (`close`), makes the final cleanup, then restarts at once ([SP-9]). A failure names the
+/// rule it breaks: `rule` before the cleanup, [SP-9] after.
+///
+/// [SP-9]: crate::rules#sp-9
 fn send_then_restart(
     entry: &ProtocolInfo,
     addr: SocketAddrV4,

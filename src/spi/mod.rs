@@ -6,11 +6,11 @@
 //!   changes, or [`Provider::handle`] to treat every call it does not override alike (fail
 //!   some, count or log all): each such call reaches `handle` as a [`Request`] and answers
 //!   with a [`Response`].
-//! - [`ProviderInfo`] is its descriptor: protocols, provider id, SPI versions (SP-10) and where
-//!   its unsent data lives (SP-7).
+//! - [`ProviderInfo`] is its descriptor: protocols, provider id, SPI versions ([SP-10]) and where
+//!   its unsent data lives ([SP-7]).
 //! - [`SimBuilder::provider`](crate::SimBuilder::provider) adds one to the catalog.
 //! - [`Client`] calls `WSPStartup`/`WSPCleanup` directly, as Ws2_32 would, to test the count
-//!   rules (SP-2, SP-3, SP-9) on their own.
+//!   rules ([SP-2], [SP-3], [SP-9]) on their own.
 //! - [`check_provider`] runs a provider through the standard scenarios and returns every
 //!   violation found: the one-line conformance test for a provider.
 //!
@@ -23,14 +23,22 @@
 //!   application's handle down with [`Spi::lower`] instead of creating its own with
 //!   `WPUCreateSocketHandle` and keeping a handle of the provider below.
 //! - Ws2_32 loads every provider of a chain itself, base first, with one `WSPStartup` each
-//!   (SP-1); a layered provider does not start the provider below.
+//!   ([SP-1]); a layered provider does not start the provider below.
 //! - User providers are layered: the simulated transport is reached through the built-in base
 //!   providers.
 //! - `WSAEventSelect`, `WSAEnumNetworkEvents` and `select` are served by Ws2_32's shared event
 //!   machinery rather than by `WSPEventSelect`/`WSPSelect`.
 //! - A provider's instance outlives the final `WSACleanup` for as long as its process lives (as
-//!   if another module held the DLL), so SP-9's immediate restart is observable; Ws2_32's load
-//!   record does not survive (ST-6): the next socket loads the provider again.
+//!   if another module held the DLL), so [SP-9]'s immediate restart is observable; Ws2_32's load
+//!   record does not survive ([ST-6]): the next socket loads the provider again.
+//!
+//! [SP-10]: crate::rules#sp-10
+//! [SP-7]: crate::rules#sp-7
+//! [SP-2]: crate::rules#sp-2
+//! [SP-3]: crate::rules#sp-3
+//! [SP-9]: crate::rules#sp-9
+//! [SP-1]: crate::rules#sp-1
+//! [ST-6]: crate::rules#st-6
 
 mod check;
 
@@ -98,7 +106,9 @@ impl Client {
         Client { provider }
     }
 
-    /// `WSPStartup(requested)`: what the provider negotiated (SP-10).
+    /// `WSPStartup(requested)`: what the provider negotiated ([SP-10]).
+    ///
+    /// [SP-10]: crate::rules#sp-10
     pub fn startup(&self, requested: Version) -> Result<Negotiated, WsaError> {
         match call(SpiCall::SpiStartup {
             provider: self.provider,
@@ -109,8 +119,11 @@ impl Client {
         }
     }
 
-    /// `WSPCleanup()`: an unknown provider id fails `WSAEINVAL` (SP-3). A provider that waits
-    /// (SP-6) makes the calling thread wait in virtual time.
+    /// `WSPCleanup()`: an unknown provider id fails `WSAEINVAL` ([SP-3]). A provider that waits
+    /// ([SP-6]) makes the calling thread wait in virtual time.
+    ///
+    /// [SP-3]: crate::rules#sp-3
+    /// [SP-6]: crate::rules#sp-6
     pub fn cleanup(&self) -> Result<(), WsaError> {
         call(SpiCall::SpiCleanup {
             provider: self.provider,

@@ -1,9 +1,11 @@
-//! `WSAIoctl` (EX-1) and the message functions: `WSASendMsg`, and `WSARecvMsg`, the
+//! `WSAIoctl` ([EX-1]) and the message functions: `WSASendMsg`, and `WSARecvMsg`, the
 //! extension function `SIO_GET_EXTENSION_FUNCTION_POINTER` hands out.
 //!
 //! This module only translates: the control codes are decided in the core
 //! (`Machine::ex_1_control`), and the message functions are `WSASendTo`/`WSARecvFrom` over the
 //! `WSAMSG`'s buffers and address.
+//!
+//! [EX-1]: crate::rules#ex-1
 #![allow(non_snake_case, non_camel_case_types)]
 
 use core::ffi::c_void;
@@ -49,7 +51,9 @@ pub struct CMSGHDR {
     pub cmsg_type: i32,
 }
 
-/// `IN_PKTINFO`: the data of an `IP_PKTINFO` control message (EX-5).
+/// `IN_PKTINFO`: the data of an `IP_PKTINFO` control message ([EX-5]).
+///
+/// [EX-5]: crate::rules#ex-5
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
 pub struct IN_PKTINFO {
@@ -114,7 +118,7 @@ pub type LPFN_WSARECVMSG = Option<
 >;
 
 /// `WSAIoctl`: the control code `dwIoControlCode` with an input and an output buffer
-/// (SPEC EX-1). Served by the built-in providers:
+/// (SPEC [EX-1]). Served by the built-in providers:
 ///
 /// | code | input | output |
 /// |---|---|---|
@@ -178,6 +182,8 @@ pub type LPFN_WSARECVMSG = Option<
 /// # Safety
 /// The buffers hold the sizes given; `lpcbBytesReturned` is NULL or writable; an
 /// `OVERLAPPED` stays valid until its completion was indicated.
+///
+/// [EX-1]: crate::rules#ex-1
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn WSAIoctl(
     s: SOCKET,
@@ -223,7 +229,7 @@ pub unsafe fn WSAIoctl(
     0
 }
 
-/// `WSARecvMsg` (the extension function of `WSAID_WSARECVMSG`, SPEC EX-5): `WSARecvFrom` into
+/// `WSARecvMsg` (the extension function of `WSAID_WSARECVMSG`, SPEC [EX-5]): `WSARecvFrom` into
 /// the message's buffers, the sender into `name`/`namelen`, and on return the message's
 /// `dwFlags` and control data. Without an `OVERLAPPED`: `Control` receives an `IN_PKTINFO`
 /// message (`cmsg_level` `IPPROTO_IP`, `cmsg_type` `IP_PKTINFO`: the address the datagram was
@@ -276,6 +282,8 @@ pub unsafe fn WSAIoctl(
 /// # Safety
 /// `lpmsg` is NULL or a valid `WSAMSG` whose buffers are valid, all until the operation
 /// completed.
+///
+/// [EX-5]: crate::rules#ex-5
 pub unsafe extern "system-unwind" fn WSARecvMsg(
     s: SOCKET,
     lpmsg: *mut WSAMSG,
@@ -348,7 +356,7 @@ pub unsafe extern "system-unwind" fn WSARecvMsg(
     0
 }
 
-/// `WSASendMsg` (EX-5): `WSASendTo` from the message's buffers to `name` (NULL: the
+/// `WSASendMsg` ([EX-5]): `WSASendTo` from the message's buffers to `name` (NULL: the
 /// connected peer), overlapped or not.
 ///
 /// ```
@@ -395,6 +403,8 @@ pub unsafe extern "system-unwind" fn WSARecvMsg(
 ///
 /// # Safety
 /// `lpmsg` is NULL or a valid `WSAMSG`; an `OVERLAPPED` stays valid until its completion.
+///
+/// [EX-5]: crate::rules#ex-5
 pub unsafe fn WSASendMsg(
     handle: SOCKET,
     lpmsg: *const WSAMSG,
@@ -433,7 +443,7 @@ pub type LPFN_CONNECTEX = Option<
     ) -> BOOL,
 >;
 
-/// `ConnectEx` (the extension function of `WSAID_CONNECTEX`, SPEC EX-3): connects the bound,
+/// `ConnectEx` (the extension function of `WSAID_CONNECTEX`, SPEC [EX-3]): connects the bound,
 /// unconnected stream socket `s` to `name` as an overlapped operation, then sends the
 /// `dwSendDataLength` bytes at `lpSendBuffer` on the new connection. Returns FALSE with
 /// `WSA_IO_PENDING` once started; the operation completes (event, completion routine
@@ -475,6 +485,8 @@ pub type LPFN_CONNECTEX = Option<
 /// # Safety
 /// `name` holds `namelen` bytes, `lpSendBuffer` `dwSendDataLength`; the `OVERLAPPED` stays
 /// valid until the operation completed.
+///
+/// [EX-3]: crate::rules#ex-3
 pub unsafe extern "system-unwind" fn ConnectEx(
     s: SOCKET,
     name: *const SOCKADDR,

@@ -705,7 +705,7 @@ pub unsafe fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
     status(r)
 }
 
-/// `WSAEnumProtocolsW`: the visible catalog entries (SP-11); `lpiprotocols` is NULL or a
+/// `WSAEnumProtocolsW`: the visible catalog entries ([SP-11]); `lpiprotocols` is NULL or a
 /// 0-terminated array; the buffer holds `*lpdwbufferlength` bytes.
 ///
 /// ```
@@ -742,6 +742,8 @@ pub unsafe fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
 /// A NULL `lpdwBufferLength` fails `WSAEFAULT` (Windows' behaviour is undocumented); with a
 /// NULL buffer the call always fails `WSAENOBUFS` with the needed length, even when no entry
 /// matches the filter (needed length 0), as Wine does.
+///
+/// [SP-11]: crate::rules#sp-11
 pub unsafe fn WSAEnumProtocolsW(
     lpiprotocols: *const i32,
     lpprotocolbuffer: *mut WSAPROTOCOL_INFOW,

@@ -1,10 +1,13 @@
 //! mswsock's accept and disconnect functions: `AcceptEx`, `GetAcceptExSockaddrs` and
-//! `DisconnectEx` (EX-2, EX-4), exported directly as windows-sys links them and handed out
+//! `DisconnectEx` ([EX-2], [EX-4]), exported directly as windows-sys links them and handed out
 //! by `WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER)` as real callers look them up.
 //!
 //! This module only translates: the operations are decided in the core
 //! (`Machine::ex_2`, `Machine::ex_4_disconnect`), and the output buffer's layout that
 //! `GetAcceptExSockaddrs` reads is the core's `AddressOffsets`.
+//!
+//! [EX-2]: crate::rules#ex-2
+//! [EX-4]: crate::rules#ex-4
 #![allow(non_snake_case, non_camel_case_types)]
 
 use core::ffi::c_void;
@@ -51,7 +54,7 @@ pub type LPFN_GETACCEPTEXSOCKADDRS = Option<
 pub type LPFN_DISCONNECTEX =
     Option<unsafe extern "system-unwind" fn(SOCKET, *mut OVERLAPPED, u32, u32) -> BOOL>;
 
-/// `AcceptEx` (SPEC EX-2): the next connection of the listening socket `slistensocket`
+/// `AcceptEx` (SPEC [EX-2]): the next connection of the listening socket `slistensocket`
 /// becomes `sacceptsocket`'s (a fresh TCP socket the caller created), as an overlapped
 /// operation of the listener, whose completion key its completion-port packet carries.
 /// `lpOutputBuffer` receives the first `dwReceiveDataLength` bytes of data (0: complete as
@@ -112,6 +115,8 @@ pub type LPFN_DISCONNECTEX =
 /// # Safety
 /// `lpOutputBuffer` holds the three lengths' sum of bytes and, like the `OVERLAPPED`, stays
 /// valid until the operation completed.
+///
+/// [EX-2]: crate::rules#ex-2
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "system-unwind" fn AcceptEx(
     slistensocket: SOCKET,
@@ -155,7 +160,7 @@ pub unsafe extern "system-unwind" fn AcceptEx(
     }
 }
 
-/// `GetAcceptExSockaddrs` (SPEC EX-2): the local and remote addresses in an output buffer
+/// `GetAcceptExSockaddrs` (SPEC [EX-2]): the local and remote addresses in an output buffer
 /// that [`AcceptEx`] filled, given the same three lengths. Each pointer points into the
 /// buffer; each length is the address's size (16). With a local room of 0 the local pointer
 /// and length are left as they were (win). Any of the four out-pointers may be NULL. Not a
@@ -207,6 +212,8 @@ pub unsafe extern "system-unwind" fn AcceptEx(
 /// # Safety
 /// `lpOutputBuffer` holds the three lengths' sum of bytes as `AcceptEx` filled them; the
 /// out-pointers are NULL or valid.
+///
+/// [EX-2]: crate::rules#ex-2
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "system-unwind" fn GetAcceptExSockaddrs(
     lpoutputbuffer: *const c_void,
@@ -242,7 +249,7 @@ pub unsafe extern "system-unwind" fn GetAcceptExSockaddrs(
     give(at.remote, remotesockaddr, remotesockaddrlength);
 }
 
-/// `DisconnectEx` (SPEC EX-4): closes the connection of `s` gracefully, as
+/// `DisconnectEx` (SPEC [EX-4]): closes the connection of `s` gracefully, as
 /// `shutdown(SD_SEND)` does, and completes when the close has: with an `OVERLAPPED` it
 /// returns FALSE with `WSA_IO_PENDING` and completes with 0 bytes; with NULL it returns TRUE
 /// once done. `dwFlags` is 0 or `TF_REUSE_SOCKET` (then the socket is fresh afterwards, for
@@ -283,6 +290,8 @@ pub unsafe extern "system-unwind" fn GetAcceptExSockaddrs(
 ///
 /// # Safety
 /// The `OVERLAPPED` is NULL or stays valid until the operation completed.
+///
+/// [EX-4]: crate::rules#ex-4
 pub unsafe extern "system-unwind" fn DisconnectEx(
     s: SOCKET,
     lpoverlapped: *mut OVERLAPPED,

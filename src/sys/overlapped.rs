@@ -89,7 +89,9 @@ impl Sink for OpMemory {
     }
 }
 
-/// A completion routine as the core keeps it (OV-4): calls `f` with its `OVERLAPPED`.
+/// A completion routine as the core keeps it ([OV-4]): calls `f` with its `OVERLAPPED`.
+///
+/// [OV-4]: crate::rules#ov-4
 fn routine(
     f: unsafe extern "system" fn(u32, u32, *mut OVERLAPPED, u32),
     overlapped: *mut OVERLAPPED,
@@ -102,11 +104,13 @@ fn routine(
     }))
 }
 
-/// The operation of an overlapped call that writes no buffers when it completes (EX-1:
+/// The operation of an overlapped call that writes no buffers when it completes ([EX-1]:
 /// `WSAIoctl`): only the status into `*overlapped`, `hEvent` and `routine` as passed.
 ///
 /// # Safety
 /// `overlapped` is a valid `OVERLAPPED` that stays valid until the operation completed.
+///
+/// [EX-1]: crate::rules#ex-1
 pub(super) unsafe fn status_only(
     kind: OpKind,
     overlapped: *mut OVERLAPPED,
@@ -294,11 +298,13 @@ unsafe fn send_gathered(
     }
 }
 
-/// An overlapped `WSARecvMsg` (EX-5): `WSARecvFrom` into the message's buffers and address,
+/// An overlapped `WSARecvMsg` ([EX-5]): `WSARecvFrom` into the message's buffers and address,
 /// and at completion its control data and flags into the `WSAMSG`.
 ///
 /// # Safety
 /// `m` is a valid `WSAMSG` whose buffers, like the `OVERLAPPED`, stay valid until completion.
+///
+/// [EX-5]: crate::rules#ex-5
 pub(super) unsafe fn recv_msg_overlapped(
     s: SOCKET,
     m: *mut super::WSAMSG,
@@ -384,9 +390,9 @@ unsafe fn recv_scattered(
 }
 
 /// `WSASend`: with an `OVERLAPPED` on an overlapped socket, returns 0 when the send completed
-/// at once or `SOCKET_ERROR`/`WSA_IO_PENDING`; completion sets `hEvent` (OV-3), or queues the
-/// completion routine to this thread for its next alertable wait (OV-4), and posts to the
-/// socket's completion port (OV-6). Without one, it is a blocking `send`.
+/// at once or `SOCKET_ERROR`/`WSA_IO_PENDING`; completion sets `hEvent` ([OV-3]), or queues the
+/// completion routine to this thread for its next alertable wait ([OV-4]), and posts to the
+/// socket's completion port ([OV-6]). Without one, it is a blocking `send`.
 ///
 /// ```
 /// use ws2sim::sys::*;
@@ -413,8 +419,13 @@ unsafe fn recv_scattered(
 /// The service provider interface takes a send's bytes as one slice, not Windows' `WSABUF`
 /// array. An overlapped send is read from its buffers only once it is accepted, and a
 /// non-overlapped one with one buffer is passed as it is, so a datagram over the limit fails
-/// `WSAEMSGSIZE` (OP-7) before any byte is copied. A non-overlapped send with several buffers
+/// `WSAEMSGSIZE` ([OP-7]) before any byte is copied. A non-overlapped send with several buffers
 /// gathers them first: the outcome is the same, only the copy is made.
+///
+/// [OV-3]: crate::rules#ov-3
+/// [OV-4]: crate::rules#ov-4
+/// [OV-6]: crate::rules#ov-6
+/// [OP-7]: crate::rules#op-7
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn WSASend(
     s: SOCKET,
@@ -517,9 +528,9 @@ pub unsafe fn WSASendTo(
 }
 
 /// `WSARecv`: with an `OVERLAPPED`, returns 0 when data was there at once or
-/// `SOCKET_ERROR`/`WSA_IO_PENDING`; buffers of one socket are filled in posting order (OV-7).
+/// `SOCKET_ERROR`/`WSA_IO_PENDING`; buffers of one socket are filled in posting order ([OV-7]).
 /// Completion as for [`WSASend`]: with a completion routine, the routine is queued to this
-/// thread and runs in its next alertable wait (OV-4); otherwise `hEvent` is set. Without an
+/// thread and runs in its next alertable wait ([OV-4]); otherwise `hEvent` is set. Without an
 /// `OVERLAPPED`, it is a blocking `recv`.
 ///
 /// # Divergence
@@ -557,6 +568,9 @@ pub unsafe fn WSASendTo(
 ///     WSACleanup();
 /// });
 /// ```
+///
+/// [OV-7]: crate::rules#ov-7
+/// [OV-4]: crate::rules#ov-4
 #[allow(clippy::too_many_arguments)]
 pub unsafe fn WSARecv(
     s: SOCKET,
@@ -654,7 +668,7 @@ pub unsafe fn WSARecvFrom(
     )
 }
 
-/// `WSAGetOverlappedResult` (OV-5): the answer comes from the record itself (`Internal`,
+/// `WSAGetOverlappedResult` ([OV-5]): the answer comes from the record itself (`Internal`,
 /// `InternalHigh`), so it works on any record, one the caller filled in included: TRUE with
 /// `InternalHigh` bytes for `STATUS_SUCCESS`; FALSE with `WSA_IO_INCOMPLETE` for
 /// `STATUS_PENDING` when `fWait` is FALSE; FALSE with the error of any other status
@@ -694,6 +708,8 @@ pub unsafe fn WSARecvFrom(
 ///     WSACleanup();
 /// });
 /// ```
+///
+/// [OV-5]: crate::rules#ov-5
 pub unsafe fn WSAGetOverlappedResult(
     s: SOCKET,
     lpoverlapped: *const OVERLAPPED,
@@ -721,7 +737,7 @@ pub unsafe fn WSAGetOverlappedResult(
     }
 }
 
-/// kernel32 `GetOverlappedResult` on a socket handle: EX-7. It reads the record itself
+/// kernel32 `GetOverlappedResult` on a socket handle: [EX-7]. It reads the record itself
 /// (`Internal`, `InternalHigh`), so it answers for any record, and sets Win32 codes as last
 /// error (`ERROR_IO_INCOMPLETE` 996, `ERROR_OPERATION_ABORTED` 995, `ERROR_NETNAME_DELETED`
 /// 64 after a peer's reset, `ERROR_INVALID_HANDLE` 6). It needs no `WSAStartup`.
@@ -750,6 +766,8 @@ pub unsafe fn WSAGetOverlappedResult(
 ///     WSACleanup();
 /// });
 /// ```
+///
+/// [EX-7]: crate::rules#ex-7
 pub unsafe fn GetOverlappedResult(
     hfile: HANDLE,
     lpoverlapped: *const OVERLAPPED,
@@ -777,8 +795,8 @@ pub unsafe fn GetOverlappedResult(
 /// `CreateIoCompletionPort`: a new port (`FileHandle` `INVALID_HANDLE_VALUE`), or associates
 /// a socket with `ExistingCompletionPort` (or a new port) under `CompletionKey`. NULL on
 /// failure. Completion ports need no WSAStartup (they are kernel objects). Every operation
-/// that completes on an associated socket posts one packet (OV-6), except those the final
-/// cleanup aborts (CL-5).
+/// that completes on an associated socket posts one packet ([OV-6]), except those the final
+/// cleanup aborts ([CL-5]).
 ///
 /// ```
 /// use ws2sim::sys::*;
@@ -809,6 +827,9 @@ pub unsafe fn GetOverlappedResult(
 /// # Divergence
 /// An operation with a completion routine on an associated socket posts its packet too (the
 /// routine also runs); its `hEvent` is left alone, as the routine makes it the caller's.
+///
+/// [OV-6]: crate::rules#ov-6
+/// [CL-5]: crate::rules#cl-5
 pub unsafe fn CreateIoCompletionPort(
     filehandle: HANDLE,
     existingcompletionport: HANDLE,
@@ -830,7 +851,7 @@ pub unsafe fn CreateIoCompletionPort(
     }
 }
 
-/// `GetQueuedCompletionStatus` (OV-6): the oldest packet of the port, waiting up to
+/// `GetQueuedCompletionStatus` ([OV-6]): the oldest packet of the port, waiting up to
 /// `dwmilliseconds` of virtual time (`INFINITE`: no limit). TRUE for a successful operation;
 /// FALSE with `*lpoverlapped` set and the operation's error for a failed one; FALSE with
 /// `*lpoverlapped` NULL and `WAIT_TIMEOUT` on timeout.
@@ -873,6 +894,8 @@ pub unsafe fn CreateIoCompletionPort(
 ///     CloseHandle(port);
 /// });
 /// ```
+///
+/// [OV-6]: crate::rules#ov-6
 pub unsafe fn GetQueuedCompletionStatus(
     completionport: HANDLE,
     lpnumberofbytestransferred: *mut u32,
@@ -917,7 +940,7 @@ pub enum OverlappedStatus {
 }
 
 /// Reads an `OVERLAPPED` record's `Internal`/`InternalHigh` as ws2sim and Windows write them
-/// (NTSTATUS values), e.g. to check that the final cleanup left WSA_OPERATION_ABORTED (CL-5).
+/// (NTSTATUS values), e.g. to check that the final cleanup left WSA_OPERATION_ABORTED ([CL-5]).
 ///
 /// ```
 /// use std::net::SocketAddrV4;
@@ -949,6 +972,8 @@ pub enum OverlappedStatus {
 ///     assert_eq!(overlapped_status(&second), aborted);
 /// });
 /// ```
+///
+/// [CL-5]: crate::rules#cl-5
 pub fn overlapped_status(ov: &OVERLAPPED) -> OverlappedStatus {
     use crate::core::overlapped::{error_of_ntstatus, status};
     if ov.Internal == status::PENDING {

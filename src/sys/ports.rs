@@ -1,10 +1,12 @@
 //! kernel32's completion-port batch and user packets, cancellation and
-//! `GetOverlappedResultEx` (EX-7), with windows-sys' names, types and module places
+//! `GetOverlappedResultEx` ([EX-7]), with windows-sys' names, types and module places
 //! (`Win32::System::IO`).
 //!
 //! This module only translates: the calls are decided in the core (`Machine::ex_7`). Failures
 //! set kernel32's codes (`ERROR_INVALID_HANDLE`, `ERROR_INVALID_PARAMETER`, `WAIT_TIMEOUT`,
 //! `ERROR_IO_INCOMPLETE`, `ERROR_NOT_FOUND`, `WAIT_IO_COMPLETION`), read with `GetLastError`.
+//!
+//! [EX-7]: crate::rules#ex-7
 #![allow(non_snake_case, non_camel_case_types)]
 
 use std::time::Duration;
@@ -48,7 +50,9 @@ fn timeout_of(ms: u32) -> Option<Duration> {
     (ms != WSA_INFINITE).then(|| Duration::from_millis(u64::from(ms)))
 }
 
-/// FALSE with `WAIT_IO_COMPLETION` after an alertable wait ran APCs (OV-4), else `r`'s.
+/// FALSE with `WAIT_IO_COMPLETION` after an alertable wait ran APCs ([OV-4]), else `r`'s.
+///
+/// [OV-4]: crate::rules#ov-4
 unsafe fn alerted(r: &Result<Reply, crate::WsaError>) -> bool {
     if let Ok(Reply::Alerted) = r {
         SetLastError(WAIT_IO_COMPLETION);
@@ -57,7 +61,7 @@ unsafe fn alerted(r: &Result<Reply, crate::WsaError>) -> bool {
     false
 }
 
-/// `GetQueuedCompletionStatusEx` (SPEC EX-7): up to `ulCount` packets of the port at once,
+/// `GetQueuedCompletionStatusEx` (SPEC [EX-7]): up to `ulCount` packets of the port at once,
 /// oldest first, into `lpCompletionPortEntries`; `*ulNumEntriesRemoved` says how many. A
 /// failed operation's packet comes back with TRUE too, its status in `Internal`. With none
 /// queued it waits up to `dwMilliseconds` of virtual time (`INFINITE`: no limit): then FALSE,
@@ -86,6 +90,8 @@ unsafe fn alerted(r: &Result<Reply, crate::WsaError>) -> bool {
 ///
 /// # Safety
 /// `lpCompletionPortEntries` holds `ulCount` entries; `ulNumEntriesRemoved` is valid or NULL.
+///
+/// [EX-7]: crate::rules#ex-7
 pub unsafe fn GetQueuedCompletionStatusEx(
     completionport: HANDLE,
     lpcompletionportentries: *mut OVERLAPPED_ENTRY,
@@ -127,7 +133,7 @@ pub unsafe fn GetQueuedCompletionStatusEx(
     TRUE
 }
 
-/// `PostQueuedCompletionStatus` (SPEC EX-7): queues a packet of the caller's own (`bytes`,
+/// `PostQueuedCompletionStatus` (SPEC [EX-7]): queues a packet of the caller's own (`bytes`,
 /// `key`, `lpOverlapped` as given) after the port's others; `GetQueuedCompletionStatus(Ex)`
 /// returns it as a success. The `OVERLAPPED` is not read. An unknown port:
 /// `ERROR_INVALID_HANDLE`. A worker pool's usual shutdown signal (see
@@ -169,6 +175,8 @@ pub unsafe fn GetQueuedCompletionStatusEx(
 ///
 /// # Safety
 /// Nothing is dereferenced.
+///
+/// [EX-7]: crate::rules#ex-7
 pub unsafe fn PostQueuedCompletionStatus(
     completionport: HANDLE,
     dwnumberofbytestransferred: u32,
@@ -188,7 +196,7 @@ pub unsafe fn PostQueuedCompletionStatus(
     BOOL::from(r.is_ok())
 }
 
-/// `CancelIo` (SPEC EX-7): cancels the pending operations the calling thread started on the
+/// `CancelIo` (SPEC [EX-7]): cancels the pending operations the calling thread started on the
 /// socket; each completes with `ERROR_OPERATION_ABORTED` (`WSA_OPERATION_ABORTED`) through its
 /// completion action (event, routine, completion packet). TRUE even with nothing to cancel;
 /// FALSE, `ERROR_INVALID_HANDLE` for a handle that is no socket.
@@ -227,6 +235,8 @@ pub unsafe fn PostQueuedCompletionStatus(
 ///
 /// # Safety
 /// Nothing is dereferenced.
+///
+/// [EX-7]: crate::rules#ex-7
 pub unsafe fn CancelIo(hfile: HANDLE) -> BOOL {
     let r = call(IoCall::Cancel {
         s: Socket::from_raw(hfile as usize),
@@ -235,7 +245,7 @@ pub unsafe fn CancelIo(hfile: HANDLE) -> BOOL {
     BOOL::from(r.is_ok())
 }
 
-/// `CancelIoEx` (SPEC EX-7): cancels the operation of `lpOverlapped` on the socket, or with
+/// `CancelIoEx` (SPEC [EX-7]): cancels the operation of `lpOverlapped` on the socket, or with
 /// NULL every pending operation on it, whichever thread started it; each completes with
 /// `ERROR_OPERATION_ABORTED` through its completion action. Nothing to cancel: FALSE,
 /// `ERROR_NOT_FOUND`; a handle that is no socket: `ERROR_INVALID_HANDLE`.
@@ -267,6 +277,8 @@ pub unsafe fn CancelIo(hfile: HANDLE) -> BOOL {
 ///
 /// # Safety
 /// Nothing is dereferenced.
+///
+/// [EX-7]: crate::rules#ex-7
 pub unsafe fn CancelIoEx(hfile: HANDLE, lpoverlapped: *const OVERLAPPED) -> BOOL {
     let which = if lpoverlapped.is_null() {
         Cancel::All
@@ -280,7 +292,7 @@ pub unsafe fn CancelIoEx(hfile: HANDLE, lpoverlapped: *const OVERLAPPED) -> BOOL
     BOOL::from(r.is_ok())
 }
 
-/// `GetOverlappedResultEx` (SPEC EX-7): [`GetOverlappedResult`](super::GetOverlappedResult)
+/// `GetOverlappedResultEx` (SPEC [EX-7]): [`GetOverlappedResult`](super::GetOverlappedResult)
 /// that waits at most `dwMilliseconds` of virtual time for a pending operation (0: not at all,
 /// `ERROR_IO_INCOMPLETE`; `INFINITE`: for ever), then fails `WAIT_TIMEOUT`; with
 /// `bAlertable`, APCs and completion routines run during the wait, which then fails
@@ -323,6 +335,8 @@ pub unsafe fn CancelIoEx(hfile: HANDLE, lpoverlapped: *const OVERLAPPED) -> BOOL
 ///
 /// # Safety
 /// `lpOverlapped` is valid or NULL and stays valid during the call; the count pointer too.
+///
+/// [EX-7]: crate::rules#ex-7
 pub unsafe fn GetOverlappedResultEx(
     hfile: HANDLE,
     lpoverlapped: *const OVERLAPPED,

@@ -55,7 +55,7 @@ pub unsafe fn WSAIsBlocking() -> BOOL {
     }
 }
 
-/// `WSACancelBlockingCall` (CL-13): removed in Winsock 2 (`WSAEOPNOTSUPP`); under 1.1 it
+/// `WSACancelBlockingCall` ([CL-13]): removed in Winsock 2 (`WSAEOPNOTSUPP`); under 1.1 it
 /// cancels the thread's blocking call, which then fails `WSAEINTR`.
 ///
 /// ```
@@ -91,11 +91,13 @@ pub unsafe fn WSAIsBlocking() -> BOOL {
 ///     assert_eq!(WSACleanup(), 0);
 /// });
 /// ```
+///
+/// [CL-13]: crate::rules#cl-13
 pub unsafe fn WSACancelBlockingCall() -> i32 {
     status(call(ProcessCall::CancelBlocking))
 }
 
-/// `WSASetBlockingHook` (TH-5, Winsock 1.1 only): the hook runs while the thread's blocking
+/// `WSASetBlockingHook` ([TH-5], Winsock 1.1 only): the hook runs while the thread's blocking
 /// calls wait; returns the previous hook (NULL: the default), or NULL on failure.
 ///
 /// ```
@@ -138,6 +140,8 @@ pub unsafe fn WSACancelBlockingCall() -> i32 {
 ///     assert_eq!(WSACleanup(), 0);
 /// });
 /// ```
+///
+/// [TH-5]: crate::rules#th-5
 pub unsafe fn WSASetBlockingHook(lpblockfunc: FARPROC) -> FARPROC {
     let hook = lpblockfunc.map(|f| Hook {
         id: f as usize,
@@ -156,7 +160,7 @@ pub unsafe fn WSASetBlockingHook(lpblockfunc: FARPROC) -> FARPROC {
     }
 }
 
-/// `WSAUnhookBlockingHook` (TH-5): back to the default hook.
+/// `WSAUnhookBlockingHook` ([TH-5]): back to the default hook.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicU32, Ordering};
@@ -194,6 +198,8 @@ pub unsafe fn WSASetBlockingHook(lpblockfunc: FARPROC) -> FARPROC {
 ///     assert_eq!(WSACleanup(), 0);
 /// });
 /// ```
+///
+/// [TH-5]: crate::rules#th-5
 pub unsafe fn WSAUnhookBlockingHook() -> i32 {
     status(call(ProcessCall::SetBlockingHook(HookChange::Unhook)))
 }

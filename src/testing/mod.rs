@@ -34,11 +34,15 @@
 //! }
 //! ```
 //!
-//! [`check_invariants`] checks what every run must keep (OV-2, CL-8, CS-1, no diagnostics);
+//! [`check_invariants`] checks what every run must keep ([OV-2], [CL-8], [CS-1], no diagnostics);
 //! call it at the end of each seed.
 //!
 //! This module does not generate programs or check a reference model; it runs what the test
 //! does, under many schedules.
+//!
+//! [OV-2]: crate::rules#ov-2
+//! [CL-8]: crate::rules#cl-8
+//! [CS-1]: crate::rules#cs-1
 
 mod invariants;
 pub(crate) mod quiet;
