@@ -373,3 +373,89 @@ fn ov_2_check_invariants_balances_every_way_an_operation_ends() {
     assert_eq!(check_invariants(&sim), Ok(()));
     assert_eq!(other.live_resources(), 0);
 }
+
+/// CS-6 under the two profiles: a pending receive on a connected stream, then closesocket;
+/// its completion packet says ERROR_OPERATION_ABORTED (Documented) or
+/// ERROR_CONNECTION_ABORTED (Windows).
+fn receive_then_close(sim: &Sim) {
+    use ws2sim::sys::*;
+    sim.localhost().process("app").run(|| unsafe {
+        let mut d: WSADATA = std::mem::zeroed();
+        assert_eq!(WSAStartup(0x0202, &mut d), 0);
+        let at = SOCKADDR_IN {
+            sin_family: AF_INET,
+            sin_port: 7800u16.to_be(),
+            sin_addr: IN_ADDR {
+                S_un: IN_ADDR_0 {
+                    S_addr: u32::from_ne_bytes([127, 0, 0, 1]),
+                },
+            },
+            sin_zero: [0; 8],
+        };
+        let addr = (&at as *const SOCKADDR_IN).cast();
+        let l = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
+        assert_eq!((bind(l, addr, 16), listen(l, 1)), (0, 0));
+        let c = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
+        assert_eq!(connect(c, addr, 16), 0);
+        let a = accept(l, std::ptr::null_mut(), std::ptr::null_mut());
+        let port = CreateIoCompletionPort(a as HANDLE, std::ptr::null_mut(), 7, 0);
+        let mut buf = [0u8; 8];
+        let b = WSABUF {
+            len: 8,
+            buf: buf.as_mut_ptr(),
+        };
+        let mut ov: OVERLAPPED = std::mem::zeroed();
+        let mut flags = 0u32;
+        let r = WSARecv(a, &b, 1, std::ptr::null_mut(), &mut flags, &mut ov, None);
+        assert_eq!((r, WSAGetLastError()), (SOCKET_ERROR, WSA_IO_PENDING));
+        assert_eq!(closesocket(a), 0);
+        let mut n = 0u32;
+        // The aborted operation's packet, with its error.
+        let (mut key, mut done) = (0usize, std::ptr::null_mut());
+        GetQueuedCompletionStatus(port, &mut n, &mut key, &mut done, 0);
+        WSACleanup();
+    });
+}
+
+#[test]
+fn differential_runs_report_the_first_call_the_configurations_disagree_on() {
+    use ws2sim::testing::{differential, first_divergence};
+    use ws2sim::Profile;
+    let d = differential(
+        Sim::builder().profile(Profile::Documented),
+        Sim::builder().profile(Profile::Windows),
+        0..3,
+        receive_then_close,
+    )
+    .unwrap_err();
+    assert_eq!(d.seed, 0);
+    let (a, b) = (d.a.clone().unwrap(), d.b.clone().unwrap());
+    assert_eq!(
+        a,
+        "thread 1 GetQueuedCompletionStatus(0x1000000, 0) = FALSE (WSA_OPERATION_ABORTED, key 0x7)"
+    );
+    assert_eq!(
+        b,
+        "thread 1 GetQueuedCompletionStatus(0x1000000, 0) = FALSE (WSAECONNABORTED, key 0x7)"
+    );
+    assert!(d
+        .to_string()
+        .starts_with("ws2sim: seed 0: the runs differ at the application's call"));
+    // The same configuration twice: nothing differs.
+    let same = differential(Sim::builder(), Sim::builder(), 0..3, receive_then_close);
+    assert_eq!(same, Ok(()));
+    // A run that stops early differs where the other goes on.
+    let short = Sim::new();
+    short
+        .localhost()
+        .process("app")
+        .run(|| api::startup(Version::V2_2).unwrap());
+    let long = Sim::new();
+    long.localhost().process("app").run(|| {
+        api::startup(Version::V2_2).unwrap();
+        api::cleanup().unwrap();
+    });
+    let d = first_divergence(0, &short.trace(), &long.trace()).unwrap();
+    assert_eq!((d.index, d.a.as_deref()), (1, None));
+    assert!(d.b.unwrap().contains("WSACleanup() = 0"));
+}

@@ -35,7 +35,9 @@
 //! ```
 //!
 //! [`check_invariants`] checks what every run must keep ([OV-2], [CL-8], [CS-1], no diagnostics);
-//! call it at the end of each seed.
+//! call it at the end of each seed. [`differential`] runs a test under two configurations
+//! (profiles, providers, schedulers) and reports the first call whose result the application
+//! saw differently.
 //!
 //! This module does not generate programs or check a reference model; it runs what the test
 //! does, under many schedules.
@@ -44,11 +46,13 @@
 //! [CL-8]: crate::rules#cl-8
 //! [CS-1]: crate::rules#cs-1
 
+mod differential;
 mod invariants;
 pub(crate) mod quiet;
 mod seeds;
 mod sweep;
 
+pub use differential::{differential, first_divergence, Divergence};
 pub use invariants::{check_invariants, Violation};
 
 pub use seeds::{Seeds, SeedsError, SEEDS_ENV};
