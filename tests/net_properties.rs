@@ -747,6 +747,20 @@ impl Conn {
     }
 }
 
+/// CL-7's byte books and the other invariants of `testing::check_invariants` hold
+/// (diagnostics aside).
+fn kept_invariants(sim: &Sim) -> Result<(), TestCaseError> {
+    if let Err(v) = ws2sim::testing::check_invariants(sim) {
+        use ws2sim::Rule::{Cl7, Cl8, Cs1, Ov2};
+        let broken: Vec<_> = v
+            .iter()
+            .filter(|v| matches!(v.rule, Ov2 | Cl7 | Cl8 | Cs1))
+            .collect();
+        prop_assert!(broken.is_empty(), "{:?}", broken);
+    }
+    Ok(())
+}
+
 /// Runs `ops` on a fresh connection, then [`Conn::finish`].
 fn interleave(cfg: &NetCfg, ops: &[Op]) -> Result<Conn, TestCaseError> {
     let mut conn = Conn {
@@ -757,8 +771,10 @@ fn interleave(cfg: &NetCfg, ops: &[Op]) -> Result<Conn, TestCaseError> {
     };
     for op in ops {
         conn.step(op)?;
+        kept_invariants(&conn.pair.sim)?;
     }
     conn.finish()?;
+    kept_invariants(&conn.pair.sim)?;
     Ok(conn)
 }
 
@@ -787,6 +803,7 @@ proptest! {
         prop_assert_eq!(pair.sim.lost_bytes(), 0);
         let (_, losses) = loss_report(&pair.sim);
         prop_assert!(losses.is_empty(), "DataLoss events: {:?}", losses);
+        kept_invariants(&pair.sim)?;
     }
 
     /// CL-7: send, closesocket, WSACleanup and exit while data is still queued (the server
@@ -842,6 +859,7 @@ proptest! {
                 prop_assert!(losses.is_empty(), "DataLoss events: {:?}", losses);
             }
         }
+        kept_invariants(&pair.sim)?;
     }
 
     /// SD-12, SD-1, SD-10, CS-1..CS-5: random sends, receives, shutdowns, WSASendDisconnects,

@@ -3070,7 +3070,7 @@ fn execute(case: &Case) -> Result<String, TestCaseError> {
         if let Err(v) = ws2sim::testing::check_invariants(&sim) {
             let broken: Vec<_> = v
                 .iter()
-                .filter(|v| matches!(v.rule, Rule::Ov2 | Rule::Cl8 | Rule::Cs1))
+                .filter(|v| matches!(v.rule, Rule::Ov2 | Rule::Cl7 | Rule::Cl8 | Rule::Cs1))
                 .collect();
             prop_assert!(broken.is_empty(), "step {} {:?}: {:?}", i, step, broken);
         }

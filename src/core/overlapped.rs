@@ -609,7 +609,7 @@ impl Machine {
             // the operation is accepted); the send completes once they fit the send buffer.
             let (data, to) = (data.take(), *to);
             if stream {
-                self.transport.ep_mut(ep_id).send_q.extend(&data);
+                self.transport.queue_stream(ep_id, &data);
                 self.transport.pump(self.now, ep_id);
             } else {
                 let dest = to

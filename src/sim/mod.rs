@@ -246,6 +246,8 @@ pub(crate) struct InvariantFacts {
     pub(crate) pending: usize,
     /// Per process, by id from 1: name, startup count, live resources.
     pub(crate) processes: Vec<(String, u32, usize)>,
+    /// Stream bytes queued, read, lost and held (CL-7).
+    pub(crate) stream: (u64, u64, u64, u64),
 }
 
 /// What every handle of one simulation shares.
@@ -936,6 +938,7 @@ impl Sim {
             books,
             pending,
             processes,
+            stream: state.world.transport.stream_books(),
         }
     }
 

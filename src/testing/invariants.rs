@@ -27,6 +27,9 @@ impl fmt::Display for Violation {
 ///
 /// - [OV-2]: every overlapped operation that started (returned 0 or `WSA_IO_PENDING`) has
 ///   completed once, was forgotten with its exited process, or is still pending;
+/// - [CL-7]: every stream byte an application sent reached the peer (read by its
+///   application, or still unread when it closed that socket), was counted as lost
+///   ([`Sim::lost_bytes`](crate::Sim::lost_bytes)), or is still queued or on the wire;
 /// - [CL-8]: a process with no `WSAStartup` in force holds no resources
 ///   ([`Process::live_resources`](crate::Process::live_resources) is 0);
 /// - [CS-1]: no socket handle was handed out twice in a process (read from the trace, so
@@ -35,7 +38,8 @@ impl fmt::Display for Violation {
 ///   an APC inside a blocking call, a provider breaking the SPI contract) is a violation of
 ///   the rule it names.
 ///
-/// Byte accounting (sent = received + lost) is not checked yet.
+/// Bytes a layered provider holds in the process are its own (SP-7 counts the ones it
+/// loses); datagrams are not counted (a datagram to no socket is dropped silently).
 ///
 /// ```
 /// use ws2sim::testing::check_invariants;
@@ -59,6 +63,7 @@ impl fmt::Display for Violation {
 /// Every violation found, in the order above.
 ///
 /// [OV-2]: crate::rules#ov-2
+/// [CL-7]: crate::rules#cl-7
 /// [CL-8]: crate::rules#cl-8
 /// [CS-1]: crate::rules#cs-1
 pub fn check_invariants(sim: &Sim) -> Result<(), Vec<Violation>> {
@@ -72,6 +77,16 @@ pub fn check_invariants(sim: &Sim) -> Result<(), Vec<Violation>> {
                 "{} operations started, but {} completed, {} were forgotten with their \
                  process and {} are pending",
                 b.started, b.completed, b.forgotten, facts.pending
+            ),
+        });
+    }
+    let (queued, read, lost, held) = facts.stream;
+    if queued != read + lost + held {
+        found.push(Violation {
+            rule: Rule::Cl7,
+            message: format!(
+                "{queued} stream bytes were sent, but {read} reached the peer, {lost} were lost \
+                 and {held} are still queued or on the wire"
             ),
         });
     }

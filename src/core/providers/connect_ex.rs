@@ -108,7 +108,7 @@ impl Machine {
             Phase::Connecting => return None,
             Phase::Failed(e) => Err(e),
             Phase::Connected { .. } => {
-                self.transport.ep_mut(ep_id).send_q.extend(data);
+                self.transport.queue_stream(ep_id, data);
                 self.transport.pump(self.now, ep_id);
                 Ok(data.len() as u32)
             }

@@ -402,7 +402,7 @@ impl Machine {
         } else {
             n
         };
-        ep.send_q.extend(&data[..taken]);
+        self.transport.queue_stream(i.ep, &data[..taken]);
         self.transport.pump(self.now, i.ep);
         let ep = self.transport.ep(i.ep);
         if i.nonblocking || ep.send_q.len() <= ep.sndbuf {

@@ -193,6 +193,13 @@ pub struct Transport {
     links: BTreeMap<(HostId, HostId), Duration>,
     losses: Vec<Loss>,
     lost_total: u64,
+    /// CL-7's stream books: bytes applications queued to send, bytes they read, and the
+    /// losses of bytes a process held outside the transport (SP-7), which never entered it.
+    stream_queued: u64,
+    stream_read: u64,
+    lost_outside: u64,
+    /// Bytes received but never read, dropped with their endpoint when its socket closed.
+    unread_dropped: u64,
     /// Every endpoint lifecycle change since the log was last drained.
     transitions: Vec<Transition>,
     /// Every packet put on the wire since the log was last drained.
@@ -262,6 +269,37 @@ impl Transport {
     /// Every byte lost so far (CL-7).
     pub fn lost_total(&self) -> u64 {
         self.lost_total
+    }
+
+    /// Queues stream bytes an application sends on `e`: the one way bytes enter a
+    /// connection (send, an overlapped send, ConnectEx's first data).
+    pub fn queue_stream(&mut self, e: EndpointId, data: &[u8]) {
+        self.ep_mut(e).send_q.extend(data);
+        self.stream_queued += data.len() as u64;
+    }
+
+    /// CL-7's books for stream bytes: `(queued, read, lost, held)`, where every byte an
+    /// application queued was read by the peer's application, lost (and counted), or is
+    /// still held: in a send queue, on the wire, or in a receive queue. Bytes received but
+    /// never read when the receiving socket closed count as read (the application had them
+    /// and closed). `queued = read + lost + held` always.
+    pub fn stream_books(&self) -> (u64, u64, u64, u64) {
+        let queued_here: u64 = self
+            .endpoints
+            .iter()
+            .map(|(_, ep)| (ep.send_q.len() + ep.recv_q.len()) as u64)
+            .sum();
+        let on_wire: u64 = self
+            .wire
+            .values()
+            .map(|w| match &w.packet {
+                Packet::Data(b) => b.len() as u64,
+                _ => 0,
+            })
+            .sum();
+        let lost = self.lost_total - self.lost_outside;
+        let read = self.stream_read + self.unread_dropped;
+        (self.stream_queued, read, lost, queued_here + on_wire)
     }
 
     /// The losses recorded since the last call, for the trace.
@@ -608,7 +646,9 @@ impl Transport {
         }
         if !peek {
             ep.recv_q.drain(..n);
-            if let Some(peer) = ep.peer {
+            let peer = ep.peer;
+            self.stream_read += n as u64;
+            if let Some(peer) = peer {
                 self.pump(now, peer);
             }
         }
@@ -701,6 +741,7 @@ impl Transport {
             socket: None,
             peer: None,
         };
+        self.lost_outside += bytes as u64;
         self.lose_as(owner, bytes, rule, why);
     }
 
@@ -766,6 +807,7 @@ impl Transport {
             };
         if done {
             let ep = self.endpoints.remove(e).expect("checked above");
+            self.unread_dropped += ep.recv_q.len() as u64;
             self.transitions.push(ep.transition(e, Change::Removed));
             if let Some(local) = ep.local {
                 let key = (ep.host, ep.proto, local.port());
