@@ -1,4 +1,5 @@
-//! The testing kit: run a test over many seeds and learn which one fails.
+//! The testing kit: run a test over many seeds and learn which one fails. The
+//! [`guide`] walks through it with a small echo server.
 //!
 //! A simulation is deterministic: one seed, one schedule of its simulated threads, one
 //! trace. A race in the code under test shows under some schedules only, so a test should
@@ -47,6 +48,7 @@
 //! [CS-1]: crate::rules#cs-1
 
 mod differential;
+pub mod guide;
 mod invariants;
 pub(crate) mod quiet;
 mod seeds;
