@@ -459,3 +459,77 @@ fn differential_runs_report_the_first_call_the_configurations_disagree_on() {
     assert_eq!((d.index, d.a.as_deref()), (1, None));
     assert!(d.b.unwrap().contains("WSACleanup() = 0"));
 }
+
+mod transparency_check {
+    use super::*;
+    use ws2sim::spi::{
+        Negotiated, Provider, ProviderInfo, Request, Response, Spi, Stop, TCP_ENTRY,
+    };
+    use ws2sim::testing::{transparency, Entries};
+    use ws2sim::{Guid, WsaError};
+
+    /// Passes every call down (the trait's defaults), or, `drop_sends`, fails every send.
+    #[derive(Clone)]
+    struct Layer {
+        drop_sends: bool,
+    }
+
+    const ID: Guid = Guid::new(0x51, 1, 2, *b"LAYERTST");
+
+    impl Provider for Layer {
+        fn info(&self) -> ProviderInfo {
+            ProviderInfo::layered(ID, "layer", &[(TCP_ENTRY, "layer over tcp")])
+        }
+        fn startup(&mut self, _: &mut Spi<'_>, v: Version) -> Result<Negotiated, WsaError> {
+            self.info().negotiate(v)
+        }
+        fn cleanup(&mut self, _: &mut Spi<'_>) -> Result<(), Stop> {
+            Ok(())
+        }
+        fn handle(&mut self, spi: &mut Spi<'_>, r: Request<'_>) -> Result<Response, Stop> {
+            match r {
+                Request::Send { .. } if self.drop_sends => Err(WsaError::NetworkDown.into()),
+                other => spi.lower().handle(other),
+            }
+        }
+    }
+
+    fn echo(sim: &Sim, entries: &Entries) {
+        let tcp = entries.tcp.clone().expect("a TCP entry");
+        sim.localhost().process("app").run(|| {
+            api::startup(Version::V2_2).unwrap();
+            let l = Socket::from_protocol_info(&tcp, 0).unwrap();
+            l.bind("127.0.0.1:7".parse().unwrap()).unwrap();
+            l.listen(1).unwrap();
+            let c = Socket::from_protocol_info(&tcp, 0).unwrap();
+            c.connect("127.0.0.1:7".parse().unwrap()).unwrap();
+            let (a, _) = l.accept().unwrap();
+            let _ = c.send(b"ping");
+            a.close().unwrap();
+            api::cleanup().unwrap();
+        });
+    }
+
+    #[test]
+    fn a_pass_through_layer_is_transparent_and_one_that_fails_sends_is_not() {
+        // Both runs really use their own entries.
+        let mut providers = Vec::new();
+        let r = transparency(Layer { drop_sends: false }, 0..4, |sim, entries| {
+            providers.push(entries.tcp.as_ref().map(|e| e.provider_id == ID));
+            // The layer is over TCP only; the bare run has the built-in UDP entry.
+            providers.push(Some(entries.udp.is_some()));
+            echo(sim, entries)
+        });
+        assert_eq!(r, Ok(()));
+        let per_seed = [Some(false), Some(true), Some(true), Some(false)];
+        assert_eq!(providers, per_seed.repeat(4));
+        let d = transparency(Layer { drop_sends: true }, 0..4, echo).unwrap_err();
+        assert_eq!(d.seed, 0);
+        let (a, b) = (d.a.unwrap(), d.b.unwrap());
+        assert!(a.contains(" send(") && a.ends_with("= 4"), "{a}");
+        assert!(
+            b.contains(" send(") && b.ends_with("= SOCKET_ERROR WSAENETDOWN"),
+            "{b}"
+        );
+    }
+}

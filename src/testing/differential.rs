@@ -4,6 +4,8 @@
 use std::fmt;
 
 use super::seeds::Seeds;
+use crate::core::catalog::ProtocolInfo;
+use crate::spi::Provider;
 use crate::trace::{Event, EventKind, Trace};
 use crate::{Sim, SimBuilder};
 
@@ -36,23 +38,48 @@ impl fmt::Display for Divergence {
 }
 
 /// What the application saw of one call: thread, function, arguments, result and error (not
-/// the rules that decided it, nor virtual time; a provider's own calls are left out).
-fn seen(e: &Event) -> String {
+/// the rules that decided it, nor virtual time). With `protocol_blind`, the protocol entry a
+/// socket was made from is not compared.
+fn seen(e: &Event, protocol_blind: bool) -> String {
     let error = e
         .error
         .map_or(String::new(), |err| format!(" {}", err.name()));
+    let args: Vec<&str> = e
+        .arguments
+        .iter()
+        .map(|a| match (protocol_blind, a.name.as_str()) {
+            (true, "lpProtocolInfo") => "&WSAPROTOCOL_INFOW",
+            _ => a.value.as_str(),
+        })
+        .collect();
     format!(
         "thread {} {}({}) = {}{error}",
-        e.thread, e.call, e.args, e.result
+        e.thread,
+        e.call,
+        args.join(", "),
+        e.result
     )
 }
 
-fn application_calls(t: &Trace) -> Vec<String> {
+/// The application's calls (not a provider's own `WSP*` calls); with `protocol_blind`, not
+/// the catalog listing either, which a provider changes by design.
+fn application_calls(t: &Trace, protocol_blind: bool) -> Vec<String> {
     t.events()
         .iter()
         .filter(|e| e.kind == EventKind::Call && !e.call.starts_with("WSP"))
-        .map(seen)
+        .filter(|e| !(protocol_blind && e.call == "WSAEnumProtocolsW"))
+        .map(|e| seen(e, protocol_blind))
         .collect()
+}
+
+fn divergence(seed: u64, a: Vec<String>, b: Vec<String>) -> Option<Divergence> {
+    let index = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))?;
+    Some(Divergence {
+        seed,
+        index,
+        a: a.get(index).cloned(),
+        b: b.get(index).cloned(),
+    })
 }
 
 /// The first call at which two traces' application-visible results differ: the function,
@@ -72,14 +99,11 @@ fn application_calls(t: &Trace) -> Vec<String> {
 /// assert_eq!(first_divergence(0, &a, &b), None);
 /// ```
 pub fn first_divergence(seed: u64, a: &Trace, b: &Trace) -> Option<Divergence> {
-    let (a, b) = (application_calls(a), application_calls(b));
-    let index = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))?;
-    Some(Divergence {
+    divergence(
         seed,
-        index,
-        a: a.get(index).cloned(),
-        b: b.get(index).cloned(),
-    })
+        application_calls(a, false),
+        application_calls(b, false),
+    )
 }
 
 /// Runs `test` under both configurations for each seed and returns the first seed whose
@@ -127,6 +151,108 @@ pub fn differential(
         let ta = run(&a, &mut test);
         let tb = run(&b, &mut test);
         if let Some(d) = first_divergence(seed, &ta, &tb) {
+            return Err(d);
+        }
+    }
+    Ok(())
+}
+
+/// The protocol entries a [`transparency`] test makes its sockets from: the built-in
+/// provider's in the bare run, the layered provider's (over the same protocol) in the other.
+#[derive(Debug, Clone)]
+pub struct Entries {
+    /// The TCP entry (`None`: the provider layers no stream protocol).
+    pub tcp: Option<ProtocolInfo>,
+    /// The UDP entry (`None`: the provider layers no datagram protocol).
+    pub udp: Option<ProtocolInfo>,
+}
+
+/// A layered provider is transparent when the application cannot tell it is there: `test`
+/// runs for each seed twice, once over the bare built-in provider and once with `provider`
+/// in the catalog and every socket made from its entries ([`Entries`]), and the first call
+/// whose result differs is reported. The protocol entry a socket names and the catalog
+/// listing are not compared (the provider changes them by design); everything else the
+/// application sees is: each call's arguments, result and error, thread by thread.
+///
+/// Before `test`, a process named `catalog` starts Winsock, lists the catalog to find the
+/// entries and cleans up, in both runs alike.
+///
+/// ```
+/// use ws2sim::spi::{Negotiated, Provider, ProviderInfo, Spi, Stop, TCP_ENTRY};
+/// use ws2sim::testing::{transparency, Entries};
+/// use ws2sim::{api, consts::*, Guid, Sim, Socket, Version, WsaError};
+///
+/// /// Passes everything down (the trait's defaults do): transparent.
+/// #[derive(Clone)]
+/// struct PassThrough;
+/// impl Provider for PassThrough {
+///     fn info(&self) -> ProviderInfo {
+///         ProviderInfo::layered(Guid::new(7, 7, 7, *b"PASSTHRU"), "pass", &[(TCP_ENTRY, "pass")])
+///     }
+///     fn startup(&mut self, _: &mut Spi<'_>, v: Version) -> Result<Negotiated, WsaError> {
+///         self.info().negotiate(v)
+///     }
+///     fn cleanup(&mut self, _: &mut Spi<'_>) -> Result<(), Stop> { Ok(()) }
+/// }
+///
+/// let echo = |sim: &Sim, entries: &Entries| {
+///     let tcp = entries.tcp.clone().unwrap();
+///     sim.localhost().process("app").run(|| {
+///         api::startup(Version::V2_2).unwrap();
+///         let l = Socket::from_protocol_info(&tcp, 0).unwrap();
+///         l.bind("127.0.0.1:7".parse().unwrap()).unwrap();
+///         l.listen(1).unwrap();
+///         let c = Socket::from_protocol_info(&tcp, 0).unwrap();
+///         c.connect("127.0.0.1:7".parse().unwrap()).unwrap();
+///         let (a, _) = l.accept().unwrap();
+///         c.send(b"ping").unwrap();
+///         let mut buf = [0u8; 8];
+///         assert_eq!(a.recv(&mut buf), Ok(4));
+///         api::cleanup().unwrap();
+///     });
+/// };
+/// assert_eq!(transparency(PassThrough, 0..3, echo), Ok(()));
+/// ```
+///
+/// # Errors
+/// The first divergence found.
+pub fn transparency<P: Provider + Clone>(
+    provider: P,
+    seeds: impl Into<Seeds>,
+    mut test: impl FnMut(&Sim, &Entries),
+) -> Result<(), Divergence> {
+    let id = provider.info().id;
+    let bare = Sim::builder();
+    let layered = Sim::builder().provider(provider);
+    for seed in seeds.into().iter() {
+        let mut run = |builder: &SimBuilder, mine: &dyn Fn(&ProtocolInfo) -> bool| {
+            let sim = builder.clone().seed(seed).build();
+            let entries = sim.localhost().process("catalog").run(|| {
+                let found = crate::api::startup(crate::Version::V2_2)
+                    .and_then(|_| crate::api::enum_protocols(None));
+                let _ = crate::api::cleanup();
+                let list = found.unwrap_or_default();
+                let pick = |datagram: bool| {
+                    list.iter()
+                        .find(|e| mine(e) && e.is_connectionless() == datagram)
+                        .cloned()
+                };
+                Entries {
+                    tcp: pick(false),
+                    udp: pick(true),
+                }
+            });
+            test(&sim, &entries);
+            let trace = sim.trace();
+            let _ = sim.end();
+            application_calls(&trace, true)
+        };
+        let base = [crate::spi::TCP_ENTRY, crate::spi::UDP_ENTRY];
+        let a = run(&bare, &|e| base.contains(&e.catalog_entry_id));
+        // The provider's chains over a base protocol (not its layered entry, which makes no
+        // sockets).
+        let b = run(&layered, &|e| e.provider_id == id && e.chain.len >= 2);
+        if let Some(d) = divergence(seed, a, b) {
             return Err(d);
         }
     }

@@ -128,8 +128,10 @@
 //! # 4. Two configurations, one test
 //!
 //! [`differential`](super::differential) runs a test under two configurations (the two
-//! profiles, a second scheduler, a provider of yours in the catalog) and reports the first
-//! call whose result the application saw differently.
+//! profiles, a second scheduler) and reports the first call whose result the application
+//! saw differently. For a layered provider of yours, [`transparency`](super::transparency)
+//! runs the test over the bare built-in provider and through yours, and reports the first
+//! difference the application could see (its doc has a complete example).
 //!
 //! ```
 //! use ws2sim::testing::differential;

@@ -54,7 +54,7 @@ pub(crate) mod quiet;
 mod seeds;
 mod sweep;
 
-pub use differential::{differential, first_divergence, Divergence};
+pub use differential::{differential, first_divergence, transparency, Divergence, Entries};
 pub use invariants::{check_invariants, Violation};
 
 pub use seeds::{Seeds, SeedsError, SEEDS_ENV};
