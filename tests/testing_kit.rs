@@ -6,6 +6,8 @@
 //! The report's quietness and the environment variable are checked in a child process: this
 //! test binary runs itself with `KIT_CHILD` naming one of the `child_*` tests.
 
+mod common;
+
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -313,17 +315,8 @@ fn ov_2_check_invariants_balances_every_way_an_operation_ends() {
     };
     let udp_at = |port: u16| unsafe {
         let s = socket(AF_INET.into(), SOCK_DGRAM, IPPROTO_UDP);
-        let a = SOCKADDR_IN {
-            sin_family: AF_INET,
-            sin_port: port.to_be(),
-            sin_addr: IN_ADDR {
-                S_un: IN_ADDR_0 {
-                    S_addr: u32::from_ne_bytes([127, 0, 0, 1]),
-                },
-            },
-            sin_zero: [0; 8],
-        };
-        assert_eq!(bind(s, (&a as *const SOCKADDR_IN).cast(), 16), 0);
+        let a = common::sockaddr(std::net::Ipv4Addr::LOCALHOST, port);
+        assert_eq!(bind(s, common::name_ptr(&a), 16), 0);
         (s, a)
     };
     let app = sim.localhost().process("app");
@@ -338,14 +331,7 @@ fn ov_2_check_invariants_balances_every_way_an_operation_ends() {
         let (s, a) = udp_at(7700);
         let (ov, buf) = &mut *ovs[0];
         start_recv(s, ov, buf);
-        sendto(
-            s,
-            b"hi".as_ptr(),
-            2,
-            0,
-            (&a as *const SOCKADDR_IN).cast(),
-            16,
-        );
+        assert_eq!(sendto(s, b"hi".as_ptr(), 2, 0, common::name_ptr(&a), 16), 2);
         // Aborted by closesocket.
         let (t, _) = udp_at(7701);
         let (ov, buf) = &mut *ovs[1];
@@ -382,17 +368,8 @@ fn receive_then_close(sim: &Sim) {
     sim.localhost().process("app").run(|| unsafe {
         let mut d: WSADATA = std::mem::zeroed();
         assert_eq!(WSAStartup(0x0202, &mut d), 0);
-        let at = SOCKADDR_IN {
-            sin_family: AF_INET,
-            sin_port: 7800u16.to_be(),
-            sin_addr: IN_ADDR {
-                S_un: IN_ADDR_0 {
-                    S_addr: u32::from_ne_bytes([127, 0, 0, 1]),
-                },
-            },
-            sin_zero: [0; 8],
-        };
-        let addr = (&at as *const SOCKADDR_IN).cast();
+        let at = common::sockaddr(std::net::Ipv4Addr::LOCALHOST, 7800);
+        let addr = common::name_ptr(&at);
         let l = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);
         assert_eq!((bind(l, addr, 16), listen(l, 1)), (0, 0));
         let c = socket(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP);

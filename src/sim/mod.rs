@@ -373,6 +373,19 @@ pub struct Diagnostic {
 }
 
 impl State {
+    /// CL-8: what process `p` holds: the core's sockets, events and pending operations, and
+    /// the completion routines queued to its threads.
+    pub(crate) fn live_resources(&self, p: ProcessId) -> usize {
+        let apcs = self
+            .sched
+            .slots
+            .values()
+            .flat_map(|s| s.apcs.iter())
+            .filter(|a| a.winsock.is_some_and(|(q, _)| q == p))
+            .count();
+        self.world.live_resources(p) + apcs
+    }
+
     /// Counts a call that is not traced (tracing off): the sequence numbers stay those of a
     /// traced run.
     pub(crate) fn count_call(&mut self) {
@@ -919,19 +932,9 @@ impl Sim {
         let processes = (1..=state.world.process_count() as u32)
             .map(|id| {
                 let p = ProcessId(id);
-                let apcs = state
-                    .sched
-                    .slots
-                    .values()
-                    .flat_map(|s| s.apcs.iter())
-                    .filter(|a| a.winsock.is_some_and(|(q, _)| q == p))
-                    .count();
                 let proc_ = state.world.process(p);
-                (
-                    proc_.name().to_owned(),
-                    proc_.startup_count(),
-                    state.world.live_resources(p) + apcs,
-                )
+                let name = proc_.name().to_owned();
+                (name, proc_.startup_count(), state.live_resources(p))
             })
             .collect();
         InvariantFacts {

@@ -295,15 +295,7 @@ impl Process {
     /// [CL-8](crate::rules#cl-8): the sockets, events, pending operations and queued APCs the
     /// process holds.
     pub fn live_resources(&self) -> usize {
-        let state = self.sim.shared.lock();
-        let apcs: usize = state
-            .sched
-            .slots
-            .values()
-            .flat_map(|s| s.apcs.iter())
-            .filter(|a| a.winsock.is_some_and(|(p, _)| p == self.id))
-            .count();
-        state.world.live_resources(self.id) + apcs
+        self.sim.shared.lock().live_resources(self.id)
     }
 
     /// The Ws2_32 startup count: successful `WSAStartup`s not yet matched by `WSACleanup`.

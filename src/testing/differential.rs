@@ -72,6 +72,15 @@ fn application_calls(t: &Trace, protocol_blind: bool) -> Vec<String> {
         .collect()
 }
 
+/// `test` in a fresh simulation of `builder` with `seed`; its trace, once it is ended.
+fn traced_run(builder: &SimBuilder, seed: u64, test: &mut dyn FnMut(&Sim)) -> Trace {
+    let sim = builder.clone().seed(seed).build();
+    test(&sim);
+    let trace = sim.trace();
+    let _ = sim.end();
+    trace
+}
+
 fn divergence(seed: u64, a: Vec<String>, b: Vec<String>) -> Option<Divergence> {
     let index = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))?;
     Some(Divergence {
@@ -141,15 +150,8 @@ pub fn differential(
     mut test: impl FnMut(&Sim),
 ) -> Result<(), Divergence> {
     for seed in seeds.into().iter() {
-        let run = |builder: &SimBuilder, test: &mut dyn FnMut(&Sim)| {
-            let sim = builder.clone().seed(seed).build();
-            test(&sim);
-            let trace = sim.trace();
-            let _ = sim.end();
-            trace
-        };
-        let ta = run(&a, &mut test);
-        let tb = run(&b, &mut test);
+        let ta = traced_run(&a, seed, &mut test);
+        let tb = traced_run(&b, seed, &mut test);
         if let Some(d) = first_divergence(seed, &ta, &tb) {
             return Err(d);
         }
@@ -226,25 +228,24 @@ pub fn transparency<P: Provider + Clone>(
     let layered = Sim::builder().provider(provider);
     for seed in seeds.into().iter() {
         let mut run = |builder: &SimBuilder, mine: &dyn Fn(&ProtocolInfo) -> bool| {
-            let sim = builder.clone().seed(seed).build();
-            let entries = sim.localhost().process("catalog").run(|| {
-                let found = crate::api::startup(crate::Version::V2_2)
-                    .and_then(|_| crate::api::enum_protocols(None));
-                let _ = crate::api::cleanup();
-                let list = found.unwrap_or_default();
-                let pick = |datagram: bool| {
-                    list.iter()
-                        .find(|e| mine(e) && e.is_connectionless() == datagram)
-                        .cloned()
-                };
-                Entries {
-                    tcp: pick(false),
-                    udp: pick(true),
-                }
+            let trace = traced_run(builder, seed, &mut |sim: &Sim| {
+                let entries = sim.localhost().process("catalog").run(|| {
+                    let found = crate::api::startup(crate::Version::V2_2)
+                        .and_then(|_| crate::api::enum_protocols(None));
+                    let _ = crate::api::cleanup();
+                    let list = found.unwrap_or_default();
+                    let pick = |datagram: bool| {
+                        list.iter()
+                            .find(|e| mine(e) && e.is_connectionless() == datagram)
+                            .cloned()
+                    };
+                    Entries {
+                        tcp: pick(false),
+                        udp: pick(true),
+                    }
+                });
+                test(sim, &entries);
             });
-            test(&sim, &entries);
-            let trace = sim.trace();
-            let _ = sim.end();
             application_calls(&trace, true)
         };
         let base = [crate::spi::TCP_ENTRY, crate::spi::UDP_ENTRY];
