@@ -66,6 +66,7 @@ mod mswsock;
 mod net;
 mod overlapped;
 mod ports;
+pub(crate) mod program_exec;
 mod resolve;
 mod sync;
 mod threads;
@@ -81,6 +82,7 @@ pub use overlapped::*;
 pub use ports::*;
 pub use resolve::*;
 pub use sync::*;
+
 pub use threads::*;
 pub use types::*;
 

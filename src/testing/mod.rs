@@ -50,6 +50,7 @@
 mod differential;
 pub mod guide;
 mod invariants;
+pub mod program;
 pub(crate) mod quiet;
 mod seeds;
 mod sweep;

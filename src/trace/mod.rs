@@ -13,8 +13,8 @@ use crate::core::rules::Rule;
 use crate::core::Profile;
 
 mod mermaid;
-mod read;
-mod write;
+pub(crate) mod read;
+pub(crate) mod write;
 
 pub use read::TraceError;
 

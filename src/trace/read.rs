@@ -42,7 +42,7 @@ impl std::error::Error for TraceError {}
 
 /// A JSON value. Numbers are integers only: the trace has no others.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Value {
+pub(crate) enum Value {
     Null,
     Bool(bool),
     Int(i128),
@@ -52,7 +52,7 @@ pub(super) enum Value {
 }
 
 /// Parses one JSON value filling all of `text` (whitespace around it allowed).
-pub(super) fn parse(text: &str) -> Result<Value, String> {
+pub(crate) fn parse(text: &str) -> Result<Value, String> {
     let mut p = Parser {
         s: text.as_bytes(),
         text,
@@ -277,22 +277,22 @@ impl Parser<'_> {
 }
 
 /// An object's fields, taken one key at a time; what is left at the end is an unknown key.
-struct Fields(Vec<(String, Value)>);
+pub(crate) struct Fields(Vec<(String, Value)>);
 
 impl Fields {
-    fn of(v: Value, what: &str) -> Result<Fields, String> {
+    pub(crate) fn of(v: Value, what: &str) -> Result<Fields, String> {
         match v {
             Value::Obj(f) => Ok(Fields(f)),
             _ => Err(format!("{what} is not an object")),
         }
     }
 
-    fn take(&mut self, key: &str) -> Result<Value, String> {
+    pub(crate) fn take(&mut self, key: &str) -> Result<Value, String> {
         self.take_opt(key)?
             .ok_or_else(|| format!("missing key {key:?}"))
     }
 
-    fn take_opt(&mut self, key: &str) -> Result<Option<Value>, String> {
+    pub(crate) fn take_opt(&mut self, key: &str) -> Result<Option<Value>, String> {
         match self.0.iter().position(|(k, _)| k == key) {
             Some(i) => {
                 let v = self.0.remove(i).1;
@@ -305,25 +305,25 @@ impl Fields {
         }
     }
 
-    fn string(&mut self, key: &str) -> Result<String, String> {
+    pub(crate) fn string(&mut self, key: &str) -> Result<String, String> {
         match self.take(key)? {
             Value::Str(s) => Ok(s),
             v => Err(format!("{key:?} is not a string: {v:?}")),
         }
     }
 
-    fn int<T: TryFrom<i128>>(&mut self, key: &str) -> Result<T, String> {
+    pub(crate) fn int<T: TryFrom<i128>>(&mut self, key: &str) -> Result<T, String> {
         match self.take(key)? {
             Value::Int(n) => T::try_from(n).map_err(|_| format!("{key:?} is out of range: {n}")),
             v => Err(format!("{key:?} is not an integer: {v:?}")),
         }
     }
 
-    fn nanos(&mut self, key: &str) -> Result<Duration, String> {
+    pub(crate) fn nanos(&mut self, key: &str) -> Result<Duration, String> {
         self.int::<u64>(key).map(Duration::from_nanos)
     }
 
-    fn addr(&mut self, key: &str) -> Result<Option<SocketAddrV4>, String> {
+    pub(crate) fn addr(&mut self, key: &str) -> Result<Option<SocketAddrV4>, String> {
         match self.take(key)? {
             Value::Null => Ok(None),
             Value::Str(s) => s
@@ -334,7 +334,7 @@ impl Fields {
         }
     }
 
-    fn done(self) -> Result<(), String> {
+    pub(crate) fn done(self) -> Result<(), String> {
         match self.0.first() {
             None => Ok(()),
             Some((k, _)) => Err(format!("unknown key {k:?}")),

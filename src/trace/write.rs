@@ -15,7 +15,7 @@ pub(super) fn nanos(d: Duration) -> u64 {
 
 /// Appends `s` as a JSON string (RFC 8259): `"` and `\` escaped, control characters as
 /// `\n`-style escapes or `\u00xx`, everything else (non-ASCII included) as it is.
-pub(super) fn json_string(out: &mut String, s: &str) {
+pub(crate) fn json_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

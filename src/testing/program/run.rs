@@ -1,0 +1,255 @@
+//! Running a [`Program`] on a [`Sim`]: its processes are made, its steps are made in order
+//! (one at a time, or by concurrent threads), and what each returned is collected.
+
+use std::net::Ipv4Addr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+
+use super::Harness;
+use super::{Op, Order, Program, Step};
+use crate::sim::failure::panic_text;
+use crate::sys::program_exec::{Exec, Tables};
+use crate::trace::Trace;
+use crate::{Host, Process, Sim, SimError};
+
+/// What one step of a run returned.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The call returned `value` (a `SOCKET` or `int` or `BOOL` or count, widened), and
+    /// `WSAGetLastError()` was `error` right after it. `data`: the bytes a receive got, or a
+    /// `GetOption` buffer; `out_len`: what `GetOption`'s `optlen` held after the call. A
+    /// harness action (exit, kill, network fault, sleep) returns 0 with error 0.
+    Returned {
+        /// The return value.
+        value: i64,
+        /// The calling thread's last error after the call.
+        error: i32,
+        /// Bytes the call wrote for the application.
+        data: Vec<u8>,
+        /// `optlen` after a `GetOption`.
+        out_len: Option<i32>,
+    },
+    /// The call started and had not returned when the run ended (blocked; the run ended
+    /// with a deadlock, or its process was killed under it).
+    Blocked,
+    /// The step never started: an earlier step of its thread never returned, or its process
+    /// had ended.
+    NotRun,
+    /// The runner did not make the call as written, and why (a length over 1 MiB, a wait on
+    /// an operation never started, a process ending itself from its own thread).
+    Refused(String),
+}
+
+impl Outcome {
+    /// The return value, when the call returned.
+    pub fn returned(&self) -> Option<i64> {
+        match self {
+            Outcome::Returned { value, .. } => Some(*value),
+            Outcome::Blocked | Outcome::NotRun | Outcome::Refused(_) => None,
+        }
+    }
+
+    /// The last error after the call, when it returned.
+    pub fn error(&self) -> Option<i32> {
+        match self {
+            Outcome::Returned { error, .. } => Some(*error),
+            Outcome::Blocked | Outcome::NotRun | Outcome::Refused(_) => None,
+        }
+    }
+}
+
+/// A finished run of a [`Program`].
+#[derive(Debug, Clone)]
+pub struct ProgramRun {
+    /// The simulation's seed.
+    pub seed: u64,
+    /// One per step, in the program's order.
+    pub outcomes: Vec<Outcome>,
+    /// How the run ended: `Ok`, or the deadlock that stopped it (threads still blocked when
+    /// nothing else could happen) or the panic of a simulated thread ([TH-7]).
+    ///
+    /// [TH-7]: crate::rules#th-7
+    pub ending: Result<(), SimError>,
+    /// The simulation's trace after the run.
+    pub trace: Trace,
+}
+
+/// What a run's threads share.
+struct RunState {
+    procs: Vec<Process>,
+    hosts: Vec<Host>,
+    addrs: Vec<Ipv4Addr>,
+    tables: Mutex<Tables>,
+}
+
+impl RunState {
+    fn exec(&self, process: usize, step: usize) -> Exec<'_> {
+        Exec {
+            process,
+            step,
+            addrs: &self.addrs,
+            tables: &self.tables,
+        }
+    }
+
+    fn set(&self, step: usize, o: Outcome) {
+        self.tables
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .outcomes[step] = o;
+    }
+
+    /// A harness action made from outside `target`'s threads (`from`: the process whose
+    /// thread makes it, under [`Order::Concurrent`]); `None` for a Winsock op.
+    fn harness(&self, op: &Op, from: Option<usize>, sim: &Sim) -> Option<Outcome> {
+        let (target, action) = op.harness()?;
+        let p = &self.procs[target];
+        match action {
+            Harness::Exit | Harness::Kill if from == Some(target) => {
+                return Some(Outcome::Refused(
+                    "a process cannot end itself from its own thread (ExitProcess never \
+                     returns)"
+                        .into(),
+                ))
+            }
+            Harness::Exit => p.exit(),
+            Harness::Kill => p.kill(),
+            Harness::Network { down } => sim.set_network_down(&self.hosts[target], down),
+        }
+        Some(Outcome::Returned {
+            value: 0,
+            error: 0,
+            data: Vec::new(),
+            out_len: None,
+        })
+    }
+}
+
+impl Program {
+    /// Runs the program on `sim` and ends the simulation ([`Sim::end`]): no thread outlives
+    /// the run, and what the simulation recorded stays readable (its trace, `check_invariants`).
+    /// Run it on a fresh simulation: process names must not be taken yet.
+    ///
+    /// # Panics
+    /// When the program does not [validate](Program::validate), when called from inside a
+    /// simulated thread, or when the simulator breaks one of its own invariants.
+    pub fn run(&self, sim: &Sim) -> ProgramRun {
+        if let Err(e) = self.validate() {
+            panic!("{e}");
+        }
+        let hosts: Vec<Host> = self
+            .processes
+            .iter()
+            .map(|p| match p.host.as_str() {
+                "localhost" => sim.localhost(),
+                other => sim.host(other),
+            })
+            .collect();
+        let procs: Vec<Process> = self
+            .processes
+            .iter()
+            .zip(&hosts)
+            .map(|(p, host)| host.process(&p.name))
+            .collect();
+        let n = procs.len();
+        let state = Arc::new(RunState {
+            addrs: hosts.iter().map(Host::addr).collect(),
+            procs,
+            hosts,
+            tables: Mutex::new(Tables {
+                slots: vec![Default::default(); n],
+                ops: (0..n).map(|_| Default::default()).collect(),
+                outcomes: vec![Outcome::NotRun; self.steps.len()],
+                ..Tables::default()
+            }),
+        });
+        let ending = match self.order {
+            Order::Sequential => self.run_sequential(sim, &state),
+            Order::Concurrent => self.run_concurrent(sim, &state),
+        };
+        let ended = sim.end();
+        let mut tables = state.tables.lock().unwrap_or_else(|e| e.into_inner());
+        tables.release();
+        ProgramRun {
+            seed: sim.seed(),
+            outcomes: std::mem::take(&mut tables.outcomes),
+            ending: ending.and(ended),
+            trace: sim.trace(),
+        }
+    }
+
+    fn run_sequential(&self, sim: &Sim, state: &Arc<RunState>) -> Result<(), SimError> {
+        for (i, Step { process, op, .. }) in self.steps.iter().enumerate() {
+            if let Some(o) = state.harness(op, None, sim) {
+                state.set(i, o);
+                continue;
+            }
+            let p = &state.procs[*process];
+            if !p.is_running() {
+                continue; // NotRun
+            }
+            state.set(i, Outcome::Blocked);
+            let made = {
+                let _quiet = crate::testing::quiet::Quiet::set(true);
+                catch_unwind(AssertUnwindSafe(|| {
+                    p.run(|| state.exec(*process, i).winsock(op))
+                }))
+            };
+            match made {
+                Ok(o) => state.set(i, o),
+                Err(payload) => {
+                    let report = panic_text(&*payload);
+                    if !report.contains("): deadlock at ") {
+                        std::panic::resume_unwind(payload);
+                    }
+                    // TH-4: the step blocked and nothing could wake it.
+                    return Err(SimError::Deadlock {
+                        report,
+                        seed: sim.seed(),
+                    });
+                }
+            }
+        }
+        sim.try_run()
+    }
+
+    fn run_concurrent(&self, sim: &Sim, state: &Arc<RunState>) -> Result<(), SimError> {
+        // Each (process, thread) pair's steps, in the program's order; threads in order of
+        // their first step.
+        let mut threads: Vec<((usize, u8), Vec<usize>)> = Vec::new();
+        for (i, s) in self.steps.iter().enumerate() {
+            match threads
+                .iter_mut()
+                .find(|(k, _)| *k == (s.process, s.thread))
+            {
+                Some((_, steps)) => steps.push(i),
+                None => threads.push(((s.process, s.thread), vec![i])),
+            }
+        }
+        for ((process, _), steps) in threads {
+            let p = &state.procs[process];
+            if !p.is_running() {
+                continue;
+            }
+            let ops: Vec<(usize, Op)> = steps
+                .iter()
+                .map(|&i| (i, self.steps[i].op.clone()))
+                .collect();
+            let state = Arc::clone(state);
+            let sim = sim.clone();
+            // Dropped unjoined: `Sim::end` ends whatever is still parked.
+            drop(p.spawn(move || {
+                for (i, op) in ops {
+                    if let Some(o) = state.harness(&op, Some(process), &sim) {
+                        state.set(i, o);
+                        continue;
+                    }
+                    state.set(i, Outcome::Blocked);
+                    let o = state.exec(process, i).winsock(&op);
+                    state.set(i, o);
+                }
+            }));
+        }
+        sim.try_run()
+    }
+}
