@@ -40,7 +40,7 @@
 mod json;
 mod run;
 
-pub use run::{Outcome, ProgramRun};
+pub use run::{Outcome, ProgramRun, Stepper};
 
 /// How the steps of a [`Program`] are ordered in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -392,26 +392,32 @@ impl Program {
     /// # Errors
     /// The first problem, naming the step.
     pub fn validate(&self) -> Result<(), ProgramError> {
-        let n = self.processes.len();
-        if n == 0 {
+        if self.processes.is_empty() {
             return Err(ProgramError("a program needs at least one process".into()));
         }
         for (i, s) in self.steps.iter().enumerate() {
-            let bad = |what: String| Err(ProgramError(format!("step {i} ({:?}): {what}", s.op)));
-            if s.process >= n {
-                return bad(format!("process {} of {n}", s.process));
-            }
-            if self.order == Order::Sequential && s.thread != 0 {
-                return bad(format!(
-                    "thread {} in a sequential program (only 0)",
-                    s.thread
-                ));
-            }
-            if let Some(p) = s.op.names_process().filter(|&p| p >= n) {
-                return bad(format!("it names process {p} of {n}"));
-            }
+            self.check_step(i, s)?;
         }
         Ok(())
+    }
+
+    /// Checks step `s` as step `i` of this program (see [`Program::validate`]).
+    pub(crate) fn check_step(&self, i: usize, s: &Step) -> Result<(), ProgramError> {
+        let n = self.processes.len();
+        let bad = |what: String| Err(ProgramError(format!("step {i} ({:?}): {what}", s.op)));
+        if s.process >= n {
+            return bad(format!("process {} of {n}", s.process));
+        }
+        if self.order == Order::Sequential && s.thread != 0 {
+            return bad(format!(
+                "thread {} in a sequential program (only 0)",
+                s.thread
+            ));
+        }
+        match s.op.names_process() {
+            Some(p) if p >= n => bad(format!("it names process {p} of {n}")),
+            Some(_) | None => Ok(()),
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
 use super::Harness;
-use super::{Op, Order, Program, Step};
+use super::{Op, Order, ProcessSpec, Program, Step};
 use crate::sim::failure::panic_text;
 use crate::sys::program_exec::{Exec, Tables};
 use crate::trace::Trace;
@@ -92,6 +92,14 @@ impl RunState {
         }
     }
 
+    fn outcome(&self, step: usize) -> Outcome {
+        self.tables
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .outcomes[step]
+            .clone()
+    }
+
     fn set(&self, step: usize, o: Outcome) {
         self.tables
             .lock()
@@ -125,6 +133,46 @@ impl RunState {
     }
 }
 
+fn make_state(sim: &Sim, processes: &[ProcessSpec], steps: usize) -> Arc<RunState> {
+    let hosts: Vec<Host> = processes
+        .iter()
+        .map(|p| match p.host.as_str() {
+            "localhost" => sim.localhost(),
+            other => sim.host(other),
+        })
+        .collect();
+    let procs: Vec<Process> = processes
+        .iter()
+        .zip(&hosts)
+        .map(|(p, host)| host.process(&p.name))
+        .collect();
+    let n = procs.len();
+    Arc::new(RunState {
+        addrs: hosts.iter().map(Host::addr).collect(),
+        procs,
+        hosts,
+        tables: Mutex::new(Tables {
+            slots: vec![Default::default(); n],
+            ops: (0..n).map(|_| Default::default()).collect(),
+            outcomes: vec![Outcome::NotRun; steps],
+            ..Tables::default()
+        }),
+    })
+}
+
+/// Ends `sim` and collects the run.
+fn finish(sim: &Sim, state: &RunState, ending: Result<(), SimError>) -> ProgramRun {
+    let ended = sim.end();
+    let mut tables = state.tables.lock().unwrap_or_else(|e| e.into_inner());
+    tables.release();
+    ProgramRun {
+        seed: sim.seed(),
+        outcomes: std::mem::take(&mut tables.outcomes),
+        ending: ending.and(ended),
+        trace: sim.trace(),
+    }
+}
+
 impl Program {
     /// Runs the program on `sim` and ends the simulation ([`Sim::end`]): no thread outlives
     /// the run, and what the simulation recorded stays readable (its trace, `check_invariants`).
@@ -137,80 +185,20 @@ impl Program {
         if let Err(e) = self.validate() {
             panic!("{e}");
         }
-        let hosts: Vec<Host> = self
-            .processes
-            .iter()
-            .map(|p| match p.host.as_str() {
-                "localhost" => sim.localhost(),
-                other => sim.host(other),
-            })
-            .collect();
-        let procs: Vec<Process> = self
-            .processes
-            .iter()
-            .zip(&hosts)
-            .map(|(p, host)| host.process(&p.name))
-            .collect();
-        let n = procs.len();
-        let state = Arc::new(RunState {
-            addrs: hosts.iter().map(Host::addr).collect(),
-            procs,
-            hosts,
-            tables: Mutex::new(Tables {
-                slots: vec![Default::default(); n],
-                ops: (0..n).map(|_| Default::default()).collect(),
-                outcomes: vec![Outcome::NotRun; self.steps.len()],
-                ..Tables::default()
-            }),
-        });
-        let ending = match self.order {
-            Order::Sequential => self.run_sequential(sim, &state),
-            Order::Concurrent => self.run_concurrent(sim, &state),
-        };
-        let ended = sim.end();
-        let mut tables = state.tables.lock().unwrap_or_else(|e| e.into_inner());
-        tables.release();
-        ProgramRun {
-            seed: sim.seed(),
-            outcomes: std::mem::take(&mut tables.outcomes),
-            ending: ending.and(ended),
-            trace: sim.trace(),
-        }
-    }
-
-    fn run_sequential(&self, sim: &Sim, state: &Arc<RunState>) -> Result<(), SimError> {
-        for (i, Step { process, op, .. }) in self.steps.iter().enumerate() {
-            if let Some(o) = state.harness(op, None, sim) {
-                state.set(i, o);
-                continue;
-            }
-            let p = &state.procs[*process];
-            if !p.is_running() {
-                continue; // NotRun
-            }
-            state.set(i, Outcome::Blocked);
-            let made = {
-                let _quiet = crate::testing::quiet::Quiet::set(true);
-                catch_unwind(AssertUnwindSafe(|| {
-                    p.run(|| state.exec(*process, i).winsock(op))
-                }))
-            };
-            match made {
-                Ok(o) => state.set(i, o),
-                Err(payload) => {
-                    let report = panic_text(&*payload);
-                    if !report.contains("): deadlock at ") {
-                        std::panic::resume_unwind(payload);
-                    }
-                    // TH-4: the step blocked and nothing could wake it.
-                    return Err(SimError::Deadlock {
-                        report,
-                        seed: sim.seed(),
-                    });
+        match self.order {
+            Order::Sequential => {
+                let mut stepper = Stepper::new(sim, &self.processes);
+                for s in &self.steps {
+                    stepper.step(s);
                 }
+                stepper.finish()
+            }
+            Order::Concurrent => {
+                let state = make_state(sim, &self.processes, self.steps.len());
+                let ending = self.run_concurrent(sim, &state);
+                finish(sim, &state, ending)
             }
         }
-        sim.try_run()
     }
 
     fn run_concurrent(&self, sim: &Sim, state: &Arc<RunState>) -> Result<(), SimError> {
@@ -251,5 +239,142 @@ impl Program {
             }));
         }
         sim.try_run()
+    }
+}
+
+/// A sequential program made one step at a time, each on its process's main thread: what a
+/// reference-model test drives ([`Order::Sequential`]'s semantics, step by step).
+///
+/// ```
+/// use ws2sim::testing::program::{Op, Outcome, ProcessSpec, Step, Stepper};
+/// use ws2sim::Sim;
+///
+/// let sim = Sim::new();
+/// let app = ProcessSpec { name: "app".into(), host: "localhost".into() };
+/// let mut stepper = Stepper::new(&sim, &[app]);
+/// let step = Step { process: 0, thread: 0, op: Op::Cleanup {} };
+/// assert_eq!(stepper.step(&step).error(), Some(10093)); // WSANOTINITIALISED
+/// assert_eq!(stepper.program().steps, vec![step]);
+/// let run = stepper.finish();
+/// assert_eq!(run.outcomes.len(), 1);
+/// ```
+pub struct Stepper {
+    sim: Sim,
+    state: Arc<RunState>,
+    program: Program,
+    stopped: Option<SimError>,
+}
+
+impl std::fmt::Debug for Stepper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stepper")
+            .field("seed", &self.sim.seed())
+            .field("steps", &self.program.steps.len())
+            .field("stopped", &self.stopped)
+            .finish()
+    }
+}
+
+impl Stepper {
+    /// Makes `processes` in `sim` (a fresh simulation: the names must not be taken yet).
+    pub fn new(sim: &Sim, processes: &[ProcessSpec]) -> Stepper {
+        Stepper {
+            sim: sim.clone(),
+            state: make_state(sim, processes, 0),
+            program: Program {
+                order: Order::Sequential,
+                processes: processes.to_vec(),
+                steps: Vec::new(),
+            },
+            stopped: None,
+        }
+    }
+
+    /// Makes one step and returns its outcome. After a step that deadlocked, every later
+    /// step is [`Outcome::NotRun`]. A step naming a process that does not exist, or on a
+    /// thread other than 0, is [`Outcome::Refused`].
+    pub fn step(&mut self, step: &Step) -> Outcome {
+        let i = self.program.steps.len();
+        let checked = self.program.check_step(i, step);
+        self.program.steps.push(step.clone());
+        self.state
+            .tables
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .outcomes
+            .push(Outcome::NotRun);
+        if let Err(e) = checked {
+            let o = Outcome::Refused(e.message().to_owned());
+            self.state.set(i, o.clone());
+            return o;
+        }
+        if self.stopped.is_none() {
+            if let Err(e) = sequential_step(&self.sim, &self.state, i, step) {
+                self.stopped = Some(e);
+            }
+        }
+        self.state.outcome(i)
+    }
+
+    /// The steps made so far, as a sequential program (to save with [`Program::to_json`]).
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// The simulation.
+    pub fn sim(&self) -> &Sim {
+        &self.sim
+    }
+
+    /// Process `i` of the program.
+    pub fn process(&self, i: usize) -> &Process {
+        &self.state.procs[i]
+    }
+
+    /// Lets the simulation settle, ends it and returns the run.
+    pub fn finish(self) -> ProgramRun {
+        let ending = match self.stopped {
+            Some(e) => Err(e),
+            None => self.sim.try_run(),
+        };
+        finish(&self.sim, &self.state, ending)
+    }
+}
+
+/// Step `i` under [`Order::Sequential`]: a harness action from outside, or the call on the
+/// process's main thread (nothing, when the process has ended).
+fn sequential_step(sim: &Sim, state: &RunState, i: usize, step: &Step) -> Result<(), SimError> {
+    let Step { process, op, .. } = step;
+    if let Some(o) = state.harness(op, None, sim) {
+        state.set(i, o);
+        return Ok(());
+    }
+    let p = &state.procs[*process];
+    if !p.is_running() {
+        return Ok(()); // NotRun
+    }
+    state.set(i, Outcome::Blocked);
+    let made = {
+        let _quiet = crate::testing::quiet::Quiet::set(true);
+        catch_unwind(AssertUnwindSafe(|| {
+            p.run(|| state.exec(*process, i).winsock(op))
+        }))
+    };
+    match made {
+        Ok(o) => {
+            state.set(i, o);
+            Ok(())
+        }
+        Err(payload) => {
+            let report = panic_text(&*payload);
+            if !report.contains("): deadlock at ") {
+                std::panic::resume_unwind(payload);
+            }
+            // TH-4: the step blocked and nothing could wake it.
+            Err(SimError::Deadlock {
+                report,
+                seed: sim.seed(),
+            })
+        }
     }
 }
