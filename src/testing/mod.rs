@@ -50,6 +50,7 @@
 mod differential;
 pub mod guide;
 mod invariants;
+pub mod model;
 pub mod program;
 pub(crate) mod quiet;
 mod seeds;

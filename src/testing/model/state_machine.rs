@@ -1,0 +1,430 @@
+//! The model as a proptest-state-machine `ReferenceStateMachine` ([`Model`]) and the
+//! simulator as its `StateMachineTest` ([`SimTest`]).
+
+use std::collections::BTreeSet;
+use std::marker::PhantomData;
+use std::path::PathBuf;
+
+use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
+use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
+
+use super::predict::{compare, KNOWN_LEVELS, KNOWN_OPTIONS};
+use super::ModelState;
+use crate::consts::*;
+use crate::testing::program::{Handle, Op, ProcessSpec, Program, Step, Stepper};
+use crate::testing::quiet::Quiet;
+use crate::Sim;
+
+/// How often each op the model covers is drawn (relative weights; 0 never).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Weights {
+    /// `Startup`, with versions the negotiation table has cases for, and any word.
+    pub startup: u32,
+    /// `Cleanup`.
+    pub cleanup: u32,
+    /// `Socket`, with valid and garbage arguments.
+    pub socket: u32,
+    /// `Close` on live, closed, stale, foreign and made-up handles.
+    pub close: u32,
+    /// `GetOption` (`SO_TYPE`, `SO_LINGER`, `SO_DONTLINGER`, unknown names and levels, short
+    /// and NULL buffers).
+    pub get_option: u32,
+    /// `SetOption` (`SO_LINGER`, `SO_DONTLINGER`, short and NULL buffers) and `SetLinger`.
+    pub set_option: u32,
+}
+
+/// A mix of steps for [`Model`]: the weights, and what every process does before the
+/// first generated step.
+pub trait Mix: 'static {
+    /// The weights.
+    const WEIGHTS: Weights;
+    /// Each process calls `WSAStartup(2.2)` once before the generated steps.
+    const STARTED: bool;
+}
+
+/// Every op about equally often, nothing started.
+#[derive(Debug, Clone, Copy)]
+pub struct Balanced;
+
+impl Mix for Balanced {
+    const WEIGHTS: Weights = Weights {
+        startup: 3,
+        cleanup: 2,
+        socket: 5,
+        close: 3,
+        get_option: 4,
+        set_option: 3,
+    };
+    const STARTED: bool = false;
+}
+
+/// Startups and cleanups most: the count and what a final cleanup takes.
+#[derive(Debug, Clone, Copy)]
+pub struct CleanupHeavy;
+
+impl Mix for CleanupHeavy {
+    const WEIGHTS: Weights = Weights {
+        startup: 5,
+        cleanup: 5,
+        socket: 5,
+        close: 2,
+        get_option: 1,
+        set_option: 1,
+    };
+    const STARTED: bool = false;
+}
+
+/// Options on few sockets, every process started first.
+#[derive(Debug, Clone, Copy)]
+pub struct OptionHeavy;
+
+impl Mix for OptionHeavy {
+    const WEIGHTS: Weights = Weights {
+        startup: 1,
+        cleanup: 0,
+        socket: 2,
+        close: 1,
+        get_option: 6,
+        set_option: 6,
+    };
+    const STARTED: bool = true;
+}
+
+/// The reference model as a `ReferenceStateMachine`: two or three processes (two on
+/// localhost, one on another host), a seed, and steps drawn by `M`'s weights. Each
+/// transition is a sequential [`Step`]; the state after it holds the prediction.
+#[derive(Debug, Clone, Copy)]
+pub struct Model<M: Mix = Balanced>(PhantomData<M>);
+
+fn specs(n: usize) -> Vec<ProcessSpec> {
+    (0..n)
+        .map(|i| ProcessSpec {
+            name: format!("p{i}"),
+            host: if i < 2 { "localhost" } else { "other" }.to_owned(),
+        })
+        .collect()
+}
+
+/// The steps every process makes before the generated ones.
+fn prelude(n: usize, started: bool) -> Vec<Step> {
+    (0..n)
+        .filter(|_| started)
+        .map(|process| Step {
+            process,
+            thread: 0,
+            op: Op::Startup { version: 0x0202 },
+        })
+        .collect()
+}
+
+impl<M: Mix> ReferenceStateMachine for Model<M> {
+    type State = ModelState;
+    type Transition = Step;
+
+    fn init_state() -> BoxedStrategy<ModelState> {
+        (2usize..=3, any::<u64>())
+            .prop_map(|(n, seed)| {
+                let mut m = ModelState::new(seed, specs(n));
+                for s in prelude(n, M::STARTED) {
+                    m.apply(&s);
+                }
+                m
+            })
+            .boxed()
+    }
+
+    fn transitions(state: &ModelState) -> BoxedStrategy<Step> {
+        let n = state.processes.len();
+        (0..n, model_op(M::WEIGHTS))
+            .prop_map(|(process, op)| Step {
+                process,
+                thread: 0,
+                op,
+            })
+            .boxed()
+    }
+
+    fn apply(mut state: ModelState, step: &Step) -> ModelState {
+        state.apply(step);
+        state
+    }
+}
+
+fn handle() -> impl Strategy<Value = Handle> {
+    prop_oneof![
+        6 => (0u8..4).prop_map(Handle::Slot),
+        3 => any::<u16>().prop_map(Handle::Seen),
+        1 => prop_oneof![Just(0), Just(u64::MAX), any::<u64>()].prop_map(Handle::Raw),
+    ]
+}
+
+fn version() -> impl Strategy<Value = u16> {
+    prop_oneof![
+        3 => (0u16..=4, 0u16..=4).prop_map(|(major, minor)| major | minor << 8),
+        1 => any::<u16>(),
+    ]
+}
+
+fn socket_args() -> impl Strategy<Value = (i32, i32, i32)> {
+    let af = prop_oneof![6 => Just(i32::from(AF_INET)), 1 => Just(0), 1 => any::<i32>()];
+    let ty = prop_oneof![
+        4 => Just(SOCK_STREAM),
+        3 => Just(SOCK_DGRAM),
+        1 => Just(0),
+        1 => any::<i32>(),
+    ];
+    let protocol = prop_oneof![
+        3 => Just(0),
+        2 => Just(IPPROTO_TCP),
+        2 => Just(IPPROTO_UDP),
+        1 => Just(IPPROTO_WS2SIM_DISCONNECT_DATA),
+        1 => any::<i32>(),
+    ];
+    (af, ty, protocol)
+}
+
+fn level() -> impl Strategy<Value = i32> {
+    prop_oneof![
+        8 => Just(SOL_SOCKET),
+        1 => any::<i32>().prop_filter("a known level", |l| !KNOWN_LEVELS.contains(l)),
+    ]
+}
+
+fn len() -> impl Strategy<Value = i32> {
+    prop_oneof![3 => Just(4), 3 => -4i32..=16, 1 => Just(0)]
+}
+
+fn get_option() -> impl Strategy<Value = Op> {
+    let name = prop_oneof![
+        2 => Just(SO_TYPE),
+        3 => Just(SO_LINGER),
+        2 => Just(SO_DONTLINGER),
+        1 => any::<i32>().prop_filter("a known option", |n| !KNOWN_OPTIONS.contains(n)),
+    ];
+    let len = prop_oneof![8 => len().prop_map(Some), 1 => Just(None)];
+    (handle(), level(), name, len, prop::bool::weighted(0.1)).prop_map(
+        |(socket, level, name, len, null)| Op::GetOption {
+            socket,
+            level,
+            name,
+            len,
+            null,
+        },
+    )
+}
+
+fn set_option() -> impl Strategy<Value = Op> {
+    let name = prop_oneof![Just(SO_LINGER), Just(SO_DONTLINGER)];
+    // Small byte values, so that on/off and zero/non-zero both come up often.
+    let value = prop_oneof![
+        3 => prop::collection::vec(0u8..=2, 16),
+        1 => prop::collection::vec(any::<u8>(), 16),
+    ];
+    let set = (
+        handle(),
+        level(),
+        name,
+        value,
+        len(),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(|(socket, level, name, value, len, null)| Op::SetOption {
+            socket,
+            level,
+            name,
+            value,
+            len,
+            null,
+        });
+    let linger =
+        (handle(), 0u16..=2, any::<u16>()).prop_map(|(socket, onoff, seconds)| Op::SetLinger {
+            socket,
+            onoff,
+            seconds,
+        });
+    prop_oneof![3 => set, 1 => linger]
+}
+
+/// The ops the model covers, drawn with weights `w`.
+pub(crate) fn model_op(w: Weights) -> BoxedStrategy<Op> {
+    prop_oneof![
+        w.startup => version().prop_map(|version| Op::Startup { version }),
+        w.cleanup => Just(Op::Cleanup {}),
+        w.socket => (0u8..4, socket_args())
+            .prop_map(|(slot, (af, ty, protocol))| Op::Socket { slot, af, ty, protocol }),
+        w.close => handle().prop_map(|socket| Op::Close { socket }),
+        w.get_option => get_option(),
+        w.set_option => set_option(),
+    ]
+    .boxed()
+}
+
+/// The simulator driven step by step, with the handles it gave out so far.
+#[derive(Debug)]
+pub struct SimUnderTest {
+    /// The run so far.
+    pub stepper: Stepper,
+    /// Every handle value a `Socket` returned ([CS-1]: a new one is never among them).
+    ///
+    /// [CS-1]: crate::rules#cs-1
+    pub given: BTreeSet<i64>,
+}
+
+/// The simulator as the `StateMachineTest` of [`Model`]: every step runs on a fresh
+/// simulation of the model's seed and its outcome must be the model's prediction; after every
+/// step each process's startup count and live resources must be the model's ([CL-8]); at
+/// the end [`check_invariants`](crate::testing::check_invariants) must pass. On a failure
+/// the program so far is saved as JSON (see [`saved_program_path`]) and the panic says where
+/// and how to replay it; proptest then shrinks, and the file ends up holding the shrunk
+/// program.
+///
+/// ```
+/// use proptest_state_machine::prop_state_machine;
+/// use ws2sim::testing::model::SimTest;
+///
+/// prop_state_machine! {
+///     #![proptest_config(proptest::prelude::ProptestConfig { cases: 8, ..Default::default() })]
+///     // In a test file, `#[test]` goes here.
+///     fn the_simulator_follows_the_model(sequential 1..30 => SimTest);
+/// }
+/// the_simulator_follows_the_model();
+/// ```
+///
+/// [CL-8]: crate::rules#cl-8
+#[derive(Debug, Clone, Copy)]
+pub struct SimTest<M: Mix = Balanced>(PhantomData<M>);
+
+/// Where a failing [`SimTest`] saves its program: `$WS2SIM_PROGRAM_DIR` (or the system's
+/// temporary directory's `ws2sim`), named after the test (libtest names each test's thread
+/// after it).
+pub fn saved_program_path() -> PathBuf {
+    let dir = std::env::var_os("WS2SIM_PROGRAM_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("ws2sim"));
+    let name: String = std::thread::current()
+        .name()
+        .unwrap_or("program")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    dir.join(format!("{name}.json"))
+}
+
+/// Saves `program` and panics (quietly: proptest reports the shrunk case once) with
+/// `what`, where the program is, and how to replay it.
+fn fail(program: &Program, seed: u64, what: &str) -> ! {
+    let path = saved_program_path();
+    let saved = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(&path, program.to_json()));
+    let at = match saved {
+        Ok(()) => format!("saved to {}", path.display()),
+        Err(e) => format!("not saved ({e})"),
+    };
+    let _quiet = Quiet::set(true);
+    panic!(
+        "{what}\n  program: {at}\n  replay: ws2sim::testing::model::check_program(\
+         &Program::from_json(&std::fs::read_to_string(PATH)?)?, {seed})"
+    );
+}
+
+impl<M: Mix> StateMachineTest for SimTest<M> {
+    type SystemUnderTest = SimUnderTest;
+    type Reference = Model<M>;
+
+    fn init_test(model: &ModelState) -> SimUnderTest {
+        let sim = Sim::builder().seed(model.seed).build();
+        let mut stepper = Stepper::new(&sim, &model.specs);
+        for s in prelude(model.specs.len(), M::STARTED) {
+            stepper.step(&s);
+        }
+        SimUnderTest {
+            stepper,
+            given: BTreeSet::new(),
+        }
+    }
+
+    fn apply(mut sut: SimUnderTest, model: &ModelState, step: Step) -> SimUnderTest {
+        let got = sut.stepper.step(&step);
+        let i = sut.stepper.program().steps.len() - 1;
+        if let Err(m) = compare(i, &step, model, &got, &mut sut.given) {
+            fail(sut.stepper.program(), model.seed, &m.to_string());
+        }
+        sut
+    }
+
+    fn check_invariants(sut: &SimUnderTest, model: &ModelState) {
+        for (i, pm) in model.processes.iter().enumerate() {
+            let p = sut.stepper.process(i);
+            let live = model
+                .sockets
+                .iter()
+                .filter(|s| s.live && s.process == i)
+                .count();
+            let (count, resources) = (p.startup_count(), p.live_resources());
+            // TH-1: one process's calls never change another's last error.
+            let last_error = p.run(crate::api::last_error);
+            if last_error != pm.last_error {
+                let what = format!(
+                    "ws2sim model (seed {}): after step {}, process {i}'s last error is \
+                     {last_error}; the model says {} (TH-1)",
+                    model.seed,
+                    model.steps.saturating_sub(1),
+                    pm.last_error
+                );
+                fail(sut.stepper.program(), model.seed, &what);
+            }
+            if count != pm.count || resources != live {
+                let what = format!(
+                    "ws2sim model (seed {}): after step {}, process {i} has startup count \
+                     {count} and {resources} live resources; the model says {} and {live} \
+                     (ST-4, CL-2, CL-8)",
+                    model.seed,
+                    model.steps.saturating_sub(1),
+                    pm.count
+                );
+                fail(sut.stepper.program(), model.seed, &what);
+            }
+        }
+    }
+
+    fn teardown(sut: SimUnderTest, model: ModelState) {
+        let program = sut.stepper.program().clone();
+        let sim = sut.stepper.sim().clone();
+        let run = sut.stepper.finish();
+        if let Err(e) = run.ending {
+            fail(&program, model.seed, &e.to_string());
+        }
+        if let Err(what) = rules_named(&run.trace) {
+            fail(&program, model.seed, &what);
+        }
+        if let Err(v) = crate::testing::check_invariants(&sim) {
+            let what: Vec<String> = v.iter().map(ToString::to_string).collect();
+            fail(&program, model.seed, &what.join("\n"));
+        }
+    }
+}
+
+/// Every failure in the trace names the rule that decided it: ER-4 for every failing call
+/// but WSAStartup, ER-1 or CL-1 for `WSANOTINITIALISED`, ER-2 for `WSAENOTSOCK`.
+fn rules_named(trace: &crate::Trace) -> Result<(), String> {
+    for e in trace.events() {
+        let Some(err) = e.error else { continue };
+        let has = |id: &str| e.rules.iter().any(|r| r.id() == id);
+        let missing = if has("ER-4") != (e.call != "WSAStartup") {
+            Some("ER-4")
+        } else if err == crate::WsaError::NotInitialised && !(has("ER-1") || has("CL-1")) {
+            Some("ER-1 or CL-1")
+        } else if err == crate::WsaError::NotSocket && !has("ER-2") {
+            Some("ER-2")
+        } else {
+            None
+        };
+        if let Some(rule) = missing {
+            return Err(format!("trace event {e} does not name {rule} as it should"));
+        }
+    }
+    Ok(())
+}
