@@ -54,6 +54,8 @@ pub mod model;
 pub mod program;
 pub(crate) mod quiet;
 mod seeds;
+#[cfg(feature = "proptest")]
+pub mod strategy;
 mod sweep;
 
 pub use differential::{differential, first_divergence, transparency, Divergence, Entries};
