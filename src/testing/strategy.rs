@@ -225,7 +225,7 @@ fn data_op(n: usize, hostile: bool) -> BoxedStrategy<Op> {
             .prop_map(|(socket, onoff, seconds)| Op::SetLinger { socket, onoff, seconds }),
         1 => (h(), any::<bool>()).prop_map(|(socket, on)| Op::SetNonBlocking { socket, on }),
         1 => (h(), level.clone(), name.clone(), prop::collection::vec(any::<u8>(), 0..8),
-              opt_len.clone(), null.clone())
+              opt_len.clone(), null)
             .prop_map(|(socket, level, name, value, len, null)| {
                 Op::SetOption { socket, level, name, value, len, null }
             }),

@@ -8,12 +8,17 @@
 //! ws2sim trace mermaid FILE      # ... as a Mermaid sequence diagram
 //! ws2sim trace json FILE         # ... read and written again (checks it)
 //! ws2sim trace diff A B          # the first divergence of two traces; exit code 1 if they differ
+//! ws2sim run P.json [--seed N]   # a saved program (ws2sim::testing::program): every step's outcome
+//! ws2sim sweep P.json --seeds 0..10000   # ... under each seed until one fails; the replay command
 //! ```
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use programs::ProfileArg;
 use ws2sim::{api, Rule, Sim, Trace, Version};
+
+mod programs;
 
 /// Where the library implements and tests each rule, found by build.rs.
 mod sites {
@@ -50,6 +55,37 @@ enum Command {
     /// Read a JSON-lines trace (`Trace::to_json_lines`; `-` reads standard input).
     #[command(subcommand)]
     Trace(TraceCommand),
+    /// Run a saved program (`ws2sim::testing::program::Program::to_json`; `-` reads standard
+    /// input) under one seed: every step with its outcome, then how the run ended. Exit code
+    /// 1 when it ended in a deadlock or a panic, or broke an invariant.
+    Run {
+        program: String,
+        /// The simulation's seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// The behaviour profile.
+        #[arg(long, value_enum, default_value_t = ProfileArg::Documented)]
+        profile: ProfileArg,
+        /// Write the run's trace here, as JSON lines (for `ws2sim trace`).
+        #[arg(long)]
+        trace: Option<String>,
+    },
+    /// Run a saved program under each seed until one fails (a deadlock, a panic, a broken
+    /// invariant), with a progress bar; print the failing seed and the command that replays
+    /// it. Exit code 1 when a seed failed.
+    Sweep {
+        program: String,
+        /// N (seeds 0..N), A..B or A..=B.
+        #[arg(long, default_value = "100")]
+        seeds: String,
+        /// The behaviour profile.
+        #[arg(long, value_enum, default_value_t = ProfileArg::Documented)]
+        profile: ProfileArg,
+        /// A seed also fails when its outcomes differ from the first seed's: the program's
+        /// results must not depend on the schedule.
+        #[arg(long)]
+        same_outcomes: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -94,14 +130,28 @@ fn main() -> ExitCode {
             print!("{}", catalog(json));
             ExitCode::SUCCESS
         }
-        Command::Trace(t) => match trace(t) {
-            Ok(code) => code,
-            Err(e) => {
-                eprintln!("ws2sim: {e}");
-                ExitCode::from(2)
-            }
-        },
+        Command::Trace(t) => report(trace(t)),
+        Command::Run {
+            program,
+            seed,
+            profile,
+            trace,
+        } => report(programs::run(&program, seed, profile, trace.as_deref())),
+        Command::Sweep {
+            program,
+            seeds,
+            profile,
+            same_outcomes,
+        } => report(programs::sweep(&program, &seeds, profile, same_outcomes)),
     }
+}
+
+/// The exit code of a command, or 2 with its error.
+fn report(r: Result<ExitCode, String>) -> ExitCode {
+    r.unwrap_or_else(|e| {
+        eprintln!("ws2sim: {e}");
+        ExitCode::from(2)
+    })
 }
 
 /// `explain`: the rule's id, summary, full text, sources, implementation sites and tests.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use ws2sim::consts::*;
+use ws2sim::testing::program::{Handle, Op, Program};
 use ws2sim::{api, Sim, Socket, Trace, Version};
 
 fn ws2sim(args: &[&str]) -> Output {
@@ -334,4 +335,159 @@ fn trace_refuses_what_is_not_a_trace() {
     let o = ws2sim(&["trace", "json", "/nonexistent/ws2sim-trace"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("/nonexistent/ws2sim-trace"));
+}
+
+/// Writes `program` as JSON to a file of the test's own.
+fn program_file(name: &str, program: &Program) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ws2sim-cli-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, program.to_json()).unwrap();
+    path
+}
+
+/// Thread 0 makes and binds a UDP socket and reads it without blocking after 5 ms; thread 1
+/// sends to it through slot 0: before thread 0 made the socket (`INVALID_SOCKET`,
+/// WSAENOTSOCK, nothing to read) or after (4 bytes to read), as the schedule has it.
+fn racy() -> Program {
+    let s = Handle::Slot(0);
+    let mut p = Program::concurrent(&[("app", "localhost")]);
+    p.push(0, Op::Startup { version: 0x0202 })
+        .push(
+            0,
+            Op::Socket {
+                slot: 0,
+                af: 2,
+                ty: SOCK_DGRAM,
+                protocol: IPPROTO_UDP,
+            },
+        )
+        .push(0, Op::Bind { socket: s, port: 9 })
+        .push_on(
+            0,
+            1,
+            Op::SendTo {
+                socket: s,
+                to: 0,
+                port: 9,
+                len: 4,
+            },
+        )
+        .push(
+            0,
+            Op::SetNonBlocking {
+                socket: s,
+                on: true,
+            },
+        )
+        .push(0, Op::Sleep { ms: 5 })
+        .push(0, Op::Recv { socket: s, len: 16 });
+    p
+}
+
+/// [`racy`] with a blocking receive on thread 1 instead: when thread 0 made the socket first,
+/// it waits for ever (a deadlock); otherwise it fails at once.
+fn sometimes_deadlocks() -> Program {
+    let s = Handle::Slot(0);
+    let mut p = Program::concurrent(&[("app", "localhost")]);
+    p.push(0, Op::Startup { version: 0x0202 })
+        .push(
+            0,
+            Op::Socket {
+                slot: 0,
+                af: 2,
+                ty: SOCK_DGRAM,
+                protocol: IPPROTO_UDP,
+            },
+        )
+        .push(0, Op::Bind { socket: s, port: 9 })
+        .push_on(0, 1, Op::Recv { socket: s, len: 16 });
+    p
+}
+
+#[test]
+fn run_prints_every_step_with_its_outcome_and_writes_the_trace() {
+    let prog = program_file("run.json", &racy());
+    let trace = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ws2sim-cli-tests/run.jsonl");
+    let o = ws2sim(&["run", path(&prog), "--seed", "2", "--trace", path(&trace)]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 8, "{out}");
+    assert!(
+        out.contains("   2  app/0  Bind { socket: Slot(0), port: 9 }  = 0\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("ok: seed 2, 7 steps\n"), "{out}");
+    // The trace it wrote is the run's, readable by `ws2sim trace`.
+    let t = ws2sim(&["trace", "text", path(&trace)]);
+    assert_eq!(t.status.code(), Some(0));
+    assert!(stdout(&t).contains("seed 2"), "{}", stdout(&t));
+    assert!(stdout(&t).contains("bind("), "{}", stdout(&t));
+}
+
+#[test]
+fn th_4_sweep_stops_at_the_first_deadlocking_seed_and_its_replay_command_reproduces_it() {
+    let prog = program_file("deadlocks.json", &sometimes_deadlocks());
+    let o = ws2sim(&["sweep", path(&prog), "--seeds", "0..200"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("deadlock"), "{out}");
+    let replay = out
+        .lines()
+        .find_map(|l| l.strip_prefix("replay: ws2sim "))
+        .unwrap_or_else(|| panic!("no replay command in {out}"));
+    let args: Vec<&str> = replay.split(' ').collect();
+    assert_eq!(args[..2], ["run", path(&prog)]);
+    let again = ws2sim(&args);
+    assert_eq!(again.status.code(), Some(1), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("FAILED: ws2sim (seed"),
+        "{}",
+        stdout(&again)
+    );
+    assert!(stdout(&again).contains("blocked (never returned)"));
+}
+
+#[test]
+fn th_2_sweep_with_same_outcomes_finds_a_schedule_dependent_result() {
+    let prog = program_file("racy.json", &racy());
+    // Without the flag every seed passes: nothing deadlocks or breaks an invariant.
+    let o = ws2sim(&["sweep", path(&prog), "--seeds", "0..40"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("ok: seeds 0..40 passed ("),
+        "{}",
+        stdout(&o)
+    );
+    let o = ws2sim(&["sweep", path(&prog), "--seeds", "0..40", "--same-outcomes"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("the outcomes differ from seed 0's at step 3"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn run_and_sweep_refuse_what_is_not_a_program() {
+    let bad = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ws2sim-cli-tests/bad.json");
+    std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
+    std::fs::write(&bad, "{\"format\":\"ws2sim-program\",\"version\":9}").unwrap();
+    for cmd in ["run", "sweep"] {
+        let o = ws2sim(&[cmd, path(&bad)]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        assert!(
+            stderr(&o).contains("version 9: this build reads version 1"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let good = program_file("good.json", &racy());
+    let o = ws2sim(&["sweep", path(&good), "--seeds", "x..y"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not a seed count or range"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -174,6 +174,45 @@ fn finish(sim: &Sim, state: &RunState, ending: Result<(), SimError>) -> ProgramR
 }
 
 impl Program {
+    /// `outcomes` (of a run of this program) with every handle a `Socket` or `Accept`
+    /// returned replaced by 1 (`INVALID_SOCKET` stays): which values the simulator picks
+    /// depends on the order processes make sockets in, so runs under two schedules compare
+    /// equal when they agree on everything else.
+    ///
+    /// ```
+    /// use ws2sim::testing::program::{Op, Outcome, Program};
+    /// use ws2sim::Sim;
+    ///
+    /// let mut p = Program::sequential(&[("app", "localhost")]);
+    /// p.push(0, Op::Startup { version: 0x0202 });
+    /// p.push(0, Op::Socket { slot: 0, af: 2, ty: 1, protocol: 6 });
+    /// let run = p.run(&Sim::new());
+    /// assert_eq!(p.comparable(&run.outcomes)[1].returned(), Some(1));
+    /// ```
+    pub fn comparable(&self, outcomes: &[Outcome]) -> Vec<Outcome> {
+        self.steps
+            .iter()
+            .zip(outcomes)
+            .map(|(s, o)| match (&s.op, o) {
+                (
+                    Op::Socket { .. } | Op::Accept { .. },
+                    Outcome::Returned {
+                        value,
+                        error,
+                        data,
+                        out_len,
+                    },
+                ) if *value != crate::consts::INVALID_SOCKET as i64 => Outcome::Returned {
+                    value: 1,
+                    error: *error,
+                    data: data.clone(),
+                    out_len: *out_len,
+                },
+                (_, o) => o.clone(),
+            })
+            .collect()
+    }
+
     /// Runs the program on `sim` and ends the simulation ([`Sim::end`]): no thread outlives
     /// the run, and what the simulation recorded stays readable (its trace, `check_invariants`).
     /// Run it on a fresh simulation: process names must not be taken yet.
