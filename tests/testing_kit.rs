@@ -440,7 +440,8 @@ fn differential_runs_report_the_first_call_the_configurations_disagree_on() {
 mod transparency_check {
     use super::*;
     use ws2sim::spi::{
-        Negotiated, Provider, ProviderInfo, Request, Response, Spi, Stop, TCP_ENTRY,
+        check_provider_property, Negotiated, Provider, ProviderFailure, ProviderInfo, Request,
+        Response, Spi, Stop, TCP_ENTRY, UDP_ENTRY,
     };
     use ws2sim::testing::{transparency, Entries};
     use ws2sim::{Guid, WsaError};
@@ -508,5 +509,92 @@ mod transparency_check {
             b.contains(" send(") && b.ends_with("= SOCKET_ERROR WSAENETDOWN"),
             "{b}"
         );
+    }
+
+    /// [`Layer`] that counts its startups (SP-2, SP-3), over TCP and UDP; `deny_7` refuses
+    /// binds to port 7 (WSAEACCES), which `check_provider`'s scenarios (port 9) never see.
+    #[derive(Clone, Default)]
+    struct Counting {
+        started: u32,
+        drop_sends: bool,
+        deny_7: bool,
+    }
+
+    impl Provider for Counting {
+        fn info(&self) -> ProviderInfo {
+            let over = [(TCP_ENTRY, "counting tcp"), (UDP_ENTRY, "counting udp")];
+            ProviderInfo::layered(ID, "counting", &over)
+        }
+        fn startup(&mut self, _: &mut Spi<'_>, v: Version) -> Result<Negotiated, WsaError> {
+            let n = self.info().negotiate(v)?;
+            self.started += 1;
+            Ok(n)
+        }
+        fn cleanup(&mut self, _: &mut Spi<'_>) -> Result<(), Stop> {
+            if self.started == 0 {
+                return Err(WsaError::NotInitialised.into());
+            }
+            self.started -= 1;
+            Ok(())
+        }
+        fn handle(&mut self, spi: &mut Spi<'_>, r: Request<'_>) -> Result<Response, Stop> {
+            match r {
+                Request::Send { .. } if self.drop_sends => Err(WsaError::NetworkDown.into()),
+                Request::Bind { addr: Some(a), .. }
+                    if self.deny_7 && a.get(2..4) == Some(&7u16.to_be_bytes()[..]) =>
+                {
+                    Err(WsaError::AccessDenied.into())
+                }
+                other => spi.lower().handle(other),
+            }
+        }
+    }
+
+    #[test]
+    fn check_provider_property_passes_a_transparent_layer_and_shrinks_a_program_that_is_not() {
+        if let Err(e) = check_provider_property(Counting::default(), 48, |_, _| false) {
+            panic!("{e}");
+        }
+        let deny = Counting {
+            deny_7: true,
+            ..Counting::default()
+        };
+        let failure = check_provider_property(deny.clone(), 48, |_, _| false).unwrap_err();
+        let ProviderFailure::NotTransparent {
+            program,
+            divergence,
+        } = *failure
+        else {
+            panic!("expected a program, got {failure}");
+        };
+        // Shrunk to the few steps it takes: a startup, a socket, a bind to port 7.
+        assert_eq!(program.steps.len(), 3, "{}", program.to_json());
+        let b = divergence.b.unwrap();
+        assert!(b.contains(" bind(") && b.ends_with("WSAEACCES"), "{b}");
+        assert!(divergence.a.unwrap().ends_with(" = 0"));
+        // The refusal is by design once declared (the bind's result and the last error the
+        // program reads after it).
+        let declared = |_: &str, b: &str| b.ends_with("WSAEACCES");
+        if let Err(e) = check_provider_property(deny, 48, declared) {
+            panic!("{e}");
+        }
+        // A layer that loses its sends is caught by the fixed scenarios first (SP-5, SP-6),
+        // and so is one that does not count its startups (SP-3).
+        let drop = Counting {
+            drop_sends: true,
+            ..Counting::default()
+        };
+        let findings = check_provider_property(drop, 1, |_, _| false).unwrap_err();
+        assert!(matches!(
+            &*findings,
+            ProviderFailure::Findings(f) if f.iter().any(|d| d.rule == ws2sim::Rule::Sp6)
+        ));
+        let findings =
+            check_provider_property(Layer { drop_sends: false }, 1, |_, _| false).unwrap_err();
+        assert!(matches!(
+            &*findings,
+            ProviderFailure::Findings(f)
+                if !f.is_empty() && f.iter().all(|d| d.rule == ws2sim::Rule::Sp3)
+        ));
     }
 }

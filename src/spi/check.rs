@@ -205,7 +205,17 @@ fn data<P: Provider + Clone>(provider: P, entry: &ProtocolInfo, close: bool) -> 
     if let Err((rule, e)) = sent {
         found.push(finding(rule, format!("{}: {e}", entry.name)));
     }
-    sim.run();
+    // A provider that loses the stream leaves the server waiting for ever: a finding, not
+    // a panic.
+    if let Err(e) = sim.try_run() {
+        found.push(finding(
+            rule,
+            format!("{}: the peer never saw the stream end: {e}", entry.name),
+        ));
+        let _ = sim.end();
+        found.extend(sim.diagnostics());
+        return found;
+    }
     match server.join() {
         Ok(n) if n == PAYLOAD => {}
         Ok(n) => found.push(finding(

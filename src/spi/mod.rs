@@ -41,8 +41,12 @@
 //! [ST-6]: crate::rules#st-6
 
 mod check;
+#[cfg(feature = "proptest")]
+mod property;
 
 pub use check::check_provider;
+#[cfg(feature = "proptest")]
+pub use property::{check_provider_property, ProviderFailure};
 
 use crate::core::call::SpiCall;
 use crate::core::Reply;

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::testing::program::{payload_byte, Handle, Op, Outcome};
+use crate::testing::Entries;
 
 /// The longest buffer a step may ask for: longer ones are refused, not allocated.
 pub(crate) const MAX_LEN: u32 = 1 << 20;
@@ -76,6 +77,8 @@ pub(crate) struct Exec<'a> {
     pub(crate) step: usize,
     pub(crate) addrs: &'a [Ipv4Addr],
     pub(crate) tables: &'a Mutex<Tables>,
+    /// The entries `Socket` makes TCP and UDP sockets from (`WSASocketW`), if any.
+    pub(crate) entries: Option<&'a Entries>,
 }
 
 /// What a Winsock call gave back, before the last error is read.
@@ -163,11 +166,7 @@ impl Exec<'_> {
                 af,
                 ty,
                 protocol,
-            } => {
-                let s = socket(af, ty, protocol);
-                self.store(slot, s);
-                got(s as i64)
-            }
+            } => self.socket(slot, af, ty, protocol),
             Op::Close { socket } => got(closesocket(self.handle(socket))),
             Op::Bind { socket, port } => {
                 let a = SOCKADDR_IN::from(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port));
@@ -226,6 +225,28 @@ impl Exec<'_> {
                 return Err("a harness action, which the runner makes".into())
             }
         })
+    }
+
+    /// `socket`, or `WSASocketW` from the run's TCP or UDP entry when the arguments name
+    /// that protocol.
+    unsafe fn socket(&self, slot: u8, af: i32, ty: i32, protocol: i32) -> Got {
+        let entry = self.entries.and_then(|e| {
+            let inet = af == i32::from(AF_INET);
+            match (ty, protocol) {
+                (SOCK_STREAM, 0 | IPPROTO_TCP) if inet => e.tcp.as_ref(),
+                (SOCK_DGRAM, 0 | IPPROTO_UDP) if inet => e.udp.as_ref(),
+                _ => None,
+            }
+        });
+        let s = match entry {
+            Some(info) => {
+                let raw = WSAPROTOCOL_INFOW::from(info);
+                WSASocketW(af, ty, protocol, &raw, 0, WSA_FLAG_OVERLAPPED)
+            }
+            None => socket(af, ty, protocol),
+        };
+        self.store(slot, s);
+        got(s as i64)
     }
 
     unsafe fn accept(&self, socket: Handle, slot: u8) -> Got {

@@ -82,7 +82,21 @@ fn traced_run(builder: &SimBuilder, seed: u64, test: &mut dyn FnMut(&Sim)) -> Tr
 }
 
 fn divergence(seed: u64, a: Vec<String>, b: Vec<String>) -> Option<Divergence> {
-    let index = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))?;
+    divergence_except(seed, a, b, &|_: &str, _: &str| false)
+}
+
+/// The first position where `a` and `b` differ, except where `declared` says the two calls
+/// may differ.
+fn divergence_except(
+    seed: u64,
+    a: Vec<String>,
+    b: Vec<String>,
+    declared: &dyn Fn(&str, &str) -> bool,
+) -> Option<Divergence> {
+    let index = (0..a.len().max(b.len())).find(|&i| match (a.get(i), b.get(i)) {
+        (Some(x), Some(y)) => x != y && !declared(x, y),
+        (x, y) => x != y,
+    })?;
     Some(Divergence {
         seed,
         index,
@@ -221,6 +235,58 @@ pub struct Entries {
 pub fn transparency<P: Provider + Clone>(
     provider: P,
     seeds: impl Into<Seeds>,
+    test: impl FnMut(&Sim, &Entries),
+) -> Result<(), Divergence> {
+    transparency_except(provider, seeds, |_, _| false, test)
+}
+
+/// [`transparency`], except for the differences the provider declares: `declared(a, b)` is
+/// called with a call as the bare run saw it and as the layered run saw it (`thread 1
+/// send(0x1000004, .., 4, 0) = 4`, the form [`Divergence`] shows) where they differ, and
+/// returns true when the provider changes that result by design. The runs must still make
+/// the same number of calls.
+///
+/// ```
+/// use ws2sim::spi::{Negotiated, Provider, ProviderInfo, Spi, Stop, TCP_ENTRY};
+/// use ws2sim::testing::{transparency_except, Entries};
+/// use ws2sim::{api, Guid, Sim, Socket, Version, WsaError};
+///
+/// /// Reports `WSAEACCES` for every bind: a firewall, by design.
+/// #[derive(Clone)]
+/// struct NoBind;
+/// impl Provider for NoBind {
+///     fn info(&self) -> ProviderInfo {
+///         ProviderInfo::layered(Guid::new(8, 8, 8, *b"NOBIND!!"), "no bind", &[(TCP_ENTRY, "no bind")])
+///     }
+///     fn startup(&mut self, _: &mut Spi<'_>, v: Version) -> Result<Negotiated, WsaError> {
+///         self.info().negotiate(v)
+///     }
+///     fn cleanup(&mut self, _: &mut Spi<'_>) -> Result<(), Stop> { Ok(()) }
+///     fn bind(&mut self, _: &mut Spi<'_>, _: ws2sim::Socket, _: Option<&[u8]>) -> Result<(), Stop> {
+///         Err(WsaError::AccessDenied.into())
+///     }
+/// }
+///
+/// let test = |sim: &Sim, entries: &Entries| {
+///     let tcp = entries.tcp.clone().unwrap();
+///     sim.localhost().process("app").run(|| {
+///         api::startup(Version::V2_2).unwrap();
+///         let s = Socket::from_protocol_info(&tcp, 0).unwrap();
+///         let _ = s.bind("127.0.0.1:7".parse().unwrap());
+///         api::cleanup().unwrap();
+///     });
+/// };
+/// assert!(ws2sim::testing::transparency(NoBind, 0..1, test).is_err());
+/// let declared = |_: &str, b: &str| b.contains(" bind(") && b.ends_with("WSAEACCES");
+/// assert_eq!(transparency_except(NoBind, 0..1, declared, test), Ok(()));
+/// ```
+///
+/// # Errors
+/// The first undeclared divergence found.
+pub fn transparency_except<P: Provider + Clone>(
+    provider: P,
+    seeds: impl Into<Seeds>,
+    declared: impl Fn(&str, &str) -> bool,
     mut test: impl FnMut(&Sim, &Entries),
 ) -> Result<(), Divergence> {
     let id = provider.info().id;
@@ -253,7 +319,7 @@ pub fn transparency<P: Provider + Clone>(
         // The provider's chains over a base protocol (not its layered entry, which makes no
         // sockets).
         let b = run(&layered, &|e| e.provider_id == id && e.chain.len >= 2);
-        if let Some(d) = divergence(seed, a, b) {
+        if let Some(d) = divergence_except(seed, a, b, &declared) {
             return Err(d);
         }
     }

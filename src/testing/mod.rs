@@ -58,7 +58,9 @@ mod seeds;
 pub mod strategy;
 mod sweep;
 
-pub use differential::{differential, first_divergence, transparency, Divergence, Entries};
+pub use differential::{
+    differential, first_divergence, transparency, transparency_except, Divergence, Entries,
+};
 pub use invariants::{check_invariants, Violation};
 
 pub use seeds::{Seeds, SeedsError, SEEDS_ENV};

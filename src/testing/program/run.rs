@@ -9,6 +9,7 @@ use super::Harness;
 use super::{Op, Order, ProcessSpec, Program, Step};
 use crate::sim::failure::panic_text;
 use crate::sys::program_exec::{Exec, Tables};
+use crate::testing::Entries;
 use crate::trace::Trace;
 use crate::{Host, Process, Sim, SimError};
 
@@ -76,6 +77,7 @@ pub struct ProgramRun {
 
 /// What a run's threads share.
 struct RunState {
+    entries: Option<Entries>,
     procs: Vec<Process>,
     hosts: Vec<Host>,
     addrs: Vec<Ipv4Addr>,
@@ -89,6 +91,7 @@ impl RunState {
             step,
             addrs: &self.addrs,
             tables: &self.tables,
+            entries: self.entries.as_ref(),
         }
     }
 
@@ -133,7 +136,12 @@ impl RunState {
     }
 }
 
-fn make_state(sim: &Sim, processes: &[ProcessSpec], steps: usize) -> Arc<RunState> {
+fn make_state(
+    sim: &Sim,
+    processes: &[ProcessSpec],
+    steps: usize,
+    entries: Option<Entries>,
+) -> Arc<RunState> {
     let hosts: Vec<Host> = processes
         .iter()
         .map(|p| match p.host.as_str() {
@@ -148,6 +156,7 @@ fn make_state(sim: &Sim, processes: &[ProcessSpec], steps: usize) -> Arc<RunStat
         .collect();
     let n = procs.len();
     Arc::new(RunState {
+        entries,
         addrs: hosts.iter().map(Host::addr).collect(),
         procs,
         hosts,
@@ -221,19 +230,34 @@ impl Program {
     /// When the program does not [validate](Program::validate), when called from inside a
     /// simulated thread, or when the simulator breaks one of its own invariants.
     pub fn run(&self, sim: &Sim) -> ProgramRun {
+        self.run_with(sim, None)
+    }
+
+    /// [`Program::run`], with every TCP and UDP socket a `Socket` step makes (family
+    /// `AF_INET`, protocol 0 or the type's own) made by `WSASocketW` from `entries`' protocol
+    /// entry instead of by `socket`: how a program runs through a layered provider
+    /// ([`transparency`](crate::testing::transparency) finds the entries).
+    ///
+    /// # Panics
+    /// As [`Program::run`].
+    pub fn run_through(&self, sim: &Sim, entries: &Entries) -> ProgramRun {
+        self.run_with(sim, Some(entries.clone()))
+    }
+
+    fn run_with(&self, sim: &Sim, entries: Option<Entries>) -> ProgramRun {
         if let Err(e) = self.validate() {
             panic!("{e}");
         }
         match self.order {
             Order::Sequential => {
-                let mut stepper = Stepper::new(sim, &self.processes);
+                let mut stepper = Stepper::with_entries(sim, &self.processes, entries);
                 for s in &self.steps {
                     stepper.step(s);
                 }
                 stepper.finish()
             }
             Order::Concurrent => {
-                let state = make_state(sim, &self.processes, self.steps.len());
+                let state = make_state(sim, &self.processes, self.steps.len(), entries);
                 let ending = self.run_concurrent(sim, &state);
                 finish(sim, &state, ending)
             }
@@ -317,9 +341,13 @@ impl std::fmt::Debug for Stepper {
 impl Stepper {
     /// Makes `processes` in `sim` (a fresh simulation: the names must not be taken yet).
     pub fn new(sim: &Sim, processes: &[ProcessSpec]) -> Stepper {
+        Stepper::with_entries(sim, processes, None)
+    }
+
+    fn with_entries(sim: &Sim, processes: &[ProcessSpec], entries: Option<Entries>) -> Stepper {
         Stepper {
             sim: sim.clone(),
-            state: make_state(sim, processes, 0),
+            state: make_state(sim, processes, 0, entries),
             program: Program {
                 order: Order::Sequential,
                 processes: processes.to_vec(),
