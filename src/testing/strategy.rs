@@ -24,6 +24,7 @@
 use std::ops::RangeInclusive;
 
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 
 use super::program::{Handle, Op, Order, ProcessSpec, Program, Step};
 use crate::consts::*;
@@ -48,8 +49,9 @@ pub struct ProgramConfig {
 }
 
 impl ProgramConfig {
-    /// Sequential programs of one or two processes and up to 40 steps a correct application
-    /// could make (blocking calls included: a run may end in a deadlock).
+    /// Sequential programs of one or two processes, each starting with a `WSAStartup(2.2)` in
+    /// every process and then up to 40 steps a correct application could make (blocking
+    /// calls included: a run may end in a deadlock).
     pub fn valid() -> ProgramConfig {
         ProgramConfig {
             order: Order::Sequential,
@@ -116,22 +118,30 @@ pub fn program(config: ProgramConfig) -> BoxedStrategy<Program> {
                         op,
                     }
                 });
-            prop::collection::vec(step, steps.clone()).prop_map(move |steps| Program {
-                order,
-                processes: (0..n)
-                    .map(|i| ProcessSpec {
-                        name: format!("p{i}"),
-                        host: if i < 2 { "localhost" } else { "other" }.to_owned(),
-                    })
-                    .collect(),
-                steps,
+            prop::collection::vec(step, steps.clone()).prop_map(move |drawn| {
+                // A valid program starts Winsock in each process first (not shrunk away).
+                let starts = (0..n).filter(|_| !hostile).map(|process| Step {
+                    process,
+                    thread: 0,
+                    op: Op::Startup { version: 0x0202 },
+                });
+                Program {
+                    order,
+                    processes: (0..n)
+                        .map(|i| ProcessSpec {
+                            name: format!("p{i}"),
+                            host: if i < 2 { "localhost" } else { "other" }.to_owned(),
+                        })
+                        .collect(),
+                    steps: starts.chain(drawn).collect(),
+                }
             })
         })
         .boxed()
 }
 
-/// A socket handle: mostly slots 0..4; hostile, also handles any process saw and made-up
-/// values.
+/// A socket handle: slots 0 and 1; hostile, also slots 2 and 3, handles any process saw
+/// and made-up values.
 pub fn handle(hostile: bool) -> BoxedStrategy<Handle> {
     if hostile {
         prop_oneof![
@@ -141,9 +151,12 @@ pub fn handle(hostile: bool) -> BoxedStrategy<Handle> {
         ]
         .boxed()
     } else {
-        (0u8..4).prop_map(Handle::Slot).boxed()
+        (0u8..SLOTS).prop_map(Handle::Slot).boxed()
     }
 }
+
+/// Slots a valid program uses: few, so that its steps mostly name sockets it made.
+const SLOTS: u8 = 2;
 
 /// `v` most of the time; hostile, sometimes any `i32`.
 fn or_any(v: impl Strategy<Value = i32> + 'static, hostile: bool) -> BoxedStrategy<i32> {
@@ -171,26 +184,32 @@ fn setup_op(n: usize, hostile: bool) -> BoxedStrategy<Op> {
     let h = || handle(hostile);
     let af = or_any(Just(i32::from(AF_INET)), hostile);
     let ty = or_any(prop_oneof![Just(SOCK_STREAM), Just(SOCK_DGRAM)], hostile);
-    let protocol = or_any(
-        prop_oneof![Just(0), Just(IPPROTO_TCP), Just(IPPROTO_UDP)],
-        hostile,
-    );
+    let protocol = if hostile {
+        or_any(
+            prop_oneof![Just(0), Just(IPPROTO_TCP), Just(IPPROTO_UDP)],
+            true,
+        )
+    } else {
+        Just(0).boxed()
+    };
+    let slot = if hostile { 0u8..4 } else { 0..SLOTS };
+    let cleanup = if hostile { 2 } else { 1 };
     let version = if hostile {
         any::<u16>().boxed()
     } else {
         Just(0x0202u16).boxed()
     };
     prop_oneof![
-        2 => version.prop_map(|version| Op::Startup { version }),
-        1 => Just(Op::Cleanup {}),
-        4 => (0u8..4, af, ty, protocol)
+        1 => version.prop_map(|version| Op::Startup { version }),
+        cleanup => Just(Op::Cleanup {}),
+        6 => (slot.clone(), af, ty, protocol)
             .prop_map(|(slot, af, ty, protocol)| Op::Socket { slot, af, ty, protocol }),
         2 => h().prop_map(|socket| Op::Close { socket }),
-        2 => (h(), port()).prop_map(|(socket, port)| Op::Bind { socket, port }),
-        1 => (h(), or_any(1..=4, hostile))
+        4 => (h(), port()).prop_map(|(socket, port)| Op::Bind { socket, port }),
+        2 => (h(), or_any(1..=4, hostile))
             .prop_map(|(socket, backlog)| Op::Listen { socket, backlog }),
-        2 => (h(), 0..n, port()).prop_map(|(socket, to, port)| Op::Connect { socket, to, port }),
-        1 => (h(), 0u8..4).prop_map(|(socket, slot)| Op::Accept { socket, slot }),
+        3 => (h(), 0..n, port()).prop_map(|(socket, to, port)| Op::Connect { socket, to, port }),
+        1 => (h(), slot).prop_map(|(socket, slot)| Op::Accept { socket, slot }),
     ]
     .boxed()
 }
@@ -274,5 +293,111 @@ pub fn op(n: usize, hostile: bool, endings: bool) -> BoxedStrategy<Op> {
         prop_oneof![20 => calls, 1 => ending_op(n)].boxed()
     } else {
         calls.boxed()
+    }
+}
+
+/// A program that broke a property of [`check_programs`], shrunk, with where it was saved.
+#[derive(Debug, Clone)]
+pub struct ProgramFailure {
+    /// The shrunk program.
+    pub program: Program,
+    /// The seed it failed under.
+    pub seed: u64,
+    /// The property's message.
+    pub message: String,
+    /// Where it was saved as JSON ([`saved_program_path`](crate::testing::model::saved_program_path)),
+    /// or why it could not be.
+    pub saved: Result<std::path::PathBuf, String>,
+}
+
+impl std::fmt::Display for ProgramFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "ws2sim: a program of {} step(s) fails under seed {}: {}\n  program: ",
+            self.program.steps.len(),
+            self.seed,
+            self.message
+        )?;
+        match &self.saved {
+            Ok(path) => write!(
+                f,
+                "saved to {}\n  replay: ws2sim run {} --seed {}",
+                path.display(),
+                path.display(),
+                self.seed
+            ),
+            Err(why) => write!(f, "not saved ({why})\n{}", self.program.to_json()),
+        }
+    }
+}
+
+impl std::error::Error for ProgramFailure {}
+
+/// A property over programs: `cases` programs drawn as `config` says, each run on a fresh
+/// simulation of a drawn seed, must satisfy `property(program, run)`. The first program
+/// that does not is shrunk (fewer steps, simpler arguments), saved as JSON for
+/// [`Program::from_json`] and `ws2sim run` to replay, and returned. The same `cases` always
+/// draw the same programs; nothing is printed.
+///
+/// ```
+/// use ws2sim::testing::program::Program;
+/// use ws2sim::testing::strategy::{check_programs, ProgramConfig};
+/// use ws2sim::Sim;
+///
+/// // A property that does not hold: some programs block for ever (an accept nobody
+/// // connects to, a receive nobody sends to).
+/// let failure = check_programs(ProgramConfig::valid(), 64, |_, run| {
+///     run.ending.clone().map_err(|e| e.to_string())
+/// })
+/// .unwrap_err();
+/// assert!(failure.message.contains("deadlock"));
+/// // Shrunk: the startup every valid program begins with, then a few steps.
+/// assert!(failure.program.steps.len() <= 4, "{failure}");
+/// // Replayed from the file it was saved to: the same deadlock.
+/// let saved = std::fs::read_to_string(failure.saved.as_ref().unwrap()).unwrap();
+/// let run = Program::from_json(&saved).unwrap().run(&Sim::builder().seed(failure.seed).build());
+/// assert!(run.ending.is_err());
+/// ```
+///
+/// # Errors
+/// The shrunk failing program.
+pub fn check_programs(
+    config: ProgramConfig,
+    cases: u32,
+    property: impl Fn(&Program, &super::program::ProgramRun) -> Result<(), String>,
+) -> Result<(), Box<ProgramFailure>> {
+    use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
+    let check = |(p, seed): &(Program, u64)| {
+        let run = p.run(&crate::Sim::builder().seed(*seed).build());
+        property(p, &run)
+    };
+    let config_ = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
+    let mut runner = TestRunner::new_with_rng(config_, rng);
+    let cases = (program(config), any::<u64>());
+    match runner.run(&cases, |case| check(&case).map_err(TestCaseError::fail)) {
+        Ok(()) => Ok(()),
+        Err(TestError::Fail(_, case)) => {
+            let message = check(&case).expect_err("invariant: the shrunk case fails");
+            let path = crate::testing::model::saved_program_path();
+            let saved = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(&path, case.0.to_json()))
+                .map(|()| path)
+                .map_err(|e| e.to_string());
+            Err(Box::new(ProgramFailure {
+                program: case.0,
+                seed: case.1,
+                message,
+                saved,
+            }))
+        }
+        Err(TestError::Abort(why)) => unreachable!("no filters reject programs: {why}"),
     }
 }

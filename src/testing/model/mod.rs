@@ -43,7 +43,7 @@ pub use predict::{check_program, Mismatch};
 #[cfg(feature = "proptest")]
 pub use state_machine::{
     saved_program_path, Balanced, CleanupHeavy, Mix, Model, OptionHeavy, SimTest, SimUnderTest,
-    Weights,
+    Subject, Weights,
 };
 
 use super::program::{Handle, Outcome, ProcessSpec, Step};

@@ -12,9 +12,9 @@ use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 use super::predict::{compare, KNOWN_LEVELS, KNOWN_OPTIONS};
 use super::ModelState;
 use crate::consts::*;
-use crate::testing::program::{Handle, Op, ProcessSpec, Program, Step, Stepper};
+use crate::testing::program::{Handle, Op, Outcome, ProcessSpec, Program, Step, Stepper};
 use crate::testing::quiet::Quiet;
-use crate::Sim;
+use crate::{Process, Sim};
 
 /// How often each op the model covers is drawn (relative weights; 0 never).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,24 +260,59 @@ pub(crate) fn model_op(w: Weights) -> BoxedStrategy<Op> {
     .boxed()
 }
 
-/// The simulator driven step by step, with the handles it gave out so far.
+/// What [`SimTest`] checks against the model: something that makes [`Step`]s on a
+/// simulation and says what each returned. [`Stepper`] (the steps made as an application
+/// makes them, through [`crate::sys`]) is the simulator itself; wrap your own code in one to
+/// test it against the model: its results must be what SPEC.md says.
+pub trait Subject: Sized + 'static {
+    /// Starts on a fresh simulation with these processes (make them with
+    /// `Host::process`, by name, on their hosts).
+    fn start(sim: &Sim, processes: &[ProcessSpec]) -> Self;
+    /// Makes one step and returns its outcome (as [`Stepper::step`] would).
+    fn step(&mut self, step: &Step) -> Outcome;
+    /// The simulation.
+    fn sim(&self) -> &Sim;
+    /// Process `i` of the program (its startup count, resources and last error are checked
+    /// after every step).
+    fn process(&self, i: usize) -> &Process;
+}
+
+impl Subject for Stepper {
+    fn start(sim: &Sim, processes: &[ProcessSpec]) -> Stepper {
+        Stepper::new(sim, processes)
+    }
+    fn step(&mut self, step: &Step) -> Outcome {
+        Stepper::step(self, step)
+    }
+    fn sim(&self) -> &Sim {
+        Stepper::sim(self)
+    }
+    fn process(&self, i: usize) -> &Process {
+        Stepper::process(self, i)
+    }
+}
+
+/// The subject driven step by step, the steps made so far, and the handles it gave out.
 #[derive(Debug)]
-pub struct SimUnderTest {
-    /// The run so far.
-    pub stepper: Stepper,
+pub struct SimUnderTest<S = Stepper> {
+    /// What makes the steps.
+    pub subject: S,
+    /// The steps made so far (what a failure saves).
+    pub program: Program,
     /// Every handle value a `Socket` returned ([CS-1]: a new one is never among them).
     ///
     /// [CS-1]: crate::rules#cs-1
     pub given: BTreeSet<i64>,
 }
 
-/// The simulator as the `StateMachineTest` of [`Model`]: every step runs on a fresh
-/// simulation of the model's seed and its outcome must be the model's prediction; after every
-/// step each process's startup count and live resources must be the model's ([CL-8]); at
-/// the end [`check_invariants`](crate::testing::check_invariants) must pass. On a failure
-/// the program so far is saved as JSON (see [`saved_program_path`]) and the panic says where
-/// and how to replay it; proptest then shrinks, and the file ends up holding the shrunk
-/// program.
+/// The simulator (or your [`Subject`]) as the `StateMachineTest` of [`Model`]: every step
+/// runs on a fresh simulation of the model's seed and its outcome must be the model's
+/// prediction; after every step each process's startup count, live resources and last error
+/// must be the model's ([CL-8], [TH-1]); at the end every failure in the trace must name the
+/// rule that decided it and [`check_invariants`](crate::testing::check_invariants) must pass.
+/// On a failure the program so far is saved as JSON (see [`saved_program_path`]) and the
+/// panic says where and how to replay it; proptest then shrinks, and the file ends up
+/// holding the shrunk program.
 ///
 /// ```
 /// use proptest_state_machine::prop_state_machine;
@@ -292,8 +327,9 @@ pub struct SimUnderTest {
 /// ```
 ///
 /// [CL-8]: crate::rules#cl-8
+/// [TH-1]: crate::rules#th-1
 #[derive(Debug, Clone, Copy)]
-pub struct SimTest<M: Mix = Balanced>(PhantomData<M>);
+pub struct SimTest<M: Mix = Balanced, S: Subject = Stepper>(PhantomData<(M, S)>);
 
 /// Where a failing [`SimTest`] saves its program: `$WS2SIM_PROGRAM_DIR` (or the system's
 /// temporary directory's `ws2sim`), named after the test (libtest names each test's thread
@@ -330,34 +366,41 @@ fn fail(program: &Program, seed: u64, what: &str) -> ! {
     );
 }
 
-impl<M: Mix> StateMachineTest for SimTest<M> {
-    type SystemUnderTest = SimUnderTest;
+impl<M: Mix, S: Subject> StateMachineTest for SimTest<M, S> {
+    type SystemUnderTest = SimUnderTest<S>;
     type Reference = Model<M>;
 
-    fn init_test(model: &ModelState) -> SimUnderTest {
+    fn init_test(model: &ModelState) -> SimUnderTest<S> {
         let sim = Sim::builder().seed(model.seed).build();
-        let mut stepper = Stepper::new(&sim, &model.specs);
-        for s in prelude(model.specs.len(), M::STARTED) {
-            stepper.step(&s);
-        }
-        SimUnderTest {
-            stepper,
+        let mut sut = SimUnderTest {
+            subject: S::start(&sim, &model.specs),
+            program: Program {
+                order: crate::testing::program::Order::Sequential,
+                processes: model.specs.clone(),
+                steps: Vec::new(),
+            },
             given: BTreeSet::new(),
-        }
-    }
-
-    fn apply(mut sut: SimUnderTest, model: &ModelState, step: Step) -> SimUnderTest {
-        let got = sut.stepper.step(&step);
-        let i = sut.stepper.program().steps.len() - 1;
-        if let Err(m) = compare(i, &step, model, &got, &mut sut.given) {
-            fail(sut.stepper.program(), model.seed, &m.to_string());
+        };
+        for s in prelude(model.specs.len(), M::STARTED) {
+            sut.subject.step(&s);
+            sut.program.steps.push(s);
         }
         sut
     }
 
-    fn check_invariants(sut: &SimUnderTest, model: &ModelState) {
+    fn apply(mut sut: SimUnderTest<S>, model: &ModelState, step: Step) -> SimUnderTest<S> {
+        let got = sut.subject.step(&step);
+        sut.program.steps.push(step.clone());
+        let i = sut.program.steps.len() - 1;
+        if let Err(m) = compare(i, &step, model, &got, &mut sut.given) {
+            fail(&sut.program, model.seed, &m.to_string());
+        }
+        sut
+    }
+
+    fn check_invariants(sut: &SimUnderTest<S>, model: &ModelState) {
         for (i, pm) in model.processes.iter().enumerate() {
-            let p = sut.stepper.process(i);
+            let p = sut.subject.process(i);
             let live = model
                 .sockets
                 .iter()
@@ -374,7 +417,7 @@ impl<M: Mix> StateMachineTest for SimTest<M> {
                     model.steps.saturating_sub(1),
                     pm.last_error
                 );
-                fail(sut.stepper.program(), model.seed, &what);
+                fail(&sut.program, model.seed, &what);
             }
             if count != pm.count || resources != live {
                 let what = format!(
@@ -385,24 +428,25 @@ impl<M: Mix> StateMachineTest for SimTest<M> {
                     model.steps.saturating_sub(1),
                     pm.count
                 );
-                fail(sut.stepper.program(), model.seed, &what);
+                fail(&sut.program, model.seed, &what);
             }
         }
     }
 
-    fn teardown(sut: SimUnderTest, model: ModelState) {
-        let program = sut.stepper.program().clone();
-        let sim = sut.stepper.sim().clone();
-        let run = sut.stepper.finish();
-        if let Err(e) = run.ending {
-            fail(&program, model.seed, &e.to_string());
+    fn teardown(sut: SimUnderTest<S>, model: ModelState) {
+        let sim = sut.subject.sim().clone();
+        let settled = sim.try_run();
+        drop(sut.subject);
+        let ended = sim.end();
+        if let Err(e) = settled.and(ended) {
+            fail(&sut.program, model.seed, &e.to_string());
         }
-        if let Err(what) = rules_named(&run.trace) {
-            fail(&program, model.seed, &what);
+        if let Err(what) = rules_named(&sim.trace()) {
+            fail(&sut.program, model.seed, &what);
         }
         if let Err(v) = crate::testing::check_invariants(&sim) {
             let what: Vec<String> = v.iter().map(ToString::to_string).collect();
-            fail(&program, model.seed, &what.join("\n"));
+            fail(&sut.program, model.seed, &what.join("\n"));
         }
     }
 }
