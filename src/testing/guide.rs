@@ -2,7 +2,9 @@
 //!
 //! The code under test here is a small echo server and its client, written against the safe
 //! [`api`](crate::api) (code written against windows-sys works the same through
-//! [`sys`](crate::sys) or the `windows-sys-sim` facade). Every example below is a doc test.
+//! [`sys`](crate::sys) or the `windows-sys-sim` facade). Every example below is a doc test;
+//! sections 6 to 8 need the `proptest` feature (`ws2sim = { version = "0.1", features =
+//! ["proptest"] }` in `[dev-dependencies]`).
 //!
 //! # 1. A test over many schedules
 //!
@@ -14,40 +16,42 @@
 //!
 //! ```
 //! use std::net::SocketAddrV4;
+//! use std::time::Duration;
 //! use ws2sim::testing::{check_invariants, sweep};
-//! use ws2sim::{api, consts::*, Sim, Socket, Version};
+//! use ws2sim::{api, consts::*, Sim, Socket, Version, WsaError};
 //!
-//! /// The code under test: echo one message back, then close.
-//! fn echo_once(listener: Socket) {
-//!     let (conn, _) = listener.accept().unwrap();
+//! // The code under test: a server that echoes one message, and its client.
+//! fn echo_server(at: SocketAddrV4) {
+//!     api::startup(Version::V2_2).unwrap();
+//!     let l = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+//!     l.bind(at).unwrap();
+//!     l.listen(1).unwrap();
+//!     let (conn, _) = l.accept().unwrap();
 //!     let mut buf = [0u8; 64];
 //!     let n = conn.recv(&mut buf).unwrap();
 //!     conn.send(&buf[..n]).unwrap();
-//!     conn.close().unwrap();
+//!     api::cleanup().unwrap(); // the final cleanup closes both sockets
 //! }
 //!
+//! fn echo_client(at: SocketAddrV4, message: &[u8]) -> Vec<u8> {
+//!     api::startup(Version::V2_2).unwrap();
+//!     let s = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
+//!     // The server may not listen yet: retry as a real client would.
+//!     while s.connect(at) == Err(WsaError::ConnectionRefused) {
+//!         ws2sim::thread::sleep(Duration::from_millis(1));
+//!     }
+//!     s.send(message).unwrap();
+//!     let mut buf = [0u8; 64];
+//!     let n = s.recv(&mut buf).unwrap();
+//!     api::cleanup().unwrap();
+//!     buf[..n].to_vec()
+//! }
+//!
+//! // The test: the server on one host, the client on another, over 32 schedules.
 //! fn echo_test(sim: &Sim) {
-//!     let server = sim.host("server").process("echo");
 //!     let at = SocketAddrV4::new(sim.host("server").addr(), 7);
-//!     let listener = server.run(|| {
-//!         api::startup(Version::V2_2).unwrap();
-//!         let l = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
-//!         l.bind(at).unwrap();
-//!         l.listen(1).unwrap();
-//!         l
-//!     });
-//!     let served = server.spawn(move || echo_once(listener));
-//!     let reply = sim.localhost().process("client").run(|| {
-//!         api::startup(Version::V2_2).unwrap();
-//!         let s = Socket::new(AF_INET.into(), SOCK_STREAM, IPPROTO_TCP).unwrap();
-//!         s.connect(at).unwrap();
-//!         s.send(b"hello").unwrap();
-//!         let mut buf = [0u8; 64];
-//!         let n = s.recv(&mut buf).unwrap();
-//!         s.close().unwrap();
-//!         api::cleanup().unwrap();
-//!         buf[..n].to_vec()
-//!     });
+//!     let served = sim.host("server").process("echo").spawn(move || echo_server(at));
+//!     let reply = sim.localhost().process("client").run(|| echo_client(at, b"hello"));
 //!     served.join();
 //!     assert_eq!(reply, b"hello");
 //!     assert_eq!(check_invariants(sim), Ok(()));
@@ -152,6 +156,112 @@
 //! assert_eq!(differential(Sim::builder(), pct, 0..4, startups), Ok(()));
 //! ```
 //!
-//! Not here yet: programs as data (a generated, shrinkable, saved `Program`) and a public
-//! reference model of Winsock's states; until then, proptest's own strategies drive the
-//! test's inputs as in section 2.
+//! # 5. Programs as data
+//!
+//! A [`Program`](super::program::Program) is a Winsock program written as a value: processes
+//! on hosts, and steps (calls with their arguments, waits, sleeps, exits, kills, network
+//! faults) made by their threads. It runs on a simulation and reports what each step
+//! returned; it is saved as JSON and read back, and `ws2sim run FILE --seed N` and `ws2sim
+//! sweep FILE --seeds 0..10000` run a saved one from the shell.
+//!
+//! ```
+//! use ws2sim::testing::program::{Handle, Op, Program};
+//! use ws2sim::Sim;
+//!
+//! let mut p = Program::sequential(&[("app", "localhost")]);
+//! p.push(0, Op::Startup { version: 0x0202 });
+//! p.push(0, Op::Socket { slot: 0, af: 2, ty: 1, protocol: 6 });
+//! p.push(0, Op::Close { socket: Handle::Slot(0) });
+//! p.push(0, Op::Close { socket: Handle::Slot(0) });
+//! let run = p.run(&Sim::new());
+//! assert_eq!(run.outcomes[3].error(), Some(10038)); // WSAENOTSOCK: closed before
+//! let file = std::env::temp_dir().join("guide-program.json");
+//! std::fs::write(&file, p.to_json()).unwrap();
+//! let again = Program::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
+//! assert_eq!(again, p);
+//! ```
+//!
+//! # 6. A property over programs, shrunk to a saved file, and its replay
+//!
+//! With the `proptest` feature, `testing::strategy` generates valid and hostile
+//! programs. `check_programs` checks a property over them; a program that breaks it is
+//! shrunk, saved as JSON (under `$WS2SIM_PROGRAM_DIR`, else the system's temporary
+//! directory's `ws2sim`), and returned with its seed, for a replay from the file.
+//!
+//! ```
+//! use ws2sim::testing::program::Program;
+//! use ws2sim::testing::strategy::{check_programs, ProgramConfig};
+//! use ws2sim::Sim;
+//!
+//! // Not true: some programs block for ever (an accept nobody connects to).
+//! let no_deadlock = |_: &Program, run: &ws2sim::testing::program::ProgramRun| {
+//!     run.ending.clone().map_err(|e| e.to_string())
+//! };
+//! let failure = check_programs(ProgramConfig::valid(), 64, no_deadlock).unwrap_err();
+//! assert!(failure.program.steps.len() <= 4); // shrunk
+//! let saved = std::fs::read_to_string(failure.saved.as_ref().unwrap()).unwrap();
+//! let replayed = Program::from_json(&saved).unwrap();
+//! let run = replayed.run(&Sim::builder().seed(failure.seed).build());
+//! assert!(no_deadlock(&replayed, &run).is_err()); // the same failure, from the file
+//! ```
+//!
+//! # 7. The reference model
+//!
+//! [`model`](super::model) says what SPEC.md fixes a sequential program to return: the
+//! startup count, sockets and handles, the last error, linger options. With the `proptest`
+//! feature it is a proptest-state-machine `ReferenceStateMachine` (`Model`), and the
+//! simulator its `StateMachineTest` (`SimTest`); a failing case is shrunk and saved like
+//! section 6's. Your own code goes in as the `Subject` that makes each step: here a wrapper
+//! that makes them through the simulator (a real one would call your library).
+//!
+//! ```
+//! use proptest_state_machine::prop_state_machine;
+//! use ws2sim::testing::model::{Balanced, SimTest, Subject};
+//! use ws2sim::testing::program::{Outcome, ProcessSpec, Step, Stepper};
+//! use ws2sim::{Process, Sim};
+//!
+//! struct Mine(Stepper); // your wrapper code under test
+//! impl Subject for Mine {
+//!     fn start(sim: &Sim, procs: &[ProcessSpec]) -> Mine { Mine(Stepper::new(sim, procs)) }
+//!     fn step(&mut self, step: &Step) -> Outcome { self.0.step(step) }
+//!     fn sim(&self) -> &Sim { self.0.sim() }
+//!     fn process(&self, i: usize) -> &Process { self.0.process(i) }
+//! }
+//! prop_state_machine! {
+//!     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+//!     fn mine_follows_the_model(sequential 1..30 => SimTest<Balanced, Mine>);
+//! }
+//! mine_follows_the_model(); // in a test file: `#[test]` above the fn
+//! ```
+//!
+//! # 8. A layered provider, checked as a property
+//!
+//! `spi::check_provider_property` (the `proptest` feature) runs `check_provider`'s fixed
+//! scenarios (SP-1..SP-11), then random programs over the bare built-in provider and through
+//! yours: the application must see every call alike, except the differences your provider
+//! declares. A program that tells them apart comes back shrunk.
+//!
+//! ```
+//! use ws2sim::spi::{check_provider_property, Negotiated, Provider, ProviderInfo, Spi, Stop};
+//! use ws2sim::spi::{TCP_ENTRY, UDP_ENTRY};
+//! use ws2sim::{Guid, Version, WsaError};
+//!
+//! #[derive(Clone, Default)]
+//! struct Layer { started: u32 } // counts startups (SP-2, SP-3), passes every call down
+//! impl Provider for Layer {
+//!     fn info(&self) -> ProviderInfo {
+//!         let over = [(TCP_ENTRY, "layer tcp"), (UDP_ENTRY, "layer udp")];
+//!         ProviderInfo::layered(Guid::new(9, 9, 9, *b"GUIDELYR"), "layer", &over)
+//!     }
+//!     fn startup(&mut self, _: &mut Spi<'_>, v: Version) -> Result<Negotiated, WsaError> {
+//!         self.started += 1;
+//!         self.info().negotiate(v)
+//!     }
+//!     fn cleanup(&mut self, _: &mut Spi<'_>) -> Result<(), Stop> {
+//!         self.started = self.started.checked_sub(1).ok_or(WsaError::NotInitialised)?;
+//!         Ok(())
+//!     }
+//! }
+//! let checked = check_provider_property(Layer::default(), 32, |_, _| false);
+//! assert!(checked.is_ok(), "{}", checked.unwrap_err());
+//! ```

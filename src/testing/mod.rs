@@ -40,8 +40,15 @@
 //! (profiles, providers, schedulers) and reports the first call whose result the application
 //! saw differently.
 //!
-//! This module does not generate programs or check a reference model; it runs what the test
-//! does, under many schedules.
+//! [`program`] writes a Winsock program as data (run, saved as JSON, replayed; `ws2sim run`
+//! and `ws2sim sweep` from the shell), and [`model`] says what SPEC.md fixes a sequential
+//! program to return. With the `proptest` feature, `strategy` generates valid and hostile
+//! programs and checks properties over them (a failure shrunk and saved), the model becomes
+//! a proptest-state-machine reference model with the simulator (or your code) under test,
+//! and `spi::check_provider_property` checks a layered provider over random programs.
+//!
+//! This module does not decide Winsock's behaviour (the core does) and does not schedule
+//! threads (`sim` does); it runs tests, programs and checks over them.
 //!
 //! [OV-2]: crate::rules#ov-2
 //! [CL-8]: crate::rules#cl-8

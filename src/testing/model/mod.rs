@@ -33,18 +33,19 @@
 //! [CS-8]: crate::rules#cs-8
 //! [CS-1]: crate::rules#cs-1
 
+#[cfg(feature = "proptest")]
+mod mix;
 mod predict;
 #[cfg(feature = "proptest")]
 mod state_machine;
 
 use std::collections::BTreeMap;
 
+#[cfg(feature = "proptest")]
+pub use mix::{Balanced, CleanupHeavy, Mix, OptionHeavy, Weights};
 pub use predict::{check_program, Mismatch};
 #[cfg(feature = "proptest")]
-pub use state_machine::{
-    saved_program_path, Balanced, CleanupHeavy, Mix, Model, OptionHeavy, SimTest, SimUnderTest,
-    Subject, Weights,
-};
+pub use state_machine::{saved_program_path, Model, SimTest, SimUnderTest, Subject};
 
 use super::program::{Handle, Outcome, ProcessSpec, Step};
 

@@ -110,13 +110,7 @@ pub(super) fn predict(m: &mut ModelState, step: &Step) -> Option<Expected> {
             name,
             len,
             null,
-        } => match m.live(p, socket) {
-            Some(id) => get_option(m, p, id, (level, name), len, null)?,
-            None => {
-                m.processes[p].last_error = WSAENOTSOCK; // ER-2
-                get_failed(m, p, len)
-            }
-        },
+        } => get_option(m, p, socket, (level, name), len, null)?,
         Op::SetOption {
             socket,
             level,
@@ -130,8 +124,7 @@ pub(super) fn predict(m: &mut ModelState, step: &Step) -> Option<Expected> {
             onoff,
             seconds,
         } => {
-            let mut v = onoff.to_ne_bytes().to_vec();
-            v.extend_from_slice(&seconds.to_ne_bytes());
+            let v = [onoff.to_ne_bytes(), seconds.to_ne_bytes()].concat();
             set_option(m, p, socket, (SOL_SOCKET, SO_LINGER), &v, 4, false)?
         }
         // Not modelled: connections, data, overlapped operations, harness actions.
@@ -275,16 +268,20 @@ fn got_option(
     })
 }
 
-/// getsockopt on a live socket: the level, then the option (CS-8: no linger on datagram
+/// getsockopt: the handle (ER-2), the level, then the option (CS-8: no linger on datagram
 /// sockets), then the pointers (ER-3), then the short-buffer behaviour of each option shape.
 fn get_option(
     m: &mut ModelState,
     p: usize,
-    id: usize,
+    socket: crate::testing::program::Handle,
     (level, name): (i32, i32),
     len: Option<i32>,
     null: bool,
 ) -> Option<Expected> {
+    let Some(id) = m.live(p, socket) else {
+        m.processes[p].last_error = WSAENOTSOCK; // ER-2
+        return Some(get_failed(m, p, len));
+    };
     let s = &m.sockets[id];
     let linger = name == SO_LINGER || name == SO_DONTLINGER;
     let e = if !KNOWN_LEVELS.contains(&level) {
