@@ -21,6 +21,8 @@ pub(crate) mod fixtures;
 pub mod machine;
 pub mod overlapped;
 mod ports;
+#[macro_use]
+mod spi_table;
 pub mod provider;
 pub mod providers;
 pub mod request;

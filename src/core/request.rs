@@ -243,6 +243,61 @@ pub enum Response {
     Control(Control),
 }
 
+/// What a per-socket SPI call returns, to and from its [`Response`] (the trait's defaults and
+/// `Lower::handle` convert with it; an answer of the wrong kind fails `WSAEINVALIDPROVIDER`).
+pub trait FromResponse: Sized {
+    /// The value a response carries.
+    fn from_response(r: Response) -> Result<Self, Stop>;
+    /// The response that carries it.
+    fn into_response(self) -> Response;
+}
+
+impl FromResponse for () {
+    fn from_response(r: Response) -> Result<(), Stop> {
+        r.done()
+    }
+    fn into_response(self) -> Response {
+        Response::Done
+    }
+}
+
+impl FromResponse for usize {
+    fn from_response(r: Response) -> Result<usize, Stop> {
+        r.count()
+    }
+    fn into_response(self) -> Response {
+        Response::Count(self)
+    }
+}
+
+/// A `WSPDuplicateSocket` token, carried as a count.
+impl FromResponse for u32 {
+    fn from_response(r: Response) -> Result<u32, Stop> {
+        r.count().map(|n| n as u32)
+    }
+    fn into_response(self) -> Response {
+        Response::Count(self as usize)
+    }
+}
+
+impl FromResponse for Socket {
+    fn from_response(r: Response) -> Result<Socket, Stop> {
+        r.socket()
+    }
+    fn into_response(self) -> Response {
+        Response::Socket(self)
+    }
+}
+
+impl FromResponse for Control {
+    fn from_response(r: Response) -> Result<Control, Stop> {
+        r.control()
+    }
+    fn into_response(self) -> Response {
+        Response::Control(self)
+    }
+}
+
 impl Response {
     /// The socket of a [`Response::Socket`]; any other answer breaks the SPI contract, and the
     /// call fails `WSAEINVALIDPROVIDER`.
