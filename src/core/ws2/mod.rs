@@ -591,37 +591,50 @@ impl World {
                 // Checked first, with or without an OVERLAPPED (win: sock.c).
                 let returned = returned.as_deref_mut().ok_or(WsaError::Fault);
                 let returned = crate::core::er_3_pointers(cx, returned)?;
-                let r = if req.is_some() && !ex_1_served_overlapped(code) {
-                    self.process_mut(cx.process).socket_mut(cx, s)?;
-                    Err(WsaError::OperationNotSupported.into())
-                } else {
-                    self.via_socket(cx, s, Wsp::call("WSPIoctl"), |p, spi| {
-                        p.control(spi, s, code, input, output)
-                    })
-                };
-                match (r, req) {
-                    (Ok(c), req) => {
-                        *returned = c.bytes();
-                        if let Some(req) = req {
-                            // The completion reports no bytes (win: sock.c).
-                            self.complete_at_once(cx, s, req, Ok(0));
-                        }
-                        Ok(Reply::Control(c))
-                    }
-                    (Err(Stop::Fail(WsaError::OperationNotSupported)), Some(req)) => {
-                        let e = WsaError::OperationNotSupported;
-                        self.complete_at_once(cx, s, req, Err(e));
-                        Err(WsaError::IoPending.into())
-                    }
-                    (Err(Stop::Fail(e)), None) => {
-                        if let Some(n) = ex_1_count_on_failure(code, e) {
-                            *returned = n;
-                        }
-                        Err(e.into())
-                    }
-                    (Err(stop), _) => Err(stop),
-                }
+                self.wsa_ioctl(cx, (s, code), (input, output), returned, req)
             }
+        }
+    }
+
+    /// `WSAIoctl` down the socket's chain, once its `lpcbBytesReturned` is known good: the
+    /// control's result, and for an overlapped call its completion (reported at once).
+    fn wsa_ioctl(
+        &mut self,
+        cx: &mut Cx,
+        (s, code): (Socket, u32),
+        (input, output): (Option<&[u8]>, Option<&mut [u8]>),
+        returned: &mut u32,
+        req: Option<OpRequest>,
+    ) -> Result<Reply, Stop> {
+        let r = if req.is_some() && !ex_1_served_overlapped(code) {
+            self.process_mut(cx.process).socket_mut(cx, s)?;
+            Err(WsaError::OperationNotSupported.into())
+        } else {
+            self.via_socket(cx, s, Wsp::call("WSPIoctl"), |p, spi| {
+                p.control(spi, s, code, input, output)
+            })
+        };
+        match (r, req) {
+            (Ok(c), req) => {
+                *returned = c.bytes();
+                if let Some(req) = req {
+                    // The completion reports no bytes (win: sock.c).
+                    self.complete_at_once(cx, s, req, Ok(0));
+                }
+                Ok(Reply::Control(c))
+            }
+            (Err(Stop::Fail(WsaError::OperationNotSupported)), Some(req)) => {
+                let e = WsaError::OperationNotSupported;
+                self.complete_at_once(cx, s, req, Err(e));
+                Err(WsaError::IoPending.into())
+            }
+            (Err(Stop::Fail(e)), None) => {
+                if let Some(n) = ex_1_count_on_failure(code, e) {
+                    *returned = n;
+                }
+                Err(e.into())
+            }
+            (Err(stop), _) => Err(stop),
         }
     }
 
