@@ -8,7 +8,9 @@
 
 use proptest::prelude::ProptestConfig;
 use proptest_state_machine::prop_state_machine;
-use ws2sim::testing::model::{Balanced, CleanupHeavy, Mix, OptionHeavy, SimTest, Weights};
+use ws2sim::testing::model::{
+    Balanced, CleanupHeavy, ConnectionHeavy, Mix, OptionHeavy, SimTest, Weights,
+};
 
 /// Nothing ever starts: every call must fail WSANOTINITIALISED whatever its arguments (ER-1,
 /// CL-1).
@@ -22,6 +24,8 @@ impl Mix for NeverStarted {
         close: 3,
         get_option: 3,
         set_option: 3,
+        connect: 3,
+        data: 3,
     };
     const STARTED: bool = false;
 }
@@ -51,4 +55,13 @@ prop_state_machine! {
     /// ER-2, ER-3).
     #[test]
     fn cs_8_linger_options_round_trip_in_random_sequences(sequential 1..60 => SimTest<OptionHeavy>);
+
+    /// Connection-heavy sequences over two or three processes on two hosts: binds (WSAEINVAL
+    /// twice, WSAEADDRINUSE on a taken port), listens (WSAEINVAL unbound, WSAEOPNOTSUPP for
+    /// UDP, WSAEISCONN connected), blocking connects (WSAECONNREFUSED with no listener or a
+    /// full backlog, WSAEISCONN, WSAEINVAL on a listener), accepts of queued connections,
+    /// sends and receives of exactly the bytes sent, SD_SEND (WSAESHUTDOWN after it, recv 0 at
+    /// the peer), graceful closes, and final cleanups with connections open (CL-6).
+    #[test]
+    fn sd_1_cl_6_connections_follow_the_model(sequential 1..80 => SimTest<ConnectionHeavy>);
 }

@@ -13,19 +13,31 @@
 //! simulator as its `StateMachineTest`: a failing case is shrunk, and the shrunk program is
 //! saved as JSON for [`check_program`] to replay.
 //!
-//! The model covers the calls and options below (the ones whose results SPEC.md fixes
-//! whatever the schedule); it does not model connections, data, overlapped operations or
-//! process endings: programs with those run ([`Program::run`](crate::testing::program::Program::run)) and are checked by
-//! invariants ([`check_invariants`](crate::testing::check_invariants)), differential runs
-//! and tests of their own.
+//! The model covers the calls and options below, in the situations where SPEC.md fixes the
+//! result whatever the schedule; where it does not (a receive while bytes may still be in
+//! flight, an accept with nothing queued, a port some socket used before, the peer of a
+//! reset connection), [`ModelState::predicts`] says no, and the state machine does not draw
+//! that step. Not modelled: datagram data, non-blocking mode, overlapped operations, the
+//! disconnect-data provider's data, process endings and faults. Programs with those run
+//! ([`Program::run`](crate::testing::program::Program::run)) and are checked by invariants
+//! ([`check_invariants`](crate::testing::check_invariants), which also balances CL-7's
+//! stream books: every byte sent is read, lost or still held), differential runs and tests of
+//! their own.
 //!
 //! | op | rules |
 //! |---|---|
 //! | `Startup` | ST-1 (negotiation), ST-4 (count), the last error untouched |
-//! | `Cleanup` | CL-1, CL-2, CL-3, CL-6/CL-8 (the final one closes every socket) |
+//! | `Cleanup` | CL-1, CL-2, CL-3, CL-6/CL-8 (the final one closes every socket; its peers are not followed after) |
 //! | `Socket` | ER-1, SP-11 (catalog match), ER-4, CS-1 (a fresh handle) |
-//! | `Close` | ER-1, ER-2 (stale, foreign, made-up handles), CS-1 |
-//! | `GetOption`, `SetOption`, `SetLinger` (`SOL_SOCKET`: `SO_TYPE`, `SO_LINGER`, `SO_DONTLINGER`, unknown names, unknown levels) | ER-3, CS-8 |
+//! | `Close` | ER-1, ER-2 (stale, foreign, made-up handles), CS-1; a graceful close is a FIN at the peer |
+//! | `GetOption`, `SetOption`, `SetLinger` (`SOL_SOCKET`: `SO_TYPE`, `SO_LINGER`, `SO_DONTLINGER`, unknown names and levels, short and NULL buffers) | ER-3, CS-8 |
+//! | `Bind` | WSAEINVAL when bound, WSAEADDRINUSE for a port a live socket of the host holds (per protocol) |
+//! | `Listen` | WSAEINVAL unbound, WSAEOPNOTSUPP for datagrams, WSAEISCONN connected, a new backlog when listening |
+//! | `Connect` (blocking, stream) | WSAECONNREFUSED with no listener or a full backlog, WSAEISCONN, WSAEINVAL on a listener |
+//! | `Accept` | the queued connections in order (options inherited from the listener), WSAEINVAL not listening, WSAEOPNOTSUPP for datagrams |
+//! | `Send`, `Recv` | exactly the bytes sent, in order, once arrived; WSAENOTCONN, WSAESHUTDOWN after `SD_SEND`; 0 after the peer's FIN |
+//! | `Shutdown`, `SendDisconnect` | WSAEINVAL for an unknown `how`; `SD_SEND` and `WSASendDisconnect(NULL)` send a FIN (SD-1); TCP has no disconnect data (WSAENOPROTOOPT, SD-10) |
+//! | `Sleep` | virtual time: after 10 ms everything in flight has arrived |
 //!
 //! [ST-4]: crate::rules#st-4
 //! [CL-2]: crate::rules#cl-2
@@ -36,13 +48,14 @@
 #[cfg(feature = "proptest")]
 mod mix;
 mod predict;
+mod predict_net;
 #[cfg(feature = "proptest")]
 mod state_machine;
 
 use std::collections::BTreeMap;
 
 #[cfg(feature = "proptest")]
-pub use mix::{Balanced, CleanupHeavy, Mix, OptionHeavy, Weights};
+pub use mix::{Balanced, CleanupHeavy, ConnectionHeavy, Mix, OptionHeavy, Weights};
 pub use predict::{check_program, Mismatch};
 #[cfg(feature = "proptest")]
 pub use state_machine::{saved_program_path, Model, SimTest, SimUnderTest, Subject};
@@ -79,6 +92,64 @@ pub struct SocketModel {
     pub onoff: u16,
     /// `l_linger` as last set.
     pub seconds: u16,
+    /// Made from the disconnect-data provider's entry (`IPPROTO_WS2SIM_DISCONNECT_DATA`), or
+    /// accepted on such a listener.
+    pub disconnect_data: bool,
+    /// Its local address.
+    pub bound: Bound,
+    /// Where its connection is.
+    pub conn: Conn,
+}
+
+/// A socket's local address, as far as the model knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// Not bound.
+    No,
+    /// Bound to this port of its host (`bind`, or the listener's port for an accepted socket).
+    Port(u16),
+    /// Bound to a port the system chose (`bind` to port 0, an implicit bind by `connect`).
+    Any,
+    /// Not known (after a refused `connect`).
+    Unknown,
+}
+
+/// A socket's connection, as far as the model knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conn {
+    /// Neither listening nor connected.
+    Fresh,
+    /// Listening: `queue` holds the connections made to it and not accepted yet (sockets by
+    /// index, owned by the listener's process, not live until accepted).
+    Listening {
+        /// The backlog `listen` was given.
+        backlog: usize,
+        /// The connections waiting for `accept`.
+        queue: Vec<usize>,
+    },
+    /// A connected stream socket.
+    Connected(Stream),
+    /// Connected somehow the model does not follow (a datagram socket's default peer, a peer
+    /// that reset the connection): only closing it is predicted.
+    Unknown,
+}
+
+/// One end of a connection the model follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stream {
+    /// The socket at the other end.
+    pub peer: usize,
+    /// Bytes the peer sent that this end has not read yet.
+    pub inbox: Vec<u8>,
+    /// Bytes or a FIN may still be on their way here (cleared by a `Sleep` of 10 ms or more:
+    /// every link's latency is below that).
+    pub in_flight: bool,
+    /// The peer shut down its sending side (or closed gracefully): after `inbox`, `recv` 0.
+    pub peer_fin: bool,
+    /// The peer's socket is closed.
+    pub peer_closed: bool,
+    /// This end shut down sending (`SD_SEND`).
+    pub shut_send: bool,
 }
 
 /// One process as the model sees it.
@@ -161,6 +232,12 @@ impl ModelState {
             }
             Named::Socket(_) | Named::Nothing => None,
         }
+    }
+
+    /// Whether the model predicts `step`'s outcome in this state (applying it).
+    pub fn predicts(&mut self, step: &Step) -> bool {
+        self.apply(step);
+        self.expected.is_some()
     }
 
     /// Applies `step`, storing the prediction in [`ModelState::expected`] (`None`: the model

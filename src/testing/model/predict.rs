@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use super::predict_net as net;
 use super::{Expected, ModelState, SocketModel};
 use crate::consts::*;
 use crate::testing::program::{Op, Outcome, Program, Step, Stepper};
@@ -14,7 +15,7 @@ const FILL: u8 = 0xa5;
 /// `GetOption`'s buffer size (at least).
 const BUF: usize = 16;
 
-fn status(value: i64, error: i32) -> Expected {
+pub(super) fn status(value: i64, error: i32) -> Expected {
     Expected::Exactly(Outcome::Returned {
         value,
         error,
@@ -71,7 +72,8 @@ pub(crate) const KNOWN_LEVELS: &[i32] = &[
 /// The prediction for `step`, updating `m`; `None` for an op the model does not cover.
 pub(super) fn predict(m: &mut ModelState, step: &Step) -> Option<Expected> {
     let p = step.process;
-    if p >= m.processes.len() || step.thread != 0 {
+    let n = m.processes.len();
+    if p >= n || step.thread != 0 || step.op.names_process().is_some_and(|q| q >= n) {
         return None;
     }
     let started = m.processes[p].count > 0;
@@ -88,9 +90,33 @@ pub(super) fn predict(m: &mut ModelState, step: &Step) -> Option<Expected> {
             m.processes[p].last_error = WSANOTINITIALISED;
             get_failed(m, p, len)
         }
-        Op::Close { .. } | Op::SetOption { .. } | Op::SetLinger { .. } if !started => {
+        Op::Accept { slot, .. } if !started => {
+            m.processes[p].slots.insert(slot, None);
             fail(m, p, WSANOTINITIALISED)
         }
+        Op::Close { .. }
+        | Op::SetOption { .. }
+        | Op::SetLinger { .. }
+        | Op::Bind { .. }
+        | Op::Listen { .. }
+        | Op::Connect { .. }
+        | Op::Send { .. }
+        | Op::Recv { .. }
+        | Op::Shutdown { .. }
+        | Op::SendDisconnect { .. }
+            if !started =>
+        {
+            fail(m, p, WSANOTINITIALISED)
+        }
+        Op::Sleep { ms } => net::sleep(m, p, ms),
+        Op::Bind { socket, port } => net::bind(m, p, socket, port)?,
+        Op::Listen { socket, backlog } => net::listen(m, p, socket, backlog)?,
+        Op::Connect { socket, to, port } => net::connect(m, p, socket, (to, port))?,
+        Op::Accept { socket, slot } => net::accept(m, p, socket, slot)?,
+        Op::Send { socket, len } => net::send(m, p, socket, len)?,
+        Op::Recv { socket, len } => net::recv(m, p, socket, len)?,
+        Op::Shutdown { socket, how } => net::shutdown(m, p, socket, how)?,
+        Op::SendDisconnect { socket, len } => net::send_disconnect(m, p, socket, len)?,
         Op::Socket {
             slot,
             af,
@@ -99,6 +125,7 @@ pub(super) fn predict(m: &mut ModelState, step: &Step) -> Option<Expected> {
         } => socket(m, p, slot, (af, ty, protocol)),
         Op::Close { socket } => match m.live(p, socket) {
             Some(id) => {
+                m.closed(id, false);
                 m.sockets[id].live = false; // CS-1
                 status(0, m.processes[p].last_error)
             }
@@ -127,21 +154,12 @@ pub(super) fn predict(m: &mut ModelState, step: &Step) -> Option<Expected> {
             let v = [onoff.to_ne_bytes(), seconds.to_ne_bytes()].concat();
             set_option(m, p, socket, (SOL_SOCKET, SO_LINGER), &v, 4, false)?
         }
-        // Not modelled: connections, data, overlapped operations, harness actions.
-        Op::Bind { .. }
-        | Op::Listen { .. }
-        | Op::Connect { .. }
-        | Op::Accept { .. }
-        | Op::Send { .. }
-        | Op::Recv { .. }
-        | Op::SendTo { .. }
-        | Op::Shutdown { .. }
-        | Op::SendDisconnect { .. }
+        // Not modelled: datagrams, non-blocking mode, overlapped operations, harness actions.
+        Op::SendTo { .. }
         | Op::SetNonBlocking { .. }
         | Op::RecvOverlapped { .. }
         | Op::SendOverlapped { .. }
         | Op::WaitOverlapped { .. }
-        | Op::Sleep { .. }
         | Op::Exit { .. }
         | Op::Kill { .. }
         | Op::NetworkDown { .. } => return None,
@@ -174,20 +192,25 @@ fn cleanup(m: &mut ModelState, p: usize) -> Expected {
     pm.count -= 1;
     pm.last_error = 0;
     if pm.count == 0 {
-        for s in m.sockets.iter_mut().filter(|s| s.process == p) {
-            s.live = false;
+        let mine: Vec<usize> = (0..m.sockets.len())
+            .filter(|&i| m.sockets[i].process == p && m.sockets[i].live)
+            .collect();
+        for id in mine {
+            m.closed(id, true);
+            m.sockets[id].live = false;
         }
     }
     status(0, 0)
 }
 
-fn fail(m: &mut ModelState, p: usize, e: i32) -> Expected {
+pub(super) fn fail(m: &mut ModelState, p: usize, e: i32) -> Expected {
     m.processes[p].last_error = e; // ER-4
     status(i64::from(SOCKET_ERROR), e)
 }
 
-/// SP-11 with the argument checks Windows makes: the type of the catalog entry chosen.
-fn catalog_match(af: i32, ty: i32, protocol: i32) -> Result<i32, i32> {
+/// SP-11 with the argument checks Windows makes: the type of the catalog entry chosen, and
+/// whether it is the disconnect-data provider's.
+fn catalog_match(af: i32, ty: i32, protocol: i32) -> Result<(i32, bool), i32> {
     // The built-in catalog, in order: (type, protocol, chosen for protocol 0).
     const ENTRIES: [(i32, i32, bool); 3] = [
         (SOCK_STREAM, IPPROTO_TCP, true),
@@ -213,13 +236,13 @@ fn catalog_match(af: i32, ty: i32, protocol: i32) -> Result<i32, i32> {
                     protocol == *eproto
                 }
         })
-        .map(|(ety, _, _)| *ety)
+        .map(|(ety, eproto, _)| (*ety, *eproto == IPPROTO_WS2SIM_DISCONNECT_DATA))
         .ok_or(WSAEPROTONOSUPPORT)
 }
 
 fn socket(m: &mut ModelState, p: usize, slot: u8, (af, ty, protocol): (i32, i32, i32)) -> Expected {
     match catalog_match(af, ty, protocol) {
-        Ok(ty) => {
+        Ok((ty, disconnect_data)) => {
             let id = m.sockets.len();
             m.sockets.push(SocketModel {
                 process: p,
@@ -227,6 +250,9 @@ fn socket(m: &mut ModelState, p: usize, slot: u8, (af, ty, protocol): (i32, i32,
                 live: true,
                 onoff: 0,
                 seconds: 0,
+                disconnect_data,
+                bound: super::Bound::No,
+                conn: super::Conn::Fresh,
             });
             m.seen.push(id);
             m.processes[p].slots.insert(slot, Some(id));

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 
-use super::mix::{model_op, Balanced, Mix};
+use super::mix::{model_step, Balanced, Mix};
 use super::predict::compare;
 use super::ModelState;
 use crate::testing::program::{Op, Outcome, ProcessSpec, Program, Step, Stepper};
@@ -60,14 +60,13 @@ impl<M: Mix> ReferenceStateMachine for Model<M> {
     }
 
     fn transitions(state: &ModelState) -> BoxedStrategy<Step> {
-        let n = state.processes.len();
-        (0..n, model_op(M::WEIGHTS))
-            .prop_map(|(process, op)| Step {
-                process,
-                thread: 0,
-                op,
-            })
-            .boxed()
+        model_step(state, M::WEIGHTS)
+    }
+
+    /// Only steps the model can predict in this state (a receive with data in flight, an
+    /// accept with nothing queued, a port used before are not).
+    fn preconditions(state: &ModelState, step: &Step) -> bool {
+        state.clone().predicts(step)
     }
 
     fn apply(mut state: ModelState, step: &Step) -> ModelState {

@@ -486,7 +486,7 @@ impl Op {
     }
 
     /// The process an op names besides its step's (a peer, a target).
-    fn names_process(&self) -> Option<usize> {
+    pub(crate) fn names_process(&self) -> Option<usize> {
         match self.kind() {
             Kind::Harness { target, .. } => Some(target),
             Kind::Winsock { peer } => peer,

@@ -1,0 +1,384 @@
+//! The model's predictions for addresses and connections: `bind`, `listen`, blocking
+//! `connect` and `accept`, `send`, `recv`, `shutdown(SD_SEND)`, and what closing a connected
+//! or listening socket does to the other end. `None` where the outcome depends on what the
+//! model does not follow (a port used before, data still in flight, a reset).
+
+use super::predict::{fail, status};
+use super::{Bound, Conn, Expected, ModelState, SocketModel, Stream};
+use crate::consts::*;
+use crate::testing::program::{payload_byte, Handle, Outcome};
+
+/// How long a `Sleep` must be for everything in flight to have arrived: every link's
+/// latency (1 ms by default) is below it.
+pub(crate) const SETTLE_MS: u32 = 10;
+
+impl ModelState {
+    fn host(&self, process: usize) -> &str {
+        &self.specs[process].host
+    }
+
+    /// The live sockets on `host` of type `ty` bound to `port`.
+    fn port_users(&self, host: &str, ty: i32, port: u16) -> impl Iterator<Item = usize> + '_ {
+        let host = host.to_owned();
+        self.sockets.iter().enumerate().filter_map(move |(i, s)| {
+            (s.live && s.ty == ty && s.bound == Bound::Port(port) && self.host(s.process) == host)
+                .then_some(i)
+        })
+    }
+
+    /// The live listening stream socket on `process`'s host at `port` with room in its
+    /// queue.
+    fn listener(&self, process: usize, port: u16) -> Option<usize> {
+        let host = self.host(process).to_owned();
+        self.port_users(&host, SOCK_STREAM, port).find(|&i| {
+            matches!(&self.sockets[i].conn, Conn::Listening { backlog, queue } if queue.len() < *backlog)
+        })
+    }
+
+    fn stream_mut(&mut self, id: usize) -> Option<&mut Stream> {
+        match &mut self.sockets[id].conn {
+            Conn::Connected(st) => Some(st),
+            Conn::Fresh | Conn::Listening { .. } | Conn::Unknown => None,
+        }
+    }
+
+    /// What closing socket `id` does to the other end of its connection, or to the
+    /// connections queued on it: a graceful `closesocket` sends a FIN; one with unread data or
+    /// with linger on, and the final `WSACleanup` (`by_cleanup`, CL-6: the peer may see a
+    /// reset), are not followed (the peer becomes `Unknown`).
+    pub(crate) fn closed(&mut self, id: usize, by_cleanup: bool) {
+        let s = &self.sockets[id];
+        let abortive = s.onoff != 0 || by_cleanup;
+        match std::mem::replace(&mut self.sockets[id].conn, Conn::Fresh) {
+            Conn::Connected(st) => {
+                let unread = !st.inbox.is_empty();
+                let peer = st.peer;
+                match self.stream_mut(peer) {
+                    Some(p) if !unread && !abortive => {
+                        p.peer_fin = true;
+                        p.peer_closed = true;
+                        p.in_flight = true;
+                    }
+                    Some(_) | None => self.sockets[peer].conn = Conn::Unknown,
+                }
+            }
+            Conn::Listening { queue, .. } => {
+                for q in queue {
+                    if let Some(client) = self.stream_mut(q).map(|st| st.peer) {
+                        self.sockets[client].conn = Conn::Unknown;
+                    }
+                }
+            }
+            Conn::Fresh | Conn::Unknown => {}
+        }
+    }
+}
+
+/// A socket of `p` by handle, live there, or the WSAENOTSOCK prediction (ER-2).
+fn live_or_fail(m: &mut ModelState, p: usize, h: Handle) -> Result<usize, Expected> {
+    m.live(p, h).ok_or_else(|| fail(m, p, WSAENOTSOCK))
+}
+
+/// `bind(s, 0.0.0.0:port)`.
+pub(super) fn bind(m: &mut ModelState, p: usize, h: Handle, port: u16) -> Option<Expected> {
+    let id = match live_or_fail(m, p, h) {
+        Ok(id) => id,
+        Err(e) => return Some(e),
+    };
+    let (ty, bound) = (m.sockets[id].ty, m.sockets[id].bound);
+    match bound {
+        Bound::Unknown => return None,
+        Bound::Port(_) | Bound::Any => return Some(fail(m, p, WSAEINVAL)),
+        Bound::No => {}
+    }
+    if port == 0 {
+        m.sockets[id].bound = Bound::Any;
+        return Some(status(0, m.processes[p].last_error));
+    }
+    let host = m.host(p).to_owned();
+    if m.port_users(&host, ty, port).next().is_some() {
+        return Some(fail(m, p, WSAEADDRINUSE));
+    }
+    // A port some socket of this host used before may still be taken (TIME_WAIT): not
+    // followed.
+    let used_before = m
+        .sockets
+        .iter()
+        .any(|o| o.ty == ty && o.bound == Bound::Port(port) && m.host(o.process) == host);
+    if used_before {
+        return None;
+    }
+    m.sockets[id].bound = Bound::Port(port);
+    Some(status(0, m.processes[p].last_error))
+}
+
+/// `listen(s, backlog)` with a backlog of 1 to 8.
+pub(super) fn listen(m: &mut ModelState, p: usize, h: Handle, backlog: i32) -> Option<Expected> {
+    let backlog = usize::try_from(backlog)
+        .ok()
+        .filter(|b| (1..=8).contains(b))?;
+    let id = match live_or_fail(m, p, h) {
+        Ok(id) => id,
+        Err(e) => return Some(e),
+    };
+    let s = &m.sockets[id];
+    if s.ty == SOCK_DGRAM {
+        return Some(fail(m, p, WSAEOPNOTSUPP));
+    }
+    let e = match (&s.conn, s.bound) {
+        (Conn::Connected(_), _) => WSAEISCONN,
+        (Conn::Unknown, _) | (_, Bound::Unknown) => return None,
+        (Conn::Listening { .. }, _) => {
+            // Listening again sets the new backlog.
+            if let Conn::Listening { backlog: b, .. } = &mut m.sockets[id].conn {
+                *b = backlog;
+            }
+            return Some(status(0, m.processes[p].last_error));
+        }
+        (Conn::Fresh, Bound::No) => WSAEINVAL,
+        (Conn::Fresh, Bound::Port(_) | Bound::Any) => {
+            m.sockets[id].conn = Conn::Listening {
+                backlog,
+                queue: Vec::new(),
+            };
+            return Some(status(0, m.processes[p].last_error));
+        }
+    };
+    Some(fail(m, p, e))
+}
+
+/// A blocking `connect(s, host of process to:port)` of a stream socket.
+pub(super) fn connect(
+    m: &mut ModelState,
+    p: usize,
+    h: Handle,
+    (to, port): (usize, u16),
+) -> Option<Expected> {
+    let id = match live_or_fail(m, p, h) {
+        Ok(id) => id,
+        Err(e) => return Some(e),
+    };
+    if m.sockets[id].ty == SOCK_DGRAM {
+        return None;
+    }
+    match &m.sockets[id].conn {
+        Conn::Listening { .. } => return Some(fail(m, p, WSAEINVAL)),
+        Conn::Connected(_) => return Some(fail(m, p, WSAEISCONN)),
+        Conn::Unknown => return None,
+        Conn::Fresh => {}
+    }
+    if to >= m.processes.len() || port == 0 {
+        return None;
+    }
+    let Some(l) = m.listener(to, port) else {
+        // Whether a refused connect leaves an implicit bind behind is not followed.
+        if m.sockets[id].bound == Bound::No {
+            m.sockets[id].bound = Bound::Unknown;
+        }
+        return Some(fail(m, p, WSAECONNREFUSED));
+    };
+    let server = m.sockets.len();
+    let listener = &m.sockets[l];
+    m.sockets.push(SocketModel {
+        process: listener.process,
+        ty: SOCK_STREAM,
+        live: false,
+        onoff: 0,
+        seconds: 0,
+        disconnect_data: listener.disconnect_data,
+        // Its local port is the listener's; whether it keeps a later bind off that port is
+        // not followed (`bind` does not predict a port used before).
+        bound: Bound::Any,
+        conn: Conn::Connected(stream(id)),
+    });
+    if let Conn::Listening { queue, .. } = &mut m.sockets[l].conn {
+        queue.push(server);
+    }
+    let client = &mut m.sockets[id];
+    client.conn = Conn::Connected(stream(server));
+    if client.bound == Bound::No {
+        client.bound = Bound::Any;
+    }
+    Some(status(0, m.processes[p].last_error))
+}
+
+fn stream(peer: usize) -> Stream {
+    Stream {
+        peer,
+        inbox: Vec::new(),
+        in_flight: false,
+        peer_fin: false,
+        peer_closed: false,
+        shut_send: false,
+    }
+}
+
+/// A blocking `accept(s, ...)`: the first queued connection, into `slot` (an empty queue
+/// would block for ever: not predicted).
+pub(super) fn accept(m: &mut ModelState, p: usize, h: Handle, slot: u8) -> Option<Expected> {
+    let id = match live_or_fail(m, p, h) {
+        Ok(id) => id,
+        Err(e) => {
+            // INVALID_SOCKET is SOCKET_ERROR widened.
+            m.processes[p].slots.insert(slot, None);
+            return Some(e);
+        }
+    };
+    let ty = m.sockets[id].ty;
+    let e = match (&mut m.sockets[id].conn, ty) {
+        (_, SOCK_DGRAM) => WSAEOPNOTSUPP,
+        (Conn::Listening { queue, .. }, _) if !queue.is_empty() => {
+            let new = queue.remove(0);
+            // The accepted socket takes the listener's options as they are now.
+            let (onoff, seconds) = (m.sockets[id].onoff, m.sockets[id].seconds);
+            let s = &mut m.sockets[new];
+            (s.live, s.onoff, s.seconds) = (true, onoff, seconds);
+            m.seen.push(new);
+            m.processes[p].slots.insert(slot, Some(new));
+            return Some(Expected::NewHandle {
+                error: m.processes[p].last_error,
+            });
+        }
+        (Conn::Listening { .. } | Conn::Unknown, _) => return None,
+        (Conn::Fresh | Conn::Connected(_), _) => WSAEINVAL,
+    };
+    m.processes[p].slots.insert(slot, None);
+    m.processes[p].last_error = e;
+    Some(Expected::Exactly(Outcome::Returned {
+        value: INVALID_SOCKET as i64,
+        error: e,
+        data: Vec::new(),
+        out_len: None,
+    }))
+}
+
+/// `send(s, len bytes of step `step`'s pattern, 0)` on a stream socket.
+pub(super) fn send(m: &mut ModelState, p: usize, h: Handle, len: u32) -> Option<Expected> {
+    let id = match live_or_fail(m, p, h) {
+        Ok(id) => id,
+        Err(e) => return Some(e),
+    };
+    let step = m.steps;
+    let e = match (&m.sockets[id].conn, m.sockets[id].ty) {
+        (_, SOCK_DGRAM) | (Conn::Unknown, _) => return None,
+        (Conn::Fresh | Conn::Listening { .. }, _) => WSAENOTCONN,
+        (Conn::Connected(st), _) if st.shut_send => WSAESHUTDOWN,
+        (Conn::Connected(st), _) if st.peer_closed || len == 0 || len > 4096 => return None,
+        (Conn::Connected(st), _) => {
+            let peer = st.peer;
+            let bytes = (0..len as usize).map(|i| payload_byte(step, i));
+            let p_st = m.stream_mut(peer)?;
+            p_st.inbox.extend(bytes);
+            p_st.in_flight = true;
+            return Some(status(i64::from(len), m.processes[p].last_error));
+        }
+    };
+    Some(fail(m, p, e))
+}
+
+/// `recv(s, buffer of len, 0)` on a stream socket, once nothing is in flight to it.
+pub(super) fn recv(m: &mut ModelState, p: usize, h: Handle, len: u32) -> Option<Expected> {
+    let id = match live_or_fail(m, p, h) {
+        Ok(id) => id,
+        Err(e) => return Some(e),
+    };
+    let last_error = m.processes[p].last_error;
+    let ty = m.sockets[id].ty;
+    let e = match (&mut m.sockets[id].conn, ty) {
+        (_, SOCK_DGRAM) | (Conn::Unknown, _) => return None,
+        (Conn::Fresh | Conn::Listening { .. }, _) => WSAENOTCONN,
+        (Conn::Connected(st), _) if st.in_flight || len == 0 => return None,
+        (Conn::Connected(st), _) if !st.inbox.is_empty() => {
+            let n = st.inbox.len().min(len as usize);
+            let data: Vec<u8> = st.inbox.drain(..n).collect();
+            return Some(Expected::Exactly(Outcome::Returned {
+                value: n as i64,
+                error: last_error,
+                data,
+                out_len: None,
+            }));
+        }
+        (Conn::Connected(st), _) if st.peer_fin => return Some(status(0, last_error)),
+        // Nothing to read and no FIN: it would block for ever.
+        (Conn::Connected(_), _) => return None,
+    };
+    Some(fail(m, p, e))
+}
+
+/// `shutdown(s, how)`: an unknown `how` fails WSAEINVAL first; `SD_SEND` on a connected
+/// stream socket sends a FIN.
+pub(super) fn shutdown(m: &mut ModelState, p: usize, h: Handle, how: i32) -> Option<Expected> {
+    let id = match live_or_fail(m, p, h) {
+        Ok(id) => id,
+        Err(e) => return Some(e),
+    };
+    if !(0..=2).contains(&how) {
+        return Some(fail(m, p, WSAEINVAL));
+    }
+    let ty = m.sockets[id].ty;
+    let e = match (&mut m.sockets[id].conn, ty) {
+        (_, SOCK_DGRAM) | (Conn::Unknown, _) => return None,
+        (Conn::Fresh | Conn::Listening { .. }, _) => WSAENOTCONN,
+        (Conn::Connected(st), _) if how != SD_SEND || st.shut_send || st.peer_closed => {
+            return None
+        }
+        (Conn::Connected(st), _) => {
+            st.shut_send = true;
+            let peer = st.peer;
+            let p_st = m.stream_mut(peer)?;
+            p_st.peer_fin = true;
+            p_st.in_flight = true;
+            return Some(status(0, m.processes[p].last_error));
+        }
+    };
+    Some(fail(m, p, e))
+}
+
+/// `WSASendDisconnect(s, NULL)` (`len` 0) or with `len` bytes of disconnect data, on a
+/// socket of the TCP entry: without data it shuts the sending side down like `SD_SEND` (and
+/// again succeeds); TCP carries no disconnect data (WSAENOPROTOOPT, SD-10). The
+/// disconnect-data provider's sockets are not modelled.
+pub(super) fn send_disconnect(
+    m: &mut ModelState,
+    p: usize,
+    h: Handle,
+    len: u32,
+) -> Option<Expected> {
+    let id = match live_or_fail(m, p, h) {
+        Ok(id) => id,
+        Err(e) => return Some(e),
+    };
+    let (ty, dd) = (m.sockets[id].ty, m.sockets[id].disconnect_data);
+    if ty == SOCK_DGRAM || dd {
+        return None;
+    }
+    let last_error = m.processes[p].last_error;
+    let e = match &mut m.sockets[id].conn {
+        Conn::Fresh | Conn::Listening { .. } if len == 0 => WSAENOTCONN,
+        Conn::Fresh | Conn::Listening { .. } | Conn::Unknown => return None,
+        Conn::Connected(_) if len > 0 => WSAENOPROTOOPT,
+        Conn::Connected(st) if st.peer_closed => return None,
+        Conn::Connected(st) if st.shut_send => return Some(status(0, last_error)),
+        Conn::Connected(st) => {
+            st.shut_send = true;
+            let peer = st.peer;
+            let p_st = m.stream_mut(peer)?;
+            p_st.peer_fin = true;
+            p_st.in_flight = true;
+            return Some(status(0, last_error));
+        }
+    };
+    Some(fail(m, p, e))
+}
+
+/// `Sleep(ms)`: virtual time passes; after [`SETTLE_MS`] everything in flight has arrived.
+pub(super) fn sleep(m: &mut ModelState, p: usize, ms: u32) -> Expected {
+    if ms >= SETTLE_MS {
+        for s in &mut m.sockets {
+            if let Conn::Connected(st) = &mut s.conn {
+                st.in_flight = false;
+            }
+        }
+    }
+    status(0, m.processes[p].last_error)
+}
