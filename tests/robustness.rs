@@ -703,34 +703,12 @@ fn info() -> BoxedStrategy<Option<Info>> {
     .boxed()
 }
 
+/// Every `SOL_SOCKET` option name Winsock defines (the reference model's list), and a few
+/// that are none.
 fn optname() -> BoxedStrategy<i32> {
-    prop::sample::select(vec![
-        SO_DEBUG,
-        SO_ACCEPTCONN,
-        SO_REUSEADDR,
-        SO_KEEPALIVE,
-        SO_DONTROUTE,
-        SO_BROADCAST,
-        SO_LINGER,
-        SO_OOBINLINE,
-        SO_DONTLINGER,
-        SO_EXCLUSIVEADDRUSE,
-        SO_SNDBUF,
-        SO_RCVBUF,
-        SO_SNDTIMEO,
-        SO_RCVTIMEO,
-        SO_ERROR,
-        SO_TYPE,
-        SO_MAX_MSG_SIZE,
-        SO_PROTOCOL_INFOA,
-        SO_PROTOCOL_INFOW,
-        SO_UPDATE_ACCEPT_CONTEXT,
-        SO_UPDATE_CONNECT_CONTEXT,
-        0,
-        -1,
-        0x7fff_ffff,
-    ])
-    .boxed()
+    let mut names = ws2sim::testing::model::KNOWN_OPTIONS.to_vec();
+    names.extend([0, -1, 0x7fff_ffff]);
+    prop::sample::select(names).boxed()
 }
 
 fn level() -> BoxedStrategy<i32> {

@@ -56,7 +56,7 @@ use std::collections::BTreeMap;
 
 #[cfg(feature = "proptest")]
 pub use mix::{Balanced, CleanupHeavy, ConnectionHeavy, Mix, OptionHeavy, Weights};
-pub use predict::{check_program, Mismatch};
+pub use predict::{check_program, Mismatch, KNOWN_LEVELS, KNOWN_OPTIONS};
 #[cfg(feature = "proptest")]
 pub use state_machine::{saved_program_path, Model, SimTest, SimUnderTest, Subject};
 

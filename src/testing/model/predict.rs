@@ -24,8 +24,9 @@ pub(super) fn status(value: i64, error: i32) -> Expected {
     })
 }
 
-/// Every `SOL_SOCKET` option name Winsock defines: a name outside this list is unknown.
-pub(crate) const KNOWN_OPTIONS: &[i32] = &[
+/// Every `SOL_SOCKET` option name Winsock defines: the model predicts `WSAENOPROTOOPT` for a
+/// name outside this list.
+pub const KNOWN_OPTIONS: &[i32] = &[
     SO_DEBUG,
     SO_ACCEPTCONN,
     SO_REUSEADDR,
@@ -60,8 +61,8 @@ pub(crate) const KNOWN_OPTIONS: &[i32] = &[
     0x0040, // SO_USELOOPBACK
 ];
 
-/// The option levels Winsock knows: any other level is `WSAEINVAL`.
-pub(crate) const KNOWN_LEVELS: &[i32] = &[
+/// The option levels Winsock knows: the model predicts `WSAEINVAL` for any other level.
+pub const KNOWN_LEVELS: &[i32] = &[
     SOL_SOCKET,
     IPPROTO_TCP,
     IPPROTO_UDP,
