@@ -33,7 +33,7 @@ pub struct Weights {
     pub data: u32,
 }
 
-/// A mix of steps for [`Model`]: the weights, and what every process does before the
+/// A mix of steps for [`Model`](super::Model): the weights, and what every process does before the
 /// first generated step.
 pub trait Mix: 'static {
     /// The weights.
@@ -267,11 +267,16 @@ struct Targets {
     listeners: Vec<(usize, u16)>,
     /// Something is in flight to a connected socket: a `Sleep` lets it arrive.
     in_flight: bool,
+    /// Connected sockets an overlapped receive can be posted on.
+    recv_overlapped: Vec<(usize, u8)>,
+    /// `(process, id)` of the overlapped operations started.
+    ops: Vec<(usize, u8)>,
 }
 
 fn targets(state: &ModelState) -> Targets {
     let mut t = Targets::default();
     for (p, pm) in state.processes.iter().enumerate() {
+        t.ops.extend(pm.ops.keys().map(|&id| (p, id)));
         for (&slot, id) in &pm.slots {
             let Some(s) = id.map(|i| &state.sockets[i]).filter(|s| s.live) else {
                 continue;
@@ -293,8 +298,11 @@ fn targets(state: &ModelState) -> Targets {
                     if !st.shut_send && !st.peer_closed {
                         t.send.push((p, slot));
                     }
-                    if !st.in_flight && (!st.inbox.is_empty() || st.peer_fin) {
-                        t.recv.push((p, slot));
+                    if !st.in_flight && st.pending.is_none() {
+                        t.recv_overlapped.push((p, slot));
+                        if !st.inbox.is_empty() || st.peer_fin {
+                            t.recv.push((p, slot));
+                        }
                     }
                 }
                 Conn::Listening { .. } | Conn::Fresh | Conn::Unknown => {}
@@ -398,7 +406,7 @@ pub(crate) fn model_step(state: &ModelState, w: Weights) -> BoxedStrategy<Step> 
         options.push((w.connect.max(1), on(t.send.clone(), disconnect)));
         options.push((
             w.data * 2,
-            on(t.send, |socket, len| Op::Send { socket, len }),
+            on(t.send.clone(), |socket, len| Op::Send { socket, len }),
         ));
     }
     if t.in_flight && w.data > 0 {
@@ -408,6 +416,32 @@ pub(crate) fn model_step(state: &ModelState, w: Weights) -> BoxedStrategy<Step> 
             op: Op::Sleep { ms: 20 },
         });
         options.push((w.data, settle.boxed()));
+    }
+    if w.data > 0 {
+        if !t.recv_overlapped.is_empty() {
+            let post = |socket, k: u32| Op::RecvOverlapped {
+                socket,
+                id: (k % 3) as u8,
+                len: 1 + k % 16,
+            };
+            options.push((w.data, on(t.recv_overlapped, post)));
+        }
+        if !t.send.is_empty() {
+            let post = |socket, k: u32| Op::SendOverlapped {
+                socket,
+                id: (k % 3) as u8,
+                len: 1 + k % 16,
+            };
+            options.push((w.data, on(t.send.clone(), post)));
+        }
+        if !t.ops.is_empty() {
+            let wait = prop::sample::select(t.ops).prop_map(|(process, id)| Step {
+                process,
+                thread: 0,
+                op: Op::WaitOverlapped { id, timeout_ms: 0 },
+            });
+            options.push((w.data * 2, wait.boxed()));
+        }
     }
     if !t.recv.is_empty() && w.data > 0 {
         options.push((

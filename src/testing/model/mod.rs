@@ -2,8 +2,11 @@
 //! step, written independently of the simulator so each can check the other.
 //!
 //! [`ModelState`] holds what the rules need: per process the startup count ([ST-4],
-//! [CL-2]), the main thread's last error ([TH-1]), its sockets by slot; per socket its type,
-//! liveness and linger options ([CS-8]); every handle any process was given ([CS-1]).
+//! [CL-2]), the main thread's last error ([TH-1]), its sockets by slot and its overlapped
+//! operations; per socket its type, liveness, linger options ([CS-8]), local address and
+//! connection (listening with its queue, or connected with the bytes sent to it, on their way
+//! or arrived, and the shutdown states of both ends); every handle any process was given
+//! ([CS-1]).
 //! [`ModelState::apply`] takes one [`Step`] and predicts its [`Outcome`] ([`Expected`]).
 //! [`check_program`] runs a saved program through the model and the simulator side by side
 //! and reports the first step where they disagree.
@@ -17,8 +20,8 @@
 //! result whatever the schedule; where it does not (a receive while bytes may still be in
 //! flight, an accept with nothing queued, a port some socket used before, the peer of a
 //! reset connection), [`ModelState::predicts`] says no, and the state machine does not draw
-//! that step. Not modelled: datagram data, non-blocking mode, overlapped operations, the
-//! disconnect-data provider's data, process endings and faults. Programs with those run
+//! that step. Not modelled: datagram data, non-blocking mode, completion routines and ports,
+//! the disconnect-data provider's data, process endings and faults. Programs with those run
 //! ([`Program::run`](crate::testing::program::Program::run)) and are checked by invariants
 //! ([`check_invariants`](crate::testing::check_invariants), which also balances CL-7's
 //! stream books: every byte sent is read, lost or still held), differential runs and tests of
@@ -37,6 +40,7 @@
 //! | `Accept` | the queued connections in order (options inherited from the listener), WSAEINVAL not listening, WSAEOPNOTSUPP for datagrams |
 //! | `Send`, `Recv` | exactly the bytes sent, in order, once arrived; WSAENOTCONN, WSAESHUTDOWN after `SD_SEND`; 0 after the peer's FIN |
 //! | `Shutdown`, `SendDisconnect` | WSAEINVAL for an unknown `how`; `SD_SEND` and `WSASendDisconnect(NULL)` send a FIN (SD-1); TCP has no disconnect data (WSAENOPROTOOPT, SD-10) |
+//! | `RecvOverlapped`, `SendOverlapped`, `WaitOverlapped` (timeout 0) | OV-1 (completes at once with data there, else `WSA_IO_PENDING` and completes with the first bytes to arrive, 0 after a FIN), OV-2, CL-5 (the final cleanup forgets them: the wait fails WSANOTINITIALISED), `WSA_WAIT_TIMEOUT` while pending; CL-8 counts each event and pending operation |
 //! | `Sleep` | virtual time: after 10 ms everything in flight has arrived |
 //!
 //! [ST-4]: crate::rules#st-4
@@ -49,6 +53,7 @@
 mod mix;
 mod predict;
 mod predict_net;
+mod predict_ops;
 #[cfg(feature = "proptest")]
 mod state_machine;
 
@@ -139,8 +144,13 @@ pub enum Conn {
 pub struct Stream {
     /// The socket at the other end.
     pub peer: usize,
-    /// Bytes the peer sent that this end has not read yet.
+    /// Bytes the peer sent that arrived and this end has not read yet.
     pub inbox: Vec<u8>,
+    /// Bytes the peer sent that may still be on their way, by the epoch they were sent in
+    /// (virtual time moves between epochs: a pending receive completes with the first).
+    pub arriving: Vec<(u64, Vec<u8>)>,
+    /// The overlapped receive waiting on this end (by index into [`ModelState::ops`]).
+    pub pending: Option<usize>,
     /// Bytes or a FIN may still be on their way here (cleared by a `Sleep` of 10 ms or more:
     /// every link's latency is below that).
     pub in_flight: bool,
@@ -150,6 +160,36 @@ pub struct Stream {
     pub peer_closed: bool,
     /// This end shut down sending (`SD_SEND`).
     pub shut_send: bool,
+}
+
+/// An overlapped operation the model follows (`RecvOverlapped`, `SendOverlapped`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpModel {
+    /// The process that started it.
+    pub process: usize,
+    /// Its socket (by index into [`ModelState::sockets`]); `None`: the handle named none.
+    pub socket: Option<usize>,
+    /// The buffer's length.
+    pub len: u32,
+    /// Where it is.
+    pub state: OpState,
+}
+
+/// Where an overlapped operation is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpState {
+    /// Waiting for data.
+    Pending,
+    /// Completed: the bytes a receive got, or the count a send took.
+    Received(Vec<u8>),
+    /// Completed: a send of this many bytes.
+    Sent(u32),
+    /// The call failed; its event is never set.
+    Failed,
+    /// Taken by the final `WSACleanup` (CL-5: no completion); its event went with it.
+    Forgotten,
+    /// Not followed (its socket closed under it, made before a startup).
+    Unknown,
 }
 
 /// One process as the model sees it.
@@ -167,6 +207,14 @@ pub struct ProcessModel {
     /// Slot → socket (by index into [`ModelState::sockets`]); `None`: the slot holds
     /// `INVALID_SOCKET` (a `Socket` that failed).
     pub slots: BTreeMap<u8, Option<usize>>,
+    /// Overlapped operation number → operation (by index into [`ModelState::ops`]).
+    pub ops: BTreeMap<u8, usize>,
+    /// Events made for overlapped operations since the last final cleanup (the runner never
+    /// closes them).
+    pub events: usize,
+    /// An operation may still be pending where the model does not follow it (its
+    /// connection was reset): the resource count is not known until the final cleanup.
+    pub resources_unknown: bool,
 }
 
 /// The model's state: processes, sockets, and the prediction for the last step applied.
@@ -182,6 +230,11 @@ pub struct ModelState {
     pub sockets: Vec<SocketModel>,
     /// The sockets in the order their handles were given out (what [`Handle::Seen`] indexes).
     pub seen: Vec<usize>,
+    /// Every overlapped operation started, in order.
+    pub ops: Vec<OpModel>,
+    /// Virtual time's epoch: it moves on with every step that lets time pass (a sleep, a
+    /// blocking connect).
+    pub epoch: u64,
     /// The prediction for the last step applied.
     pub expected: Option<Expected>,
     /// Steps applied so far.
@@ -206,6 +259,8 @@ impl ModelState {
             specs,
             sockets: Vec::new(),
             seen: Vec::new(),
+            ops: Vec::new(),
+            epoch: 0,
             expected: None,
             steps: 0,
         }
@@ -232,6 +287,36 @@ impl ModelState {
             }
             Named::Socket(_) | Named::Nothing => None,
         }
+    }
+
+    /// CL-8's count for process `p`: its live sockets, its events and its pending
+    /// operations; `None` when an operation the model stopped following may be pending.
+    pub fn live_resources(&self, p: usize) -> Option<usize> {
+        let pm = &self.processes[p];
+        if pm.resources_unknown {
+            return None;
+        }
+        let sockets = self
+            .sockets
+            .iter()
+            .filter(|s| s.live && s.process == p)
+            .count();
+        let pending: Vec<&OpModel> = self
+            .ops
+            .iter()
+            .filter(|op| op.process == p && op.state == OpState::Pending)
+            .collect();
+        // A pending receive with something on its way may have completed already.
+        let arriving = pending.iter().any(|op| {
+            op.socket.is_some_and(
+                |s| matches!(&self.sockets[s].conn, Conn::Connected(st) if st.in_flight),
+            )
+        });
+        if arriving {
+            return None;
+        }
+        let pending = pending.len();
+        Some(sockets + pm.events + pending)
     }
 
     /// Whether the model predicts `step`'s outcome in this state (applying it).

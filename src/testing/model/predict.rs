@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use super::predict_net as net;
+use super::predict_ops as ops;
 use super::{Expected, ModelState, SocketModel};
 use crate::consts::*;
 use crate::testing::program::{Op, Outcome, Program, Step, Stepper};
@@ -109,6 +110,12 @@ pub(super) fn predict(m: &mut ModelState, step: &Step) -> Option<Expected> {
         {
             fail(m, p, WSANOTINITIALISED)
         }
+        Op::RecvOverlapped { id, .. } | Op::SendOverlapped { id, .. } if !started => {
+            ops::before_startup(m, p, id)
+        }
+        Op::WaitOverlapped { id, timeout_ms } => ops::wait(m, p, id, timeout_ms)?,
+        Op::RecvOverlapped { socket, id, len } => ops::recv(m, p, socket, id, len)?,
+        Op::SendOverlapped { socket, id, len } => ops::send(m, p, socket, id, len)?,
         Op::Sleep { ms } => net::sleep(m, p, ms),
         Op::Bind { socket, port } => net::bind(m, p, socket, port)?,
         Op::Listen { socket, backlog } => net::listen(m, p, socket, backlog)?,
@@ -155,12 +162,9 @@ pub(super) fn predict(m: &mut ModelState, step: &Step) -> Option<Expected> {
             let v = [onoff.to_ne_bytes(), seconds.to_ne_bytes()].concat();
             set_option(m, p, socket, (SOL_SOCKET, SO_LINGER), &v, 4, false)?
         }
-        // Not modelled: datagrams, non-blocking mode, overlapped operations, harness actions.
+        // Not modelled: datagrams, non-blocking mode, harness actions.
         Op::SendTo { .. }
         | Op::SetNonBlocking { .. }
-        | Op::RecvOverlapped { .. }
-        | Op::SendOverlapped { .. }
-        | Op::WaitOverlapped { .. }
         | Op::Exit { .. }
         | Op::Kill { .. }
         | Op::NetworkDown { .. } => return None,
@@ -200,6 +204,7 @@ fn cleanup(m: &mut ModelState, p: usize) -> Expected {
             m.closed(id, true);
             m.sockets[id].live = false;
         }
+        m.forget_ops(p);
     }
     status(0, 0)
 }

