@@ -2,8 +2,10 @@
 //! renderings (JSON lines, Mermaid, Display) carry every event with the rules that decided it.
 
 use proptest::prelude::*;
+use ws2sim::testing::program::Program;
+use ws2sim::testing::strategy::{self, ProgramConfig};
 use ws2sim::sys as ws;
-use ws2sim::{EventKind, Process, Sim, Trace};
+use ws2sim::{EventKind, Sim, Trace};
 
 mod common;
 use common::*;
@@ -563,97 +565,27 @@ fn th_2_mermaid_and_display_render_every_event() {
 // Random programs
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone)]
-enum Op {
-    Startup(u16),
-    Cleanup,
-    Socket(i32, i32, i32),
-    Close(usize),
-    SetLinger(usize, u16, u16),
-    GetType(usize),
-    Exit,
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    prop_oneof![
-        3 => any::<u16>().prop_map(Op::Startup),
-        2 => Just(Op::Cleanup),
-        4 => (
-            prop_oneof![Just(2), any::<i32>()],
-            prop_oneof![Just(1), Just(2), any::<i32>()],
-            prop_oneof![Just(0), Just(6), Just(17), Just(253)],
-        )
-            .prop_map(|(a, t, p)| Op::Socket(a, t, p)),
-        3 => any::<usize>().prop_map(Op::Close),
-        2 => (any::<usize>(), 0u16..3, any::<u16>()).prop_map(|(h, o, s)| Op::SetLinger(h, o, s)),
-        2 => any::<usize>().prop_map(Op::GetType),
-        1 => Just(Op::Exit),
-    ]
-}
-
-/// Runs `ops` (each on process `i % 2`) in a new Sim; ended processes are skipped.
-fn replay(seed: u64, ops: &[(usize, Op)]) -> String {
-    let sim = Sim::builder().seed(seed).build();
-    let procs: Vec<Process> = (0..2)
-        .map(|i| sim.localhost().process(&format!("p{i}")))
-        .collect();
-    let mut handles: Vec<usize> = vec![0];
-    for (i, op) in ops {
-        let p = &procs[i % 2];
-        if !p.is_running() {
-            continue;
-        }
-        let pick = |h: usize| handles[h % handles.len()];
-        match *op {
-            Op::Exit => p.exit(),
-            Op::Startup(w) => {
-                let mut d = ws::WSADATA::default();
-                p.run(|| unsafe { ws::WSAStartup(w, &mut d) });
-            }
-            Op::Cleanup => {
-                p.run(|| unsafe { ws::WSACleanup() });
-            }
-            Op::Socket(a, t, pr) => {
-                let s = p.run(|| unsafe { ws::socket(a, t, pr) });
-                handles.push(s);
-            }
-            Op::Close(h) => {
-                let s = pick(h);
-                p.run(|| unsafe { ws::closesocket(s) });
-            }
-            Op::SetLinger(h, on, secs) => {
-                let s = pick(h);
-                let v = linger_bytes(on, secs);
-                p.run(|| unsafe {
-                    ws::setsockopt(s, ws::SOL_SOCKET, ws::SO_LINGER, v.as_ptr(), 4)
-                });
-            }
-            Op::GetType(h) => {
-                let s = pick(h);
-                let mut v = [0u8; 4];
-                let mut len = 4;
-                p.run(|| unsafe {
-                    ws::getsockopt(s, ws::SOL_SOCKET, ws::SO_TYPE, v.as_mut_ptr(), &mut len)
-                });
-            }
-        }
-        p.is_running().then(|| last_error(p));
-    }
-    sim.trace().to_json_lines()
+/// `program` run on a fresh simulation of `seed`: its trace as JSON lines.
+fn replay(seed: u64, program: &Program) -> String {
+    program
+        .run(&Sim::builder().seed(seed).build())
+        .trace
+        .to_json_lines()
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
-    /// Any program, replayed with the same seed, gives the same JSON lines byte for byte, and
-    /// they parse with consecutive sequence numbers.
+    /// Any program (the testing kit's hostile ones: garbage arguments, made-up handles,
+    /// exits, kills, faults), replayed with the same seed, gives the same JSON lines byte for
+    /// byte, and they parse with consecutive sequence numbers.
     #[test]
     fn th_2_random_programs_replay_byte_identically(
         seed in any::<u64>(),
-        ops in prop::collection::vec((0usize..2, op()), 1..50),
+        program in strategy::program(ProgramConfig::hostile()),
     ) {
-        let first = replay(seed, &ops);
-        let second = replay(seed, &ops);
+        let first = replay(seed, &program);
+        let second = replay(seed, &program);
         prop_assert_eq!(&first, &second);
         for (i, line) in first.lines().skip(1).enumerate() {
             let fields = parse_line(line).map_err(|e| TestCaseError::fail(format!("{e}: {line}")))?;
