@@ -2,9 +2,9 @@
 //! renderings (JSON lines, Mermaid, Display) carry every event with the rules that decided it.
 
 use proptest::prelude::*;
+use ws2sim::sys as ws;
 use ws2sim::testing::program::Program;
 use ws2sim::testing::strategy::{self, ProgramConfig};
-use ws2sim::sys as ws;
 use ws2sim::{EventKind, Sim, Trace};
 
 mod common;

@@ -208,7 +208,9 @@
 //! # 7. The reference model
 //!
 //! [`model`](super::model) says what SPEC.md fixes a sequential program to return: the
-//! startup count, sockets and handles, the last error, linger options. With the `proptest`
+//! startup count, sockets and handles, the last error, linger options, binds, listens,
+//! connections and the bytes they carry, shutdowns, overlapped receives and sends, and what
+//! the final cleanup takes. With the `proptest`
 //! feature it is a proptest-state-machine `ReferenceStateMachine` (`Model`), and the
 //! simulator its `StateMachineTest` (`SimTest`); a failing case is shrunk and saved like
 //! section 6's. Your own code goes in as the `Subject` that makes each step: here a wrapper
