@@ -435,6 +435,24 @@ mod generated {
             prop_assert_eq!(check_invariants(&sim), Ok(()));
         }
 
+        /// The same for concurrent hostile programs: three threads per process, kills, exits
+        /// and faults made from other processes' threads.
+        #[test]
+        fn ov_2_cl_8_concurrent_hostile_programs_end_and_keep_the_invariants(
+            p in program(ProgramConfig {
+                hostile: true,
+                endings: true,
+                processes: 1..=3,
+                ..ProgramConfig::concurrent(3)
+            }),
+            seed in any::<u64>(),
+        ) {
+            let sim = Sim::builder().seed(seed).build();
+            let run = p.run(&sim);
+            prop_assert_eq!(run.outcomes.len(), p.steps.len());
+            prop_assert_eq!(check_invariants(&sim), Ok(()));
+        }
+
         /// A generated program saved as JSON reads back as the same program.
         #[test]
         fn generated_programs_round_trip_through_json(p in program(ProgramConfig::hostile())) {
