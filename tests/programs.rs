@@ -473,3 +473,75 @@ mod generated {
         }
     }
 }
+
+/// SD-3, SD-9: the disconnect-data provider carries data with the close; the peer reads 0,
+/// then gets the data from WSARecvDisconnect (WSAEFAULT when its buffer is too small), and
+/// the reference model says so step by step.
+#[test]
+fn sd_3_disconnect_data_travels_with_the_close_as_the_model_says() {
+    use ws2sim::testing::model::{check_program, Expected, ModelState};
+    let dd = |slot| Op::Socket {
+        slot,
+        af: 2,
+        ty: ws::SOCK_STREAM,
+        protocol: ws::IPPROTO_WS2SIM_DISCONNECT_DATA,
+    };
+    let (l, a, c) = (Handle::Slot(0), Handle::Slot(1), Handle::Slot(0));
+    let mut p = Program::sequential(&[("server", "a"), ("client", "b")]);
+    p.push(0, START)
+        .push(1, START)
+        .push(0, dd(0))
+        .push(0, Op::Bind { socket: l, port: 7 })
+        .push(
+            0,
+            Op::Listen {
+                socket: l,
+                backlog: 1,
+            },
+        )
+        .push(1, dd(0))
+        .push(
+            1,
+            Op::Connect {
+                socket: c,
+                to: 0,
+                port: 7,
+            },
+        )
+        .push(0, Op::Accept { socket: l, slot: 1 })
+        .push(1, Op::SendDisconnect { socket: c, len: 3 })
+        .push(0, Op::Sleep { ms: 20 })
+        .push(0, Op::Recv { socket: a, len: 16 })
+        .push(0, Op::RecvDisconnect { socket: a, len: 2 })
+        .push(0, Op::RecvDisconnect { socket: a, len: 8 });
+    assert_eq!(check_program(&p, 3), Ok(()));
+    let run = p.run(&seeded(3));
+    assert_eq!(run.outcomes[10], returned(0, 0));
+    assert_eq!(
+        run.outcomes[11],
+        Outcome::Returned {
+            value: -1,
+            error: ws::WSAEFAULT,
+            data: vec![],
+            out_len: Some(2)
+        }
+    );
+    let sent: Vec<u8> = (0..3).map(|i| payload_byte(8, i)).collect();
+    assert_eq!(
+        run.outcomes[12],
+        Outcome::Returned {
+            value: 0,
+            error: ws::WSAEFAULT,
+            data: sent.clone(),
+            out_len: Some(3)
+        }
+    );
+    // The model predicted those bytes itself.
+    let mut m = ModelState::new(3, p.processes.clone());
+    for s in &p.steps {
+        m.apply(s);
+    }
+    assert!(
+        matches!(m.expected, Some(Expected::Exactly(Outcome::Returned { ref data, .. })) if *data == sent)
+    );
+}

@@ -190,6 +190,7 @@ impl Exec<'_> {
             } => self.send_to(socket, to, port, len),
             Op::Shutdown { socket, how } => got(shutdown(self.handle(socket), how)),
             Op::SendDisconnect { socket, len } => self.send_disconnect(socket, len),
+            Op::RecvDisconnect { socket, len } => self.recv_disconnect(socket, len),
             Op::SetLinger {
                 socket,
                 onoff,
@@ -286,6 +287,28 @@ impl Exec<'_> {
         };
         let p: *const WSABUF = if len == 0 { std::ptr::null() } else { &b };
         got(WSASendDisconnect(self.handle(socket), p))
+    }
+
+    unsafe fn recv_disconnect(&self, socket: Handle, len: u32) -> Got {
+        let mut buf = vec![0u8; len as usize];
+        let mut b = WSABUF {
+            len,
+            buf: buf.as_mut_ptr(),
+        };
+        // The call writes `len` back through its pointer: made from a mutable borrow.
+        let p: *const WSABUF = if len == 0 {
+            std::ptr::null()
+        } else {
+            (&mut b as *mut WSABUF).cast_const()
+        };
+        let r = WSARecvDisconnect(self.handle(socket), p);
+        let after = std::ptr::read_volatile(&b.len);
+        buf.truncate(if r == 0 { after.min(len) as usize } else { 0 });
+        Got {
+            value: r.into(),
+            data: buf,
+            out_len: (len > 0).then_some(after as i32),
+        }
     }
 
     unsafe fn set_linger(&self, socket: Handle, onoff: u16, seconds: u16) -> Got {
@@ -429,6 +452,7 @@ fn op_len(op: &Op) -> Option<u32> {
         | Op::Recv { len, .. }
         | Op::SendTo { len, .. }
         | Op::SendDisconnect { len, .. }
+        | Op::RecvDisconnect { len, .. }
         | Op::RecvOverlapped { len, .. }
         | Op::SendOverlapped { len, .. } => Some(len),
         Op::SetOption { len, ref value, .. } => {

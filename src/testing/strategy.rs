@@ -240,6 +240,7 @@ fn data_op(n: usize, hostile: bool) -> BoxedStrategy<Op> {
             .prop_map(|(socket, to, port, len)| Op::SendTo { socket, to, port, len }),
         1 => (h(), how).prop_map(|(socket, how)| Op::Shutdown { socket, how }),
         1 => (h(), 0u32..=8).prop_map(|(socket, len)| Op::SendDisconnect { socket, len }),
+        1 => (h(), 0u32..=8).prop_map(|(socket, len)| Op::RecvDisconnect { socket, len }),
         1 => (h(), 0u16..=1, 0u16..=3)
             .prop_map(|(socket, onoff, seconds)| Op::SetLinger { socket, onoff, seconds }),
         1 => (h(), any::<bool>()).prop_map(|(socket, on)| Op::SetNonBlocking { socket, on }),

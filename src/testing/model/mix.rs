@@ -223,6 +223,8 @@ fn connection_op(n: usize) -> impl Strategy<Value = Op> {
             .prop_map(|(socket, how)| Op::Shutdown { socket, how }),
         1 => (handle(), prop_oneof![Just(0u32), Just(3)])
             .prop_map(|(socket, len)| Op::SendDisconnect { socket, len }),
+        1 => (handle(), prop_oneof![Just(0u32), Just(8)])
+            .prop_map(|(socket, len)| Op::RecvDisconnect { socket, len }),
         2 => prop_oneof![Just(0u32), Just(1), Just(20)].prop_map(|ms| Op::Sleep { ms }),
     ]
 }
@@ -404,6 +406,13 @@ pub(crate) fn model_step(state: &ModelState, w: Weights) -> BoxedStrategy<Step> 
             len: if k.is_multiple_of(3) { 3 } else { 0 },
         };
         options.push((w.connect.max(1), on(t.send.clone(), disconnect)));
+        if !t.recv_overlapped.is_empty() {
+            let receive = |socket, k: u32| Op::RecvDisconnect {
+                socket,
+                len: [0, 2, 8][k as usize % 3],
+            };
+            options.push((w.connect.max(1), on(t.recv_overlapped.clone(), receive)));
+        }
         options.push((
             w.data * 2,
             on(t.send.clone(), |socket, len| Op::Send { socket, len }),

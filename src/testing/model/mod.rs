@@ -21,7 +21,7 @@
 //! flight, an accept with nothing queued, a port some socket used before, the peer of a
 //! reset connection), [`ModelState::predicts`] says no, and the state machine does not draw
 //! that step. Not modelled: datagram data, non-blocking mode, completion routines and ports,
-//! the disconnect-data provider's data, process endings and faults. Programs with those run
+//! process endings and faults. Programs with those run
 //! ([`Program::run`](crate::testing::program::Program::run)) and are checked by invariants
 //! ([`check_invariants`](crate::testing::check_invariants), which also balances CL-7's
 //! stream books: every byte sent is read, lost or still held), differential runs and tests of
@@ -39,7 +39,7 @@
 //! | `Connect` (blocking, stream) | WSAECONNREFUSED with no listener or a full backlog, WSAEISCONN, WSAEINVAL on a listener |
 //! | `Accept` | the queued connections in order (options inherited from the listener), WSAEINVAL not listening, WSAEOPNOTSUPP for datagrams |
 //! | `Send`, `Recv` | exactly the bytes sent, in order, once arrived; WSAENOTCONN, WSAESHUTDOWN after `SD_SEND`; 0 after the peer's FIN |
-//! | `Shutdown`, `SendDisconnect` | WSAEINVAL for an unknown `how`; `SD_SEND` and `WSASendDisconnect(NULL)` send a FIN (SD-1); TCP has no disconnect data (WSAENOPROTOOPT, SD-10) |
+//! | `Shutdown`, `SendDisconnect`, `RecvDisconnect` | WSAEINVAL for an unknown `how` (SD-10); `SD_SEND` and `WSASendDisconnect(NULL)` send a FIN (SD-1, SD-8); TCP has no disconnect data (WSAENOPROTOOPT, SD-2, SD-9); the disconnect-data provider's travels with the close and `WSARecvDisconnect` returns it (WSAEFAULT when it does not fit, SD-3, SD-9); receives after it fail WSAESHUTDOWN (SD-10) |
 //! | `RecvOverlapped`, `SendOverlapped`, `WaitOverlapped` (timeout 0) | OV-1 (completes at once with data there, else `WSA_IO_PENDING` and completes with the first bytes to arrive, 0 after a FIN), OV-2, CL-5 (the final cleanup forgets them: the wait fails WSANOTINITIALISED), `WSA_WAIT_TIMEOUT` while pending; CL-8 counts each event and pending operation |
 //! | `Sleep` | virtual time: after 10 ms everything in flight has arrived |
 //!
@@ -160,6 +160,12 @@ pub struct Stream {
     pub peer_closed: bool,
     /// This end shut down sending (`SD_SEND`).
     pub shut_send: bool,
+    /// This end shut down receiving (`WSARecvDisconnect`).
+    pub shut_recv: bool,
+    /// The peer shut down receiving: what this end sends would reset the connection (SD-11).
+    pub peer_shut_recv: bool,
+    /// The disconnect data the peer's close carries (SD-3), once it arrives with the FIN.
+    pub disconnect: Option<Vec<u8>>,
 }
 
 /// An overlapped operation the model follows (`RecvOverlapped`, `SendOverlapped`).

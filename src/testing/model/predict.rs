@@ -116,6 +116,9 @@ pub(super) fn predict(m: &mut ModelState, step: &Step) -> Option<Expected> {
         Op::WaitOverlapped { id, timeout_ms } => ops::wait(m, p, id, timeout_ms)?,
         Op::RecvOverlapped { socket, id, len } => ops::recv(m, p, socket, id, len)?,
         Op::SendOverlapped { socket, id, len } => ops::send(m, p, socket, id, len)?,
+        Op::RecvDisconnect { len, .. } if !started => {
+            net::recv_disconnect_failed(m, p, len, WSANOTINITIALISED)
+        }
         Op::Sleep { ms } => net::sleep(m, p, ms),
         Op::Bind { socket, port } => net::bind(m, p, socket, port)?,
         Op::Listen { socket, backlog } => net::listen(m, p, socket, backlog)?,
@@ -125,6 +128,7 @@ pub(super) fn predict(m: &mut ModelState, step: &Step) -> Option<Expected> {
         Op::Recv { socket, len } => net::recv(m, p, socket, len)?,
         Op::Shutdown { socket, how } => net::shutdown(m, p, socket, how)?,
         Op::SendDisconnect { socket, len } => net::send_disconnect(m, p, socket, len)?,
+        Op::RecvDisconnect { socket, len } => net::recv_disconnect(m, p, socket, len)?,
         Op::Socket {
             slot,
             af,

@@ -228,6 +228,9 @@ fn stream(peer: usize) -> Stream {
         peer_fin: false,
         peer_closed: false,
         shut_send: false,
+        shut_recv: false,
+        peer_shut_recv: false,
+        disconnect: None,
     }
 }
 
@@ -281,7 +284,11 @@ pub(super) fn send(m: &mut ModelState, p: usize, h: Handle, len: u32) -> Option<
         (_, SOCK_DGRAM) | (Conn::Unknown, _) => return None,
         (Conn::Fresh | Conn::Listening { .. }, _) => WSAENOTCONN,
         (Conn::Connected(st), _) if st.shut_send => WSAESHUTDOWN,
-        (Conn::Connected(st), _) if st.peer_closed || len == 0 || len > 4096 => return None,
+        (Conn::Connected(st), _)
+            if st.peer_closed || st.peer_shut_recv || len == 0 || len > 4096 =>
+        {
+            return None
+        }
         (Conn::Connected(st), _) => {
             let peer = st.peer;
             m.deliver(
@@ -305,6 +312,7 @@ pub(super) fn recv(m: &mut ModelState, p: usize, h: Handle, len: u32) -> Option<
     let e = match (&mut m.sockets[id].conn, ty) {
         (_, SOCK_DGRAM) | (Conn::Unknown, _) => return None,
         (Conn::Fresh | Conn::Listening { .. }, _) => WSAENOTCONN,
+        (Conn::Connected(st), _) if st.shut_recv => WSAESHUTDOWN,
         (Conn::Connected(st), _) if st.in_flight || st.pending.is_some() || len == 0 => {
             return None
         }
@@ -354,10 +362,10 @@ pub(super) fn shutdown(m: &mut ModelState, p: usize, h: Handle, how: i32) -> Opt
     Some(fail(m, p, e))
 }
 
-/// `WSASendDisconnect(s, NULL)` (`len` 0) or with `len` bytes of disconnect data, on a
-/// socket of the TCP entry: without data it shuts the sending side down like `SD_SEND` (and
-/// again succeeds); TCP carries no disconnect data (WSAENOPROTOOPT, SD-10). The
-/// disconnect-data provider's sockets are not modelled.
+/// `WSASendDisconnect(s, NULL)` (`len` 0) or with `len` bytes of disconnect data on a
+/// stream socket: without data it shuts the sending side down like `SD_SEND` (SD-1; again
+/// succeeds, SD-8); TCP carries no disconnect data (WSAENOPROTOOPT, SD-2); the
+/// disconnect-data provider sends it with the FIN (SD-3).
 pub(super) fn send_disconnect(
     m: &mut ModelState,
     p: usize,
@@ -369,26 +377,99 @@ pub(super) fn send_disconnect(
         Err(e) => return Some(e),
     };
     let (ty, dd) = (m.sockets[id].ty, m.sockets[id].disconnect_data);
-    if ty == SOCK_DGRAM || dd {
+    if ty == SOCK_DGRAM || len > 8 {
         return None;
     }
     let last_error = m.processes[p].last_error;
+    let step = m.steps;
     let e = match &mut m.sockets[id].conn {
         Conn::Fresh | Conn::Listening { .. } if len == 0 => WSAENOTCONN,
         Conn::Fresh | Conn::Listening { .. } | Conn::Unknown => return None,
-        Conn::Connected(_) if len > 0 => WSAENOPROTOOPT,
+        Conn::Connected(_) if len > 0 && !dd => WSAENOPROTOOPT,
         Conn::Connected(st) if st.peer_closed => return None,
-        Conn::Connected(st) if st.shut_send => return Some(status(0, last_error)),
+        Conn::Connected(st) if st.shut_send && len == 0 => return Some(status(0, last_error)),
+        Conn::Connected(st) if st.shut_send => return None,
         Conn::Connected(st) => {
             st.shut_send = true;
             let peer = st.peer;
+            let data =
+                (len > 0).then(|| (0..len as usize).map(|i| payload_byte(step, i)).collect());
             let p_st = m.stream_mut(peer)?;
             p_st.peer_fin = true;
             p_st.in_flight = true;
+            p_st.disconnect = data;
             return Some(status(0, last_error));
         }
     };
     Some(fail(m, p, e))
+}
+
+/// `WSARecvDisconnect(s, NULL)` (`len` 0) or into a buffer of `len` bytes, on a connected
+/// stream socket with nothing left to read: `shutdown(SD_RECEIVE)` plus the peer's
+/// disconnect data once its close has arrived (SD-9): WSAEFAULT when it does not fit, and
+/// WSAENOPROTOOPT for a buffer on TCP, which has none.
+pub(super) fn recv_disconnect(
+    m: &mut ModelState,
+    p: usize,
+    h: Handle,
+    len: u32,
+) -> Option<Expected> {
+    let with = |value: i64, error: i32, data: Vec<u8>, out: u32| {
+        Expected::Exactly(Outcome::Returned {
+            value,
+            error,
+            data,
+            out_len: (len > 0).then_some(out as i32),
+        })
+    };
+    let Some(id) = m.live(p, h) else {
+        return Some(recv_disconnect_failed(m, p, len, WSAENOTSOCK));
+    };
+    let (ty, dd) = (m.sockets[id].ty, m.sockets[id].disconnect_data);
+    let last_error = m.processes[p].last_error;
+    let Conn::Connected(st) = &mut m.sockets[id].conn else {
+        return None;
+    };
+    if ty == SOCK_DGRAM || len > 16 || st.in_flight || st.pending.is_some() || st.shut_recv {
+        return None;
+    }
+    if !st.inbox.is_empty() || !st.arriving.is_empty() {
+        return None; // SD-11: what is unread may reset the connection
+    }
+    let e = if len > 0 && !dd {
+        WSAENOPROTOOPT
+    } else if len > 0 && !st.peer_fin {
+        return None;
+    } else {
+        let data = if len > 0 {
+            st.disconnect.clone().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        if data.len() > len as usize && len > 0 {
+            WSAEFAULT
+        } else {
+            st.shut_recv = true;
+            let peer = st.peer;
+            if let Some(p_st) = m.stream_mut(peer) {
+                p_st.peer_shut_recv = true;
+            }
+            let n = data.len() as u32;
+            return Some(with(0, last_error, data, n));
+        }
+    };
+    Some(recv_disconnect_failed(m, p, len, e))
+}
+
+/// A failed `WSARecvDisconnect`: its `WSABUF` as it was.
+pub(super) fn recv_disconnect_failed(m: &mut ModelState, p: usize, len: u32, e: i32) -> Expected {
+    m.processes[p].last_error = e;
+    Expected::Exactly(Outcome::Returned {
+        value: -1,
+        error: e,
+        data: Vec::new(),
+        out_len: (len > 0).then_some(len as i32),
+    })
 }
 
 /// `Sleep(ms)`: virtual time passes (a new epoch); after [`SETTLE_MS`] everything in flight

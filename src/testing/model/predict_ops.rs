@@ -72,6 +72,11 @@ pub(super) fn recv(m: &mut ModelState, p: usize, h: Handle, id: u8, len: u32) ->
     let Conn::Connected(st) = &mut m.sockets[s].conn else {
         return None;
     };
+    if st.shut_recv {
+        // SD-10: new receives fail after SD_RECEIVE.
+        m.start_op(p, id, Some(s), len, OpState::Failed);
+        return Some(fail(m, p, WSAESHUTDOWN));
+    }
     if st.in_flight || st.pending.is_some() {
         return None;
     }
@@ -108,7 +113,7 @@ pub(super) fn send(m: &mut ModelState, p: usize, h: Handle, id: u8, len: u32) ->
     let Conn::Connected(st) = &m.sockets[s].conn else {
         return None;
     };
-    if st.shut_send || st.peer_closed {
+    if st.shut_send || st.peer_closed || st.peer_shut_recv {
         return None;
     }
     let peer = st.peer;

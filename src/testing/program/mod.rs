@@ -222,6 +222,15 @@ ops! {
         /// The length in bytes.
         len: u32,
     },
+    /// `WSARecvDisconnect(socket, data)`: NULL when `len` is 0, else a `WSABUF` of `len`
+    /// bytes; the outcome's data is the disconnect data copied, its `out_len` the `WSABUF`'s
+    /// `len` after the call.
+    RecvDisconnect {
+        /// The socket.
+        socket: Handle,
+        /// The buffer's length (0: NULL).
+        len: u32,
+    },
     /// `setsockopt(socket, SOL_SOCKET, SO_LINGER, &LINGER { onoff, seconds }, 4)`.
     SetLinger {
         /// The socket.
@@ -466,6 +475,7 @@ impl Op {
             | Op::Recv { .. }
             | Op::Shutdown { .. }
             | Op::SendDisconnect { .. }
+            | Op::RecvDisconnect { .. }
             | Op::SetLinger { .. }
             | Op::SetNonBlocking { .. }
             | Op::SetOption { .. }
