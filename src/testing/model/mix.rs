@@ -226,6 +226,7 @@ fn connection_op(n: usize) -> impl Strategy<Value = Op> {
         1 => (handle(), prop_oneof![Just(0u32), Just(8)])
             .prop_map(|(socket, len)| Op::RecvDisconnect { socket, len }),
         2 => prop_oneof![Just(0u32), Just(1), Just(20)].prop_map(|ms| Op::Sleep { ms }),
+        1 => (handle(), any::<bool>()).prop_map(|(socket, on)| Op::SetNonBlocking { socket, on }),
     ]
 }
 
@@ -294,7 +295,9 @@ fn targets(state: &ModelState) -> Targets {
                 t.connect.push((p, slot));
             }
             match &s.conn {
-                Conn::Listening { queue, .. } if !queue.is_empty() => t.accept.push((p, slot)),
+                Conn::Listening { queue, .. } if !queue.is_empty() || s.nonblocking => {
+                    t.accept.push((p, slot))
+                }
                 Conn::Connected(st) => {
                     t.in_flight |= st.in_flight;
                     if !st.shut_send && !st.peer_closed {
@@ -302,7 +305,7 @@ fn targets(state: &ModelState) -> Targets {
                     }
                     if !st.in_flight && st.pending.is_none() {
                         t.recv_overlapped.push((p, slot));
-                        if !st.inbox.is_empty() || st.peer_fin {
+                        if !st.inbox.is_empty() || st.peer_fin || s.nonblocking {
                             t.recv.push((p, slot));
                         }
                     }

@@ -20,8 +20,8 @@
 //! result whatever the schedule; where it does not (a receive while bytes may still be in
 //! flight, an accept with nothing queued, a port some socket used before, the peer of a
 //! reset connection), [`ModelState::predicts`] says no, and the state machine does not draw
-//! that step. Not modelled: datagram data, non-blocking mode, completion routines and ports,
-//! process endings and faults. Programs with those run
+//! that step. Not modelled: datagram data, non-blocking connects, completion routines and
+//! ports, process endings and faults. Programs with those run
 //! ([`Program::run`](crate::testing::program::Program::run)) and are checked by invariants
 //! ([`check_invariants`](crate::testing::check_invariants), which also balances CL-7's
 //! stream books: every byte sent is read, lost or still held), differential runs and tests of
@@ -41,6 +41,7 @@
 //! | `Send`, `Recv` | exactly the bytes sent, in order, once arrived; WSAENOTCONN, WSAESHUTDOWN after `SD_SEND`; 0 after the peer's FIN |
 //! | `Shutdown`, `SendDisconnect`, `RecvDisconnect` | WSAEINVAL for an unknown `how` (SD-10); `SD_SEND` and `WSASendDisconnect(NULL)` send a FIN (SD-1, SD-8); TCP has no disconnect data (WSAENOPROTOOPT, SD-2, SD-9); the disconnect-data provider's travels with the close and `WSARecvDisconnect` returns it (WSAEFAULT when it does not fit, SD-3, SD-9); receives after it fail WSAESHUTDOWN (SD-10) |
 //! | `RecvOverlapped`, `SendOverlapped`, `WaitOverlapped` (timeout 0) | OV-1 (completes at once with data there, else `WSA_IO_PENDING` and completes with the first bytes to arrive, 0 after a FIN), OV-2, CL-5 (the final cleanup forgets them: the wait fails WSANOTINITIALISED), `WSA_WAIT_TIMEOUT` while pending; CL-8 counts each event and pending operation |
+//! | `SetNonBlocking` | `accept` with nothing queued and `recv` with nothing there fail WSAEWOULDBLOCK at once; an accepted socket takes the listener's mode |
 //! | `Sleep` | virtual time: after 10 ms everything in flight has arrived |
 //!
 //! [ST-4]: crate::rules#st-4
@@ -100,6 +101,8 @@ pub struct SocketModel {
     /// Made from the disconnect-data provider's entry (`IPPROTO_WS2SIM_DISCONNECT_DATA`), or
     /// accepted on such a listener.
     pub disconnect_data: bool,
+    /// Non-blocking (`ioctlsocket(FIONBIO)`): a call that would wait fails WSAEWOULDBLOCK.
+    pub nonblocking: bool,
     /// Its local address.
     pub bound: Bound,
     /// Where its connection is.

@@ -106,6 +106,7 @@ pub(super) fn predict(m: &mut ModelState, step: &Step) -> Option<Expected> {
         | Op::Recv { .. }
         | Op::Shutdown { .. }
         | Op::SendDisconnect { .. }
+        | Op::SetNonBlocking { .. }
             if !started =>
         {
             fail(m, p, WSANOTINITIALISED)
@@ -119,6 +120,7 @@ pub(super) fn predict(m: &mut ModelState, step: &Step) -> Option<Expected> {
         Op::RecvDisconnect { len, .. } if !started => {
             net::recv_disconnect_failed(m, p, len, WSANOTINITIALISED)
         }
+        Op::SetNonBlocking { socket, on } => net::set_nonblocking(m, p, socket, on),
         Op::Sleep { ms } => net::sleep(m, p, ms),
         Op::Bind { socket, port } => net::bind(m, p, socket, port)?,
         Op::Listen { socket, backlog } => net::listen(m, p, socket, backlog)?,
@@ -166,12 +168,10 @@ pub(super) fn predict(m: &mut ModelState, step: &Step) -> Option<Expected> {
             let v = [onoff.to_ne_bytes(), seconds.to_ne_bytes()].concat();
             set_option(m, p, socket, (SOL_SOCKET, SO_LINGER), &v, 4, false)?
         }
-        // Not modelled: datagrams, non-blocking mode, harness actions.
-        Op::SendTo { .. }
-        | Op::SetNonBlocking { .. }
-        | Op::Exit { .. }
-        | Op::Kill { .. }
-        | Op::NetworkDown { .. } => return None,
+        // Not modelled: datagrams, harness actions.
+        Op::SendTo { .. } | Op::Exit { .. } | Op::Kill { .. } | Op::NetworkDown { .. } => {
+            return None
+        }
     })
 }
 
@@ -261,6 +261,7 @@ fn socket(m: &mut ModelState, p: usize, slot: u8, (af, ty, protocol): (i32, i32,
                 onoff: 0,
                 seconds: 0,
                 disconnect_data,
+                nonblocking: false,
                 bound: super::Bound::No,
                 conn: super::Conn::Fresh,
             });

@@ -176,6 +176,8 @@ pub(super) fn connect(
         return None;
     }
     match &m.sockets[id].conn {
+        // A non-blocking connect in progress is not followed.
+        Conn::Fresh if m.sockets[id].nonblocking => return None,
         Conn::Listening { .. } => return Some(fail(m, p, WSAEINVAL)),
         Conn::Connected(_) => return Some(fail(m, p, WSAEISCONN)),
         Conn::Unknown => return None,
@@ -202,6 +204,7 @@ pub(super) fn connect(
         onoff: 0,
         seconds: 0,
         disconnect_data: listener.disconnect_data,
+        nonblocking: false,
         // Its local port is the listener's; whether it keeps a later bind off that port is
         // not followed (`bind` does not predict a port used before).
         bound: Bound::Any,
@@ -245,21 +248,23 @@ pub(super) fn accept(m: &mut ModelState, p: usize, h: Handle, slot: u8) -> Optio
             return Some(e);
         }
     };
-    let ty = m.sockets[id].ty;
+    let (ty, nonblocking) = (m.sockets[id].ty, m.sockets[id].nonblocking);
     let e = match (&mut m.sockets[id].conn, ty) {
         (_, SOCK_DGRAM) => WSAEOPNOTSUPP,
         (Conn::Listening { queue, .. }, _) if !queue.is_empty() => {
             let new = queue.remove(0);
             // The accepted socket takes the listener's options as they are now.
-            let (onoff, seconds) = (m.sockets[id].onoff, m.sockets[id].seconds);
+            let l = &m.sockets[id];
+            let (onoff, seconds, nonblocking) = (l.onoff, l.seconds, l.nonblocking);
             let s = &mut m.sockets[new];
-            (s.live, s.onoff, s.seconds) = (true, onoff, seconds);
+            (s.live, s.onoff, s.seconds, s.nonblocking) = (true, onoff, seconds, nonblocking);
             m.seen.push(new);
             m.processes[p].slots.insert(slot, Some(new));
             return Some(Expected::NewHandle {
                 error: m.processes[p].last_error,
             });
         }
+        (Conn::Listening { .. }, _) if nonblocking => WSAEWOULDBLOCK,
         (Conn::Listening { .. } | Conn::Unknown, _) => return None,
         (Conn::Fresh | Conn::Connected(_), _) => WSAEINVAL,
     };
@@ -308,7 +313,7 @@ pub(super) fn recv(m: &mut ModelState, p: usize, h: Handle, len: u32) -> Option<
         Err(e) => return Some(e),
     };
     let last_error = m.processes[p].last_error;
-    let ty = m.sockets[id].ty;
+    let (ty, nonblocking) = (m.sockets[id].ty, m.sockets[id].nonblocking);
     let e = match (&mut m.sockets[id].conn, ty) {
         (_, SOCK_DGRAM) | (Conn::Unknown, _) => return None,
         (Conn::Fresh | Conn::Listening { .. }, _) => WSAENOTCONN,
@@ -327,6 +332,7 @@ pub(super) fn recv(m: &mut ModelState, p: usize, h: Handle, len: u32) -> Option<
             }));
         }
         (Conn::Connected(st), _) if st.peer_fin => return Some(status(0, last_error)),
+        (Conn::Connected(_), _) if nonblocking => WSAEWOULDBLOCK,
         // Nothing to read and no FIN: it would block for ever.
         (Conn::Connected(_), _) => return None,
     };
@@ -470,6 +476,19 @@ pub(super) fn recv_disconnect_failed(m: &mut ModelState, p: usize, len: u32, e: 
         data: Vec::new(),
         out_len: (len > 0).then_some(len as i32),
     })
+}
+
+/// `ioctlsocket(s, FIONBIO, &on)`: 0, and the last error cleared.
+pub(super) fn set_nonblocking(m: &mut ModelState, p: usize, h: Handle, on: bool) -> Expected {
+    match live_or_fail(m, p, h) {
+        Ok(id) => {
+            m.sockets[id].nonblocking = on;
+            // ioctlsocket clears the last error on success, as setsockopt does.
+            m.processes[p].last_error = 0;
+            status(0, 0)
+        }
+        Err(e) => e,
+    }
 }
 
 /// `Sleep(ms)`: virtual time passes (a new epoch); after [`SETTLE_MS`] everything in flight
