@@ -1727,3 +1727,36 @@ fn kw_3_kernel32_clocks_read_virtual_time() {
     let ev = &events_of(&sim, "GetTickCount64", &p)[0];
     assert!(ev.rules.contains(&Rule::Kw3), "{ev}");
 }
+
+/// TH-4: `Process::try_run` returns a deadlock as `SimError::Deadlock` (the report names the
+/// blocked call and the seed) instead of panicking; the closure's own panics still go through.
+#[test]
+fn th_4_try_run_returns_a_deadlock_and_lets_other_panics_through() {
+    let sim = ws2sim::Sim::builder().seed(11).build();
+    let app = sim.localhost().process("app");
+    let r = app.try_run(|| unsafe {
+        let mut d: ws2sim::sys::WSADATA = std::mem::zeroed();
+        assert_eq!(ws2sim::sys::WSAStartup(0x0202, &mut d), 0);
+        let s = ws2sim::sys::socket(2, ws2sim::sys::SOCK_DGRAM, ws2sim::sys::IPPROTO_UDP);
+        let a = ws2sim::sys::SOCKADDR_IN::from(
+            "127.0.0.1:9".parse::<std::net::SocketAddrV4>().unwrap(),
+        );
+        ws2sim::sys::bind(s, (&a as *const ws2sim::sys::SOCKADDR_IN).cast(), 16);
+        let mut buf = [0u8; 4];
+        ws2sim::sys::recv(s, buf.as_mut_ptr(), 4, 0)
+    });
+    match r {
+        Err(ws2sim::SimError::Deadlock { report, seed: 11 }) => {
+            assert!(report.contains("blocked in recv"), "{report}");
+            assert!(report.contains("ws2sim (seed 11)"), "{report}");
+        }
+        other => panic!("expected a deadlock, got {other:?}"),
+    }
+    let other = sim.localhost().process("other");
+    assert_eq!(other.try_run(|| 7), Ok(7));
+    let own = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        other.try_run(|| panic!("the closure's own"))
+    }));
+    let payload = own.expect_err("the closure's panic goes through");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the closure's own"));
+}

@@ -213,6 +213,40 @@ impl Process {
         }
     }
 
+    /// [`run`](Process::run), with a deadlock ([TH-4]) returned as
+    /// [`SimError::Deadlock`](crate::SimError::Deadlock) instead of a panic (and nothing
+    /// printed). Other panics (the closure's own, a misuse) go on as they would from `run`.
+    ///
+    /// ```
+    /// use ws2sim::{api, consts::*, Sim, SimError, Socket, Version};
+    ///
+    /// let sim = Sim::builder().seed(4).build();
+    /// let app = sim.localhost().process("app");
+    /// let waited = app.try_run(|| {
+    ///     api::startup(Version::V2_2).unwrap();
+    ///     let s = Socket::new(AF_INET.into(), SOCK_DGRAM, IPPROTO_UDP).unwrap();
+    ///     s.bind("127.0.0.1:9".parse().unwrap()).unwrap();
+    ///     let mut buf = [0u8; 4];
+    ///     s.recv(&mut buf) // nothing is ever sent
+    /// });
+    /// assert!(matches!(waited, Err(SimError::Deadlock { seed: 4, .. })));
+    /// ```
+    ///
+    /// # Panics
+    /// As [`run`](Process::run), except on a deadlock.
+    ///
+    /// [TH-4]: crate::rules#th-4
+    pub fn try_run<T>(&self, f: impl FnOnce() -> T) -> Result<T, crate::SimError> {
+        match sched::trying(|| self.run(f)) {
+            (Ok(v), _) => Ok(v),
+            (Err(_), Some(report)) => Err(crate::SimError::Deadlock {
+                report,
+                seed: self.sim.seed(),
+            }),
+            (Err(payload), None) => std::panic::resume_unwind(payload),
+        }
+    }
+
     /// Starts a simulated thread of this process running `f` (on an OS thread of its own, but
     /// only when the scheduler gives it its turn). It first runs during the next
     /// [`run`](Process::run), [`join`](ThreadHandle::join) or [`Sim::run`].

@@ -47,6 +47,36 @@ thread_local! {
     /// [TH-9]: how the thread must end, once the user callbacks it is inside have returned.
     /// [TH-9]: crate::rules#th-9
     static ENDING: std::cell::RefCell<Option<Ending>> = const { std::cell::RefCell::new(None) };
+    /// How many `Process::try_run`s the calling OS thread is inside: a deadlock there unwinds
+    /// quietly with its report instead of panicking.
+    static TRYING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    /// The deadlock report a `Process::try_run` on this OS thread unwound with.
+    static DEADLOCKED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Ends the calling thread with a deadlock report ([TH-4]): a panic naming every blocked
+/// thread and the seed, or, inside [`Process::try_run`](crate::Process::try_run), a quiet
+/// unwind that `try_run` turns into `SimError::Deadlock`.
+///
+/// [TH-4]: crate::rules#th-4
+fn deadlocked(report: String) -> ! {
+    if TRYING.with(std::cell::Cell::get) > 0 {
+        DEADLOCKED.with(|d| *d.borrow_mut() = Some(report.clone()));
+        std::panic::resume_unwind(Box::new(report))
+    }
+    panic!("{report}")
+}
+
+/// Runs `f` as inside `Process::try_run`: the deadlock report it unwound with, if it did.
+pub(crate) fn trying<T>(f: impl FnOnce() -> T) -> (std::thread::Result<T>, Option<String>) {
+    TRYING.with(|t| t.set(t.get() + 1));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    TRYING.with(|t| t.set(t.get() - 1));
+    let report = r
+        .is_err()
+        .then(|| DEADLOCKED.with(|d| d.borrow_mut().take()))
+        .flatten();
+    (r, report)
 }
 
 /// How a thread inside a user callback ends once the callback returned ([TH-9]).
@@ -115,7 +145,7 @@ pub(crate) fn foreign<T>(f: impl FnOnce() -> T) -> T {
     drop(depth);
     if !in_foreign() {
         match ENDING.with(|e| e.borrow_mut().take()) {
-            Some(Ending::Report(report)) => panic!("{report}"),
+            Some(Ending::Report(report)) => deadlocked(report),
             Some(Ending::Abort) => std::panic::resume_unwind(Box::new(Aborted)),
             None => {}
         }
@@ -525,7 +555,7 @@ pub(crate) fn switch<'a>(
                         return g;
                     }
                     drop(g);
-                    panic!("{report}");
+                    deadlocked(report);
                 }
             }
         }
@@ -564,7 +594,7 @@ fn deadlock<'a>(
             return g;
         }
         drop(g);
-        panic!("{report}");
+        deadlocked(report);
     }
     if let Some(entry) = entry {
         let _ = g.sched.slot(entry).tx.send(Wake::Deadlock(report));

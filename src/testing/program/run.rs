@@ -2,12 +2,10 @@
 //! (one at a time, or by concurrent threads), and what each returned is collected.
 
 use std::net::Ipv4Addr;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
 use super::Harness;
 use super::{Op, Order, ProcessSpec, Program, Step};
-use crate::sim::failure::panic_text;
 use crate::sys::program_exec::{Exec, Tables};
 use crate::testing::Entries;
 use crate::trace::Trace;
@@ -421,27 +419,8 @@ fn sequential_step(sim: &Sim, state: &RunState, i: usize, step: &Step) -> Result
         return Ok(()); // NotRun
     }
     state.set(i, Outcome::Blocked);
-    let made = {
-        let _quiet = crate::testing::quiet::Quiet::set(true);
-        catch_unwind(AssertUnwindSafe(|| {
-            p.run(|| state.exec(*process, i).winsock(op))
-        }))
-    };
-    match made {
-        Ok(o) => {
-            state.set(i, o);
-            Ok(())
-        }
-        Err(payload) => {
-            let report = panic_text(&*payload);
-            if !report.contains("): deadlock at ") {
-                std::panic::resume_unwind(payload);
-            }
-            // TH-4: the step blocked and nothing could wake it.
-            Err(SimError::Deadlock {
-                report,
-                seed: sim.seed(),
-            })
-        }
-    }
+    // TH-4: a step that blocks with nothing to wake it ends the run.
+    let o = p.try_run(|| state.exec(*process, i).winsock(op))?;
+    state.set(i, o);
+    Ok(())
 }
