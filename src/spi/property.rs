@@ -4,12 +4,12 @@
 
 use std::fmt;
 
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use proptest::test_runner::{TestCaseError, TestError};
 
 use super::check::check_provider;
 use super::Provider;
 use crate::testing::program::Program;
-use crate::testing::strategy::{program, ProgramConfig};
+use crate::testing::strategy::{deterministic_runner, program, ProgramConfig};
 use crate::testing::{transparency_except, Divergence};
 use crate::Diagnostic;
 
@@ -113,13 +113,7 @@ pub fn check_provider_property<P: Provider + Clone>(
             p.run_through(sim, entries);
         })
     };
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
-    let mut runner = TestRunner::new_with_rng(config, rng);
+    let mut runner = deterministic_runner(cases);
     let result = runner.run(&program(ProgramConfig::valid()), |p| {
         differs(&p).map_err(|d| TestCaseError::fail(d.to_string()))
     });

@@ -368,18 +368,12 @@ pub fn check_programs(
     cases: u32,
     property: impl Fn(&Program, &super::program::ProgramRun) -> Result<(), String>,
 ) -> Result<(), Box<ProgramFailure>> {
-    use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
+    use proptest::test_runner::TestError;
     let check = |(p, seed): &(Program, u64)| {
         let run = p.run(&crate::Sim::builder().seed(*seed).build());
         property(p, &run)
     };
-    let config_ = Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
-    let mut runner = TestRunner::new_with_rng(config_, rng);
+    let mut runner = deterministic_runner(cases);
     let cases = (program(config), any::<u64>());
     match runner.run(&cases, |case| check(&case).map_err(TestCaseError::fail)) {
         Ok(()) => Ok(()),
@@ -401,4 +395,16 @@ pub fn check_programs(
         }
         Err(TestError::Abort(why)) => unreachable!("no filters reject programs: {why}"),
     }
+}
+
+/// A proptest runner that draws the same `cases` every time and saves nothing: what the
+/// kit's own checks run on, so that a failure it reports replays.
+pub(crate) fn deterministic_runner(cases: u32) -> proptest::test_runner::TestRunner {
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha))
 }

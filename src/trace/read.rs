@@ -276,6 +276,14 @@ impl Parser<'_> {
     }
 }
 
+/// `v` as an integer of type `T`; `key` names it in the error.
+pub(crate) fn int<T: TryFrom<i128>>(v: Value, key: &str) -> Result<T, String> {
+    match v {
+        Value::Int(n) => T::try_from(n).map_err(|_| format!("{key:?} is out of range: {n}")),
+        v => Err(format!("{key:?} is not an integer: {v:?}")),
+    }
+}
+
 /// An object's fields, taken one key at a time; what is left at the end is an unknown key.
 pub(crate) struct Fields(Vec<(String, Value)>);
 
@@ -313,10 +321,7 @@ impl Fields {
     }
 
     pub(crate) fn int<T: TryFrom<i128>>(&mut self, key: &str) -> Result<T, String> {
-        match self.take(key)? {
-            Value::Int(n) => T::try_from(n).map_err(|_| format!("{key:?} is out of range: {n}")),
-            v => Err(format!("{key:?} is not an integer: {v:?}")),
-        }
+        int(self.take(key)?, key)
     }
 
     pub(crate) fn nanos(&mut self, key: &str) -> Result<Duration, String> {

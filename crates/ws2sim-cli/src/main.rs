@@ -284,13 +284,17 @@ fn json_string(s: &str) -> String {
     out
 }
 
-fn read(path: &str) -> Result<Trace, String> {
-    let text = if path == "-" {
-        std::io::read_to_string(std::io::stdin()).map_err(|e| format!("standard input: {e}"))?
+/// The text of file `path` (`-`: standard input).
+fn read_text(path: &str) -> Result<String, String> {
+    if path == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| format!("standard input: {e}"))
     } else {
-        std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?
-    };
-    Trace::from_json_lines(&text).map_err(|e| format!("{path}: {e}"))
+        std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))
+    }
+}
+
+fn read(path: &str) -> Result<Trace, String> {
+    Trace::from_json_lines(&read_text(path)?).map_err(|e| format!("{path}: {e}"))
 }
 
 fn trace(t: TraceCommand) -> Result<ExitCode, String> {

@@ -35,13 +35,8 @@ impl ProfileArg {
     }
 }
 
-pub fn load(path: &str) -> Result<Program, String> {
-    let text = if path == "-" {
-        std::io::read_to_string(std::io::stdin()).map_err(|e| format!("standard input: {e}"))?
-    } else {
-        std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?
-    };
-    Program::from_json(&text).map_err(|e| format!("{path}: {e}"))
+fn load(path: &str) -> Result<Program, String> {
+    Program::from_json(&super::read_text(path)?).map_err(|e| format!("{path}: {e}"))
 }
 
 /// Runs `program` under `seed`: the run, and why it failed (its ending, then the

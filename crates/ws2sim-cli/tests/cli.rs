@@ -76,13 +76,18 @@ fn race(seed: u64) -> Trace {
     sim.trace()
 }
 
-/// Writes `trace` as JSON lines to a file of the test's own.
-fn file(name: &str, trace: &Trace) -> PathBuf {
+/// A file of the test's own, holding `text`.
+fn text_file(name: &str, text: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ws2sim-cli-tests");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
-    std::fs::write(&path, trace.to_json_lines()).unwrap();
+    std::fs::write(&path, text).unwrap();
     path
+}
+
+/// Writes `trace` as JSON lines to a file of the test's own.
+fn file(name: &str, trace: &Trace) -> PathBuf {
+    text_file(name, &trace.to_json_lines())
 }
 
 fn path(p: &std::path::Path) -> &str {
@@ -339,11 +344,31 @@ fn trace_refuses_what_is_not_a_trace() {
 
 /// Writes `program` as JSON to a file of the test's own.
 fn program_file(name: &str, program: &Program) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ws2sim-cli-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, program.to_json()).unwrap();
-    path
+    text_file(name, &program.to_json())
+}
+
+/// A concurrent program whose main thread starts Winsock and binds a UDP socket in slot 0 to
+/// port 9.
+fn bound_udp() -> Program {
+    let mut p = Program::concurrent(&[("app", "localhost")]);
+    p.push(0, Op::Startup { version: 0x0202 })
+        .push(
+            0,
+            Op::Socket {
+                slot: 0,
+                af: 2,
+                ty: SOCK_DGRAM,
+                protocol: IPPROTO_UDP,
+            },
+        )
+        .push(
+            0,
+            Op::Bind {
+                socket: Handle::Slot(0),
+                port: 9,
+            },
+        );
+    p
 }
 
 /// Thread 0 makes and binds a UDP socket and reads it without blocking after 5 ms; thread 1
@@ -351,57 +376,41 @@ fn program_file(name: &str, program: &Program) -> PathBuf {
 /// WSAENOTSOCK, nothing to read) or after (4 bytes to read), as the schedule has it.
 fn racy() -> Program {
     let s = Handle::Slot(0);
-    let mut p = Program::concurrent(&[("app", "localhost")]);
-    p.push(0, Op::Startup { version: 0x0202 })
-        .push(
-            0,
-            Op::Socket {
-                slot: 0,
-                af: 2,
-                ty: SOCK_DGRAM,
-                protocol: IPPROTO_UDP,
-            },
-        )
-        .push(0, Op::Bind { socket: s, port: 9 })
-        .push_on(
-            0,
-            1,
-            Op::SendTo {
-                socket: s,
-                to: 0,
-                port: 9,
-                len: 4,
-            },
-        )
-        .push(
-            0,
-            Op::SetNonBlocking {
-                socket: s,
-                on: true,
-            },
-        )
-        .push(0, Op::Sleep { ms: 5 })
-        .push(0, Op::Recv { socket: s, len: 16 });
+    let mut p = bound_udp();
+    p.push_on(
+        0,
+        1,
+        Op::SendTo {
+            socket: s,
+            to: 0,
+            port: 9,
+            len: 4,
+        },
+    )
+    .push(
+        0,
+        Op::SetNonBlocking {
+            socket: s,
+            on: true,
+        },
+    )
+    .push(0, Op::Sleep { ms: 5 })
+    .push(0, Op::Recv { socket: s, len: 16 });
     p
 }
 
-/// [`racy`] with a blocking receive on thread 1 instead: when thread 0 made the socket first,
+/// [`bound_udp`] with a blocking receive on thread 1: when thread 0 made the socket first,
 /// it waits for ever (a deadlock); otherwise it fails at once.
 fn sometimes_deadlocks() -> Program {
-    let s = Handle::Slot(0);
-    let mut p = Program::concurrent(&[("app", "localhost")]);
-    p.push(0, Op::Startup { version: 0x0202 })
-        .push(
-            0,
-            Op::Socket {
-                slot: 0,
-                af: 2,
-                ty: SOCK_DGRAM,
-                protocol: IPPROTO_UDP,
-            },
-        )
-        .push(0, Op::Bind { socket: s, port: 9 })
-        .push_on(0, 1, Op::Recv { socket: s, len: 16 });
+    let mut p = bound_udp();
+    p.push_on(
+        0,
+        1,
+        Op::Recv {
+            socket: Handle::Slot(0),
+            len: 16,
+        },
+    );
     p
 }
 
@@ -470,9 +479,7 @@ fn th_2_sweep_with_same_outcomes_finds_a_schedule_dependent_result() {
 
 #[test]
 fn run_and_sweep_refuse_what_is_not_a_program() {
-    let bad = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ws2sim-cli-tests/bad.json");
-    std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
-    std::fs::write(&bad, "{\"format\":\"ws2sim-program\",\"version\":9}").unwrap();
+    let bad = text_file("bad.json", "{\"format\":\"ws2sim-program\",\"version\":9}");
     for cmd in ["run", "sweep"] {
         let o = ws2sim(&[cmd, path(&bad)]);
         assert_eq!(o.status.code(), Some(2), "{cmd}");

@@ -15,7 +15,7 @@
 //! silently a different program.
 
 use super::{Handle, Op, Order, ProcessSpec, Program, ProgramError, Step};
-use crate::trace::read::{parse, Fields, Value};
+use crate::trace::read::{int, parse, Fields, Value};
 use crate::trace::write::json_string;
 
 /// The `format` key's value.
@@ -27,13 +27,6 @@ const VERSION: i128 = 1;
 pub(super) trait Field: Sized {
     fn to_json(&self) -> Value;
     fn from_json(v: Value, key: &str) -> Result<Self, String>;
-}
-
-fn int<T: TryFrom<i128>>(v: Value, key: &str) -> Result<T, String> {
-    match v {
-        Value::Int(n) => T::try_from(n).map_err(|_| format!("{key:?} is out of range: {n}")),
-        v => Err(format!("{key:?} is not an integer: {v:?}")),
-    }
 }
 
 macro_rules! int_field {
